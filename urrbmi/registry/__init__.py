@@ -1,0 +1,1 @@
+"""urrbmi/registry."""
