@@ -1,0 +1,29 @@
+"""The `urrbmi` command line. Each domain module contributes a click group; this file only
+assembles them and turns user-facing errors into one bilingual line with exit status 2."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from urrbmi.errors import UrrbmiError
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UrrbmiError as exc:
+            click.echo(exc.one_line(), err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="urrbmi")
+def main() -> None:
+    """urrbmi：城乡居民基本医疗保险参保缴费系统 / resident medical insurance campaigns."""
+
+
+# --- command groups (one line each; keep this list sorted) ---------------------------------
