@@ -35,3 +35,11 @@ def fmt(value: Decimal) -> str:
     if normalized == normalized.to_integral():
         return str(normalized.quantize(Decimal(1)))
     return format(normalized, "f")
+
+
+def canonical(value: Decimal) -> Decimal:
+    """Exact value in its shortest form for output: 350.00 -> 350, 262.50 -> 262.5."""
+    q = round_fen(value)
+    if q == q.to_integral():
+        return q.quantize(Decimal(1))
+    return q.quantize(Decimal("0.1")) if q * 10 == (q * 10).to_integral() else q
