@@ -27,3 +27,8 @@ def main() -> None:
 
 
 # --- command groups (one line each; keep this list sorted) ---------------------------------
+from urrbmi.interfaces.cli_policy import policies_cmd, policy_group, quote_cmd  # noqa: E402
+
+main.add_command(policies_cmd)
+main.add_command(policy_group)
+main.add_command(quote_cmd)

@@ -161,15 +161,13 @@ def _residence_zh(el: s.Eligibility) -> str:
 
 
 def _person_class(ctx: _Ctx) -> s.PersonClass:
+    assumed: list[str] = []  # choices of the classes tested on the way count too
     for pc in ctx.policy.model.person_classes:
+        if pc.assumed:
+            assumed.append(pc.assumed)
         if pc.when is None or _holds(ctx, pc.when):
-            ctx.step(
-                "person_class",
-                f"人员类别：{pc.label}",
-                pc.cite,
-                pc.code,
-                pc.assumed,
-            )
+            text = "；".join(dict.fromkeys(assumed)) or None
+            ctx.step("person_class", f"人员类别：{pc.label}", pc.cite, pc.code, text)
             return pc
     raise AssertionError("the last person class has no condition")  # checked at load
 
@@ -406,8 +404,8 @@ def quote(policy: LoadedPolicy, r: ResidentInput) -> Quote:
             f"this policy has no tier {r.tier} (tiers: {', '.join(map(str, model.tiers))})",
         )
     _eligibility(ctx)
-    pc = _person_class(ctx)
     pw = _pathway(ctx)
+    pc = _person_class(ctx)
     period_start, period_end = _period(ctx, pc)
     standard = _standard(ctx, pc, r.tier)
     waived = pw.contribution_waived

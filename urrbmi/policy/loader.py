@@ -182,9 +182,12 @@ _MERGE_KEYS = ("id", "code")
 
 
 def _merge(base: Any, over: Any) -> Any:
-    """Overlay an amending file on its base: mappings merge key by key; lists of mappings
-    with ``id``/``code`` merge by that key; anything else is replaced."""
+    """Overlay an amending file on its base: mappings merge key by key, except that a mapping
+    with its own ``cite`` (a restated rule) replaces the base's whole; lists of mappings with
+    ``id``/``code`` merge by that key; anything else is replaced."""
     if isinstance(base, dict) and isinstance(over, dict):
+        if "cite" in over or "gap" in over:
+            return over  # a rule restated by the amendment, with its own citation
         out = dict(base)
         for k, v in over.items():
             out[k] = _merge(base[k], v) if k in base else v
@@ -238,7 +241,9 @@ def _schema_error(exc: ValidationError, trees: list[tuple[Path, CommentedMap]]) 
     lines_zh, lines_en = [], []
     for err in exc.errors()[:5]:
         loc = tuple(err["loc"])
-        where = ".".join(str(p) for p in loc if not str(p).endswith("Rule"))
+        where = ".".join(
+            str(p) for p in loc if not (str(p)[:1].isupper() or "[" in str(p))
+        )
         file, line = trees[0][0], None
         for f, t in trees:
             line = _line_of(t, loc)

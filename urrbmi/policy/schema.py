@@ -388,7 +388,7 @@ class OtherPremium(Cited):
 
 class Policy(_Model):
     schema_version: Literal[1]
-    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*-\d{4}$")
+    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")  # e.g. suixi-2022
     extends: str | None = None
     jurisdiction: Jurisdiction
     benefit_year: int = Field(ge=2000, le=2100)

@@ -1,0 +1,80 @@
+"""CLI: policies, policy show/check/schema, and the quote command (a stable contract)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import simplejson
+
+from urrbmi.errors import InvalidInput
+from urrbmi.policy import load_policy, load_policy_file, policy_ids, quote
+from urrbmi.policy.resident import ResidentInput
+from urrbmi.policy.schema import Policy
+from urrbmi.policy.summary import explain_quote, policy_summary
+
+
+def dumps(obj: Any) -> str:
+    """JSON with exact Decimal money as numbers and Chinese left readable."""
+    return simplejson.dumps(obj, use_decimal=True, ensure_ascii=False)
+
+
+@click.command("policies")
+def policies_cmd() -> None:
+    """列出可用政策 / list the available policies."""
+    for pid in policy_ids():
+        p = load_policy(pid)
+        doc = p.model.documents["main"]
+        click.echo(f"{pid}\t{p.model.jurisdiction.name}\t{p.benefit_year}年度\t"
+                   f"{doc.number or doc.title}")
+
+
+@click.group("policy")
+def policy_group() -> None:
+    """查看和校验政策文件 / show and check policy files."""
+
+
+@policy_group.command("show")
+@click.argument("policy_id")
+def policy_show(policy_id: str) -> None:
+    """以中文显示政策摘要及条款出处 / print a readable summary with citations."""
+    click.echo(policy_summary(load_policy(policy_id)))
+
+
+@policy_group.command("check")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def policy_check(path: Path) -> None:
+    """校验一个政策文件 / validate one policy file."""
+    p = load_policy_file(path)
+    click.echo(f"正确 / OK: {p.id} version {p.version}")
+
+
+@policy_group.command("schema")
+def policy_schema() -> None:
+    """输出政策文件的JSON Schema / print the policy file JSON Schema."""
+    click.echo(json.dumps(Policy.model_json_schema(), ensure_ascii=False, indent=2))
+
+
+@click.command("quote")
+@click.option("--policy", "policy_id", required=True, help="政策id，如 suixi-2022")
+@click.option("--explain", is_flag=True, help="以中文说明代替JSON / readable Chinese explanation")
+def quote_cmd(policy_id: str, explain: bool) -> None:
+    """从标准输入读取一位居民（JSON），输出应缴金额与待遇期 / quote one resident.
+
+    Reads one JSON object on stdin and prints one JSON object on stdout. Errors: exit status
+    2 with one bilingual line on stderr.
+    """
+    policy = load_policy(policy_id)
+    text = sys.stdin.read()
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"输入不是有效的JSON（第{exc.lineno}行第{exc.colno}列）",
+            f"the input is not valid JSON (line {exc.lineno}, column {exc.colno})",
+        ) from None
+    result = quote(policy, ResidentInput.parse(data))
+    click.echo(explain_quote(result) if explain else dumps(result.as_dict()))
