@@ -45,6 +45,7 @@ def validate(number: str) -> str:
             f"the ID number has invalid characters ({shown})",
         )
     try:
+        ric.get_birth_date(value)  # the birth date first: the more useful message
         ric.validate(value)
     except stdnum_exceptions.InvalidChecksum:
         raise InvalidId(

@@ -15,5 +15,5 @@ def q(policy_id: str, **fields: Any) -> Quote:
     return quote(load_policy(policy_id), ResidentInput.parse(fields))
 
 
-def D(x: str | int) -> Decimal:  # noqa: N802 - reads like a literal
+def D(x: str | int) -> Decimal:
     return Decimal(str(x))

@@ -109,9 +109,10 @@ def _holds(ctx: _Ctx, c: s.Condition) -> bool:
             days=c.newborn_after_days
         ):
             return False
-    if c.newborn_guardian_enrolled is not None:
-        if born is None or born.year != year or r.guardian_enrolled != c.newborn_guardian_enrolled:
-            return False
+    if c.newborn_guardian_enrolled is not None and (
+        born is None or born.year != year or r.guardian_enrolled != c.newborn_guardian_enrolled
+    ):
+        return False
     if (
         c.employee_max_gap_months is not None
         or c.employee_min_gap_months is not None

@@ -322,12 +322,12 @@ def _check(model: s.Policy, path: Path, version: str) -> LoadedPolicy:
                     f"缺少{code}类人员{tier}档缴费标准",
                     f"no standard for class {code} tier {tier}",
                 )
-    for code in model.standards:
-        if code not in codes:
-            raise _fail(path, f"standards 中的{code}不是人员类别", f"standards: unknown class {code}")
-    for code in model.benefit_period.by_class:
-        if code not in codes:
-            raise _fail(path, f"benefit_period.by_class：未知类别{code}", f"unknown class {code}")
+    for key in model.standards:
+        if key not in codes:
+            raise _fail(path, f"standards 中的{key}不是人员类别", f"standards: unknown class {key}")
+    for key in model.benefit_period.by_class:
+        if key not in codes:
+            raise _fail(path, f"benefit_period.by_class：未知类别{key}", f"unknown class {key}")
 
     by_cat: dict[str, s.Subsidy] = {}
     for sub in model.subsidies:

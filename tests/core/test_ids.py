@@ -1,0 +1,45 @@
+"""Resident ID validation (GB 11643), masking and generation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from urrbmi import ids
+from urrbmi.errors import InvalidId
+
+
+def test_valid_id_with_x_check_digit() -> None:
+    assert ids.validate("11010519491231002x") == "11010519491231002X"
+    assert ids.birth_date("11010519491231002X") == dt.date(1949, 12, 31)
+    assert ids.sex("11010519491231002X") == "F"
+
+
+@pytest.mark.parametrize(
+    ("number", "reason"),
+    [
+        ("110105194912310021", "校验位"),
+        ("11010519491331002X", "出生日期"),
+        ("1101051949123100", "18位"),
+        ("11010519491231002Y", "非法字符"),
+    ],
+)
+def test_invalid_ids_name_the_reason(number: str, reason: str) -> None:
+    with pytest.raises(InvalidId) as exc:
+        ids.validate(number)
+    assert reason in exc.value.zh
+    assert number not in exc.value.zh  # masked
+
+
+def test_mask() -> None:
+    assert ids.mask("340621199001011234") == "3406**********1234"
+
+
+@given(st.dates(dt.date(1900, 1, 1), dt.date(2030, 12, 31)), st.integers(0, 999))
+def test_make_builds_valid_ids(born: dt.date, seq: int) -> None:
+    number = ids.make("340621", born, seq)
+    assert ids.is_valid(number) and ids.birth_date(number) == born
+    assert ids.sex(number) == ("M" if seq % 2 else "F")

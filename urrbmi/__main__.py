@@ -1,0 +1,5 @@
+"""`python -m urrbmi` runs the CLI."""
+
+from urrbmi.interfaces.cli import main
+
+main()
