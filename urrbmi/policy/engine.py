@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import cache
 
 from dateutil.relativedelta import relativedelta
 
@@ -71,8 +72,11 @@ class _Ctx:
 # --- conditions --------------------------------------------------------------------------
 
 
-def _months_between(start: dt.date, end: dt.date) -> relativedelta:
-    return relativedelta(end, start)
+@cache
+def _codes(names: tuple[str, ...]) -> frozenset[str]:
+    """Category codes for names in a policy file (resolved once, then cached)."""
+    voc = vocabulary()
+    return frozenset(voc.code(n) for n in names)
 
 
 def _holds(ctx: _Ctx, c: s.Condition) -> bool:
@@ -130,11 +134,8 @@ def _holds(ctx: _Ctx, c: s.Condition) -> bool:
             return False
         if c.employee_min_years is not None and Decimal(str(ei.years)) < c.employee_min_years:
             return False
-    if c.categories_any is not None:
-        voc = vocabulary()
-        wanted = {voc.code(n) for n in c.categories_any}
-        if not wanted.intersection(ctx.codes):
-            return False
+    if c.categories_any is not None and not _codes(c.categories_any).intersection(ctx.codes):
+        return False
     return not (c.residence is not None and (r.residence or "hukou") not in c.residence)
 
 
@@ -156,7 +157,7 @@ def _eligibility(ctx: _Ctx) -> None:
 
 
 def _residence_zh(el: s.Eligibility) -> str:
-    parts = {"hukou": "本地户籍", "permit": "持本地居住证"}
+    parts = {"hukou": "本地户籍", "permit": "持本地居住证", "none": "无本地户籍和居住证的人员"}
     text = "或".join(parts[x] for x in el.residence)
     return text + ("；在校学生不受户籍限制" if el.students_any_residence else "")
 
@@ -290,9 +291,9 @@ def _subsidy(
 def _fiscal_portion(ctx: _Ctx, pw: s.Pathway) -> Decimal:
     if not pw.fiscal_portion_due:
         return ZERO
-    model, voc = ctx.policy.model, vocabulary()
+    model = ctx.policy.model
     for ex in model.fiscal_portion_exemptions:
-        if {voc.code(n) for n in ex.categories}.intersection(ctx.codes):
+        if _codes(ex.categories).intersection(ctx.codes):
             ctx.step(
                 "fiscal_portion",
                 f"逾期缴费应补缴财政补助部分，本人所属群体由{ex.funder}统筹落实",
@@ -389,8 +390,7 @@ def _limits(ctx: _Ctx, tier: int) -> BenefitLimits:
     if ci is not None and ci.deductible is not None:
         deductible = pick(ci.deductible)
         rd = ci.reduced_deductible
-        voc = vocabulary()
-        if rd is not None and {voc.code(n) for n in rd.categories}.intersection(ctx.codes):
+        if rd is not None and _codes(rd.categories).intersection(ctx.codes):
             deductible = rd.amount
     return BenefitLimits(pick(b.outpatient_cap), pick(b.inpatient_cap), deductible)
 

@@ -292,7 +292,7 @@ class BenefitPeriod(Cited):
 
 
 class Eligibility(Cited):
-    residence: tuple[Literal["hukou", "permit"], ...]
+    residence: tuple[Literal["hukou", "permit", "none"], ...]
     students_any_residence: bool = False
 
 
