@@ -32,3 +32,6 @@ from urrbmi.interfaces.cli_policy import policies_cmd, policy_group, quote_cmd  
 main.add_command(policies_cmd)
 main.add_command(policy_group)
 main.add_command(quote_cmd)
+from urrbmi.interfaces.cli_demo import demo  # noqa: E402
+
+main.add_command(demo)
