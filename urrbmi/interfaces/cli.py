@@ -35,3 +35,6 @@ main.add_command(quote_cmd)
 from urrbmi.interfaces.cli_demo import demo  # noqa: E402
 
 main.add_command(demo)
+from urrbmi.interfaces.cli_targets import targets  # noqa: E402
+
+main.add_command(targets)

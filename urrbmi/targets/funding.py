@@ -65,10 +65,8 @@ class FinancingStandard:
     def check(self, stated_total: Decimal) -> Decimal:
         if self.total != yuan(stated_total):
             raise FundingError(
-                f"筹资标准 {stated_total} 不等于财政补助 {self.fiscal_subsidy} + 个人缴费 "
-                f"{self.individual}",
-                f"financing {stated_total} != subsidy {self.fiscal_subsidy} + individual "
-                f"{self.individual}",
+                f"筹资标准 {stated_total} 不等于财政补助 {self.fiscal_subsidy} + 个人缴费 {self.individual}",
+                f"financing {stated_total} != subsidy {self.fiscal_subsidy} + individual {self.individual}",
             )
         return self.total
 
@@ -95,9 +93,7 @@ def aggregate_funding(
     """
     unknown = [c for c in counts if c not in per_person]
     if unknown:
-        raise FundingError(
-            f"没有以下类别的人均标准：{unknown}", f"no per-person amounts for {unknown}"
-        )
+        raise FundingError(f"没有以下类别的人均标准：{unknown}", f"no per-person amounts for {unknown}")
     by_funder: dict[str, Decimal] = {}
     by_category: dict[str, Decimal] = {}
     cells: dict[tuple[str, str], Decimal] = {}

@@ -61,17 +61,14 @@ def incentive_table(
     if missing or unknown:
         raise InvalidInput(
             f"参保人数与任务表 {table.meta.id} 不对应：缺少{missing}，多出{unknown}",
-            f"enrolled counts do not match table {table.meta.id}: missing {missing}, "
-            f"unknown {unknown}",
+            f"enrolled counts do not match table {table.meta.id}: missing {missing}, unknown {unknown}",
         )
     lines = []
     for row in table.rows:
         task = tasks[row.region] if tasks is not None else row.task
         count = enrolled[row.region]
         lines.append(
-            IncentiveLine(
-                row.region, task, count, max(0, count - task), incentive_amount(count, task, rate)
-            )
+            IncentiveLine(row.region, task, count, max(0, count - task), incentive_amount(count, task, rate))
         )
     return tuple(lines)
 

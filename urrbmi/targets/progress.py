@@ -128,9 +128,7 @@ def unit_progress(counts: UnitCounts, target_rate: Decimal) -> UnitProgress:
         rank=None,
         last_year_rate=last_rate,
         rate_change=rate - last_rate if last_rate is not None else None,
-        enrolled_change=(
-            c.enrolled - c.last_year_enrolled if c.last_year_enrolled is not None else None
-        ),
+        enrolled_change=(c.enrolled - c.last_year_enrolled if c.last_year_enrolled is not None else None),
     )
 
 
@@ -161,14 +159,10 @@ def progress_table(
     rows = [unit_progress(c, target_rate) for c in counts]
     by: RankBy = rank_by or ("completion" if all(c.task is not None for c in counts) else "rate")
     keys = [_key(p, by) for p in rows]
-    return tuple(
-        replace(p, rank=1 + sum(1 for other in keys if other > keys[i])) for i, p in enumerate(rows)
-    )
+    return tuple(replace(p, rank=1 + sum(1 for other in keys if other > keys[i])) for i, p in enumerate(rows))
 
 
-def progress_total(
-    counts: Sequence[UnitCounts], target_rate: Decimal, unit: str = "合计"
-) -> UnitProgress:
+def progress_total(counts: Sequence[UnitCounts], target_rate: Decimal, unit: str = "合计") -> UnitProgress:
     """The total row: sums of the counts. Its ``required`` is the sum of the units' required
     counts (each rounded on its own, as the annexes do), not the total base times the rate."""
     units = [unit_progress(c, target_rate) for c in counts]

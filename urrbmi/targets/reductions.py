@@ -69,9 +69,7 @@ def _validate(table: TaskTable, reductions: Iterable[TaskReduction]) -> list[Tas
                 f"reduction {where}: evidence {r.evidence.value} is not accepted by the notice",
             )
         if not r.evidence_ref.strip():
-            raise _fail(
-                f"“{r.region}”的核减记录缺少凭证编号", f"reduction for {r.region}: no evidence ref"
-            )
+            raise _fail(f"“{r.region}”的核减记录缺少凭证编号", f"reduction for {r.region}: no evidence ref")
         if r.evidence_ref in refs:
             raise _fail(f"凭证编号重复：{r.evidence_ref}", f"evidence ref used twice: {where}")
         refs.add(r.evidence_ref)
@@ -94,9 +92,7 @@ def _validate(table: TaskTable, reductions: Iterable[TaskReduction]) -> list[Tas
     return items
 
 
-def apply_reductions(
-    table: TaskTable, reductions: Iterable[TaskReduction]
-) -> tuple[ReducedTask, ...]:
+def apply_reductions(table: TaskTable, reductions: Iterable[TaskReduction]) -> tuple[ReducedTask, ...]:
     """Every region of the table with its task after reductions, in table order.
 
     Errors (never silently skipped): the notice allows no reductions; an unknown region; an

@@ -234,9 +234,7 @@ def build_table(meta: TableMeta, csv_text: str) -> TaskTable:
         seen.add(region)
         seq = _int(raw["seq"], "序号", meta.id, line) if raw.get("seq") else index
         base = _int(raw["base"], "人口基数", meta.id, line) if raw.get("base") else None
-        stated = (
-            _int(raw["stated_task"], "任务数", meta.id, line) if raw.get("stated_task") else None
-        )
+        stated = _int(raw["stated_task"], "任务数", meta.id, line) if raw.get("stated_task") else None
         rate: Decimal | None = None
         if meta.method is Method.BASE_TIMES_RATE:
             if base is None:
@@ -249,9 +247,7 @@ def build_table(meta: TableMeta, csv_text: str) -> TaskTable:
                 found.append(Discrepancy(meta.id, region, "task", stated, task))
         else:
             if stated is None:
-                raise TaskTableError(
-                    f"任务表 {meta.id} “{region}”缺少任务数", f"{meta.id} {region}: no task"
-                )
+                raise TaskTableError(f"任务表 {meta.id} “{region}”缺少任务数", f"{meta.id} {region}: no task")
             task = stated
         rows.append(TaskRow(seq, region, base, rate, stated, task))
     if not rows:
@@ -279,9 +275,7 @@ def parse_meta(data: Mapping[str, Any], where: str) -> TableMeta:
     try:
         return TableMeta.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
         raise TaskTableError(
             f"任务表说明文件 {where} 无效：{problems}", f"invalid table sidecar {where}: {problems}"
         ) from None
@@ -315,9 +309,7 @@ def load_table(table_id: str, *, strict: bool = True) -> TaskTable:
             f"no task table {table_id!r} (available: {', '.join(available_tables())})",
         )
     data = _data_dir()
-    meta = parse_meta(
-        _yaml(data.joinpath(f"{table_id}-tasks.yaml").read_text(encoding="utf-8")), table_id
-    )
+    meta = parse_meta(_yaml(data.joinpath(f"{table_id}-tasks.yaml").read_text(encoding="utf-8")), table_id)
     if meta.id != table_id:
         raise TaskTableError(
             f"说明文件 id“{meta.id}”与文件名“{table_id}”不符",

@@ -1,0 +1,272 @@
+"""Progress bulletins (参保进度通报): a ranked table of units, as Excel and as printable HTML.
+
+Remarks name the laggards: every unit below its target (with the shortfall) and the last
+``bottom_n`` units by rank (ties at the boundary included, see ``progress.bottom_units``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from urrbmi.targets.progress import (
+    RankBy,
+    UnitCounts,
+    UnitProgress,
+    bottom_units,
+    percent,
+    progress_table,
+    progress_total,
+)
+
+
+@dataclass(frozen=True)
+class Bulletin:
+    title: str
+    as_of: dt.date
+    unit_label: str
+    base_label: str
+    target_rate: Decimal
+    bottom_n: int
+    rows: tuple[UnitProgress, ...]  # by rank, ties in input order
+    total: UnitProgress
+    remarks: dict[str, str]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def has_task(self) -> bool:
+        return self.total.task is not None
+
+    @property
+    def has_last_year(self) -> bool:
+        return self.total.last_year_rate is not None
+
+    @property
+    def laggards(self) -> tuple[str, ...]:
+        return tuple(p.unit for p in self.rows if self.remarks.get(p.unit))
+
+
+def remarks_for(rows: Sequence[UnitProgress], bottom_n: int) -> dict[str, str]:
+    bottom = bottom_units(rows, bottom_n)
+    out: dict[str, str] = {}
+    for p in rows:
+        parts = []
+        if not p.meets_target:
+            parts.append(f"未达目标，差{p.remaining:,}人")
+        if p.unit in bottom:
+            parts.append(f"排名后{bottom_n}位")
+        out[p.unit] = "；".join(parts)
+    return out
+
+
+def build_bulletin(
+    counts: Sequence[UnitCounts],
+    target_rate: Decimal,
+    *,
+    title: str,
+    as_of: dt.date,
+    unit_label: str = "单位",
+    base_label: str = "应参保人数",
+    bottom_n: int = 3,
+    rank_by: RankBy | None = None,
+    notes: Sequence[str] = (),
+) -> Bulletin:
+    ranked = progress_table(counts, target_rate, rank_by=rank_by)
+    order = sorted(range(len(ranked)), key=lambda i: (ranked[i].rank or 0, i))
+    return Bulletin(
+        title=title,
+        as_of=as_of,
+        unit_label=unit_label,
+        base_label=base_label,
+        target_rate=target_rate,
+        bottom_n=bottom_n,
+        rows=tuple(ranked[i] for i in order),
+        total=progress_total(counts, target_rate),
+        remarks=remarks_for(ranked, bottom_n),
+        notes=tuple(notes),
+    )
+
+
+# --- columns ---------------------------------------------------------------------------------
+
+COUNT, PERCENT, POINTS, TEXT = "count", "percent", "points", "text"
+Value = int | Decimal | str | None
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: str
+    get: Callable[[UnitProgress, Bulletin], Value]
+    width: int = 12
+
+
+def _points(p: UnitProgress, _: Bulletin) -> Value:
+    return None if p.rate_change is None else p.rate_change * 100
+
+
+def columns(b: Bulletin) -> list[Column]:
+    cols = [
+        Column("排名", TEXT, lambda p, _: p.rank if p.rank is not None else "", 6),
+        Column(b.unit_label, TEXT, lambda p, _: p.unit, 22),
+        Column(b.base_label, COUNT, lambda p, _: p.base),
+    ]
+    if b.has_task:
+        cols.append(Column("参保任务数", COUNT, lambda p, _: p.task))
+    cols.append(Column("已参保人数", COUNT, lambda p, _: p.enrolled))
+    if b.has_task:
+        cols.append(Column("任务完成率", PERCENT, lambda p, _: p.completion))
+    cols += [
+        Column("参保率", PERCENT, lambda p, _: p.rate),
+        Column("目标参保率", PERCENT, lambda p, _: p.target_rate),
+        Column("距目标差额（人）", COUNT, lambda p, _: p.remaining, 14),
+    ]
+    if b.has_last_year:
+        cols.append(Column("上年参保率", PERCENT, lambda p, _: p.last_year_rate))
+        cols.append(Column("比上年增减（百分点）", POINTS, _points, 16))
+    cols.append(Column("备注", TEXT, lambda p, bb: bb.remarks.get(p.unit, ""), 28))
+    return cols
+
+
+def _date_zh(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def subtitle(b: Bulletin) -> str:
+    basis = "任务完成率" if b.has_task else "参保率"
+    return f"截至{_date_zh(b.as_of)}，目标参保率{percent(b.target_rate, 1)}，按{basis}排名（并列者名次相同）"
+
+
+# --- Excel -----------------------------------------------------------------------------------
+
+_FORMATS = {COUNT: "#,##0", PERCENT: "0.00%", POINTS: "+0.00;-0.00;0.00", TEXT: "General"}
+_THIN = Side(style="thin", color="999999")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_LAG_FILL = PatternFill("solid", fgColor="FDE2E1")
+_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+def _excel_value(value: Value, kind: str) -> Value:
+    if isinstance(value, Decimal) and kind in (PERCENT, POINTS):
+        return value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+    return value
+
+
+def write_xlsx(b: Bulletin, path: Path) -> Path:
+    """One sheet 通报: title, subtitle, header, ranked rows, total, notes. Numbers are numbers
+    (with #,##0 and 0.00% formats), so the sheet can be re-sorted and summed."""
+    cols = columns(b)
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "通报"
+    last = get_column_letter(len(cols))
+    ws.append([b.title])
+    ws.merge_cells(f"A1:{last}1")
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A1"].alignment = Alignment(horizontal="center")
+    ws.append([subtitle(b)])
+    ws.merge_cells(f"A2:{last}2")
+    ws["A2"].alignment = Alignment(horizontal="center")
+    ws.append([c.header for c in cols])
+    for i, c in enumerate(cols, start=1):
+        cell = ws.cell(row=3, column=i)
+        cell.font = Font(bold=True)
+        cell.fill = _HEAD_FILL
+        cell.border = _BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(i)].width = c.width
+    for p in (*b.rows, b.total):
+        ws.append([_excel_value(c.get(p, b), c.kind) for c in cols])
+        row = ws.max_row
+        lagging = p is not b.total and bool(b.remarks.get(p.unit))
+        for i, c in enumerate(cols, start=1):
+            cell = ws.cell(row=row, column=i)
+            cell.number_format = _FORMATS[c.kind]
+            cell.border = _BORDER
+            if lagging:
+                cell.fill = _LAG_FILL
+            if p is b.total:
+                cell.font = Font(bold=True)
+    ws.append([])
+    for note in b.notes:
+        ws.append([note])
+    ws.freeze_panes = "C4"
+    ws.print_title_rows = "3:3"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    if ws.sheet_properties.pageSetUpPr is not None:
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+
+def _text(value: Value, kind: str) -> str:
+    if value is None or value == "":
+        return ""
+    if kind == COUNT and isinstance(value, int):
+        return f"{value:,}"
+    if kind == PERCENT and isinstance(value, Decimal):
+        return percent(value)
+    if kind == POINTS and isinstance(value, Decimal):
+        return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):+}"
+    return str(value)
+
+
+_CSS = """
+@page { size: A4 landscape; margin: 12mm; }
+body { font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", sans-serif;
+       font-size: 11pt; color: #000; }
+h1 { font-size: 16pt; text-align: center; margin: 0 0 4pt; }
+p.sub { text-align: center; margin: 0 0 8pt; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border: 1px solid #666; padding: 2pt 4pt; }
+th { background: #ddebf7; }
+td.count, td.percent, td.points { text-align: right; font-variant-numeric: tabular-nums; }
+tr.lag td { background: #fde2e1; }
+tr.total td { font-weight: bold; }
+thead { display: table-header-group; }
+tr { page-break-inside: avoid; }
+ol.notes { font-size: 9pt; }
+@media print { tr.lag td, th { -webkit-print-color-adjust: exact; print-color-adjust: exact; } }
+"""
+
+
+def render_html(b: Bulletin) -> str:
+    """A self-contained printable page (A4 landscape, header repeated on each page)."""
+    cols = columns(b)
+    e = html.escape
+    head = "".join(f"<th>{e(c.header)}</th>" for c in cols)
+    body = []
+    for p in (*b.rows, b.total):
+        cls = "total" if p is b.total else ("lag" if b.remarks.get(p.unit) else "")
+        cells = "".join(f'<td class="{c.kind}">{e(_text(c.get(p, b), c.kind))}</td>' for c in cols)
+        body.append(f'<tr class="{cls}">{cells}</tr>')
+    notes = "".join(f"<li>{e(n)}</li>" for n in b.notes)
+    return (
+        '<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
+        f"<title>{e(b.title)}</title><style>{_CSS}</style></head><body>"
+        f'<h1>{e(b.title)}</h1><p class="sub">{e(subtitle(b))}</p>'
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        f'<ol class="notes">{notes}</ol></body></html>\n'
+    )
+
+
+def write_html(b: Bulletin, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(b), encoding="utf-8")
+    return path
