@@ -9,8 +9,10 @@ synthetic data.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 
 from stdnum import exceptions as stdnum_exceptions
+from stdnum import numdb
 from stdnum.cn import ric
 
 from urrbmi.errors import InvalidId
@@ -46,17 +48,33 @@ def validate(number: str) -> str:
         )
     try:
         ric.get_birth_date(value)  # the birth date first: the more useful message
-        ric.validate(value)
-    except stdnum_exceptions.InvalidChecksum:
-        raise InvalidId(
-            f"身份证号码校验位错误（{shown}）", f"the ID number's check digit is wrong ({shown})"
-        ) from None
     except stdnum_exceptions.ValidationError:
         raise InvalidId(
             f"身份证号码中的出生日期无效（{shown}）",
             f"the ID number's birth date is invalid ({shown})",
         ) from None
+    if ric.calc_check_digit(value) != value[17]:
+        raise InvalidId(
+            f"身份证号码校验位错误（{shown}）", f"the ID number's check digit is wrong ({shown})"
+        )
+    if not known_region(value[:6]):
+        raise InvalidId(
+            f"身份证号码前6位不是已知的行政区划代码（{shown}）",
+            f"the ID number's first 6 digits are not a known region code ({shown})",
+        )
     return value
+
+
+@cache
+def known_region(code: str) -> bool:
+    """Whether a 6-digit code is (or was, at any time) a GB/T 2260 division, per python-stdnum's
+    region database. stdnum's own ``validate`` also requires the code to have existed in the
+    birth year; we do not, because a person first registered after a division was created (or
+    renamed) legitimately carries the new code with an earlier birth date."""
+    if len(code) != 6 or not code.isdigit():
+        return False
+    parts = numdb.get("cn/loc").info(code)
+    return "".join(p for p, _ in parts) == code and bool(parts[-1][1])
 
 
 def is_valid(number: str) -> bool:

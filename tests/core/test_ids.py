@@ -43,3 +43,12 @@ def test_make_builds_valid_ids(born: dt.date, seq: int) -> None:
     number = ids.make("340621", born, seq)
     assert ids.is_valid(number) and ids.birth_date(number) == born
     assert ids.sex(number) == ("M" if seq % 2 else "F")
+
+
+def test_region_code_must_be_known_but_may_postdate_the_birth() -> None:
+    # 黔江区 (500114) was created in 2000; someone born in 1980 first registered there later
+    # carries that code. python-stdnum's own validate() would reject it; we accept it.
+    assert ids.is_valid(ids.make("500114", dt.date(1980, 1, 1), 1))
+    with pytest.raises(InvalidId) as exc:
+        ids.validate(ids.make("501234", dt.date(1980, 1, 1), 1))
+    assert "行政区划代码" in exc.value.zh
