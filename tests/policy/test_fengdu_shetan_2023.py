@@ -198,3 +198,9 @@ def test_clause_8_3_half_monthly_bulletin() -> None:
     assert ms["bulletin"].day_of_month == 15
     assert ms["final_deadline"].end == dt.date(2023, 9, 30)
     assert ms["fiscal_cutoff"].end == dt.date(2023, 6, 30)
+
+
+def test_clause_3_2_payment_channels_and_16_year_photo_rule_kept_as_note() -> None:
+    notes = {n.topic: n for n in load_policy(P).model.notes}
+    assert "16岁以上居民需带一张1寸证件照片" in notes["缴费方式"].text
+    assert notes["缴费方式"].cite == "三（二）"

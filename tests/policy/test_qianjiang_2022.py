@@ -121,3 +121,10 @@ def test_clause_3_and_4_task_463000_incentive_5_per_person() -> None:
     assert t.task_total is not None and t.task_total.amount == 463000
     assert t.incentive_per_person is not None and t.incentive_per_person.amount == D(5)
     assert t.population_base is not None and t.population_base.as_of_label == "2020年末"
+
+
+def test_clause_4_2_lists_by_2021_12_31_then_monthly_through_2022() -> None:
+    ms = {m.code: m for m in load_policy(P).model.milestones}
+    assert ms["department_lists"].end == dt.date(2021, 12, 31)
+    assert (ms["monthly_lists"].start, ms["monthly_lists"].end) == (dt.date(2022, 1, 1), dt.date(2022, 12, 31))
+    assert (ms["centralized"].start, ms["centralized"].end) == (dt.date(2021, 12, 1), dt.date(2022, 2, 28))

@@ -140,3 +140,8 @@ def test_clause_7_schedule() -> None:
     assert (ms["inspection"].start, ms["inspection"].end) == (dt.date(2021, 12, 10), dt.date(2021, 12, 31))
     assert ms["dynamic_additions"].end == dt.date(2021, 12, 31)
     assert ms["monthly_dynamic"].day_of_month == 10
+
+
+def test_clause_6_3_september_rosters_by_october_29() -> None:
+    ms = {m.code: m for m in load_policy(P).model.milestones}
+    assert "9月份在册" in ms["department_lists"].label
