@@ -67,15 +67,11 @@ def test_suixi_progress_against_task_uses_task_not_base() -> None:
 
 
 def test_rate_versus_last_year() -> None:
-    p = unit_progress(
-        UnitCounts("甲镇", base=1000, enrolled=990, last_year_enrolled=980), Decimal("0.985")
-    )
+    p = unit_progress(UnitCounts("甲镇", base=1000, enrolled=990, last_year_enrolled=980), Decimal("0.985"))
     assert p.last_year_rate == Decimal("0.98")
     assert p.rate_change == Decimal("0.01")
     assert p.enrolled_change == 10
-    q = unit_progress(
-        UnitCounts("乙镇", 1000, 990, last_year_enrolled=990, last_year_base=1100), Decimal(1)
-    )
+    q = unit_progress(UnitCounts("乙镇", 1000, 990, last_year_enrolled=990, last_year_base=1100), Decimal(1))
     assert q.last_year_rate == Decimal("0.9")
     assert q.rate_change == Decimal("0.09")
     assert unit_progress(UnitCounts("丙镇", 10, 9), Decimal(1)).rate_change is None
@@ -95,9 +91,7 @@ def test_rank_ties_share_the_better_rank_and_skip_the_next() -> None:
 
 
 def test_rank_compares_exact_ratios_not_rounded_percentages() -> None:
-    rows = progress_table(
-        [UnitCounts("甲", 10000, 9999), UnitCounts("乙", 9999, 9998)], TAIXING_GENERAL
-    )
+    rows = progress_table([UnitCounts("甲", 10000, 9999), UnitCounts("乙", 9999, 9998)], TAIXING_GENERAL)
     assert percent(rows[0].rate) == percent(rows[1].rate) == "99.99%"
     assert [p.rank for p in rows] == [1, 2]  # 0.9999 > 0.99989998...
 

@@ -54,9 +54,7 @@ def test_reduction_refused_where_the_notice_has_no_reduction_clause() -> None:
         (TaskReduction("刘桥镇", 60786, EMPLOYEE, "R1", DAY), "超过其任务数"),
     ],
 )
-def test_reduction_without_valid_evidence_is_refused(
-    reduction: TaskReduction, message: str
-) -> None:
+def test_reduction_without_valid_evidence_is_refused(reduction: TaskReduction, message: str) -> None:
     with pytest.raises(TaskTableError, match=message):
         apply_reductions(load_table("suixi-2022"), [reduction])
 
@@ -97,6 +95,4 @@ def test_reductions_read_from_csv_with_chinese_or_code_evidence_names() -> None:
     out = {r.region: r.task for r in apply_reductions(load_table("suixi-2022"), items)}
     assert out["四铺镇"] == 91911  # 91915 − 4
     with pytest.raises(TaskTableError, match="凭证种类"):
-        read_reductions_csv(
-            "region,persons,evidence,evidence_ref,recorded_on\n甲,1,户口本,X,2021-01-01\n"
-        )
+        read_reductions_csv("region,persons,evidence,evidence_ref,recorded_on\n甲,1,户口本,X,2021-01-01\n")

@@ -158,9 +158,7 @@ def _meta(**over: object) -> dict[str, object]:
 
 def test_fixed_table_whose_stated_total_disagrees_is_an_error_naming_it() -> None:
     table = build_table(parse_meta(_meta(), "t"), "region,stated_task\n甲镇,100\n乙镇,199\n")
-    assert [d.describe() for d in table.discrepancies] == [
-        "test-2022 合计 参保任务数：表列 300，计算 299"
-    ]
+    assert [d.describe() for d in table.discrepancies] == ["test-2022 合计 参保任务数：表列 300，计算 299"]
     with pytest.raises(TaskTableError, match="test-2022"):
         check_consistent(table, strict=True)
 
