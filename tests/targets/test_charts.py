@@ -71,3 +71,13 @@ def _fontconfig_has_chinese() -> bool:
 def test_an_installed_cjk_font_is_found() -> None:
     charts.find_cjk_font.cache_clear()
     assert charts.find_cjk_font() is not None
+
+
+def test_unloadable_font_named_by_env_warns_and_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("URRBMI_CJK_FONT", "/nonexistent/font.ttf")
+    charts.find_cjk_font.cache_clear()
+    try:
+        with pytest.warns(charts.CJKFontWarning, match="cannot be loaded"):
+            charts.find_cjk_font()
+    finally:
+        charts.find_cjk_font.cache_clear()

@@ -91,3 +91,24 @@ def test_bulletin_build_from_a_progress_csv(tmp_path: Path) -> None:
     assert total_row[1] == "合计" and total_row[3] == 1130260
     assert total_row[4] == 1130260 - 78  # 1 + 2 + … + 12 = 78 short
     assert "差12人" in (tmp_path / "out" / "通报.html").read_text(encoding="utf-8")
+
+
+def test_targets_tables_lists_the_shipped_tables() -> None:
+    result = CliRunner().invoke(main, ["targets", "tables"])
+    assert result.exit_code == 0
+    assert "suixi-2022" in result.output and "1,130,260" in result.output
+    assert "qianjiang-2022" in result.output and "463,000" in result.output
+
+
+def test_bulletin_build_refuses_partial_last_year_counts(tmp_path: Path) -> None:
+    table = load_table("suixi-2022")
+    lines = [f"{r.region},{r.task},{r.task if r.seq > 1 else ''}\n" for r in table.rows]
+    csv = tmp_path / "p.csv"
+    csv.write_text("region,enrolled,last_year_enrolled\n" + "".join(lines))
+    result = CliRunner().invoke(
+        main,
+        ["targets", "bulletin", "build", "--table", "suixi-2022", "--progress", str(csv),
+         "--as-of", "2021-12-15", "--out", str(tmp_path / "out")],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "濉溪镇" in result.output

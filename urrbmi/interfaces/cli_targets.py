@@ -222,10 +222,12 @@ def bulletin_build(
                 last_year_enrolled=_int(rows[r.region], "last_year_enrolled", r.region),
             )
         )
-    if any(c.last_year_enrolled is None for c in counts):
-        counts = [
-            UnitCounts(c.unit, c.base, c.enrolled, c.task) for c in counts
-        ]  # partial last-year data is dropped rather than shown for some towns only
+    gaps = [c.unit for c in counts if c.last_year_enrolled is None]
+    if gaps and len(gaps) < len(counts):
+        raise InvalidInput(
+            f"上年参保人数不全，缺少：{'、'.join(gaps)}",
+            f"last_year_enrolled is missing for some units: {', '.join(gaps)}",
+        )
     b = build_bulletin(
         counts,
         rate,
