@@ -137,3 +137,21 @@ def test_invalid_counts_are_refused() -> None:
         unit_progress(UnitCounts("甲", 0, 0), Decimal(1))
     with pytest.raises(InvalidInput, match="重复"):
         progress_table([UnitCounts("甲", 1, 1), UnitCounts("甲", 1, 1)], Decimal(1))
+
+
+def test_shetan_low_income_100_percent_counts_only_within_the_window() -> None:
+    rule = load_target_rules()["shetan-2023-low-income"]
+    assert rule.count_date(dt.date(2022, 12, 15)) == dt.date(2022, 12, 15)
+    assert rule.count_date(dt.date(2023, 1, 15)) == dt.date(2022, 12, 31)
+    assert rule.days_left(dt.date(2022, 12, 15)) == 16
+    assert rule.days_left(dt.date(2023, 1, 2)) == -2
+    taixing = load_target_rules()["taixing-2022-general"]
+    assert taixing.count_date(dt.date(2023, 5, 1)) == dt.date(2023, 5, 1)
+    assert taixing.days_left(dt.date(2023, 5, 1)) is None
+
+
+def test_changji_staged_deadlines_hardship_first() -> None:
+    rules = load_target_rules()
+    day = dt.date(2022, 12, 20)
+    assert rules["changji-2023-hardship"].days_left(day) == -20  # 2022-11-30 has passed
+    assert rules["changji-2023-all"].days_left(day) == 42  # to 2023-01-31

@@ -45,6 +45,16 @@ class TargetRule(BaseModel):
             raise ValueError("write the rate as a string such as '98.5%'")
         return parse_rate(str(value))
 
+    def count_date(self, as_of: dt.date) -> dt.date:
+        """The date at which enrollment is counted for this rule: the bulletin date, but never
+        after the deadline ("在集中参保期内参保率达到100%": a payment after the window does not
+        count toward this target, although it still counts as enrollment elsewhere)."""
+        return as_of if self.deadline is None else min(as_of, self.deadline)
+
+    def days_left(self, as_of: dt.date) -> int | None:
+        """Days from ``as_of`` to the deadline (0 on the day, negative after); None if none."""
+        return None if self.deadline is None else (self.deadline - as_of).days
+
 
 def load_target_rules() -> dict[str, TargetRule]:
     """The target rules shipped in ``data/target-rules.yaml``, by id."""
