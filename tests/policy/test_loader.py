@@ -138,3 +138,25 @@ def test_unknown_policy() -> None:
     with pytest.raises(UnknownPolicy) as exc:
         load_policy("atlantis-2099")
     assert "suixi-2022" in exc.value.zh
+
+
+def test_policy_for_jurisdiction_and_year(monkeypatch: pytest.MonkeyPatch) -> None:
+    from urrbmi.policy import policy_for
+
+    assert policy_for("340621", 2022).id == "suixi-2022"
+    with pytest.raises(UnknownPolicy):
+        policy_for("340621", 2023)
+    # an amendment wins over the notice it amends
+    monkeypatch.setenv("URRBMI_POLICY_PATH", str(Path(__file__).parent / "fixtures"))
+    assert policy_for("500230", 2023).id == "fengdu-shetan-2023-filled"
+
+
+def test_committed_json_schema_is_current() -> None:
+    import json
+
+    from urrbmi.policy.schema import Policy
+
+    committed = Path(__file__).resolve().parents[2] / "docs" / "policy-schema.json"
+    assert json.loads(committed.read_text("utf-8")) == Policy.model_json_schema(), (
+        "regenerate: urrbmi policy schema > docs/policy-schema.json"
+    )

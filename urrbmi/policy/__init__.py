@@ -8,7 +8,13 @@ Public API::
 """
 
 from urrbmi.policy.engine import quote
-from urrbmi.policy.loader import LoadedPolicy, load_policy, load_policy_file, policy_ids
+from urrbmi.policy.loader import (
+    LoadedPolicy,
+    load_policy,
+    load_policy_file,
+    policy_for,
+    policy_ids,
+)
 from urrbmi.policy.resident import ResidentInput
 from urrbmi.policy.result import Quote, Step
 
@@ -19,6 +25,7 @@ __all__ = [
     "Step",
     "load_policy",
     "load_policy_file",
+    "policy_for",
     "policy_ids",
     "quote",
 ]

@@ -96,6 +96,32 @@ def policy_ids() -> list[str]:
     return sorted(found)
 
 
+def policy_for(jurisdiction_code: str, benefit_year: int) -> LoadedPolicy:
+    """The policy of a jurisdiction (GB/T 2260 code) for a benefit year: each year's notice is
+    its own file, so a campaign binds to exactly one. Amendments (``extends``) win over the
+    notice they amend; two unrelated policies for the same year are an error."""
+    found = [
+        p
+        for p in (load_policy(pid) for pid in policy_ids())
+        if p.model.jurisdiction.code == jurisdiction_code and p.benefit_year == benefit_year
+    ]
+    amended = {p.model.extends for p in found if p.model.extends}
+    found = [p for p in found if p.id not in amended]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise UnknownPolicy(
+            f"没有辖区{jurisdiction_code}的{benefit_year}年度政策",
+            f"no policy for jurisdiction {jurisdiction_code}, benefit year {benefit_year}",
+        )
+    ids = ", ".join(p.id for p in found)
+    raise PolicyFileError(
+        f"辖区{jurisdiction_code}的{benefit_year}年度有多个政策：{ids}；请用 extends 表明修订关系",
+        f"several policies for {jurisdiction_code} in {benefit_year}: {ids}; mark amendments "
+        "with 'extends'",
+    )
+
+
 def find_policy_file(policy_id: str) -> Path:
     for d in _dirs():
         candidate = d / f"{policy_id}.yaml"
