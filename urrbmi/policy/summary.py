@@ -25,20 +25,14 @@ _START = {
 def _rule_zh(p: LoadedPolicy, rule: s.Rule) -> str:
     if isinstance(rule, s.FullRule):
         return "全额资助"
-    if isinstance(rule, s.AmountRule):
+    if isinstance(rule, s.AmountRule | s.PaymentRule):
+        head = "定额资助" if isinstance(rule, s.AmountRule) else "个人缴费"
         if rule.by_class:
-            return "定额资助：" + "，".join(
+            return f"{head}：" + "，".join(
                 f"{CLASS_ZH.get(k, k)}{fmt(v)}元" for k, v in rule.by_class.items()
             )
         assert rule.amount is not None
-        return f"定额资助{fmt(rule.amount)}元"
-    if isinstance(rule, s.PaymentRule):
-        if rule.by_class:
-            return "个人缴费：" + "，".join(
-                f"{CLASS_ZH.get(k, k)}{fmt(v)}元" for k, v in rule.by_class.items()
-            )
-        assert rule.amount is not None
-        return f"个人缴费{fmt(rule.amount)}元"
+        return f"{head}{fmt(rule.amount)}元"
     if isinstance(rule, s.PercentRule):
         stated = f"（即{fmt(rule.stated)}元）" if rule.stated is not None else ""
         label = CLASS_ZH.get(rule.of.person_class, rule.of.person_class)
