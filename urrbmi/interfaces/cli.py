@@ -38,3 +38,6 @@ main.add_command(demo)
 from urrbmi.interfaces.cli_targets import targets  # noqa: E402
 
 main.add_command(targets)
+from urrbmi.interfaces.cli_api import serve  # noqa: E402
+
+main.add_command(serve)

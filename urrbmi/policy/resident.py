@@ -64,7 +64,7 @@ class ResidentInput(BaseModel):
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            raise _translate(exc) from None
+            raise translate_validation_errors(list(exc.errors())) from None
 
 
 _FIELD_ZH = {
@@ -82,22 +82,19 @@ _FIELD_ZH = {
 }
 
 
-def _translate(exc: ValidationError) -> InvalidInput:
-    from urrbmi.errors import UrrbmiError
-
-    err = exc.errors()[0]
-    ctx_error = (err.get("ctx") or {}).get("error")
-    if isinstance(ctx_error, UrrbmiError):
-        assert isinstance(ctx_error, InvalidInput)
-        return ctx_error
-    loc = ".".join(str(p) for p in err["loc"])
-    head = str(err["loc"][0]) if err["loc"] else ""
-    zh_field = _FIELD_ZH.get(head, loc)
-    if err["type"] == "missing":
-        return MissingInput(f"缺少必填字段：{zh_field}（{loc}）", f"missing required field: {loc}")
-    if err["type"] == "extra_forbidden":
+def translate_validation_errors(errors: list[Any]) -> InvalidInput:
+    """The first validation error as a bilingual :class:`InvalidInput`."""
+    err = errors[0]
+    loc = tuple(p for p in err.get("loc", ()) if p != "body")
+    where = ".".join(str(p) for p in loc)
+    head = str(loc[0]) if loc else ""
+    zh_field = _FIELD_ZH.get(head, where)
+    if err.get("type") == "missing":
+        return MissingInput(f"缺少必填字段：{zh_field}（{where}）", f"missing required field: {where}")
+    if err.get("type") == "extra_forbidden":
         known = ", ".join(_FIELD_ZH)
         return InvalidInput(
-            f"未知字段：{loc}；可用字段：{known}", f"unknown field: {loc}; known fields: {known}"
+            f"未知字段：{where}；可用字段：{known}", f"unknown field: {where}; known fields: {known}"
         )
-    return InvalidInput(f"字段{zh_field}（{loc}）无效：{err['msg']}", f"invalid {loc}: {err['msg']}")
+    msg = err.get("msg", "")
+    return InvalidInput(f"字段{zh_field}（{where}）无效：{msg}", f"invalid {where}: {msg}")
