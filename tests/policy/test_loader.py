@@ -160,3 +160,9 @@ def test_committed_json_schema_is_current() -> None:
     assert json.loads(committed.read_text("utf-8")) == Policy.model_json_schema(), (
         "regenerate: urrbmi policy schema > docs/policy-schema.json"
     )
+
+
+@pytest.mark.parametrize("bad", ["../../etc/passwd", "suixi-2022/../x", "A" * 300, "", "Suixi-2022"])
+def test_policy_ids_are_checked_before_touching_the_file_system(bad: str) -> None:
+    with pytest.raises(UnknownPolicy):
+        load_policy(bad)

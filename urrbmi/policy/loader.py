@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
@@ -122,7 +123,16 @@ def policy_for(jurisdiction_code: str, benefit_year: int) -> LoadedPolicy:
     )
 
 
+POLICY_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
 def find_policy_file(policy_id: str) -> Path:
+    if len(policy_id) > 80 or not POLICY_ID.fullmatch(policy_id):
+        # never let an id reach the file system unchecked (path traversal, absurd names)
+        raise UnknownPolicy(
+            "政策id只能由小写字母、数字和连字符组成，如 suixi-2022",
+            "a policy id has lower-case letters, digits and hyphens, e.g. suixi-2022",
+        )
     for d in _dirs():
         candidate = d / f"{policy_id}.yaml"
         if candidate.is_file():

@@ -45,7 +45,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, "http_error"
+        )
         return DecimalJSONResponse(
-            error_body(code, f"请求无法处理：{exc.detail}", str(exc.detail)), exc.status_code
+            error_body(code, f"请求无法处理：{exc.detail}", str(exc.detail)),
+            exc.status_code,
+            headers=exc.headers,  # e.g. Allow on 405
         )

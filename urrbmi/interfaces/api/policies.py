@@ -14,6 +14,7 @@ from urrbmi.policy.summary import policy_summary
 
 router = APIRouter(prefix="/api/v1", tags=["policies"])
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "请求体无法解析 / the body cannot be parsed"},
     404: {"model": ErrorOut, "description": "未知政策 / unknown policy"},
     409: {"model": ErrorOut, "description": "政策未规定 / the policy leaves this undefined"},
     422: {"model": ErrorOut, "description": "输入无效或不在缴费期内 / invalid input"},
