@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 13:59:26.855133
+Create Date: 2026-11-23 14:01:05.232941
 """
 
 from __future__ import annotations
@@ -49,6 +49,11 @@ def upgrade() -> None:
         sa.Column("id_number", sa.String(length=18), nullable=False),
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
         sa.Column("paid_on", sa.Date(), nullable=False),
+        sa.Column("resident_id", sa.BigInteger(), nullable=True),
+        sa.Column("due_fen", sa.BigInteger(), nullable=True),
+        sa.Column("benefit_start", sa.Date(), nullable=True),
+        sa.Column("benefit_end", sa.Date(), nullable=True),
+        sa.Column("hold_reason", sa.String(length=20), nullable=True),
         sa.PrimaryKeyConstraint("batch_id", "line_no", name=op.f("pk_payment_staging")),
     )
     op.create_table(

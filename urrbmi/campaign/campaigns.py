@@ -1,0 +1,272 @@
+"""Campaigns and the bridge from registry rows to the policy engine.
+
+A campaign is one jurisdiction's collection for one benefit year under one policy, pinned to the
+policy file's content hash (``policy_version``): if the file changes afterwards, the campaign
+refuses to quote until it is re-pinned, so amounts already on rosters cannot drift silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import Session, aliased
+
+from urrbmi.db.models import Campaign, Enrollment, Resident
+from urrbmi.errors import InvalidInput, UrrbmiError
+from urrbmi.money import to_fen
+from urrbmi.policy import LoadedPolicy, ResidentInput, load_policy, quote
+from urrbmi.registry import audit
+from urrbmi.registry.errors import Conflict, NotFound, PolicyChanged
+from urrbmi.registry.regions import contains, get_region
+
+
+def create_campaign(session: Session, policy_id: str, region_code: str, *, actor: str) -> Campaign:
+    """Open a campaign for ``region_code`` under a policy; the region must lie in the policy's
+    jurisdiction, and there is one campaign per region and benefit year."""
+    policy = load_policy(policy_id)
+    region = get_region(session, region_code)
+    jcode = policy.model.jurisdiction.code
+    if jcode is not None and not (region.code.startswith(jcode) or contains(region, jcode)):
+        raise InvalidInput(
+            f"区划{region.code}（{region.name}）不在政策{policy.id}的适用范围"
+            f"（{policy.model.jurisdiction.name}，{jcode}）内",
+            f"region {region.code} is outside policy {policy.id}'s jurisdiction ({jcode})",
+        )
+    clash = session.scalars(
+        select(Campaign).where(
+            Campaign.region_code == region.code, Campaign.benefit_year == policy.benefit_year
+        )
+    ).first()
+    if clash is not None:
+        raise Conflict(
+            f"区划{region.code}的{policy.benefit_year}年度征缴已存在（编号{clash.id}）",
+            f"region {region.code} already has a {policy.benefit_year} campaign (id {clash.id})",
+        )
+    c = Campaign(
+        region_code=region.code,
+        benefit_year=policy.benefit_year,
+        policy_id=policy.id,
+        policy_version=policy.version,
+        created_at=audit.now(),
+    )
+    session.add(c)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "campaigns",
+        c.id,
+        "insert",
+        None,
+        {"region": region.code, "year": c.benefit_year, "policy": policy.id, "version": policy.version},
+    )
+    return c
+
+
+def get_campaign(session: Session, campaign_id: int | None = None) -> Campaign:
+    """A campaign by id; without an id, the only campaign (an error if there are several)."""
+    if campaign_id is not None:
+        c = session.get(Campaign, campaign_id)
+        if c is None:
+            raise NotFound(f"找不到征缴批次{campaign_id}", f"no campaign {campaign_id}")
+        return c
+    found = list(session.scalars(select(Campaign).order_by(Campaign.id).limit(2)))
+    if len(found) != 1:
+        raise InvalidInput(
+            "请用 --campaign 指定征缴批次编号"
+            if found
+            else "还没有征缴批次，请先运行 urrbmi campaign create",
+            "give --campaign ID" if found else "no campaign yet: run `urrbmi campaign create`",
+        )
+    return found[0]
+
+
+def campaign_policy(c: Campaign) -> LoadedPolicy:
+    """The campaign's policy, refused if its file changed since the campaign was pinned."""
+    policy = load_policy(c.policy_id)
+    if policy.version != c.policy_version:
+        raise PolicyChanged(
+            f"政策{c.policy_id}的文件已变更（版本{c.policy_version}→{policy.version}），"
+            f"征缴批次{c.id}的应缴金额可能不同；请核对后用 urrbmi campaign repin 重新确认",
+            f"policy {c.policy_id} changed since campaign {c.id} was created "
+            f"({c.policy_version} -> {policy.version}); check and run `urrbmi campaign repin`",
+        )
+    return policy
+
+
+def repin(session: Session, c: Campaign, *, actor: str) -> str:
+    """Accept the policy file as it is now (after a reviewed change); returns the new version."""
+    policy = load_policy(c.policy_id)
+    old = c.policy_version
+    c.policy_version = policy.version
+    audit.record(session, actor, "campaigns", c.id, "repin", {"version": old}, {"version": policy.version})
+    return policy.version
+
+
+def identity_day(policy: LoadedPolicy, paid_on: dt.date) -> dt.date:
+    """The day identities count on: the payment day, or the policy's reference date."""
+    mi = policy.model.multiple_identities
+    if mi.as_of == "reference_date" and mi.reference_date is not None:
+        return mi.reference_date
+    return paid_on
+
+
+# --- residents as the engine sees them ------------------------------------------------------
+
+Profile = tuple[Any, ...]  # the ResidentInput fields, hashable: the quote cache key
+
+
+def profile_columns(benefit_year: int, campaign_id: int) -> list[Any]:
+    """Columns of ``residents`` the engine needs, plus two computed flags: whether the guardian
+    is enrolled for the benefit year, and whether the resident is enrolled anywhere other than
+    this campaign for the same year (another region, or insurance type 310)."""
+    guardian_enr = aliased(Enrollment)
+    other = aliased(Enrollment)
+    guardian_enrolled = exists().where(
+        guardian_enr.resident_id == Resident.guardian_id,
+        guardian_enr.benefit_year == benefit_year,
+        guardian_enr.status == "enrolled",
+    )
+    elsewhere = exists().where(
+        other.resident_id == Resident.id,
+        other.benefit_year == benefit_year,
+        other.status == "enrolled",
+        and_(other.campaign_id.is_distinct_from(campaign_id)),
+    )
+    return [
+        Resident.id,
+        Resident.birth_date,
+        Resident.residence,
+        Resident.student,
+        Resident.employee_insured,
+        Resident.employee_insurance_ended_on,
+        Resident.employee_insurance_years,
+        Resident.status,
+        Resident.died_on,
+        guardian_enrolled.label("guardian_enrolled"),
+        elsewhere.label("elsewhere"),
+    ]
+
+
+def exclusion(row: Any, on: dt.date) -> str | None:
+    """Why a resident is not to be collected from (None: collect)."""
+    if row.employee_insured:
+        return "employee_insurance"
+    if row.status == "deceased" or (row.died_on is not None and row.died_on <= on):
+        return "deceased"
+    if row.status == "moved_out":
+        return "moved_out"
+    if row.elsewhere:
+        return "enrolled_elsewhere"
+    return None
+
+
+EXCLUSION_ZH = {
+    "employee_insurance": "已参加职工医保",
+    "deceased": "已死亡",
+    "moved_out": "已迁出",
+    "enrolled_elsewhere": "已在其他地区或险种参保",
+}
+
+
+def profile(row: Any, categories: tuple[str, ...], tier: int, paid_on: dt.date) -> Profile:
+    ended = row.employee_insurance_ended_on
+    return (
+        row.birth_date,
+        categories,
+        tier,
+        row.student,
+        paid_on,
+        row.residence,
+        bool(row.guardian_enrolled),
+        ended,
+        float(row.employee_insurance_years or 0) if ended is not None else None,
+    )
+
+
+def resident_input(p: Profile) -> ResidentInput:
+    born, cats, tier, student, paid_on, residence, guardian, ended, years = p
+    data: dict[str, Any] = {
+        "birth_date": born,
+        "categories": cats,
+        "tier": tier,
+        "student": student,
+        "paid_on": paid_on,
+        "residence": residence,
+        "guardian_enrolled": guardian,
+    }
+    if ended is not None:
+        data["employee_insurance"] = {"ended_on": ended, "years": years}
+    return ResidentInput.parse(data)
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    """A quote reduced to what the ledger stores (or the engine's refusal)."""
+
+    error_code: str | None = None
+    message: str | None = None
+    person_class: str | None = None
+    standard_fen: int | None = None
+    subsidy_fen: int | None = None
+    subsidy_category: str | None = None
+    individual_fen: int | None = None
+    fiscal_fen: int | None = None
+    total_due_fen: int | None = None
+    benefit_start: dt.date | None = None
+    benefit_end: dt.date | None = None
+    window: str | None = None
+    explanation_hash: str | None = None
+    explanation: tuple[dict[str, Any], ...] = ()
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, Decimal | dt.date):
+        return str(value)
+    raise TypeError(type(value))
+
+
+class Pricer:
+    """Quotes profiles under one policy, remembering each distinct profile's answer: a county's
+    million residents share far fewer distinct (birth date, identities, student...) profiles."""
+
+    def __init__(self, policy: LoadedPolicy) -> None:
+        self.policy = policy
+        self.cache: dict[Profile, Priced] = {}
+        self.quotes = 0
+
+    def price(self, p: Profile) -> Priced:
+        found = self.cache.get(p)
+        if found is None:
+            found = self._price(p)
+            self.cache[p] = found
+        return found
+
+    def _price(self, p: Profile) -> Priced:
+        self.quotes += 1
+        try:
+            q = quote(self.policy, resident_input(p))
+        except UrrbmiError as exc:
+            return Priced(error_code=exc.code, message=f"{exc.zh} / {exc.en}"[:1000])
+        steps = tuple(s.as_dict() for s in q.explanation)
+        text = json.dumps(steps, ensure_ascii=False, sort_keys=True, default=_json_default)
+        return Priced(
+            person_class=q.person_class,
+            standard_fen=to_fen(q.standard),
+            subsidy_fen=to_fen(q.subsidy),
+            subsidy_category=q.subsidy_category,
+            individual_fen=to_fen(q.individual_payment),
+            fiscal_fen=to_fen(q.fiscal_portion_due),
+            total_due_fen=to_fen(q.total_due),
+            benefit_start=q.benefit_start,
+            benefit_end=q.benefit_end,
+            window=q.window,
+            explanation_hash=hashlib.sha256(text.encode()).hexdigest()[:32],
+            explanation=steps,
+        )

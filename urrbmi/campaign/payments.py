@@ -1,0 +1,486 @@
+"""Payments: one at a village agent's counter, or a channel's file of thousands.
+
+Both go through one pipeline, in the caller's transaction:
+
+1. lines are validated (ID numbers, amounts in yuan with at most two decimals, dates); a file with
+   any bad line is refused whole, naming the lines;
+2. each line is priced by the engine at its payment date, with the identities and tier of the
+   resident's assessment (cache per distinct profile), and the result goes into
+   ``payment_staging`` with multi-row inserts;
+3. one set-based ``INSERT … SELECT`` moves staging into ``payments``, deciding the status:
+   ``unmatched`` (ID not in the registry), ``held`` (amount differs from what is due, not
+   assessed, or the resident already paid), else ``accepted``;
+4. set-based inserts issue receipts (numbers from the database), enrollments and benefit periods.
+
+Idempotent: a (channel, external reference) already recorded with the same data is skipped; with
+different data the whole file is refused. Two agents paying for the same resident at once give one
+accepted payment: a partial unique index allows one accepted payment per resident and campaign,
+and the loser is re-run and held as ``already_paid``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert, select, text, tuple_
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from urrbmi import ids
+from urrbmi.campaign.campaigns import Pricer, campaign_policy, profile, profile_columns
+from urrbmi.db.models import CHANNELS, Assessment, Campaign, Payment, PaymentStaging, Resident
+from urrbmi.errors import InvalidId, InvalidInput
+from urrbmi.registry import audit
+from urrbmi.registry.errors import Conflict
+
+STAGING_BATCH = 5_000
+LOOKUP_BATCH = 900  # SQLite allows 999 bound parameters in older builds
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentLine:
+    line_no: int
+    external_ref: str
+    id_number: str
+    amount_fen: int
+    paid_on: dt.date
+
+
+@dataclass
+class PaymentSummary:
+    batch_id: str
+    lines: int = 0
+    replayed: int = 0  # already recorded with the same data (idempotent re-run)
+    status: Counter[str] = field(default_factory=Counter)
+    held: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "lines": self.lines,
+            "replayed": self.replayed,
+            "status": dict(self.status),
+            "held": dict(self.held),
+        }
+
+
+HOLD_ZH = {
+    "amount_mismatch": "金额与应缴不符",
+    "not_assessed": "未核定应缴（或不在征缴范围）",
+    "already_paid": "本年度已缴费",
+    "quote_error": "按缴费日期无法核定（见政策）",
+}
+
+# --- reading and validating ----------------------------------------------------------------
+
+HEADERS = {
+    "external_ref": ("external_ref", "ref", "交易流水号", "流水号", "订单号", "交易单号"),
+    "id_number": ("id_number", "身份证号码", "身份证号", "公民身份号码"),
+    "amount": ("amount", "金额", "缴费金额", "交易金额"),
+    "paid_on": ("paid_on", "缴费日期", "交易日期", "日期"),
+}
+
+
+def parse_amount(text_value: str) -> int:
+    """Yuan text to integer fen; more than two decimals, negatives or floats' noise are refused."""
+    try:
+        value = Decimal(text_value.strip().replace(",", ""))
+    except InvalidOperation:
+        raise ValueError(f"金额无效：{text_value!r}") from None
+    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        raise ValueError(f"金额应为非负数、至多两位小数：{text_value!r}")
+    return int(value * 100)
+
+
+def parse_day(text_value: str) -> dt.date:
+    t = text_value.strip().replace("/", "-").replace(".", "-")
+    if len(t) == 8 and t.isdigit():
+        t = f"{t[:4]}-{t[4:6]}-{t[6:]}"
+    try:
+        return dt.date.fromisoformat(t[:10])
+    except ValueError:
+        raise ValueError(f"日期无效：{text_value!r}") from None
+
+
+def read_lines(rows: Iterable[dict[str, str]], *, first_line: int = 2) -> list[PaymentLine]:
+    """Validate rows (header → value) into payment lines; all problems are reported together."""
+    out: list[PaymentLine] = []
+    problems: list[str] = []
+    for n, row in enumerate(rows, start=first_line):
+        try:
+            out.append(
+                PaymentLine(
+                    line_no=n,
+                    external_ref=_need(row, "external_ref"),
+                    id_number=ids.validate(_need(row, "id_number")),
+                    amount_fen=parse_amount(_need(row, "amount")),
+                    paid_on=parse_day(_need(row, "paid_on")),
+                )
+            )
+        except InvalidId as exc:
+            problems.append(f"第{n}行：{exc.zh}")
+        except ValueError as exc:
+            problems.append(f"第{n}行：{exc}")
+    if problems:
+        shown = "；".join(problems[:20]) + ("……" if len(problems) > 20 else "")
+        raise InvalidInput(
+            f"缴费文件有{len(problems)}行无效，整个文件未导入：{shown}",
+            f"{len(problems)} invalid line(s); nothing was imported: {shown}",
+        )
+    return out
+
+
+def _need(row: dict[str, str], key: str) -> str:
+    value = (row.get(key) or "").strip()
+    if not value:
+        raise ValueError(f"缺少{HEADERS[key][2]}（{key}）")
+    return value
+
+
+def read_payment_file(path: Path) -> list[PaymentLine]:
+    """A channel's CSV file (UTF-8, with or without BOM; GB18030 accepted), headers in Chinese or
+    English (see ``HEADERS``)."""
+    raw = path.read_bytes()
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        content = raw.decode("gb18030")
+    reader = csv.reader(io.StringIO(content))
+    header = next(reader, None)
+    if header is None:
+        raise InvalidInput(f"缴费文件为空：{path}", f"empty payment file: {path}")
+    names: list[str | None] = []
+    for h in header:
+        h = h.strip()
+        names.append(next((k for k, aliases in HEADERS.items() if h in aliases), None))
+    missing = [k for k in HEADERS if k not in names]
+    if missing:
+        raise InvalidInput(
+            f"缴费文件缺少列：{'、'.join(HEADERS[k][2] for k in missing)}（表头：{header}）",
+            f"payment file lacks columns: {', '.join(missing)} (header: {header})",
+        )
+    rows = ({k: v for k, v in zip(names, rec, strict=False) if k is not None} for rec in reader if any(rec))
+    return read_lines(rows)
+
+
+# --- the pipeline --------------------------------------------------------------------------
+
+
+def _dedupe_file(lines: Sequence[PaymentLine]) -> tuple[list[PaymentLine], int]:
+    """The same reference twice in one file: identical → once; different → refuse the file."""
+    seen: dict[str, PaymentLine] = {}
+    out: list[PaymentLine] = []
+    for ln in lines:
+        prev = seen.get(ln.external_ref)
+        if prev is None:
+            seen[ln.external_ref] = ln
+            out.append(ln)
+        elif (prev.id_number, prev.amount_fen, prev.paid_on) != (ln.id_number, ln.amount_fen, ln.paid_on):
+            raise Conflict(
+                f"第{prev.line_no}行与第{ln.line_no}行的交易流水号{ln.external_ref}相同但内容不同，整个文件未导入",
+                f"lines {prev.line_no} and {ln.line_no} share reference {ln.external_ref} with "
+                "different data; nothing was imported",
+            )
+    return out, len(lines) - len(out)
+
+
+def _stage_rows(
+    session: Session, c: Campaign, lines: Sequence[PaymentLine], batch_id: str
+) -> Iterable[dict[str, Any]]:
+    """Price every line at its payment date (resident + assessment looked up in batches)."""
+    policy = campaign_policy(c)
+    pricer = Pricer(policy)
+    cols = profile_columns(c.benefit_year, c.id)
+    for start in range(0, len(lines), LOOKUP_BATCH):
+        part = lines[start : start + LOOKUP_BATCH]
+        found = {
+            r.id_number: r
+            for r in session.execute(
+                select(
+                    *cols,
+                    Resident.id_number,
+                    Assessment.status.label("a_status"),
+                    Assessment.categories.label("a_categories"),
+                    Assessment.tier.label("a_tier"),
+                )
+                .outerjoin(
+                    Assessment, (Assessment.resident_id == Resident.id) & (Assessment.campaign_id == c.id)
+                )
+                .where(Resident.id_number.in_({ln.id_number for ln in part}))
+            )
+        }
+        for ln in part:
+            rec: dict[str, Any] = {
+                "batch_id": batch_id,
+                "line_no": ln.line_no,
+                "external_ref": ln.external_ref,
+                "id_number": ln.id_number,
+                "amount_fen": ln.amount_fen,
+                "paid_on": ln.paid_on,
+                "resident_id": None,
+                "due_fen": None,
+                "benefit_start": None,
+                "benefit_end": None,
+                "hold_reason": None,
+            }
+            row = found.get(ln.id_number)
+            if row is None:
+                rec["hold_reason"] = "unmatched"
+            elif row.a_status != "due":
+                rec |= {"resident_id": row.id, "hold_reason": "not_assessed"}
+            else:
+                codes = tuple(x for x in row.a_categories.split(",") if x)
+                pr = pricer.price(profile(row, codes, row.a_tier, ln.paid_on))
+                rec["resident_id"] = row.id
+                if pr.error_code is not None:
+                    rec["hold_reason"] = "quote_error"
+                else:
+                    rec |= {
+                        "due_fen": pr.total_due_fen,
+                        "benefit_start": pr.benefit_start,
+                        "benefit_end": pr.benefit_end,
+                    }
+                    if pr.total_due_fen != ln.amount_fen:
+                        rec["hold_reason"] = "amount_mismatch"
+            yield rec
+
+
+# Candidates for acceptance are ranked per resident (a matching amount first, then file order):
+# only the first may be accepted, and only if the resident is not already enrolled here.
+_MOVE = text(
+    """
+INSERT INTO payments (campaign_id, resident_id, id_number, channel, external_ref, amount_fen,
+                      due_fen, paid_on, status, hold_reason, recorded_by, recorded_at, batch_id)
+SELECT :campaign_id, s.resident_id, s.id_number, :channel, s.external_ref, s.amount_fen,
+       s.due_fen, s.paid_on,
+       CASE WHEN s.hold_reason = 'unmatched' THEN 'unmatched'
+            WHEN s.hold_reason IS NOT NULL OR s.rn > 1 OR s.enrolled = 1 THEN 'held'
+            ELSE 'accepted' END,
+       CASE WHEN s.hold_reason = 'unmatched' THEN NULL
+            WHEN s.hold_reason IS NOT NULL THEN s.hold_reason
+            WHEN s.rn > 1 OR s.enrolled = 1 THEN 'already_paid'
+            ELSE NULL END,
+       :actor, :at, :batch_id
+FROM (
+    SELECT st.*,
+           ROW_NUMBER() OVER (PARTITION BY st.id_number
+                              ORDER BY CASE WHEN st.hold_reason IS NULL THEN 0 ELSE 1 END,
+                                       st.line_no) AS rn,
+           CASE WHEN EXISTS (SELECT 1 FROM enrollments e
+                             WHERE e.campaign_id = :campaign_id AND e.resident_id = st.resident_id
+                               AND e.status = 'enrolled') THEN 1 ELSE 0 END AS enrolled
+    FROM payment_staging st
+    WHERE st.batch_id = :batch_id
+      AND NOT EXISTS (SELECT 1 FROM payments p
+                      WHERE p.channel = :channel AND p.external_ref = st.external_ref)
+) s
+ORDER BY s.line_no
+"""
+)
+
+_RECEIPTS = text(
+    """
+INSERT INTO receipts (payment_id)
+SELECT id FROM payments WHERE batch_id = :batch_id AND status = 'accepted' ORDER BY id
+"""
+)
+
+_ENROLL = text(
+    """
+INSERT INTO enrollments (campaign_id, resident_id, benefit_year, region_code, insurance_type,
+                         status, source, payment_id, enrolled_on)
+SELECT p.campaign_id, p.resident_id, :year, r.region_code, '390', 'enrolled', 'payment', p.id,
+       p.paid_on
+FROM payments p JOIN residents r ON r.id = p.resident_id
+WHERE p.batch_id = :batch_id AND p.status = 'accepted'
+"""
+)
+
+_PERIODS = text(
+    """
+INSERT INTO benefit_periods (enrollment_id, resident_id, start_on, end_on)
+SELECT e.id, e.resident_id, st.benefit_start, st.benefit_end
+FROM payments p
+JOIN enrollments e ON e.payment_id = p.id
+JOIN payment_staging st ON st.batch_id = p.batch_id AND st.external_ref = p.external_ref
+WHERE p.batch_id = :batch_id AND p.status = 'accepted'
+"""
+)
+
+
+def _conflicts(session: Session, c: Campaign, channel: str, batch_id: str) -> list[str]:
+    """References already recorded on this channel with different data."""
+    rows = session.execute(
+        select(PaymentStaging.line_no, PaymentStaging.external_ref)
+        .join(
+            Payment,
+            (Payment.channel == channel) & (Payment.external_ref == PaymentStaging.external_ref),
+        )
+        .where(
+            PaymentStaging.batch_id == batch_id,
+            tuple_(Payment.id_number, Payment.amount_fen, Payment.paid_on, Payment.campaign_id)
+            != tuple_(PaymentStaging.id_number, PaymentStaging.amount_fen, PaymentStaging.paid_on, c.id),
+        )
+        .order_by(PaymentStaging.line_no)
+        .limit(20)
+    ).all()
+    return [f"{ln}:{ref}" for ln, ref in rows]
+
+
+def apply_payments(
+    session: Session,
+    c: Campaign,
+    channel: str,
+    lines: Sequence[PaymentLine],
+    *,
+    actor: str,
+    batch_id: str | None = None,
+    after_staging_batch: Callable[[int], None] | None = None,
+) -> PaymentSummary:
+    """Record payments in the caller's transaction (see the module docstring).
+
+    ``after_staging_batch`` is called with the number of lines staged so far after each staging
+    batch (progress display; tests use it to inject a failure mid-file)."""
+    if channel not in CHANNELS:
+        raise InvalidInput(
+            f"未知的缴费渠道{channel}；可用：{'、'.join(CHANNELS)}",
+            f"unknown channel {channel!r}; one of {', '.join(CHANNELS)}",
+        )
+    batch = batch_id or uuid.uuid4().hex
+    summary = PaymentSummary(batch_id=batch, lines=len(lines))
+    unique, summary.replayed = _dedupe_file(lines)
+    staged = 0
+    buf: list[dict[str, Any]] = []
+    for rec in _stage_rows(session, c, unique, batch):
+        buf.append(rec)
+        if len(buf) >= STAGING_BATCH:
+            session.execute(insert(PaymentStaging), buf)
+            staged += len(buf)
+            buf = []
+            if after_staging_batch is not None:
+                after_staging_batch(staged)
+    if buf:
+        session.execute(insert(PaymentStaging), buf)
+        staged += len(buf)
+        if after_staging_batch is not None:
+            after_staging_batch(staged)
+    bad = _conflicts(session, c, channel, batch)
+    if bad:
+        raise Conflict(
+            f"以下交易流水号已按不同内容入账，整个文件未导入（行:流水号）：{', '.join(bad)}",
+            f"these references were already recorded with different data; nothing was imported "
+            f"(line:ref): {', '.join(bad)}",
+        )
+    params = {"campaign_id": c.id, "channel": channel, "batch_id": batch, "actor": actor, "at": audit.now()}
+    result = session.execute(_MOVE, params)
+    assert isinstance(result, CursorResult)
+    moved = result.rowcount
+    summary.replayed += len(unique) - moved
+    session.execute(_RECEIPTS, {"batch_id": batch})
+    session.execute(_ENROLL, {"batch_id": batch, "year": c.benefit_year})
+    session.execute(_PERIODS, {"batch_id": batch})
+    session.execute(delete(PaymentStaging).where(PaymentStaging.batch_id == batch))
+    for status, reason, n in session.execute(
+        text(
+            "SELECT status, hold_reason, COUNT(*) FROM payments WHERE batch_id = :b "
+            "GROUP BY status, hold_reason"
+        ),
+        {"b": batch},
+    ):
+        summary.status[status] += n
+        if status == "held":
+            summary.held[reason] += n
+    audit.record(
+        session, actor, "payments", f"batch:{batch}", "import", None, summary.as_dict() | {"channel": channel}
+    )
+    return summary
+
+
+@dataclass(frozen=True)
+class PaymentResult:
+    payment: Payment
+    receipt_no: int | None
+    replayed: bool
+
+
+def record_payment(
+    session: Session,
+    c: Campaign,
+    *,
+    id_number: str,
+    amount: Decimal,
+    channel: str,
+    external_ref: str,
+    paid_on: dt.date,
+    actor: str,
+) -> PaymentResult:
+    """One payment (village agent, cash or POS). Safe to repeat and to race: a concurrent
+    recording for the same resident or reference makes this one re-run in a savepoint, after which
+    it is either the same payment (replayed) or held as ``already_paid``."""
+    if isinstance(amount, float):
+        raise TypeError("amount must be Decimal")
+    line = read_lines(
+        [
+            {
+                "external_ref": external_ref,
+                "id_number": id_number,
+                "amount": str(amount),
+                "paid_on": str(paid_on),
+            }
+        ],
+        first_line=1,
+    )[0]
+    for attempt in range(3):
+        try:
+            with session.begin_nested():
+                summary = apply_payments(session, c, channel, [line], actor=actor)
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    p = session.scalars(
+        select(Payment).where(Payment.channel == channel, Payment.external_ref == line.external_ref)
+    ).one()
+    receipt = session.execute(
+        text("SELECT receipt_no FROM receipts WHERE payment_id = :p"), {"p": p.id}
+    ).scalar_one_or_none()
+    return PaymentResult(p, receipt, replayed=summary.replayed > 0)
+
+
+def payments_of(session: Session, resident_id: int) -> list[tuple[Payment, int | None]]:
+    rows = session.execute(
+        text(
+            "SELECT p.id, r.receipt_no FROM payments p LEFT JOIN receipts r ON r.payment_id = p.id "
+            "WHERE p.resident_id = :r ORDER BY p.id"
+        ),
+        {"r": resident_id},
+    ).all()
+    out = []
+    for pid, rno in rows:
+        p = session.get(Payment, pid)
+        assert p is not None
+        out.append((p, rno))
+    return out
+
+
+__all__ = [
+    "HOLD_ZH",
+    "PaymentLine",
+    "PaymentResult",
+    "PaymentSummary",
+    "apply_payments",
+    "payments_of",
+    "read_lines",
+    "read_payment_file",
+    "record_payment",
+]

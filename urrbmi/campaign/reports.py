@@ -1,0 +1,289 @@
+"""Reports on a campaign: the collection roster, reconciliation, duplicate enrollments."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from urrbmi import ids
+from urrbmi.campaign.campaigns import EXCLUSION_ZH
+from urrbmi.campaign.payments import HOLD_ZH, read_payment_file
+from urrbmi.db.models import Assessment, Campaign, Enrollment, Payment, Resident
+from urrbmi.money import fmt, from_fen
+from urrbmi.policy.categories import vocabulary
+from urrbmi.policy.engine import CLASS_ZH
+
+ROSTER_HEADERS = (
+    "序号",
+    "姓名",
+    "身份证号码",
+    "性别",
+    "出生日期",
+    "行政区划代码",
+    "户号",
+    "人员类别",
+    "资助身份",
+    "缴费档次",
+    "个人缴费标准（元）",
+    "资助金额（元）",
+    "应补缴财政补助（元）",
+    "应缴金额（元）",
+    "待遇开始日期",
+    "待遇结束日期",
+)
+
+
+def roster_rows(session: Session, c: Campaign, *, include_paid: bool = False) -> Iterator[list[Any]]:
+    """The collection roster for the tax bureau: everyone with an amount due, in region and
+    household order; those already enrolled are left out unless ``include_paid``."""
+    voc = vocabulary()
+    enrolled = select(Enrollment.resident_id).where(
+        Enrollment.campaign_id == c.id, Enrollment.status == "enrolled"
+    )
+    stmt = (
+        select(
+            Resident.name,
+            Resident.id_number,
+            Resident.sex,
+            Resident.birth_date,
+            Resident.region_code,
+            Resident.household_id,
+            Assessment.person_class,
+            Assessment.subsidy_category,
+            Assessment.tier,
+            Assessment.standard_fen,
+            Assessment.subsidy_fen,
+            Assessment.fiscal_fen,
+            Assessment.total_due_fen,
+            Assessment.benefit_start,
+            Assessment.benefit_end,
+        )
+        .join(Resident, Resident.id == Assessment.resident_id)
+        .where(Assessment.campaign_id == c.id, Assessment.status == "due")
+        .order_by(Resident.region_code, Resident.household_id, Resident.id)
+        .execution_options(yield_per=5_000)
+    )
+    if not include_paid:
+        stmt = stmt.where(Assessment.resident_id.not_in(enrolled))
+    for n, r in enumerate(session.execute(stmt), start=1):
+        cat = voc.by_code.get(r.subsidy_category or "")
+        yield [
+            n,
+            r.name,
+            r.id_number,
+            "男" if r.sex == "M" else "女",
+            r.birth_date.isoformat(),
+            r.region_code,
+            r.household_id or "",
+            CLASS_ZH.get(r.person_class or "", r.person_class or ""),
+            cat.name if cat else "",
+            r.tier,
+            _yuan(r.standard_fen),
+            _yuan(r.subsidy_fen),
+            _yuan(r.fiscal_fen),
+            _yuan(r.total_due_fen),
+            r.benefit_start.isoformat() if r.benefit_start else "",
+            r.benefit_end.isoformat() if r.benefit_end else "",
+        ]
+
+
+def _yuan(fen: int | None) -> str:
+    return "" if fen is None else fmt(from_fen(fen))
+
+
+def write_roster(session: Session, c: Campaign, path: Path, fmt_: str, *, include_paid: bool = False) -> int:
+    """Write the roster as CSV (UTF-8 with BOM, so Excel opens it) or XLSX; returns the row count.
+    ID numbers are written as text (XLSX cell type string), never as numbers Excel would round."""
+    n = 0
+    rows = roster_rows(session, c, include_paid=include_paid)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt_ == "csv":
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(ROSTER_HEADERS)
+            for row in rows:
+                w.writerow(row)
+                n += 1
+        return n
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(f"{c.benefit_year}年度征缴名册")
+    ws.append(list(ROSTER_HEADERS))
+    for row in rows:
+        ws.append(row)
+        n += 1
+    wb.save(path)
+    return n
+
+
+# --- reconciliation ------------------------------------------------------------------------
+
+
+@dataclass
+class Reconciliation:
+    matched: dict[str, Any] = field(default_factory=dict)
+    unpaid: dict[str, Any] = field(default_factory=dict)
+    unmatched: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
+    mismatches: list[dict[str, Any]] = field(default_factory=list)
+    other_held: list[dict[str, Any]] = field(default_factory=list)
+    statement: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "matched": self.matched,
+            "unpaid": self.unpaid,
+            "unmatched": self.unmatched,
+            "duplicates": self.duplicates,
+            "mismatches": self.mismatches,
+            "other_held": self.other_held,
+            "statement": self.statement,
+        }
+
+
+def _payment_item(p: Payment) -> dict[str, Any]:
+    return {
+        "channel": p.channel,
+        "external_ref": p.external_ref,
+        "id_number": ids.mask(p.id_number),
+        "amount": from_fen(p.amount_fen),
+        "due": None if p.due_fen is None else from_fen(p.due_fen),
+        "paid_on": p.paid_on.isoformat(),
+        "reason": p.hold_reason,
+        "reason_zh": HOLD_ZH.get(p.hold_reason or "", ""),
+    }
+
+
+def reconcile(
+    session: Session, c: Campaign, *, statement: Path | None = None, channel: str | None = None
+) -> Reconciliation:
+    """The ledger's state: accepted payments by channel, residents still unpaid, and every payment
+    that needs a person (unmatched IDs, second payments, wrong amounts). With a channel
+    ``statement`` file, also what the channel reports that the ledger lacks and vice versa."""
+    out = Reconciliation()
+    by_channel = session.execute(
+        select(Payment.channel, func.count(), func.sum(Payment.amount_fen))
+        .where(Payment.campaign_id == c.id, Payment.status == "accepted")
+        .group_by(Payment.channel)
+        .order_by(Payment.channel)
+    ).all()
+    out.matched = {
+        "count": sum(n for _, n, _ in by_channel),
+        "amount": from_fen(sum(int(s or 0) for _, _, s in by_channel)),
+        "by_channel": {ch: {"count": n, "amount": from_fen(int(s or 0))} for ch, n, s in by_channel},
+    }
+    n_unpaid, due_unpaid = session.execute(
+        text(
+            "SELECT COUNT(*), COALESCE(SUM(a.total_due_fen), 0) FROM assessments a "
+            "WHERE a.campaign_id = :c AND a.status = 'due' AND NOT EXISTS (SELECT 1 FROM enrollments e "
+            "WHERE e.campaign_id = :c AND e.resident_id = a.resident_id AND e.status = 'enrolled')"
+        ),
+        {"c": c.id},
+    ).one()
+    out.unpaid = {"count": n_unpaid, "amount": from_fen(int(due_unpaid))}
+    for p in session.scalars(
+        select(Payment)
+        .where(Payment.campaign_id == c.id, Payment.status.in_(("held", "unmatched")))
+        .order_by(Payment.id)
+    ):
+        item = _payment_item(p)
+        if p.status == "unmatched":
+            out.unmatched.append(item)
+        elif p.hold_reason == "already_paid":
+            out.duplicates.append(item)
+        elif p.hold_reason == "amount_mismatch":
+            out.mismatches.append(item)
+        else:
+            out.other_held.append(item)
+    if statement is not None:
+        if channel is None:
+            raise ValueError("a statement needs its channel")
+        out.statement = _against_statement(session, c, statement, channel)
+    return out
+
+
+def _against_statement(session: Session, c: Campaign, path: Path, channel: str) -> dict[str, Any]:
+    lines = {ln.external_ref: ln for ln in read_payment_file(path)}
+    ledger = {
+        ref: (amount, paid_on)
+        for ref, amount, paid_on in session.execute(
+            select(Payment.external_ref, Payment.amount_fen, Payment.paid_on).where(
+                Payment.campaign_id == c.id, Payment.channel == channel
+            )
+        )
+    }
+    missing = sorted(ref for ref in lines if ref not in ledger)
+    extra = sorted(ref for ref in ledger if ref not in lines)
+    differ = sorted(
+        ref for ref, ln in lines.items() if ref in ledger and ledger[ref] != (ln.amount_fen, ln.paid_on)
+    )
+    return {
+        "channel": channel,
+        "statement_lines": len(lines),
+        "in_statement_not_in_ledger": missing,
+        "in_ledger_not_in_statement": extra,
+        "amount_or_date_differs": differ,
+    }
+
+
+def duplicate_enrollments(session: Session, benefit_year: int) -> list[dict[str, Any]]:
+    """Residents enrolled more than once for a benefit year (two regions, or resident and employee
+    insurance), and residents enrolled here who are now in employee insurance."""
+    multi = (
+        select(Enrollment.resident_id)
+        .where(Enrollment.benefit_year == benefit_year, Enrollment.status == "enrolled")
+        .group_by(Enrollment.resident_id)
+        .having(func.count() > 1)
+    )
+    employee = select(Enrollment.resident_id).where(
+        Enrollment.benefit_year == benefit_year,
+        Enrollment.status == "enrolled",
+        Enrollment.insurance_type == "390",
+        Enrollment.resident_id.in_(select(Resident.id).where(Resident.employee_insured.is_(True))),
+    )
+    rows = session.execute(
+        select(Resident.id, Resident.id_number, Resident.name, Resident.employee_insured)
+        .where(Resident.id.in_(multi.union(employee)))
+        .order_by(Resident.id)
+    ).all()
+    out: list[dict[str, Any]] = []
+    for rid, number, name, employee_insured in rows:
+        enr = session.execute(
+            select(
+                Enrollment.region_code, Enrollment.insurance_type, Enrollment.source, Enrollment.campaign_id
+            )
+            .where(
+                Enrollment.resident_id == rid,
+                Enrollment.benefit_year == benefit_year,
+                Enrollment.status == "enrolled",
+            )
+            .order_by(Enrollment.id)
+        ).all()
+        out.append(
+            {
+                "id_number": ids.mask(number),
+                "name": name,
+                "employee_insured": bool(employee_insured),
+                "enrollments": [
+                    {"region": r, "insurance_type": t, "source": s, "campaign": cid} for r, t, s, cid in enr
+                ],
+            }
+        )
+    return out
+
+
+__all__ = [
+    "EXCLUSION_ZH",
+    "ROSTER_HEADERS",
+    "Reconciliation",
+    "duplicate_enrollments",
+    "reconcile",
+    "roster_rows",
+    "write_roster",
+]

@@ -1,0 +1,525 @@
+"""CLI: the registry and the campaign ledger (urrbmi db / region / resident / campaign / payment).
+
+Every command takes ``--db URL`` (default ``URRBMI_DATABASE_URL`` or ``./var/urrbmi.sqlite``) and
+runs in one transaction: an error leaves the database as it was. Output is JSON (money as exact
+numbers) unless stated; ID numbers are masked in everything printed except the roster file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import simplejson
+from sqlalchemy import Engine, select
+
+from urrbmi import ids
+from urrbmi.campaign.assess import assess
+from urrbmi.campaign.campaigns import create_campaign, get_campaign, repin
+from urrbmi.campaign.changes import (
+    identity_changes,
+    record_external_enrollment,
+    register_newborn,
+    statement,
+)
+from urrbmi.campaign.payments import apply_payments, read_payment_file, record_payment
+from urrbmi.campaign.reports import duplicate_enrollments, reconcile, write_roster
+from urrbmi.db.models import LEVELS, Campaign
+from urrbmi.db.session import current_revision, database_url, get_engine, open_db, session_scope, upgrade
+from urrbmi.registry.audit import default_actor
+from urrbmi.registry.regions import add_region, list_regions
+from urrbmi.registry.residents import (
+    NewResident,
+    add_membership,
+    add_resident,
+    end_membership,
+    update_resident,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def dumps(obj: Any) -> str:
+    return simplejson.dumps(obj, use_decimal=True, ensure_ascii=False, default=str, indent=1)
+
+
+def db_option(f: F) -> F:
+    return click.option(
+        "--db", "db_url", default=None, help="数据库URL / database URL (URRBMI_DATABASE_URL)"
+    )(f)
+
+
+def actor_option(f: F) -> F:
+    return click.option("--actor", default=None, help="操作人 / who does this (URRBMI_ACTOR or OS user)")(f)
+
+
+def _engine(db_url: str | None) -> Engine:
+    return open_db(db_url)
+
+
+def _day(value: str | None, default: dt.date | None = None) -> dt.date:
+    if value is None:
+        return default or dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"日期应为YYYY-MM-DD / a date is YYYY-MM-DD: {value!r}") from None
+
+
+# --- db ------------------------------------------------------------------------------------
+
+
+@click.group("db")
+def db() -> None:
+    """数据库结构迁移 / database schema migrations."""
+
+
+@db.command("upgrade")
+@db_option
+def db_upgrade(db_url: str | None) -> None:
+    """迁移到最新结构 / migrate to the latest schema."""
+    rev = upgrade(db_url)
+    click.echo(f"数据库已是最新结构 / database at revision {rev}: {_shown(db_url)}")
+
+
+@db.command("current")
+@db_option
+def db_current(db_url: str | None) -> None:
+    """显示当前结构版本 / show the current schema revision."""
+    click.echo(current_revision(get_engine(database_url(db_url))) or "none")
+
+
+def _shown(db_url: str | None) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(database_url(db_url)).render_as_string(hide_password=True)
+
+
+# --- region --------------------------------------------------------------------------------
+
+
+@click.group("region")
+def region() -> None:
+    """行政区划 / administrative regions."""
+
+
+@region.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--level", type=click.Choice(LEVELS), required=True)
+@click.option("--parent", default=None)
+@db_option
+@actor_option
+def region_add(
+    code: str, name: str, level: str, parent: str | None, db_url: str | None, actor: str | None
+) -> None:
+    """登记行政区划 / register a region."""
+    with session_scope(_engine(db_url)) as s:
+        add_region(s, code, name, level, parent, actor=actor or default_actor())
+    click.echo(f"已登记 / added {code} {name}")
+
+
+@region.command("list")
+@click.option("--under", default=None)
+@db_option
+def region_list(under: str | None, db_url: str | None) -> None:
+    """列出行政区划 / list regions."""
+    with session_scope(_engine(db_url)) as s:
+        for r in list_regions(s, under):
+            click.echo(f"{r.code}\t{r.level}\t{r.name}\t{r.parent_code or ''}")
+
+
+# --- resident ------------------------------------------------------------------------------
+
+
+@click.group("resident")
+def resident() -> None:
+    """居民登记与缴费查询 / residents and their statements."""
+
+
+def _resident_options(f: F) -> F:
+    for opt in reversed(
+        [
+            click.option("--name", required=True),
+            click.option("--region", "region_code", required=True, help="户籍或居住证所在区划代码"),
+            click.option("--residence", type=click.Choice(["hukou", "permit", "none"]), default="hukou"),
+            click.option("--student", type=click.Choice(["school", "college"]), default=None),
+            click.option("--school", "school_name", default=None),
+            click.option("--employee-insured", is_flag=True, help="已参加职工医保"),
+            click.option("--household", "household_id", default=None),
+            click.option("--guardian", "guardian", default=None, help="监护人身份证号码"),
+        ]
+    ):
+        f = opt(f)
+    return f
+
+
+def _new_resident(id_number: str, kw: dict[str, Any]) -> NewResident:
+    return NewResident(
+        id_number=id_number,
+        name=kw["name"],
+        region_code=kw["region_code"],
+        residence=kw["residence"],
+        student=kw["student"],
+        school_name=kw["school_name"],
+        employee_insured=kw["employee_insured"],
+        household_id=kw["household_id"],
+        guardian_id_number=kw["guardian"],
+    )
+
+
+@resident.command("add")
+@click.argument("id_number")
+@_resident_options
+@click.option("--identity", "identities", multiple=True, help="人员身份（可多次），自今日起有效")
+@db_option
+@actor_option
+def resident_add(
+    id_number: str, identities: tuple[str, ...], db_url: str | None, actor: str | None, **kw: Any
+) -> None:
+    """登记居民 / register a resident."""
+    who = actor or default_actor()
+    with session_scope(_engine(db_url)) as s:
+        r = add_resident(s, _new_resident(id_number, kw), actor=who)
+        for cat in identities:
+            add_membership(s, r.id_number, cat, dt.date.today(), actor=who)
+    click.echo(f"已登记 / registered {ids.mask(id_number)}")
+
+
+@resident.command("show")
+@click.argument("id_number")
+@click.option("--on", "on", default=None, help="身份认定日期（默认今天）")
+@db_option
+def resident_show(id_number: str, on: str | None, db_url: str | None) -> None:
+    """缴费查询：身份、应缴、缴费、待遇期 / identities, amount due, payments, benefit period."""
+    with session_scope(_engine(db_url)) as s:
+        click.echo(dumps(statement(s, id_number, _day(on))))
+
+
+@resident.command("identity")
+@click.argument("id_number")
+@click.argument("category")
+@click.option("--from", "valid_from", required=True)
+@click.option("--to", "valid_to", default=None)
+@click.option("--department", default=None)
+@click.option("--batch", "batch_id", default=None)
+@click.option("--end", is_flag=True, help="结束该身份（以 --to 为止）")
+@db_option
+@actor_option
+def resident_identity(
+    id_number: str,
+    category: str,
+    valid_from: str,
+    valid_to: str | None,
+    department: str | None,
+    batch_id: str | None,
+    end: bool,
+    db_url: str | None,
+    actor: str | None,
+) -> None:
+    """登记或结束人员身份 / record (or end) an identity."""
+    who = actor or default_actor()
+    with session_scope(_engine(db_url)) as s:
+        if end:
+            n = end_membership(s, id_number, category, _day(valid_to or valid_from), actor=who)
+            click.echo(f"已结束{n}条 / ended {n}")
+        else:
+            to = _day(valid_to) if valid_to else None
+            add_membership(
+                s,
+                id_number,
+                category,
+                _day(valid_from),
+                to,
+                department=department,
+                batch_id=batch_id,
+                actor=who,
+            )
+            click.echo(f"已登记身份 / identity recorded for {ids.mask(id_number)}")
+
+
+@resident.command("update")
+@click.argument("id_number")
+@click.option("--died-on", default=None)
+@click.option("--employee-insured/--no-employee-insured", default=None)
+@click.option("--student", type=click.Choice(["school", "college", "none"]), default=None)
+@click.option("--region", "region_code", default=None)
+@click.option("--reason", default=None)
+@db_option
+@actor_option
+def resident_update(
+    id_number: str,
+    died_on: str | None,
+    employee_insured: bool | None,
+    student: str | None,
+    region_code: str | None,
+    reason: str | None,
+    db_url: str | None,
+    actor: str | None,
+) -> None:
+    """修改居民信息（保留历史）/ change a resident (history kept)."""
+    changes: dict[str, Any] = {}
+    if died_on is not None:
+        changes["died_on"] = _day(died_on)
+    if employee_insured is not None:
+        changes["employee_insured"] = employee_insured
+    if student is not None:
+        changes["student"] = None if student == "none" else student
+    if region_code is not None:
+        changes["region_code"] = region_code
+    with session_scope(_engine(db_url)) as s:
+        update_resident(s, id_number, changes, actor=actor or default_actor(), reason=reason)
+    click.echo(f"已修改 / updated {ids.mask(id_number)}")
+
+
+@resident.command("newborn")
+@click.argument("id_number")
+@_resident_options
+@click.option("--campaign", "campaign_id", type=int, default=None)
+@click.option("--on", "on", default=None, help="登记日期（默认今天）")
+@db_option
+@actor_option
+def resident_newborn(
+    id_number: str, campaign_id: int | None, on: str | None, db_url: str | None, actor: str | None, **kw: Any
+) -> None:
+    """新生儿登记（可随已参保监护人参保）/ register a newborn (may follow an enrolled guardian)."""
+    with session_scope(_engine(db_url)) as s:
+        c = get_campaign(s, campaign_id)
+        out = register_newborn(s, c, _new_resident(id_number, kw), _day(on), actor=actor or default_actor())
+        a = out.assessment
+        click.echo(
+            dumps(
+                {
+                    "id_number": ids.mask(id_number),
+                    "enrolled_with_guardian": out.enrolled_with_guardian,
+                    "assessment": a.status,
+                    "reason": a.reason,
+                    "amount_due": None if a.total_due_fen is None else Decimal(a.total_due_fen) / 100,
+                    "benefit_start": a.benefit_start,
+                }
+            )
+        )
+
+
+@resident.command("enrolled-elsewhere")
+@click.argument("id_number")
+@click.option("--year", type=int, required=True)
+@click.option("--region", "region_code", required=True)
+@click.option("--type", "insurance_type", type=click.Choice(["310", "390", "392"]), default="390")
+@click.option("--on", "on", default=None)
+@db_option
+@actor_option
+def resident_elsewhere(
+    id_number: str,
+    year: int,
+    region_code: str,
+    insurance_type: str,
+    on: str | None,
+    db_url: str | None,
+    actor: str | None,
+) -> None:
+    """记录在外地或其他险种的参保 / record an enrollment elsewhere (platform report)."""
+    with session_scope(_engine(db_url)) as s:
+        record_external_enrollment(
+            s,
+            id_number,
+            year,
+            region_code,
+            insurance_type=insurance_type,
+            enrolled_on=_day(on),
+            actor=actor or default_actor(),
+        )
+    click.echo(f"已记录 / recorded for {ids.mask(id_number)}")
+
+
+# --- campaign ------------------------------------------------------------------------------
+
+
+@click.group("campaign")
+def campaign() -> None:
+    """年度参保缴费征缴 / the annual enrollment and contribution campaign."""
+
+
+campaign_option = click.option("--campaign", "campaign_id", type=int, default=None, help="征缴批次编号")
+
+
+@campaign.command("create")
+@click.option("--policy", "policy_id", required=True)
+@click.option("--region", "region_code", required=True)
+@db_option
+@actor_option
+def campaign_create(policy_id: str, region_code: str, db_url: str | None, actor: str | None) -> None:
+    """按政策为区划开设年度征缴 / open a campaign for a region under a policy."""
+    with session_scope(_engine(db_url)) as s:
+        c = create_campaign(s, policy_id, region_code, actor=actor or default_actor())
+        click.echo(
+            f"征缴批次 / campaign {c.id}: {c.region_code} {c.benefit_year} {c.policy_id}@{c.policy_version}"
+        )
+
+
+@campaign.command("list")
+@db_option
+def campaign_list(db_url: str | None) -> None:
+    """列出征缴批次 / list campaigns."""
+    with session_scope(_engine(db_url)) as s:
+        for c in s.scalars(select(Campaign).order_by(Campaign.id)):
+            click.echo(f"{c.id}\t{c.region_code}\t{c.benefit_year}\t{c.policy_id}@{c.policy_version}")
+
+
+@campaign.command("repin")
+@campaign_option
+@db_option
+@actor_option
+def campaign_repin(campaign_id: int | None, db_url: str | None, actor: str | None) -> None:
+    """确认已变更的政策文件 / accept a reviewed change of the policy file."""
+    with session_scope(_engine(db_url)) as s:
+        v = repin(s, get_campaign(s, campaign_id), actor=actor or default_actor())
+    click.echo(f"已确认政策版本 / policy version {v}")
+
+
+@campaign.command("assess")
+@campaign_option
+@click.option("--as-of", "as_of", default=None, help="按此缴费日期核定（默认今天）")
+@click.option("--tier", type=int, default=1)
+@db_option
+@actor_option
+def campaign_assess(
+    campaign_id: int | None, as_of: str | None, tier: int, db_url: str | None, actor: str | None
+) -> None:
+    """核定区划内每位居民的应缴金额 / assess every resident of the region."""
+    with session_scope(_engine(db_url)) as s:
+        c = get_campaign(s, campaign_id)
+        summary = assess(s, c, _day(as_of), tier=tier, actor=actor or default_actor())
+    click.echo(dumps(summary.as_dict()))
+
+
+@campaign.command("roster")
+@campaign_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--include-paid", is_flag=True)
+@db_option
+def campaign_roster(
+    campaign_id: int | None, fmt: str, output: Path, include_paid: bool, db_url: str | None
+) -> None:
+    """征缴名册（交税务部门）/ the collection roster for the tax bureau."""
+    with session_scope(_engine(db_url)) as s:
+        n = write_roster(s, get_campaign(s, campaign_id), output, fmt, include_paid=include_paid)
+    click.echo(f"已写出{n}人 / wrote {n} rows to {output}")
+
+
+@campaign.command("reconcile")
+@campaign_option
+@click.option("--statement", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None)
+@click.option("--channel", default=None)
+@db_option
+def campaign_reconcile(
+    campaign_id: int | None, statement: Path | None, channel: str | None, db_url: str | None
+) -> None:
+    """对账：已匹配、未匹配、重复、金额不符 / matched, unmatched, duplicates, mismatches."""
+    if statement is not None and channel is None:
+        raise click.UsageError("--statement needs --channel")
+    with session_scope(_engine(db_url)) as s:
+        rec = reconcile(s, get_campaign(s, campaign_id), statement=statement, channel=channel)
+    click.echo(dumps(rec.as_dict()))
+
+
+@campaign.command("identity-changes")
+@campaign_option
+@click.option("--on", "on", default=None, help="身份认定日期（默认今天）")
+@db_option
+@actor_option
+def campaign_identity_changes(
+    campaign_id: int | None, on: str | None, db_url: str | None, actor: str | None
+) -> None:
+    """缴费后身份变化的退补名单 / refund list after identity changes (per the policy)."""
+    with session_scope(_engine(db_url)) as s:
+        items = identity_changes(s, get_campaign(s, campaign_id), _day(on), actor=actor or default_actor())
+    click.echo(dumps([i.as_dict() for i in items]))
+
+
+@campaign.command("duplicates")
+@campaign_option
+@db_option
+def campaign_duplicates(campaign_id: int | None, db_url: str | None) -> None:
+    """重复参保名单 / residents enrolled more than once for the benefit year."""
+    with session_scope(_engine(db_url)) as s:
+        c = get_campaign(s, campaign_id)
+        click.echo(dumps(duplicate_enrollments(s, c.benefit_year)))
+
+
+# --- payment -------------------------------------------------------------------------------
+
+
+@click.group("payment")
+def payment() -> None:
+    """缴费入账 / recording payments."""
+
+
+@payment.command("record")
+@click.argument("id_number")
+@click.option("--amount", required=True, help="金额（元）")
+@click.option("--channel", type=click.Choice(["cash", "pos"]), default="cash")
+@click.option("--ref", "external_ref", required=True, help="收据或POS流水号")
+@click.option("--paid-on", "paid_on", default=None)
+@campaign_option
+@db_option
+@actor_option
+def payment_record(
+    id_number: str,
+    amount: str,
+    channel: str,
+    external_ref: str,
+    paid_on: str | None,
+    campaign_id: int | None,
+    db_url: str | None,
+    actor: str | None,
+) -> None:
+    """村代办员现金或POS收款入账 / record one payment (village agent, cash or POS)."""
+    with session_scope(_engine(db_url)) as s:
+        c = get_campaign(s, campaign_id)
+        res = record_payment(
+            s,
+            c,
+            id_number=id_number,
+            amount=Decimal(amount),
+            channel=channel,
+            external_ref=external_ref,
+            paid_on=_day(paid_on),
+            actor=actor or default_actor(),
+        )
+        p = res.payment
+        click.echo(
+            dumps(
+                {
+                    "id_number": ids.mask(p.id_number),
+                    "status": p.status,
+                    "hold_reason": p.hold_reason,
+                    "amount": Decimal(p.amount_fen) / 100,
+                    "due": None if p.due_fen is None else Decimal(p.due_fen) / 100,
+                    "receipt_no": res.receipt_no,
+                    "replayed": res.replayed,
+                }
+            )
+        )
+
+
+@payment.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--channel", type=click.Choice(["wechat", "alipay", "unionpay", "bank", "tax"]), required=True)
+@campaign_option
+@db_option
+@actor_option
+def payment_import(
+    file: Path, channel: str, campaign_id: int | None, db_url: str | None, actor: str | None
+) -> None:
+    """批量导入渠道缴费文件（一个事务）/ import a channel's payment file (one transaction)."""
+    lines = read_payment_file(file)
+    with session_scope(_engine(db_url)) as s:
+        c = get_campaign(s, campaign_id)
+        summary = apply_payments(s, c, channel, lines, actor=actor or default_actor())
+    click.echo(dumps(summary.as_dict()))
