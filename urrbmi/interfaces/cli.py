@@ -41,3 +41,10 @@ main.add_command(targets)
 from urrbmi.interfaces.cli_api import serve  # noqa: E402
 
 main.add_command(serve)
+from urrbmi.interfaces.cli_campaign import campaign, db, payment, region, resident  # noqa: E402
+
+main.add_command(campaign)
+main.add_command(db)
+main.add_command(payment)
+main.add_command(region)
+main.add_command(resident)
