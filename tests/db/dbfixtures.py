@@ -133,3 +133,11 @@ def add_people(
 def give_identity(engine: Engine, number: str, category: str, since: dt.date, until: dt.date | None = None) -> None:
     with session_scope(engine) as s:
         add_membership(s, number, category, since, until, actor=ACTOR)
+
+
+@pytest.fixture
+def pg_engine(pg_database: str) -> Engine:
+    """PostgreSQL only (for tests of concurrent transactions), emptied first."""
+    eng = get_engine(pg_database)
+    _empty(eng)
+    return eng

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased
 
-from urrbmi.db.models import Campaign, Enrollment, Resident
+from urrbmi.db.models import LEVEL_DIGITS, Campaign, Enrollment, Resident
 from urrbmi.errors import InvalidInput, UrrbmiError
 from urrbmi.money import to_fen
 from urrbmi.policy import LoadedPolicy, ResidentInput, load_policy, quote
@@ -31,8 +31,12 @@ def create_campaign(session: Session, policy_id: str, region_code: str, *, actor
     jurisdiction, and there is one campaign per region and benefit year."""
     policy = load_policy(policy_id)
     region = get_region(session, region_code)
-    jcode = policy.model.jurisdiction.code
-    if jcode is not None and not (region.code.startswith(jcode) or contains(region, jcode)):
+    j = policy.model.jurisdiction
+    jcode = j.code
+    # the jurisdiction's significant digits (a prefecture 652300 covers 6523xx); a town-level
+    # notice that only gives its county's 6-digit code covers that county's codes
+    jprefix = None if jcode is None else jcode[: LEVEL_DIGITS[j.level]]
+    if jprefix is not None and not (region.code.startswith(jprefix) or contains(region, jcode or "")):
         raise InvalidInput(
             f"区划{region.code}（{region.name}）不在政策{policy.id}的适用范围"
             f"（{policy.model.jurisdiction.name}，{jcode}）内",
