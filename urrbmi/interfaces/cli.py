@@ -48,3 +48,9 @@ main.add_command(db)
 main.add_command(payment)
 main.add_command(region)
 main.add_command(resident)
+from urrbmi.interfaces.cli_synth import synth  # noqa: E402
+
+main.add_command(synth)
+from urrbmi.interfaces.cli_imports import list_group  # noqa: E402
+
+main.add_command(list_group)

@@ -1,0 +1,113 @@
+"""Result objects of reading a department list: a batch (one file, its checksum), its valid
+rows, invalid rows with reasons, exact duplicates and conflicts for a human review queue.
+
+Every row keeps its row number as in the original file; the batch keeps the file's SHA-256, so
+a later loader can record where each fact came from and refuse to load the same file twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason a row is invalid."""
+
+    row: int  # row number in the original file
+    column: str  # the column's header text as in the file ("" when not about one column)
+    value: str  # the original cell value
+    code: str  # stable: id_check_digit, name_missing, category_unknown, …
+    zh: str
+    en: str
+
+
+@dataclass(slots=True)
+class ListRow:
+    """A valid, normalised row."""
+
+    row: int  # row number in the original file
+    id_number: str  # 18 characters, validated
+    name: str
+    sex: str  # "M" | "F", from the ID
+    birth_date: dt.date  # from the ID
+    category: str | None  # vocabulary code (from the column or the source's default)
+    town: str  # as written, normalised ("" if no column)
+    town_code: str | None  # when a region list was given and the town is known
+    values: dict[str, str]  # every mapped field, normalised text
+
+    def key(self) -> tuple[tuple[str, str], ...]:
+        """What makes two rows exact duplicates: every mapped value."""
+        return tuple(sorted(self.values.items()))
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidRow:
+    row: int
+    problems: tuple[Problem, ...]
+    raw: dict[str, str]  # mapped fields as in the file
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """An exact repeat of an earlier row: dropped, counted."""
+
+    row: int
+    same_as: int  # the row kept
+    id_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """Rows with the same ID that disagree on who the person is (name, sex, birth date): none of
+    them is loaded; a person decides."""
+
+    id_number: str
+    rows: tuple[ListRow, ...]
+    fields: tuple[str, ...]  # the fields that differ
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    path: str
+    sha256: str
+    size: int
+    format: str
+    encoding: str | None
+    sheet: str | None
+    header_rows: tuple[int, ...]
+    columns: dict[str, str]  # field -> header text in the file
+    ignored_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    data_rows: int  # rows after the header, excluding blank lines
+    valid: int  # rows in ``rows`` (after dropping duplicates and conflicts)
+    invalid: int
+    duplicates: int
+    conflict_rows: int
+    conflicts: int  # distinct IDs in conflict
+    blank: int  # blank lines (anywhere in the file)
+    skipped: int  # rows without name and ID (footers such as 制表人) and repeated header rows
+    unique_ids: int  # distinct IDs among valid rows
+
+
+@dataclass
+class ListBatch:
+    """One department list file, read and checked."""
+
+    source: str
+    file: SourceFile
+    rows: list[ListRow]
+    invalid: list[InvalidRow]
+    duplicates: list[Duplicate]
+    conflicts: list[Conflict]
+    skipped: list[int]
+    counts: Counts
+    as_of: dt.date
+    seconds: dict[str, float] = field(default_factory=dict)  # read, validate, dedupe
+
+    def problems(self) -> list[Problem]:
+        return [p for r in self.invalid for p in r.problems]
