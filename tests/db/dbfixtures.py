@@ -38,9 +38,15 @@ def _pg_unavailable(reason: str) -> None:
     pytest.skip(f"no PostgreSQL server reachable at {pg_server_url()}: {reason}")
 
 
+_CREATED: list[str] = []  # the conftests of three directories share one database
+
+
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A fresh database for this test session, migrated to head; dropped afterwards."""
+    if _CREATED:
+        yield _CREATED[0]
+        return
     server = make_url(pg_server_url())
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     try:
@@ -56,8 +62,10 @@ def pg_database() -> Iterator[str]:
     url = server.set(database=name).render_as_string(hide_password=False)
     try:
         upgrade(url)
+        _CREATED.append(url)
         yield url
     finally:
+        _CREATED.clear()
         get_engine(url).dispose()
         get_engine.cache_clear()
         with admin.connect() as conn:

@@ -73,6 +73,7 @@ def _store_assessment(
     else:
         if session.get(Explanation, pr.explanation_hash) is None:
             session.add(Explanation(hash=pr.explanation_hash, steps=list(pr.explanation)))
+            session.flush()  # before the assessment that refers to it
         a = Assessment(
             campaign_id=c.id,
             resident_id=resident_id,

@@ -83,7 +83,7 @@ def roster_rows(session: Session, c: Campaign, *, include_paid: bool = False) ->
             r.region_code,
             r.household_id or "",
             CLASS_ZH.get(r.person_class or "", r.person_class or ""),
-            cat.name if cat else "",
+            cat.name if cat else (r.subsidy_category or ""),
             r.tier,
             _yuan(r.standard_fen),
             _yuan(r.subsidy_fen),

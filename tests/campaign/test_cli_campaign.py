@@ -1,0 +1,79 @@
+"""The campaign commands end to end, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from click.testing import CliRunner
+from dbfixtures import person
+
+from urrbmi.interfaces.cli import main
+from urrbmi.policy import ResidentInput, load_policy, quote
+
+
+def run(db: str, *args: str) -> tuple[int, str, str]:
+    res = CliRunner().invoke(main, [*args, "--db", db], env={"URRBMI_ACTOR": "cli-test"})
+    return res.exit_code, res.stdout, res.stderr
+
+
+def ok(db: str, *args: str) -> str:
+    code, out, err = run(db, *args)
+    assert code == 0, (args, out, err)
+    return out
+
+
+def test_campaign_end_to_end(db_url: str, tmp_path: Path) -> None:
+    ok(db_url, "db", "upgrade")
+    ok(db_url, "region", "add", "500000", "重庆市", "--level", "province")
+    ok(db_url, "region", "add", "500114", "黔江区", "--level", "county", "--parent", "500000")
+    ok(db_url, "region", "add", "500114001", "城西街道", "--level", "town", "--parent", "500114")
+    a = person("500114", dt.date(1980, 1, 1), 11)
+    b = person("500114", dt.date(1985, 6, 1), 13)
+    c = person("500114", dt.date(1990, 3, 3), 15)
+    ok(db_url, "resident", "add", a, "--name", "甲", "--region", "500114001", "--identity", "低保对象")
+    ok(db_url, "resident", "add", b, "--name", "乙", "--region", "500114001")
+    ok(db_url, "resident", "add", c, "--name", "丙", "--region", "500114001")
+    ok(db_url, "campaign", "create", "--policy", "qianjiang-2022", "--region", "500114")
+    summary = json.loads(ok(db_url, "campaign", "assess", "--as-of", "2021-12-15"))
+    assert summary["due"] == 3
+    policy = load_policy("qianjiang-2022")
+    due_b = quote(policy, ResidentInput.parse({"id_number": b, "paid_on": "2021-12-15"})).total_due
+    out = json.loads(ok(db_url, "payment", "record", b, "--amount", str(due_b), "--ref", "现金-001",
+                        "--paid-on", "2021-12-15"))
+    assert out["status"] == "accepted" and out["receipt_no"] and b not in json.dumps(out)
+    held = json.loads(ok(db_url, "payment", "record", c, "--amount", "1", "--ref", "现金-002",
+                         "--paid-on", "2021-12-15"))
+    assert (held["status"], held["hold_reason"]) == ("held", "amount_mismatch")
+    f = tmp_path / "bank.csv"
+    f.write_text(f"交易流水号,身份证号码,金额,缴费日期\nB1,{c},{due_b},2021-12-16\n", encoding="utf-8-sig")
+    imported = json.loads(ok(db_url, "payment", "import", str(f), "--channel", "bank"))
+    assert imported["status"] == {"accepted": 1}
+    roster = tmp_path / "roster.csv"
+    ok(db_url, "campaign", "roster", "--format", "csv", "-o", str(roster))
+    rows = list(csv.reader(roster.read_text(encoding="utf-8-sig").splitlines()))
+    assert [r[2] for r in rows[1:]] == [a]
+    rec = json.loads(ok(db_url, "campaign", "reconcile"))
+    assert rec["matched"]["count"] == 2 and len(rec["mismatches"]) == 1
+    show = json.loads(ok(db_url, "resident", "show", b, "--on", "2021-12-20"))
+    camp = show["campaigns"][0]
+    assert camp["enrolled"] and Decimal(str(camp["amount_due"])) == due_b
+    assert camp["payments"][0]["receipt_no"] == out["receipt_no"]
+    assert camp["benefit_period"] == {"start": "2022-01-01", "end": "2022-12-31"}
+    assert json.loads(ok(db_url, "campaign", "identity-changes", "--on", "2021-12-20")) == []
+    assert json.loads(ok(db_url, "campaign", "duplicates")) == []
+
+
+def test_errors_are_one_bilingual_line_and_change_nothing(db_url: str) -> None:
+    ok(db_url, "db", "upgrade")
+    code, _out, err = run(db_url, "resident", "show", person("500114", dt.date(1980, 1, 1), 11))
+    assert code == 2 and err.startswith("错误[not_found]") and "Error:" in err and len(err.strip().splitlines()) == 1
+    assert "500114198001010" not in err  # the ID is masked
+    code, _, err = run(db_url, "campaign", "create", "--policy", "qianjiang-2022", "--region", "500114")
+    assert code == 2 and "not_found" in err
+    code, _, err = run(db_url, "payment", "record", person("500114", dt.date(1980, 1, 1), 11), "--amount", "1",
+                       "--ref", "x")
+    assert code == 2 and "campaign" in err
