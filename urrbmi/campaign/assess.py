@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from urrbmi.campaign.campaigns import (
@@ -24,6 +24,7 @@ from urrbmi.campaign.campaigns import (
     profile,
     profile_columns,
 )
+from urrbmi.db.bulk import bulk_insert
 from urrbmi.db.models import Assessment, Campaign, Enrollment, Explanation, Membership, Resident
 from urrbmi.registry import audit
 from urrbmi.registry.regions import get_region, prefix
@@ -136,8 +137,8 @@ def assess(
                         new_expl.append({"hash": pr.explanation_hash, "steps": list(pr.explanation)})
             out.append(rec)
         if new_expl:
-            session.execute(insert(Explanation), new_expl)
-        session.execute(insert(Assessment), _complete(out))
+            bulk_insert(session, Explanation, new_expl)
+        bulk_insert(session, Assessment, _complete(out))
         summary.assessed += len(out)
         if progress is not None:
             progress(len(out))

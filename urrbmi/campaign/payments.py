@@ -31,13 +31,14 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text, tuple_
+from sqlalchemy import delete, select, text, tuple_
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from urrbmi import ids
 from urrbmi.campaign.campaigns import Pricer, campaign_policy, profile, profile_columns
+from urrbmi.db.bulk import bulk_insert
 from urrbmi.db.models import CHANNELS, Assessment, Campaign, Payment, PaymentStaging, Resident
 from urrbmi.errors import InvalidId, InvalidInput
 from urrbmi.registry import audit
@@ -364,13 +365,13 @@ def apply_payments(
     for rec in _stage_rows(session, c, unique, batch):
         buf.append(rec)
         if len(buf) >= STAGING_BATCH:
-            session.execute(insert(PaymentStaging), buf)
+            bulk_insert(session, PaymentStaging, buf)
             staged += len(buf)
             buf = []
             if after_staging_batch is not None:
                 after_staging_batch(staged)
     if buf:
-        session.execute(insert(PaymentStaging), buf)
+        bulk_insert(session, PaymentStaging, buf)
         staged += len(buf)
         if after_staging_batch is not None:
             after_staging_batch(staged)

@@ -343,6 +343,7 @@ class PaymentStaging(Base):
     """Rows of a bulk payment file, validated, before the set-based insert (emptied after)."""
 
     __tablename__ = "payment_staging"
+    __table_args__ = (Index("ix_payment_staging_batch_ref", "batch_id", "external_ref"),)
 
     batch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     line_no: Mapped[int] = mapped_column(Integer, primary_key=True)

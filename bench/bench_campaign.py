@@ -1,0 +1,192 @@
+"""Benchmark: assess N residents and import M payments from one file, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/bench_campaign.py --residents 100000 --payments 100000 --backend both
+
+Builds a synthetic county (Suixi, policy suixi-2022) in a throwaway database (a temporary SQLite
+file; a PostgreSQL database ``urrbmi_bench_<pid>`` dropped at the end), registers the residents
+with Core multi-row inserts (timed separately: that is the registry import, not the campaign),
+then times:
+
+- ``assess``: every resident priced and stored (chunks of 10,000; quote cache per profile);
+- ``payments``: a CSV channel file of M lines read, validated, staged and applied in one
+  transaction (set-based INSERT … SELECT into payments, receipts, enrollments, benefit periods).
+
+Prints one line per measure; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
+
+from urrbmi import ids
+from urrbmi.campaign.assess import assess
+from urrbmi.campaign.campaigns import create_campaign
+from urrbmi.campaign.payments import apply_payments, read_payment_file
+from urrbmi.db.models import Assessment, Membership, Payment, Resident
+from urrbmi.db.session import get_engine, session_scope, upgrade
+from urrbmi.money import fmt, from_fen
+from urrbmi.registry.audit import now
+from urrbmi.registry.regions import add_region
+
+AS_OF = dt.date(2021, 11, 15)  # inside Suixi's centralized window
+CATS = ("dibao", "tekun", "stable_out_of_poverty", "severe_disability", "dibao_edge")
+
+
+def populate(url: str, n: int, seed: int = 7) -> float:
+    """Regions, n residents and ~8% identities; returns seconds spent."""
+    rng = random.Random(seed)
+    engine = get_engine(url)
+    t0 = time.perf_counter()
+    towns = [f"340621{100 + i:03d}" for i in range(20)]
+    with session_scope(engine) as s:
+        add_region(s, "340000", "安徽省", "province", actor="bench")
+        add_region(s, "340621", "濉溪县", "county", "340000", actor="bench")
+        for i, t in enumerate(towns):
+            add_region(s, t, f"第{i + 1}镇", "town", "340621", actor="bench")
+    stamp = now()
+    batch: list[dict[str, Any]] = []
+    members: list[dict[str, Any]] = []
+    base = dt.date(1925, 1, 1)
+    with engine.begin() as conn:
+        for i in range(n):
+            born = base + dt.timedelta(days=i % 35_000)
+            number = ids.make("340621", born, i // 35_000)
+            u = rng.random()
+            batch.append(
+                {
+                    "id_number": number,
+                    "name": f"居民{i}",
+                    "sex": "M" if int(number[16]) % 2 else "F",
+                    "birth_date": born,
+                    "region_code": towns[i % len(towns)],
+                    "residence": "hukou",
+                    "student": "school" if 2004 <= born.year <= 2015 and u < 0.9 else None,
+                    "school_name": None,
+                    "employee_insured": u > 0.93,
+                    "status": "deceased" if 0.925 < u <= 0.93 else "active",
+                    "died_on": dt.date(2021, 6, 1) if 0.925 < u <= 0.93 else None,
+                    "household_id": f"H{i // 4}",
+                    "row_version": 1,
+                    "updated_at": stamp,
+                }
+            )
+            if len(batch) == 10_000:
+                conn.execute(insert(Resident), batch)
+                batch = []
+        if batch:
+            conn.execute(insert(Resident), batch)
+        ids_ = list(conn.scalars(select(Resident.id).order_by(Resident.id)))
+        for rid in rng.sample(ids_, k=len(ids_) * 8 // 100):
+            members.append(
+                {
+                    "resident_id": rid,
+                    "category_code": rng.choice(CATS),
+                    "source_department": "minzheng",
+                    "valid_from": dt.date(2021, 1, 1),
+                    "valid_to": None,
+                    "batch_id": "bench",
+                }
+            )
+            if len(members) == 10_000:
+                conn.execute(insert(Membership), members)
+                members = []
+        if members:
+            conn.execute(insert(Membership), members)
+    return time.perf_counter() - t0
+
+
+def write_payments(url: str, cid: int, m: int, path: Path) -> int:
+    """A channel file paying the amount due for up to m assessed residents (1% off by 1 yuan)."""
+    engine = get_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Resident.id_number, Assessment.total_due_fen)
+            .join(Assessment, Assessment.resident_id == Resident.id)
+            .where(Assessment.campaign_id == cid, Assessment.status == "due")
+            .order_by(Resident.id)
+            .limit(m)
+        ).all()
+    with path.open("w", encoding="utf-8-sig") as fh:
+        fh.write("交易流水号,身份证号码,缴费金额,缴费日期\n")
+        for i, (number, fen) in enumerate(rows):
+            amount = from_fen(fen + (100 if i % 100 == 99 else 0))
+            fh.write(f"WX{i:09d},{number},{fmt(amount)},2021-11-{1 + i % 28:02d}\n")
+    return len(rows)
+
+
+def run(url: str, n: int, m: int, label: str) -> None:
+    upgrade(url)
+    t_pop = populate(url, n)
+    print(f"[{label}] registry: {n:,} residents inserted in {t_pop:.1f} s (setup, Core multi-row inserts)")
+    engine = get_engine(url)
+    with session_scope(engine) as s:
+        c = create_campaign(s, "suixi-2022", "340621", actor="bench")
+        cid = c.id
+    t0 = time.perf_counter()
+    with session_scope(engine) as s:
+        summary = assess(s, s.merge(c), AS_OF, actor="bench")
+    t_assess = time.perf_counter() - t0
+    print(
+        f"[{label}] assess: {summary.assessed:,} residents in {t_assess:.1f} s "
+        f"({summary.assessed / t_assess:,.0f}/s); due {summary.due:,}, excluded "
+        f"{sum(summary.excluded.values()):,}, errors {dict(summary.errors)}, distinct quotes "
+        f"{summary.distinct_quotes:,}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        f = Path(tmp) / "payments.csv"
+        lines = write_payments(url, cid, m, f)
+        t0 = time.perf_counter()
+        parsed = read_payment_file(f)
+        t_read = time.perf_counter() - t0
+        with session_scope(engine) as s:
+            pay = apply_payments(s, s.merge(c), "wechat", parsed, actor="bench")
+        t_pay = time.perf_counter() - t0
+    with engine.connect() as conn:
+        stored = conn.scalar(select(func.count()).select_from(Payment))
+    print(
+        f"[{label}] payments: {lines:,}-line file read+validated in {t_read:.1f} s, applied in one "
+        f"transaction, total {t_pay:.1f} s ({lines / t_pay:,.0f}/s); {dict(pay.status)}, held "
+        f"{dict(pay.held)}; {stored:,} rows stored"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--residents", type=int, default=100_000)
+    ap.add_argument("--payments", type=int, default=100_000)
+    ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    ap.add_argument("--pg-url", default=os.environ.get("URRBMI_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres"))
+    args = ap.parse_args()
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; residents={args.residents:,} payments={args.payments:,}")
+    if args.backend in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            run(f"sqlite:///{tmp}/bench.sqlite", args.residents, args.payments, "sqlite")
+    if args.backend in ("postgres", "both"):
+        server = make_url(args.pg_url)
+        name = f"urrbmi_bench_{os.getpid()}"
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = server.set(database=name).render_as_string(hide_password=False)
+        try:
+            run(url, args.residents, args.payments, "postgres")
+        finally:
+            get_engine(url).dispose()
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
