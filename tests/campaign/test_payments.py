@@ -266,3 +266,25 @@ def test_many_agents_racing(pg_engine: Engine) -> None:
         assert s.scalar(select(func.count()).where(Payment.status == "accepted")) == 1
         assert s.scalar(select(func.count()).select_from(Payment)) == 3
     assert from_fen(to_fen(amount)) == amount
+
+
+def test_cancelling_payments_records_pending_refunds(engine: Engine) -> None:
+    from urrbmi.campaign.payments import cancel_payment
+    from urrbmi.db.models import Refund
+
+    cid, people = world(engine)
+    pay(engine, cid, people[1], due(people[1]), "K-1")
+    pay(engine, cid, people[1], due(people[1]), "K-2")  # held: already paid
+    with session_scope(engine) as s:
+        c = get_campaign(s, cid)
+        cancel_payment(s, c, channel="cash", external_ref="K-2", reason="重复缴费", actor=ACTOR)
+        cancel_payment(s, c, channel="cash", external_ref="K-1", reason="已参加职工医保", actor=ACTOR)
+        with pytest.raises(Conflict):
+            cancel_payment(s, c, channel="cash", external_ref="K-1", reason="again", actor=ACTOR)
+    with session_scope(engine) as s:
+        refunds = s.execute(select(Refund.kind, Refund.amount_fen, Refund.status).order_by(Refund.id)).all()
+        assert refunds == [("refund", to_fen(due(people[1])), "pending"), ("cancellation", to_fen(due(people[1])), "pending")]
+        assert s.scalars(select(Enrollment.status)).all() == ["cancelled"]
+        assert set(s.scalars(select(Payment.status))) == {"refunded"}
+    # the resident may now pay again and be enrolled
+    assert pay(engine, cid, people[1], due(people[1]), "K-3")[0] == "accepted"

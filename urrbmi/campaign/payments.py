@@ -31,7 +31,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, select, text, tuple_
+from sqlalchemy import delete, insert, select, text, tuple_, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -39,10 +39,19 @@ from sqlalchemy.orm import Session
 from urrbmi import ids
 from urrbmi.campaign.campaigns import Pricer, campaign_policy, profile, profile_columns
 from urrbmi.db.bulk import bulk_insert
-from urrbmi.db.models import CHANNELS, Assessment, Campaign, Payment, PaymentStaging, Resident
+from urrbmi.db.models import (
+    CHANNELS,
+    Assessment,
+    Campaign,
+    Enrollment,
+    Payment,
+    PaymentStaging,
+    Refund,
+    Resident,
+)
 from urrbmi.errors import InvalidId, InvalidInput
 from urrbmi.registry import audit
-from urrbmi.registry.errors import Conflict
+from urrbmi.registry.errors import Conflict, NotFound
 
 STAGING_BATCH = 5_000
 LOOKUP_BATCH = 900  # SQLite allows 999 bound parameters in older builds
@@ -485,3 +494,51 @@ __all__ = [
     "read_payment_file",
     "record_payment",
 ]
+
+
+def cancel_payment(
+    session: Session, c: Campaign, *, channel: str, external_ref: str, reason: str, actor: str
+) -> Payment:
+    """Give a payment back: a held or unmatched one (a second payment, a wrong amount) becomes
+    ``refunded`` with a pending ``refund``; an accepted one is cancelled with its enrollment (e.g.
+    the resident turned out to be in employee insurance) and a pending ``cancellation``. The
+    receipt number stays issued (receipts are never reused)."""
+    p = session.scalars(
+        select(Payment).where(
+            Payment.campaign_id == c.id, Payment.channel == channel, Payment.external_ref == external_ref
+        )
+    ).first()
+    if p is None:
+        raise NotFound(
+            f"找不到{channel}渠道流水号{external_ref}的缴费", f"no {channel} payment {external_ref}"
+        )
+    if p.status == "refunded":
+        raise Conflict(f"流水号{external_ref}已退费", f"payment {external_ref} is already refunded")
+    old = {"status": p.status, "hold_reason": p.hold_reason}
+    kind = "cancellation" if p.status == "accepted" else "refund"
+    if p.status == "accepted":
+        session.execute(
+            update(Enrollment)
+            .where(Enrollment.payment_id == p.id, Enrollment.status == "enrolled")
+            .values(status="cancelled")
+        )
+    p.status = "refunded"
+    resident_id = p.resident_id
+    if resident_id is not None:
+        session.execute(
+            insert(Refund).values(
+                campaign_id=c.id,
+                resident_id=resident_id,
+                payment_id=p.id,
+                kind=kind,
+                amount_fen=p.amount_fen,
+                reason=reason,
+                status="pending",
+                created_at=audit.now(),
+            )
+        )
+    session.flush()
+    audit.record(
+        session, actor, "payments", p.id, "cancel", old, {"status": p.status, "kind": kind, "reason": reason}
+    )
+    return p

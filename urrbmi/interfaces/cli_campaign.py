@@ -26,9 +26,9 @@ from urrbmi.campaign.changes import (
     register_newborn,
     statement,
 )
-from urrbmi.campaign.payments import apply_payments, read_payment_file, record_payment
+from urrbmi.campaign.payments import apply_payments, cancel_payment, read_payment_file, record_payment
 from urrbmi.campaign.reports import duplicate_enrollments, reconcile, write_roster
-from urrbmi.db.models import LEVELS, Campaign
+from urrbmi.db.models import CHANNELS, LEVELS, Campaign
 from urrbmi.db.session import current_revision, database_url, get_engine, open_db, session_scope, upgrade
 from urrbmi.registry.audit import default_actor
 from urrbmi.registry.regions import add_region, list_regions
@@ -523,3 +523,31 @@ def payment_import(
         c = get_campaign(s, campaign_id)
         summary = apply_payments(s, c, channel, lines, actor=actor or default_actor())
     click.echo(dumps(summary.as_dict()))
+
+
+@payment.command("cancel")
+@click.argument("external_ref")
+@click.option("--channel", type=click.Choice(list(CHANNELS)), required=True)
+@click.option("--reason", required=True, help="退费原因")
+@campaign_option
+@db_option
+@actor_option
+def payment_cancel(
+    external_ref: str,
+    channel: str,
+    reason: str,
+    campaign_id: int | None,
+    db_url: str | None,
+    actor: str | None,
+) -> None:
+    """退费或撤销缴费（生成待退费记录）/ refund or cancel a payment (pending refund)."""
+    with session_scope(_engine(db_url)) as s:
+        p = cancel_payment(
+            s,
+            get_campaign(s, campaign_id),
+            channel=channel,
+            external_ref=external_ref,
+            reason=reason,
+            actor=actor or default_actor(),
+        )
+        click.echo(f"已退费 / refunded: {p.channel} {p.external_ref} {ids.mask(p.id_number)}")
