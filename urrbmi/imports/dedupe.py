@@ -12,7 +12,7 @@ IDENTITY_FIELDS = ("name", "sex", "birth_date")
 
 def dedupe(rows: list[ListRow]) -> tuple[list[ListRow], list[Duplicate], list[Conflict]]:
     by_id: dict[str, list[ListRow]] = {}
-    seen: dict[tuple[tuple[str, str], ...], int] = {}
+    seen: dict[tuple[str, ...], int] = {}
     duplicates: list[Duplicate] = []
     for r in rows:
         key = r.key()

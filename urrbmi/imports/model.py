@@ -37,9 +37,10 @@ class ListRow:
     town_code: str | None  # when a region list was given and the town is known
     values: dict[str, str]  # every mapped field, normalised text
 
-    def key(self) -> tuple[tuple[str, str], ...]:
-        """What makes two rows exact duplicates: every mapped value."""
-        return tuple(sorted(self.values.items()))
+    def key(self) -> tuple[str, ...]:
+        """What makes two rows of one file exact duplicates: every mapped value (the fields of
+        one file come in the same order on every row)."""
+        return tuple(self.values.values())
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,10 @@ def clean(text: str) -> str:
 def id_number(text: str) -> str:
     """An ID as departments type it, made comparable: half-width, no spaces, upper-case X, no
     leading apostrophe (Excel's text marker). Not validated."""
+    if text.isascii():
+        value = text.strip().upper()
+        if " " not in value and "\t" not in value:
+            return value[1:] if value.startswith("'") else value
     value = "".join(text.translate(_WIDTH).split()).upper()
     return value[1:] if value.startswith("'") else value
 

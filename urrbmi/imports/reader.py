@@ -51,7 +51,7 @@ def read(path: Path, sheet: str | None = None) -> RawTable:
             fmt, name, rows = "html", None, _html_rows(text)
         else:
             fmt, name, rows = "csv", None, _csv_rows(text)
-    kept = [(n, cells) for n, cells in rows if any(c.strip() for c in cells)]
+    kept = [(n, cells) for n, cells in rows if any(cells) and "".join(cells).strip()]
     return RawTable(path, digest, len(data), fmt, enc, name, kept, len(rows) - len(kept))
 
 

@@ -21,6 +21,7 @@ from urrbmi.policy.categories import vocabulary
 
 EARLIEST_DATE = dt.date(1949, 10, 1)  # no list date (认定时间, 变动日期) is earlier
 MAX_AGE = 120
+CACHE_LIMIT = 500_000  # distinct cell texts remembered per file (names, towns, dates repeat)
 _ID_CODE_BY_STEP = ("id_length", "id_chars", "id_birth_date", "id_check_digit", "id_region")
 _Bad = Callable[[str, str, str, str], None]
 _SEX = {"男": "M", "女": "F", "M": "M", "F": "F", "1": "M", "2": "F", "男性": "M", "女性": "F"}
@@ -90,12 +91,26 @@ class RowValidator:
         self.latest = as_of + dt.timedelta(days=366)
         self.oldest_birth = dt.date(as_of.year - MAX_AGE, as_of.month, min(as_of.day, 28))
         self._categories: dict[str, str | None] = {}
+        self._clean: dict[str, str] = {}
+        self._dates: dict[str, dt.date | None] = {}
+        self._towns: dict[str, str | None] = {}
+        self.date_fields = tuple(f for f in labels if f.endswith("date"))
         self.default_category = config.default_category
 
     def check(self, row: int, raw: dict[str, str]) -> ListRow | list[Problem]:
         """A valid row, or the list of its problems. ``raw`` maps fields to original cell text."""
         problems: list[Problem] = []
-        values = {k: norm.clean(v) for k, v in raw.items()}
+        values: dict[str, str] = {}
+        cache = self._clean
+        for k, v in raw.items():
+            if k == "id_number":
+                continue
+            c = cache.get(v)
+            if c is None:
+                c = norm.name(v) if k == "name" else norm.clean(v)
+                if len(cache) < CACHE_LIMIT:
+                    cache[v] = c
+            values[k] = c
 
         def bad(fld: str, code: str, zh: str, en: str) -> None:
             problems.append(Problem(row, self.labels.get(fld, ""), raw.get(fld, ""), code, zh, en))
@@ -133,8 +148,7 @@ class RowValidator:
                     f"older than {MAX_AGE} by the ID",
                 )
 
-        name = norm.name(raw.get("name", ""))
-        values["name"] = name
+        name = values.get("name", "")
         if not name:
             bad("name", "name_missing", "姓名为空", "the name is empty")
         elif len(name) > 30 or any(ch.isdigit() for ch in name):
@@ -155,7 +169,9 @@ class RowValidator:
         town_code: str | None = None
         town = values.get("town", "")
         if self.regions is not None and town:
-            town_code = self.regions.towns.get(norm.name(town))
+            town_code = self.regions.towns.get(town)
+            if town_code is None:
+                town_code = self.regions.towns.get(norm.name(town))
             if town_code is None:
                 bad(
                     "town",
@@ -175,9 +191,9 @@ class RowValidator:
                     )
 
         dates: dict[str, dt.date] = {}
-        for fld in values:
-            if fld.endswith("date") and values[fld]:
-                d = norm.parse_date(values[fld])
+        for fld in self.date_fields:
+            if values.get(fld):
+                d = self._date(values[fld])
                 if d is None:
                     bad(fld, "date_invalid", "日期无法识别", "not a date")
                 elif fld == "birth_date":
@@ -213,6 +229,14 @@ class RowValidator:
         if problems or born is None:
             return problems
         return ListRow(row, number, name, id_sex, born, category, town, town_code, values)
+
+    def _date(self, text: str) -> dt.date | None:
+        if text in self._dates:
+            return self._dates[text]
+        d = norm.parse_date(text)
+        if len(self._dates) < CACHE_LIMIT:
+            self._dates[text] = d
+        return d
 
     def _category(self, text: str, bad: _Bad) -> str | None:
         mode = self.config.category

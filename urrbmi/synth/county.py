@@ -13,6 +13,7 @@ import random
 from bisect import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import accumulate
 
 from urrbmi import ids
@@ -274,7 +275,8 @@ def _household(
             relation = "子女" if head.age - p.age <= 45 else "孙子女"
         else:
             relation = "其他"
-        born = dt.date.fromordinal(as_of.toordinal() - int((p.age + rnd()) * 365.2425) - 1)
+        lo, hi = _birth_range(as_of, p.age)
+        born = dt.date.fromordinal(lo + int(rnd() * (hi - lo + 1)))
         r_code = region or _hukou_region(rnd(), born)
         surname = family if (relation in ("户主", "子女", "孙子女") and rnd() < 0.92) else names.surname(rng)
         r = Resident(
@@ -295,6 +297,19 @@ def _household(
         r.categories = tuple(cats)
         out.append(r)
     return out
+
+
+@cache
+def _birth_range(as_of: dt.date, age: int) -> tuple[int, int]:
+    """First and last ordinal birth dates of people aged ``age`` on ``as_of``."""
+
+    def years_before(n: int) -> dt.date:
+        try:
+            return as_of.replace(year=as_of.year - n)
+        except ValueError:  # 29 February
+            return as_of.replace(year=as_of.year - n, day=28)
+
+    return years_before(age + 1).toordinal() + 1, years_before(age).toordinal()
 
 
 def _hukou_region(u: float, born: dt.date) -> str:

@@ -418,3 +418,40 @@ def inject_faults(rng: random.Random, dl: DeptList, roles: dict[str, int], rate:
 def _applies(kind: str, roles: dict[str, int]) -> bool:
     need = {"unknown_category": "category", "unknown_town": "town", "bad_date": "date"}.get(kind)
     return need is None or need in roles
+
+
+def big_list(
+    residents: Iterable[Resident],
+    tree: RegionTree,
+    seed: int,
+    as_of: dt.date,
+    fmt: str = "csv-gb18030",
+    fault_rate: float = 0.001,
+) -> DeptList:
+    """A 民政-layout list of every given resident, for benchmarks: residents without a 民政
+    category get one of the 民政 categories (by ID), so every row has a category to check."""
+    voc = vocabulary()
+    spellings = [n for c in voc.categories if c.department == "minzheng" for n in (c.name, *c.aliases)]
+    towns = {t.code: t.name for t in tree.towns}
+    villages = {v.code: v.name for v in tree.villages}
+    rng = random.Random(f"urrbmi-synth-big:{seed}")
+    rows: list[list[str]] = []
+    for i, r in enumerate(residents):
+        cat = next((voc.by_code[c].name for c in r.categories if voc.by_code[c].department == "minzheng"), "")
+        rows.append(
+            [
+                str(i + 1),
+                r.name,
+                "男" if r.sex == "M" else "女",
+                r.id_number,
+                cat or spellings[int(r.id_number[14:17]) % len(spellings)],
+                towns[r.town_code],
+                villages[r.village_code],
+                dt.date.fromordinal(as_of.toordinal() - int(r.id_number[10:17]) % 1500).isoformat(),
+            ]
+        )
+    header = [["序号", "姓名", "性别", "身份证号码", "人员类别", "所属乡镇", "村（社区）", "认定时间"]]
+    ext = "xlsx" if fmt == "xlsx" else "csv"
+    dl = DeptList("minzheng", f"民政_全员名单_{len(rows)}行.{ext}", fmt, None, header, [], rows)
+    inject_faults(rng, dl, {"name": 1, "id": 3, "category": 4, "town": 5, "date": 7}, fault_rate)
+    return dl

@@ -71,9 +71,16 @@ def write(
         parts.extend(f'<mergeCell ref="{ref}"/>' for ref in ranges)
         parts.append("</mergeCells>")
     parts.append("</worksheet>")
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
-        z.writestr("[Content_Types].xml", _CONTENT_TYPES)
-        z.writestr("_rels/.rels", _RELS)
-        z.writestr("xl/workbook.xml", _WORKBOOK.format(name=escape(sheet_name)))
-        z.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
-        z.writestr("xl/worksheets/sheet1.xml", "".join(parts))
+    members = {
+        "[Content_Types].xml": _CONTENT_TYPES,
+        "_rels/.rels": _RELS,
+        "xl/workbook.xml": _WORKBOOK.format(name=escape(sheet_name)),
+        "xl/_rels/workbook.xml.rels": _WORKBOOK_RELS,
+        "xl/worksheets/sheet1.xml": "".join(parts),
+    }
+    with zipfile.ZipFile(path, "w") as z:
+        for name, text in members.items():
+            # A fixed timestamp: the same rows give the same bytes (reproducible outputs).
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, text, compresslevel=1)
