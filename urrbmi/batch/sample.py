@@ -70,7 +70,7 @@ def synthetic_residents(policy: LoadedPolicy, n: int, seed: int = 0) -> pl.DataF
 
     def dates(x: np.ndarray, valid: np.ndarray | None = None) -> pl.Series:
         s = pl.Series(x.astype(np.int32)).cast(pl.Date)
-        return s if valid is None else s.set(pl.Series(~valid), None)  # type: ignore[arg-type]
+        return s if valid is None else s.set(pl.Series(~valid), None)
 
     no_birth = rng.random(n) < 0.005
     return pl.DataFrame(
