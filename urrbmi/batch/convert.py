@@ -153,3 +153,34 @@ def batch_rows(result: pl.DataFrame) -> list[dict[str, Any]]:
                 d[name] = _yuan(row[f"{name}_fen"])
         out.append(d)
     return out
+
+
+def inputs_from_coded(coded: pl.DataFrame) -> list[ResidentInput | None]:
+    """Coded rows (see :func:`urrbmi.batch.encode`) back to scalar inputs, for spot checks;
+    None where the row is not a valid ResidentInput (the batch row then carries an input error)."""
+    voc = vocabulary()
+    students = {0: None, 1: "school", 2: "college"}
+    residences = {0: "hukou", 1: "permit", 2: "none"}
+    out: list[ResidentInput | None] = []
+    for row in coded.iter_rows(named=True):
+        mask = row["categories"]
+        names = [c.name for i, c in enumerate(voc.categories) if mask is not None and mask >> i & 1]
+        ended, years = row["employee_ended_on"], row["employee_years"]
+        fields: dict[str, Any] = {
+            "birth_date": row["birth_date"],
+            "paid_on": row["paid_on"],
+            "tier": row["tier"],
+            "student": students.get(row["student"], "?"),
+            "graduating": row["graduating"],
+            "returning_migrant_worker": row["returning_migrant_worker"],
+            "guardian_enrolled": row["guardian_enrolled"],
+            "residence": None if row["residence"] is None else residences.get(row["residence"], "?"),
+            "categories": names,
+        }
+        if ended is not None or years is not None:
+            fields["employee_insurance"] = {"ended_on": ended, "years": years}
+        try:
+            out.append(ResidentInput.model_validate(fields))
+        except ValueError:
+            out.append(None)
+    return out

@@ -54,3 +54,6 @@ main.add_command(synth)
 from urrbmi.interfaces.cli_imports import list_group  # noqa: E402
 
 main.add_command(list_group)
+from urrbmi.interfaces.cli_batch import batch  # noqa: E402
+
+main.add_command(batch)
