@@ -146,3 +146,9 @@ def test_fast_id_check_agrees_with_ids_validate(number: str) -> None:
 def test_fast_id_check_agrees_on_single_changes(pos: int, ch: str) -> None:
     number = GOOD[:pos] + ch + GOOD[pos + 1 :]
     assert (id_error(number) is None) == ids.is_valid(number)
+
+
+def test_short_rows_read_missing_cells_as_empty(tmp_path: Path) -> None:
+    f = write_csv(tmp_path / "l.csv", [MINZHENG_HEADER, minzheng_row(1), ["2", "李四", "男", GOOD]])
+    batch = check_file(f, "minzheng", as_of=AS_OF)
+    assert [(r.row, [p.code for p in r.problems]) for r in batch.invalid] == [(3, ["category_missing"])]

@@ -12,12 +12,11 @@ from pathlib import Path
 from urrbmi.imports import config as cfg
 from urrbmi.imports.dedupe import dedupe
 from urrbmi.imports.headers import find_header
-from urrbmi.imports.model import Counts, InvalidRow, ListBatch, ListRow, SourceFile
+from urrbmi.imports.model import Counts, ListBatch, SourceFile
 from urrbmi.imports.reader import read
-from urrbmi.imports.validate import Regions, RowValidator
+from urrbmi.imports.validate import Regions, TableValidator
 
 Progress = Callable[[int], None]
-PROGRESS_EVERY = 10_000
 
 
 def load_regions(path: Path) -> Regions:
@@ -43,35 +42,23 @@ def _check_file(
     t1 = time.perf_counter()
     header, start = find_header(table.rows, config)
     labels = {fld: header.labels[c] for fld, c in header.columns.items()}
-    validator = RowValidator(config, labels, as_of, regions)
+    validator = TableValidator(config, header.columns, labels, as_of, regions)
     data = table.rows[start:]
     if on_total is not None:
         on_total(len(data))
+    # Footers (制表人…) have neither a name nor an ID; lists pasted from pages repeat the header.
     header_texts = {t.strip() for t in header.labels.values()}
-    cols = list(header.columns.items())
-    valid: list[ListRow] = []
-    invalid: list[InvalidRow] = []
-    skipped: list[int] = []
     id_col, name_col = header.columns["id_number"], header.columns["name"]
-    done = 0
+    rows: list[tuple[int, list[str]]] = []
+    skipped: list[int] = []
     for number, cells in data:
-        done += 1
-        if progress is not None and done % PROGRESS_EVERY == 0:
-            progress(PROGRESS_EVERY)
-        width = len(cells)
-        idv = cells[id_col].strip() if id_col < width else ""
-        namev = cells[name_col].strip() if name_col < width else ""
+        idv = cells[id_col].strip() if id_col < len(cells) else ""
+        namev = cells[name_col].strip() if name_col < len(cells) else ""
         if (not idv and not namev) or (idv in header_texts and namev in header_texts):
-            skipped.append(number)  # footers (制表人…), repeated header rows
-            continue
-        raw = {fld: (cells[c] if c < width else "") for fld, c in cols}
-        result = validator.check(number, raw)
-        if isinstance(result, ListRow):
-            valid.append(result)
+            skipped.append(number)
         else:
-            invalid.append(InvalidRow(number, tuple(result), raw))
-    if progress is not None:
-        progress(done % PROGRESS_EVERY)
+            rows.append((number, cells))
+    valid, invalid = validator.check(rows, progress)
     t2 = time.perf_counter()
     kept, duplicates, conflicts = dedupe(valid)
     t3 = time.perf_counter()

@@ -1,4 +1,9 @@
-"""Row validation: one pass per row, errors collected (not the first only), messages bilingual.
+"""Row validation: every problem of a row is collected (not the first only), messages bilingual.
+
+Validation is column-wise: a column's cell texts repeat (towns, categories, dates, many names),
+so each distinct text is normalised and checked once and rows look the outcome up; only the ID
+column is checked cell by cell, and the checks that span columns (sex and birth date against the
+ID, village within town, end after start) run per row.
 
 The ID check is ``urrbmi.ids``: a fast pre-check (length, characters, birth date, the
 ``ids.check_digit`` function, ``ids.known_region``) decides validity, and only failing IDs go
@@ -16,14 +21,12 @@ from urrbmi import ids
 from urrbmi.errors import InvalidId, UnknownCategory
 from urrbmi.imports import normalize as norm
 from urrbmi.imports.config import SourceConfig
-from urrbmi.imports.model import ListRow, Problem
+from urrbmi.imports.model import InvalidRow, ListRow, Problem
 from urrbmi.policy.categories import vocabulary
 
 EARLIEST_DATE = dt.date(1949, 10, 1)  # no list date (认定时间, 变动日期) is earlier
 MAX_AGE = 120
-CACHE_LIMIT = 500_000  # distinct cell texts remembered per file (names, towns, dates repeat)
 _ID_CODE_BY_STEP = ("id_length", "id_chars", "id_birth_date", "id_check_digit", "id_region")
-_Bad = Callable[[str, str, str, str], None]
 _SEX = {"男": "M", "女": "F", "M": "M", "F": "F", "1": "M", "2": "F", "男性": "M", "女性": "F"}
 
 
@@ -80,178 +83,272 @@ class Regions:
         return cls(towns, villages)
 
 
-class RowValidator:
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What one distinct cell text of one column comes to."""
+
+    value: str  # normalised text
+    problems: tuple[tuple[str, str, str], ...] = ()  # (code, zh, en)
+    code: str | None = None  # category code, town code or sex (M/F)
+    date: dt.date | None = None
+
+
+_NONE = _Outcome("")
+
+
+class TableValidator:
+    """Checks the data rows of one file for one source."""
+
     def __init__(
-        self, config: SourceConfig, labels: dict[str, str], as_of: dt.date, regions: Regions | None = None
+        self,
+        config: SourceConfig,
+        columns: dict[str, int],
+        labels: dict[str, str],
+        as_of: dt.date,
+        regions: Regions | None = None,
     ) -> None:
         self.config = config
+        self.columns = columns  # field -> column index
         self.labels = labels  # field -> header text in the file
         self.as_of = as_of
         self.regions = regions
         self.latest = as_of + dt.timedelta(days=366)
         self.oldest_birth = dt.date(as_of.year - MAX_AGE, as_of.month, min(as_of.day, 28))
-        self._categories: dict[str, str | None] = {}
-        self._clean: dict[str, str] = {}
-        self._dates: dict[str, dt.date | None] = {}
-        self._towns: dict[str, str | None] = {}
-        self.date_fields = tuple(f for f in labels if f.endswith("date"))
-        self.default_category = config.default_category
+        self.required_other = tuple(f for f in config.required if f not in ("id_number", "name", "category"))
 
-    def check(self, row: int, raw: dict[str, str]) -> ListRow | list[Problem]:
-        """A valid row, or the list of its problems. ``raw`` maps fields to original cell text."""
-        problems: list[Problem] = []
-        values: dict[str, str] = {}
-        cache = self._clean
-        for k, v in raw.items():
-            if k == "id_number":
-                continue
-            c = cache.get(v)
-            if c is None:
-                c = norm.name(v) if k == "name" else norm.clean(v)
-                if len(cache) < CACHE_LIMIT:
-                    cache[v] = c
-            values[k] = c
-
-        def bad(fld: str, code: str, zh: str, en: str) -> None:
-            problems.append(Problem(row, self.labels.get(fld, ""), raw.get(fld, ""), code, zh, en))
-
-        number = norm.id_number(raw.get("id_number", ""))
-        values["id_number"] = number
-        id_ok = False
-        if not number:
-            bad("id_number", "id_missing", "身份证号码为空", "the ID number is empty")
-        else:
-            code = id_error(number)
-            if code is not None:
-                try:
-                    ids.validate(number)
-                    zh, en = "身份证号码无效", "invalid ID number"
-                except InvalidId as exc:
-                    zh, en = exc.zh, exc.en
-                bad("id_number", code, zh, en)
+    def check(
+        self, data: list[tuple[int, list[str]]], progress: Callable[[int], None] | None = None
+    ) -> tuple[list[ListRow], list[InvalidRow]]:
+        fields = [f for f in self.columns if f != "id_number"]
+        cols = {f: _column(data, c) for f, c in self.columns.items()}
+        outcomes = {f: self._outcomes(f, cols[f]) for f in fields}
+        per_field = [(f, outcomes[f], cols[f]) for f in fields]
+        has_cross = bool({"sex", "birth_date", "village", "end_date"} & set(fields))
+        valid: list[ListRow] = []
+        invalid: list[InvalidRow] = []
+        default_category = self.config.default_category if self.config.category != "none" else None
+        step = 10_000
+        for i, (row, _cells) in enumerate(data):
+            if progress is not None and i and i % step == 0:
+                progress(step)
+            raw_id = cols["id_number"][i]
+            number = norm.id_number(raw_id)
+            problems: list[Problem] = []
+            id_code = "id_missing" if not number else id_error(number)
+            born: dt.date | None = None
+            if id_code is not None:
+                problems.append(self._id_problem(row, raw_id, number, id_code))
             else:
-                id_ok = True
-        born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14])) if id_ok else None
-        if born is not None:
-            if born > self.as_of:
-                bad(
-                    "id_number",
-                    "id_birth_future",
-                    f"身份证号码中的出生日期晚于{self.as_of}",
-                    f"the ID's birth date is after {self.as_of}",
-                )
-            elif born < self.oldest_birth:
-                bad(
-                    "id_number",
-                    "id_too_old",
-                    f"按身份证号码年龄超过{MAX_AGE}岁",
-                    f"older than {MAX_AGE} by the ID",
-                )
-
-        name = values.get("name", "")
-        if not name:
-            bad("name", "name_missing", "姓名为空", "the name is empty")
-        elif len(name) > 30 or any(ch.isdigit() for ch in name):
-            bad("name", "name_invalid", "姓名含数字或过长", "the name has digits or is too long")
-
-        sex = id_sex = ""
-        if id_ok:
-            id_sex = "M" if int(number[16]) % 2 else "F"
-        if values.get("sex"):
-            sex = _SEX.get(values["sex"].upper(), "?")
-            if sex == "?":
-                bad("sex", "sex_invalid", "性别应为“男”或“女”", "sex must be 男 or 女")
-            elif id_sex and sex != id_sex:
-                bad("sex", "sex_mismatch", "性别与身份证号码不符", "the sex does not match the ID number")
-
-        category = self._category(values.get("category", ""), bad)
-
-        town_code: str | None = None
-        town = values.get("town", "")
-        if self.regions is not None and town:
-            town_code = self.regions.towns.get(town)
-            if town_code is None:
-                town_code = self.regions.towns.get(norm.name(town))
-            if town_code is None:
-                bad(
-                    "town",
-                    "town_unknown",
-                    f"乡镇“{town}”不在本县区划中",
-                    f"town {town!r} is not in the county",
-                )
-            else:
-                vill = values.get("village", "")
-                known = self.regions.villages.get(town_code)
-                if vill and known and norm.name(vill) not in known:
-                    bad(
-                        "village",
-                        "village_unknown",
-                        f"村（社区）“{vill}”不在{town}",
-                        f"village {vill!r} is not in {town}",
-                    )
-
-        dates: dict[str, dt.date] = {}
-        for fld in self.date_fields:
-            if values.get(fld):
-                d = self._date(values[fld])
-                if d is None:
-                    bad(fld, "date_invalid", "日期无法识别", "not a date")
-                elif fld == "birth_date":
-                    if born is not None and d != born:
-                        bad(
-                            fld,
-                            "birth_mismatch",
-                            "出生日期与身份证号码不符",
-                            "the birth date does not match the ID",
+                born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+                if born > self.as_of:
+                    problems.append(
+                        Problem(
+                            row,
+                            self.labels["id_number"],
+                            raw_id,
+                            "id_birth_future",
+                            f"身份证号码中的出生日期晚于{self.as_of}",
+                            f"the ID's birth date is after {self.as_of}",
                         )
-                elif not EARLIEST_DATE <= d <= self.latest:
-                    bad(
-                        fld,
+                    )
+                elif born < self.oldest_birth:
+                    problems.append(
+                        Problem(
+                            row,
+                            self.labels["id_number"],
+                            raw_id,
+                            "id_too_old",
+                            f"按身份证号码年龄超过{MAX_AGE}岁",
+                            f"older than {MAX_AGE} by the ID",
+                        )
+                    )
+            values: dict[str, str] = {}
+            for f, out, col in per_field:
+                o = out[col[i]]
+                values[f] = o.value
+                if o.problems:
+                    label = self.labels[f]
+                    problems.extend(Problem(row, label, col[i], *p) for p in o.problems)
+            if has_cross:
+                self._cross(row, number if born else "", born, values, outcomes, cols, i, problems)
+            if problems:
+                invalid.append(InvalidRow(row, tuple(problems), {f: cols[f][i] for f in self.columns}))
+                continue
+            assert born is not None
+            values["id_number"] = number
+            category = outcomes["category"][cols["category"][i]].code if "category" in outcomes else None
+            town = outcomes["town"][cols["town"][i]] if "town" in outcomes else _NONE
+            valid.append(
+                ListRow(
+                    row,
+                    number,
+                    values["name"],
+                    "M" if int(number[16]) % 2 else "F",
+                    born,
+                    category or default_category,
+                    town.value,
+                    town.code,
+                    values,
+                )
+            )
+        if progress is not None and data:
+            progress(len(data) % step or step)
+        return valid, invalid
+
+    def _id_problem(self, row: int, raw: str, number: str, code: str) -> Problem:
+        if code == "id_missing":
+            return Problem(
+                row, self.labels["id_number"], raw, code, "身份证号码为空", "the ID number is empty"
+            )
+        try:
+            ids.validate(number)
+            zh, en = "身份证号码无效", "invalid ID number"
+        except InvalidId as exc:
+            zh, en = exc.zh, exc.en
+        return Problem(row, self.labels["id_number"], raw, code, zh, en)
+
+    def _cross(
+        self,
+        row: int,
+        number: str,
+        born: dt.date | None,
+        values: dict[str, str],
+        outcomes: dict[str, dict[str, _Outcome]],
+        cols: dict[str, list[str]],
+        i: int,
+        problems: list[Problem],
+    ) -> None:
+        def bad(f: str, code: str, zh: str, en: str) -> None:
+            problems.append(Problem(row, self.labels[f], cols[f][i], code, zh, en))
+
+        if "sex" in outcomes and number:
+            sex = outcomes["sex"][cols["sex"][i]].code
+            if sex and sex != ("M" if int(number[16]) % 2 else "F"):
+                bad("sex", "sex_mismatch", "性别与身份证号码不符", "the sex does not match the ID number")
+        if "birth_date" in outcomes and born is not None:
+            d = outcomes["birth_date"][cols["birth_date"][i]].date
+            if d is not None and d != born:
+                bad(
+                    "birth_date",
+                    "birth_mismatch",
+                    "出生日期与身份证号码不符",
+                    "the birth date does not match the ID",
+                )
+        if "village" in outcomes and "town" in outcomes and self.regions is not None and values["village"]:
+            town_code = outcomes["town"][cols["town"][i]].code
+            known = self.regions.villages.get(town_code or "")
+            if known and values["village"].replace(" ", "") not in known:
+                bad(
+                    "village",
+                    "village_unknown",
+                    f"村（社区）“{values['village']}”不在{values['town']}",
+                    f"village {values['village']!r} is not in {values['town']}",
+                )
+        if "end_date" in outcomes and "start_date" in outcomes:
+            start = outcomes["start_date"][cols["start_date"][i]].date
+            end = outcomes["end_date"][cols["end_date"][i]].date
+            if start and end and end < start:
+                bad("end_date", "date_order", "退出时间早于认定时间", "the end date is before the start date")
+
+    def _outcomes(self, field_: str, column: list[str]) -> dict[str, _Outcome]:
+        """Each distinct text of a column checked once."""
+        make = {
+            "name": self._name,
+            "sex": self._sex,
+            "category": self._category,
+            "town": self._town,
+        }.get(field_)
+        out: dict[str, _Outcome] = {}
+        for text in set(column):
+            if make is not None:
+                o = make(text)
+            elif field_.endswith("date"):
+                o = self._date(field_, text)
+            else:
+                o = _Outcome(norm.clean(text))
+            if field_ in self.required_other and not o.value:
+                label = self.labels.get(field_, field_)
+                o = _Outcome(
+                    o.value,
+                    (*o.problems, ("value_missing", f"必填项“{label}”为空", f"required {field_} is empty")),
+                    o.code,
+                    o.date,
+                )
+            out[text] = o
+        return out
+
+    def _name(self, text: str) -> _Outcome:
+        name = norm.name(text)
+        if not name:
+            return _Outcome(name, (("name_missing", "姓名为空", "the name is empty"),))
+        if len(name) > 30 or any(ch.isdigit() for ch in name):
+            return _Outcome(
+                name, (("name_invalid", "姓名含数字或过长", "the name has digits or is too long"),)
+            )
+        return _Outcome(name)
+
+    def _sex(self, text: str) -> _Outcome:
+        value = norm.clean(text)
+        if not value:
+            return _Outcome(value)
+        sex = _SEX.get(value.upper())
+        if sex is None:
+            return _Outcome(value, (("sex_invalid", "性别应为“男”或“女”", "sex must be 男 or 女"),))
+        return _Outcome(value, code=sex)
+
+    def _category(self, text: str) -> _Outcome:
+        value = norm.clean(text)
+        mode = self.config.category
+        if mode == "none":
+            return _Outcome(value)
+        if not value:
+            if mode == "required" and self.config.default_category is None:
+                return _Outcome(value, (("category_missing", "人员类别为空", "the category is empty"),))
+            return _Outcome(value, code=self.config.default_category)
+        try:
+            return _Outcome(value, code=vocabulary().code(value))
+        except UnknownCategory:
+            return _Outcome(
+                value, (("category_unknown", f"未知的人员类别“{value}”", f"unknown category {value!r}"),)
+            )
+
+    def _town(self, text: str) -> _Outcome:
+        value = norm.clean(text)
+        if self.regions is None or not value:
+            return _Outcome(value)
+        code = self.regions.towns.get(value) or self.regions.towns.get(norm.name(value))
+        if code is None:
+            return _Outcome(
+                value,
+                (("town_unknown", f"乡镇“{value}”不在本县区划中", f"town {value!r} is not in the county"),),
+            )
+        return _Outcome(value, code=code)
+
+    def _date(self, field_: str, text: str) -> _Outcome:
+        value = norm.clean(text)
+        if not value:
+            return _Outcome(value)
+        d = norm.parse_date(value)
+        if d is None:
+            return _Outcome(value, (("date_invalid", "日期无法识别", "not a date"),))
+        if field_ != "birth_date" and not EARLIEST_DATE <= d <= self.latest:
+            return _Outcome(
+                value,
+                (
+                    (
                         "date_out_of_range",
                         f"日期{d}不在合理范围（{EARLIEST_DATE}至{self.latest}）",
                         f"date {d} outside {EARLIEST_DATE}..{self.latest}",
-                    )
-                else:
-                    dates[fld] = d
-                    values[fld] = d.isoformat()
-        if "start_date" in dates and "end_date" in dates and dates["end_date"] < dates["start_date"]:
-            bad("end_date", "date_order", "退出时间早于认定时间", "the end date is before the start date")
+                    ),
+                ),
+                date=d,
+            )
+        return _Outcome(d.isoformat(), date=d)
 
-        for fld in self.config.required:
-            if fld not in ("id_number", "name", "category") and not values.get(fld):
-                bad(
-                    fld,
-                    "value_missing",
-                    f"必填项“{self.labels.get(fld, fld)}”为空",
-                    f"required {fld} is empty",
-                )
 
-        if problems or born is None:
-            return problems
-        return ListRow(row, number, name, id_sex, born, category, town, town_code, values)
-
-    def _date(self, text: str) -> dt.date | None:
-        if text in self._dates:
-            return self._dates[text]
-        d = norm.parse_date(text)
-        if len(self._dates) < CACHE_LIMIT:
-            self._dates[text] = d
-        return d
-
-    def _category(self, text: str, bad: _Bad) -> str | None:
-        mode = self.config.category
-        if mode == "none":
-            return None
-        if not text:
-            if mode == "required" and self.default_category is None:
-                bad("category", "category_missing", "人员类别为空", "the category is empty")
-            return self.default_category
-        if text not in self._categories:
-            try:
-                self._categories[text] = vocabulary().code(text)
-            except UnknownCategory:
-                self._categories[text] = None
-        code = self._categories[text]
-        if code is None:
-            bad("category", "category_unknown", f"未知的人员类别“{text}”", f"unknown category {text!r}")
-        return code
+def _column(data: list[tuple[int, list[str]]], c: int) -> list[str]:
+    """Column ``c`` of the rows ("" where a row is short)."""
+    try:
+        return [cells[c] for _, cells in data]
+    except IndexError:
+        return [cells[c] if c < len(cells) else "" for _, cells in data]
