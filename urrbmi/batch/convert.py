@@ -184,3 +184,34 @@ def inputs_from_coded(coded: pl.DataFrame) -> list[ResidentInput | None]:
         except ValueError:
             out.append(None)
     return out
+
+
+def disagreements(
+    policy: LoadedPolicy, coded: pl.DataFrame, result: pl.DataFrame, offset: int = 0
+) -> list[int]:
+    """Row numbers (from ``offset``) where a batch result differs from the scalar engine.
+
+    Rows that are not a valid :class:`ResidentInput` must carry ``invalid_input`` or
+    ``missing_input`` in the batch result."""
+    bad: list[int] = []
+    got = batch_rows(result)
+    for i, (r, actual) in enumerate(zip(inputs_from_coded(coded), got, strict=True)):
+        if r is None:
+            if actual.get("error") not in ("invalid_input", "missing_input"):
+                bad.append(offset + i)
+            continue
+        r = r.model_copy(update={"categories": canonical_categories(policy, r.categories)})
+        if scalar_row(policy, r) != actual:
+            bad.append(offset + i)
+    return bad
+
+
+def disagreements_in_files(
+    policy_id: str, coded_path: str, result_path: str, start: int, stop: int
+) -> list[int]:
+    """:func:`disagreements` for rows ``start:stop`` of two Parquet files (for worker processes)."""
+    from urrbmi.policy.loader import load_policy
+
+    coded = pl.read_parquet(coded_path).slice(start, stop - start)
+    result = pl.read_parquet(result_path).slice(start, stop - start)
+    return disagreements(load_policy(policy_id), coded, result, start)
