@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from urrbmi.campaign.campaigns import (
@@ -72,13 +72,16 @@ def assess(
     session.execute(
         delete(Assessment).where(Assessment.campaign_id == c.id, Assessment.resident_id.not_in(enrolled_here))
     )
+    if session.get_bind().dialect.name == "postgresql":
+        # bulk loads leave the planner's statistics stale (it then scans every resident per chunk)
+        session.execute(text("ANALYZE residents, memberships, enrollments"))
+    kept = set(session.scalars(select(Assessment.resident_id).where(Assessment.campaign_id == c.id)))
     known = set(session.scalars(select(Explanation.hash)))
     pricer = Pricer(policy)
     summary = AssessSummary()
-    already = exists().where(Assessment.campaign_id == c.id, Assessment.resident_id == Resident.id)
     base = (
         select(*profile_columns(c.benefit_year, c.id))
-        .where(Resident.region_code.startswith(prefix(region)), ~already)
+        .where(Resident.region_code.startswith(prefix(region)))
         .order_by(Resident.id)
         .limit(chunk)
     )
@@ -98,6 +101,8 @@ def assess(
         out: list[dict[str, Any]] = []
         new_expl: list[dict[str, Any]] = []
         for row in rows:
+            if row.id in kept:  # enrolled here: their assessment stands
+                continue
             codes = tuple(sorted(set(cats.get(row.id, ()))))
             rec: dict[str, Any] = {
                 "campaign_id": c.id,

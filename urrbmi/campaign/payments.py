@@ -54,6 +54,7 @@ from urrbmi.registry import audit
 from urrbmi.registry.errors import Conflict, NotFound
 
 STAGING_BATCH = 5_000
+ANALYZE_FROM = 1_000
 LOOKUP_BATCH = 900  # SQLite allows 999 bound parameters in older builds
 
 
@@ -384,6 +385,10 @@ def apply_payments(
         staged += len(buf)
         if after_staging_batch is not None:
             after_staging_batch(staged)
+    if staged >= ANALYZE_FROM and session.get_bind().dialect.name == "postgresql":
+        # a big file's fresh rows: let the planner see them (not for single payments: ANALYZE
+        # locks the staging table until commit, which would serialize the agents)
+        session.execute(text("ANALYZE payment_staging"))
     bad = _conflicts(session, c, channel, batch)
     if bad:
         raise Conflict(
