@@ -11,27 +11,27 @@ IDENTITY_FIELDS = ("name", "sex", "birth_date")
 
 
 def dedupe(rows: list[ListRow]) -> tuple[list[ListRow], list[Duplicate], list[Conflict]]:
-    by_id: dict[str, list[ListRow]] = {}
+    """(rows kept in file order, duplicates dropped, conflicts held back)."""
     seen: dict[tuple[str, ...], int] = {}
+    first: dict[str, ListRow] = {}
+    repeated: dict[str, list[ListRow]] = {}  # only IDs met more than once
+    unique: list[ListRow] = []
     duplicates: list[Duplicate] = []
     for r in rows:
-        key = r.key()
-        first = seen.get(key)
-        if first is not None:
-            duplicates.append(Duplicate(r.row, first, r.id_number))
+        kept_row = seen.setdefault(r.key(), r.row)
+        if kept_row != r.row:
+            duplicates.append(Duplicate(r.row, kept_row, r.id_number))
             continue
-        seen[key] = r.row
-        by_id.setdefault(r.id_number, []).append(r)
-    kept: list[ListRow] = []
+        unique.append(r)
+        prev = first.setdefault(r.id_number, r)
+        if prev is not r:
+            repeated.setdefault(r.id_number, [prev]).append(r)
     conflicts: list[Conflict] = []
-    for number, group in by_id.items():
-        if len(group) == 1:
-            kept.append(group[0])
-            continue
+    for number, group in repeated.items():
         differ = tuple(f for f in IDENTITY_FIELDS if len({g.values.get(f, "") for g in group}) > 1)
         if differ:
             conflicts.append(Conflict(number, tuple(group), differ))
-        else:
-            kept.extend(group)
-    kept.sort(key=lambda r: r.row)
-    return kept, duplicates, conflicts
+    if conflicts:
+        held = {c.id_number for c in conflicts}
+        unique = [r for r in unique if r.id_number not in held]
+    return unique, duplicates, conflicts

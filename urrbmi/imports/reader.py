@@ -95,7 +95,7 @@ def _spreadsheet(data: bytes, sheet: str | None) -> tuple[str, list[tuple[int, l
         values = ws.to_python(skip_empty_area=False)
     except Exception as exc:  # calamine raises its own error types
         raise InvalidInput(f"无法读取表格文件：{exc}", f"cannot read the spreadsheet: {exc}") from None
-    rows = [(i + 1, [cell_text(v) for v in row]) for i, row in enumerate(values)]
+    rows = [(i + 1, [v if type(v) is str else cell_text(v) for v in row]) for i, row in enumerate(values)]
     return str(ws.name), rows
 
 
