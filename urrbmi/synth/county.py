@@ -332,7 +332,7 @@ def _individual(
     rnd = rng.random
     if not permit:
         # 特困: mostly elderly people living alone (about 0.5% of all residents).
-        if household_size == 1 and age >= 60 and rnd() < 0.045 and "dibao" not in cats:
+        if household_size == 1 and age >= 60 and rnd() < 0.09 and "dibao" not in cats:
             cats.append("tekun")
         elif age < 18 and rnd() < 0.0008:
             cats.append("orphan" if rnd() < 0.4 else "unsupported_child")
