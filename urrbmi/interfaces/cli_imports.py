@@ -63,7 +63,9 @@ def check_cmd(
     def on_total(total: int) -> None:
         nonlocal bar
         if progress:
-            bar = tqdm(total=total, unit="行", unit_scale=True, desc="校验 checking", leave=False, disable=None)
+            bar = tqdm(
+                total=total, unit="行", unit_scale=True, desc="校验 checking", leave=False, disable=None
+            )
 
     def tick(n: int) -> None:
         if bar is not None:
