@@ -5,9 +5,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from import_helpers import MINZHENG_HEADER, minzheng_row, person, write_csv
+from import_helpers import AS_OF, MINZHENG_HEADER, minzheng_row, person, write_csv
 
 from urrbmi.errors import InvalidInput
+from urrbmi.imports.check import check_file
 from urrbmi.imports.reader import cell_text, decode, read
 
 
@@ -95,7 +96,10 @@ def test_sha256_of_the_bytes(tmp_path: Path) -> None:
     import hashlib
 
     f = write_csv(tmp_path / "l.csv", [MINZHENG_HEADER, minzheng_row(1)])
-    assert read(f).sha256 == hashlib.sha256(f.read_bytes()).hexdigest()
+    digest = hashlib.sha256(f.read_bytes()).hexdigest()
+    assert read(f).sha256 == digest
+    batch = check_file(f, "minzheng", as_of=AS_OF)
+    assert batch.file.sha256 == digest and batch.rows[0].file_sha256 == digest and batch.rows[0].row == 2
 
 
 def test_broken_spreadsheet_is_a_clear_error(tmp_path: Path) -> None:

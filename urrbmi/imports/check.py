@@ -42,7 +42,7 @@ def _check_file(
     t1 = time.perf_counter()
     header, start = find_header(table.rows, config)
     labels = {fld: header.labels[c] for fld, c in header.columns.items()}
-    validator = TableValidator(config, header.columns, labels, as_of, regions)
+    validator = TableValidator(config, header.columns, labels, as_of, regions, table.sha256)
     data = table.rows[start:]
     if on_total is not None:
         on_total(len(data))

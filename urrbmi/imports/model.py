@@ -36,6 +36,7 @@ class ListRow:
     town: str  # as written, normalised ("" if no column)
     town_code: str | None  # when a region list was given and the town is known
     values: dict[str, str]  # every mapped field, normalised text
+    file_sha256: str = ""  # SHA-256 of the file the row came from (with ``row``: its provenance)
 
     def key(self) -> tuple[str, ...]:
         """What makes two rows of one file exact duplicates: every mapped value (the fields of

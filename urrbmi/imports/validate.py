@@ -106,7 +106,9 @@ class TableValidator:
         labels: dict[str, str],
         as_of: dt.date,
         regions: Regions | None = None,
+        file_sha256: str = "",
     ) -> None:
+        self.file_sha256 = file_sha256
         self.config = config
         self.columns = columns  # field -> column index
         self.labels = labels  # field -> header text in the file
@@ -189,6 +191,7 @@ class TableValidator:
                     town.value,
                     town.code,
                     values,
+                    self.file_sha256,
                 )
             )
         if progress is not None and data:
