@@ -36,9 +36,11 @@ def county(p: LoadedPolicy) -> pl.DataFrame:
         cats.append(sum(bits[c] for c in r.categories))
         student.append("college" if r.student == "college" else ("school" if r.student else None))
     n = len(born)
-    numbers = synthetic_residents(p, n, seed=2)  # payments, flags, employee insurance
+    numbers = synthetic_residents(p, n, seed=2)  # payments, flags, employee insurance, newborns
+    # synth's registry is as of 2021-09-30: children born in the benefit year come from numpy
+    newborn = pl.col("birth_date").dt.year() == p.benefit_year
     return numbers.with_columns(
-        birth_date=pl.Series(born, dtype=pl.Date),
+        birth_date=pl.when(newborn).then(pl.col("birth_date")).otherwise(pl.Series(born, dtype=pl.Date)),
         residence=pl.Series(residence, dtype=pl.String),
         categories=pl.Series(cats, dtype=pl.Int64),
         student=pl.Series(student, dtype=pl.String),

@@ -22,7 +22,7 @@ if shutil.which("java") is None:
 
 from pyspark.sql import SparkSession
 
-from urrbmi.batch.spark import assess_spark
+from urrbmi.batch.spark import assess_spark, assess_spark_by_policy
 
 POLICIES = ["changji-2023", "fengdu-shetan-2023", "qianjiang-2022", "suixi-2022", "taixing-2022"]
 
@@ -66,3 +66,27 @@ def test_spark_matches_polars(spark: Any, pid: str) -> None:
         got = _as_polars(assess_spark(spark.createDataFrame(frame.to_arrow()), p, keep=["row"]))
         _same(expected, got)
         assert expected["error"].null_count() > 0  # some rows quoted, not all refused
+
+
+@pytest.mark.slow
+def test_a_province_assesses_each_county_under_its_own_policy(spark: Any) -> None:
+    suixi, qianjiang = load_policy("suixi-2022"), load_policy("qianjiang-2022")
+    a = synthetic_residents(suixi, 3000, seed=1).with_columns(county=pl.lit("340621"))
+    b = synthetic_residents(qianjiang, 2000, seed=2).with_columns(county=pl.lit("500114"))
+    registry = pl.concat([a, b]).with_row_index("row").cast({"row": pl.Int64})
+    got = _as_polars(
+        assess_spark_by_policy(
+            spark.createDataFrame(registry.to_arrow()),
+            {"340621": suixi, "500114": qianjiang},
+            column="county",
+            keep=["row"],
+        )
+    ).sort("row")
+    expected = pl.concat(
+        [
+            assess_frame(registry.filter(pl.col("county") == c), p, keep=["county", "row"])
+            .with_columns(pl.selectors.enum().cast(pl.String))
+            for c, p in (("340621", suixi), ("500114", qianjiang))
+        ]
+    )
+    assert_frame_equal(got.cast(dict(expected.schema)), expected)  # type: ignore[arg-type]
