@@ -230,7 +230,7 @@ class Enrollment(Base):
     insurance_type: Mapped[str] = mapped_column(String(3), default="390")  # 390 resident, 310 employee
     status: Mapped[str] = mapped_column(String(10), default="enrolled")
     source: Mapped[str] = mapped_column(String(10))
-    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
     enrolled_on: Mapped[dt.date] = mapped_column(Date)
 
 
