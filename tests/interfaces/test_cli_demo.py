@@ -1,12 +1,33 @@
+from pathlib import Path
+
 from click.testing import CliRunner
 
 from urrbmi.interfaces.cli import main
 
 
 def test_demo_quotes_every_seed_notice() -> None:
-    res = CliRunner().invoke(main, ["demo"])
+    res = CliRunner().invoke(main, ["demo", "--quotes-only"])
     assert res.exit_code == 0, res.output
     for pid in ("changji-2023", "fengdu-shetan-2023", "taixing-2022", "suixi-2022", "qianjiang-2022"):
         assert pid in res.stdout
     assert "应缴900元（含应补缴财政补助部分580元）" in res.stdout
     assert "无法计算" in res.stdout  # the gaps are shown, not guessed
+
+
+def test_demo_campaign_end_to_end(tmp_path: Path) -> None:
+    from urrbmi.interfaces.demo_campaign import run_demo_campaign
+
+    r = run_demo_campaign(tmp_path / "demo.sqlite", tmp_path / "out", scale=0.002, seed=3)
+    assert r.assess.assessed == r.residents > 2000
+    # every line of the channel file is accounted for: accepted, held, or an ignored repeat
+    assert r.payments.lines == r.paid_lines + 1
+    assert r.payments.replayed == 1
+    assert sum(r.payments.status.values()) == r.paid_lines
+    assert r.payments.status["held"] >= 1  # wrong amounts are held, not accepted
+    total = r.bulletin.total
+    assert total.enrolled == r.payments.status["accepted"]
+    assert total.base == r.residents
+    assert all(f.exists() for f in r.files)
+    # the same seed gives the same campaign
+    again = run_demo_campaign(tmp_path / "demo.sqlite", tmp_path / "out2", scale=0.002, seed=3)
+    assert again.bulletin.total == total
