@@ -59,7 +59,7 @@ def test_batch_agrees_with_scalar_on_every_resident_of_a_suixi_size_county(tmp_p
     assert out.height == frame.height
     # every outcome a Suixi resident can have appears
     assert {"centralized", "newborn", "employee_transfer"} <= set(out["window"].drop_nulls().cast(str))
-    assert {"policy_gap", "invalid_input"} <= set(out["error"].drop_nulls().cast(str))
+    assert {"policy_gap", "no_benefit_period"} <= set(out["error"].drop_nulls().cast(str))
 
     coded, result = tmp_path / "coded.parquet", tmp_path / "result.parquet"
     encode(frame).collect().write_parquet(coded)
