@@ -99,4 +99,6 @@ def test_quote_is_deterministic_and_order_of_categories_irrelevant(
     if a is None or b is None:
         assert (a is None) == (b is None)
         return
-    assert (a.subsidy, a.total_due, a.benefit_start) == (b.subsidy, b.total_due, b.benefit_start)
+    assert (a.subsidy, a.subsidy_category, a.total_due, a.benefit_start) == (
+        b.subsidy, b.subsidy_category, b.total_due, b.benefit_start
+    )

@@ -128,3 +128,9 @@ def test_clause_4_2_lists_by_2021_12_31_then_monthly_through_2022() -> None:
     assert ms["department_lists"].end == dt.date(2021, 12, 31)
     assert (ms["monthly_lists"].start, ms["monthly_lists"].end) == (dt.date(2022, 1, 1), dt.date(2022, 12, 31))
     assert (ms["centralized"].start, ms["centralized"].end) == (dt.date(2021, 12, 1), dt.date(2022, 2, 28))
+
+
+def test_tie_between_identities_goes_to_the_rule_listed_first_whatever_the_input_order() -> None:
+    for cats in (["低保对象", "特困人员"], ["特困人员", "低保对象"]):
+        r = q(P, paid_on="2021-12-10", tier=2, categories=cats)
+        assert (r.subsidy, r.subsidy_category) == (D(320), "特困人员")

@@ -252,7 +252,7 @@ def _subsidy(
     """Highest identity wins (就高不就低): the largest subsidy among the resident's categories."""
     policy, voc = ctx.policy, vocabulary()
     best: tuple[Decimal, s.Subsidy, str, str] | None = None
-    for code in ctx.codes:
+    for code in sorted(ctx.codes, key=policy.rule_order):  # ties go to the rule listed first
         cat = voc.by_code[code]
         sub = policy.subsidy_by_category.get(code)
         if sub is None:

@@ -75,6 +75,16 @@ class LoadedPolicy:
             doc = self.model.documents["main"]
         return f"{doc.number or '《' + doc.title + '》'} {clause}"
 
+    def rule_order(self, code: str) -> tuple[int, int]:
+        """Where a category stands among the subsidy rules: (rule index, position in the rule);
+        categories no rule names sort last. Breaks ties in 'highest identity wins'."""
+        sub = self.subsidy_by_category.get(code)
+        if sub is None:
+            return (len(self.model.subsidies), 0)
+        voc = vocabulary()
+        names = [voc.code(n) for n in sub.categories]
+        return (self.model.subsidies.index(sub), names.index(code))
+
     def standard(self, person_class: str, tier: int) -> s.Amount | None:
         return self.model.standards.get(person_class, {}).get(tier)
 
