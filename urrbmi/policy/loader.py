@@ -47,6 +47,7 @@ class LoadedPolicy:
     version: str  # sha256 of the file(s) it was read from, first 12 hex digits
     subsidy_by_category: dict[str, s.Subsidy]  # category code -> subsidy rule
     class_codes: tuple[str, ...]
+    category_rank: dict[str, tuple[int, int]]  # category code -> (rule index, position in rule)
 
     @property
     def id(self) -> str:
@@ -78,12 +79,7 @@ class LoadedPolicy:
     def rule_order(self, code: str) -> tuple[int, int]:
         """Where a category stands among the subsidy rules: (rule index, position in the rule);
         categories no rule names sort last. Breaks ties in 'highest identity wins'."""
-        sub = self.subsidy_by_category.get(code)
-        if sub is None:
-            return (len(self.model.subsidies), 0)
-        voc = vocabulary()
-        names = [voc.code(n) for n in sub.categories]
-        return (self.model.subsidies.index(sub), names.index(code))
+        return self.category_rank.get(code, (len(self.model.subsidies), 0))
 
     def standard(self, person_class: str, tier: int) -> s.Amount | None:
         return self.model.standards.get(person_class, {}).get(tier)
@@ -376,9 +372,11 @@ def _check(model: s.Policy, path: Path, version: str) -> LoadedPolicy:
             raise _fail(path, f"benefit_period.by_class：未知类别{key}", f"unknown class {key}")
 
     by_cat: dict[str, s.Subsidy] = {}
-    for sub in model.subsidies:
-        for name in sub.categories:
+    rank: dict[str, tuple[int, int]] = {}
+    for index, sub in enumerate(model.subsidies):
+        for position, name in enumerate(sub.categories):
             cat = voc.resolve(name)
+            rank.setdefault(cat.code, (index, position))
             if cat.code in by_cat:
                 raise _fail(
                     path,
@@ -414,7 +412,7 @@ def _check(model: s.Policy, path: Path, version: str) -> LoadedPolicy:
     pcodes = [p.code for p in model.pathways]
     if len(set(pcodes)) != len(pcodes):
         raise _fail(path, "pathways 代码重复", "duplicate pathway code")
-    return LoadedPolicy(model, str(path), version, by_cat, codes)
+    return LoadedPolicy(model, str(path), version, by_cat, codes, rank)
 
 
 def _check_rule(
