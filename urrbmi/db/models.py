@@ -357,3 +357,7 @@ class PaymentStaging(Base):
     benefit_start: Mapped[dt.date | None] = mapped_column(Date)
     benefit_end: Mapped[dt.date | None] = mapped_column(Date)
     hold_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+# Tables of the other parts live in their own modules; import them so Base.metadata is complete.
+from urrbmi.db import models_access, models_imports, models_targets  # noqa: E402,F401
