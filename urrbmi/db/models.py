@@ -200,7 +200,8 @@ class Assessment(Base):
 
 
 ENROLLMENT_STATUS = ("enrolled", "cancelled")
-ENROLLMENT_SOURCE = ("payment", "guardian", "external")
+# subsidy: fully subsidised, enrolled by the bureau (nothing to pay); import: loaded from another system
+ENROLLMENT_SOURCE = ("payment", "guardian", "external", "subsidy", "import")
 
 
 class Enrollment(Base):

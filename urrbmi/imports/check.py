@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from urrbmi import clock
 from urrbmi.imports import config as cfg
 from urrbmi.imports.dedupe import dedupe
 from urrbmi.imports.headers import find_header
@@ -36,7 +37,7 @@ def _check_file(
     on_total: Callable[[int], None] | None = None,
 ) -> ListBatch:
     config = cfg.source(source)
-    as_of = as_of or dt.date.today()
+    as_of = as_of or clock.today()
     t0 = time.perf_counter()
     table = read(path, sheet)
     t1 = time.perf_counter()

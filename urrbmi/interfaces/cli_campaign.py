@@ -17,7 +17,7 @@ import click
 import simplejson
 from sqlalchemy import Engine, select
 
-from urrbmi import ids
+from urrbmi import clock, ids
 from urrbmi.campaign.assess import assess
 from urrbmi.campaign.campaigns import create_campaign, get_campaign, repin
 from urrbmi.campaign.changes import (
@@ -63,7 +63,7 @@ def _engine(db_url: str | None) -> Engine:
 
 def _day(value: str | None, default: dt.date | None = None) -> dt.date:
     if value is None:
-        return default or dt.date.today()
+        return default or clock.today()
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -186,7 +186,7 @@ def resident_add(
     with session_scope(_engine(db_url)) as s:
         r = add_resident(s, _new_resident(id_number, kw), actor=who)
         for cat in identities:
-            add_membership(s, r.id_number, cat, dt.date.today(), actor=who)
+            add_membership(s, r.id_number, cat, clock.today(), actor=who)
     click.echo(f"已登记 / registered {ids.mask(id_number)}")
 
 

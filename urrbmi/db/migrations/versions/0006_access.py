@@ -1,13 +1,13 @@
-"""Department-list imports: batches, rows, review queue, population base (issue #4)
+"""Accounts, roles, sessions, channels (issue #6)
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 """
 
 from __future__ import annotations
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | None = None
 depends_on: str | None = None
 

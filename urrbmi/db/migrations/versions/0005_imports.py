@@ -1,4 +1,4 @@
-"""Accounts, roles, sessions, channels (issue #6)
+"""Department-list imports: batches, rows, review queue, population base (issue #4)
 
 Revision ID: 0005
 Revises: 0004

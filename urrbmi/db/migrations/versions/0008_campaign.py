@@ -1,13 +1,13 @@
-"""Targets per region and campaign (issue #5)
+"""Campaign ledger changes of session 2 (issue #8 and gaps)
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 """
 
 from __future__ import annotations
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | None = None
 depends_on: str | None = None
 
