@@ -8,7 +8,7 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.requests import Request
 
 from urrbmi import __version__
-from urrbmi.interfaces.api import errors, policies
+from urrbmi.interfaces.api import compare, errors, policies
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -36,4 +36,5 @@ def create_app() -> FastAPI:
     errors.install(app)
     app.add_middleware(_SecurityHeaders)
     app.include_router(policies.router)
+    app.include_router(compare.router)
     return app
