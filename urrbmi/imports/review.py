@@ -212,7 +212,8 @@ def _apply(session: Session, item: ReviewItem, v: dict[str, Any], actor: str) ->
             actor=actor,
         )
     elif batch.kind == "enrollment":
-        year = str(v.get("benefit_year") or (v.get("values") or {}).get("benefit_year") or "")
+        values = v.get("values") or {}
+        year = str(values.get("benefit_year") or "")
         if not year.isdigit():
             return
         known = session.scalars(
@@ -230,7 +231,7 @@ def _apply(session: Session, item: ReviewItem, v: dict[str, Any], actor: str) ->
                     resident_id=resident.id,
                     benefit_year=int(year),
                     region_code=resident.region_code,
-                    insurance_type=str(v.get("insurance_type") or "390"),
+                    insurance_type="310" if values.get("insurance_type") == "310" else "390",
                     status="enrolled",
                     source="import",
                     enrolled_on=batch.as_of,
