@@ -109,6 +109,7 @@ class ImportStaging(Base):
     """Valid rows of the file being loaded (set-based SQL works from here; emptied after)."""
 
     __tablename__ = "import_staging"
+    __table_args__ = (Index("ix_import_staging_resident_category", "resident_id", "category_code"),)
 
     batch_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     row_no: Mapped[int] = mapped_column(Integer, primary_key=True)

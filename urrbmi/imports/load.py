@@ -799,6 +799,7 @@ class _Loader:
         ending = self.s.execute(
             select(m.c.id, m.c.resident_id, m.c.category_code, m.c.valid_from, m.c.valid_to).where(
                 m.c.source_department == source,
+                or_(m.c.batch_id.is_(None), m.c.batch_id != str(self.bid)),  # this list's own are listed
                 m.c.category_code.in_(sorted(cats)),
                 or_(m.c.valid_to.is_(None), m.c.valid_to >= as_of),
                 ~listed,
