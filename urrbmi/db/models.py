@@ -149,6 +149,23 @@ class Campaign(Base):
     policy_id: Mapped[str] = mapped_column(String(60))
     policy_version: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # tier (一档/二档) of residents who have not chosen one (resident_tiers)
+    default_tier: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    # enroll residents whose subsidy covers the whole amount when they are assessed (docs/registry.md)
+    enroll_subsidised: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+
+
+class ResidentTier(Base):
+    """The tier (档次) a resident chose for a campaign; others get the campaign's default."""
+
+    __tablename__ = "resident_tiers"
+    __table_args__ = (CheckConstraint("tier IN (1, 2)", name="tier"),)
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), primary_key=True)
+    tier: Mapped[int] = mapped_column(Integer)
+    chosen_on: Mapped[dt.date] = mapped_column(Date)
+    chosen_by: Mapped[str] = mapped_column(String(100))
 
 
 class Explanation(Base):
@@ -189,7 +206,8 @@ class Assessment(Base):
     person_class: Mapped[str | None] = mapped_column(String(40))
     standard_fen: Mapped[int | None] = mapped_column(BigInteger)
     subsidy_fen: Mapped[int | None] = mapped_column(BigInteger)
-    subsidy_category: Mapped[str | None] = mapped_column(String(40))
+    subsidy_category: Mapped[str | None] = mapped_column(String(40))  # the notice's name
+    subsidy_category_code: Mapped[str | None] = mapped_column(String(40))  # categories.yaml code
     individual_fen: Mapped[int | None] = mapped_column(BigInteger)
     fiscal_fen: Mapped[int | None] = mapped_column(BigInteger)
     total_due_fen: Mapped[int | None] = mapped_column(BigInteger)
