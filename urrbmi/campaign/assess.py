@@ -34,6 +34,7 @@ from urrbmi.db.bulk import bulk_insert
 from urrbmi.db.models import Assessment, Campaign, Explanation
 from urrbmi.errors import UrrbmiError
 from urrbmi.policy.categories import vocabulary
+from urrbmi.policy.loader import LoadedPolicy
 from urrbmi.registry import audit
 from urrbmi.registry.regions import get_region, prefix
 
@@ -163,7 +164,6 @@ def price_frame(
 ) -> pl.DataFrame:
     """Assessment rows (the ``assessments`` table's columns, ``explanation_steps`` aside) for
     ``residents`` as read by :func:`read_residents`, assessed as if paying on ``as_of``."""
-    voc = vocabulary()
     df = residents.with_columns(
         reason=_exclusion(as_of),
         paid_on=pl.lit(as_of, dtype=pl.Date),
@@ -237,7 +237,19 @@ def price_frame(
             f"批量引擎与逐人引擎对{bad.height}人的核定结果不一致（内部错误，请报告）",
             f"the batch and scalar engines disagree for {bad.height} residents (a bug: please report)",
         )
-    cat_codes = {n: voc.code(n) for n in joined["subsidy_category"].drop_nulls().cast(pl.String).unique()}
+    pairs = joined.select(pl.col("p_categories"), pl.col("subsidy_category").cast(pl.String)).unique()
+    cat_codes = pl.DataFrame(
+        [(cs, lab, subsidy_code(pricer.policy, lab, cs)) for cs, lab in pairs.iter_rows()],
+        schema={"p_categories": pl.String, "subsidy_category": pl.String, "subsidy_category_code": pl.String},
+        orient="row",
+    )
+    joined = joined.with_columns(pl.col("subsidy_category").cast(pl.String)).join(
+        cat_codes,
+        on=["p_categories", "subsidy_category"],
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+    )
     due = joined.select(
         "id",
         status=pl.when(err.is_null()).then(pl.lit("due")).otherwise(pl.lit("error")),
@@ -248,9 +260,7 @@ def price_frame(
         standard_fen=pl.col("standard_fen"),
         subsidy_fen=pl.col("subsidy_fen"),
         subsidy_category=pl.col("subsidy_category").cast(pl.String),
-        subsidy_category_code=pl.col("subsidy_category")
-        .cast(pl.String)
-        .replace_strict(cat_codes, default=None, return_dtype=pl.String),
+        subsidy_category_code=pl.col("subsidy_category_code"),
         individual_fen=pl.col("individual_payment_fen"),
         fiscal_fen=pl.col("fiscal_portion_due_fen"),
         total_due_fen=pl.col("total_due_fen"),
@@ -300,6 +310,22 @@ _COLUMNS = (
     "window",
     "explanation_hash",
 )
+
+
+def subsidy_code(policy: LoadedPolicy, label: str | None, categories: str) -> str | None:
+    """The code (categories.yaml) of the identity a subsidy was granted for: ``label`` is the
+    engine's ``subsidy_category`` (the notice's name for it), ``categories`` the resident's
+    comma-joined codes. Within a rule the category listed first wins, as in both engines."""
+    if label is None:
+        return None
+    voc = vocabulary()
+    held = set(categories.split(","))
+    for sub in policy.model.subsidies:
+        for name in sub.categories:
+            cat = voc.resolve(name)
+            if cat.code in held and sub.names.get(cat.name, sub.notice_name) == label:
+                return cat.code
+    return None
 
 
 def _scalar_row(p: tuple[Any, ...], pr: Priced) -> tuple[Any, ...]:
@@ -401,9 +427,7 @@ def _delete_old(session: Session, c: Campaign, frame: pl.DataFrame) -> None:
     old = frame.filter(pl.col("a_categories").is_not_null())["id"]
     if old.len() == 0:
         return
-    total = session.scalar(
-        text("SELECT count(*) FROM assessments WHERE campaign_id = :cid"), {"cid": c.id}
-    )
+    total = session.scalar(text("SELECT count(*) FROM assessments WHERE campaign_id = :cid"), {"cid": c.id})
     if old.len() == total:
         session.execute(delete(Assessment).where(Assessment.campaign_id == c.id))
         return
