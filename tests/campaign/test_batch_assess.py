@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from dbfixtures import ACTOR, add_people, give_identity, setup_regions
@@ -267,3 +268,29 @@ def test_held_payment_accepted_after_review(engine: Engine) -> None:
         ("payment", "enrolled", (dt.date(2022, 1, 1), dt.date(2022, 12, 31)))
     ]
     assert people[0] not in _roster_numbers(engine, cid)
+
+
+def test_identity_reference_date_fixes_the_identity_day(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notice that fixes identities on a given day (multiple_identities.as_of: reference_date):
+    a fixture copy of Qianjiang's file with a reference date of 2021-09-30."""
+    src = Path(load_policy("qianjiang-2022").path).read_text("utf-8")
+    assert "multiple_identities: {rule: highest, as_of: payment, cite: 二（四）}" in src
+    text_ = src.replace("id: qianjiang-2022", "id: refday-2022").replace(
+        "multiple_identities: {rule: highest, as_of: payment, cite: 二（四）}",
+        "multiple_identities: {rule: highest, as_of: reference_date, reference_date: 2021-09-30, cite: 二（四）}",
+    )
+    (tmp_path / "refday-2022.yaml").write_text(text_, "utf-8")
+    monkeypatch.setenv("URRBMI_POLICY_PATH", str(tmp_path))
+    setup_regions(engine)
+    people = add_people(engine, "500114001", "500114", 2)
+    give_identity(engine, people[0], "低保对象", dt.date(2021, 1, 1), dt.date(2021, 10, 31))  # held on 09-30
+    give_identity(engine, people[1], "低保对象", dt.date(2021, 11, 1))  # only after the reference date
+    cid = _campaign(engine, "refday-2022", "500114")
+    with session_scope(engine) as s:
+        assess(s, get_campaign(s, cid), QIANJIANG_DAY, actor=ACTOR)
+    got = _rows(engine, cid)
+    assert (got[people[0]].categories, got[people[1]].categories) == ("dibao", "")
+    assert got[people[0]].total_due_fen is not None and got[people[1]].total_due_fen is not None
+    assert got[people[0]].total_due_fen < got[people[1]].total_due_fen

@@ -74,19 +74,19 @@ _READ = """
 SELECT r.id, r.birth_date, r.residence, r.student,
        CASE WHEN r.employee_insured THEN 1 ELSE 0 END,
        r.employee_insurance_ended_on, r.employee_insurance_years, r.status, r.died_on,
-       CASE WHEN EXISTS (SELECT 1 FROM enrollments g
-                         WHERE g.resident_id = r.guardian_id AND g.benefit_year = :year
-                           AND g.status = 'enrolled') THEN 1 ELSE 0 END,
-       CASE WHEN EXISTS (SELECT 1 FROM enrollments o
-                         WHERE o.resident_id = r.id AND o.benefit_year = :year AND o.status = 'enrolled'
-                           AND (o.campaign_id IS NULL OR o.campaign_id <> :cid)) THEN 1 ELSE 0 END,
-       (SELECT e.source FROM enrollments e
-        WHERE e.resident_id = r.id AND e.campaign_id = :cid AND e.status = 'enrolled'),
-       m.cats, t.tier, a.categories
+       CASE WHEN g.resident_id IS NULL THEN 0 ELSE 1 END,
+       COALESCE(en.elsewhere, 0), en.enrolled_by, m.cats, t.tier, a.categories
 FROM residents r
 LEFT JOIN (SELECT resident_id, {agg} AS cats FROM memberships
            WHERE valid_from <= :day AND (valid_to IS NULL OR valid_to >= :day)
            GROUP BY resident_id) m ON m.resident_id = r.id
+LEFT JOIN (SELECT resident_id,
+                  MAX(CASE WHEN campaign_id = :cid THEN source END) AS enrolled_by,
+                  MAX(CASE WHEN campaign_id IS NULL OR campaign_id <> :cid THEN 1 ELSE 0 END) AS elsewhere
+           FROM enrollments WHERE benefit_year = :year AND status = 'enrolled'
+           GROUP BY resident_id) en ON en.resident_id = r.id
+LEFT JOIN (SELECT DISTINCT resident_id FROM enrollments
+           WHERE benefit_year = :year AND status = 'enrolled') g ON g.resident_id = r.guardian_id
 LEFT JOIN resident_tiers t ON t.campaign_id = :cid AND t.resident_id = r.id
 LEFT JOIN assessments a ON a.campaign_id = :cid AND a.resident_id = r.id
 WHERE r.region_code LIKE :prefix {only}
