@@ -294,3 +294,17 @@ def test_identity_reference_date_fixes_the_identity_day(
     assert (got[people[0]].categories, got[people[1]].categories) == ("dibao", "")
     assert got[people[0]].total_due_fen is not None and got[people[1]].total_due_fen is not None
     assert got[people[0]].total_due_fen < got[people[1]].total_due_fen
+
+
+def test_a_resident_who_moved_away_loses_the_unpaid_assessment(engine: Engine) -> None:
+    from urrbmi.registry.residents import update_resident
+
+    setup_regions(engine)
+    people = add_people(engine, "500114001", "500114", 2)
+    cid = _campaign(engine, "qianjiang-2022", "500114")
+    with session_scope(engine) as s:
+        assess(s, get_campaign(s, cid), QIANJIANG_DAY, actor=ACTOR)
+        update_resident(s, people[1], {"region_code": "500230108"}, actor=ACTOR)
+    with session_scope(engine) as s:
+        summary = assess(s, get_campaign(s, cid), QIANJIANG_DAY, actor=ACTOR)
+    assert summary.assessed == 1 and set(_rows(engine, cid)) == {people[0]}

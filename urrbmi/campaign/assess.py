@@ -354,7 +354,7 @@ def assess(
     if their identities changed; if they now owe money their enrollment is cancelled.
 
     ``only_changed``: only residents whose identities on the identity day differ from their
-    assessment's (or who have none): the monthly re-assessment after the departments' lists.
+    assessment's, and residents never assessed: the monthly re-assessment after the departments' lists.
     ``residents``: only these resident ids (one resident's change). ``chunk`` is unused (kept
     for callers of the former chunked version)."""
     import time
@@ -386,6 +386,11 @@ def assess(
     ]
     bulk_insert(session, Explanation, new_expl)
     _delete_old(session, c, frame)
+    if not only_changed and residents is None:
+        # residents who left the region since the last run (paid ones keep their row)
+        session.execute(
+            text(_LEFT), {"cid": c.id, "prefix": prefix(get_region(session, c.region_code)) + "%"}
+        )
     write_frame(session, "assessments", rows)
     summary.seconds["write"] = time.perf_counter() - clock
     clock = time.perf_counter()
@@ -439,6 +444,15 @@ def _delete_old(session: Session, c: Campaign, frame: pl.DataFrame) -> None:
             )
         )
 
+
+_LEFT = """
+DELETE FROM assessments WHERE campaign_id = :cid
+  AND EXISTS (SELECT 1 FROM residents r
+              WHERE r.id = assessments.resident_id AND r.region_code NOT LIKE :prefix)
+  AND NOT EXISTS (SELECT 1 FROM enrollments e
+                  WHERE e.campaign_id = :cid AND e.resident_id = assessments.resident_id
+                    AND e.status = 'enrolled' AND e.source <> 'subsidy')
+"""
 
 # Fully subsidised: the engine says nothing is due because a subsidy covers it (not because the
 # contribution is waived, as for a newborn following a guardian: that is source 'guardian').
