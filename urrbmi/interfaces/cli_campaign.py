@@ -571,6 +571,7 @@ def payment_record(
         click.echo(
             dumps(
                 {
+                    "payment": p.id,
                     "id_number": ids.mask(p.id_number),
                     "status": p.status,
                     "hold_reason": p.hold_reason,
