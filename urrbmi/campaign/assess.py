@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from sqlalchemy import delete, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from urrbmi.batch import assess_frame, category_mask_of
 from urrbmi.campaign.campaigns import Priced, Pricer, campaign_policy, identity_day
 from urrbmi.campaign.frames import is_postgres, read_frame, write_frame
 from urrbmi.db.bulk import bulk_insert
-from urrbmi.db.models import Assessment, Campaign, Explanation
+from urrbmi.db.models import Campaign, Explanation
 from urrbmi.errors import UrrbmiError
 from urrbmi.policy.categories import vocabulary
 from urrbmi.policy.loader import LoadedPolicy
@@ -385,13 +385,14 @@ def assess(
         if pr.explanation_hash not in known
     ]
     bulk_insert(session, Explanation, new_expl)
-    _delete_old(session, c, frame)
     if not only_changed and residents is None:
         # residents who left the region since the last run (paid ones keep their row)
         session.execute(
             text(_LEFT), {"cid": c.id, "prefix": prefix(get_region(session, c.region_code)) + "%"}
         )
-    write_frame(session, "assessments", rows)
+    # rows replaced in place (no delete): unchanged keys are not checked again
+    rerun = frame["a_categories"].is_not_null().any()
+    write_frame(session, "assessments", rows, upsert_on=("campaign_id", "resident_id") if rerun else ())
     summary.seconds["write"] = time.perf_counter() - clock
     clock = time.perf_counter()
     summary.assessed = rows.height
@@ -425,24 +426,6 @@ def assess(
 def reassess_changed(session: Session, c: Campaign, as_of: dt.date, *, actor: str) -> AssessSummary:
     """Re-assess only the residents whose identities changed since their assessment."""
     return assess(session, c, as_of, actor=actor, only_changed=True)
-
-
-def _delete_old(session: Session, c: Campaign, frame: pl.DataFrame) -> None:
-    """Delete the assessments about to be replaced: those of the residents in ``frame``."""
-    old = frame.filter(pl.col("a_categories").is_not_null())["id"]
-    if old.len() == 0:
-        return
-    total = session.scalar(text("SELECT count(*) FROM assessments WHERE campaign_id = :cid"), {"cid": c.id})
-    if old.len() == total:
-        session.execute(delete(Assessment).where(Assessment.campaign_id == c.id))
-        return
-    ids = old.to_list()
-    for start in range(0, len(ids), 10_000):
-        session.execute(
-            delete(Assessment).where(
-                Assessment.campaign_id == c.id, Assessment.resident_id.in_(ids[start : start + 10_000])
-            )
-        )
 
 
 _LEFT = """
