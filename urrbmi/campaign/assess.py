@@ -77,9 +77,7 @@ SELECT r.id, r.birth_date, r.residence, r.student,
        CASE WHEN g.resident_id IS NULL THEN 0 ELSE 1 END,
        COALESCE(en.elsewhere, 0), en.enrolled_by, m.cats, t.tier, a.categories
 FROM residents r
-LEFT JOIN (SELECT resident_id, {agg} AS cats FROM memberships
-           WHERE valid_from <= :day AND (valid_to IS NULL OR valid_to >= :day)
-           GROUP BY resident_id) m ON m.resident_id = r.id
+LEFT JOIN ({cats}) m ON m.resident_id = r.id
 LEFT JOIN (SELECT resident_id,
                   MAX(CASE WHEN campaign_id = :cid THEN source END) AS enrolled_by,
                   MAX(CASE WHEN campaign_id IS NULL OR campaign_id <> :cid THEN 1 ELSE 0 END) AS elsewhere
@@ -91,6 +89,16 @@ LEFT JOIN resident_tiers t ON t.campaign_id = :cid AND t.resident_id = r.id
 LEFT JOIN assessments a ON a.campaign_id = :cid AND a.resident_id = r.id
 WHERE r.region_code LIKE :prefix {only}
 """
+
+# identities valid on the day, one comma-joined text per resident, codes sorted and distinct
+_PG_CATS = """SELECT resident_id, string_agg(DISTINCT category_code, ',' ORDER BY category_code) AS cats
+FROM memberships WHERE valid_from <= :day AND (valid_to IS NULL OR valid_to >= :day)
+GROUP BY resident_id"""
+_SQLITE_CATS = """SELECT resident_id, group_concat(category_code, ',') AS cats
+FROM (SELECT DISTINCT resident_id, category_code FROM memberships
+      WHERE valid_from <= :day AND (valid_to IS NULL OR valid_to >= :day)
+      ORDER BY resident_id, category_code)
+GROUP BY resident_id"""
 
 _READ_SCHEMA: dict[str, Any] = {
     "id": pl.Int64,
@@ -112,19 +120,28 @@ _READ_SCHEMA: dict[str, Any] = {
 
 
 def read_residents(
-    session: Session, c: Campaign, day: dt.date, *, only: Sequence[int] | None = None
+    session: Session,
+    c: Campaign,
+    day: dt.date,
+    *,
+    only: Sequence[int] | None = None,
+    changed_only: bool = False,
 ) -> pl.DataFrame:
     """The campaign region's residents as the engine and the ledger see them (one query)."""
     region = get_region(session, c.region_code)
-    agg = "string_agg(category_code, ',')" if is_postgres(session) else "group_concat(category_code, ',')"
+    cats = _PG_CATS if is_postgres(session) else _SQLITE_CATS
     params: dict[str, Any] = {"year": c.benefit_year, "cid": c.id, "day": day, "prefix": prefix(region) + "%"}
     where = ""
+    if changed_only:
+        # a superset of the changed (SQLite does not promise group_concat's order): the exact
+        # comparison is made in Polars on sorted codes
+        where += " AND (a.categories IS NULL OR COALESCE(m.cats, '') <> a.categories)"
     if only is not None:
         # a handful of residents (one resident's change): literal integer ids, no parameter limit
-        where = "AND r.id IN ({})".format(",".join(str(int(i)) for i in only) or "NULL")
+        where += " AND r.id IN ({})".format(",".join(str(int(i)) for i in only) or "NULL")
     if not is_postgres(session):
         params["day"] = day.isoformat()
-    frame = read_frame(session, _READ.format(agg=agg, only=where), params, _READ_SCHEMA)
+    frame = read_frame(session, _READ.format(cats=cats, only=where), params, _READ_SCHEMA)
     codes = pl.col("cats").fill_null("").str.split(",").list.eval(pl.element().filter(pl.element() != ""))
     return frame.with_columns(categories=codes.list.unique().list.sort().list.join(","))
 
@@ -366,7 +383,7 @@ def assess(
     if is_postgres(session):
         # bulk loads leave the planner's statistics stale
         session.execute(text("ANALYZE residents, memberships, enrollments, assessments, resident_tiers"))
-    frame = read_residents(session, c, day, only=residents)
+    frame = read_residents(session, c, day, only=residents, changed_only=only_changed)
     summary.seconds["read"] = time.perf_counter() - clock
     changed = pl.col("a_categories").is_null() | (pl.col("a_categories") != pl.col("categories"))
     keep = pl.col("enrolled_by").is_not_null() & ((pl.col("enrolled_by") != "subsidy") | ~changed)
