@@ -170,7 +170,7 @@ def run(url: str, n: int, m: int, label: str) -> None:
     t_assess = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
     print(
-        f"[{label}] assess: {summary.assessed:,} residents in {t_assess:.1f} s (this process' CPU {cpu:.1f} s) "
+        f"[{label}] assess: {summary.assessed:,} residents in {t_assess:.1f} s (CPU {cpu:.1f} s) "
         f"({summary.assessed / t_assess:,.0f}/s); due {summary.due:,}, excluded "
         f"{sum(summary.excluded.values()):,}, errors {dict(summary.errors)}, distinct quotes "
         f"{summary.distinct_quotes:,}; subsidised enrolled {summary.enrolled_subsidised:,}; phases "
