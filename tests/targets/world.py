@@ -164,3 +164,47 @@ def build_suixi(engine: Engine) -> tuple[int, dict[str, str]]:
         r10 = w.resident("r10", VILLAGE_C, student="school", school_name="濉溪中学")
         w.enroll(r10, d(2020, 11, 1), "payment", year=2021)
         return cid, w.numbers
+
+
+def build_qianjiang(engine: Engine) -> int:
+    """黔江 with the 30 units of its annex as towns (no residents)."""
+    from urrbmi.targets.tables import load_table
+
+    with session_scope(engine) as s:
+        s.add(Region(code="500000", name="重庆市", level="province", parent_code=None))
+        s.flush()
+        s.add(Region(code="500114", name="黔江区", level="county", parent_code="500000"))
+        s.flush()
+        for i, name in enumerate(load_table("qianjiang-2022").regions()):
+            s.add(Region(code=f"500114{i + 1:03d}", name=name, level="town", parent_code="500114"))
+        s.flush()
+        return campaign(s, "qianjiang-2022", "500114")
+
+
+def build_changji(engine: Engine) -> tuple[int, dict[str, str]]:
+    """昌吉市 2023: h1 特困 not enrolled; h2 低保 enrolled by subsidy (380 subsidised); g1 paid 380 on
+    2022-11-01; g2 nothing; g3 paid on 2022-12-05 (after the date used in tests)."""
+    d = dt.date
+    with session_scope(engine) as s:
+        s.add(Region(code="650000", name="新疆维吾尔自治区", level="province", parent_code=None))
+        s.flush()
+        s.add(Region(code="652300", name="昌吉回族自治州", level="prefecture", parent_code="650000"))
+        s.flush()
+        s.add(Region(code="652301", name="昌吉市", level="county", parent_code="652300"))
+        s.flush()
+        s.add(Region(code="652301001", name="宁边路街道", level="town", parent_code="652301"))
+        s.flush()
+        s.add(Region(code="652301001001", name="宁边社区", level="village", parent_code="652301001"))
+        s.flush()
+        cid = campaign(s, "changji-2023", "652301")
+        w = World(s, cid, 2023)
+        v = "652301001001"
+        w.resident("h1", v, {"cats": "tekun", "subsidy_fen": 38000, "category": "tekun"})
+        h2 = w.resident("h2", v, {"cats": "dibao", "subsidy_fen": 38000, "category": "dibao"})
+        w.enroll(h2, d(2022, 10, 8), "subsidy", village=v)
+        g1 = w.resident("g1", v)
+        w.paid_enrollment(g1, d(2022, 11, 1), v, amount_fen=38000)
+        w.resident("g2", v)
+        g3 = w.resident("g3", v)
+        w.paid_enrollment(g3, d(2022, 12, 5), v, amount_fen=38000)
+        return cid, w.numbers

@@ -626,12 +626,12 @@ def funding_cmd(
             ln.item,
             ln.funder,
             ln.persons,
-            ln.per_person if ln.per_person is not None else "",
-            ln.amount,
+            f"{ln.per_person:,.2f}" if ln.per_person is not None else "",
+            f"{ln.amount:,.2f}",
         ]
         for ln in rep.lines
     ]
-    rows.append(["合计", "", "", "", "", rep.total])
+    rows.append(["合计", "", "", "", "", f"{rep.total:,.2f}"])
     _print_table(["项目", "明细", "出资方", "人数", "人均", "金额"], rows)
     if xlsx is not None:
         click.echo(str(write_funding_xlsx(rep, xlsx)))

@@ -446,6 +446,8 @@ def progress(
         rate = Decimal(ts.rate)
     if rate is None:
         rate = policy_rate(c, level)
+    if rate is None and tasks:
+        rate = Decimal(1)  # fixed tasks without a rate (黔江): the target is the whole task
     if rate is None:
         raise InvalidInput(
             "政策和任务表都没有该层级的目标参保率，请用 --rate 给出",
