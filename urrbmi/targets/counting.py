@@ -13,13 +13,12 @@ covers), applied in SQL.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
 import polars as pl
-from sqlalchemy import and_, func, select
+from sqlalchemy import BigInteger, Date, and_, func, select
 from sqlalchemy.orm import Session
 
 from urrbmi.campaign.campaigns import campaign_policy
@@ -116,8 +115,30 @@ _PAY_SCHEMA = {
 }
 
 
-def _frame(rows: Sequence[Any], schema: dict[str, Any]) -> pl.DataFrame:
-    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+def _load(session: Session, query: Any, schema: dict[str, Any], stamps: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Run ``query`` into a frame with ``schema`` (``stamps``: timestamps, turned into their
+    China-time dates). On PostgreSQL the result comes back as one row of arrays, one per column
+    (``array_agg``), which the driver decodes in C: no Python row object per resident. Elsewhere
+    through the cursor, row by row."""
+    conn = session.connection()
+    names = list(schema)
+    if conn.dialect.name != "postgresql":
+        rows = [
+            tuple(_day(v) if k in stamps else v for k, v in zip(names, r, strict=True))
+            for r in conn.execute(query)
+        ]
+        return pl.DataFrame(rows, schema=schema, orient="row")
+    sub = query.subquery()
+    cols = []
+    for name, col in zip(names, sub.c, strict=True):
+        value = func.timezone("Asia/Shanghai", col).cast(Date) if name in stamps else col
+        cols.append(func.array_agg(value))
+    row = conn.execute(select(*cols).select_from(sub)).one()
+    if row[0] is None:
+        return pl.DataFrame(schema=schema)
+    return pl.DataFrame(
+        {name: pl.Series(name, values, dtype=schema[name]) for name, values in zip(names, row, strict=True)}
+    )
 
 
 @dataclass(frozen=True)
@@ -161,7 +182,7 @@ def read_frames(session: Session, campaign_id: int, scope: str = "") -> Campaign
         ).outerjoin(Assessment, and_(Assessment.resident_id == Resident.id, Assessment.campaign_id == c.id)),
         prefix,
     )
-    residents = _frame(session.execute(res_q).all(), _RES_SCHEMA)
+    residents = _load(session, res_q, _RES_SCHEMA)
     rev = _reversals(c)
     enr_q = _in_scope(
         select(
@@ -178,12 +199,11 @@ def read_frames(session: Session, campaign_id: int, scope: str = "") -> Campaign
         .where(Enrollment.benefit_year.in_((c.benefit_year, c.benefit_year - 1))),
         prefix,
     )
-    enr_rows = [(*r[:6], _day(r[6])) for r in session.execute(enr_q).all()]
-    enrollments = _frame(enr_rows, _ENR_SCHEMA)
+    enrollments = _load(session, enr_q, _ENR_SCHEMA, stamps=("reversed_on",))
     done = (
         select(
             Refund.payment_id,
-            func.sum(Refund.amount_fen).label("done_fen"),
+            func.sum(Refund.amount_fen).cast(BigInteger).label("done_fen"),
             func.max(Refund.created_at).label("done_at"),
         )
         .where(Refund.campaign_id == c.id, Refund.kind.in_(REVERSING), Refund.status == "done")
@@ -207,8 +227,7 @@ def read_frames(session: Session, campaign_id: int, scope: str = "") -> Campaign
         .where(Payment.campaign_id == c.id, Payment.status.in_(("accepted", "refunded"))),
         prefix,
     )
-    pay_rows = [(*r[:5], _day(r[5]), r[6], _day(r[7])) for r in session.execute(pay_q).all()]
-    payments = _frame(pay_rows, _PAY_SCHEMA)
+    payments = _load(session, pay_q, _PAY_SCHEMA, stamps=("reversed_on", "refund_on"))
     return CampaignFrames(c, prefix, residents, enrollments, payments)
 
 
