@@ -32,7 +32,7 @@ SUIXI = [
     ("铁佛镇", 137849, 136471), ("孙疃镇", 110988, 109878), ("南坪镇", 105375, 104321),
     ("韩村镇", 71967, 71247), ("五沟镇", 110448, 109344), ("刘桥镇", 61399, 60785),
     ("双堆集镇", 111251, 110138), ("临涣镇", 98552, 97566), ("四铺镇", 92843, 91915),
-]  # fmt: skip
+]
 
 
 def test_suixi_annex_round_trips_through_the_database(engine: Engine) -> None:
@@ -48,7 +48,7 @@ def test_suixi_annex_round_trips_through_the_database(engine: Engine) -> None:
         assert tasks[0].region_code == TOWN_SUIXI and tasks[2].region_code == TOWN_BAISHAN
         assert (ts.rate, ts.base_kind, ts.base_as_of, ts.includes_employee) == (
             "0.99", "户籍人口", dt.date(2020, 12, 31), True,
-        )  # fmt: skip
+        )
         assert stored_table(s, ts).rows == load_table("suixi-2022").rows
         assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.table_name == "target_sets")) == 1
         with pytest.raises(TaskTableError) as e:
@@ -109,7 +109,7 @@ def test_town_progress_against_the_suixi_tasks_counts_employee_insurance(engine:
     # 濉溪镇: enrolled r1, r3, r6 + employee-insured r4 = 4 of 93,954; base = the annex's 94,903
     assert (first.name, first.enrolled, first.covered, first.progress.base, first.progress.task) == (
         "濉溪镇", 3, 4, 94903, 93954,
-    )  # fmt: skip
+    )
     assert first.progress.remaining == 93950 and first.progress.rank == 1
     assert (second.name, second.covered, second.progress.rank) == ("百善镇", 1, 2)
     assert {r.progress.rank for r in rep.rows[2:]} == {3}  # ten towns with nobody yet, tied
@@ -211,3 +211,37 @@ def test_bulletin_from_the_database(engine: Engine, tmp_path: Path) -> None:
     assert "濉溪镇" in files.html.read_text("utf-8")
     assert [p.name.rsplit("-", 1)[1] for p in files.charts] == ["progress.png", "burnup.png", "composition.png"]
     assert all(p.stat().st_size > 1000 for p in files.charts)
+
+
+def test_identity_changed_after_payment_is_listed_by_scope(engine: Engine) -> None:
+    from urrbmi.db.models import Membership, Resident
+    from urrbmi.targets.lists import identity_changed
+
+    cid, numbers = build_changji(engine)
+    with session_scope(engine) as s:
+        rid = s.scalar(select(Resident.id).where(Resident.id_number == numbers["g1"]))
+        assert rid is not None
+        s.add(Membership(resident_id=rid, category_code="dibao", source_department="minzheng",
+                         valid_from=dt.date(2022, 11, 10)))
+    on = dt.date(2022, 11, 20)
+    with session_scope(engine) as s:
+        page = identity_changed(s, cid, on=on, actor="t")
+        inside = identity_changed(s, cid, on=on, actor="t", scope="652301001")
+        outside = identity_changed(s, cid, on=on, actor="t", scope="652302")
+    assert page.total == 1 and inside.total == 1 and outside.total == 0
+    row = page.rows[0]
+    assert (row["name"], row["id_number"], row["new"], row["action"]) == ("居民g1", ids.mask(numbers["g1"]), "dibao", "refund")
+    assert row["amount"] == "340.00"  # 昌吉 补发资助参保金: paid 380, due 40 as 低保
+
+
+def test_a_target_rate_per_school_from_the_rules(engine: Engine) -> None:
+    from urrbmi.targets.store import load_rate
+
+    cid, _ = build_suixi(engine)
+    with session_scope(engine) as s:
+        load_rate(s, cid, "taixing-2022-students", actor="t", unit="school", group="students")
+        rep = progress(s, cid, on=D, level="school")
+    assert rep.target_name == "taixing-2022-students" and rep.target_rate == Decimal(1)
+    assert [(r.unit, r.progress.base, r.enrolled, r.progress.required, r.progress.remaining) for r in rep.rows] == [
+        ("濉溪中学", 2, 1, 2, 1)
+    ]
