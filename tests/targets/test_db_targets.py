@@ -245,3 +245,28 @@ def test_a_target_rate_per_school_from_the_rules(engine: Engine) -> None:
     assert [(r.unit, r.progress.base, r.enrolled, r.progress.required, r.progress.remaining) for r in rep.rows] == [
         ("濉溪中学", 2, 1, 2, 1)
     ]
+
+
+def test_fengdu_low_income_deadline_is_the_end_of_the_centralized_window(engine: Engine) -> None:
+    from world import World, campaign
+
+    from urrbmi.db.models import Region
+
+    with session_scope(engine) as s:
+        for code, name, level, parent in [
+            ("500000", "重庆市", "province", None), ("500230", "丰都县", "county", "500000"),
+            ("500230108", "社坛镇", "town", "500230"), ("500230108201", "社坛村", "village", "500230108"),
+        ]:
+            s.add(Region(code=code, name=name, level=level, parent_code=parent))
+            s.flush()
+        cid = campaign(s, "fengdu-shetan-2023", "500230108")
+        w = World(s, cid, 2023)
+        w.resident("d1", "500230108201", {"cats": "dibao"})
+        w.resident("n1", "500230108201")
+    with session_scope(engine) as s:
+        page = hardship_not_enrolled(s, cid, on=dt.date(2022, 12, 1))
+        late = hardship_not_enrolled(s, cid, on=dt.date(2023, 1, 5))
+    assert [(r["name"], r["group"], r["deadline"], r["days_left"]) for r in page.rows] == [
+        ("居民d1", "低收入人口参保率100%", "2022-12-31", "30")
+    ]
+    assert late.rows[0]["days_left"] == "-5"

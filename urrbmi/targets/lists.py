@@ -25,6 +25,7 @@ from urrbmi.targets.counting import read_frames, status_at
 from urrbmi.targets.store import campaign_or_fail
 
 MAX_LIMIT = 1000
+GROUP_NAMES = {"all": "全体居民", "general": "普通居民", "students": "学生", "low_income": "低收入人口"}
 
 
 @dataclass(frozen=True)
@@ -159,9 +160,8 @@ def hardship_stages(c: Campaign) -> list[Stage]:
     for t in m.targets.rates:
         if t.categories:
             end = windows.get(t.within_window) if t.within_window else None
-            out.append(
-                Stage(f"{t.group}（{t.rate}%）", frozenset(vocab.code(x) for x in t.categories), end, t.cite)
-            )
+            label = f"{GROUP_NAMES.get(t.group, t.group)}参保率{t.rate}%"
+            out.append(Stage(label, frozenset(vocab.code(x) for x in t.categories), end, t.cite))
     if not out:
         cats = frozenset(policy.subsidy_by_category)
         out.append(Stage("资助参保对象", cats, None, m.subsidies_cite))
