@@ -448,6 +448,7 @@ def progress(
     target: str | None = None,
     target_rate: Decimal | None = None,
     count_employee: bool | None = None,
+    frames: CampaignFrames | None = None,
 ) -> ProgressReport:
     """Progress of every unit of ``level`` at ``on``, ranked, with a total row.
 
@@ -474,7 +475,7 @@ def progress(
             code="no_target_rate",
         )
     employee_counts = count_employee if count_employee is not None else bool(ts and ts.includes_employee)
-    frames = read_frames(session, campaign_id, scope)
+    frames = frames or read_frames(session, campaign_id, scope)
     status = status_at(frames, on)
     counts = unit_counts(with_unit(session, frames, status, level))
     names = region_names(session, frames.prefix or c.region_code) if level != "school" else {}
@@ -538,11 +539,13 @@ def _row(key: str, name: str, row: dict[str, Any], covered: int, p: UnitProgress
     )
 
 
-def burnup(session: Session, campaign_id: int, *, on: dt.date, scope: str = "") -> list[tuple[dt.date, int]]:
+def burnup(
+    session: Session, campaign_id: int, *, on: dt.date, scope: str = "", frames: CampaignFrames | None = None
+) -> list[tuple[dt.date, int]]:
     """Cumulative enrolled (the same definition as :func:`progress`, at each date) per day on
     which the count changed, up to ``on``. Counted at ``on`` for the reversals: a point for an
     earlier day ``d`` counts enrollments registered by ``d`` that are still in force at ``on``."""
-    frames = read_frames(session, campaign_id, scope)
+    frames = frames or read_frames(session, campaign_id, scope)
     status = status_at(frames, on).filter(pl.col("alive") & pl.col("enrolled"))
     year = frames.campaign.benefit_year
     first = (
@@ -568,11 +571,13 @@ def burnup(session: Session, campaign_id: int, *, on: dt.date, scope: str = "") 
     return points
 
 
-def composition(session: Session, campaign_id: int, *, on: dt.date, scope: str = "") -> dict[str, int]:
+def composition(
+    session: Session, campaign_id: int, *, on: dt.date, scope: str = "", frames: CampaignFrames | None = None
+) -> dict[str, int]:
     """Enrolled at ``on`` by subsidy category (its Chinese name; ``普通居民`` without a subsidy)."""
     from urrbmi.policy.categories import vocabulary
 
-    frames = read_frames(session, campaign_id, scope)
+    frames = frames or read_frames(session, campaign_id, scope)
     status = status_at(frames, on).filter(pl.col("alive") & pl.col("enrolled"))
     counts = status.group_by("subsidy_category").agg(pl.len().alias("n"))
     vocab = vocabulary().by_code

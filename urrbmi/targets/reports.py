@@ -22,6 +22,7 @@ from urrbmi.policy.categories import vocabulary
 from urrbmi.policy.schema import FiscalSubsidy
 from urrbmi.targets.bulletin import Bulletin, build_bulletin, write_html, write_xlsx
 from urrbmi.targets.counting import (
+    CampaignFrames,
     Level,
     ProgressReport,
     burnup,
@@ -59,9 +60,17 @@ def bulletin_from_db(
     target: str | None = None,
     target_rate: Decimal | None = None,
     bottom_n: int = 3,
+    frames: CampaignFrames | None = None,
 ) -> tuple[Bulletin, ProgressReport]:
     report = progress(
-        session, campaign_id, on=on, level=level, scope=scope, target=target, target_rate=target_rate
+        session,
+        campaign_id,
+        on=on,
+        level=level,
+        scope=scope,
+        target=target,
+        target_rate=target_rate,
+        frames=frames,
     )
     c = campaign_or_fail(session, campaign_id)
     notes = [
@@ -125,6 +134,7 @@ def write_bulletin_files(
     charts: bool = True,
 ) -> BulletinFiles:
     """通报 as Excel and printable HTML in ``out``, with the three charts as PNG."""
+    frames = read_frames(session, campaign_id, scope)
     b, report = bulletin_from_db(
         session,
         campaign_id,
@@ -134,6 +144,7 @@ def write_bulletin_files(
         target=target,
         target_rate=target_rate,
         bottom_n=bottom_n,
+        frames=frames,
     )
     out.mkdir(parents=True, exist_ok=True)
     stem = f"bulletin-{campaign_id}-{level}-{on:%Y%m%d}"
@@ -144,7 +155,7 @@ def write_bulletin_files(
         from urrbmi.targets.charts import burnup_chart, composition_chart, progress_chart
 
         made.append(progress_chart(b, out / f"{stem}-progress.png"))
-        points = burnup(session, campaign_id, on=on, scope=scope)
+        points = burnup(session, campaign_id, on=on, scope=scope, frames=frames)
         start, deadline = _deadline(session, campaign_id, report)
         if points and report.total is not None:
             target_n = report.total.progress.required - (
@@ -160,7 +171,7 @@ def write_bulletin_files(
                     path=out / f"{stem}-burnup.png",
                 )
             )
-        comp = composition(session, campaign_id, on=on, scope=scope)
+        comp = composition(session, campaign_id, on=on, scope=scope, frames=frames)
         if comp:
             made.append(composition_chart(comp, title="已参保人员构成", path=out / f"{stem}-composition.png"))
     return BulletinFiles(xlsx, page, tuple(made))
