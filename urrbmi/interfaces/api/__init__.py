@@ -13,7 +13,18 @@ from starlette.requests import Request
 from urrbmi import __version__
 from urrbmi.access.ratelimit import SlidingWindow
 from urrbmi.access.settings import settings
-from urrbmi.interfaces.api import auth, errors, logs, policies, regions, residents
+from urrbmi.interfaces.api import (
+    audit,
+    auth,
+    campaigns,
+    channels,
+    errors,
+    logs,
+    policies,
+    public,
+    regions,
+    residents,
+)
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -55,6 +66,6 @@ def create_app(database_url: str | None = None) -> FastAPI:
     logs.install_filters()
     app.add_middleware(logs.RequestLog)
     app.add_middleware(_SecurityHeaders)
-    for module in (policies, auth, regions, residents):
+    for module in (policies, auth, regions, residents, campaigns, public, channels, audit):
         app.include_router(module.router)
     return app
