@@ -24,6 +24,7 @@ from urrbmi.interfaces.api import (
     public,
     regions,
     residents,
+    users,
 )
 
 SECURITY_HEADERS = {
@@ -59,6 +60,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     )
     app.state.database_url = database_url
     app.state.engine = None
+    app.state.auth_cache = {}
     cfg = settings()
     app.state.public_ip_limiter = SlidingWindow(cfg.public_rate_ip)
     app.state.public_id_limiter = SlidingWindow(cfg.public_rate_id)
@@ -66,6 +68,6 @@ def create_app(database_url: str | None = None) -> FastAPI:
     logs.install_filters()
     app.add_middleware(logs.RequestLog)
     app.add_middleware(_SecurityHeaders)
-    for module in (policies, auth, regions, residents, campaigns, public, channels, audit):
+    for module in (policies, auth, regions, residents, campaigns, public, channels, audit, users):
         app.include_router(module.router)
     return app
