@@ -36,4 +36,5 @@ def create_app() -> FastAPI:
     errors.install(app)
     app.add_middleware(_SecurityHeaders)
     app.include_router(policies.router)
+    __import__("urrbmi.interfaces.web", fromlist=["mount"]).mount(app)  # the browser UI at /
     return app
