@@ -14,8 +14,8 @@ export const EP = {
   me: 'auth/me',
   csrf: 'auth/csrf',
   regions: 'regions',
-  resident: (id) => `residents/${encodeURIComponent(id)}`,
-  residentHistory: (id) => `residents/${encodeURIComponent(id)}/history`,
+  lookup: 'residents/lookup', // POST {id_number}: the ID stays out of URLs and access logs
+  residentHistory: (rid) => `residents/${rid}/history`,
   residents: 'residents',
   newborns: 'newborns',
   payments: 'payments',

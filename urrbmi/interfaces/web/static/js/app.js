@@ -43,7 +43,7 @@ function Login({ onLogin, onLang }) {
     try {
       const me = await api(EP.login, { method: 'POST', body: { username, password } });
       setCsrf(me.csrf_token);
-      onLogin(me.user || me);
+      onLogin(me);
     } catch (err) { setError(err); } finally { setBusy(false); }
   }
   return html`<main class="login">
@@ -74,7 +74,7 @@ function Shell({ user, onLogout, onLang }) {
     <header class="top">
       <button type="button" class="burger" aria-label=${t('menu.toggle')} onClick=${() => setMenuOpen(!menuOpen)}>☰</button>
       <span class="brand">${t('app.short')}</span>
-      <span class="who" data-testid="who">${user.display_name || user.username} · ${t('role.' + user.role)}</span>
+      <span class="who" data-testid="who">${user.username} · ${t('role.' + user.role)}</span>
       <${LangSwitch} onChange=${onLang} />
       <button type="button" class="link" data-testid="logout" onClick=${onLogout}>${t('login.logout')}</button>
     </header>
@@ -91,7 +91,11 @@ function App() {
   const [user, setUser] = useState(undefined);
   const [, setLangTick] = useState(0);
   useEffect(() => {
-    api(EP.me).then((me) => { if (me.csrf_token) setCsrf(me.csrf_token); setUser(me.user || me); }, () => setUser(null));
+    api(EP.me).then(async (me) => {
+      // a reload keeps the HttpOnly session cookie; the CSRF token is asked for again
+      try { setCsrf((await api(EP.csrf)).csrf_token); } catch (e) { /* token sessions have none */ }
+      setUser(me);
+    }, () => setUser(null));
   }, []);
   async function changeLang(l) { await loadLang(l); setLangTick((x) => x + 1); }
   async function logout() {

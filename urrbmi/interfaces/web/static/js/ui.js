@@ -40,16 +40,19 @@ export function PagedTable({ path, query, columns, empty, testid, rowKey }) {
   useEffect(() => setOffset(0), [path, JSON.stringify(query || {})]);
   const [data, error, loading] = useApi(path, { ...(query || {}), limit: PAGE_SIZE, offset });
   const items = (data && (data.items || data.rows)) || [];
-  const total = data ? (data.total ?? items.length) : 0;
+  // The API pages with limit/offset and says has_more (no COUNT(*) over a million rows); a total is
+  // shown when an endpoint sends one.
+  const total = data && typeof data.total === 'number' ? data.total : null;
+  const more = data ? (data.has_more ?? (total !== null && offset + PAGE_SIZE < total)) : false;
+  const last = offset + items.length;
   return html`<div class="paged" data-testid=${testid}>
     <${Notice} error=${error} />
     <${Table} columns=${columns} rows=${items} empty=${loading ? t('common.loading') : (empty || t('common.empty'))} rowKey=${rowKey} />
-    ${total > PAGE_SIZE && html`<div class="pager">
+    ${data && (offset > 0 || more) && html`<div class="pager">
       <button type="button" disabled=${offset === 0} onClick=${() => setOffset(Math.max(0, offset - PAGE_SIZE))}>${t('common.prev')}</button>
-      <span>${t('common.page_of', { from: offset + 1, to: Math.min(offset + PAGE_SIZE, total), total })}</span>
-      <button type="button" disabled=${offset + PAGE_SIZE >= total} onClick=${() => setOffset(offset + PAGE_SIZE)}>${t('common.next')}</button>
+      <span>${total !== null ? t('common.page_of', { from: offset + 1, to: last, total }) : t('common.rows', { from: offset + 1, to: last })}</span>
+      <button type="button" disabled=${!more} onClick=${() => setOffset(offset + PAGE_SIZE)}>${t('common.next')}</button>
     </div>`}
-    ${total <= PAGE_SIZE && data && html`<div class="pager muted">${t('common.total', { total })}</div>`}
   </div>`;
 }
 

@@ -6,7 +6,8 @@ import { t } from '../i18n.js';
 import { can } from '../roles.js';
 import { Notice, Section, Field, PagedTable } from '../ui.js';
 
-const SOURCES = ['civil_affairs', 'rural_revitalization', 'disabled_persons', 'veterans', 'education', 'health'];
+// List sources as the imports configuration names them (urrbmi/imports/headers.yaml).
+const SOURCES = ['minzheng', 'xiangcun', 'canlian', 'tuiyijunren', 'weijian', 'jiaoyu', 'gongan', 'renshe'];
 
 export function ImportsPage({ user }) {
   const [job, setJob] = useState(null);
@@ -25,7 +26,7 @@ export function ImportsPage({ user }) {
   return html`<div class="page" data-testid="page-imports">
     ${can(user, 'list.upload') && html`<${Section} title="imports.upload">
       <form class="grid2" onSubmit=${upload} data-testid="import-form">
-        <${Field} label="imports.source"><select name="source">${SOURCES.map((s) => html`<option value=${s}>${t('source.' + s)}</option>`)}</select><//>
+        <${Field} label="imports.source"><select name="source" data-testid="import-source">${(user.sources && user.sources.length ? user.sources : SOURCES).map((s) => html`<option value=${s}>${t('source.' + s)}</option>`)}</select><//>
         <${Field} label="imports.valid_from"><input name="valid_from" type="date" /><//>
         <${Field} label="imports.file"><input name="file" type="file" required accept=".xlsx,.xls,.csv" data-testid="import-file" /><//>
         <div class="field"><span> </span><button class="primary" type="submit" disabled=${busy} data-testid="import-submit">${t('imports.check')}</button></div>

@@ -23,7 +23,7 @@ export function ResidentPage({ user }) {
     setError(null); setSt(null); setReceipt(null); setMode('');
     if (!validId(id)) { setError({ zh: t('resident.bad_id'), en: t('resident.bad_id') }); return; }
     setBusy(true);
-    try { setSt(await api(EP.resident(id))); setShownId(id); } catch (e) { setError(e); } finally { setBusy(false); }
+    try { setSt(await api(EP.lookup, { method: 'POST', body: { id_number: id } })); setShownId(id); } catch (e) { setError(e); } finally { setBusy(false); }
   }
   function onPaste(e) {
     const text = (e.clipboardData || window.clipboardData).getData('text');
@@ -78,14 +78,20 @@ function Statement({ st, idNumber, user, onPaid }) {
     ${camps.length === 0 && html`<${Notice} kind="info">${t('resident.no_campaign')}<//>`}
     ${camps.map((c) => html`<${CampaignBlock} c=${c} st=${st} idNumber=${idNumber} user=${user} onPaid=${onPaid} />`)}
     ${can(user, 'audit.read') || can(user, 'resident.write') ? html`<${Section} title="resident.history" testid="history">
-      <${PagedTable} path=${EP.residentHistory(idNumber)} columns=${[
-        { key: 'at', label: 'audit.at' },
-        { key: 'actor', label: 'audit.actor' },
-        { key: 'action', label: 'audit.action' },
-        { key: 'detail', label: 'audit.detail', render: (r) => typeof r.detail === 'object' ? JSON.stringify(r.detail) : r.detail },
+      <${PagedTable} path=${EP.residentHistory(st.resident_id)} columns=${[
+        { key: 'row_version', label: 'audit.version', num: true },
+        { key: 'valid_from', label: 'audit.at', render: (r) => String(r.valid_from).replace('T', ' ').slice(0, 19) },
+        { key: 'changed_by', label: 'audit.actor' },
+        { key: 'reason', label: 'audit.reason' },
+        { key: 'data', label: 'audit.detail', render: (r) => html`<code class="small">${summarize(r.data)}</code>` },
       ]} />
     <//>` : null}
   </div>`;
+}
+
+function summarize(data) {
+  if (!data || typeof data !== 'object') return String(data ?? '');
+  return Object.entries(data).filter(([k]) => k !== 'id_number').map(([k, v]) => `${k}=${v}`).join(', ');
 }
 
 function CampaignBlock({ c, st, idNumber, user, onPaid }) {
@@ -178,18 +184,22 @@ function Receipt({ r }) {
 }
 
 function RegisterForm({ kind, onDone, onCancel }) {
-  const [f, setF] = useState({ id_number: '', name: '', sex: '1', birth_date: '', region_code: '', guardian_id: '', hukou: 'local' });
+  // Sex and date of birth come from the ID number (the API derives them); a newborn needs a guardian.
+  const [f, setF] = useState({ id_number: '', name: '', region_code: '', residence: 'hukou', guardian_id_number: '' });
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const set = (k) => (e) => setF({ ...f, [k]: e.target.value });
   async function submit(e) {
     e.preventDefault(); setError(null);
     const id = normalizeId(f.id_number);
-    if (!validId(id)) { setError({ zh: t('resident.bad_id'), en: t('resident.bad_id') }); return; }
+    const guardian = normalizeId(f.guardian_id_number);
+    if (!validId(id) || (kind === 'newborn' && !validId(guardian))) {
+      setError({ zh: t('resident.bad_id'), en: t('resident.bad_id') }); return;
+    }
     setBusy(true);
     try {
-      const body = { ...f, id_number: id };
-      if (kind !== 'newborn') delete body.guardian_id; else body.guardian_id = normalizeId(f.guardian_id);
+      const body = { id_number: id, name: f.name.trim(), region_code: f.region_code.trim(), residence: f.residence };
+      if (kind === 'newborn') body.guardian_id_number = guardian;
       await api(kind === 'newborn' ? EP.newborns : EP.residents, { method: 'POST', body });
       onDone(id);
     } catch (err) { setError(err); } finally { setBusy(false); }
@@ -199,14 +209,14 @@ function RegisterForm({ kind, onDone, onCancel }) {
     <div class="grid2">
       <${Field} label="resident.id_number"><input name="id_number" required value=${f.id_number} onInput=${set('id_number')} /><//>
       <${Field} label="resident.name"><input name="name" required value=${f.name} onInput=${set('name')} /><//>
-      <${Field} label="resident.sex"><select name="sex" value=${f.sex} onChange=${set('sex')}>
-        <option value="1">${t('resident.male')}</option><option value="2">${t('resident.female')}</option></select><//>
-      <${Field} label="resident.birth_date"><input name="birth_date" type="date" required value=${f.birth_date} onInput=${set('birth_date')} /><//>
-      <${Field} label="resident.region_code"><input name="region_code" required inputmode="numeric" value=${f.region_code} onInput=${set('region_code')} /><//>
-      ${kind === 'newborn' && html`<${Field} label="resident.guardian_id"><input name="guardian_id" required value=${f.guardian_id} onInput=${set('guardian_id')} /><//>`}
+      <${Field} label="resident.region_code"><input name="region_code" required inputmode="numeric" pattern="[0-9]{6,12}" value=${f.region_code} onInput=${set('region_code')} /><//>
+      <${Field} label="resident.residence"><select name="residence" value=${f.residence} onChange=${set('residence')}>
+        ${['hukou', 'permit', 'none'].map((r) => html`<option value=${r}>${t('residence.' + r)}</option>`)}</select><//>
+      ${kind === 'newborn' && html`<${Field} label="resident.guardian_id"><input name="guardian_id_number" required value=${f.guardian_id_number} onInput=${set('guardian_id_number')} /><//>`}
     </div>
+    <p class="muted small">${t('resident.derived_hint')}</p>
     <${Notice} error=${error} />
-    <div class="row gap"><button class="primary" type="submit" disabled=${busy}>${t('common.save')}</button>
+    <div class="row gap"><button class="primary" type="submit" disabled=${busy} data-testid="register-submit">${t('common.save')}</button>
       <button type="button" onClick=${onCancel}>${t('common.cancel')}</button></div>
   </form>`;
 }
