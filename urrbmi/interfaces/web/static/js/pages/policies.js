@@ -16,7 +16,7 @@ export function PoliciesPage() {
     <${Notice} error=${error} />
     <${Section} title="policy.list">
       <${Table} columns=${[
-        { key: 'jurisdiction', label: 'policy.jurisdiction', render: (p) => html`<button type="button" class="link" onClick=${() => setSel(p.id)}>${p.jurisdiction}</button>` },
+        { key: 'jurisdiction', label: 'policy.jurisdiction', render: (p) => html`<button type="button" class="link" data-testid=${'policy-' + p.id} onClick=${() => setSel(p.id)}>${p.jurisdiction}</button>` },
         { key: 'benefit_year', label: 'resident.benefit_year' },
         { key: 'document', label: 'policy.document' },
         { key: 'version', label: 'policy.version' },
