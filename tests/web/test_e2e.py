@@ -292,3 +292,18 @@ def test_reports_offer_downloads(tab: Any) -> None:
     with p.expect_download() as d:
         p.click("[data-testid=bulletin-xlsx]")
     assert d.value.suggested_filename.endswith(".xlsx")
+
+
+def test_policy_year_over_year_comparison(tab: Any) -> None:
+    p = tab.login("auditor")
+    p.click("[data-testid=menu-policies]")
+    p.click("[data-testid=policy-qianjiang-2022]")
+    table = p.locator("[data-testid=policy-compare] table")
+    table.wait_for()
+    text = table.inner_text()
+    assert "低保对象" in text and "调整" in text and "金额未载明" in text  # 2021 amounts are not in the notice
+    tab.shot("policies-compare-1366")
+    p.click("[data-testid=policy-suixi-2022]")
+    p.locator("[data-testid=policy-compare] .notice.error").wait_for()  # no 2021 schedule for Suixi: said so
+    assert "没有" in p.inner_text("[data-testid=policy-compare] .notice.error")
+    assert tab.csp_errors() == []

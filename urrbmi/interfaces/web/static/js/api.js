@@ -36,7 +36,7 @@ export const EP = {
   policies: 'policies',
   policy: (id) => `policies/${encodeURIComponent(id)}`,
   quote: (id) => `policies/${encodeURIComponent(id)}/quote`,
-  compare: 'policies/compare',
+  compare: 'policy-comparisons', // ?jurisdiction=&before=&after=
   imports: 'imports',
   importRows: (id) => `imports/${id}/rows`,
   importErrors: (id) => `imports/${id}/errors.xlsx`,

@@ -10,8 +10,8 @@ export function PoliciesPage() {
   const [list, error] = useApi(EP.policies);
   const items = (list && (list.items || list)) || [];
   const [sel, setSel] = useState('');
-  const [cmp, setCmp] = useState('');
   const current = sel || (items[0] && items[0].id);
+  const cur = items.find((p) => p.id === current);
   return html`<div class="page" data-testid="page-policies">
     <${Notice} error=${error} />
     <${Section} title="policy.list">
@@ -23,15 +23,7 @@ export function PoliciesPage() {
       ]} rows=${items} rowKey="id" />
     <//>
     ${current && html`<${PolicyView} id=${current} key=${current} />`}
-    ${items.length > 1 && html`<${Section} title="policy.compare" testid="policy-compare">
-      <div class="row gap">
-        <label class="field inline"><span>${t('policy.compare_with')}</span>
-          <select value=${cmp} onChange=${(e) => setCmp(e.target.value)} data-testid="compare-pick">
-            <option value="">—</option>${items.filter((p) => p.id !== current).map((p) => html`<option value=${p.id}>${p.jurisdiction} ${p.benefit_year}</option>`)}
-          </select></label>
-      </div>
-      ${cmp && html`<${Compare} a=${cmp} b=${current} />`}
-    <//>`}
+    ${cur && cur.jurisdiction_code && html`<${Compare} key=${cur.id} jurisdiction=${cur.jurisdiction_code} year=${cur.benefit_year} />`}
   </div>`;
 }
 
@@ -69,16 +61,30 @@ function TrialQuote({ id }) {
   </form>`;
 }
 
-function Compare({ a, b }) {
-  const [data, error] = useApi(EP.compare, { a, b });
-  const rows = (data && (data.items || data.rows)) || [];
-  return html`<div>
+// The year-over-year table of subsidy categories and standards (附件2 shape): GET policy-comparisons.
+function Compare({ jurisdiction, year }) {
+  const [before, setBefore] = useState(year - 1);
+  const [data, error] = useApi(EP.compare, { jurisdiction, before, after: year });
+  const rows = (data && data.rows) || [];
+  const side = (x) => x ? html`<div>${x.notice_name}</div>
+    <div class="small">${(x.rules || []).map((r) => html`<div>${t('policy.tier', { tier: r.tier })}：${r.text}${r.amount !== null && r.amount !== undefined ? `（${r.amount}${t('common.yuan')}）` : ''}${r.missing ? html`<span class="assumed">（${t('policy.amount_missing')}）</span>` : ''}</div>`)}</div>
+    <div class="cite">${t('policy.certified_by')}：${x.certified_by || '—'}；${t('policy.funded_by')}：${x.funded_by || '—'}</div>
+    <div class="cite">${t('policy.cite')}：${x.cite}</div>` : '—';
+  return html`<${Section} title="policy.compare" testid="policy-compare">
+    <div class="row gap">
+      <label class="field inline"><span>${t('policy.compare_with')}</span>
+        <select value=${before} onChange=${(e) => setBefore(Number(e.target.value))} data-testid="compare-year">
+          ${[1, 2, 3].map((d) => html`<option value=${year - d}>${year - d}</option>`)}
+        </select></label>
+      <span class="muted">→ ${year}</span>
+    </div>
     <${Notice} error=${error} />
-    <${Table} columns=${[
-      { key: 'item', label: 'policy.item' },
-      { key: 'a', label: 'policy.before', render: (r) => r.a ?? r.before ?? '—' },
-      { key: 'b', label: 'policy.after', render: (r) => r.b ?? r.after ?? '—' },
-      { key: 'change', label: 'policy.change', render: (r) => r.change ?? r.delta ?? '—' },
+    ${data && html`<${Table} rowKey="category_code" columns=${[
+      { key: 'category_name', label: 'policy.item' },
+      { key: 'before', label: 'policy.before', render: (r) => side(r.before) },
+      { key: 'after', label: 'policy.after', render: (r) => side(r.after) },
+      { key: 'change_zh', label: 'policy.change', render: (r) => html`<b>${t('change.' + r.change)}</b>${(r.changed_fields || []).length ? html`<div class="small muted">${r.changed_fields.map((f) => t('change.field.' + f)).join('、')}</div>` : ''}` },
     ]} rows=${rows} />
-  </div>`;
+    ${(data.gaps || []).length > 0 && html`<h3>${t('policy.gaps')}</h3><ul class="small">${data.gaps.map((g) => html`<li>${g}</li>`)}</ul>`}`}
+  <//>`;
 }
