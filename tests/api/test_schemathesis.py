@@ -38,6 +38,7 @@ def admin_token() -> Iterator[str]:
     get_engine(URL).dispose()
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms(case: schemathesis.Case, admin_token: str) -> None:

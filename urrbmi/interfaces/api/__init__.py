@@ -13,7 +13,19 @@ from starlette.requests import Request
 from urrbmi import __version__
 from urrbmi.access.ratelimit import SlidingWindow
 from urrbmi.access.settings import settings
-from urrbmi.interfaces.api import auth, compare, errors, logs, policies, regions, residents
+from urrbmi.interfaces.api import (
+    audit,
+    auth,
+    campaigns,
+    channels,
+    compare,
+    errors,
+    logs,
+    policies,
+    public,
+    regions,
+    residents,
+)
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -55,7 +67,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     logs.install_filters()
     app.add_middleware(logs.RequestLog)
     app.add_middleware(_SecurityHeaders)
-    for module in (policies, compare, auth, regions, residents):
+    for module in (policies, compare, auth, regions, residents, campaigns, public, channels, audit):
         app.include_router(module.router)
     __import__("urrbmi.interfaces.web", fromlist=["mount"]).mount(app)  # the browser UI at /
     return app

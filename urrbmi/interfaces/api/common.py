@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import Query
@@ -43,3 +44,8 @@ class Page(BaseModel):
 def page(rows: list[Any], limit: int, offset: int) -> dict[str, Any]:
     """``rows`` was fetched with ``limit + 1``: the extra row only says there is more."""
     return {"items": rows[:limit], "limit": limit, "offset": offset, "has_more": len(rows) > limit}
+
+
+def instant(value: dt.datetime) -> str:
+    """An instant as RFC 3339 text with its offset (SQLite hands back naive UTC datetimes)."""
+    return (value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)).isoformat()

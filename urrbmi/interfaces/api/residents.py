@@ -17,7 +17,7 @@ from urrbmi import clock, ids
 from urrbmi.access.scope import Principal, check_region, resident_clause, scoped_resident
 from urrbmi.campaign.changes import record_external_enrollment, statement
 from urrbmi.db.models import Resident, ResidentHistory
-from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Limit, Offset, Strict, page
+from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Limit, Offset, Strict, instant, page
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.errors import DecimalJSONResponse
 from urrbmi.registry.errors import Conflict
@@ -334,8 +334,8 @@ def history(
             rows.append(
                 {
                     "row_version": h.row_version,
-                    "valid_from": h.valid_from.isoformat(),
-                    "valid_to": h.valid_to.isoformat(),
+                    "valid_from": instant(h.valid_from),
+                    "valid_to": instant(h.valid_to),
                     "changed_by": h.changed_by,
                     "reason": h.reason,
                     "data": data,
