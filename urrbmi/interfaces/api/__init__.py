@@ -17,8 +17,8 @@ from urrbmi.interfaces.api import (
     audit,
     auth,
     campaigns,
-    compare,
     channels,
+    compare,
     errors,
     logs,
     policies,
@@ -71,4 +71,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.add_middleware(_SecurityHeaders)
     for module in (policies, compare, auth, regions, residents, campaigns, public, channels, audit, users):
         app.include_router(module.router)
+    from urrbmi.interfaces.web import mount as mount_web  # the browser UI at / (imports the API)
+
+    mount_web(app)
     return app
