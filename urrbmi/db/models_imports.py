@@ -113,7 +113,7 @@ class ImportStaging(Base):
 
     batch_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     row_no: Mapped[int] = mapped_column(Integer, primary_key=True)
-    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    id_number: Mapped[str] = mapped_column(String(18))
     name: Mapped[str] = mapped_column(String(100))
     sex: Mapped[str] = mapped_column(String(1))
     birth_date: Mapped[dt.date] = mapped_column(Date)

@@ -104,7 +104,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("batch_id", "row_no", name=op.f("pk_import_staging")),
     )
     with op.batch_alter_table("import_staging", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_import_staging_id_number"), ["id_number"], unique=False)
         batch_op.create_index(
             "ix_import_staging_resident_category", ["resident_id", "category_code"], unique=False
         )
