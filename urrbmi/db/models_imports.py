@@ -123,6 +123,7 @@ class ImportStaging(Base):
     event_date: Mapped[dt.date | None] = mapped_column(Date)
     benefit_year: Mapped[int | None] = mapped_column(Integer)
     insurance_type: Mapped[str | None] = mapped_column(String(3))
+    detail: Mapped[str | None] = mapped_column(String(200))  # school (教育), insurance status (人社)
     resident_id: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str | None] = mapped_column(String(12))
 

@@ -56,7 +56,7 @@ from sqlalchemy.orm import Session
 
 from urrbmi import ids
 from urrbmi.db.bulk import bulk_insert
-from urrbmi.db.models import AuditLog, Base, Enrollment, Membership, Region, Resident
+from urrbmi.db.models import AuditLog, Base, Enrollment, Membership, Region, Resident, ResidentHistory
 from urrbmi.db.models_imports import ImportBatch, ImportFile, ImportRow, ImportStaging, ReviewItem
 from urrbmi.errors import InvalidInput, UrrbmiError
 from urrbmi.imports import config as cfg
@@ -65,9 +65,13 @@ from urrbmi.imports.model import ListBatch, ListRow
 from urrbmi.imports.validate import Regions
 from urrbmi.policy.categories import vocabulary
 from urrbmi.registry import audit
-from urrbmi.registry.residents import update_resident
+from urrbmi.registry.residents import snapshot, update_resident
 
 POPULATION_SOURCES = ("hukou", "gongan")
+# lists without identities that set a resident attribute: source -> the field carrying it
+ATTRIBUTE_SOURCES = {"jiaoyu": "school", "renshe": "status"}
+# 人社 参保状态 words meaning the person is no longer in employee insurance (else: insured)
+EMPLOYEE_INSURANCE_ENDED = ("终止", "暂停", "中断", "停保", "退保")
 ENROLLMENT_SOURCES = ("enrollment",)
 MODES = ("replace", "add")
 # 公安 event words -> what they do to the registry (configurable by editing this table)
@@ -116,6 +120,7 @@ STAGING_COLUMNS = (
     "event_date",
     "benefit_year",
     "insurance_type",
+    "detail",
 )
 
 
@@ -422,8 +427,10 @@ class _Loader:
 
         rows: list[tuple[Any, ...]] = []
         bid = self.bid
+        detail_field = ATTRIBUTE_SOURCES.get(self.batch.source)
         for r in self.checked.rows:
             event = event_date = year = ins = None
+            detail = r.values.get(detail_field, "")[:200] or None if detail_field else None
             problem = None
             if kind == "population":
                 event = EVENTS.get(r.values.get("event", "").replace(" ", ""))
@@ -457,6 +464,7 @@ class _Loader:
                     day(event_date),
                     year,
                     ins,
+                    detail,
                 )
             )
         _copy_rows(self.s, "import_staging", STAGING_COLUMNS, rows)
@@ -773,7 +781,9 @@ class _Loader:
         m = _t(Membership)
         source, as_of = self.batch.source, self.batch.as_of
         self._set_status("unregistered", st.c.resident_id.is_(None))
-        # no identity on the row (教育, 人社 lists): nothing to load as a membership
+        if self.batch.source in ATTRIBUTE_SOURCES:
+            self._apply_attributes()
+        # no identity on the row: nothing to load as a membership
         self._set_status("unchanged", st.c.category_code.is_(None))
         # one membership per (resident, category): later rows of the same pair are unchanged
         first = (
@@ -875,6 +885,73 @@ class _Loader:
                 for r in ending
             ],
         )
+
+    def _apply_attributes(self) -> None:
+        """教育 rosters: the resident is a school student at the named school; 人社 lists: the
+        resident is in employee insurance (unless the status says it ended). Only residents whose
+        fields change are touched: previous version to ``resident_history``, one audit row each."""
+        st = self.st
+        res = _t(Resident)
+        school = self.batch.source == "jiaoyu"
+        rows = self.s.execute(
+            select(st.c.row_no, st.c.resident_id, st.c.detail).where(self._mine(), st.c.status.is_(None))
+        ).all()
+        wanted: dict[int, dict[str, Any]] = {}
+        row_of: dict[int, int] = {}
+        for r in rows:
+            if r.resident_id in wanted:
+                continue
+            if school:
+                wanted[r.resident_id] = {"student": "school", "school_name": r.detail}
+            else:
+                ended = any(w in (r.detail or "") for w in EMPLOYEE_INSURANCE_ENDED)
+                wanted[r.resident_id] = {"employee_insured": not ended}
+            row_of[r.resident_id] = r.row_no
+        changed_rows: list[int] = []
+        history: list[dict[str, Any]] = []
+        audits: list[dict[str, Any]] = []
+        stamp = audit.now()
+        ids_ = sorted(wanted)
+        for i in range(0, len(ids_), 1000):
+            for obj in self.s.scalars(select(Resident).where(res.c.id.in_(ids_[i : i + 1000]))):
+                new = wanted[obj.id]
+                if all(getattr(obj, k) == v for k, v in new.items()):
+                    continue
+                old = snapshot(obj)
+                history.append(
+                    {
+                        "resident_id": obj.id,
+                        "id_number": obj.id_number,
+                        "row_version": obj.row_version,
+                        "data": old,
+                        "valid_from": obj.updated_at,
+                        "valid_to": stamp,
+                        "changed_by": self.actor,
+                        "reason": f"import batch {self.bid} ({self.batch.source})",
+                    }
+                )
+                for k, v in new.items():
+                    setattr(obj, k, v)
+                obj.row_version += 1
+                obj.updated_at = stamp
+                audits.append(
+                    {
+                        "at": stamp,
+                        "actor": self.actor,
+                        "table_name": "residents",
+                        "row_key": str(obj.id),
+                        "action": "update",
+                        "old": audit.masked({k: old[k] for k in new}),
+                        "new": audit.masked(new),
+                    }
+                )
+                changed_rows.append(row_of[obj.id])
+            self.s.flush()
+        bulk_insert(self.s, ResidentHistory, history)
+        bulk_insert(self.s, AuditLog, audits)
+        for i in range(0, len(changed_rows), 1000):
+            self._set_status("loaded", st.c.row_no.in_(changed_rows[i : i + 1000]))
+        self.result.population = {"updated": len(changed_rows)}
 
     # --- population (公安) ---------------------------------------------------------------------
 

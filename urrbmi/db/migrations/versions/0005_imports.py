@@ -99,6 +99,7 @@ def upgrade() -> None:
         sa.Column("event_date", sa.Date(), nullable=True),
         sa.Column("benefit_year", sa.Integer(), nullable=True),
         sa.Column("insurance_type", sa.String(length=3), nullable=True),
+        sa.Column("detail", sa.String(length=200), nullable=True),
         sa.Column("resident_id", sa.BigInteger(), nullable=True),
         sa.Column("status", sa.String(length=12), nullable=True),
         sa.PrimaryKeyConstraint("batch_id", "row_no", name=op.f("pk_import_staging")),
