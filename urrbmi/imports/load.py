@@ -52,6 +52,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from urrbmi import ids
@@ -101,6 +102,10 @@ INSURANCE_TYPES = {
 
 class SourceNotAllowed(UrrbmiError):
     code = "source_not_allowed"
+
+
+class ListAlreadyLoading(UrrbmiError):
+    code = "list_already_loading"
 
 
 class ListOutOfOrder(InvalidInput):
@@ -326,7 +331,14 @@ def load_list(
         created_at=audit.now(),
     )
     session.add(batch)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # the same file loaded concurrently by another session won the race
+        raise ListAlreadyLoading(
+            "同一文件正由他人同时导入，请稍后查看导入批次",
+            "the same file is being loaded concurrently; try later",
+        ) from None
     result = LoadResult(
         batch.id, source, kind, name, sha, as_of, False, checked.counts.data_rows, check=checked
     )
