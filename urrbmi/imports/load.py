@@ -514,6 +514,20 @@ class _Loader:
     def _mine(self) -> Any:
         return self.st.c.batch_id == self.bid
 
+    def _later_rows_unchanged(self, *partition: Any) -> None:
+        """Rows repeating an earlier row's key (same resident and category…) are ``unchanged``:
+        a window function, not ``NOT IN (SELECT min …)``, which PostgreSQL cannot hash at a
+        million rows (it rescans the subquery per row)."""
+        st = self.st
+        rn = func.row_number().over(partition_by=partition, order_by=st.c.row_no).label("rn")
+        inner = select(st.c.row_no, rn).where(self._mine(), st.c.status.is_(None)).subquery()
+        later = select(inner.c.row_no).where(inner.c.rn > 1)
+        self.s.execute(
+            update(st)
+            .where(self._mine(), st.c.status.is_(None), st.c.row_no.in_(later))
+            .values(status="unchanged")
+        )
+
     def _set_status(self, status: str, *where: Any) -> None:
         self.s.execute(
             update(self.st).where(self._mine(), self.st.c.status.is_(None), *where).values(status=status)
@@ -798,16 +812,7 @@ class _Loader:
         # no identity on the row: nothing to load as a membership
         self._set_status("unchanged", st.c.category_code.is_(None))
         # one membership per (resident, category): later rows of the same pair are unchanged
-        first = (
-            select(func.min(st.c.row_no))
-            .where(self._mine(), st.c.status.is_(None))
-            .group_by(st.c.resident_id, st.c.category_code)
-        )
-        self.s.execute(
-            update(st)
-            .where(self._mine(), st.c.status.is_(None), st.c.row_no.not_in(first.scalar_subquery()))
-            .values(status="unchanged")
-        )
+        self._later_rows_unchanged(st.c.resident_id, st.c.category_code)
         holds = exists().where(
             m.c.resident_id == st.c.resident_id,
             m.c.category_code == st.c.category_code,
@@ -971,14 +976,7 @@ class _Loader:
         st = self.st
         res = _t(Resident)
         # several rows for one ID (出生 then 死亡…): the first one decides; the rest are unchanged
-        first = (
-            select(func.min(st.c.row_no)).where(self._mine(), st.c.status.is_(None)).group_by(st.c.id_number)
-        )
-        self.s.execute(
-            update(st)
-            .where(self._mine(), st.c.status.is_(None), st.c.row_no.not_in(first.scalar_subquery()))
-            .values(status="unchanged")
-        )
+        self._later_rows_unchanged(st.c.id_number)
         new = and_(st.c.resident_id.is_(None), st.c.event.in_(("present", "birth", "move_in")))
         self._set_status("unregistered", st.c.resident_id.is_(None), st.c.region_code.is_(None))
         self._set_status("unregistered", st.c.resident_id.is_(None), ~new)
@@ -1084,16 +1082,7 @@ class _Loader:
         res = _t(Resident)
         en = _t(Enrollment)
         self._set_status("unregistered", st.c.resident_id.is_(None))
-        first = (
-            select(func.min(st.c.row_no))
-            .where(self._mine(), st.c.status.is_(None))
-            .group_by(st.c.resident_id, st.c.benefit_year)
-        )
-        self.s.execute(
-            update(st)
-            .where(self._mine(), st.c.status.is_(None), st.c.row_no.not_in(first.scalar_subquery()))
-            .values(status="unchanged")
-        )
+        self._later_rows_unchanged(st.c.resident_id, st.c.benefit_year)
         known = exists().where(
             en.c.resident_id == st.c.resident_id,
             en.c.benefit_year == st.c.benefit_year,
