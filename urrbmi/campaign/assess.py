@@ -392,8 +392,9 @@ def assess(
         else:
             summary.errors[reason] += n
     summary.distinct_quotes = pricer.quotes
+    partial = only_changed or residents is not None
     summary.enrolled_subsidised, summary.unenrolled_subsidised = sync_subsidised(
-        session, c, as_of, actor=actor
+        session, c, as_of, actor=actor, only=rows["resident_id"].to_list() if partial else None
     )
     summary.seconds["enroll"] = time.perf_counter() - clock
     if progress is not None:
@@ -432,19 +433,19 @@ _UNENROLL_PERIODS = f"""
 DELETE FROM benefit_periods WHERE enrollment_id IN (
     SELECT e.id FROM enrollments e JOIN assessments a
         ON a.campaign_id = e.campaign_id AND a.resident_id = e.resident_id
-    WHERE e.campaign_id = :cid AND e.source = 'subsidy' AND e.status = 'enrolled' AND NOT ({_FREE}))
+    WHERE e.campaign_id = :cid AND e.source = 'subsidy' AND e.status = 'enrolled' AND NOT ({_FREE}){{scope}})
 """
 _UNENROLL = f"""
 UPDATE enrollments SET status = 'cancelled'
 WHERE campaign_id = :cid AND source = 'subsidy' AND status = 'enrolled' AND resident_id IN (
-    SELECT a.resident_id FROM assessments a WHERE a.campaign_id = :cid AND NOT ({_FREE}))
+    SELECT a.resident_id FROM assessments a WHERE a.campaign_id = :cid AND NOT ({_FREE}){{scope}})
 """
 _ENROLL = f"""
 INSERT INTO enrollments (campaign_id, resident_id, benefit_year, region_code, insurance_type,
                          status, source, payment_id, enrolled_on)
 SELECT a.campaign_id, a.resident_id, :year, r.region_code, '390', 'enrolled', 'subsidy', NULL, :on
 FROM assessments a JOIN residents r ON r.id = a.resident_id
-WHERE a.campaign_id = :cid AND {_FREE}
+WHERE a.campaign_id = :cid AND {_FREE}{{scope}}
   AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.campaign_id = :cid
                   AND e.resident_id = a.resident_id AND e.status = 'enrolled')
 """
@@ -452,21 +453,31 @@ _PERIODS = """
 INSERT INTO benefit_periods (enrollment_id, resident_id, start_on, end_on)
 SELECT e.id, e.resident_id, a.benefit_start, a.benefit_end
 FROM enrollments e JOIN assessments a ON a.campaign_id = e.campaign_id AND a.resident_id = e.resident_id
-WHERE e.campaign_id = :cid AND e.source = 'subsidy' AND e.status = 'enrolled'
+WHERE e.campaign_id = :cid AND e.source = 'subsidy' AND e.status = 'enrolled'{scope}
   AND NOT EXISTS (SELECT 1 FROM benefit_periods b WHERE b.enrollment_id = e.id)
 """
 
 
-def sync_subsidised(session: Session, c: Campaign, on: dt.date, *, actor: str) -> tuple[int, int]:
+def sync_subsidised(
+    session: Session, c: Campaign, on: dt.date, *, actor: str, only: Sequence[int] | None = None
+) -> tuple[int, int]:
     """Enroll the fully subsidised residents of the campaign (if the campaign says so) and cancel
-    the subsidy enrollments of residents who now owe money; returns (enrolled, cancelled)."""
+    the subsidy enrollments of residents who now owe money; returns (enrolled, cancelled).
+    ``only``: just these residents (those a re-assessment wrote); None: the whole campaign."""
+    scope = ""
+    if only is not None:
+        if not only:
+            return 0, 0
+        if len(only) <= 50_000:  # literal integers; beyond that a scan of the campaign is cheaper
+            scope = " AND a.resident_id IN ({})".format(",".join(str(int(i)) for i in only))
     p = {"cid": c.id}
-    session.execute(text(_UNENROLL_PERIODS), p)
-    cancelled = session.execute(text(_UNENROLL), p).rowcount  # type: ignore[attr-defined]
+    session.execute(text(_UNENROLL_PERIODS.format(scope=scope)), p)
+    cancelled = session.execute(text(_UNENROLL.format(scope=scope)), p).rowcount  # type: ignore[attr-defined]
     enrolled = 0
     if c.enroll_subsidised:
-        enrolled = session.execute(text(_ENROLL), p | {"year": c.benefit_year, "on": on}).rowcount  # type: ignore[attr-defined]
-        session.execute(text(_PERIODS), p)
+        enroll = text(_ENROLL.format(scope=scope))
+        enrolled = session.execute(enroll, p | {"year": c.benefit_year, "on": on}).rowcount  # type: ignore[attr-defined]
+        session.execute(text(_PERIODS.format(scope=scope)), p)
     if enrolled or cancelled:
         audit.record(
             session,
