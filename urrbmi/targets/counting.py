@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import polars as pl
-from sqlalchemy import BigInteger, String, and_, case, func, select
+from sqlalchemy import BigInteger, Date, String, and_, func, select
 from sqlalchemy.orm import Session
 
 from urrbmi.campaign.campaigns import campaign_policy
@@ -118,23 +118,20 @@ _PAY_SCHEMA = {
 SEP, NUL = "\x1f", "\x1e"  # ASCII unit separator between values, record separator for NULL
 
 
-def _pg_text(name: str, col: Any, kind: Any, stamps: tuple[str, ...]) -> Any:
-    """A column as text for the transfer: dates as YYYY-MM-DD (timestamps as their China date)."""
+def _pg_text(name: str, col: Any, stamps: tuple[str, ...]) -> Any:
+    """A column as text for the transfer (plain casts: dates print as YYYY-MM-DD under
+    PostgreSQL's default ISO DateStyle; timestamps as their China-time date; booleans true/false)."""
     if name in stamps:
-        return func.to_char(func.timezone("Asia/Shanghai", col), "YYYY-MM-DD")
-    if kind == pl.Date:
-        return func.to_char(col, "YYYY-MM-DD")
-    if kind == pl.Boolean:
-        return case((col.is_(True), "t"), (col.is_(False), "f"))
-    return col.cast(String)
+        col = func.timezone("Asia/Shanghai", col).cast(Date)
+    return func.coalesce(col.cast(String), NUL)
 
 
 def _load(session: Session, query: Any, schema: dict[str, Any], stamps: tuple[str, ...] = ()) -> pl.DataFrame:
     """Run ``query`` into a frame with ``schema`` (``stamps``: timestamps, turned into their
     China-time dates).
 
-    On PostgreSQL each column comes back as **one string** (``array_to_string(array_agg(...))``,
-    values separated by ASCII 0x1F, NULL as 0x1E; all aggregates see the rows in the same order),
+    On PostgreSQL each column comes back as **one string** (``string_agg(col::text, 0x1F)``, NULL
+    as 0x1E; all aggregates of one query see the rows in the same order),
     which Polars splits and casts in Rust: no Python object per value, so a million residents
     take about a second. Elsewhere (SQLite) rows come through the cursor."""
     conn = session.connection()
@@ -146,10 +143,7 @@ def _load(session: Session, query: Any, schema: dict[str, Any], stamps: tuple[st
         ]
         return pl.DataFrame(rows, schema=schema, orient="row")
     sub = query.subquery()
-    cols = [
-        func.array_to_string(func.array_agg(_pg_text(name, col, schema[name], stamps)), SEP, NUL)
-        for name, col in zip(names, sub.c, strict=True)
-    ]
+    cols = [func.string_agg(_pg_text(name, col, stamps), SEP) for name, col in zip(names, sub.c, strict=True)]
     row = conn.execute(select(func.count(), *cols).select_from(sub)).one()
     if not row[0]:
         return pl.DataFrame(schema=schema)
@@ -159,7 +153,7 @@ def _load(session: Session, query: Any, schema: dict[str, Any], stamps: tuple[st
     for name, kind in schema.items():
         col = pl.when(pl.col(name) == NUL).then(None).otherwise(pl.col(name))
         if kind == pl.Boolean:
-            out.append((col == "t").alias(name))
+            out.append((col == "true").alias(name))
         elif kind == pl.Date:
             out.append(col.str.to_date("%Y-%m-%d").alias(name))
         else:
