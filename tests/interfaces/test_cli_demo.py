@@ -6,7 +6,7 @@ from urrbmi.interfaces.cli import main
 
 
 def test_demo_quotes_every_seed_notice() -> None:
-    res = CliRunner().invoke(main, ["demo", "--quotes-only"])
+    res = CliRunner().invoke(main, ["demo", "--quotes-only", "--no-serve"])
     assert res.exit_code == 0, res.output
     for pid in ("changji-2023", "fengdu-shetan-2023", "taixing-2022", "suixi-2022", "qianjiang-2022"):
         assert pid in res.stdout
@@ -25,7 +25,9 @@ def test_demo_campaign_end_to_end(tmp_path: Path) -> None:
     assert sum(r.payments.status.values()) == r.paid_lines
     assert r.payments.status["held"] >= 1  # wrong amounts are held, not accepted
     total = r.bulletin.total
-    assert total.enrolled == r.payments.status["accepted"]
+    # enrolled = payers whose payment was accepted + fully subsidised residents the bureau enrolls
+    assert r.assess.enrolled_subsidised > 0
+    assert total.enrolled == r.payments.status["accepted"] + r.assess.enrolled_subsidised
     assert total.base == r.residents
     assert all(f.exists() for f in r.files)
     # the same seed gives the same campaign

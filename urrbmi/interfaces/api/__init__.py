@@ -1,4 +1,7 @@
-"""The REST API (FastAPI). ``create_app()`` builds it; ``urrbmi serve`` runs it."""
+"""The REST API (FastAPI). ``create_app()`` builds it; ``urrbmi serve`` runs it.
+
+Everything lives under ``/api/v1`` (the web UI is served at ``/``). See docs/api.md.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,22 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 from starlette.requests import Request
 
 from urrbmi import __version__
-from urrbmi.interfaces.api import errors, policies
+from urrbmi.access.ratelimit import SlidingWindow
+from urrbmi.access.settings import settings
+from urrbmi.interfaces.api import (
+    audit,
+    auth,
+    campaigns,
+    channels,
+    compare,
+    errors,
+    logs,
+    policies,
+    public,
+    regions,
+    residents,
+    users,
+)
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -16,7 +34,10 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
     "Cache-Control": "no-store",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 class _SecurityHeaders(BaseHTTPMiddleware):
@@ -24,16 +45,33 @@ class _SecurityHeaders(BaseHTTPMiddleware):
         response = await call_next(request)
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
+        if request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https":
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
 
-def create_app() -> FastAPI:
+def create_app(database_url: str | None = None) -> FastAPI:
+    """The API over ``database_url`` (default: ``URRBMI_DATABASE_URL`` or the embedded SQLite
+    file), opened on the first request that needs it."""
     app = FastAPI(
         title="urrbmi",
         version=__version__,
-        description="城乡居民基本医疗保险参保缴费系统 API / resident medical insurance campaigns",
+        description="城乡居民基本医疗保险参保缴费系统 API / resident medical insurance campaigns. "
+        "认证：POST /api/v1/auth/login。错误：{error: {code, message, message_en}}。",
     )
+    app.state.database_url = database_url
+    app.state.engine = None
+    app.state.auth_cache = {}
+    cfg = settings()
+    app.state.public_ip_limiter = SlidingWindow(cfg.public_rate_ip)
+    app.state.public_id_limiter = SlidingWindow(cfg.public_rate_id)
     errors.install(app)
+    logs.install_filters()
+    app.add_middleware(logs.RequestLog)
     app.add_middleware(_SecurityHeaders)
-    app.include_router(policies.router)
+    for module in (policies, compare, auth, regions, residents, campaigns, public, channels, audit, users):
+        app.include_router(module.router)
+    from urrbmi.interfaces.web import mount as mount_web  # the browser UI at / (imports the API)
+
+    mount_web(app)
     return app

@@ -1,0 +1,197 @@
+"""Campaigns and payments over the API: happy paths, scope (403, nothing leaked), bad input."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+from apiworld import AS_OF, World
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from urrbmi import ids
+from urrbmi.db.models import Payment, Resident
+from urrbmi.db.session import session_scope
+
+
+def due(world: World, client: TestClient, number: str) -> Decimal:
+    r = client.post("/api/v1/residents/lookup", json={"id_number": number}, headers=world.auth("officer"))
+    return Decimal(str(r.json()["campaigns"][0]["amount_due"]))
+
+
+def payments(world: World) -> int:
+    with session_scope(world.engine) as s:
+        return int(s.scalar(select(func.count()).select_from(Payment)) or 0)
+
+
+def test_list_and_get_campaigns(world: World, client: TestClient) -> None:
+    for user in ("officer", "town_a", "auditor", "finance"):
+        r = client.get("/api/v1/campaigns", headers=world.auth(user))
+        assert r.status_code == 200, (user, r.text)
+        assert [c["id"] for c in r.json()["items"]] == [world.campaign_id]
+    r = client.get(f"/api/v1/campaigns/{world.campaign_id}", headers=world.auth("town_a"))
+    assert r.status_code == 200 and r.json()["policy_id"] == "qianjiang-2022"
+    assert client.get("/api/v1/campaigns", headers=world.auth("uploader")).status_code == 403
+    assert client.get("/api/v1/campaigns/999", headers=world.auth("officer")).status_code == 403
+
+
+def test_create_campaign_in_scope_only(world: World, client: TestClient) -> None:
+    r = client.post("/api/v1/campaigns", json={"policy_id": "qianjiang-2022", "region_code": "500114"},
+                    headers=world.auth("officer"))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"  # one per region and year
+    r = client.post("/api/v1/campaigns", json={"policy_id": "fengdu-shetan-2023", "region_code": "500230108"},
+                    headers=world.auth("officer"))
+    assert r.status_code == 403  # Shetan is not in Qianjiang
+    r = client.post("/api/v1/campaigns", json={"policy_id": "qianjiang-2022", "region_code": "500114"},
+                    headers=world.auth("town_a"))
+    assert r.status_code == 403
+    r = client.post("/api/v1/campaigns", json={"policy_id": "qianjiang-2022"}, headers=world.auth("officer"))
+    assert r.status_code == 422 and "行政区划代码" in r.json()["error"]["message"]
+
+
+def test_assess_whole_campaign_needs_county_scope(world: World, client: TestClient) -> None:
+    r = client.post(f"/api/v1/campaigns/{world.campaign_id}/assess", json={"as_of": AS_OF.isoformat()},
+                    headers=world.auth("officer"))
+    assert r.status_code == 200, r.text
+    assert r.json()["assessed"] == 6
+    r = client.post(f"/api/v1/campaigns/{world.campaign_id}/assess", json={}, headers=world.auth("town_a"))
+    assert r.status_code == 403
+    r = client.post(f"/api/v1/campaigns/{world.campaign_id}/assess", json={"tier": 0}, headers=world.auth("officer"))
+    assert r.status_code == 422
+
+
+def test_record_payment_scoped_idempotent(world: World, client: TestClient) -> None:
+    n = world.people_a[1]
+    amount = due(world, client, n)
+    body = {"id_number": n, "amount": str(amount), "external_ref": "R-1", "paid_on": AS_OF.isoformat()}
+    url = f"/api/v1/campaigns/{world.campaign_id}/payments"
+    r = client.post(url, json=body, headers=world.auth("agent_a"))
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["status"] == "accepted" and out["receipt_no"] and out["replayed"] is False
+    assert out["id_number"] == ids.mask(n)
+    r = client.post(url, json=body, headers=world.auth("agent_a"))
+    assert r.json()["replayed"] is True and r.json()["receipt_no"] == out["receipt_no"]
+    # the same reference with another amount: conflict
+    r = client.post(url, json=body | {"amount": "1.00"}, headers=world.auth("agent_a"))
+    assert r.status_code == 409
+    # an agent of the other village: refused before anything is recorded, nothing leaked
+    before = payments(world)
+    m = world.people_b[1]
+    r = client.post(url, json=body | {"id_number": m, "external_ref": "R-2"}, headers=world.auth("agent_a"))
+    assert r.status_code == 403 and payments(world) == before
+    assert m not in r.text and ids.mask(m) not in r.text
+    for user in ("auditor", "finance", "uploader"):
+        assert client.post(url, json=body | {"external_ref": "R-3"}, headers=world.auth(user)).status_code == 403
+    # bad input
+    r = client.post(url, json=body | {"amount": "12.345", "external_ref": "R-4"}, headers=world.auth("agent_a"))
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
+    r = client.post(url, json=body | {"amount": -5, "external_ref": "R-4"}, headers=world.auth("agent_a"))
+    assert r.status_code == 422
+    r = client.post(url, json={"id_number": n}, headers=world.auth("agent_a"))
+    assert r.status_code == 422 and r.json()["error"]["code"] == "missing_input"
+    # the statement now shows the payment and the benefit period
+    st = client.post("/api/v1/residents/lookup", json={"id_number": n}, headers=world.auth("agent_a")).json()
+    assert st["campaigns"][0]["enrolled"] is True and st["campaigns"][0]["payments"][0]["external_ref"] == "R-1"
+
+
+def test_cancel_payment_scope(world: World, client: TestClient) -> None:
+    n = world.people_b[0]
+    amount = due(world, client, n)
+    url = f"/api/v1/campaigns/{world.campaign_id}"
+    r = client.post(f"{url}/payments", json={"id_number": n, "amount": str(amount), "external_ref": "C-1",
+                                             "paid_on": AS_OF.isoformat()}, headers=world.auth("agent_b"))
+    assert r.status_code == 200, r.text
+    body = {"channel": "cash", "external_ref": "C-1", "reason": "已参加职工医保"}
+    # a bureau officer of the whole county may; an agent may not (no permission); town A: out of scope
+    assert client.post(f"{url}/payments/cancel", json=body, headers=world.auth("agent_b")).status_code == 403
+    r = client.post(f"{url}/payments/cancel", json=body, headers=world.auth("town_a"))
+    assert r.status_code == 403
+    r = client.post(f"{url}/payments/cancel", json=body, headers=world.auth("officer"))
+    assert r.status_code == 200 and r.json()["status"] == "refunded"
+    r = client.post(f"{url}/payments/cancel", json=body, headers=world.auth("officer"))
+    assert r.status_code == 409
+    r = client.post(f"{url}/payments/cancel", json=body | {"external_ref": "nope"}, headers=world.auth("officer"))
+    assert r.status_code == 404
+    r = client.post(f"{url}/payments/cancel", json={"channel": "gold"}, headers=world.auth("officer"))
+    assert r.status_code == 422
+
+
+def test_import_channel_file(world: World, client: TestClient) -> None:
+    lines = ["交易流水号,身份证号码,金额,缴费日期"]
+    for i, n in enumerate(world.people_a + world.people_b):
+        lines.append(f"W-{i},{n},{due(world, client, n)},{AS_OF.isoformat()}")
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    url = f"/api/v1/campaigns/{world.campaign_id}/payments/import"
+    r = client.post(url, files={"file": ("pay.csv", data, "text/csv")}, data={"channel": "wechat"},
+                    headers=world.auth("officer"))
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == {"accepted": 6} and r.json()["lines"] == 6
+    r = client.post(url, files={"file": ("pay.csv", data, "text/csv")}, data={"channel": "wechat"},
+                    headers=world.auth("officer"))
+    assert r.json()["replayed"] == 6
+    r = client.post(url, files={"file": ("pay.csv", data, "text/csv")}, data={"channel": "wechat"},
+                    headers=world.auth("town_a"))
+    assert r.status_code == 403
+    bad = "交易流水号,身份证号码,金额,缴费日期\nX-1,123,1,2021-12-15\n".encode()
+    r = client.post(url, files={"file": ("pay.csv", bad, "text/csv")}, data={"channel": "wechat"},
+                    headers=world.auth("officer"))
+    assert r.status_code == 422 and "第2行" in r.json()["error"]["message"]
+    r = client.post(url, files={"file": ("pay.csv", data, "text/csv")}, data={"channel": "cash"},
+                    headers=world.auth("officer"))
+    assert r.status_code == 422
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_roster_is_cut_to_scope(world: World, client: TestClient, fmt: str) -> None:
+    url = f"/api/v1/campaigns/{world.campaign_id}/roster?format={fmt}"
+    r = client.get(url, headers=world.auth("officer"))
+    assert r.status_code == 200, r.text
+    if fmt == "csv":
+        text = r.content.decode("utf-8-sig")
+        assert all(n in text for n in world.people_a + world.people_b)
+    else:
+        ws = load_workbook(io.BytesIO(r.content)).active
+        assert ws is not None
+        numbers = {row[2] for row in ws.iter_rows(min_row=2, values_only=True)}
+        assert numbers == set(world.people_a + world.people_b)
+    # a township officer has no roster permission; the auditor neither
+    assert client.get(url, headers=world.auth("town_a")).status_code == 403
+    assert client.get(url, headers=world.auth("auditor")).status_code == 403
+    assert client.get(url.replace(fmt, "pdf"), headers=world.auth("officer")).status_code == 422
+
+
+def test_reconcile_duplicates_identity_changes(world: World, client: TestClient) -> None:
+    base = f"/api/v1/campaigns/{world.campaign_id}"
+    r = client.get(f"{base}/reconcile", headers=world.auth("officer"))
+    assert r.status_code == 200 and r.json()["unpaid"]["count"] == 6
+    assert client.get(f"{base}/reconcile", headers=world.auth("auditor")).status_code == 200
+    assert client.get(f"{base}/reconcile", headers=world.auth("town_a")).status_code == 403
+    r = client.get(f"{base}/duplicates", headers=world.auth("officer"))
+    assert r.status_code == 200 and r.json()["items"] == []
+    r = client.post(f"{base}/identity-changes", json={"on": "2022-03-01"}, headers=world.auth("officer"))
+    assert r.status_code == 200, r.text
+    assert client.post(f"{base}/identity-changes", json={}, headers=world.auth("town_a")).status_code == 403
+    assert client.post(f"{base}/identity-changes", json={"on": "x"}, headers=world.auth("officer")).status_code == 422
+
+
+def test_newborn(world: World, client: TestClient) -> None:
+    import datetime as dt
+
+    baby = ids.make("500114", dt.date(2021, 11, 1), 612)
+    body = {"id_number": baby, "name": "新生儿", "region_code": "500114001001",
+            "guardian_id_number": world.people_a[0], "on": "2021-12-01"}
+    url = f"/api/v1/campaigns/{world.campaign_id}/newborns"
+    r = client.post(url, json=body | {"region_code": "500114002001"}, headers=world.auth("town_a"))
+    assert r.status_code == 403
+    r = client.post(url, json=body | {"guardian_id_number": world.people_b[0]}, headers=world.auth("town_a"))
+    assert r.status_code == 403 and world.people_b[0] not in r.text
+    r = client.post(url, json=body, headers=world.auth("town_a"))
+    assert r.status_code == 201, r.text
+    assert r.json()["assessment"] in ("due", "excluded", "error")
+    with session_scope(world.engine) as s:
+        assert s.scalars(select(Resident).where(Resident.id_number == baby)).one().region_code == "500114001001"
+    r = client.post(url, json={"name": "x"}, headers=world.auth("town_a"))
+    assert r.status_code == 422

@@ -1,0 +1,54 @@
+"""Bilingual errors of authentication and authorisation (codes are stable; the API maps them to
+401/403/423/429)."""
+
+from __future__ import annotations
+
+from urrbmi.errors import UrrbmiError
+
+
+class Unauthorized(UrrbmiError):
+    code = "unauthorized"
+
+
+class Forbidden(UrrbmiError):
+    code = "forbidden"
+
+
+class AccountLocked(UrrbmiError):
+    code = "account_locked"
+
+
+class CsrfFailed(UrrbmiError):
+    code = "csrf_failed"
+
+
+class RateLimited(UrrbmiError):
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"查询过于频繁，请{retry_after}秒后再试", f"too many requests; retry in {retry_after} s"
+        )
+        self.retry_after = retry_after
+
+
+class BadSignature(UrrbmiError):
+    code = "bad_signature"
+
+
+def out_of_scope() -> Forbidden:
+    """The one answer for a resident (or row) the user may not see *or* that does not exist: the
+    same code and text either way, so the answer does not tell whether the ID is registered."""
+    return Forbidden(
+        "无权访问：该记录不在您的管辖范围内或不存在",
+        "forbidden: the record is outside your region or does not exist",
+        code="forbidden",
+    )
+
+
+def not_permitted(permission: str) -> Forbidden:
+    return Forbidden(
+        f"您的角色无此权限（{permission}）",
+        f"your role lacks the permission {permission!r}",
+        code="forbidden",
+    )

@@ -1,0 +1,84 @@
+"""The audit log, queryable by auditors and administrators (ID numbers in it are masked)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from urrbmi.access.scope import Principal
+from urrbmi.db.models import AuditLog
+from urrbmi.interfaces.api.common import AUTH_ERRORS, Limit, Offset, instant, page
+from urrbmi.interfaces.api.deps import need, tx
+from urrbmi.interfaces.api.errors import DecimalJSONResponse
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: dt.datetime
+    actor: str
+    table: str
+    row_key: str
+    action: str
+    old: dict[str, Any] | None
+    new: dict[str, Any] | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditOut]
+    limit: int
+    offset: int
+    has_more: bool
+
+
+@router.get(
+    "",
+    response_model=AuditPage,
+    summary="查询审计日志（新的在前）/ query the audit log (newest first)",
+    responses=AUTH_ERRORS,
+)
+def query(
+    request: Request,
+    p: Annotated[Principal, Depends(need("audit.read"))],
+    limit: Limit = 100,
+    offset: Offset = 0,
+    actor: Annotated[str | None, Query(max_length=100, description="操作人，如 api:agent01")] = None,
+    table: Annotated[str | None, Query(max_length=40, description="表名，如 residents、payments")] = None,
+    action: Annotated[str | None, Query(max_length=20)] = None,
+    row_key: Annotated[str | None, Query(max_length=100)] = None,
+    since: Annotated[dt.datetime | None, Query(description="起（含）")] = None,
+    until: Annotated[dt.datetime | None, Query(description="止（不含）")] = None,
+) -> DecimalJSONResponse:
+    stmt = select(AuditLog)
+    if actor is not None:
+        stmt = stmt.where(AuditLog.actor == actor)
+    if table is not None:
+        stmt = stmt.where(AuditLog.table_name == table)
+    if action is not None:
+        stmt = stmt.where(AuditLog.action == action)
+    if row_key is not None:
+        stmt = stmt.where(AuditLog.row_key == row_key)
+    if since is not None:
+        stmt = stmt.where(AuditLog.at >= since)
+    if until is not None:
+        stmt = stmt.where(AuditLog.at < until)
+    with tx(request) as s:
+        rows = [
+            {
+                "id": a.id,
+                "at": instant(a.at),
+                "actor": a.actor,
+                "table": a.table_name,
+                "row_key": a.row_key,
+                "action": a.action,
+                "old": a.old,
+                "new": a.new,
+            }
+            for a in s.scalars(stmt.order_by(AuditLog.id.desc()).limit(limit + 1).offset(offset))
+        ]
+    return DecimalJSONResponse(page(rows, limit, offset))

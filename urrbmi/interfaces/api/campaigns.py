@@ -1,0 +1,470 @@
+"""Campaigns and payments: list, create, assess, roster, reconcile, identity changes, duplicates,
+newborns, single payments, channel files, refunds.
+
+Scope: a campaign is visible to users whose region overlaps its own (a township officer sees the
+county's campaign); operations on the campaign as a whole (assess, import a channel file,
+reconcile, identity changes, duplicates) need the campaign's region inside the user's scope. A
+single payment or refund is checked against the resident's region before anything is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import Response
+from openpyxl import Workbook
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from urrbmi import clock, ids
+from urrbmi.access.errors import out_of_scope
+from urrbmi.access.scope import Principal, check_region, scoped_campaign, scoped_resident, visible_campaigns
+from urrbmi.campaign.assess import assess
+from urrbmi.campaign.campaigns import create_campaign
+from urrbmi.campaign.changes import identity_changes, register_newborn
+from urrbmi.campaign.payments import apply_payments, cancel_payment, read_payment_file, record_payment
+from urrbmi.campaign.reports import ROSTER_HEADERS, duplicate_enrollments, reconcile, roster_rows
+from urrbmi.db.models import Campaign, Payment, Resident
+from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Limit, Offset, Strict, instant, page
+from urrbmi.interfaces.api.deps import need, tx
+from urrbmi.interfaces.api.errors import DecimalJSONResponse
+from urrbmi.interfaces.api.schemas import Yuan
+from urrbmi.money import from_fen
+from urrbmi.registry.errors import NotFound
+from urrbmi.registry.residents import NewResident
+
+router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
+
+ReadP = Annotated[Principal, Depends(need("campaign.read"))]
+ManageP = Annotated[Principal, Depends(need("campaign.manage"))]
+IdNumber = Annotated[str, Field(min_length=15, max_length=20, description="18位身份证号码")]
+Amount = Annotated[Decimal, Field(ge=0, le=100000, decimal_places=2, description="金额（元），至多两位小数")]
+MAX_UPLOAD = 200 * 1024 * 1024
+
+
+class CampaignOut(BaseModel):
+    id: int
+    region_code: str
+    benefit_year: int
+    policy_id: str
+    policy_version: str
+    created_at: dt.datetime
+
+
+class CampaignPage(BaseModel):
+    items: list[CampaignOut]
+    limit: int
+    offset: int
+    has_more: bool
+
+
+class CampaignIn(Strict):
+    policy_id: str = Field(min_length=1, max_length=60)
+    region_code: str = Field(pattern=r"^[0-9]{6,12}$")
+
+
+class AssessIn(Strict):
+    as_of: dt.date | None = Field(None, description="按此缴费日期核定（默认今天）")
+    tier: int = Field(1, ge=1, le=9)
+
+
+class AssessOut(BaseModel):
+    assessed: int
+    due: int
+    excluded: dict[str, int]
+    errors: dict[str, int]
+    distinct_quotes: int
+
+
+class OnIn(Strict):
+    on: dt.date | None = Field(None, description="身份认定日期（默认今天）")
+
+
+class NewbornIn(Strict):
+    id_number: IdNumber
+    name: str = Field(min_length=1, max_length=100)
+    region_code: str = Field(pattern=r"^[0-9]{6,12}$")
+    guardian_id_number: IdNumber
+    residence: Literal["hukou", "permit", "none"] = "hukou"
+    household_id: str | None = Field(None, max_length=40)
+    on: dt.date | None = Field(None, description="登记日期（默认今天）")
+
+
+class NewbornOut(BaseModel):
+    resident_id: int
+    id_number: str
+    enrolled_with_guardian: bool
+    assessment: str
+    reason: str | None
+    amount_due: Yuan | None
+    benefit_start: dt.date | None
+
+
+class PaymentIn(Strict):
+    id_number: IdNumber
+    amount: Amount
+    channel: Literal["cash", "pos"] = "cash"
+    external_ref: str = Field(min_length=1, max_length=64, description="收据或POS流水号（幂等键）")
+    paid_on: dt.date | None = Field(None, description="缴费日期（默认今天）")
+
+
+class PaymentOut(BaseModel):
+    id_number: str
+    channel: str
+    external_ref: str
+    status: str
+    hold_reason: str | None
+    amount: Yuan
+    due: Yuan | None
+    receipt_no: int | None
+    replayed: bool
+
+
+class ImportOut(BaseModel):
+    batch_id: str
+    lines: int
+    replayed: int
+    status: dict[str, int]
+    held: dict[str, int]
+
+
+class CancelIn(Strict):
+    channel: Literal["cash", "pos", "wechat", "alipay", "unionpay", "bank", "tax"]
+    external_ref: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=400, description="退费原因")
+
+
+class CancelOut(BaseModel):
+    channel: str
+    external_ref: str
+    id_number: str
+    status: str
+
+
+class ReconcileOut(BaseModel):
+    matched: dict[str, Any]
+    unpaid: dict[str, Any]
+    unmatched: list[dict[str, Any]]
+    duplicates: list[dict[str, Any]]
+    mismatches: list[dict[str, Any]]
+    other_held: list[dict[str, Any]]
+    statement: dict[str, Any] | None
+
+
+class ListPage(BaseModel):
+    items: list[dict[str, Any]]
+    limit: int
+    offset: int
+    has_more: bool
+
+
+def _campaign(c: Campaign) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "region_code": c.region_code,
+        "benefit_year": c.benefit_year,
+        "policy_id": c.policy_id,
+        "policy_version": c.policy_version,
+        "created_at": instant(c.created_at),
+    }
+
+
+@router.get("", response_model=CampaignPage, summary="征缴批次列表 / campaigns", responses=AUTH_ERRORS)
+def list_campaigns(request: Request, p: ReadP, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    with tx(request) as s:
+        rows = [_campaign(c) for c in visible_campaigns(s, p)[offset : offset + limit + 1]]
+    return page(rows, limit, offset)
+
+
+@router.post(
+    "",
+    response_model=CampaignOut,
+    status_code=201,
+    summary="按政策为区划开设年度征缴 / open a campaign",
+    responses={**AUTH_ERRORS, **CONFLICT, 404: AUTH_ERRORS[403]},
+)
+def create(body: CampaignIn, request: Request, p: ManageP) -> dict[str, Any]:
+    check_region(p, body.region_code)
+    with tx(request) as s:
+        return _campaign(create_campaign(s, body.policy_id, body.region_code, actor=p.actor))
+
+
+@router.get(
+    "/{campaign_id}", response_model=CampaignOut, summary="征缴批次 / one campaign", responses=AUTH_ERRORS
+)
+def get_one(campaign_id: int, request: Request, p: ReadP) -> dict[str, Any]:
+    with tx(request) as s:
+        return _campaign(scoped_campaign(s, p, campaign_id))
+
+
+@router.post(
+    "/{campaign_id}/assess",
+    response_model=AssessOut,
+    summary="核定区划内每位居民的应缴金额 / assess every resident",
+    responses={**AUTH_ERRORS, **CONFLICT},
+)
+def assess_campaign(campaign_id: int, body: AssessIn, request: Request, p: ManageP) -> dict[str, Any]:
+    with tx(request) as s:
+        c = scoped_campaign(s, p, campaign_id, whole=True)
+        return assess(s, c, body.as_of or clock.today(), tier=body.tier, actor=p.actor).as_dict()
+
+
+@router.get(
+    "/{campaign_id}/roster",
+    summary="征缴名册（Excel或CSV，含完整身份证号码，仅限管辖范围）/ the collection roster",
+    responses={
+        **AUTH_ERRORS,
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            },
+            "description": "名册文件 / the roster file",
+        },
+    },
+    response_class=Response,
+)
+def roster(
+    campaign_id: int,
+    request: Request,
+    p: Annotated[Principal, Depends(need("roster.read"))],
+    format: Literal["xlsx", "csv"] = "xlsx",
+    include_paid: bool = False,
+) -> Response:
+    with tx(request) as s:
+        c = scoped_campaign(s, p, campaign_id)
+        # rows are in region order; those outside the user's region are left out
+        rows = [r for r in roster_rows(s, c, include_paid=include_paid) if p.covers(str(r[5]))]
+        year = c.benefit_year
+    for n, r in enumerate(rows, start=1):
+        r[0] = n
+    name = f"roster-{campaign_id}-{p.region_code}.{format}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if format == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(ROSTER_HEADERS)
+        w.writerows(rows)
+        return Response(("\ufeff" + buf.getvalue()).encode("utf-8"), media_type="text/csv", headers=headers)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(f"{year}年度征缴名册")
+    ws.append(list(ROSTER_HEADERS))
+    for r in rows:
+        ws.append(r)
+    out = io.BytesIO()
+    wb.save(out)
+    return Response(
+        out.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=headers,
+    )
+
+
+@router.get(
+    "/{campaign_id}/reconcile",
+    response_model=ReconcileOut,
+    summary="对账：已匹配、未缴、未匹配、重复、金额不符 / reconciliation",
+    responses=AUTH_ERRORS,
+)
+def reconcile_campaign(campaign_id: int, request: Request, p: ReadP) -> DecimalJSONResponse:
+    with tx(request) as s:
+        c = scoped_campaign(s, p, campaign_id, whole=True)
+        return DecimalJSONResponse(reconcile(s, c).as_dict())
+
+
+@router.post(
+    "/{campaign_id}/identity-changes",
+    response_model=ListPage,
+    summary="缴费后身份变化的退补名单 / refunds after identity changes",
+    responses=AUTH_ERRORS,
+)
+def identity_change_list(
+    campaign_id: int, body: OnIn, request: Request, p: ManageP, limit: Limit = 100, offset: Offset = 0
+) -> DecimalJSONResponse:
+    with tx(request) as s:
+        c = scoped_campaign(s, p, campaign_id, whole=True)
+        items = [i.as_dict() for i in identity_changes(s, c, body.on or clock.today(), actor=p.actor)]
+    return DecimalJSONResponse(page(items[offset : offset + limit + 1], limit, offset))
+
+
+@router.get(
+    "/{campaign_id}/duplicates",
+    response_model=ListPage,
+    summary="重复参保名单 / duplicate enrollments",
+    responses=AUTH_ERRORS,
+)
+def duplicates(
+    campaign_id: int, request: Request, p: ReadP, limit: Limit = 100, offset: Offset = 0
+) -> DecimalJSONResponse:
+    with tx(request) as s:
+        c = scoped_campaign(s, p, campaign_id, whole=True)
+        items = duplicate_enrollments(s, c.benefit_year)
+    return DecimalJSONResponse(page(items[offset : offset + limit + 1], limit, offset))
+
+
+@router.post(
+    "/{campaign_id}/newborns",
+    response_model=NewbornOut,
+    status_code=201,
+    summary="新生儿登记（可随已参保监护人参保）/ register a newborn",
+    responses={**AUTH_ERRORS, **CONFLICT},
+)
+def newborn(
+    campaign_id: int,
+    body: NewbornIn,
+    request: Request,
+    p: Annotated[Principal, Depends(need("resident.write"))],
+) -> DecimalJSONResponse:
+    check_region(p, body.region_code)
+    with tx(request) as s:
+        c = scoped_campaign(s, p, campaign_id)
+        scoped_resident(s, p, id_number=body.guardian_id_number)
+        new = NewResident(
+            id_number=body.id_number,
+            name=body.name,
+            region_code=body.region_code,
+            residence=body.residence,
+            household_id=body.household_id,
+            guardian_id_number=body.guardian_id_number,
+        )
+        out = register_newborn(s, c, new, body.on or clock.today(), actor=p.actor)
+        a = out.assessment
+        return DecimalJSONResponse(
+            {
+                "resident_id": out.resident.id,
+                "id_number": p.show_id(out.resident.id_number),
+                "enrolled_with_guardian": out.enrolled_with_guardian,
+                "assessment": a.status,
+                "reason": a.reason,
+                "amount_due": None if a.total_due_fen is None else from_fen(a.total_due_fen),
+                "benefit_start": a.benefit_start.isoformat() if a.benefit_start else None,
+            },
+            status_code=201,
+        )
+
+
+def payment_out(p: Principal, pay: Payment, receipt_no: int | None, replayed: bool) -> dict[str, Any]:
+    return {
+        "id_number": p.show_id(pay.id_number),
+        "channel": pay.channel,
+        "external_ref": pay.external_ref,
+        "status": pay.status,
+        "hold_reason": pay.hold_reason,
+        "amount": from_fen(pay.amount_fen),
+        "due": None if pay.due_fen is None else from_fen(pay.due_fen),
+        "receipt_no": receipt_no,
+        "replayed": replayed,
+    }
+
+
+@router.post(
+    "/{campaign_id}/payments",
+    response_model=PaymentOut,
+    summary="单笔缴费入账（现金或POS，按流水号幂等）/ record one payment",
+    responses={**AUTH_ERRORS, **CONFLICT},
+)
+def record(
+    campaign_id: int,
+    body: PaymentIn,
+    request: Request,
+    p: Annotated[Principal, Depends(need("payment.record"))],
+) -> DecimalJSONResponse:
+    with tx(request) as s:
+        c = scoped_campaign(s, p, campaign_id)
+        r = scoped_resident(s, p, id_number=body.id_number)
+        res = record_payment(
+            s,
+            c,
+            id_number=r.id_number,
+            amount=body.amount,
+            channel=body.channel,
+            external_ref=body.external_ref,
+            paid_on=body.paid_on or clock.today(),
+            actor=p.actor,
+        )
+        return DecimalJSONResponse(payment_out(p, res.payment, res.receipt_no, res.replayed))
+
+
+@router.post(
+    "/{campaign_id}/payments/import",
+    response_model=ImportOut,
+    summary="导入渠道缴费文件（CSV，一个事务）/ import a channel's payment file",
+    responses={**AUTH_ERRORS, **CONFLICT, 413: AUTH_ERRORS[400]},
+)
+def import_file(
+    campaign_id: int,
+    request: Request,
+    p: Annotated[Principal, Depends(need("payment.import"))],
+    file: Annotated[
+        UploadFile, File(description="渠道缴费文件（CSV：交易流水号、身份证号码、金额、缴费日期）")
+    ],
+    channel: Annotated[Literal["wechat", "alipay", "unionpay", "bank", "tax"], Form()],
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="urrbmi-upload-") as d:
+        path = Path(d) / "payments.csv"
+        size = 0
+        with path.open("wb") as fh:
+            while chunk := file.file.read(1 << 20):
+                size += len(chunk)
+                if size > MAX_UPLOAD:
+                    from starlette.exceptions import HTTPException
+
+                    raise HTTPException(413, "file too large (200 MB)")
+                fh.write(chunk)
+        with tx(request) as s:
+            c = scoped_campaign(s, p, campaign_id, whole=True)
+            lines = read_payment_file(path)
+            return apply_payments(s, c, channel, lines, actor=p.actor).as_dict()
+
+
+@router.post(
+    "/{campaign_id}/payments/cancel",
+    response_model=CancelOut,
+    summary="退费或撤销缴费（生成待退费记录）/ refund or cancel a payment",
+    responses={**AUTH_ERRORS, **CONFLICT},
+)
+def cancel(
+    campaign_id: int,
+    body: CancelIn,
+    request: Request,
+    p: Annotated[Principal, Depends(need("payment.cancel"))],
+) -> dict[str, Any]:
+    with tx(request) as s:
+        c = scoped_campaign(s, p, campaign_id)
+        pay = s.scalars(
+            select(Payment).where(
+                Payment.campaign_id == c.id,
+                Payment.channel == body.channel,
+                Payment.external_ref == body.external_ref,
+            )
+        ).first()
+        if pay is None:
+            if not p.covers(c.region_code):
+                raise out_of_scope()
+            raise NotFound(f"找不到{body.channel}渠道流水号{body.external_ref}的缴费", "no such payment")
+        region = None
+        if pay.resident_id is not None:
+            region = s.scalars(select(Resident.region_code).where(Resident.id == pay.resident_id)).first()
+        if not p.covers(region if region is not None else c.region_code):
+            raise out_of_scope()
+        done = cancel_payment(
+            s, c, channel=body.channel, external_ref=body.external_ref, reason=body.reason, actor=p.actor
+        )
+        return {
+            "channel": done.channel,
+            "external_ref": done.external_ref,
+            "id_number": ids.mask(done.id_number),
+            "status": done.status,
+        }
+
+
+__all__ = ["payment_out", "router"]

@@ -1,0 +1,51 @@
+"""Shared pieces of the routers: error documentation, paging, the actor."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict
+
+from urrbmi.interfaces.api.schemas import ErrorOut
+
+
+def _err(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: _err("请求体无法解析 / the body cannot be parsed"),
+    401: _err("未登录或登录已过期 / not authenticated"),
+    403: _err("无权限，或记录不在管辖范围内（不区分是否存在）/ forbidden or outside your region"),
+    422: _err("输入无效（中文说明与稳定错误码）/ invalid input"),
+}
+CONFLICT: dict[int | str, dict[str, Any]] = {409: _err("与已登记内容冲突 / conflict")}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _err("不存在 / not found")}
+
+Limit = Annotated[int, Query(ge=1, le=500, description="每页条数（最多500）/ page size")]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="起始位置 / offset")]
+
+
+class Strict(BaseModel):
+    """Request bodies refuse unknown fields (a misspelt field is an error, not silently ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel):
+    items: list[dict[str, Any]]
+    limit: int
+    offset: int
+    has_more: bool
+
+
+def page(rows: list[Any], limit: int, offset: int) -> dict[str, Any]:
+    """``rows`` was fetched with ``limit + 1``: the extra row only says there is more."""
+    return {"items": rows[:limit], "limit": limit, "offset": offset, "has_more": len(rows) > limit}
+
+
+def instant(value: dt.datetime) -> str:
+    """An instant as RFC 3339 text with its offset (SQLite hands back naive UTC datetimes)."""
+    return (value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)).isoformat()

@@ -1,0 +1,125 @@
+"""Per-request plumbing: the database, the authenticated principal, CSRF, permissions.
+
+Every endpoint that touches the database opens its transaction with :func:`tx` (committed when
+the block succeeds, rolled back on any error, before the response is sent). The principal is
+resolved from ``Authorization: Bearer <token>`` (machine clients) or the ``urrbmi_session``
+cookie (browsers); with the cookie, every state-changing request must carry the session's CSRF
+token in ``X-CSRF-Token``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from urrbmi.access.accounts import Resolved, resolve, token_hash
+from urrbmi.access.errors import CsrfFailed, Unauthorized
+from urrbmi.access.scope import Principal
+from urrbmi.access.settings import settings
+from urrbmi.db.session import open_db
+
+SESSION_COOKIE = "urrbmi_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="机器客户端令牌 / bearer token (POST /api/v1/auth/login)"
+)
+cookie_scheme = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, description="浏览器会话 / browser session"
+)
+
+
+def engine(request: Request) -> Engine:
+    """The app's engine, opened (and checked to be migrated) on first use."""
+    state = request.app.state
+    if getattr(state, "engine", None) is None:
+        state.engine = open_db(state.database_url)
+        state.sessions = sessionmaker(state.engine, expire_on_commit=False)
+    eng: Engine = state.engine
+    return eng
+
+
+@contextmanager
+def tx(request: Request) -> Iterator[Session]:
+    engine(request)
+    factory: sessionmaker[Session] = request.app.state.sessions
+    with factory() as session, session.begin():
+        yield session
+
+
+def _unauthenticated() -> Unauthorized:
+    return Unauthorized("未登录或登录已过期，请重新登录", "not logged in or the session expired")
+
+
+def current_token(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    cookie: Annotated[str | None, Depends(cookie_scheme)],
+) -> tuple[str, bool]:
+    """The token and whether it came from the cookie."""
+    if bearer is not None and bearer.credentials:
+        return bearer.credentials, False
+    if cookie:
+        return cookie, True
+    raise _unauthenticated()
+
+
+def _resolve(request: Request, token: str) -> Resolved:
+    """The token's principal, from the per-process cache when fresh (``URRBMI_AUTH_CACHE_SECONDS``,
+    default 5; 0 disables): the hot paths then skip a query and a transaction per request. A
+    token revoked elsewhere (another worker, the CLI) is refused at the latest that many seconds
+    later; logout in this process evicts at once."""
+    ttl = settings().auth_cache_seconds
+    cache: dict[str, tuple[float, Resolved]] = request.app.state.auth_cache
+    key = token_hash(token)
+    now = time.monotonic()
+    hit = cache.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    with tx(request) as s:
+        resolved = resolve(s, token)
+    if ttl > 0:
+        if len(cache) > 10_000:
+            cache.clear()
+        cache[key] = (now + ttl, resolved)
+    return resolved
+
+
+def forget(request: Request, token: str) -> None:
+    request.app.state.auth_cache.pop(token_hash(token), None)
+
+
+def principal(request: Request, token: Annotated[tuple[str, bool], Depends(current_token)]) -> Principal:
+    value, from_cookie = token
+    resolved = _resolve(request, value)
+    if from_cookie and request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not resolved.csrf_token or not hmac.compare_digest(sent, resolved.csrf_token):
+            raise CsrfFailed(
+                "缺少或错误的CSRF令牌（请刷新页面后重试）", "missing or wrong CSRF token (reload the page)"
+            )
+    request.state.user = resolved.principal.username
+    return resolved.principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(principal)]
+
+
+def need(permission: str) -> Callable[[Principal], Principal]:
+    """A dependency: the principal, refused with 403 unless its role has ``permission``."""
+
+    def check(p: CurrentPrincipal) -> Principal:
+        p.require(permission)
+        return p
+
+    check.__name__ = f"need_{permission.replace('.', '_')}"
+    return check

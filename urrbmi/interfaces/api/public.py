@@ -1,0 +1,107 @@
+"""The residents' own lookup: ID number + name → what is owed and the benefit period.
+
+Nothing else is disclosed: not the region, identities, payments or receipt numbers. "No such
+person" and "the name does not match" give the same answer (``{"match": false, ...}``, 200), so
+the endpoint cannot be used to test whether an ID is registered. Rate limited per client IP and
+per ID number (429 with Retry-After), see :mod:`urrbmi.access.ratelimit`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from urrbmi import ids
+from urrbmi.db.models import Assessment, BenefitPeriod, Campaign, Enrollment, Resident
+from urrbmi.interfaces.api.common import Strict, _err
+from urrbmi.interfaces.api.deps import tx
+from urrbmi.interfaces.api.errors import DecimalJSONResponse
+from urrbmi.interfaces.api.schemas import Yuan
+from urrbmi.money import from_fen
+
+router = APIRouter(prefix="/api/v1/public", tags=["public"])
+
+
+class PublicLookupIn(Strict):
+    id_number: str = Field(min_length=15, max_length=20, description="身份证号码")
+    name: str = Field(min_length=1, max_length=100, description="姓名")
+
+
+class PublicYear(BaseModel):
+    benefit_year: int
+    status: str = Field(description="due 待缴 / paid 已参保 / not_due 无需缴费（如已参加职工医保）")
+    amount_due: Yuan | None
+    benefit_start: dt.date | None
+    benefit_end: dt.date | None
+
+
+class PublicLookupOut(BaseModel):
+    match: bool = Field(description="身份证号码与姓名是否与登记一致（不一致与未登记答复相同）")
+    years: list[PublicYear]
+
+
+def client_ip(request: Request) -> str:
+    """The peer address (behind a reverse proxy run uvicorn with --proxy-headers so this is the
+    client's, not the proxy's)."""
+    return request.client.host if request.client else "unknown"
+
+
+@router.post(
+    "/lookup",
+    response_model=PublicLookupOut,
+    summary="居民自助查询：应缴金额与待遇期 / what do I owe (public)",
+    responses={
+        422: _err("输入无效 / invalid input"),
+        429: _err("查询过于频繁 / too many requests (Retry-After)"),
+        400: _err("请求体无法解析 / the body cannot be parsed"),
+    },
+)
+def public_lookup(body: PublicLookupIn, request: Request) -> DecimalJSONResponse:
+    request.app.state.public_ip_limiter.hit(client_ip(request))
+    number = ids.validate(body.id_number)
+    request.app.state.public_id_limiter.hit(number)
+    with tx(request) as s:
+        r = s.execute(select(Resident.id, Resident.name).where(Resident.id_number == number)).first()
+        if r is None or r.name.strip() != body.name.strip():
+            return DecimalJSONResponse({"match": False, "years": []})
+        years: list[dict[str, Any]] = []
+        for a, year in s.execute(
+            select(Assessment, Campaign.benefit_year)
+            .join(Campaign, Campaign.id == Assessment.campaign_id)
+            .where(Assessment.resident_id == r.id)
+            .order_by(Campaign.benefit_year)
+        ).all():
+            period = s.execute(
+                select(BenefitPeriod.start_on, BenefitPeriod.end_on)
+                .join(Enrollment, Enrollment.id == BenefitPeriod.enrollment_id)
+                .where(
+                    Enrollment.resident_id == r.id,
+                    Enrollment.benefit_year == year,
+                    Enrollment.status == "enrolled",
+                )
+            ).first()
+            if period is not None:
+                status, due, start, end = "paid", from_fen(0), period.start_on, period.end_on
+            elif a.status == "due":
+                status, due, start, end = (
+                    "due",
+                    from_fen(a.total_due_fen or 0),
+                    a.benefit_start,
+                    a.benefit_end,
+                )
+            else:
+                status, due, start, end = "not_due", None, None, None
+            years.append(
+                {
+                    "benefit_year": year,
+                    "status": status,
+                    "amount_due": due,
+                    "benefit_start": start.isoformat() if start else None,
+                    "benefit_end": end.isoformat() if end else None,
+                }
+            )
+    return DecimalJSONResponse({"match": True, "years": years})
