@@ -10,6 +10,12 @@ if ! fc-list :lang=zh 2>/dev/null | grep -q . && [ "$(id -u)" = 0 ] && command -
     || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q fonts-wqy-microhei >/dev/null 2>&1; }) \
     || echo "warning: could not install fonts-wqy-microhei; charts will lack Chinese glyphs" >&2
 fi
+# Best effort: Debian's chromium for the web UI's end-to-end tests (skipped without it, unless
+# URRBMI_REQUIRE_BROWSER=1). Never `playwright install`: the tests drive /usr/bin/chromium.
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt-get install -y -q chromium >/dev/null 2>&1 \
+    || echo "warning: could not install chromium; the browser tests will be skipped" >&2
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
   .venv/bin/python -m pip install -q --upgrade pip

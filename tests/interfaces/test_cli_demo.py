@@ -6,7 +6,7 @@ from urrbmi.interfaces.cli import main
 
 
 def test_demo_quotes_every_seed_notice() -> None:
-    res = CliRunner().invoke(main, ["demo", "--quotes-only"])
+    res = CliRunner().invoke(main, ["demo", "--quotes-only", "--no-serve"])
     assert res.exit_code == 0, res.output
     for pid in ("changji-2023", "fengdu-shetan-2023", "taixing-2022", "suixi-2022", "qianjiang-2022"):
         assert pid in res.stdout

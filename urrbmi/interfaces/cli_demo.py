@@ -68,8 +68,14 @@ def quote_samples() -> None:
 @click.option("--out", default="var/demo", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="通报等输出目录")
 @click.option("--quotes-only", is_flag=True, help="只演示测算，不建演示征缴")
-def demo(scale: float, seed: int, db_path: Path, out: Path, quotes_only: bool) -> None:
-    """演示：五份通知下的测算，以及一个合成县的完整征缴 / demo: quotes and a demo campaign."""
+@click.option("--serve/--no-serve", default=True, show_default=True,
+              help="建好演示征缴后启动网页服务 / then start the web server on the demo database")
+@click.option("--host", default="127.0.0.1", show_default=True, help="网页服务监听地址 / bind address")
+@click.option("--port", default=8000, show_default=True, type=int, help="网页服务端口 / port")
+def demo(
+    scale: float, seed: int, db_path: Path, out: Path, quotes_only: bool, serve: bool, host: str, port: int
+) -> None:
+    """演示：测算、合成县征缴，并启动网页服务 / demo: quotes, a demo campaign, the web UI."""
     click.secho("urrbmi 演示：五份地方通知下的示例居民应缴金额与待遇期", bold=True)
     quote_samples()
     if quotes_only:
@@ -95,3 +101,27 @@ def demo(scale: float, seed: int, db_path: Path, out: Path, quotes_only: bool) -
     for f in r.files:
         click.echo(f"  · 输出：{f}")
     click.echo(f"  · 查询示例：urrbmi resident show <身份证号> --db sqlite:///{db_path}")
+    if serve:
+        serve_demo(db_path, host, port)
+
+
+def serve_demo(db_path: Path, host: str, port: int) -> None:
+    """Demo accounts for every role, then the API and web UI on the demo database until Ctrl-C."""
+    import os
+
+    import uvicorn
+
+    from urrbmi.interfaces.api import create_app
+    from urrbmi.interfaces.demo_campaign import DEMO_PASSWORD, create_demo_accounts
+
+    setup = create_demo_accounts(db_path)
+    # Plain HTTP on loopback: the session cookie cannot be HTTPS-only here (production keeps the default).
+    os.environ.setdefault("URRBMI_COOKIE_SECURE", "0")
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    click.secho(f"\n■ 网页服务 / web UI: http://{shown}:{port}/  （Ctrl-C 停止 / to stop）", bold=True)
+    click.echo(f"  演示账号（密码均为 {DEMO_PASSWORD}，仅限演示库）/ demo accounts, password as shown:")
+    for a in setup.accounts:
+        click.echo(f"  · {a.username:<9} {a.role:<17} {a.region_name}（{a.region_code}）")
+    if setup.unpaid_id:
+        click.echo(f"  · 代办员村里尚未缴费的合成居民 / a synthetic resident still to pay: {setup.unpaid_id}")
+    uvicorn.run(create_app(f"sqlite:///{db_path}"), host=host, port=port, log_level="warning")

@@ -78,3 +78,34 @@ def quote_cmd(policy_id: str, explain: bool) -> None:
         ) from None
     result = quote(policy, ResidentInput.parse(data))
     click.echo(explain_quote(result) if explain else dumps(result.as_dict()))
+
+
+@policy_group.command("compare")
+@click.argument("jurisdiction_code")
+@click.argument("before_year", type=int)
+@click.argument("after_year", type=int)
+@click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="写出Excel对比表 / write Excel")
+@click.option("--json", "as_json", is_flag=True, help="输出JSON / print JSON")
+def policy_compare(jurisdiction_code: str, before_year: int, after_year: int, xlsx: Path | None,
+                   as_json: bool) -> None:
+    """两个年度的资助参保类别及标准对比（如黔江附件2）/ year-over-year subsidy comparison.
+
+    Example: urrbmi policy compare 500114 2021 2022 --xlsx 对比表.xlsx
+    """
+    from urrbmi.policy import compare as cmp
+
+    c = cmp.compare_years(jurisdiction_code, before_year, after_year)
+    if as_json:
+        click.echo(dumps(cmp.as_dict(c)))
+    else:
+        click.echo(
+            f"{c.jurisdiction} {before_year}年（{c.before.id}）与{after_year}年（{c.after.id}）资助参保对比"
+        )
+        for r in c.rows:
+            b, a = cmp.cell(r.before)[3] or "—", cmp.cell(r.after)[3] or "—"
+            click.echo(f"[{r.change_zh}] {r.category_name}\n  {before_year}：{b}\n  {after_year}：{a}")
+        for g in c.gaps:
+            click.echo(f"说明：{g}")
+    if xlsx:
+        cmp.write_xlsx(c, xlsx)
+        click.echo(f"已写出 / written: {xlsx}", err=True)

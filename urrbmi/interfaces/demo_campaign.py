@@ -135,3 +135,77 @@ def _bulletin(engine: object, county: County, campaign_id: int) -> Bulletin:
             "已参保：本年度已登记参保（足额缴费或全额资助）的人数；任务数 = 户籍人口 × 99%（四舍五入）。",
         ),
     )
+
+
+# Demo accounts, one per role, for the web UI on the demo database (a demo database only: the
+# password is printed on the console).
+DEMO_PASSWORD = "demo-urrbmi-2021"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str
+    region_code: str
+    region_name: str
+
+
+@dataclass(frozen=True)
+class DemoSetup:
+    accounts: tuple[DemoAccount, ...]
+    unpaid_id: str | None  # a synthetic resident of the agent's village who still owes (to try a payment)
+    other_village_id: str | None  # a synthetic resident outside the agent's village (to see the refusal)
+
+
+def create_demo_accounts(db_path: Path, campaign_id: int | None = None) -> DemoSetup:
+    """Accounts for every role on the demo database: county-wide roles, the first town's officer,
+    and an agent in the village of that town with the most residents still to pay."""
+    from urrbmi.access.accounts import create_user
+    from urrbmi.db.models import Region
+    from urrbmi.imports.config import sources
+
+    url = f"sqlite:///{db_path}"
+    engine = get_engine(url)
+    with session_scope(engine) as s:
+        county = s.scalars(select(Region).where(Region.level == "county").order_by(Region.code)).first()
+        if county is None:
+            raise RuntimeError("the demo database has no county")
+        cid = campaign_id if campaign_id is not None else s.scalar(select(func.max(Assessment.campaign_id)))
+        unpaid = (
+            select(Resident.region_code, Resident.id_number)
+            .join(Assessment, Assessment.resident_id == Resident.id)
+            .where(Assessment.campaign_id == cid, Assessment.status == "due")
+            .where(
+                ~select(Enrollment.id)
+                .where(Enrollment.resident_id == Resident.id, Enrollment.campaign_id == cid)
+                .exists()
+            )
+        )
+        rows = s.execute(unpaid.order_by(Resident.region_code, Resident.id)).all()
+        by_village: dict[str, list[str]] = {}
+        for region, number in rows:
+            by_village.setdefault(region, []).append(number)
+        village_code = max(sorted(by_village), key=lambda v: len(by_village[v])) if by_village else None
+        village = s.get(Region, village_code) if village_code else None
+        if village is None:
+            village = s.scalars(select(Region).where(Region.level == "village").order_by(Region.code)).first()
+        assert village is not None and village.parent_code is not None
+        town = s.get(Region, village.parent_code)
+        assert town is not None
+        other = next((n for r, n in rows if not r.startswith(town.code)), None)
+        plan: list[tuple[str, str, Region, tuple[str, ...]]] = [
+            ("admin", "bureau_admin", county, ()),
+            ("officer", "bureau_officer", county, ()),
+            ("town", "township_officer", town, ()),
+            ("agent", "village_agent", village, ()),
+            ("uploader", "dept_uploader", county, tuple(sources())),
+            ("auditor", "auditor", county, ()),
+            ("finance", "finance", county, ()),
+        ]
+        made = []
+        for username, role, unit, srcs in plan:
+            create_user(s, username, DEMO_PASSWORD, role, unit.code, sources=srcs, actor=ACTOR)
+            made.append(DemoAccount(username, role, unit.code, unit.name))
+        unpaid_id = by_village[village.code][0] if village.code in by_village else None
+    engine.dispose()
+    return DemoSetup(tuple(made), unpaid_id, other)

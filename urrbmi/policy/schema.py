@@ -191,6 +191,14 @@ Rule = Annotated[
 ]
 
 
+class Departments(Cited):
+    """Who certifies a group (认定部门) and which department funds its enrollment (参保资助部门),
+    as a notice's table names them (Qianjiang 附件2)."""
+
+    certified_by: dict[str, str]  # category (national name or alias) -> department
+    funded_by: str | None = None
+
+
 class Subsidy(Cited):
     id: str
     categories: tuple[str, ...] = Field(min_length=1)  # national names or aliases
@@ -200,6 +208,7 @@ class Subsidy(Cited):
     by_tier: dict[int, Rule] | None = None
     funder: str | None = None  # 资助资金来源, where the notice names it
     cite_by_tier: dict[int, str] = {}
+    departments: Departments | None = None
 
     @model_validator(mode="after")
     def _one_rule(self) -> Subsidy:
@@ -421,3 +430,24 @@ class Policy(_Model):
     milestones: tuple[Milestone, ...] = ()
     notes: tuple[Note, ...] = ()
     gaps: tuple[Gap, ...] = ()  # gaps that no computed rule covers, listed for readers
+
+
+class SubsidySchedule(_Model):
+    """A year's subsidised-enrollment schedule (资助参保类别及标准) known without its full notice:
+    e.g. the 2021 column of Qianjiang's 附件2, which gives categories, departments and rules but
+    not that year's contribution standards. Used for year-over-year comparisons; it cannot price
+    anyone (a campaign needs a full :class:`Policy`). Standards may be gaps."""
+
+    schema_version: Literal[1]
+    kind: Literal["subsidy_schedule"]
+    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    jurisdiction: Jurisdiction
+    benefit_year: int = Field(ge=2000, le=2100)
+    documents: dict[str, Document]
+    rounding: Literal["half_up", "half_even", "down"] = "half_up"
+    tiers: tuple[Tier, ...] = (1,)
+    class_labels: dict[str, str]  # person class code -> label, e.g. resident: 城乡居民
+    standards: dict[str, dict[int, Amount | Gap]]
+    subsidies_cite: str
+    subsidies: tuple[Subsidy, ...] = Field(min_length=1)
+    gaps: tuple[Gap, ...] = ()

@@ -1,0 +1,309 @@
+"""The web UI in a real browser (see conftest.py): each role's log-in and menus, resident lookup,
+a cash payment with its receipt, the dashboard's progress moving after payments, uploads, policies,
+both screen sizes, Chinese by default and English remembered, CSP holding (no console errors).
+
+Pages whose API endpoint has not landed yet are xfailed at run time by asking the server's OpenAPI
+document (so they run for real as soon as the endpoint exists)."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from functools import cache
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+MENUS = {
+    "admin": ["resident", "dashboard", "imports", "payments", "policies", "reports"],
+    "officer": ["resident", "dashboard", "imports", "payments", "policies", "reports"],
+    "town": ["resident", "dashboard", "policies", "reports"],
+    "agent": ["resident", "policies"],
+    "uploader": ["imports"],
+    "auditor": ["resident", "dashboard", "policies", "reports"],
+    "finance": ["dashboard", "policies", "reports"],
+}
+
+
+@cache
+def _paths(base: str) -> dict[str, Any]:
+    with urllib.request.urlopen(base + "/openapi.json", timeout=10) as r:
+        return dict(json.load(r)["paths"])
+
+
+def need(live: Any, method: str, path: str) -> None:
+    """xfail (with the reason) while the API does not offer ``method path`` yet."""
+    ops = _paths(live.base).get(path, {})
+    if method.lower() not in ops:
+        pytest.xfail(f"API endpoint {method} {path} not available yet (web UI built to the expected contract)")
+
+
+def test_login_page_chinese_by_default_english_remembered(tab: Any) -> None:
+    p = tab.page
+    p.goto(tab.live.base + "/")
+    p.wait_for_selector("[data-testid=login-form]")
+    assert "城乡居民基本医疗保险" in p.inner_text("h1")
+    assert p.get_attribute("html", "lang") == "zh-CN"
+    tab.shot("login-zh-1366")
+    p.click("[data-testid=lang-en]")
+    p.wait_for_function("document.querySelector('h1').innerText.includes('Enrollment')")
+    p.reload()
+    p.wait_for_selector("[data-testid=login-form]")
+    assert "Resident Medical Insurance" in p.inner_text("h1")  # the choice survives a reload
+    tab.shot("login-en-1366")
+    p.click("[data-testid=lang-zh]")
+    p.wait_for_function("document.querySelector('h1').innerText.includes('医疗保险')")
+    assert tab.csp_errors() == []
+
+
+def test_wrong_password_is_refused_in_chinese(tab: Any) -> None:
+    p = tab.page
+    p.goto(tab.live.base + "/")
+    p.fill("input[name=username]", "agent")
+    p.fill("input[name=password]", "not the password")
+    p.click("[data-testid=login-submit]")
+    p.wait_for_selector(".notice.error")
+    assert re.search(r"[\u4e00-\u9fff]", p.inner_text(".notice.error"))
+    assert p.query_selector("[data-testid=menu]") is None
+
+
+@pytest.mark.parametrize("username", list(MENUS))
+def test_each_role_sees_only_its_menus(tab: Any, username: str) -> None:
+    p = tab.login(username)
+    shown = [a.get_attribute("data-testid").removeprefix("menu-") for a in p.query_selector_all("[data-testid=menu] a")]
+    assert shown == MENUS[username]
+    role = tab.live.accounts[username].role
+    assert username in p.inner_text("[data-testid=who]")
+    tab.shot(f"home-{username}-{role}-1366")
+    # a page outside the role's menu is not reachable by typing its address
+    for route in ("imports", "payments", "reports"):
+        if route not in MENUS[username]:
+            p.goto(f"{tab.live.base}/#/{route}")
+            p.wait_for_timeout(150)
+            assert p.query_selector(f"[data-testid=page-{route}]") is None
+    p.click("[data-testid=logout]")
+    p.wait_for_selector("[data-testid=login-form]")
+    assert tab.csp_errors() == []
+
+
+def lookup(p: Any, id_number: str) -> None:
+    p.click("[data-testid=menu-resident]")
+    p.fill("[data-testid=id-input]", id_number)
+    p.click("[data-testid=lookup]")
+    p.wait_for_selector("[data-testid=statement], .notice.error")
+
+
+def test_agent_looks_up_records_cash_payment_and_prints_receipt(tab: Any) -> None:
+    live = tab.live
+    need(live, "POST", "/api/v1/residents/lookup")
+    p = tab.login("agent")
+    lookup(p, live.unpaid_id)
+    assert p.query_selector("[data-testid=statement]"), p.inner_text("main")
+    shown_id = p.inner_text("[data-testid=st-id]")
+    assert "*" in shown_id and shown_id != live.unpaid_id  # agents see masked ID numbers
+    assert p.inner_text("[data-testid=enrolled]") == "否"
+    due = p.inner_text("[data-testid=amount-due]")
+    assert re.match(r"\d+\.\d\d 元", due), due
+    tab.shot("resident-agent-before-payment-1366")
+    need(live, "POST", "/api/v1/payments")
+    p.select_option("[data-testid=pay-form] select[name=channel]", "cash")
+    p.click("[data-testid=pay-submit]")
+    p.wait_for_selector("[data-testid=receipt], [data-testid=pay-form] .notice.error")
+    assert p.query_selector("[data-testid=receipt]"), p.inner_text("[data-testid=pay-form]")
+    receipt = p.inner_text(".receipt")
+    assert "专用票据" in receipt and re.search(r"[壹贰叁肆伍陆柒捌玖].*(元整|角|分)", receipt), receipt
+    p.wait_for_function("document.querySelector('[data-testid=enrolled]').innerText === '是'")
+    assert p.inner_text("[data-testid=benefit-period]") != "—"
+    tab.shot("resident-agent-receipt-1366")
+    p.emulate_media(media="print")
+    tab.shot("receipt-print")
+    p.emulate_media(media="screen")
+    assert tab.csp_errors() == []
+
+
+def test_agent_cannot_see_a_resident_of_another_village(tab: Any) -> None:
+    live = tab.live
+    need(live, "POST", "/api/v1/residents/lookup")
+    p = tab.login("agent")
+    lookup(p, live.other_id)
+    assert p.query_selector("[data-testid=statement]") is None
+    err = p.inner_text(".notice.error")
+    assert re.search(r"[\u4e00-\u9fff]", err)
+    body = p.inner_text("body")
+    assert live.other_id not in body and live.other_id[-4:] + "" not in err
+    tab.shot("resident-agent-out-of-scope-1366")
+
+
+def test_bad_id_number_is_caught_before_the_server(tab: Any) -> None:
+    p = tab.login("agent")
+    lookup(p, "34062119800101001")  # 17 characters
+    assert "校验位" in p.inner_text(".notice.error")
+
+
+def test_officer_sees_full_id_and_history(tab: Any) -> None:
+    live = tab.live
+    need(live, "POST", "/api/v1/residents/lookup")
+    p = tab.login("officer")
+    lookup(p, live.other_id)
+    assert p.inner_text("[data-testid=st-id]") == live.other_id  # the bureau officer may see it
+    p.wait_for_selector("[data-testid=history] table")
+    tab.shot("resident-officer-1366")
+
+
+def test_phone_layout_lookup_and_menu(phone: Any) -> None:
+    live = phone.live
+    p = phone.login("agent")
+    assert p.is_hidden("[data-testid=menu]")  # the menu folds away behind the ☰ button on phones
+    phone.shot("home-agent-375")
+    p.click(".burger")
+    assert p.is_visible("[data-testid=menu-resident]")
+    phone.shot("menu-open-375")
+    p.click("[data-testid=menu-resident]")
+    p.fill("[data-testid=id-input]", live.unpaid_id)
+    p.click("[data-testid=lookup]")
+    p.wait_for_selector("[data-testid=statement], .notice")
+    width = p.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"page is {width}px wide on a 375px phone"
+    phone.shot("resident-agent-375")
+    assert phone.csp_errors() == []
+
+
+def _total_enrolled(p: Any) -> int:
+    p.wait_for_selector("[data-testid=progress-total]")
+    return int(re.search(r"已参保\s*([\d,]+)", p.inner_text("[data-testid=progress-total]")).group(1).replace(",", ""))
+
+
+def test_dashboard_progress_moves_after_a_payment(tab: Any, browser: Any) -> None:
+    live = tab.live
+    need(live, "GET", "/api/v1/campaigns/{campaign_id}/progress")
+    p = tab.login("officer")
+    p.click("[data-testid=menu-dashboard]")
+    before = _total_enrolled(p)
+    p.wait_for_selector("[data-testid=progress-chart] canvas")
+    tab.shot("dashboard-officer-1366")
+    # another officer records a payment for someone still unpaid
+    need(live, "POST", "/api/v1/payments")
+    agent = type(tab)(browser, live, {"width": 1366, "height": 768})
+    try:
+        a = agent.login("agent")
+        lookup(a, _another_unpaid(live))
+        a.click("[data-testid=pay-submit]")
+        a.wait_for_selector("[data-testid=receipt]")
+    finally:
+        agent.ctx.close()
+    p.reload()
+    p.click("[data-testid=menu-dashboard]")
+    assert _total_enrolled(p) == before + 1
+    assert tab.csp_errors() == []
+
+
+def _another_unpaid(live: Any) -> str:
+    from sqlalchemy import create_engine, text
+
+    eng = create_engine(f"sqlite:///{live.db_path}")
+    village = live.accounts["agent"].region_code
+    with eng.connect() as c:
+        row = c.execute(text(
+            "select r.id_number from residents r join assessments a on a.resident_id = r.id "
+            "where a.campaign_id = :c and a.status = 'due' and r.region_code = :v and r.id_number <> :u "
+            "and not exists (select 1 from enrollments e where e.resident_id = r.id and e.campaign_id = :c) "
+            "order by r.id limit 1"), {"c": live.campaign_id, "v": village, "u": live.unpaid_id}).first()
+    eng.dispose()
+    assert row is not None
+    return str(row[0])
+
+
+def test_dashboard_on_phone(phone: Any) -> None:
+    live = phone.live
+    need(live, "GET", "/api/v1/campaigns/{campaign_id}/progress")
+    p = phone.login("officer")
+    p.click(".burger")
+    p.click("[data-testid=menu-dashboard]")
+    p.wait_for_selector("[data-testid=progress-chart] canvas")
+    assert p.evaluate("document.documentElement.scrollWidth") <= 375
+    phone.shot("dashboard-officer-375")
+
+
+def test_payment_file_upload_moves_progress(tab: Any, tmp_path: Any) -> None:
+    live = tab.live
+    need(live, "GET", "/api/v1/campaigns/{campaign_id}/progress")
+    need(live, "POST", "/api/v1/payments/import")
+    p = tab.login("officer")
+    p.click("[data-testid=menu-dashboard]")
+    before = _total_enrolled(p)
+    number = _another_unpaid(live)
+    from sqlalchemy import create_engine, text
+
+    eng = create_engine(f"sqlite:///{live.db_path}")
+    with eng.connect() as c:
+        fen = c.execute(text("select a.total_due_fen from assessments a join residents r on r.id = a.resident_id "
+                             "where r.id_number = :n and a.campaign_id = :c"), {"n": number, "c": live.campaign_id}).scalar_one()
+    eng.dispose()
+    f = tmp_path / "wechat.csv"
+    f.write_text(f"交易流水号,身份证号码,缴费金额,缴费日期\nWXE2E0001,{number},{fen // 100}.{fen % 100:02d},2021-12-01\n", "utf-8-sig")
+    p.click("[data-testid=menu-payments]")
+    p.set_input_files("[data-testid=payment-file-form] input[type=file]", str(f))
+    p.click("[data-testid=payment-file-form] button[type=submit]")
+    p.wait_for_selector("[data-testid=page-payments] .notice.ok, [data-testid=page-payments] .notice.error")
+    tab.shot("payments-upload-1366")
+    assert p.query_selector("[data-testid=page-payments] .notice.ok"), p.inner_text("main")
+    p.click("[data-testid=menu-dashboard]")
+    assert _total_enrolled(p) == before + 1
+
+
+def test_uploader_uploads_a_department_list(tab: Any, tmp_path: Any) -> None:
+    live = tab.live
+    need(live, "POST", "/api/v1/imports")
+    p = tab.login("uploader")
+    f = tmp_path / "低保名单.csv"
+    f.write_text(f"身份证号码,姓名,类别\n{live.unpaid_id},测试,低保对象\n11010519491231002X,无此人,低保对象\n", "utf-8")
+    p.select_option("[data-testid=import-source]", "minzheng")
+    p.set_input_files("[data-testid=import-file]", str(f))
+    p.click("[data-testid=import-submit]")
+    p.wait_for_selector("[data-testid=import-report], [data-testid=page-imports] .notice.error")
+    tab.shot("imports-report-1366")
+    assert p.query_selector("[data-testid=import-report]"), p.inner_text("main")
+
+
+def test_policy_page_with_citations_and_trial_quote(tab: Any) -> None:
+    p = tab.login("town")
+    p.click("[data-testid=menu-policies]")
+    p.click("[data-testid=policy-suixi-2022]")
+    p.locator("[data-testid=policy-summary]", has_text="濉溪").wait_for()
+    p.fill("[data-testid=trial-quote] input[name=paid_on]", "2021-11-15")
+    p.click("[data-testid=trial-quote] button[type=submit]")
+    p.wait_for_selector("[data-testid=explanation] .cite")
+    assert "应缴" in p.inner_text("[data-testid=quote-total]")
+    tab.shot("policies-town-1366")
+    assert tab.csp_errors() == []
+
+
+def test_reports_offer_downloads(tab: Any) -> None:
+    live = tab.live
+    p = tab.login("finance")
+    p.click("[data-testid=menu-reports]")
+    need(live, "GET", "/api/v1/campaigns")
+    p.wait_for_selector("[data-testid=bulletin-xlsx]")
+    tab.shot("reports-finance-1366")
+    need(live, "GET", "/api/v1/campaigns/{campaign_id}/bulletin.xlsx")
+    with p.expect_download() as d:
+        p.click("[data-testid=bulletin-xlsx]")
+    assert d.value.suggested_filename.endswith(".xlsx")
+
+
+def test_policy_year_over_year_comparison(tab: Any) -> None:
+    p = tab.login("auditor")
+    p.click("[data-testid=menu-policies]")
+    p.click("[data-testid=policy-qianjiang-2022]")
+    table = p.locator("[data-testid=policy-compare] table")
+    table.wait_for()
+    text = table.inner_text()
+    assert "低保对象" in text and "调整" in text and "金额未载明" in text  # 2021 amounts are not in the notice
+    tab.shot("policies-compare-1366")
+    p.click("[data-testid=policy-suixi-2022]")
+    p.locator("[data-testid=policy-compare] .notice.error").wait_for()  # no 2021 schedule for Suixi: said so
+    assert "没有" in p.inner_text("[data-testid=policy-compare] .notice.error")
+    assert tab.csp_errors() == []

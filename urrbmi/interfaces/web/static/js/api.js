@@ -1,0 +1,83 @@
+// The REST API client: every path the UI calls is in EP (one place to follow the API contract).
+// Browser sessions: the API sets an HttpOnly cookie; state-changing requests carry the CSRF token.
+const BASE = '/api/v1/';
+let csrf = sessionStorage.getItem('urrbmi.csrf') || '';
+
+export function setCsrf(token) {
+  csrf = token || '';
+  if (csrf) sessionStorage.setItem('urrbmi.csrf', csrf); else sessionStorage.removeItem('urrbmi.csrf');
+}
+
+export const EP = {
+  login: 'auth/login',
+  logout: 'auth/logout',
+  me: 'auth/me',
+  csrf: 'auth/csrf',
+  regions: 'regions',
+  lookup: 'residents/lookup', // POST {id_number}: the ID stays out of URLs and access logs
+  residentHistory: (rid) => `residents/${rid}/history`,
+  residents: 'residents',
+  newborns: 'newborns',
+  payments: 'payments',
+  campaigns: 'campaigns',
+  paymentImport: 'payments/import',
+  reconcile: (c) => `campaigns/${c}/reconcile`,
+  held: (c) => `campaigns/${c}/payments/held`,
+  acceptHeld: (id) => `payments/${id}/accept`,
+  duplicates: (c) => `campaigns/${c}/duplicates`,
+  progress: (c) => `campaigns/${c}/progress`,
+  burnup: (c) => `campaigns/${c}/burnup`,
+  groups: (c) => `campaigns/${c}/groups`,
+  notEnrolled: (c) => `campaigns/${c}/not-enrolled`,
+  notEnrolledXlsx: (c) => `campaigns/${c}/not-enrolled.xlsx`,
+  bulletin: (c) => `campaigns/${c}/bulletin.xlsx`,
+  bulletinHtml: (c) => `campaigns/${c}/bulletin.html`,
+  funding: (c) => `campaigns/${c}/funding.xlsx`,
+  policies: 'policies',
+  policy: (id) => `policies/${encodeURIComponent(id)}`,
+  quote: (id) => `policies/${encodeURIComponent(id)}/quote`,
+  compare: 'policy-comparisons', // ?jurisdiction=&before=&after=
+  imports: 'imports',
+  importRows: (id) => `imports/${id}/rows`,
+  importErrors: (id) => `imports/${id}/errors.xlsx`,
+  importConfirm: (id) => `imports/${id}/confirm`,
+  review: 'imports/review',
+  reviewResolve: (id) => `imports/review/${id}`,
+  audit: 'audit',
+};
+
+export class ApiError extends Error {
+  constructor(status, code, zh, en) {
+    super(`${status} ${code}`);
+    this.status = status; this.code = code; this.zh = zh; this.en = en;
+  }
+  // The route itself does not exist (yet): the API answers 404 "Not Found" with no domain code.
+  get missingEndpoint() { return this.status === 404 && this.code === 'not_found' && /Not Found$/.test(this.en || ''); }
+}
+
+export function url(path, query) {
+  const u = new URL(BASE + path, location.origin);
+  if (query) for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') u.searchParams.set(k, v);
+  return u.pathname + u.search;
+}
+
+export async function api(path, { method = 'GET', body, form, query } = {}) {
+  const headers = { Accept: 'application/json' };
+  let payload;
+  if (form) payload = form;
+  else if (body !== undefined) { headers['Content-Type'] = 'application/json'; payload = JSON.stringify(body); }
+  if (method !== 'GET' && csrf) headers['X-CSRF-Token'] = csrf;
+  let res;
+  try {
+    res = await fetch(url(path, query), { method, headers, body: payload, credentials: 'same-origin' });
+  } catch (e) {
+    throw new ApiError(0, 'network', '网络连接失败，请稍后重试', 'Network error, please try again');
+  }
+  const type = res.headers.get('content-type') || '';
+  const data = type.includes('json') ? await res.json().catch(() => null) : await res.text();
+  if (!res.ok) {
+    const e = (data && data.error) || {};
+    throw new ApiError(res.status, e.code || 'http_error', e.message || `HTTP ${res.status}`, e.message_en || `HTTP ${res.status}`);
+  }
+  return data;
+}
