@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -32,6 +32,10 @@ ReadP = Annotated[Principal, Depends(need("campaign.read"))]
 PeopleP = Annotated[Principal, Depends(need("resident.read"))]
 FundP = Annotated[Principal, Depends(need("funding.read"))]
 Level = Literal["county", "town", "village", "school"]
+Rate = Annotated[
+    Decimal | None,
+    Query(gt=0, le=1, description="目标参保率（小数，如0.99；默认取任务表或政策）/ target rate override"),
+]
 
 
 def plain(value: Any) -> Any:
@@ -79,11 +83,18 @@ def get_progress(
     on: dt.date | None = None,
     level: Level = "town",
     target: str | None = None,
+    rate: Rate = None,
 ) -> DecimalJSONResponse:
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id)
         rep = progress(
-            s, campaign_id, on=on or clock.today(), level=level, scope=p.region_prefix, target=target
+            s,
+            campaign_id,
+            on=on or clock.today(),
+            level=level,
+            scope=p.region_prefix,
+            target=target,
+            target_rate=rate,
         )
         return DecimalJSONResponse(plain(rep))
 
@@ -113,6 +124,7 @@ def get_bulletin(
     on: dt.date | None = None,
     level: Level = "town",
     target: str | None = None,
+    rate: Rate = None,
     format: Literal["json", "xlsx", "html"] = "json",
 ) -> Response:
     from urrbmi.targets.bulletin import render_html, write_xlsx
@@ -120,7 +132,13 @@ def get_bulletin(
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id)
         b, _ = bulletin_from_db(
-            s, campaign_id, on=on or clock.today(), level=level, scope=p.region_prefix, target=target
+            s,
+            campaign_id,
+            on=on or clock.today(),
+            level=level,
+            scope=p.region_prefix,
+            target=target,
+            target_rate=rate,
         )
     if format == "html":
         return Response(render_html(b), media_type="text/html; charset=utf-8")
