@@ -142,11 +142,12 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--duration", type=int, default=20)
     ap.add_argument("--port", type=int, default=18081)
-    ap.add_argument("--reuse", action="store_true", help="keep an already loaded urrbmi_bench_api")
+    ap.add_argument("--reuse", action="store_true", help="keep an already loaded database")
+    ap.add_argument("--name", default="urrbmi_bench_api", help="database name")
     ap.add_argument("--drop", action="store_true", help="drop the database at the end")
     args = ap.parse_args()
     server = make_url(os.environ.get("URRBMI_TEST_PG_URL") or SERVER)
-    name = "urrbmi_bench_api"
+    name = args.name
     url = server.set(database=name).render_as_string(hide_password=False)
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     if not args.reuse:
