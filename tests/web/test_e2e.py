@@ -49,13 +49,13 @@ def test_login_page_chinese_by_default_english_remembered(tab: Any) -> None:
     assert p.get_attribute("html", "lang") == "zh-CN"
     tab.shot("login-zh-1366")
     p.click("[data-testid=lang-en]")
-    p.wait_for_function("document.querySelector('h1').innerText.includes('Enrollment')")
+    p.locator("h1", has_text="Enrollment").wait_for()
     p.reload()
     p.wait_for_selector("[data-testid=login-form]")
     assert "Resident Medical Insurance" in p.inner_text("h1")  # the choice survives a reload
     tab.shot("login-en-1366")
     p.click("[data-testid=lang-zh]")
-    p.wait_for_function("document.querySelector('h1').innerText.includes('医疗保险')")
+    p.locator("h1", has_text="医疗保险").wait_for()
     assert tab.csp_errors() == []
 
 
@@ -108,14 +108,15 @@ def test_agent_looks_up_records_cash_payment_and_prints_receipt(tab: Any) -> Non
     due = p.inner_text("[data-testid=amount-due]")
     assert re.match(r"\d+\.\d\d 元", due), due
     tab.shot("resident-agent-before-payment-1366")
-    need(live, "POST", "/api/v1/payments")
+    need(live, "POST", "/api/v1/campaigns/{campaign_id}/payments")
     p.select_option("[data-testid=pay-form] select[name=channel]", "cash")
     p.click("[data-testid=pay-submit]")
-    p.wait_for_selector("[data-testid=receipt], [data-testid=pay-form] .notice.error")
-    assert p.query_selector("[data-testid=receipt]"), p.inner_text("[data-testid=pay-form]")
+    p.wait_for_selector("[data-testid=receipt], [data-testid=pay-form] .notice")
+    assert p.query_selector("[data-testid=receipt]"), p.inner_text("main")
+    assert "2021-12-15" in p.inner_text(".receipt")  # the server's day, not the PC's clock
     receipt = p.inner_text(".receipt")
     assert "专用票据" in receipt and re.search(r"[壹贰叁肆伍陆柒捌玖].*(元整|角|分)", receipt), receipt
-    p.wait_for_function("document.querySelector('[data-testid=enrolled]').innerText === '是'")
+    p.locator("[data-testid=enrolled]", has_text=re.compile("^是$")).wait_for()
     assert p.inner_text("[data-testid=benefit-period]") != "—"
     tab.shot("resident-agent-receipt-1366")
     p.emulate_media(media="print")
@@ -171,33 +172,44 @@ def test_phone_layout_lookup_and_menu(phone: Any) -> None:
     assert phone.csp_errors() == []
 
 
-def _total_enrolled(p: Any) -> int:
-    p.wait_for_selector("[data-testid=progress-total]")
-    return int(re.search(r"已参保\s*([\d,]+)", p.inner_text("[data-testid=progress-total]")).group(1).replace(",", ""))
+def _paid(p: Any) -> int:
+    """Residents paid so far, as the dashboard's ledger card shows it."""
+    p.wait_for_selector("[data-testid=ledger-paid]")
+    return int(p.inner_text("[data-testid=ledger-paid]"))
 
 
-def test_dashboard_progress_moves_after_a_payment(tab: Any, browser: Any) -> None:
+def test_dashboard_moves_after_a_counter_payment(tab: Any, browser: Any) -> None:
     live = tab.live
-    need(live, "GET", "/api/v1/campaigns/{campaign_id}/progress")
+    need(live, "GET", "/api/v1/campaigns/{campaign_id}/reconcile")
+    need(live, "POST", "/api/v1/campaigns/{campaign_id}/payments")
     p = tab.login("officer")
     p.click("[data-testid=menu-dashboard]")
-    before = _total_enrolled(p)
-    p.wait_for_selector("[data-testid=progress-chart] canvas")
+    before = _paid(p)
+    unpaid_before = int(p.inner_text("[data-testid=ledger-unpaid]"))
     tab.shot("dashboard-officer-1366")
-    # another officer records a payment for someone still unpaid
-    need(live, "POST", "/api/v1/payments")
     agent = type(tab)(browser, live, {"width": 1366, "height": 768})
     try:
         a = agent.login("agent")
         lookup(a, _another_unpaid(live))
         a.click("[data-testid=pay-submit]")
         a.wait_for_selector("[data-testid=receipt]")
+        assert agent.csp_errors() == []
     finally:
         agent.ctx.close()
     p.reload()
     p.click("[data-testid=menu-dashboard]")
-    assert _total_enrolled(p) == before + 1
+    p.locator("[data-testid=ledger-paid]", has_text=re.compile(rf"^{before + 1}$")).wait_for()
+    assert int(p.inner_text("[data-testid=ledger-unpaid]")) == unpaid_before - 1
     assert tab.csp_errors() == []
+
+
+def test_progress_by_town_chart(tab: Any) -> None:
+    live = tab.live
+    need(live, "GET", "/api/v1/campaigns/{campaign_id}/progress")
+    p = tab.login("officer")
+    p.click("[data-testid=menu-dashboard]")
+    p.wait_for_selector("[data-testid=progress-chart] canvas")
+    tab.shot("dashboard-progress-1366")
 
 
 def _another_unpaid(live: Any) -> str:
@@ -218,22 +230,21 @@ def _another_unpaid(live: Any) -> str:
 
 def test_dashboard_on_phone(phone: Any) -> None:
     live = phone.live
-    need(live, "GET", "/api/v1/campaigns/{campaign_id}/progress")
+    need(live, "GET", "/api/v1/campaigns/{campaign_id}/reconcile")
     p = phone.login("officer")
     p.click(".burger")
     p.click("[data-testid=menu-dashboard]")
-    p.wait_for_selector("[data-testid=progress-chart] canvas")
+    p.wait_for_selector("[data-testid=ledger-paid]")
     assert p.evaluate("document.documentElement.scrollWidth") <= 375
     phone.shot("dashboard-officer-375")
 
 
 def test_payment_file_upload_moves_progress(tab: Any, tmp_path: Any) -> None:
     live = tab.live
-    need(live, "GET", "/api/v1/campaigns/{campaign_id}/progress")
-    need(live, "POST", "/api/v1/payments/import")
+    need(live, "POST", "/api/v1/campaigns/{campaign_id}/payments/import")
     p = tab.login("officer")
     p.click("[data-testid=menu-dashboard]")
-    before = _total_enrolled(p)
+    before = _paid(p)
     number = _another_unpaid(live)
     from sqlalchemy import create_engine, text
 
@@ -250,8 +261,16 @@ def test_payment_file_upload_moves_progress(tab: Any, tmp_path: Any) -> None:
     p.wait_for_selector("[data-testid=page-payments] .notice.ok, [data-testid=page-payments] .notice.error")
     tab.shot("payments-upload-1366")
     assert p.query_selector("[data-testid=page-payments] .notice.ok"), p.inner_text("main")
+    assert "入账 1" in p.inner_text("[data-testid=page-payments] .notice.ok")
     p.click("[data-testid=menu-dashboard]")
-    assert _total_enrolled(p) == before + 1
+    p.locator("[data-testid=ledger-paid]", has_text=re.compile(rf"^{before + 1}$")).wait_for()
+    # the same file again changes nothing: the channel's reference is recorded once
+    p.click("[data-testid=menu-payments]")
+    p.set_input_files("[data-testid=payment-file-form] input[type=file]", str(f))
+    p.click("[data-testid=payment-file-form] button[type=submit]")
+    p.wait_for_selector("[data-testid=page-payments] .notice.ok")
+    assert "重复已忽略 1" in p.inner_text("[data-testid=page-payments] .notice.ok")
+    tab.shot("payments-reconcile-1366")
 
 
 def test_uploader_uploads_a_department_list(tab: Any, tmp_path: Any) -> None:

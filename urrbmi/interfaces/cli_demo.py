@@ -112,11 +112,14 @@ def serve_demo(db_path: Path, host: str, port: int) -> None:
     import uvicorn
 
     from urrbmi.interfaces.api import create_app
-    from urrbmi.interfaces.demo_campaign import DEMO_PASSWORD, create_demo_accounts
+    from urrbmi.interfaces.demo_campaign import DEMO_PASSWORD, REPORT_DAY, create_demo_accounts
 
     setup = create_demo_accounts(db_path)
     # Plain HTTP on loopback: the session cookie cannot be HTTPS-only here (production keeps the default).
     os.environ.setdefault("URRBMI_COOKIE_SECURE", "0")
+    # The demo campaign is a 2021 one: the server's "today" is its report day, so counter payments
+    # fall inside the window (URRBMI_TODAY, see urrbmi.clock; set it yourself to override).
+    os.environ.setdefault("URRBMI_TODAY", REPORT_DAY.isoformat())
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     click.secho(f"\n■ 网页服务 / web UI: http://{shown}:{port}/  （Ctrl-C 停止 / to stop）", bold=True)
     click.echo(f"  演示账号（密码均为 {DEMO_PASSWORD}，仅限演示库）/ demo accounts, password as shown:")

@@ -2,19 +2,31 @@
 // the deadline, the hardship groups' progress, the not-yet-enrolled list (paged, Excel export).
 import { html, useState, useEffect, useRef } from '../../vendor/htm-preact-standalone-3.1.1.module.js';
 import { EP, url } from '../api.js';
+import { can } from '../roles.js';
+import { LedgerSummary } from './payments.js';
 import { t } from '../i18n.js';
 import { Notice, Section, Table, PagedTable, CampaignPicker, useApi, pct, loadECharts } from '../ui.js';
 
-export function DashboardPage() {
+export function DashboardPage({ user }) {
   const [campaign, setCampaign] = useState(null);
   const [parent, setParent] = useState(null); // null: towns; else the town whose villages are shown
   return html`<div class="page" data-testid="page-dashboard">
     <${CampaignPicker} value=${campaign} onChange=${(c) => { setCampaign(c); setParent(null); }} />
-    ${campaign && html`<${Progress} campaign=${campaign} parent=${parent} onDrill=${setParent} />
+    ${campaign && html`<${Ledger} campaign=${campaign} />
+      <${Progress} campaign=${campaign} parent=${parent} onDrill=${setParent} />
       <${BurnUp} campaign=${campaign} />
       <${Groups} campaign=${campaign} />
-      <${NotEnrolled} campaign=${campaign} region=${parent && parent.code} />`}
+      <${NotEnrolled} campaign=${campaign} region=${parent && parent.code} user=${user} />`}
   </div>`;
+}
+
+// Paid / still to pay, straight from the payment ledger (the reconciliation).
+function Ledger({ campaign }) {
+  const [data, error] = useApi(EP.reconcile(campaign));
+  return html`<${Section} title="progress.ledger" testid="ledger">
+    <${Notice} error=${error} />
+    ${data && html`<${LedgerSummary} data=${data} />`}
+  <//>`;
 }
 
 function Chart({ option, testid }) {
@@ -106,9 +118,10 @@ function Groups({ campaign }) {
   <//>`;
 }
 
-function NotEnrolled({ campaign, region }) {
+function NotEnrolled({ campaign, region, user }) {
+  // Excel: the campaign roster of those still to pay (full ID numbers: roles with roster.read only)
   return html`<${Section} title="progress.not_enrolled" testid="not-enrolled"
-      actions=${html`<a class="button" data-testid="export-xlsx" href=${url(EP.notEnrolledXlsx(campaign), { region })} download>${t('common.export_xlsx')}</a>`}>
+      actions=${can(user, 'roster.read') && html`<a class="button" data-testid="export-xlsx" href=${url(EP.roster(campaign), { format: 'xlsx', include_paid: 'false' })} download>${t('common.export_xlsx')}</a>`}>
     <${PagedTable} path=${EP.notEnrolled(campaign)} query=${{ region }} columns=${[
       { key: 'name', label: 'resident.name' },
       { key: 'id_number', label: 'resident.id_number' },
