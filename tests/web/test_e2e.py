@@ -326,3 +326,30 @@ def test_policy_year_over_year_comparison(tab: Any) -> None:
     p.locator("[data-testid=policy-compare] .notice.error").wait_for()  # no 2021 schedule for Suixi: said so
     assert "没有" in p.inner_text("[data-testid=policy-compare] .notice.error")
     assert tab.csp_errors() == []
+
+
+def _transferred(p: Any) -> int:
+    """Bytes over the wire for the page and everything it loaded (compressed sizes, with headers)."""
+    return int(p.evaluate(
+        "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
+        ".reduce((n, e) => n + e.transferSize, 0)"
+    ))
+
+
+def test_first_load_is_light_for_old_pcs(tab: Any) -> None:
+    """The log-in page loads no chart library; the dashboard pulls ECharts in, compressed."""
+    p = tab.page
+    p.goto(tab.live.base + "/")
+    p.wait_for_selector("[data-testid=login-form]")
+    p.wait_for_load_state("networkidle")
+    login = _transferred(p)
+    loaded = p.evaluate("performance.getEntriesByType('resource').map((e) => e.name)")
+    assert not [n for n in loaded if "echarts" in n]
+    tab.login("officer")
+    p.click("[data-testid=menu-dashboard]")
+    p.wait_for_selector("[data-testid=ledger-paid]")
+    p.wait_for_load_state("networkidle")
+    dashboard = _transferred(p)
+    print(f"\nbytes transferred: log-in page {login:,}; log-in page + dashboard {dashboard:,}")
+    assert login < 60_000, login
+    assert dashboard < 400_000, dashboard

@@ -146,7 +146,7 @@ function today() {
 
 function PayForm({ c, st, idNumber, onPaid }) {
   const [channel, setChannel] = useState('cash');
-  const [amount, setAmount] = useState(c.amount_due === null ? '' : yuan(c.amount_due));
+  const [amount, setAmount] = useState(c.amount_due === null ? '' : yuan(c.amount_due).replace(/,/g, ''));
   const [ref, setRef] = useState('');
   const [error, setError] = useState(null);
   const [held, setHeld] = useState(null);
