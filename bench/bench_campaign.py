@@ -7,7 +7,8 @@ file; a PostgreSQL database ``urrbmi_bench_<pid>`` dropped at the end), register
 with Core multi-row inserts (timed separately: that is the registry import, not the campaign),
 then times:
 
-- ``assess``: every resident priced and stored (chunks of 10,000; quote cache per profile);
+- ``assess``: every resident read (one query), priced by the batch engine and stored (COPY);
+  then again (every row replaced), then ``re-assess`` after 1% of residents' identities change;
 - ``payments``: a CSV channel file of M lines read, validated, staged and applied in one
   transaction (set-based INSERT … SELECT into payments, receipts, enrollments, benefit periods).
 
@@ -26,11 +27,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.engine import make_url
 
 from urrbmi import ids
-from urrbmi.campaign.assess import assess
+from urrbmi.campaign.assess import assess, reassess_changed
 from urrbmi.campaign.campaigns import create_campaign
 from urrbmi.campaign.payments import apply_payments, read_payment_file
 from urrbmi.db.bulk import bulk_insert
@@ -108,6 +109,34 @@ def _insert(s: Any, model: Any, rows: list[dict[str, Any]]) -> None:
     bulk_insert(s, model, rows)
 
 
+def change_identities(url: str, k: int, seed: int = 11) -> int:
+    """A monthly department list: k residents gain an identity from 2021-11-01 (half of them
+    特困人员, fully subsidised) and the identities of k // 10 others end on 2021-10-31."""
+    rng = random.Random(seed)
+    engine = get_engine(url)
+    with session_scope(engine) as s:
+        ids_ = list(s.scalars(select(Resident.id).order_by(Resident.id)))
+        chosen = rng.sample(ids_, k=k)
+        bulk_insert(
+            s,
+            Membership,
+            [
+                {
+                    "resident_id": rid,
+                    "category_code": "tekun" if i % 2 else "dibao",
+                    "source_department": "minzheng",
+                    "valid_from": dt.date(2021, 11, 1),
+                    "valid_to": None,
+                    "batch_id": "bench-change",
+                }
+                for i, rid in enumerate(chosen)
+            ],
+        )
+        ended = list(s.scalars(select(Membership.id).where(Membership.batch_id == "bench").limit(k // 10)))
+        s.execute(update(Membership).where(Membership.id.in_(ended)).values(valid_to=dt.date(2021, 10, 31)))
+    return k + len(ended)
+
+
 def write_payments(url: str, cid: int, m: int, path: Path) -> int:
     """A channel file paying the amount due for up to m assessed residents (1% off by 1 yuan)."""
     engine = get_engine(url)
@@ -122,7 +151,7 @@ def write_payments(url: str, cid: int, m: int, path: Path) -> int:
     with path.open("w", encoding="utf-8-sig") as fh:
         fh.write("交易流水号,身份证号码,缴费金额,缴费日期\n")
         for i, (number, fen) in enumerate(rows):
-            amount = from_fen(fen + (100 if i % 100 == 99 else 0))
+            amount = from_fen((fen or 0) + (100 if i % 100 == 99 else 0))
             fh.write(f"WX{i:09d},{number},{fmt(amount)},2021-11-{1 + i % 28:02d}\n")
     return len(rows)
 
@@ -130,22 +159,42 @@ def write_payments(url: str, cid: int, m: int, path: Path) -> int:
 def run(url: str, n: int, m: int, label: str) -> None:
     upgrade(url)
     t_pop = populate(url, n)
-    print(
-        f"[{label}] registry: {n:,} residents inserted in {t_pop:.1f} s (setup, not the campaign)"
-    )
+    print(f"[{label}] registry: {n:,} residents inserted in {t_pop:.1f} s (setup, not the campaign)")
     engine = get_engine(url)
     with session_scope(engine) as s:
         c = create_campaign(s, "suixi-2022", "340621", actor="bench")
         cid = c.id
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     with session_scope(engine) as s:
         summary = assess(s, s.merge(c), AS_OF, actor="bench")
     t_assess = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
     print(
-        f"[{label}] assess: {summary.assessed:,} residents in {t_assess:.1f} s "
+        f"[{label}] assess: {summary.assessed:,} residents in {t_assess:.1f} s (CPU {cpu:.1f} s) "
         f"({summary.assessed / t_assess:,.0f}/s); due {summary.due:,}, excluded "
         f"{sum(summary.excluded.values()):,}, errors {dict(summary.errors)}, distinct quotes "
-        f"{summary.distinct_quotes:,}"
+        f"{summary.distinct_quotes:,}; subsidised enrolled {summary.enrolled_subsidised:,}; phases "
+        + ", ".join(f"{k} {v:.2f} s" for k, v in summary.seconds.items())
+    )
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    with session_scope(engine) as s:
+        again = assess(s, s.merge(c), AS_OF, actor="bench")
+    t_again = time.perf_counter() - t0
+    print(
+        f"[{label}] assess again (replaces every row): {again.assessed:,} residents in {t_again:.1f} s "
+        f"(CPU {time.process_time() - cpu0:.1f} s); phases "
+        + ", ".join(f"{k} {v:.2f} s" for k, v in again.seconds.items())
+    )
+    changed = change_identities(url, n // 100)
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    with session_scope(engine) as s:
+        re = reassess_changed(s, s.merge(c), AS_OF, actor="bench")
+    t_re = time.perf_counter() - t0
+    cpu = time.process_time() - cpu0
+    print(
+        f"[{label}] re-assess after {changed:,} identity changes (1%): {re.assessed:,} residents in "
+        f"{t_re:.1f} s (CPU {cpu:.1f} s); subsidised enrolled {re.enrolled_subsidised:,}, unenrolled "
+        f"{re.unenrolled_subsidised:,}; phases " + ", ".join(f"{k} {v:.2f} s" for k, v in re.seconds.items())
     )
     with tempfile.TemporaryDirectory() as tmp:
         f = Path(tmp) / "payments.csv"

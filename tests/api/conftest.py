@@ -30,6 +30,7 @@ from urrbmi.interfaces.api import create_app
 def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
     monkeypatch.setenv("URRBMI_COOKIE_SECURE", "0")
+    monkeypatch.setenv("URRBMI_AUTH_CACHE_SECONDS", "0")  # revocations take effect at once here
 
 
 @pytest.fixture

@@ -131,3 +131,24 @@ def test_login_bad_input_is_422(world: World, client: TestClient) -> None:
     r = client.post("/api/v1/auth/login", json={"username": "admin"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "missing_input"
     assert "密码" in r.json()["error"]["message"]
+
+
+def test_auth_cache_holds_a_revoked_token_at_most_its_ttl(
+    world: World, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time as _time
+
+    monkeypatch.setenv("URRBMI_AUTH_CACHE_SECONDS", "1")
+    h = world.auth("town_b")
+    assert client.get("/api/v1/auth/me", headers=h).status_code == 200
+    with session_scope(world.engine) as s:
+        s.execute(update(ApiSession).values(revoked=True))
+    assert client.get("/api/v1/auth/me", headers=h).status_code == 200  # cached
+    _time.sleep(1.1)
+    assert client.get("/api/v1/auth/me", headers=h).status_code == 401
+    # logout evicts at once
+    tok = client.post("/api/v1/auth/login", json={"username": "town_a", "password": PASSWORD, "kind": "token"}).json()["token"]
+    h2 = {"Authorization": f"Bearer {tok}"}
+    assert client.get("/api/v1/auth/me", headers=h2).status_code == 200
+    assert client.post("/api/v1/auth/logout", headers=h2).status_code == 204
+    assert client.get("/api/v1/auth/me", headers=h2).status_code == 401

@@ -87,6 +87,8 @@ def test_every_source_maps_name_and_id_and_defaults_are_known() -> None:
         "jiaoyu",
         "gongan",
         "renshe",
+        "hukou",
+        "enrollment",
     }
     for cfg in sources().values():
         assert {"name", "id_number"} <= set(cfg.fields)

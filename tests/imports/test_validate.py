@@ -152,3 +152,14 @@ def test_short_rows_read_missing_cells_as_empty(tmp_path: Path) -> None:
     f = write_csv(tmp_path / "l.csv", [MINZHENG_HEADER, minzheng_row(1), ["2", "李四", "男", GOOD]])
     batch = check_file(f, "minzheng", as_of=AS_OF)
     assert [(r.row, [p.code for p in r.problems]) for r in batch.invalid] == [(3, ["category_missing"])]
+
+
+@given(
+    st.lists(
+        st.one_of(_digits, st.sampled_from([GOOD, person(2, "F"), bad_date_id(), "", "11" * 9])), max_size=30
+    )
+)
+def test_column_wise_id_check_agrees_with_the_single_one(numbers: list[str]) -> None:
+    from urrbmi.imports.validate import id_errors
+
+    assert id_errors(numbers) == [id_error(n) for n in numbers]

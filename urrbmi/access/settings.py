@@ -8,7 +8,8 @@
 - ``URRBMI_COOKIE_SECURE`` [1]: send the session cookie only over HTTPS (0 for plain-HTTP tests);
 - ``URRBMI_PUBLIC_RATE`` [10]: public lookups per minute per client IP ...
 - ``URRBMI_PUBLIC_RATE_ID`` [5]: ... and per ID number;
-- ``URRBMI_CHANNEL_SKEW_SECONDS`` [300]: accepted clock difference of channel notifications.
+- ``URRBMI_CHANNEL_SKEW_SECONDS`` [300]: accepted clock difference of channel notifications;
+- ``URRBMI_AUTH_CACHE_SECONDS`` [5]: a worker reuses a resolved token this long (0: never).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Settings:
     public_rate_ip: int
     public_rate_id: int
     channel_skew: dt.timedelta
+    auth_cache_seconds: int
 
 
 def settings() -> Settings:
@@ -47,4 +49,5 @@ def settings() -> Settings:
         public_rate_ip=_int("URRBMI_PUBLIC_RATE", 10),
         public_rate_id=_int("URRBMI_PUBLIC_RATE_ID", 5),
         channel_skew=dt.timedelta(seconds=_int("URRBMI_CHANNEL_SKEW_SECONDS", 300)),
+        auth_cache_seconds=_int("URRBMI_AUTH_CACHE_SECONDS", 5),
     )

@@ -1,34 +1,48 @@
 """Assessment: what every resident of the campaign's region owes (or why they owe nothing).
 
-Set-based: residents are read in id order in chunks (keyset pagination, one query per chunk for
-the residents and one for their identities), priced in-process with a cache per distinct profile,
-and written with multi-row inserts. Nothing here is one ORM round trip per resident.
+Set-based, on the batch engine (docs/batch.md, "Campaign assessment"):
+
+1. one SQL query reads the region's residents with everything the engine needs (their
+   identities on the identity day aggregated into one text column, their chosen tier, whether
+   they are enrolled here or elsewhere, their current assessment's identities) into a Polars
+   DataFrame (``COPY … TO STDOUT`` on PostgreSQL);
+2. exclusions and the engine's input columns are computed in Polars and
+   :func:`urrbmi.batch.assess_frame` prices every resident;
+3. the scalar engine quotes each *distinct* profile once (a few hundred per county) for the
+   explanation text and the error messages, and its amount due is checked against the batch
+   engine's for every resident (they must agree: an internal error otherwise);
+4. old rows are deleted and the new ones written with COPY (one ``executemany`` on SQLite);
+   fully subsidised residents are enrolled (``source='subsidy'``) with set-based SQL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select, text
+import polars as pl
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from urrbmi.campaign.campaigns import (
-    Pricer,
-    campaign_policy,
-    exclusion,
-    identity_day,
-    profile,
-    profile_columns,
-)
+from urrbmi.batch import assess_frame, category_mask_of
+from urrbmi.campaign.campaigns import Priced, Pricer, campaign_policy, identity_day
+from urrbmi.campaign.frames import is_postgres, read_frame, write_frame
 from urrbmi.db.bulk import bulk_insert
-from urrbmi.db.models import Assessment, Campaign, Enrollment, Explanation, Membership, Resident
+from urrbmi.db.models import Campaign, Explanation
+from urrbmi.errors import UrrbmiError
+from urrbmi.policy.categories import vocabulary
+from urrbmi.policy.loader import LoadedPolicy
 from urrbmi.registry import audit
 from urrbmi.registry.regions import get_region, prefix
-from urrbmi.registry.residents import valid_on
+
+
+class EngineDisagreement(UrrbmiError):
+    """The batch and scalar engines gave different answers for the same resident (a bug)."""
+
+    code = "engine_disagreement"
 
 
 @dataclass
@@ -38,6 +52,9 @@ class AssessSummary:
     excluded: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     distinct_quotes: int = 0
+    enrolled_subsidised: int = 0  # enrollments created (source='subsidy')
+    unenrolled_subsidised: int = 0  # subsidy enrollments cancelled: they now owe money
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -46,119 +63,262 @@ class AssessSummary:
             "excluded": dict(self.excluded),
             "errors": dict(self.errors),
             "distinct_quotes": self.distinct_quotes,
+            "enrolled_subsidised": self.enrolled_subsidised,
+            "unenrolled_subsidised": self.unenrolled_subsidised,
         }
 
 
-def assess(
+# Everything the engine and the ledger need, one row per resident of the region. Identities are
+# aggregated in a derived table (one pass over memberships), not per resident.
+_READ = """
+SELECT r.id, r.birth_date, r.residence, r.student,
+       CASE WHEN r.employee_insured THEN 1 ELSE 0 END,
+       r.employee_insurance_ended_on, r.employee_insurance_years, r.status, r.died_on,
+       CASE WHEN g.resident_id IS NULL THEN 0 ELSE 1 END,
+       COALESCE(en.elsewhere, 0), en.enrolled_by, m.cats, t.tier, a.categories
+FROM residents r
+LEFT JOIN ({cats}) m ON m.resident_id = r.id
+LEFT JOIN (SELECT resident_id,
+                  MAX(CASE WHEN campaign_id = :cid THEN source END) AS enrolled_by,
+                  MAX(CASE WHEN campaign_id IS NULL OR campaign_id <> :cid THEN 1 ELSE 0 END) AS elsewhere
+           FROM enrollments WHERE benefit_year = :year AND status = 'enrolled'
+           GROUP BY resident_id) en ON en.resident_id = r.id
+LEFT JOIN (SELECT DISTINCT resident_id FROM enrollments
+           WHERE benefit_year = :year AND status = 'enrolled') g ON g.resident_id = r.guardian_id
+LEFT JOIN resident_tiers t ON t.campaign_id = :cid AND t.resident_id = r.id
+LEFT JOIN assessments a ON a.campaign_id = :cid AND a.resident_id = r.id
+WHERE r.region_code LIKE :prefix {only}
+"""
+
+# identities valid on the day, one comma-joined text per resident, codes sorted and distinct
+_PG_CATS = """SELECT resident_id, string_agg(DISTINCT category_code, ',' ORDER BY category_code) AS cats
+FROM memberships WHERE valid_from <= :day AND (valid_to IS NULL OR valid_to >= :day)
+GROUP BY resident_id"""
+_SQLITE_CATS = """SELECT resident_id, group_concat(category_code, ',') AS cats
+FROM (SELECT DISTINCT resident_id, category_code FROM memberships
+      WHERE valid_from <= :day AND (valid_to IS NULL OR valid_to >= :day)
+      ORDER BY resident_id, category_code)
+GROUP BY resident_id"""
+
+_READ_SCHEMA: dict[str, Any] = {
+    "id": pl.Int64,
+    "birth_date": pl.Date,
+    "residence": pl.String,
+    "student": pl.String,
+    "employee_insured": pl.Int8,
+    "employee_ended_on": pl.Date,
+    "employee_insurance_years": pl.Int64,
+    "status": pl.String,
+    "died_on": pl.Date,
+    "guardian_enrolled": pl.Int8,
+    "elsewhere": pl.Int8,
+    "enrolled_by": pl.String,
+    "cats": pl.String,
+    "chosen_tier": pl.Int64,
+    "a_categories": pl.String,
+}
+
+
+def read_residents(
     session: Session,
     c: Campaign,
-    as_of: dt.date,
+    day: dt.date,
     *,
-    tier: int = 1,
-    actor: str,
-    chunk: int = 10_000,
-    progress: Callable[[int], None] | None = None,
-) -> AssessSummary:
-    """(Re)assess every resident of the campaign's region as if paying on ``as_of``.
-
-    Residents already enrolled in this campaign keep their assessment (what they paid stands);
-    everyone else is assessed afresh."""
-    policy = campaign_policy(c)
+    only: Sequence[int] | None = None,
+    changed_only: bool = False,
+) -> pl.DataFrame:
+    """The campaign region's residents as the engine and the ledger see them (one query)."""
     region = get_region(session, c.region_code)
-    day = identity_day(policy, as_of)
-    enrolled_here = select(Enrollment.resident_id).where(
-        Enrollment.campaign_id == c.id, Enrollment.status == "enrolled"
-    )
-    session.execute(
-        delete(Assessment).where(Assessment.campaign_id == c.id, Assessment.resident_id.not_in(enrolled_here))
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        # bulk loads leave the planner's statistics stale (it then scans every resident per chunk)
-        session.execute(text("ANALYZE residents, memberships, enrollments"))
-    kept = set(session.scalars(select(Assessment.resident_id).where(Assessment.campaign_id == c.id)))
-    known = set(session.scalars(select(Explanation.hash)))
-    pricer = Pricer(policy)
-    summary = AssessSummary()
-    base = (
-        select(*profile_columns(c.benefit_year, c.id))
-        .where(Resident.region_code.startswith(prefix(region)))
-        .order_by(Resident.id)
-        .limit(chunk)
-    )
-    last = 0
-    while True:
-        rows = session.execute(base.where(Resident.id > last)).all()
-        if not rows:
-            break
-        lo, last = rows[0].id, rows[-1].id
-        cats: dict[int, list[str]] = defaultdict(list)
-        for rid, code in session.execute(
-            select(Membership.resident_id, Membership.category_code).where(
-                Membership.resident_id.between(lo, last), valid_on(day)
-            )
-        ):
-            cats[rid].append(code)
-        out: list[dict[str, Any]] = []
-        new_expl: list[dict[str, Any]] = []
-        for row in rows:
-            if row.id in kept:  # enrolled here: their assessment stands
-                continue
-            codes = tuple(sorted(set(cats.get(row.id, ()))))
-            rec: dict[str, Any] = {
-                "campaign_id": c.id,
-                "resident_id": row.id,
-                "policy_version": c.policy_version,
-                "as_of": as_of,
-                "categories": ",".join(codes),
-                "tier": tier,
-            }
-            why = exclusion(row, as_of)
-            if why is not None:
-                rec |= {"status": "excluded", "reason": why}
-                summary.excluded[why] += 1
-            else:
-                pr = pricer.price(profile(row, codes, tier, as_of))
-                if pr.error_code is not None:
-                    rec |= {"status": "error", "reason": pr.error_code, "message": pr.message}
-                    summary.errors[pr.error_code] += 1
-                else:
-                    rec |= {
-                        "status": "due",
-                        "person_class": pr.person_class,
-                        "standard_fen": pr.standard_fen,
-                        "subsidy_fen": pr.subsidy_fen,
-                        "subsidy_category": pr.subsidy_category,
-                        "individual_fen": pr.individual_fen,
-                        "fiscal_fen": pr.fiscal_fen,
-                        "total_due_fen": pr.total_due_fen,
-                        "benefit_start": pr.benefit_start,
-                        "benefit_end": pr.benefit_end,
-                        "window": pr.window,
-                        "explanation_hash": pr.explanation_hash,
-                    }
-                    summary.due += 1
-                    if pr.explanation_hash not in known:
-                        known.add(pr.explanation_hash or "")
-                        new_expl.append({"hash": pr.explanation_hash, "steps": list(pr.explanation)})
-            out.append(rec)
-        if new_expl:
-            bulk_insert(session, Explanation, new_expl)
-        bulk_insert(session, Assessment, _complete(out))
-        summary.assessed += len(out)
-        if progress is not None:
-            progress(len(out))
-    summary.distinct_quotes = pricer.quotes
-    audit.record(session, actor, "assessments", f"campaign:{c.id}", "assess", None, summary.as_dict())
-    return summary
+    cats = _PG_CATS if is_postgres(session) else _SQLITE_CATS
+    params: dict[str, Any] = {"year": c.benefit_year, "cid": c.id, "day": day, "prefix": prefix(region) + "%"}
+    where = ""
+    if changed_only:
+        # a superset of the changed (SQLite does not promise group_concat's order): the exact
+        # comparison is made in Polars on sorted codes
+        where += " AND (a.categories IS NULL OR COALESCE(m.cats, '') <> a.categories)"
+    if only is not None:
+        # a handful of residents (one resident's change): literal integer ids, no parameter limit
+        where += " AND r.id IN ({})".format(",".join(str(int(i)) for i in only) or "NULL")
+    if not is_postgres(session):
+        params["day"] = day.isoformat()
+    frame = read_frame(session, _READ.format(cats=cats, only=where), params, _READ_SCHEMA)
+    codes = pl.col("cats").fill_null("").str.split(",").list.eval(pl.element().filter(pl.element() != ""))
+    return frame.with_columns(categories=codes.list.unique().list.sort().list.join(","))
 
 
-_OPTIONAL = (
+# Residents not to be collected from, in the order the reasons are tested.
+EXCLUSIONS = ("employee_insurance", "deceased", "moved_out", "enrolled_elsewhere")
+
+
+def _exclusion(as_of: dt.date) -> pl.Expr:
+    return (
+        pl.when(pl.col("employee_insured") == 1)
+        .then(pl.lit("employee_insurance"))
+        .when((pl.col("status") == "deceased") | (pl.col("died_on") <= as_of))
+        .then(pl.lit("deceased"))
+        .when(pl.col("status") == "moved_out")
+        .then(pl.lit("moved_out"))
+        .when(pl.col("elsewhere") == 1)
+        .then(pl.lit("enrolled_elsewhere"))
+        .otherwise(None)
+    )
+
+
+_PROFILE = (
+    "canon_birth",
+    "categories",
+    "tier",
+    "student",
+    "residence",
+    "guardian_enrolled",
+    "employee_ended_on",
+    "employee_years",
+)
+
+
+def price_frame(
+    c: Campaign, pricer: Pricer, residents: pl.DataFrame, as_of: dt.date, default_tier: int
+) -> pl.DataFrame:
+    """Assessment rows (the ``assessments`` table's columns, ``explanation_steps`` aside) for
+    ``residents`` as read by :func:`read_residents`, assessed as if paying on ``as_of``."""
+    df = residents.with_columns(
+        reason=_exclusion(as_of),
+        paid_on=pl.lit(as_of, dtype=pl.Date),
+        tier=pl.col("chosen_tier").fill_null(default_tier).cast(pl.Int8),
+        guardian_enrolled=pl.col("guardian_enrolled") == 1,
+        employee_years=pl.when(pl.col("employee_ended_on").is_not_null())
+        .then(pl.col("employee_insurance_years").fill_null(0).cast(pl.Float64))
+        .otherwise(None),
+    )
+    # identity bitmask per distinct identity set (a county has a few dozen sets)
+    sets = df["categories"].unique().to_list()
+    masks = {s: category_mask_of([x for x in s.split(",") if x]) for s in sets}
+    births = df["birth_date"].unique().to_list()
+    canon = {b: pricer.canonical_birth(b) for b in births if b is not None}
+    df = df.with_columns(
+        mask=pl.col("categories").replace_strict(masks, return_dtype=pl.Int64),
+        canon_birth=pl.col("birth_date").replace_strict(canon, default=None, return_dtype=pl.Date),
+    )
+    todo = df.filter(pl.col("reason").is_null())
+    priced = assess_frame(
+        todo.select(
+            "id",
+            "birth_date",
+            "paid_on",
+            "tier",
+            "student",
+            "residence",
+            "guardian_enrolled",
+            "employee_ended_on",
+            "employee_years",
+            pl.col("mask").alias("categories"),
+        ),
+        pricer.policy,
+        keep=["id"],
+    )
+    # the scalar engine once per distinct profile: explanation, error text, and a check
+    profiles = todo.select(_PROFILE).unique()
+    scalar: list[tuple[Any, ...]] = []
+    for p in profiles.iter_rows():
+        born, cats, tier, student, residence, guardian, ended, years = p
+        codes = tuple(x for x in cats.split(",") if x)
+        pr = pricer.price((born, codes, tier, student, as_of, residence, guardian, ended, years))
+        scalar.append(_scalar_row(p, pr))
+    checks = pl.DataFrame(
+        scalar,
+        schema={
+            **{k: todo.schema[k] for k in _PROFILE},
+            "s_error": pl.String,
+            "s_total": pl.Int64,
+            "message": pl.String,
+            "explanation_hash": pl.String,
+        },
+        orient="row",
+    )
+    keys = [f"p_{k}" for k in _PROFILE]
+    prof = todo.select("id", *[pl.col(k).alias(f"p_{k}") for k in _PROFILE])
+    joined = priced.join(prof, on="id", how="left", maintain_order="left").join(
+        checks.rename(dict(zip(_PROFILE, keys, strict=True))),
+        on=keys,
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+    )
+    err = pl.col("error").cast(pl.String)
+    bad = joined.filter(
+        (err.fill_null("") != pl.col("s_error").fill_null(""))
+        | (err.is_null() & (pl.col("total_due_fen") != pl.col("s_total")))
+    )
+    if bad.height:
+        raise EngineDisagreement(
+            f"批量引擎与逐人引擎对{bad.height}人的核定结果不一致（内部错误，请报告）",
+            f"the batch and scalar engines disagree for {bad.height} residents (a bug: please report)",
+        )
+    pairs = joined.select(pl.col("p_categories"), pl.col("subsidy_category").cast(pl.String)).unique()
+    cat_codes = pl.DataFrame(
+        [(cs, lab, subsidy_code(pricer.policy, lab, cs)) for cs, lab in pairs.iter_rows()],
+        schema={"p_categories": pl.String, "subsidy_category": pl.String, "subsidy_category_code": pl.String},
+        orient="row",
+    )
+    joined = joined.with_columns(pl.col("subsidy_category").cast(pl.String)).join(
+        cat_codes,
+        on=["p_categories", "subsidy_category"],
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+    )
+    due = joined.select(
+        "id",
+        status=pl.when(err.is_null()).then(pl.lit("due")).otherwise(pl.lit("error")),
+        reason=err,
+        message=pl.when(err.is_not_null()).then(pl.col("message")),
+        tier=pl.col("p_tier").cast(pl.Int64),
+        person_class=pl.col("person_class").cast(pl.String),
+        standard_fen=pl.col("standard_fen"),
+        subsidy_fen=pl.col("subsidy_fen"),
+        subsidy_category=pl.col("subsidy_category").cast(pl.String),
+        subsidy_category_code=pl.col("subsidy_category_code"),
+        individual_fen=pl.col("individual_payment_fen"),
+        fiscal_fen=pl.col("fiscal_portion_due_fen"),
+        total_due_fen=pl.col("total_due_fen"),
+        benefit_start=pl.col("benefit_start"),
+        benefit_end=pl.col("benefit_end"),
+        window=pl.col("window").cast(pl.String),
+        explanation_hash=pl.when(err.is_null()).then(pl.col("explanation_hash")),
+    )
+    excluded = df.filter(pl.col("reason").is_not_null()).select(
+        "id", status=pl.lit("excluded"), reason=pl.col("reason"), tier=pl.col("tier").cast(pl.Int64)
+    )
+    both = pl.concat([due, excluded], how="diagonal_relaxed")
+    cats = df.select("id", "categories")
+    return (
+        both.join(cats, on="id", how="left")
+        .rename({"id": "resident_id"})
+        .with_columns(
+            campaign_id=pl.lit(c.id, dtype=pl.Int64),
+            policy_version=pl.lit(c.policy_version),
+            as_of=pl.lit(as_of, dtype=pl.Date),
+        )
+        .select(_COLUMNS)
+        .sort("resident_id")
+    )
+
+
+_COLUMNS = (
+    "campaign_id",
+    "resident_id",
+    "policy_version",
+    "as_of",
+    "status",
     "reason",
     "message",
+    "categories",
+    "tier",
     "person_class",
     "standard_fen",
     "subsidy_fen",
     "subsidy_category",
+    "subsidy_category_code",
     "individual_fen",
     "fiscal_fen",
     "total_due_fen",
@@ -169,9 +329,182 @@ _OPTIONAL = (
 )
 
 
-def _complete(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every row with the same keys, so the driver can batch them into one multi-row insert."""
-    for r in rows:
-        for k in _OPTIONAL:
-            r.setdefault(k, None)
-    return rows
+def subsidy_code(policy: LoadedPolicy, label: str | None, categories: str) -> str | None:
+    """The code (categories.yaml) of the identity a subsidy was granted for: ``label`` is the
+    engine's ``subsidy_category`` (the notice's name for it), ``categories`` the resident's
+    comma-joined codes. Within a rule the category listed first wins, as in both engines."""
+    if label is None:
+        return None
+    voc = vocabulary()
+    held = set(categories.split(","))
+    for sub in policy.model.subsidies:
+        for name in sub.categories:
+            cat = voc.resolve(name)
+            if cat.code in held and sub.names.get(cat.name, sub.notice_name) == label:
+                return cat.code
+    return None
+
+
+def _scalar_row(p: tuple[Any, ...], pr: Priced) -> tuple[Any, ...]:
+    return (*p, pr.error_code, pr.total_due_fen, pr.message, pr.explanation_hash)
+
+
+def assess(
+    session: Session,
+    c: Campaign,
+    as_of: dt.date,
+    *,
+    tier: int | None = None,
+    actor: str,
+    chunk: int = 10_000,
+    progress: Callable[[int], None] | None = None,
+    only_changed: bool = False,
+    residents: Sequence[int] | None = None,
+) -> AssessSummary:
+    """(Re)assess the residents of the campaign's region as if paying on ``as_of``.
+
+    Each resident's tier is the one they chose (``resident_tiers``), else ``tier`` if given,
+    else the campaign's ``default_tier``. Residents enrolled in this campaign by a payment (or
+    with a guardian, or imported) keep their assessment: what they paid stands (identity changes
+    after payment go through :func:`urrbmi.campaign.changes.identity_changes`). Residents
+    enrolled because a subsidy covers everything (``source='subsidy'``) are assessed again only
+    if their identities changed; if they now owe money their enrollment is cancelled.
+
+    ``only_changed``: only residents whose identities on the identity day differ from their
+    assessment's, and residents never assessed: the monthly re-assessment after the departments' lists.
+    ``residents``: only these resident ids (one resident's change). ``chunk`` is unused (kept
+    for callers of the former chunked version)."""
+    import time
+
+    clock = time.perf_counter()
+    policy = campaign_policy(c)
+    day = identity_day(policy, as_of)
+    summary = AssessSummary()
+    if is_postgres(session):
+        # bulk loads leave the planner's statistics stale
+        session.execute(text("ANALYZE residents, memberships, enrollments, assessments, resident_tiers"))
+    frame = read_residents(session, c, day, only=residents, changed_only=only_changed)
+    summary.seconds["read"] = time.perf_counter() - clock
+    changed = pl.col("a_categories").is_null() | (pl.col("a_categories") != pl.col("categories"))
+    keep = pl.col("enrolled_by").is_not_null() & ((pl.col("enrolled_by") != "subsidy") | ~changed)
+    frame = frame.filter(~keep)
+    if only_changed:
+        frame = frame.filter(changed)
+    clock = time.perf_counter()
+    pricer = Pricer(policy)
+    rows = price_frame(c, pricer, frame, as_of, c.default_tier if tier is None else tier)
+    summary.seconds["engine"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    known = set(session.scalars(select(Explanation.hash)))
+    new_expl = [
+        {"hash": pr.explanation_hash, "steps": list(pr.explanation)}
+        for pr in {p.explanation_hash: p for p in pricer.cache.values() if p.explanation_hash}.values()
+        if pr.explanation_hash not in known
+    ]
+    bulk_insert(session, Explanation, new_expl)
+    if not only_changed and residents is None:
+        # residents who left the region since the last run (paid ones keep their row)
+        session.execute(
+            text(_LEFT), {"cid": c.id, "prefix": prefix(get_region(session, c.region_code)) + "%"}
+        )
+    # rows replaced in place (no delete): unchanged keys are not checked again
+    rerun = frame["a_categories"].is_not_null().any()
+    write_frame(session, "assessments", rows, upsert_on=("campaign_id", "resident_id") if rerun else ())
+    summary.seconds["write"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    summary.assessed = rows.height
+    counts = rows.group_by("status", "reason").len().iter_rows()
+    for status, reason, n in counts:
+        if status == "due":
+            summary.due += n
+        elif status == "excluded":
+            summary.excluded[reason] += n
+        else:
+            summary.errors[reason] += n
+    summary.distinct_quotes = pricer.quotes
+    summary.enrolled_subsidised, summary.unenrolled_subsidised = sync_subsidised(
+        session, c, as_of, actor=actor
+    )
+    summary.seconds["enroll"] = time.perf_counter() - clock
+    if progress is not None:
+        progress(rows.height)
+    audit.record(
+        session,
+        actor,
+        "assessments",
+        f"campaign:{c.id}",
+        "reassess" if only_changed or residents is not None else "assess",
+        None,
+        summary.as_dict() | {"as_of": as_of.isoformat()},
+    )
+    return summary
+
+
+def reassess_changed(session: Session, c: Campaign, as_of: dt.date, *, actor: str) -> AssessSummary:
+    """Re-assess only the residents whose identities changed since their assessment."""
+    return assess(session, c, as_of, actor=actor, only_changed=True)
+
+
+_LEFT = """
+DELETE FROM assessments WHERE campaign_id = :cid
+  AND EXISTS (SELECT 1 FROM residents r
+              WHERE r.id = assessments.resident_id AND r.region_code NOT LIKE :prefix)
+  AND NOT EXISTS (SELECT 1 FROM enrollments e
+                  WHERE e.campaign_id = :cid AND e.resident_id = assessments.resident_id
+                    AND e.status = 'enrolled' AND e.source <> 'subsidy')
+"""
+
+# Fully subsidised: the engine says nothing is due because a subsidy covers it (not because the
+# contribution is waived, as for a newborn following a guardian: that is source 'guardian').
+_FREE = "a.status = 'due' AND a.total_due_fen = 0 AND a.subsidy_fen > 0"
+
+_UNENROLL_PERIODS = f"""
+DELETE FROM benefit_periods WHERE enrollment_id IN (
+    SELECT e.id FROM enrollments e JOIN assessments a
+        ON a.campaign_id = e.campaign_id AND a.resident_id = e.resident_id
+    WHERE e.campaign_id = :cid AND e.source = 'subsidy' AND e.status = 'enrolled' AND NOT ({_FREE}))
+"""
+_UNENROLL = f"""
+UPDATE enrollments SET status = 'cancelled'
+WHERE campaign_id = :cid AND source = 'subsidy' AND status = 'enrolled' AND resident_id IN (
+    SELECT a.resident_id FROM assessments a WHERE a.campaign_id = :cid AND NOT ({_FREE}))
+"""
+_ENROLL = f"""
+INSERT INTO enrollments (campaign_id, resident_id, benefit_year, region_code, insurance_type,
+                         status, source, payment_id, enrolled_on)
+SELECT a.campaign_id, a.resident_id, :year, r.region_code, '390', 'enrolled', 'subsidy', NULL, :on
+FROM assessments a JOIN residents r ON r.id = a.resident_id
+WHERE a.campaign_id = :cid AND {_FREE}
+  AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.campaign_id = :cid
+                  AND e.resident_id = a.resident_id AND e.status = 'enrolled')
+"""
+_PERIODS = """
+INSERT INTO benefit_periods (enrollment_id, resident_id, start_on, end_on)
+SELECT e.id, e.resident_id, a.benefit_start, a.benefit_end
+FROM enrollments e JOIN assessments a ON a.campaign_id = e.campaign_id AND a.resident_id = e.resident_id
+WHERE e.campaign_id = :cid AND e.source = 'subsidy' AND e.status = 'enrolled'
+  AND NOT EXISTS (SELECT 1 FROM benefit_periods b WHERE b.enrollment_id = e.id)
+"""
+
+
+def sync_subsidised(session: Session, c: Campaign, on: dt.date, *, actor: str) -> tuple[int, int]:
+    """Enroll the fully subsidised residents of the campaign (if the campaign says so) and cancel
+    the subsidy enrollments of residents who now owe money; returns (enrolled, cancelled)."""
+    p = {"cid": c.id}
+    session.execute(text(_UNENROLL_PERIODS), p)
+    cancelled = session.execute(text(_UNENROLL), p).rowcount  # type: ignore[attr-defined]
+    enrolled = 0
+    if c.enroll_subsidised:
+        enrolled = session.execute(text(_ENROLL), p | {"year": c.benefit_year, "on": on}).rowcount  # type: ignore[attr-defined]
+        session.execute(text(_PERIODS), p)
+    if enrolled or cancelled:
+        audit.record(
+            session,
+            actor,
+            "enrollments",
+            f"campaign:{c.id}",
+            "subsidy_sync",
+            None,
+            {"enrolled": enrolled, "cancelled": cancelled, "on": on.isoformat()},
+        )
+    return enrolled, cancelled

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased
 
+from urrbmi.batch.convert import canonical_categories
 from urrbmi.db.models import LEVEL_DIGITS, Campaign, Enrollment, Resident
 from urrbmi.errors import InvalidInput, UrrbmiError
 from urrbmi.money import to_fen
@@ -298,7 +299,11 @@ class Pricer:
     def _price(self, p: Profile) -> Priced:
         self.quotes += 1
         try:
-            q = quote(self.policy, resident_input(p))
+            r = resident_input(p)
+            # identities in the batch engine's tie-break order (docs/decisions.md), so both
+            # engines name the same winning category when two subsidies are equal
+            r = r.model_copy(update={"categories": canonical_categories(self.policy, r.categories)})
+            q = quote(self.policy, r)
         except UrrbmiError as exc:
             return Priced(error_code=exc.code, message=f"{exc.zh} / {exc.en}"[:1000])
         steps = tuple(s.as_dict() for s in q.explanation)

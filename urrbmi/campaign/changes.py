@@ -68,7 +68,7 @@ def _store_assessment(
             reason=pr.error_code,
             message=pr.message,
             categories=",".join(codes),
-            tier=1,
+            tier=c.default_tier,
         )
     else:
         if session.get(Explanation, pr.explanation_hash) is None:
@@ -81,7 +81,7 @@ def _store_assessment(
             as_of=as_of,
             status="due",
             categories=",".join(codes),
-            tier=1,
+            tier=c.default_tier,
             person_class=pr.person_class,
             standard_fen=pr.standard_fen,
             subsidy_fen=pr.subsidy_fen,
@@ -113,7 +113,7 @@ def register_newborn(
     row = session.execute(
         select(*profile_columns(c.benefit_year, c.id)).where(Resident.id == resident.id)
     ).one()
-    pr = Pricer(policy).price(profile(row, (), 1, registered_on))
+    pr = Pricer(policy).price(profile(row, (), c.default_tier, registered_on))
     a = _store_assessment(session, c, resident.id, registered_on, (), pr)
     pathway = next((p for p in policy.model.pathways if p.code == pr.window), None)
     follows = bool(pathway is not None and pathway.contribution_waived and row.guardian_enrolled)
@@ -341,6 +341,15 @@ def _change(
 # --- the resident's statement (缴费查询) -----------------------------------------------------
 
 
+def _explanation(session: Session, digest: str | None) -> list[Any] | None:
+    """The engine's steps (rule, citation, value) behind an assessment: computed by the scalar
+    engine for the assessment's profile when it was assessed, stored once per distinct text."""
+    if digest is None:
+        return None
+    e = session.get(Explanation, digest)
+    return None if e is None else list(e.steps)
+
+
 def statement(session: Session, id_number: str, on: dt.date) -> dict[str, Any]:
     """Everything a resident asks at the counter: identities, amount due per campaign, payments
     with receipt numbers, enrollment and benefit period. The ID number is shown masked."""
@@ -394,6 +403,9 @@ def statement(session: Session, id_number: str, on: dt.date) -> dict[str, Any]:
                 "assessment": a.status,
                 "reason": EXCLUSION_ZH.get(a.reason or "", a.reason),
                 "amount_due": None if a.total_due_fen is None else from_fen(a.total_due_fen),
+                "tier": a.tier,
+                "subsidy_category": a.subsidy_category,
+                "explanation": _explanation(session, a.explanation_hash),
                 "enrolled": enr is not None,
                 "enrolled_by": enr.source if enr else None,
                 "benefit_period": period,

@@ -42,14 +42,17 @@ from urrbmi.db.bulk import bulk_insert
 from urrbmi.db.models import (
     CHANNELS,
     Assessment,
+    BenefitPeriod,
     Campaign,
     Enrollment,
     Payment,
     PaymentStaging,
+    Receipt,
     Refund,
     Resident,
 )
 from urrbmi.errors import InvalidId, InvalidInput
+from urrbmi.money import from_fen
 from urrbmi.registry import audit
 from urrbmi.registry.errors import Conflict, NotFound
 
@@ -502,6 +505,7 @@ __all__ = [
     "PaymentLine",
     "PaymentResult",
     "PaymentSummary",
+    "accept_payment",
     "apply_payments",
     "payments_of",
     "read_lines",
@@ -556,3 +560,112 @@ def cancel_payment(
         session, actor, "payments", p.id, "cancel", old, {"status": p.status, "kind": kind, "reason": reason}
     )
     return p
+
+
+def accept_payment(
+    session: Session, c: Campaign, *, payment_id: int, reason: str, actor: str, scope: str = ""
+) -> PaymentResult:
+    """Accept a held payment after review (the reviewer's ``reason`` is required and audited).
+
+    The payment is priced again at its payment date with the resident's current assessment
+    (identities and tier): after a re-assessment the amount may now match. If it still differs
+    the reviewer overrides: the payment is accepted and the difference is recorded as a pending
+    ``refund`` (paid too much) or ``top_up`` (too little). The payment gets a receipt number, the
+    resident an enrollment (``source='payment'``) and the benefit period of the quote.
+    ``scope``: region-code prefix of the residents the actor may act on ("" = all)."""
+    if not reason.strip():
+        raise InvalidInput("接受挂起缴费须说明理由", "accepting a held payment needs a reason")
+    p = session.get(Payment, payment_id)
+    r = None if p is None or p.resident_id is None else session.get(Resident, p.resident_id)
+    if p is None or p.campaign_id != c.id or (r is not None and not r.region_code.startswith(scope)):
+        raise NotFound(
+            f"征缴批次{c.id}中找不到缴费{payment_id}", f"no payment {payment_id} in campaign {c.id}"
+        )
+    if p.status != "held":
+        raise Conflict(
+            f"缴费{payment_id}的状态是{p.status}，只有挂起（待审核）的缴费可以接受",
+            f"payment {payment_id} is {p.status}: only held payments can be accepted",
+        )
+    if r is None:
+        raise InvalidInput(f"缴费{payment_id}未匹配到居民", f"payment {payment_id} names no known resident")
+    live = session.scalars(
+        select(Enrollment.source).where(
+            Enrollment.campaign_id == c.id, Enrollment.resident_id == r.id, Enrollment.status == "enrolled"
+        )
+    ).first()
+    if live is not None:
+        raise Conflict(
+            f"居民{ids.mask(r.id_number)}在本批次已参保（{live}），不能再接受一笔缴费；请退费",
+            f"resident {ids.mask(r.id_number)} is already enrolled here ({live}); refund this payment",
+        )
+    a = session.scalars(
+        select(Assessment).where(Assessment.campaign_id == c.id, Assessment.resident_id == r.id)
+    ).first()
+    if a is None or a.status != "due":
+        raise Conflict(
+            f"居民{ids.mask(r.id_number)}没有应缴核定（{a.reason if a else '未核定'}），不能接受缴费",
+            f"resident {ids.mask(r.id_number)} has no amount due ({a.reason if a else 'not assessed'})",
+        )
+    row = session.execute(select(*profile_columns(c.benefit_year, c.id)).where(Resident.id == r.id)).one()
+    codes = tuple(x for x in a.categories.split(",") if x)
+    pr = Pricer(campaign_policy(c)).price(profile(row, codes, a.tier, p.paid_on))
+    if pr.error_code is not None or pr.total_due_fen is None or pr.benefit_start is None:
+        raise Conflict(
+            f"无法按缴费日期{p.paid_on}核定应缴：{pr.message}",
+            f"cannot price the payment at {p.paid_on}: {pr.message}",
+        )
+    assert pr.benefit_end is not None
+    old = {"status": p.status, "hold_reason": p.hold_reason, "due_fen": p.due_fen}
+    due = pr.total_due_fen
+    p.status, p.hold_reason, p.due_fen = "accepted", None, due
+    session.flush()  # the partial unique index refuses a second accepted payment here
+    receipt = session.execute(
+        insert(Receipt).values(payment_id=p.id).returning(Receipt.receipt_no)
+    ).scalar_one()
+    e = Enrollment(
+        campaign_id=c.id,
+        resident_id=r.id,
+        benefit_year=c.benefit_year,
+        region_code=r.region_code,
+        insurance_type="390",
+        status="enrolled",
+        source="payment",
+        payment_id=p.id,
+        enrolled_on=p.paid_on,
+    )
+    session.add(e)
+    session.flush()
+    session.add(
+        BenefitPeriod(enrollment_id=e.id, resident_id=r.id, start_on=pr.benefit_start, end_on=pr.benefit_end)
+    )
+    diff = p.amount_fen - due
+    if diff:
+        session.execute(
+            insert(Refund).values(
+                campaign_id=c.id,
+                resident_id=r.id,
+                payment_id=p.id,
+                kind="refund" if diff > 0 else "top_up",
+                amount_fen=abs(diff),
+                reason=f"审核接受金额不符的缴费（应缴{from_fen(due)}元，实缴{from_fen(p.amount_fen)}元）：{reason}",
+                status="pending",
+                created_at=audit.now(),
+            )
+        )
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "payments",
+        p.id,
+        "accept",
+        old,
+        {
+            "status": "accepted",
+            "due_fen": due,
+            "amount_fen": p.amount_fen,
+            "override": diff != 0,
+            "reason": reason,
+        },
+    )
+    return PaymentResult(p, receipt, replayed=False)

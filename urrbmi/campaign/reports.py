@@ -149,6 +149,7 @@ class Reconciliation:
 
 def _payment_item(p: Payment) -> dict[str, Any]:
     return {
+        "payment": p.id,  # for `urrbmi payment accept --payment ID`
         "channel": p.channel,
         "external_ref": p.external_ref,
         "id_number": ids.mask(p.id_number),

@@ -149,6 +149,23 @@ class Campaign(Base):
     policy_id: Mapped[str] = mapped_column(String(60))
     policy_version: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # tier (一档/二档) of residents who have not chosen one (resident_tiers)
+    default_tier: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
+    # enroll residents whose subsidy covers the whole amount when they are assessed (docs/registry.md)
+    enroll_subsidised: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+
+
+class ResidentTier(Base):
+    """The tier (档次) a resident chose for a campaign; others get the campaign's default."""
+
+    __tablename__ = "resident_tiers"
+    __table_args__ = (CheckConstraint("tier IN (1, 2)", name="tier"),)
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), primary_key=True)
+    tier: Mapped[int] = mapped_column(Integer)
+    chosen_on: Mapped[dt.date] = mapped_column(Date)
+    chosen_by: Mapped[str] = mapped_column(String(100))
 
 
 class Explanation(Base):
@@ -177,7 +194,11 @@ class Assessment(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    # No foreign keys on campaign_id and explanation_hash (dropped in migration 0008): a million
+    # rows are written with COPY and PostgreSQL checks each foreign key with one query per row
+    # (measured: each of the two cost as much as the COPY itself). Both are written only by
+    # urrbmi.campaign from rows read in the same transaction; resident_id keeps its key.
+    campaign_id: Mapped[int] = mapped_column(BigId)
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
     policy_version: Mapped[str] = mapped_column(String(64))
     as_of: Mapped[dt.date] = mapped_column(Date)
@@ -189,14 +210,15 @@ class Assessment(Base):
     person_class: Mapped[str | None] = mapped_column(String(40))
     standard_fen: Mapped[int | None] = mapped_column(BigInteger)
     subsidy_fen: Mapped[int | None] = mapped_column(BigInteger)
-    subsidy_category: Mapped[str | None] = mapped_column(String(40))
+    subsidy_category: Mapped[str | None] = mapped_column(String(40))  # the notice's name
+    subsidy_category_code: Mapped[str | None] = mapped_column(String(40))  # categories.yaml code
     individual_fen: Mapped[int | None] = mapped_column(BigInteger)
     fiscal_fen: Mapped[int | None] = mapped_column(BigInteger)
     total_due_fen: Mapped[int | None] = mapped_column(BigInteger)
     benefit_start: Mapped[dt.date | None] = mapped_column(Date)
     benefit_end: Mapped[dt.date | None] = mapped_column(Date)
     window: Mapped[str | None] = mapped_column(String(40))
-    explanation_hash: Mapped[str | None] = mapped_column(ForeignKey("explanations.hash"))
+    explanation_hash: Mapped[str | None] = mapped_column(String(64))  # explanations.hash (no FK)
 
 
 ENROLLMENT_STATUS = ("enrolled", "cancelled")

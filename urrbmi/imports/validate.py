@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import polars as pl
+
 from urrbmi import ids
 from urrbmi.errors import InvalidId, UnknownCategory
 from urrbmi.imports import normalize as norm
@@ -27,6 +29,8 @@ from urrbmi.policy.categories import vocabulary
 EARLIEST_DATE = dt.date(1949, 10, 1)  # no list date (认定时间, 变动日期) is earlier
 MAX_AGE = 120
 _ID_CODE_BY_STEP = ("id_length", "id_chars", "id_birth_date", "id_check_digit", "id_region")
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643 (as ids.check_digit)
+_CHECK = "10X98765432"
 _SEX = {"男": "M", "女": "F", "M": "M", "F": "F", "1": "M", "2": "F", "男性": "M", "女性": "F"}
 
 
@@ -52,6 +56,44 @@ def id_error(value: str) -> str | None:
     if not ids.known_region(value[:6]):
         return "id_region"
     return None
+
+
+def id_errors(numbers: list[str]) -> list[str | None]:
+    """``id_error`` of many normalised IDs at once (the same checks in the same order), with the
+    per-character work done column-wise by Polars: the check digit of a million IDs in Python
+    was the largest single cost of a list check. Birth dates and region codes repeat, so each
+    distinct one is checked once in Python. Agrees with ``id_error`` (tested)."""
+    if not numbers:
+        return []
+    s = pl.Series("id", numbers, dtype=pl.String)
+    frame = pl.DataFrame({"id": s}).with_columns(
+        length_ok=pl.col("id").str.len_chars() == 18,
+        chars_ok=pl.col("id").str.contains(r"^[0-9]{17}[0-9X]$"),
+    )
+    ok = frame.filter(pl.col("length_ok") & pl.col("chars_ok"))
+    dates = ok["id"].str.slice(6, 8).unique().to_list()
+    bad_dates = {d for d in dates if not _date_ok(d)}
+    regions = ok["id"].str.slice(0, 6).unique().to_list()
+    bad_regions = {r for r in regions if not ids.known_region(r)}
+    total = pl.lit(0, dtype=pl.Int64)
+    for i, w in enumerate(_WEIGHTS):
+        total = total + pl.col("id").str.slice(i, 1).cast(pl.Int64, strict=False).fill_null(0) * w
+    check = pl.lit(_CHECK).str.slice((total % 11).cast(pl.Int64), 1)
+    out = frame.with_columns(check_ok=check == pl.col("id").str.slice(17, 1)).select(
+        pl.when(~pl.col("length_ok"))
+        .then(pl.lit("id_length"))
+        .when(~pl.col("chars_ok"))
+        .then(pl.lit("id_chars"))
+        .when(pl.col("id").str.slice(6, 8).is_in(sorted(bad_dates)))
+        .then(pl.lit("id_birth_date"))
+        .when(~pl.col("check_ok"))
+        .then(pl.lit("id_check_digit"))
+        .when(pl.col("id").str.slice(0, 6).is_in(sorted(bad_regions)))
+        .then(pl.lit("id_region"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+        .alias("code")
+    )
+    return out["code"].to_list()
 
 
 @dataclass
@@ -130,13 +172,15 @@ class TableValidator:
         invalid: list[InvalidRow] = []
         default_category = self.config.default_category if self.config.category != "none" else None
         step = 10_000
+        numbers = [norm.id_number(raw) for raw in cols["id_number"]]
+        id_codes = id_errors(numbers)
         for i, (row, _cells) in enumerate(data):
             if progress is not None and i and i % step == 0:
                 progress(step)
             raw_id = cols["id_number"][i]
-            number = norm.id_number(raw_id)
+            number = numbers[i]
             problems: list[Problem] = []
-            id_code = "id_missing" if not number else id_error(number)
+            id_code = "id_missing" if not number else id_codes[i]
             born: dt.date | None = None
             if id_code is not None:
                 problems.append(self._id_problem(row, raw_id, number, id_code))

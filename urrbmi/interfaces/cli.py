@@ -57,6 +57,9 @@ main.add_command(list_group)
 from urrbmi.interfaces.cli_batch import batch  # noqa: E402
 
 main.add_command(batch)
+from urrbmi.interfaces.cli_imports import review_group  # noqa: E402
+
+main.add_command(review_group)
 from urrbmi.interfaces.cli_api import channel, user  # noqa: E402
 
 main.add_command(user)

@@ -26,10 +26,18 @@ from urrbmi.campaign.changes import (
     register_newborn,
     statement,
 )
-from urrbmi.campaign.payments import apply_payments, cancel_payment, read_payment_file, record_payment
+from urrbmi.campaign.payments import (
+    accept_payment,
+    apply_payments,
+    cancel_payment,
+    read_payment_file,
+    record_payment,
+)
 from urrbmi.campaign.reports import duplicate_enrollments, reconcile, write_roster
+from urrbmi.campaign.tiers import choose_tier, configure
 from urrbmi.db.models import CHANNELS, LEVELS, Campaign
 from urrbmi.db.session import current_revision, database_url, get_engine, open_db, session_scope, upgrade
+from urrbmi.money import from_fen
 from urrbmi.registry.audit import default_actor
 from urrbmi.registry.regions import add_region, list_regions
 from urrbmi.registry.residents import (
@@ -384,17 +392,84 @@ def campaign_repin(campaign_id: int | None, db_url: str | None, actor: str | Non
 @campaign.command("assess")
 @campaign_option
 @click.option("--as-of", "as_of", default=None, help="按此缴费日期核定（默认今天）")
-@click.option("--tier", type=int, default=1)
+@click.option(
+    "--tier",
+    type=int,
+    default=None,
+    help="未选档次居民按此档核定（默认：批次默认档次）/ tier for residents who have not chosen one",
+)
+@click.option(
+    "--changed-only",
+    is_flag=True,
+    help="只重新核定身份有变化的居民 / only residents whose identities changed since their assessment",
+)
 @db_option
 @actor_option
 def campaign_assess(
-    campaign_id: int | None, as_of: str | None, tier: int, db_url: str | None, actor: str | None
+    campaign_id: int | None,
+    as_of: str | None,
+    tier: int | None,
+    changed_only: bool,
+    db_url: str | None,
+    actor: str | None,
 ) -> None:
     """核定区划内每位居民的应缴金额 / assess every resident of the region."""
     with session_scope(_engine(db_url)) as s:
         c = get_campaign(s, campaign_id)
-        summary = assess(s, c, _day(as_of), tier=tier, actor=actor or default_actor())
+        summary = assess(
+            s, c, _day(as_of), tier=tier, actor=actor or default_actor(), only_changed=changed_only
+        )
     click.echo(dumps(summary.as_dict()))
+
+
+@campaign.command("tier")
+@click.argument("id_number")
+@click.argument("tier", type=int)
+@campaign_option
+@click.option("--on", "on", default=None, help="未核定过的居民按此日期核定（默认今天）")
+@db_option
+@actor_option
+def campaign_tier(
+    id_number: str, tier: int, campaign_id: int | None, on: str | None, db_url: str | None, actor: str | None
+) -> None:
+    """登记居民选择的缴费档次并重新核定 / record the tier a resident chose and re-assess them."""
+    with session_scope(_engine(db_url)) as s:
+        c = get_campaign(s, campaign_id)
+        summary = choose_tier(s, c, id_number, tier, actor=actor or default_actor(), on=_day(on))
+    click.echo(dumps({"id_number": ids.mask(id_number), "tier": tier} | summary.as_dict()))
+
+
+@campaign.command("configure")
+@campaign_option
+@click.option("--default-tier", type=int, default=None, help="未选档次居民的默认档次")
+@click.option(
+    "--enroll-subsidised/--no-enroll-subsidised",
+    default=None,
+    help="核定时为全额资助居民直接办理参保 / enroll fully subsidised residents at assessment",
+)
+@db_option
+@actor_option
+def campaign_configure(
+    campaign_id: int | None,
+    default_tier: int | None,
+    enroll_subsidised: bool | None,
+    db_url: str | None,
+    actor: str | None,
+) -> None:
+    """批次设置 / campaign settings (default tier, enrollment of fully subsidised residents)."""
+    with session_scope(_engine(db_url)) as s:
+        c = configure(
+            s,
+            get_campaign(s, campaign_id),
+            default_tier=default_tier,
+            enroll_subsidised=enroll_subsidised,
+            actor=actor or default_actor(),
+        )
+        click.echo(
+            dumps(
+                {"campaign": c.id, "default_tier": c.default_tier, "enroll_subsidised": c.enroll_subsidised}
+            )
+        )
 
 
 @campaign.command("roster")
@@ -496,6 +571,7 @@ def payment_record(
         click.echo(
             dumps(
                 {
+                    "payment": p.id,
                     "id_number": ids.mask(p.id_number),
                     "status": p.status,
                     "hold_reason": p.hold_reason,
@@ -523,6 +599,39 @@ def payment_import(
         c = get_campaign(s, campaign_id)
         summary = apply_payments(s, c, channel, lines, actor=actor or default_actor())
     click.echo(dumps(summary.as_dict()))
+
+
+@payment.command("accept")
+@click.option("--payment", "payment_id", type=int, required=True, help="缴费编号（payment list 中的 id）")
+@click.option("--reason", required=True, help="审核意见")
+@campaign_option
+@db_option
+@actor_option
+def payment_accept(
+    payment_id: int, reason: str, campaign_id: int | None, db_url: str | None, actor: str | None
+) -> None:
+    """审核后接受挂起的缴费（办理参保）/ accept a held payment after review (enrolls the resident)."""
+    with session_scope(_engine(db_url)) as s:
+        out = accept_payment(
+            s,
+            get_campaign(s, campaign_id),
+            payment_id=payment_id,
+            reason=reason,
+            actor=actor or default_actor(),
+        )
+        p = out.payment
+        click.echo(
+            dumps(
+                {
+                    "payment": p.id,
+                    "id_number": ids.mask(p.id_number),
+                    "status": p.status,
+                    "receipt_no": out.receipt_no,
+                    "amount": from_fen(p.amount_fen),
+                    "due": None if p.due_fen is None else from_fen(p.due_fen),
+                }
+            )
+        )
 
 
 @payment.command("cancel")

@@ -9,6 +9,7 @@ import sys
 import unicodedata
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, cast
 
 import click
 
@@ -139,9 +140,15 @@ def incentive_cmd(table_id: str, enrolled: Path, per_person: str | None) -> None
         [i, x.region, x.task, x.enrolled, x.excess, f"{x.amount:,.2f}"] for i, x in enumerate(lines, 1)
     ]
     body.append(
-        ["", "合计", table.total_task, sum(counts.values()), sum(x.excess for x in lines),
-         f"{incentive_total(lines):,.2f}"]
-    )  # fmt: skip
+        [
+            "",
+            "合计",
+            table.total_task,
+            sum(counts.values()),
+            sum(x.excess for x in lines),
+            f"{incentive_total(lines):,.2f}",
+        ]
+    )
     _print_table(["序号", table.meta.region_label, "任务数", "已参保", "超出人数", "奖励（元）"], body)
     if per_person is None and table.meta.incentive:
         click.echo(f"标准：{table.meta.incentive.citation}")
@@ -244,3 +251,387 @@ def bulletin_build(
     )
     click.echo(str(write_xlsx(b, out / "通报.xlsx")))
     click.echo(str(write_html(b, out / "通报.html")))
+
+
+# --- from the campaign database --------------------------------------------------------------
+
+from urrbmi.interfaces.cli_campaign import _day, _engine, actor_option, db_option  # noqa: E402
+from urrbmi.targets.counting import Level  # noqa: E402
+
+
+def campaign_option(f: Any) -> Any:
+    return click.option(
+        "--campaign", "campaign_id", type=int, default=None, help="征缴批次编号 / campaign id"
+    )(f)
+
+
+def on_option(f: Any) -> Any:
+    return click.option(
+        "--on", "on", default=None, help="统计日期（含当日）/ count up to this date (default today)"
+    )(f)
+
+
+def scope_option(f: Any) -> Any:
+    return click.option("--scope", default="", help="区划代码前缀 / region-code prefix (default all)")(f)
+
+
+def _cid(s: Any, campaign_id: int | None) -> int:
+    from urrbmi.campaign.campaigns import get_campaign
+
+    return get_campaign(s, campaign_id).id
+
+
+@targets.command("load")
+@db_option
+@actor_option
+@campaign_option
+@click.option("--table", "table_id", default=None, help="task table id, e.g. suixi-2022")
+@click.option("--rule", "rule_id", default=None, help="target rule id from target-rules.yaml (no tasks)")
+@click.option("--level", type=click.Choice(["town", "village", "school", "county"]), default="town")
+@click.option(
+    "--group", type=click.Choice(["all", "general", "students", "low_income", "hardship"]), default="all"
+)
+@click.option("--replace", is_flag=True, help="replace a table already loaded (drops its reductions)")
+def load_cmd(
+    db_url: str | None,
+    actor: str | None,
+    campaign_id: int | None,
+    table_id: str | None,
+    rule_id: str | None,
+    level: str,
+    group: str,
+    replace: bool,
+) -> None:
+    """载入任务表或目标参保率 / load a task table (or a target rate) into the campaign's database."""
+    from urrbmi.db.session import session_scope
+    from urrbmi.registry.audit import default_actor
+    from urrbmi.targets.store import load_rate, load_task_table, stored_tasks
+
+    if (table_id is None) == (rule_id is None):
+        raise click.UsageError("give exactly one of --table or --rule")
+    with session_scope(_engine(db_url)) as s:
+        cid = _cid(s, campaign_id)
+        who = actor or default_actor()
+        if table_id is not None:
+            ts = load_task_table(s, cid, table_id, actor=who, level=cast(Level, level), replace=replace)
+            tasks = stored_tasks(s, ts)
+            click.echo(
+                f"已载入 / loaded {table_id}: {len(tasks)} units, task total {sum(t.task for t in tasks):,}"
+            )
+        else:
+            assert rule_id is not None
+            ts = load_rate(s, cid, rule_id, actor=who, unit=level, group=group)
+            click.echo(f"已载入 / loaded target rule {rule_id}: {ts.rate} per {ts.unit}")
+
+
+@targets.command("loaded")
+@db_option
+@campaign_option
+def loaded_cmd(db_url: str | None, campaign_id: int | None) -> None:
+    """列出已载入的任务表 / target sets loaded for the campaign, with tasks after reductions."""
+    from urrbmi.db.session import session_scope
+    from urrbmi.targets.store import stored_tasks, target_sets
+
+    with session_scope(_engine(db_url)) as s:
+        cid = _cid(s, campaign_id)
+        for ts in target_sets(s, cid):
+            tasks = stored_tasks(s, ts)
+            click.echo(
+                f"{ts.name}  {ts.title}  ({ts.unit}, rate {ts.rate or '-'}, deadline {ts.deadline or '-'})"
+            )
+            rows: list[list[object]] = [
+                [
+                    t.seq,
+                    t.unit_name,
+                    t.region_code or "",
+                    t.base,
+                    t.stated_task,
+                    t.original,
+                    t.reduced_by,
+                    t.task,
+                ]
+                for t in tasks
+            ]
+            if rows:
+                _print_table(
+                    ["序号", "单位", "区划代码", "基数", "表列任务数", "任务数", "核减", "核减后任务数"], rows
+                )
+
+
+@targets.command("reduce")
+@db_option
+@actor_option
+@campaign_option
+@click.option("--table", "table_id", required=True)
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="CSV: region,persons,evidence,evidence_ref,recorded_on[,resident_ids,note]",
+)
+def reduce_cmd(
+    db_url: str | None, actor: str | None, campaign_id: int | None, table_id: str, path: Path
+) -> None:
+    """记录核减（含凭证）/ record task reductions with their evidence (all or nothing)."""
+    from urrbmi.db.session import session_scope
+    from urrbmi.registry.audit import default_actor
+    from urrbmi.targets.store import add_reductions, get_set
+
+    reductions = read_reductions_csv(path.read_text(encoding="utf-8-sig"))
+    with session_scope(_engine(db_url)) as s:
+        cid = _cid(s, campaign_id)
+        result = add_reductions(s, get_set(s, cid, table_id), reductions, actor=actor or default_actor())
+    for r in result:
+        if r.reduced_by:
+            click.echo(f"{r.region}: {r.original:,} - {r.reduced_by:,} = {r.task:,}")
+
+
+def _progress_rows(rep: Any) -> tuple[list[str], list[list[object]]]:
+    headers = [
+        "排名",
+        "单位",
+        "户籍/在册",
+        "已参保",
+        "已缴费",
+        "资助参保",
+        "职工医保",
+        "外地参保",
+        "基数",
+        "任务数",
+        "应完成",
+        "尚差",
+        "参保率",
+        "完成率",
+        "上年参保",
+        "较上年",
+    ]
+    rows: list[list[object]] = []
+    for r in [*rep.rows, *([rep.total] if rep.total else [])]:
+        p = r.progress
+        rows.append(
+            [
+                p.rank if p.rank is not None else "",
+                r.name,
+                r.registry,
+                r.covered,
+                r.paid,
+                r.subsidised,
+                r.employee,
+                r.elsewhere,
+                p.base,
+                p.task,
+                p.required,
+                p.remaining,
+                percent(p.rate),
+                percent(p.completion) if p.completion is not None else "",
+                r.last_year_enrolled,
+                f"{(p.rate_change or Decimal(0)) * 100:+.2f}" if p.rate_change is not None else "",
+            ]
+        )
+    return headers, rows
+
+
+@targets.command("progress")
+@db_option
+@campaign_option
+@on_option
+@scope_option
+@click.option("--level", type=click.Choice(["county", "town", "village", "school"]), default="town")
+@click.option("--target", default=None, help="target set name (default: the one loaded for the level)")
+@click.option(
+    "--rate", default=None, help="target rate, e.g. 98.5% (default: the target set's, then the policy's)"
+)
+@click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def progress_cmd(
+    db_url: str | None,
+    campaign_id: int | None,
+    on: str | None,
+    scope: str,
+    level: str,
+    target: str | None,
+    rate: str | None,
+    xlsx: Path | None,
+) -> None:
+    """参保进度（任意日期）/ progress at a date by county, town, village or school, from the database."""
+    from urrbmi.db.session import session_scope
+    from urrbmi.targets.counting import progress
+    from urrbmi.targets.reports import write_progress_xlsx
+
+    day = _day(on)
+    with session_scope(_engine(db_url)) as s:
+        rep = progress(
+            s,
+            _cid(s, campaign_id),
+            on=day,
+            level=cast(Level, level),
+            scope=scope,
+            target=target,
+            target_rate=parse_rate(rate) if rate else None,
+        )
+    click.echo(f"截至 {day}，目标 {percent(rep.target_rate)}，排名依据 {rep.rank_by}")
+    headers, rows = _progress_rows(rep)
+    _print_table(headers, rows)
+    if xlsx is not None:
+        click.echo(str(write_progress_xlsx(rep, xlsx)))
+
+
+@targets.command("list")
+@db_option
+@actor_option
+@campaign_option
+@on_option
+@scope_option
+@click.argument("kind", type=click.Choice(["not-enrolled", "hardship", "identity-changes"]))
+@click.option("--limit", default=100, show_default=True, help="rows per page (max 1000)")
+@click.option("--offset", default=0, show_default=True)
+@click.option("--full-ids", is_flag=True, help="show full ID numbers (roles that need them)")
+@click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def list_cmd(
+    db_url: str | None,
+    actor: str | None,
+    campaign_id: int | None,
+    on: str | None,
+    scope: str,
+    kind: str,
+    limit: int,
+    offset: int,
+    full_ids: bool,
+    xlsx: Path | None,
+) -> None:
+    """工作清单 / lists for action: not-enrolled (with last year's status), hardship (with the staged
+    deadline and days left), identity-changes (after payment)."""
+    from urrbmi.db.session import session_scope
+    from urrbmi.registry.audit import default_actor
+    from urrbmi.targets.lists import hardship_not_enrolled, identity_changed, not_enrolled, write_page_xlsx
+
+    day = _day(on)
+    with session_scope(_engine(db_url)) as s:
+        cid = _cid(s, campaign_id)
+        if kind == "not-enrolled":
+            page = not_enrolled(s, cid, on=day, scope=scope, limit=limit, offset=offset, full_ids=full_ids)
+        elif kind == "hardship":
+            page = hardship_not_enrolled(
+                s, cid, on=day, scope=scope, limit=limit, offset=offset, full_ids=full_ids
+            )
+        else:
+            page = identity_changed(
+                s, cid, on=day, scope=scope, limit=limit, offset=offset, actor=actor or default_actor()
+            )
+    click.echo(
+        f"{page.title}：共 {page.total} 人，显示第 {page.offset + 1} 至 {page.offset + len(page.rows)} 人"
+    )
+    for note in page.notes:
+        click.echo(note)
+    if page.rows:
+        _print_table(
+            ["#", *page.headers],
+            [[page.offset + i + 1, *(r[k] for k in page.keys)] for i, r in enumerate(page.rows)],
+        )
+    if xlsx is not None:
+        click.echo(str(write_page_xlsx(page, xlsx)))
+
+
+@bulletin.command("db")
+@db_option
+@campaign_option
+@on_option
+@scope_option
+@click.option("--level", type=click.Choice(["county", "town", "village", "school"]), default="town")
+@click.option("--target", default=None)
+@click.option("--rate", default=None)
+@click.option("--bottom", default=3, show_default=True)
+@click.option("--no-charts", is_flag=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+def bulletin_db(
+    db_url: str | None,
+    campaign_id: int | None,
+    on: str | None,
+    scope: str,
+    level: str,
+    target: str | None,
+    rate: str | None,
+    bottom: int,
+    no_charts: bool,
+    out: Path,
+) -> None:
+    """通报（数据库，任意日期）/ bulletin from the database at a date: Excel, HTML and charts."""
+    from urrbmi.db.session import session_scope
+    from urrbmi.targets.reports import write_bulletin_files
+
+    with session_scope(_engine(db_url)) as s:
+        files = write_bulletin_files(
+            s,
+            _cid(s, campaign_id),
+            out,
+            on=_day(on),
+            level=cast(Level, level),
+            scope=scope,
+            target=target,
+            target_rate=parse_rate(rate) if rate else None,
+            bottom_n=bottom,
+            charts=not no_charts,
+        )
+    for path in (files.xlsx, files.html, *files.charts):
+        click.echo(str(path))
+
+
+@targets.command("incentive-db")
+@db_option
+@campaign_option
+@on_option
+@click.option("--target", default=None, help="task table loaded for the campaign (default: the town one)")
+@click.option("--per-person", default=None, help="yuan per person above task (default: the table's clause)")
+def incentive_db_cmd(
+    db_url: str | None, campaign_id: int | None, on: str | None, target: str | None, per_person: str | None
+) -> None:
+    """超额奖励（数据库）/ incentive per town for enrollment above its task, counted at a date."""
+    from urrbmi.db.session import session_scope
+    from urrbmi.targets.reports import incentive_from_db
+
+    with session_scope(_engine(db_url)) as s:
+        lines = incentive_from_db(
+            s,
+            _cid(s, campaign_id),
+            on=_day(on),
+            target=target,
+            per_person=Decimal(per_person) if per_person else None,
+        )
+    rows: list[list[object]] = [
+        [i + 1, ln.region, ln.task, ln.enrolled, ln.excess, ln.amount] for i, ln in enumerate(lines)
+    ]
+    _print_table(["序号", "单位", "任务数", "已参保", "超额人数", "奖励金额"], rows)
+    click.echo(f"合计 / total: {fmt(incentive_total(lines))}")
+
+
+@targets.command("funding")
+@db_option
+@campaign_option
+@on_option
+@scope_option
+@click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), default=None)
+def funding_cmd(
+    db_url: str | None, campaign_id: int | None, on: str | None, scope: str, xlsx: Path | None
+) -> None:
+    """筹资情况 / funding: subsidies by category and funder, fiscal subsidy by level, contributions."""
+    from urrbmi.db.session import session_scope
+    from urrbmi.targets.reports import funding_report, write_funding_xlsx
+
+    with session_scope(_engine(db_url)) as s:
+        rep = funding_report(s, _cid(s, campaign_id), on=_day(on), scope=scope)
+    click.echo(f"截至 {rep.on}：已参保 {rep.enrolled} 人；{rep.financing_note}")
+    rows: list[list[object]] = [
+        [
+            ln.section,
+            ln.item,
+            ln.funder,
+            ln.persons,
+            f"{ln.per_person:,.2f}" if ln.per_person is not None else "",
+            f"{ln.amount:,.2f}",
+        ]
+        for ln in rep.lines
+    ]
+    rows.append(["合计", "", "", "", "", f"{rep.total:,.2f}"])
+    _print_table(["项目", "明细", "出资方", "人数", "人均", "金额"], rows)
+    if xlsx is not None:
+        click.echo(str(write_funding_xlsx(rep, xlsx)))

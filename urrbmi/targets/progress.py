@@ -8,6 +8,7 @@ by the definition in docs/targets.md. Comparisons are exact: a unit meets its ta
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
@@ -169,7 +170,11 @@ def progress_table(
     rows = [unit_progress(c, target_rate) for c in counts]
     by: RankBy = rank_by or ("completion" if all(c.task is not None for c in counts) else "rate")
     keys = [_key(p, by) for p in rows]
-    return tuple(replace(p, rank=1 + sum(1 for other in keys if other > keys[i])) for i, p in enumerate(rows))
+    ordered = sorted(keys)
+    # rank = 1 + the number of units with a strictly greater ratio (bisect: n log n, not n²)
+    return tuple(
+        replace(p, rank=1 + len(ordered) - bisect_right(ordered, keys[i])) for i, p in enumerate(rows)
+    )
 
 
 def progress_total(counts: Sequence[UnitCounts], target_rate: Decimal, unit: str = "合计") -> UnitProgress:

@@ -25,6 +25,7 @@ from urrbmi.interfaces.api import (
     public,
     regions,
     residents,
+    users,
 )
 
 SECURITY_HEADERS = {
@@ -60,6 +61,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     )
     app.state.database_url = database_url
     app.state.engine = None
+    app.state.auth_cache = {}
     cfg = settings()
     app.state.public_ip_limiter = SlidingWindow(cfg.public_rate_ip)
     app.state.public_id_limiter = SlidingWindow(cfg.public_rate_id)
@@ -67,7 +69,9 @@ def create_app(database_url: str | None = None) -> FastAPI:
     logs.install_filters()
     app.add_middleware(logs.RequestLog)
     app.add_middleware(_SecurityHeaders)
-    for module in (policies, compare, auth, regions, residents, campaigns, public, channels, audit):
+    for module in (policies, compare, auth, regions, residents, campaigns, public, channels, audit, users):
         app.include_router(module.router)
-    __import__("urrbmi.interfaces.web", fromlist=["mount"]).mount(app)  # the browser UI at /
+    from urrbmi.interfaces.web import mount as mount_web  # the browser UI at / (imports the API)
+
+    mount_web(app)
     return app

@@ -13,7 +13,7 @@ from urrbmi.access.errors import AccountLocked, Unauthorized
 from urrbmi.access.roles import ROLE_ZH, permissions
 from urrbmi.access.settings import settings
 from urrbmi.interfaces.api.common import AUTH_ERRORS, Strict, _err
-from urrbmi.interfaces.api.deps import SESSION_COOKIE, CurrentPrincipal, tx
+from urrbmi.interfaces.api.deps import SESSION_COOKIE, CurrentPrincipal, forget, tx
 from urrbmi.interfaces.api.schemas import ErrorOut
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -95,8 +95,10 @@ def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
 
 @router.post("/logout", status_code=204, summary="退出登录 / log out", responses=AUTH_ERRORS)
 def logout(request: Request, p: CurrentPrincipal) -> Response:
+    token = _token_of(request)
     with tx(request) as s:
-        accounts.logout(s, _token_of(request))
+        accounts.logout(s, token)
+    forget(request, token)
     out = Response(status_code=204)
     out.delete_cookie(SESSION_COOKIE, path="/")
     return out

@@ -1,0 +1,216 @@
+"""Load benchmark of the REST API's two deadline-rush hot paths, with wrk on loopback.
+
+    .venv/bin/python bench/bench_api.py --scale 0.1 --workers 2 --connections 16 --duration 20
+
+1. builds a PostgreSQL database ``urrbmi_bench_api`` (dropped first; kept afterwards for
+   inspection unless ``--drop``) with a synthetic Suixi county (``urrbmi.synth``, ``--scale`` of
+   1,141,677 residents), a campaign (suixi-2022) assessed as of 2021-11-15, and a bureau officer
+   account with a bearer token;
+2. starts ``uvicorn`` (``--workers`` processes, access log off) on 127.0.0.1;
+3. runs wrk with ``bench/wrk/lookup.lua`` (POST /api/v1/residents/lookup over random residents)
+   and then ``bench/wrk/payments.lua`` (POST /api/v1/campaigns/{id}/payments, each request a
+   different resident with the exact amount due and a unique reference);
+4. prints wrk's summary, requests/s and the p99 latency of each, and the payments' outcome in
+   the ledger (accepted / held). Nothing is asserted; figures go to docs/api.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from urrbmi.access import accounts
+from urrbmi.campaign.assess import assess
+from urrbmi.campaign.campaigns import create_campaign
+from urrbmi.db.models import Assessment, Payment, Resident
+from urrbmi.db.session import get_engine, session_scope, upgrade
+from urrbmi.money import fmt, from_fen
+from urrbmi.synth import County
+from urrbmi.synth.load import load_county
+
+HERE = Path(__file__).parent
+AS_OF = "2021-11-15"
+SERVER = "postgresql+psycopg://postgres@127.0.0.1/postgres"
+
+
+def build(url: str, scale: float) -> tuple[int, str, int]:
+    """Load the county, assess, make the account; returns (campaign id, token, residents)."""
+    import datetime as dt
+
+    upgrade(url)
+    engine = get_engine(url)
+    county = County.suixi(scale=scale, seed=11)
+    t0 = time.perf_counter()
+    with session_scope(engine) as s:
+        n = load_county(s, county, actor="bench", province=("340000", "安徽省"))
+        c = create_campaign(s, "suixi-2022", county.tree.county.code, actor="bench")
+        cid = c.id
+    with session_scope(engine) as s:
+        s.execute(text("ANALYZE"))
+    with session_scope(engine) as s:
+        from urrbmi.campaign.campaigns import get_campaign
+
+        assess(s, get_campaign(s, cid), dt.date.fromisoformat(AS_OF), actor="bench")
+    with session_scope(engine) as s:
+        s.execute(text("ANALYZE"))
+    print(f"loaded {n} residents and assessed them in {time.perf_counter() - t0:.0f} s", flush=True)
+    with session_scope(engine) as s:
+        accounts.create_user(
+            s, "bench_officer", "bench-password-1", "bureau_officer", county.tree.county.code, actor="bench"
+        )
+        token = accounts.login(s, "bench_officer", "bench-password-1", "token").token
+    return cid, token, n
+
+
+def files(url: str, cid: int, workdir: Path) -> tuple[Path, Path, int]:
+    engine = get_engine(url)
+    with engine.connect() as conn:
+        numbers = [r[0] for r in conn.execute(select(Resident.id_number).order_by(Resident.id))]
+        due = conn.execute(
+            select(Resident.id_number, Assessment.total_due_fen)
+            .join(Assessment, Assessment.resident_id == Resident.id)
+            .where(Assessment.campaign_id == cid, Assessment.status == "due")
+            .order_by(func.random())
+        ).all()
+    ids_file = workdir / "ids.txt"
+    ids_file.write_text("\n".join(numbers) + "\n")
+    pay_file = workdir / "payments.txt"
+    pay_file.write_text("".join(f"{n},{fmt(from_fen(f))}\n" for n, f in due))
+    return ids_file, pay_file, len(due)
+
+
+def wait_up(port: int, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/policies", timeout=2).read()
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit("server did not start")
+
+
+def run_wrk(script: str, env: dict[str, str], args: argparse.Namespace, port: int) -> dict[str, str]:
+    cmd = [
+        "wrk",
+        f"-t{args.threads}",
+        f"-c{args.connections}",
+        f"-d{args.duration}s",
+        "--latency",
+        "-s",
+        str(HERE / "wrk" / script),
+        f"http://127.0.0.1:{port}",
+    ]
+    print("$", " ".join(cmd), flush=True)
+    out = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True, check=True).stdout
+    print(out, flush=True)
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p99 = re.search(r"\s99%\s+([\d.]+\w+)", out)
+    p50 = re.search(r"\s50%\s+([\d.]+\w+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rps.group(1) if rps else "?",
+        "p50": p50.group(1) if p50 else "?",
+        "p99": p99.group(1) if p99 else "?",
+        "non2xx": non2xx.group(1) if non2xx else "0",
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", type=float, default=0.1)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--duration", type=int, default=20)
+    ap.add_argument("--port", type=int, default=18081)
+    ap.add_argument("--reuse", action="store_true", help="keep an already loaded urrbmi_bench_api")
+    ap.add_argument("--drop", action="store_true", help="drop the database at the end")
+    args = ap.parse_args()
+    server = make_url(os.environ.get("URRBMI_TEST_PG_URL") or SERVER)
+    name = "urrbmi_bench_api"
+    url = server.set(database=name).render_as_string(hide_password=False)
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    if not args.reuse:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        cid, token, n = build(url, args.scale)
+    else:
+        with session_scope(get_engine(url)) as s:
+            cid = int(s.scalar(text("SELECT min(id) FROM campaigns")) or 0)
+            n = int(s.scalar(text("SELECT count(*) FROM residents")) or 0)
+            token = accounts.login(s, "bench_officer", "bench-password-1", "token").token
+    work = Path(tempfile.mkdtemp(prefix="urrbmi-bench-api-"))
+    ids_file, pay_file, n_due = files(url, cid, work)
+    env = {**os.environ, "URRBMI_DATABASE_URL": url}
+    server_cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "urrbmi.interfaces.api:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(args.port),
+        "--workers",
+        str(args.workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    proc = subprocess.Popen(server_cmd, env=env)
+    try:
+        wait_up(args.port)
+        common = {"BENCH_TOKEN": token}
+        look = run_wrk("lookup.lua", {**common, "BENCH_IDS": str(ids_file)}, args, args.port)
+        with get_engine(url).connect() as conn:
+            before = int(conn.scalar(select(func.count()).select_from(Payment)) or 0)
+        pay = run_wrk(
+            "payments.lua",
+            {
+                **common,
+                "BENCH_PAYMENTS": str(pay_file),
+                "BENCH_CAMPAIGN": str(cid),
+                "BENCH_PAID_ON": AS_OF,
+                "BENCH_THREADS": str(args.threads),
+                "BENCH_RUN": f"B{int(time.time())}",
+            },
+            args,
+            args.port,
+        )
+        with get_engine(url).connect() as conn:
+            outcome = dict(conn.execute(select(Payment.status, func.count()).group_by(Payment.status)).all())
+            after = int(conn.scalar(select(func.count()).select_from(Payment)) or 0)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    print(
+        f"residents {n}, due {n_due}, uvicorn workers {args.workers}, wrk -t{args.threads} "
+        f"-c{args.connections} -d{args.duration}s"
+    )
+    print(f"lookup:   {look['rps']} req/s, p50 {look['p50']}, p99 {look['p99']}, non-2xx {look['non2xx']}")
+    print(
+        f"payments: {pay['rps']} req/s, p50 {pay['p50']}, p99 {pay['p99']}, non-2xx {pay['non2xx']}; "
+        f"{after - before} payments recorded; ledger now {outcome}"
+    )
+    get_engine(url).dispose()
+    if args.drop:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

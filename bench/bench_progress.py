@@ -1,0 +1,280 @@
+"""Benchmark: progress, burn-up, funding and a list page from the campaign database at N residents.
+
+Run: .venv/bin/python bench/bench_progress.py [N] [--db URL] [--repeat 3]
+     default N = 1,000,000 on a fresh PostgreSQL database ``urrbmi_bench_progress`` at
+     postgresql+psycopg://postgres@127.0.0.1 (dropped and re-created; URRBMI_BENCH_PG_URL overrides
+     the server). ``--db sqlite:///path`` runs on SQLite instead.
+
+Data (not timed): the 濉溪 region tree scaled to N (12 towns, villages of ~4,500), one resident per
+row, an assessment each, ~90% enrolled (8% of them fully subsidised, the rest paid on a day
+between 2021-10-01 and 2021-12-31), ~5% employee-insured, ~2% insured elsewhere, last year's
+enrollment for ~93%, 1% of payments cancelled and refunded. The 濉溪 task table is loaded.
+
+Timed (best and first of --repeat): progress by town against the tasks, by village, the
+burn-up points, the funding report, and the first page of the not-enrolled list for one village.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import time
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from urrbmi.db.bulk import bulk_insert
+from urrbmi.db.models import Assessment, Campaign, Enrollment, Payment, Refund, Region, Resident
+from urrbmi.db.session import get_engine, session_scope, upgrade
+from urrbmi.policy.loader import load_policy
+from urrbmi.synth.regions import SUIXI_POPULATION, suixi
+
+CHINA = dt.timezone(dt.timedelta(hours=8))
+CHUNK = 100_000
+
+
+def fresh_pg() -> str:
+    server = os.environ.get("URRBMI_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "urrbmi_bench_progress" WITH (FORCE)'))
+        conn.execute(text('CREATE DATABASE "urrbmi_bench_progress"'))
+    admin.dispose()
+    return server.rsplit("/", 1)[0] + "/urrbmi_bench_progress"
+
+
+def fill(url: str, n: int) -> int:
+    rng = random.Random(1)
+    tree = suixi(n / SUIXI_POPULATION, seed=1)
+    stamp = dt.datetime(2021, 9, 1, tzinfo=CHINA)
+    eng = get_engine(url)
+    with session_scope(eng) as s:
+        s.add(Region(code="340000", name="安徽省", level="province"))
+        s.flush()
+        s.add(Region(code=tree.county.code, name=tree.county.name, level="county", parent_code="340000"))
+        s.flush()
+        bulk_insert(
+            s,
+            Region,
+            [{"code": t.code, "name": t.name, "level": "town", "parent_code": t.parent} for t in tree.towns],
+        )
+        bulk_insert(
+            s,
+            Region,
+            [
+                {"code": v.code, "name": v.name, "level": "village", "parent_code": v.parent}
+                for v in tree.villages
+            ],
+        )
+        p = load_policy("suixi-2022")
+        c = Campaign(
+            region_code=tree.county.code,
+            benefit_year=2022,
+            policy_id=p.id,
+            policy_version=p.version,
+            created_at=stamp,
+        )
+        s.add(c)
+        s.flush()
+        cid = c.id
+    villages = [v.code for v in tree.villages for _ in range(v.population)]
+    start = dt.date(2021, 10, 1)
+    rid = 0
+    pid = 0
+    while rid < len(villages):
+        res, ass, enr, pay, ref = [], [], [], [], []
+        for i in range(rid, min(rid + CHUNK, len(villages))):
+            k = i + 1
+            u = rng.random()
+            employee = u < 0.05
+            student = rng.random() < 0.12
+            res.append(
+                {
+                    "id": k,
+                    "id_number": f"3406211{k:011d}",
+                    "name": f"居民{k}",
+                    "sex": "M",
+                    "birth_date": dt.date(1980, 1, 1),
+                    "region_code": villages[i],
+                    "residence": "hukou",
+                    "student": "school" if student else None,
+                    "school_name": f"学校{k % 300}" if student else None,
+                    "employee_insured": employee,
+                    "status": "active",
+                    "row_version": 1,
+                    "updated_at": stamp,
+                }
+            )
+            sub = rng.random() < 0.08
+            ass.append(
+                {
+                    "campaign_id": cid,
+                    "resident_id": k,
+                    "policy_version": "bench",
+                    "as_of": stamp.date(),
+                    "status": "due",
+                    "categories": "tekun" if sub else "",
+                    "tier": 1,
+                    "standard_fen": 32000,
+                    "subsidy_fen": 32000 if sub else 0,
+                    "subsidy_category": "tekun" if sub else None,
+                    "individual_fen": 0 if sub else 32000,
+                    "fiscal_fen": 0,
+                }
+            )
+            if rng.random() < 0.93:
+                enr.append(
+                    {
+                        "campaign_id": None,
+                        "resident_id": k,
+                        "benefit_year": 2021,
+                        "region_code": villages[i],
+                        "insurance_type": "390",
+                        "status": "enrolled",
+                        "source": "import",
+                        "enrolled_on": dt.date(2020, 11, 1),
+                    }
+                )
+            if employee:
+                continue
+            if u < 0.07:
+                enr.append(
+                    {
+                        "campaign_id": None,
+                        "resident_id": k,
+                        "benefit_year": 2022,
+                        "region_code": "341200",
+                        "insurance_type": "390",
+                        "status": "enrolled",
+                        "source": "external",
+                        "enrolled_on": dt.date(2021, 10, 1),
+                    }
+                )
+                continue
+            if u > 0.95:
+                continue
+            day = start + dt.timedelta(days=rng.randrange(92))
+            if sub:
+                enr.append(
+                    {
+                        "campaign_id": cid,
+                        "resident_id": k,
+                        "benefit_year": 2022,
+                        "region_code": villages[i],
+                        "insurance_type": "390",
+                        "status": "enrolled",
+                        "source": "subsidy",
+                        "enrolled_on": day,
+                    }
+                )
+                continue
+            pid += 1
+            cancelled = rng.random() < 0.01
+            pay.append(
+                {
+                    "id": pid,
+                    "campaign_id": cid,
+                    "resident_id": k,
+                    "id_number": f"3406211{k:011d}",
+                    "channel": "bank",
+                    "external_ref": f"B{pid}",
+                    "amount_fen": 32000,
+                    "due_fen": 32000,
+                    "paid_on": day,
+                    "status": "refunded" if cancelled else "accepted",
+                    "recorded_by": "bench",
+                    "recorded_at": dt.datetime(day.year, day.month, day.day, tzinfo=CHINA),
+                }
+            )
+            enr.append(
+                {
+                    "campaign_id": cid,
+                    "resident_id": k,
+                    "benefit_year": 2022,
+                    "region_code": villages[i],
+                    "insurance_type": "390",
+                    "status": "cancelled" if cancelled else "enrolled",
+                    "source": "payment",
+                    "payment_id": pid,
+                    "enrolled_on": day,
+                }
+            )
+            if cancelled:
+                ref.append(
+                    {
+                        "campaign_id": cid,
+                        "resident_id": k,
+                        "payment_id": pid,
+                        "kind": "cancellation",
+                        "amount_fen": 32000,
+                        "reason": "bench",
+                        "status": "done",
+                        "created_at": dt.datetime(2021, 12, 20, tzinfo=CHINA),
+                    }
+                )
+        with session_scope(eng) as s:
+            bulk_insert(s, Resident, res)
+            bulk_insert(s, Assessment, ass)
+            bulk_insert(s, Payment, pay)
+            bulk_insert(s, Enrollment, [{"payment_id": None, **e} for e in enr])
+            bulk_insert(s, Refund, ref)
+        rid += CHUNK
+    if eng.dialect.name == "postgresql":
+        with eng.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    return cid
+
+
+def timed(label: str, repeat: int, f: Any) -> Any:
+    times = []
+    out = None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = f()
+        times.append(time.perf_counter() - t)
+    print(f"{label:<38} best {min(times):6.2f} s   first {times[0]:6.2f} s")
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("n", nargs="?", type=int, default=1_000_000)
+    ap.add_argument("--db", default=None)
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args()
+    url = a.db or fresh_pg()
+    upgrade(url)
+    t = time.perf_counter()
+    cid = fill(url, a.n)
+    print(f"filled {a.n:,} residents in {time.perf_counter() - t:.1f} s ({get_engine(url).dialect.name})")
+    from urrbmi.targets.counting import burnup, progress
+    from urrbmi.targets.lists import not_enrolled
+    from urrbmi.targets.reports import funding_report
+    from urrbmi.targets.store import load_task_table
+
+    eng = get_engine(url)
+    on = dt.date(2021, 11, 15)
+    with session_scope(eng) as s:
+        load_task_table(s, cid, "suixi-2022", actor="bench")
+    with session_scope(eng) as s:
+        rep = timed("progress by town (tasks)", a.repeat, lambda: progress(s, cid, on=on, level="town"))
+        assert rep.total is not None
+        print(
+            f"  county: registry {rep.total.registry:,}, enrolled {rep.total.enrolled:,}, "
+            f"paid {rep.total.paid:,}, covered {rep.total.covered:,}"
+        )
+        timed("progress by village", a.repeat, lambda: progress(s, cid, on=on, level="village"))
+        timed("burn-up points", a.repeat, lambda: burnup(s, cid, on=on))
+        timed("funding report", a.repeat, lambda: funding_report(s, cid, on=on))
+        village = s.scalar(text("SELECT code FROM regions WHERE level = 'village' ORDER BY code LIMIT 1"))
+        timed(
+            "not-enrolled, one village, first page",
+            a.repeat,
+            lambda: not_enrolled(s, cid, on=on, scope=str(village), limit=100),
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""What a department list's gains and losses change for the subsidy of residents already assessed
+and paid in a campaign (the refund / top-up list, 退补名单).
+
+The rule is the campaign policy's ``identity_change`` (Changji: 补发资助参保金; the Chongqing
+notices: no refund, no top-up; silent notices: a :class:`urrbmi.errors.PolicyGap`), applied by
+:func:`urrbmi.campaign.changes.identity_changes` (owned by the campaign part; called here, not
+rewritten): it compares each paid resident's identities on ``on`` with those assessed and
+records pending refunds once per payment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from openpyxl import Workbook
+from sqlalchemy.orm import Session
+
+from urrbmi.campaign.campaigns import get_campaign
+from urrbmi.campaign.changes import IdentityChange, identity_changes
+from urrbmi.imports.load import SourceNotAllowed
+from urrbmi.policy.categories import vocabulary
+
+EFFECT_HEADERS = (
+    "身份证号码",
+    "姓名",
+    "已缴(元)",
+    "原身份",
+    "新身份",
+    "按新身份应缴(元)",
+    "处理",
+    "金额(元)",
+    "说明",
+)
+ACTION_ZH = {"refund": "退费（补发资助）", "top_up": "补缴", "none": "不退不补"}
+
+
+def subsidy_effects(
+    session: Session, campaign_id: int, on: dt.date, *, actor: str, scope: str = ""
+) -> list[IdentityChange]:
+    """The refund / top-up list of ``campaign_id`` for identities as on ``on`` (after the lists
+    loaded up to then). The list covers the whole campaign: ``scope`` must contain the
+    campaign's region (a county officer), otherwise :class:`SourceNotAllowed`."""
+    c = get_campaign(session, campaign_id)
+    if scope and not c.region_code.startswith(scope):
+        raise SourceNotAllowed(
+            "退补名单按整个征缴地区生成，需要覆盖该地区的权限",
+            "the refund / top-up list covers the whole campaign region: a wider scope is needed",
+        )
+    return identity_changes(session, c, on, actor=actor)
+
+
+def _names(codes: tuple[str, ...]) -> str:
+    voc = vocabulary()
+    return "、".join(voc.by_code[c].name if c in voc.by_code else c for c in codes) or "（无）"
+
+
+def write_effects(items: list[IdentityChange], path: Path) -> Path:
+    """The list as an Excel workbook (Chinese headers; ID numbers masked as returned)."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("退补名单")
+    ws.append(list(EFFECT_HEADERS))
+    for i in items:
+        ws.append(
+            [
+                i.id_number,
+                i.name,
+                str(i.paid),
+                _names(i.old_categories),
+                _names(i.new_categories),
+                "" if i.due_with_new is None else str(i.due_with_new),
+                ACTION_ZH.get(i.action, i.action),
+                str(i.amount),
+                i.note,
+            ]
+        )
+    wb.save(path)
+    return path

@@ -1,0 +1,1097 @@
+"""Load a checked department list into the database (issue #4).
+
+``load_list(session, file, source, as_of, actor=..., scope=..., allowed_sources=...)`` checks the
+file (:func:`urrbmi.imports.check.check_file`), then in the caller's transaction:
+
+1. refuses nothing twice: the same bytes from the same source (``import_batches`` unique
+   ``(source, sha256)``) return the earlier batch and change nothing;
+2. keeps the original bytes (``import_files``, content-addressed) and a batch row;
+3. puts the valid rows in ``import_staging`` (bulk insert: COPY on PostgreSQL) and works from
+   there with set-based SQL: match residents, scope, conflicts against the registry and against
+   earlier files of the source (to the review queue), then, by the kind of list:
+
+   - identity lists (民政, 乡村振兴, 残联, 退役军人, 卫健): new memberships from ``as_of``;
+     in ``replace`` mode the source's open memberships of its categories that are absent from
+     the list end on ``as_of − 1`` (monthly dynamics: gained and lost per category);
+   - population lists (``hukou``, ``gongan``): new residents, moves, deaths and moves out;
+   - last year's enrollment (``enrollment``): ``enrollments`` rows with ``source='import'``;
+
+4. records the outcome of every row (``import_rows``: batch, row number, ID, status, reason).
+
+Everything is in one transaction (the caller's): a failure anywhere leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from urrbmi import ids
+from urrbmi.db.bulk import bulk_insert
+from urrbmi.db.models import AuditLog, Base, Enrollment, Membership, Region, Resident
+from urrbmi.db.models_imports import ImportBatch, ImportFile, ImportRow, ImportStaging, ReviewItem
+from urrbmi.errors import InvalidInput, UrrbmiError
+from urrbmi.imports import config as cfg
+from urrbmi.imports.check import check_file
+from urrbmi.imports.model import ListBatch, ListRow
+from urrbmi.imports.validate import Regions
+from urrbmi.policy.categories import vocabulary
+from urrbmi.registry import audit
+from urrbmi.registry.residents import update_resident
+
+POPULATION_SOURCES = ("hukou", "gongan")
+ENROLLMENT_SOURCES = ("enrollment",)
+MODES = ("replace", "add")
+# 公安 event words -> what they do to the registry (configurable by editing this table)
+EVENTS = {
+    "": "present",
+    "户籍人口": "present",
+    "正常": "present",
+    "在册": "present",
+    "出生": "birth",
+    "出生登记": "birth",
+    "迁入": "move_in",
+    "死亡": "death",
+    "死亡注销": "death",
+    "迁出": "move_out",
+    "迁出注销": "move_out",
+}
+INSURANCE_TYPES = {
+    "390": "390",
+    "城乡居民基本医疗保险": "390",
+    "城乡居民医保": "390",
+    "居民医保": "390",
+    "310": "310",
+    "职工基本医疗保险": "310",
+    "职工医保": "310",
+}
+
+
+class SourceNotAllowed(UrrbmiError):
+    code = "source_not_allowed"
+
+
+class ListOutOfOrder(InvalidInput):
+    code = "list_out_of_order"
+
+
+STAGING_COLUMNS = (
+    "batch_id",
+    "row_no",
+    "id_number",
+    "name",
+    "sex",
+    "birth_date",
+    "category_code",
+    "region_code",
+    "event",
+    "event_date",
+    "benefit_year",
+    "insurance_type",
+)
+
+
+def _copy_rows(session: Session, table: str, cols: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
+    """Insert plain tuples in the session's transaction: COPY on PostgreSQL, one executemany on
+    SQLite (dates already ISO text). Cheaper than ``bulk_insert``'s dicts at a million rows."""
+    if not rows:
+        return
+    conn = session.connection()
+    raw: Any = conn.connection.driver_connection
+    names = ", ".join(f'"{c}"' for c in cols)
+    if conn.dialect.name == "postgresql":
+        with raw.cursor() as cur, cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
+            for r in rows:
+                copy.write_row(r)
+        return
+    cur = raw.cursor()
+    try:
+        cur.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" for _ in cols)})', rows)
+    finally:
+        cur.close()
+
+
+def _t(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)
+
+
+def batch_kind(source: str) -> str:
+    if source in POPULATION_SOURCES:
+        return "population"
+    if source in ENROLLMENT_SOURCES:
+        return "enrollment"
+    return "list"
+
+
+def source_categories(source: str) -> set[str]:
+    """The categories a source certifies (vocabulary ``department``) plus its default one: a list
+    in ``replace`` mode is the whole truth for these."""
+    voc = vocabulary()
+    out = {c.code for c in voc.by_code.values() if c.department == source}
+    default = cfg.source(source).default_category
+    if default:
+        out.add(default)
+    return out
+
+
+@dataclass
+class LoadResult:
+    batch_id: int
+    source: str
+    kind: str
+    file_name: str
+    sha256: str
+    as_of: dt.date
+    already_loaded: bool
+    data_rows: int = 0
+    rows: dict[str, int] = field(default_factory=dict)  # per import_rows status
+    gained: dict[str, int] = field(default_factory=dict)  # per category (memberships started)
+    lost: dict[str, int] = field(default_factory=dict)  # per category (memberships ended)
+    population: dict[str, int] = field(default_factory=dict)  # added, deceased, moved_out, moved
+    enrollments: int = 0
+    review_items: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    check: ListBatch | None = None  # the checked file (for the error report); None if already loaded
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "source": self.source,
+            "kind": self.kind,
+            "file_name": self.file_name,
+            "sha256": self.sha256,
+            "as_of": self.as_of.isoformat(),
+            "already_loaded": self.already_loaded,
+            "data_rows": self.data_rows,
+            "rows": dict(self.rows),
+            "gained": dict(self.gained),
+            "lost": dict(self.lost),
+            "population": dict(self.population),
+            "enrollments": self.enrollments,
+            "review_items": self.review_items,
+            "seconds": dict(self.seconds),
+        }
+
+
+def regions_from_db(session: Session, scope: str = "") -> Regions | None:
+    """Towns and villages of the registry (under ``scope``), to check and code the town/village
+    columns; None when the registry has no towns."""
+    rows = session.execute(
+        select(Region.code, Region.name, Region.level, Region.parent_code).where(
+            Region.level.in_(("town", "village")), Region.code.like(scope + "%")
+        )
+    ).all()
+    if not any(r.level == "town" for r in rows):
+        return None
+    return Regions.from_rows(
+        [{"code": r.code, "name": r.name, "level": r.level, "parent": r.parent_code or ""} for r in rows]
+    )
+
+
+def _in_scope(column: Any, scope: str) -> Any:
+    return column.like(scope + "%") if scope else text("1 = 1")
+
+
+def load_list(
+    session: Session,
+    file: Path | bytes,
+    source: str,
+    as_of: dt.date | None = None,
+    *,
+    actor: str,
+    scope: str = "",
+    allowed_sources: Collection[str] | None = None,
+    mode: str = "replace",
+    file_name: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> LoadResult:
+    """Check and load one list file (a path or its bytes) from ``source`` in the session's
+    transaction. ``scope`` is a region-code prefix ("" = everything): rows of residents outside
+    it are not loaded (``out_of_scope``), and only memberships inside it are ended.
+    ``allowed_sources`` (None = any) is what the uploader may load. ``mode``: ``replace`` (the
+    list is the source's whole list for its categories; absent members lose the identity) or
+    ``add`` (a supplement: only adds). Same file and source twice: nothing changes,
+    ``already_loaded`` is True."""
+    t0 = time.perf_counter()
+    config = cfg.source(source)
+    if allowed_sources is not None and source not in allowed_sources:
+        raise SourceNotAllowed(
+            f"无权导入“{config.name}”的名单", f"you may not load lists from source {source!r}"
+        )
+    if mode not in MODES:
+        raise InvalidInput(f"导入方式应为{MODES}之一：{mode}", f"mode must be one of {MODES}: {mode!r}")
+    if isinstance(file, bytes):
+        content = file
+        name = file_name or "upload"
+    else:
+        content = Path(file).read_bytes()
+        name = file_name or Path(file).name
+    sha = hashlib.sha256(content).hexdigest()
+    kind = batch_kind(source)
+    earlier = session.scalars(
+        select(ImportBatch).where(ImportBatch.source == source, ImportBatch.sha256 == sha)
+    ).first()
+    if earlier is not None:
+        return LoadResult(
+            earlier.id,
+            source,
+            kind,
+            earlier.file_name,
+            sha,
+            earlier.as_of,
+            True,
+            earlier.data_rows,
+            dict(earlier.counts.get("rows", {})),
+        )
+    as_of = as_of or _today()
+    if kind == "list" and mode == "replace":
+        latest = session.scalar(
+            select(func.max(ImportBatch.as_of)).where(
+                ImportBatch.source == source, ImportBatch.mode == "replace", ImportBatch.scope == scope
+            )
+        )
+        if latest is not None and latest > as_of:
+            raise ListOutOfOrder(
+                f"“{config.name}”已导入{latest}的名单，不能再以替换方式导入更早（{as_of}）的名单；"
+                "补充名单请用 add 方式",
+                f"a list of {source} as of {latest} is loaded; an older list ({as_of}) cannot replace it "
+                "(use mode add for a supplement)",
+            )
+    regions = regions_from_db(session)  # towns are checked against the whole registry; scope is per resident
+    if isinstance(file, bytes):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(name).name
+            path.write_bytes(content)
+            checked = check_file(
+                path, source, as_of=as_of, regions=regions, progress=progress, on_total=on_total
+            )
+    else:
+        checked = check_file(
+            Path(file), source, as_of=as_of, regions=regions, progress=progress, on_total=on_total
+        )
+    t1 = time.perf_counter()
+
+    if session.get(ImportFile, sha) is None:
+        session.add(ImportFile(sha256=sha, size=len(content), content=content))
+        session.flush()  # before the batch that refers to it
+    batch = ImportBatch(
+        source=source,
+        kind=kind,
+        mode=mode,
+        file_name=name[:300],
+        sha256=sha,
+        size=len(content),
+        format=checked.file.format,
+        encoding=checked.file.encoding,
+        as_of=as_of,
+        scope=scope,
+        status="loaded",
+        data_rows=checked.counts.data_rows,
+        counts={},
+        actor=actor,
+        created_at=audit.now(),
+    )
+    session.add(batch)
+    session.flush()
+    result = LoadResult(
+        batch.id, source, kind, name, sha, as_of, False, checked.counts.data_rows, check=checked
+    )
+    loader = _Loader(session, batch, checked, regions, scope, actor, result)
+    loader.stage()
+    t2 = time.perf_counter()
+    loader.match()
+    if kind == "list":
+        loader.apply_identities()
+    elif kind == "population":
+        loader.apply_population()
+    else:
+        loader.apply_enrollments()
+    loader.finish()
+    t3 = time.perf_counter()
+    result.seconds = {
+        "check": round(t1 - t0, 3),
+        "stage": round(t2 - t1, 3),
+        "apply": round(t3 - t2, 3),
+        "total": round(t3 - t0, 3),
+        **{f"check_{k}": v for k, v in checked.seconds.items()},
+    }
+    batch.counts = {
+        "rows": result.rows,
+        "gained": result.gained,
+        "lost": result.lost,
+        "population": result.population,
+        "enrollments": result.enrollments,
+        "review_items": result.review_items,
+    }
+    batch.seconds = result.seconds["total"]
+    audit.record(
+        session,
+        actor,
+        "import_batches",
+        batch.id,
+        "load",
+        None,
+        {
+            "source": source,
+            "file": name,
+            "sha256": sha,
+            "as_of": as_of,
+            "mode": mode,
+            "scope": scope,
+            **batch.counts,
+        },
+    )
+    session.flush()
+    return result
+
+
+def _today() -> dt.date:
+    from urrbmi import clock
+
+    return clock.today()
+
+
+class _Loader:
+    def __init__(
+        self,
+        session: Session,
+        batch: ImportBatch,
+        checked: ListBatch,
+        regions: Regions | None,
+        scope: str,
+        actor: str,
+        result: LoadResult,
+    ) -> None:
+        self.s = session
+        self.batch = batch
+        self.checked = checked
+        self.regions = regions
+        self.scope = scope
+        self.actor = actor
+        self.result = result
+        self.bid = batch.id
+        self.st = _t(ImportStaging)
+        self.extra_rows: list[dict[str, Any]] = []  # import_rows not from staging
+        self.held: set[int] = set()  # registered residents whose rows conflict within the file
+
+    # --- staging ---------------------------------------------------------------------------
+
+    def _region_code(self, r: ListRow) -> str | None:
+        village = r.values.get("village", "")
+        if self.regions is not None and r.town_code and village:
+            code = self.regions.villages.get(r.town_code, {}).get(village.replace(" ", ""))
+            if code:
+                return code
+        return r.town_code
+
+    def stage(self) -> None:
+        kind = self.batch.kind
+        sqlite = self.s.get_bind().dialect.name == "sqlite"
+
+        def day(d: dt.date | None) -> Any:
+            return d.isoformat() if sqlite and d is not None else d
+
+        rows: list[tuple[Any, ...]] = []
+        bid = self.bid
+        for r in self.checked.rows:
+            event = event_date = year = ins = None
+            problem = None
+            if kind == "population":
+                event = EVENTS.get(r.values.get("event", "").replace(" ", ""))
+                if event is None:
+                    problem = ("event_unknown", f"未知的变动类型“{r.values.get('event', '')}”")
+                d = r.values.get("event_date", "")
+                event_date = dt.date.fromisoformat(d) if d else None
+            elif kind == "enrollment":
+                text_year = r.values.get("benefit_year", "").removesuffix("年").removesuffix(".0")
+                ins = INSURANCE_TYPES.get(r.values.get("insurance_type", "").replace(" ", "") or "390")
+                if not (text_year.isdigit() and 2000 <= int(text_year) <= 2100):
+                    problem = ("benefit_year_invalid", f"参保年度“{r.values.get('benefit_year', '')}”无效")
+                elif ins is None:
+                    problem = ("insurance_type_unknown", f"未知的险种“{r.values.get('insurance_type', '')}”")
+                else:
+                    year = int(text_year)
+            if problem is not None:
+                self.extra_rows.append(self._row(r.row, r.id_number, r.name, None, "invalid", problem[0]))
+                continue
+            rows.append(
+                (
+                    bid,
+                    r.row,
+                    r.id_number,
+                    r.name,
+                    r.sex,
+                    day(r.birth_date),
+                    r.category,
+                    self._region_code(r),
+                    event,
+                    day(event_date),
+                    year,
+                    ins,
+                )
+            )
+        _copy_rows(self.s, "import_staging", STAGING_COLUMNS, rows)
+        for inv in self.checked.invalid:
+            number = ids.normalize(inv.raw.get("id_number", ""))[:40] or None
+            reason = ",".join(dict.fromkeys(p.code for p in inv.problems))
+            self.extra_rows.append(
+                self._row(inv.row, number, inv.raw.get("name", "")[:100], None, "invalid", reason)
+            )
+        for dup in self.checked.duplicates:
+            self.extra_rows.append(
+                self._row(dup.row, dup.id_number, None, None, "duplicate", f"same_as:{dup.same_as}")
+            )
+
+    def _row(
+        self,
+        row: int,
+        number: str | None,
+        name: str | None,
+        category: str | None,
+        status: str,
+        reason: str | None,
+    ) -> dict[str, Any]:
+        return {
+            "batch_id": self.bid,
+            "row_no": row,
+            "id_number": number,
+            "name": name,
+            "category_code": category,
+            "resident_id": None,
+            "status": status,
+            "reason": reason[:200] if reason else None,
+        }
+
+    def _mine(self) -> Any:
+        return self.st.c.batch_id == self.bid
+
+    def _set_status(self, status: str, *where: Any) -> None:
+        self.s.execute(
+            update(self.st).where(self._mine(), self.st.c.status.is_(None), *where).values(status=status)
+        )
+
+    # --- matching, scope and conflicts -------------------------------------------------------
+
+    def match(self) -> None:
+        st = self.st
+        res = _t(Resident)
+        self.s.execute(
+            update(st)
+            .where(self._mine())
+            .values(resident_id=select(res.c.id).where(res.c.id_number == st.c.id_number).scalar_subquery())
+        )
+        if self.scope:
+            outside_registered = exists().where(
+                res.c.id == st.c.resident_id, ~res.c.region_code.like(self.scope + "%")
+            )
+            self._set_status("out_of_scope", st.c.resident_id.is_not(None), outside_registered)
+            self._set_status(
+                "out_of_scope",
+                st.c.resident_id.is_(None),
+                or_(st.c.region_code.is_(None), ~st.c.region_code.like(self.scope + "%")),
+            )
+        self._registry_conflicts()
+        self._file_conflicts()
+        self._cross_file_conflicts()
+
+    def _registry_conflicts(self) -> None:
+        st = self.st
+        res = _t(Resident)
+        rows = self.s.execute(
+            select(
+                st.c.row_no,
+                st.c.id_number,
+                st.c.name,
+                st.c.sex,
+                st.c.birth_date,
+                st.c.category_code,
+                st.c.region_code,
+                st.c.benefit_year,
+                st.c.insurance_type,
+                res.c.id,
+                res.c.name.label("r_name"),
+                res.c.birth_date.label("r_birth"),
+                res.c.sex.label("r_sex"),
+                res.c.region_code.label("r_region"),
+                res.c.status.label("r_status"),
+            )
+            .join(res, res.c.id == st.c.resident_id)
+            .where(
+                self._mine(),
+                st.c.status.is_(None),
+                or_(res.c.name != st.c.name, res.c.birth_date != st.c.birth_date),
+            )
+        ).all()
+        if not rows:
+            return
+        items = []
+        for r in rows:
+            fields = [
+                f
+                for f, a, b in (("name", r.name, r.r_name), ("birth_date", r.birth_date, r.r_birth))
+                if a != b
+            ]
+            items.append(
+                self._item(
+                    "registry",
+                    r.id_number,
+                    r.r_region,
+                    fields,
+                    {
+                        "resident_id": r.id,
+                        "name": r.r_name,
+                        "sex": r.r_sex,
+                        "birth_date": r.r_birth.isoformat(),
+                        "region_code": r.r_region,
+                        "status": r.r_status,
+                    },
+                    [
+                        self._version(
+                            self.bid,
+                            r.row_no,
+                            r.name,
+                            r.sex,
+                            r.birth_date,
+                            r.category_code,
+                            r.region_code,
+                            {
+                                "benefit_year": str(r.benefit_year or ""),
+                                "insurance_type": r.insurance_type or "",
+                            }
+                            if r.benefit_year
+                            else None,
+                        )
+                    ],
+                )
+            )
+        bulk_insert(self.s, ReviewItem, items)
+        self._set_status("conflict", st.c.row_no.in_([r.row_no for r in rows]))
+        self.result.review_items += len(items)
+
+    def _file_conflicts(self) -> None:
+        """Rows of one ID in this file that disagree on the person (held back by the check)."""
+        if not self.checked.conflicts:
+            return
+        res = _t(Resident)
+        numbers = [c.id_number for c in self.checked.conflicts]
+        registered: dict[str, Any] = {}
+        for i in range(0, len(numbers), 1000):
+            for r in self.s.execute(
+                select(
+                    res.c.id,
+                    res.c.id_number,
+                    res.c.name,
+                    res.c.sex,
+                    res.c.birth_date,
+                    res.c.region_code,
+                    res.c.status,
+                ).where(res.c.id_number.in_(numbers[i : i + 1000]))
+            ):
+                registered[r.id_number] = r
+        items = []
+        for c in self.checked.conflicts:
+            reg = registered.get(c.id_number)
+            if reg is not None:
+                self.held.add(reg.id)
+            region = reg.region_code if reg is not None else (self._region_code(c.rows[0]) or "")
+            if self.scope and not region.startswith(self.scope):
+                for lr in c.rows:
+                    self.extra_rows.append(
+                        self._row(lr.row, lr.id_number, lr.name, lr.category, "out_of_scope", None)
+                    )
+                continue
+            items.append(
+                self._item(
+                    "file",
+                    c.id_number,
+                    region,
+                    list(c.fields),
+                    None
+                    if reg is None
+                    else {
+                        "resident_id": reg.id,
+                        "name": reg.name,
+                        "sex": reg.sex,
+                        "birth_date": reg.birth_date.isoformat(),
+                        "region_code": reg.region_code,
+                        "status": reg.status,
+                    },
+                    [
+                        self._version(
+                            self.bid,
+                            lr.row,
+                            lr.name,
+                            lr.sex,
+                            lr.birth_date,
+                            lr.category,
+                            self._region_code(lr),
+                            lr.values,
+                        )
+                        for lr in c.rows
+                    ],
+                )
+            )
+            for lr in c.rows:
+                self.extra_rows.append(
+                    self._row(
+                        lr.row, lr.id_number, lr.name, lr.category, "conflict", "file:" + ",".join(c.fields)
+                    )
+                )
+        bulk_insert(self.s, ReviewItem, items)
+        self.result.review_items += len(items)
+
+    def _cross_file_conflicts(self) -> None:
+        """IDs not in the registry that an earlier file of the same source gave another name."""
+        st = self.st
+        ir = _t(ImportRow)
+        ib = _t(ImportBatch)
+        rows = self.s.execute(
+            select(
+                st.c.row_no,
+                st.c.id_number,
+                st.c.name,
+                st.c.sex,
+                st.c.birth_date,
+                st.c.category_code,
+                st.c.region_code,
+                ir.c.batch_id.label("o_batch"),
+                ir.c.row_no.label("o_row"),
+                ir.c.name.label("o_name"),
+                ir.c.category_code.label("o_cat"),
+            )
+            .join(ir, ir.c.id_number == st.c.id_number)
+            .join(ib, ib.c.id == ir.c.batch_id)
+            .where(
+                self._mine(),
+                st.c.status.is_(None),
+                st.c.resident_id.is_(None),
+                ib.c.source == self.batch.source,
+                ir.c.status == "unregistered",
+                ir.c.name != st.c.name,
+            )
+        ).all()
+        if not rows:
+            return
+        by_row: dict[int, list[Any]] = {}
+        for r in rows:
+            by_row.setdefault(r.row_no, []).append(r)
+        items = []
+        for group in by_row.values():
+            r = group[0]
+            others = [
+                self._version(o.o_batch, o.o_row, o.o_name, r.sex, r.birth_date, o.o_cat, None) for o in group
+            ]
+            mine = self._version(
+                self.bid, r.row_no, r.name, r.sex, r.birth_date, r.category_code, r.region_code
+            )
+            items.append(
+                self._item("file", r.id_number, r.region_code or "", ["name"], None, [*others, mine])
+            )
+        bulk_insert(self.s, ReviewItem, items)
+        self._set_status("conflict", st.c.row_no.in_(list(by_row)))
+        self.result.review_items += len(items)
+
+    def _version(
+        self,
+        batch_id: int,
+        row: int,
+        name: str,
+        sex: str,
+        born: dt.date,
+        category: str | None,
+        region: str | None,
+        values: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "batch_id": batch_id,
+            "row": row,
+            "name": name,
+            "sex": sex,
+            "birth_date": born.isoformat(),
+            "category": category,
+            "region_code": region,
+        }
+        if values:
+            out["values"] = {k: v for k, v in values.items() if k != "id_number"}
+        return out
+
+    def _item(
+        self,
+        kind: str,
+        number: str,
+        region: str,
+        fields: list[str],
+        registry: dict[str, Any] | None,
+        versions: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        return {
+            "batch_id": self.bid,
+            "source": self.batch.source,
+            "kind": kind,
+            "id_number": number,
+            "region_code": region or "",
+            "fields": ",".join(fields)[:100],
+            "registry_version": registry,
+            "file_versions": versions,
+            "status": "open",
+            "created_at": audit.now(),
+        }
+
+    # --- identity lists (monthly dynamics) ----------------------------------------------------
+
+    def apply_identities(self) -> None:
+        st = self.st
+        m = _t(Membership)
+        source, as_of = self.batch.source, self.batch.as_of
+        self._set_status("unregistered", st.c.resident_id.is_(None))
+        # no identity on the row (教育, 人社 lists): nothing to load as a membership
+        self._set_status("unchanged", st.c.category_code.is_(None))
+        # one membership per (resident, category): later rows of the same pair are unchanged
+        first = (
+            select(func.min(st.c.row_no))
+            .where(self._mine(), st.c.status.is_(None))
+            .group_by(st.c.resident_id, st.c.category_code)
+        )
+        self.s.execute(
+            update(st)
+            .where(self._mine(), st.c.status.is_(None), st.c.row_no.not_in(first.scalar_subquery()))
+            .values(status="unchanged")
+        )
+        holds = exists().where(
+            m.c.resident_id == st.c.resident_id,
+            m.c.category_code == st.c.category_code,
+            m.c.source_department == source,
+            m.c.valid_from <= as_of,
+            or_(m.c.valid_to.is_(None), m.c.valid_to >= as_of),
+        )
+        self._set_status("unchanged", holds)
+        gained = self.s.execute(
+            select(st.c.category_code, func.count())
+            .where(self._mine(), st.c.status.is_(None))
+            .group_by(st.c.category_code)
+        ).all()
+        self.s.execute(
+            insert(m).from_select(
+                ["resident_id", "category_code", "source_department", "valid_from", "valid_to", "batch_id"],
+                select(
+                    st.c.resident_id,
+                    st.c.category_code,
+                    literal(source, String()),
+                    literal(as_of, Date()),
+                    null(),
+                    literal(str(self.bid), String()),
+                ).where(self._mine(), st.c.status.is_(None)),
+            )
+        )
+        self._set_status("loaded")
+        self.result.gained = {c: n for c, n in gained}
+        if self.batch.mode == "replace":
+            self._end_absent()
+
+    def _end_absent(self) -> None:
+        st = self.st
+        m = _t(Membership)
+        res = _t(Resident)
+        source, as_of = self.batch.source, self.batch.as_of
+        cats = source_categories(source) | {
+            c for (c,) in self.s.execute(select(st.c.category_code).where(self._mine()).distinct()) if c
+        }
+        listed = exists().where(
+            self._mine(),
+            st.c.resident_id == m.c.resident_id,
+            st.c.category_code == m.c.category_code,
+            st.c.status.in_(("loaded", "unchanged", "conflict")),
+        )
+        in_scope = exists().where(res.c.id == m.c.resident_id, res.c.region_code.like(self.scope + "%"))
+        ending = self.s.execute(
+            select(m.c.id, m.c.resident_id, m.c.category_code, m.c.valid_from, m.c.valid_to).where(
+                m.c.source_department == source,
+                or_(m.c.batch_id.is_(None), m.c.batch_id != str(self.bid)),  # this list's own are listed
+                m.c.category_code.in_(sorted(cats)),
+                or_(m.c.valid_to.is_(None), m.c.valid_to >= as_of),
+                ~listed,
+                # residents whose rows in this file disagree (held for review) keep their identities
+                *([m.c.resident_id.not_in(sorted(self.held))] if self.held else []),
+                *([in_scope] if self.scope else []),
+            )
+        ).all()
+        if not ending:
+            return
+        end = as_of - dt.timedelta(days=1)
+        started_later = [r.id for r in ending if r.valid_from > end]
+        ended = [r.id for r in ending if r.valid_from <= end]
+        for i in range(0, len(ended), 1000):
+            self.s.execute(update(m).where(m.c.id.in_(ended[i : i + 1000])).values(valid_to=end))
+        for i in range(0, len(started_later), 1000):
+            self.s.execute(delete(m).where(m.c.id.in_(started_later[i : i + 1000])))
+        self.result.lost = dict(Counter(r.category_code for r in ending))
+        stamp = audit.now()
+        bulk_insert(
+            self.s,
+            AuditLog,
+            [
+                {
+                    "at": stamp,
+                    "actor": self.actor,
+                    "table_name": "memberships",
+                    "row_key": str(r.id),
+                    "action": "update" if r.valid_from <= end else "delete",
+                    "old": {
+                        "resident_id": r.resident_id,
+                        "category": r.category_code,
+                        "to": r.valid_to.isoformat() if r.valid_to else None,
+                    },
+                    "new": {"to": end.isoformat(), "batch_id": self.bid} if r.valid_from <= end else None,
+                }
+                for r in ending
+            ],
+        )
+
+    # --- population (公安) ---------------------------------------------------------------------
+
+    def apply_population(self) -> None:
+        st = self.st
+        res = _t(Resident)
+        # several rows for one ID (出生 then 死亡…): the first one decides; the rest are unchanged
+        first = (
+            select(func.min(st.c.row_no)).where(self._mine(), st.c.status.is_(None)).group_by(st.c.id_number)
+        )
+        self.s.execute(
+            update(st)
+            .where(self._mine(), st.c.status.is_(None), st.c.row_no.not_in(first.scalar_subquery()))
+            .values(status="unchanged")
+        )
+        new = and_(st.c.resident_id.is_(None), st.c.event.in_(("present", "birth", "move_in")))
+        self._set_status("unregistered", st.c.resident_id.is_(None), st.c.region_code.is_(None))
+        self._set_status("unregistered", st.c.resident_id.is_(None), ~new)
+        stamp = audit.now()
+        added = self.s.execute(
+            select(func.count()).where(self._mine(), st.c.status.is_(None), new)
+        ).scalar_one()
+        self.s.execute(
+            insert(res).from_select(
+                [
+                    "id_number",
+                    "name",
+                    "sex",
+                    "birth_date",
+                    "region_code",
+                    "residence",
+                    "employee_insured",
+                    "status",
+                    "row_version",
+                    "updated_at",
+                ],
+                select(
+                    st.c.id_number,
+                    st.c.name,
+                    st.c.sex,
+                    st.c.birth_date,
+                    st.c.region_code,
+                    literal("hukou", String()),
+                    literal(False, Boolean()),
+                    literal("active", String()),
+                    literal(1, Integer()),
+                    literal(stamp, DateTime(timezone=True)),
+                ).where(self._mine(), st.c.status.is_(None), new),
+            )
+        )
+        self.s.execute(
+            update(st)
+            .where(self._mine(), st.c.status.is_(None), new)
+            .values(
+                status="loaded",
+                resident_id=select(res.c.id).where(res.c.id_number == st.c.id_number).scalar_subquery(),
+            )
+        )
+        if added:
+            audit.record(
+                self.s, self.actor, "residents", f"batch:{self.bid}", "insert", None, {"added": added}
+            )
+        # changes to registered residents: few per month, through the registry (history + audit)
+        changes = self.s.execute(
+            select(
+                st.c.row_no,
+                st.c.id_number,
+                st.c.event,
+                st.c.event_date,
+                st.c.region_code,
+                res.c.region_code.label("r_region"),
+                res.c.status.label("r_status"),
+            )
+            .join(res, res.c.id == st.c.resident_id)
+            .where(
+                self._mine(),
+                st.c.status.is_(None),
+                or_(
+                    and_(st.c.event == "death", res.c.status != "deceased"),
+                    and_(st.c.event == "move_out", res.c.status == "active"),
+                    and_(
+                        st.c.region_code.is_not(None),
+                        st.c.region_code != res.c.region_code,
+                        st.c.event.in_(("present", "move_in", "birth")),
+                    ),
+                ),
+            )
+        ).all()
+        counts = Counter[str]({"added": added})
+        reason = f"import batch {self.bid} ({self.batch.source})"
+        for r in changes:
+            if r.event == "death":
+                update_resident(
+                    self.s,
+                    r.id_number,
+                    {"status": "deceased", "died_on": r.event_date or self.batch.as_of},
+                    actor=self.actor,
+                    reason=reason,
+                )
+                counts["deceased"] += 1
+            elif r.event == "move_out":
+                update_resident(self.s, r.id_number, {"status": "moved_out"}, actor=self.actor, reason=reason)
+                counts["moved_out"] += 1
+            else:
+                update_resident(
+                    self.s, r.id_number, {"region_code": r.region_code}, actor=self.actor, reason=reason
+                )
+                counts["moved"] += 1
+        if changes:
+            self._set_status("loaded", st.c.row_no.in_([r.row_no for r in changes]))
+        self._set_status("unchanged")
+        self.result.population = dict(counts)
+
+    # --- last year's enrollment ---------------------------------------------------------------
+
+    def apply_enrollments(self) -> None:
+        st = self.st
+        res = _t(Resident)
+        en = _t(Enrollment)
+        self._set_status("unregistered", st.c.resident_id.is_(None))
+        first = (
+            select(func.min(st.c.row_no))
+            .where(self._mine(), st.c.status.is_(None))
+            .group_by(st.c.resident_id, st.c.benefit_year)
+        )
+        self.s.execute(
+            update(st)
+            .where(self._mine(), st.c.status.is_(None), st.c.row_no.not_in(first.scalar_subquery()))
+            .values(status="unchanged")
+        )
+        known = exists().where(
+            en.c.resident_id == st.c.resident_id,
+            en.c.benefit_year == st.c.benefit_year,
+            en.c.source == "import",
+            en.c.status == "enrolled",
+        )
+        self._set_status("unchanged", known)
+        self.result.enrollments = self.s.execute(
+            select(func.count()).where(self._mine(), st.c.status.is_(None))
+        ).scalar_one()
+        self.s.execute(
+            insert(en).from_select(
+                [
+                    "campaign_id",
+                    "resident_id",
+                    "benefit_year",
+                    "region_code",
+                    "insurance_type",
+                    "status",
+                    "source",
+                    "enrolled_on",
+                ],
+                select(
+                    null(),
+                    st.c.resident_id,
+                    st.c.benefit_year,
+                    res.c.region_code,
+                    st.c.insurance_type,
+                    literal("enrolled", String()),
+                    literal("import", String()),
+                    literal(self.batch.as_of, Date()),
+                )
+                .join(res, res.c.id == st.c.resident_id)
+                .where(self._mine(), st.c.status.is_(None)),
+            )
+        )
+        self._set_status("loaded")
+        if self.result.enrollments:
+            audit.record(
+                self.s,
+                self.actor,
+                "enrollments",
+                f"batch:{self.bid}",
+                "insert",
+                None,
+                {"imported": self.result.enrollments},
+            )
+
+    # --- row outcomes -------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        st = self.st
+        ir = _t(ImportRow)
+        self.s.execute(
+            insert(ir).from_select(
+                [
+                    "batch_id",
+                    "row_no",
+                    "id_number",
+                    "name",
+                    "category_code",
+                    "resident_id",
+                    "status",
+                    "reason",
+                ],
+                select(
+                    st.c.batch_id,
+                    st.c.row_no,
+                    st.c.id_number,
+                    st.c.name,
+                    st.c.category_code,
+                    st.c.resident_id,
+                    st.c.status,
+                    null(),
+                ).where(self._mine()),
+            )
+        )
+        bulk_insert(self.s, ImportRow, self.extra_rows)
+        if self.s.get_bind().dialect.name == "sqlite":
+            # one writer at a time on SQLite: the table holds only this batch's rows, and an
+            # unqualified DELETE is SQLite's fast truncate
+            self.s.execute(delete(st))
+        else:
+            self.s.execute(delete(st).where(self._mine()))
+        self.result.rows = {
+            status: n
+            for status, n in self.s.execute(
+                select(ir.c.status, func.count()).where(ir.c.batch_id == self.bid).group_by(ir.c.status)
+            )
+        }

@@ -1,0 +1,588 @@
+"""Progress from the campaign database at any date (参保进度), by county, town, village or school.
+
+Three set-based queries read the columns needed (residents with their assessment; enrollments of
+this year and last year; payments with the date of any refund or cancellation), then Polars
+decides per resident what counts at date *D* and aggregates by unit. The definitions are in
+docs/targets.md ("Enrolled"); the arithmetic (required count, rank, change on last year) is
+:mod:`urrbmi.targets.progress`.
+
+Every service function takes ``scope``, a region-code prefix ("" = everything the campaign
+covers), applied in SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+import polars as pl
+from sqlalchemy import BigInteger, Date, and_, func, select
+from sqlalchemy.orm import Session
+
+from urrbmi.campaign.campaigns import campaign_policy
+from urrbmi.db.models import Assessment, Campaign, Enrollment, Payment, Refund, Region, Resident
+from urrbmi.db.models_targets import TargetSet
+from urrbmi.errors import InvalidInput
+from urrbmi.targets.progress import RankBy, UnitCounts, UnitProgress, progress_table, progress_total
+from urrbmi.targets.store import StoredTask, campaign_or_fail, region_prefix, stored_tasks
+
+Level = Literal["county", "town", "village", "school"]
+LEVELS: tuple[Level, ...] = ("county", "town", "village", "school")
+CHINA = dt.timezone(dt.timedelta(hours=8))
+REVERSING = ("refund", "cancellation")  # refund kinds that reverse a payment (top_up does not)
+
+
+class ScopeError(InvalidInput):
+    code = "scope"
+
+
+def effective_prefix(session: Session, c: Campaign, scope: str) -> str | None:
+    """The region prefix to filter on: the campaign's region narrowed by ``scope``; None when the
+    scope lies outside the campaign (nothing to see)."""
+    if scope and not scope.isdigit():
+        raise ScopeError(f"范围“{scope}”不是区划代码前缀", f"scope {scope!r} is not a region-code prefix")
+    own = region_prefix(session, c.region_code)
+    if scope.startswith(own):
+        return scope
+    if own.startswith(scope):
+        return own
+    return None
+
+
+def _in_scope(q: Any, prefix: str) -> Any:
+    return q.where(Resident.region_code.like(f"{prefix}%"))
+
+
+def _day(value: Any) -> dt.date | None:
+    """A timestamp's China-time calendar date (SQLite may hand back naive or string values)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        stamp: dt.datetime = value.astimezone(CHINA) if value.tzinfo is not None else value
+        return stamp.date()
+    if isinstance(value, dt.date):
+        return dt.date(value.year, value.month, value.day)
+    raise TypeError(f"not a timestamp: {value!r}")
+
+
+def _reversals(c: Campaign) -> Any:
+    """Per payment, the China-time date of the first refund or cancellation that reverses it."""
+    return (
+        select(Refund.payment_id, func.min(Refund.created_at).label("reversed_at"))
+        .where(Refund.campaign_id == c.id, Refund.kind.in_(REVERSING), Refund.status != "void")
+        .group_by(Refund.payment_id)
+        .subquery()
+    )
+
+
+_RES_SCHEMA = {
+    "rid": pl.Int64,
+    "village": pl.Utf8,
+    "student": pl.Utf8,
+    "school": pl.Utf8,
+    "employee_flag": pl.Boolean,
+    "rstatus": pl.Utf8,
+    "died_on": pl.Date,
+    "a_status": pl.Utf8,
+    "categories": pl.Utf8,
+    "subsidy_category": pl.Utf8,
+    "subsidy_fen": pl.Int64,
+    "fiscal_fen": pl.Int64,
+    "individual_fen": pl.Int64,
+}
+_ENR_SCHEMA = {
+    "rid": pl.Int64,
+    "year": pl.Int64,
+    "source": pl.Utf8,
+    "itype": pl.Utf8,
+    "estatus": pl.Utf8,
+    "enrolled_on": pl.Date,
+    "reversed_on": pl.Date,
+}
+_PAY_SCHEMA = {
+    "rid": pl.Int64,
+    "pid": pl.Int64,
+    "pstatus": pl.Utf8,
+    "paid_on": pl.Date,
+    "amount_fen": pl.Int64,
+    "reversed_on": pl.Date,
+    "refund_done_fen": pl.Int64,
+    "refund_on": pl.Date,
+}
+
+
+def _load(session: Session, query: Any, schema: dict[str, Any], stamps: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Run ``query`` into a frame with ``schema`` (``stamps``: timestamps, turned into their
+    China-time dates). On PostgreSQL the result comes back as one row of arrays, one per column
+    (``array_agg``), which the driver decodes in C: no Python row object per resident. Elsewhere
+    through the cursor, row by row."""
+    conn = session.connection()
+    names = list(schema)
+    if conn.dialect.name != "postgresql":
+        rows = [
+            tuple(_day(v) if k in stamps else v for k, v in zip(names, r, strict=True))
+            for r in conn.execute(query)
+        ]
+        return pl.DataFrame(rows, schema=schema, orient="row")
+    sub = query.subquery()
+    cols = []
+    for name, col in zip(names, sub.c, strict=True):
+        value = func.timezone("Asia/Shanghai", col).cast(Date) if name in stamps else col
+        cols.append(func.array_agg(value))
+    row = conn.execute(select(*cols).select_from(sub)).one()
+    if row[0] is None:
+        return pl.DataFrame(schema=schema)
+    return pl.DataFrame(
+        {name: pl.Series(name, values, dtype=schema[name]) for name, values in zip(names, row, strict=True)}
+    )
+
+
+@dataclass(frozen=True)
+class CampaignFrames:
+    """The columns read for one campaign and scope (before any date is applied)."""
+
+    campaign: Campaign
+    prefix: str | None
+    residents: pl.DataFrame
+    enrollments: pl.DataFrame
+    payments: pl.DataFrame
+
+
+def read_frames(session: Session, campaign_id: int, scope: str = "") -> CampaignFrames:
+    """Three queries: residents (+ assessment), enrollments of this and last year, payments."""
+    c = campaign_or_fail(session, campaign_id)
+    prefix = effective_prefix(session, c, scope)
+    if prefix is None:
+        return CampaignFrames(
+            c,
+            None,
+            pl.DataFrame(schema=_RES_SCHEMA),
+            pl.DataFrame(schema=_ENR_SCHEMA),
+            pl.DataFrame(schema=_PAY_SCHEMA),
+        )
+    res_q = _in_scope(
+        select(
+            Resident.id,
+            Resident.region_code,
+            Resident.student,
+            Resident.school_name,
+            Resident.employee_insured,
+            Resident.status,
+            Resident.died_on,
+            Assessment.status,
+            Assessment.categories,
+            Assessment.subsidy_category,
+            Assessment.subsidy_fen,
+            Assessment.fiscal_fen,
+            Assessment.individual_fen,
+        ).outerjoin(Assessment, and_(Assessment.resident_id == Resident.id, Assessment.campaign_id == c.id)),
+        prefix,
+    )
+    residents = _load(session, res_q, _RES_SCHEMA)
+    rev = _reversals(c)
+    enr_q = _in_scope(
+        select(
+            Enrollment.resident_id,
+            Enrollment.benefit_year,
+            Enrollment.source,
+            Enrollment.insurance_type,
+            Enrollment.status,
+            Enrollment.enrolled_on,
+            rev.c.reversed_at,
+        )
+        .join(Resident, Resident.id == Enrollment.resident_id)
+        .outerjoin(rev, rev.c.payment_id == Enrollment.payment_id)
+        .where(Enrollment.benefit_year.in_((c.benefit_year, c.benefit_year - 1))),
+        prefix,
+    )
+    enrollments = _load(session, enr_q, _ENR_SCHEMA, stamps=("reversed_on",))
+    done = (
+        select(
+            Refund.payment_id,
+            func.sum(Refund.amount_fen).cast(BigInteger).label("done_fen"),
+            func.max(Refund.created_at).label("done_at"),
+        )
+        .where(Refund.campaign_id == c.id, Refund.kind.in_(REVERSING), Refund.status == "done")
+        .group_by(Refund.payment_id)
+        .subquery()
+    )
+    pay_q = _in_scope(
+        select(
+            Payment.resident_id,
+            Payment.id,
+            Payment.status,
+            Payment.paid_on,
+            Payment.amount_fen,
+            rev.c.reversed_at,
+            done.c.done_fen,
+            done.c.done_at,
+        )
+        .join(Resident, Resident.id == Payment.resident_id)
+        .outerjoin(rev, rev.c.payment_id == Payment.id)
+        .outerjoin(done, done.c.payment_id == Payment.id)
+        .where(Payment.campaign_id == c.id, Payment.status.in_(("accepted", "refunded"))),
+        prefix,
+    )
+    payments = _load(session, pay_q, _PAY_SCHEMA, stamps=("reversed_on", "refund_on"))
+    return CampaignFrames(c, prefix, residents, enrollments, payments)
+
+
+def status_at(frames: CampaignFrames, on: dt.date) -> pl.DataFrame:
+    """One row per resident in scope with what holds at ``on`` (see docs/targets.md):
+
+    ``alive`` (not moved out, not dead on or before ``on``), ``enrolled`` (our resident-scheme
+    enrollment for the campaign year registered on or before ``on`` and not reversed by then),
+    ``paid`` (an accepted payment made on or before ``on``, not reversed by then), ``subsidised``
+    (enrolled with a subsidy in the assessment, or enrolled by the bureau as fully subsidised),
+    ``employee`` (employee insurance 310), ``elsewhere`` (resident insurance in another region),
+    ``last_year`` (enrolled with us for the previous year: our, imported or external rows)."""
+    year = frames.campaign.benefit_year
+    e = frames.enrollments
+    live = (pl.col("estatus") == "enrolled") | (
+        (pl.col("estatus") == "cancelled")
+        & pl.col("reversed_on").is_not_null()
+        & (pl.col("reversed_on") > on)
+    )
+    this = e.filter((pl.col("year") == year) & (pl.col("enrolled_on") <= on) & live)
+    ours = (
+        this.filter((pl.col("source") != "external") & (pl.col("itype") == "390"))
+        .group_by("rid")
+        .agg((pl.col("source") == "subsidy").any().alias("by_subsidy"))
+        .with_columns(pl.lit(True).alias("enrolled"))
+    )
+    ext = (
+        this.filter(pl.col("source") == "external")
+        .group_by("rid")
+        .agg(
+            (pl.col("itype") == "310").any().alias("ext_employee"),
+            (pl.col("itype") == "390").any().alias("ext_resident"),
+        )
+    )
+    last = (
+        e.filter((pl.col("year") == year - 1) & (pl.col("estatus") == "enrolled"))
+        .group_by("rid")
+        .agg(
+            ((pl.col("source") != "external") & (pl.col("itype") == "390")).any().alias("last_ours"),
+            (pl.col("itype") == "310").any().alias("last_employee"),
+            ((pl.col("source") == "external") & (pl.col("itype") == "390")).any().alias("last_elsewhere"),
+        )
+    )
+    p = frames.payments
+    paid = (
+        p.filter(
+            (pl.col("paid_on") <= on)
+            & (
+                (pl.col("pstatus") == "accepted")
+                | (pl.col("reversed_on").is_not_null() & (pl.col("reversed_on") > on))
+            )
+        )
+        .group_by("rid")
+        .agg(pl.lit(True).alias("paid"))
+    )
+    r = frames.residents
+    out = (
+        r.join(ours, on="rid", how="left")
+        .join(ext, on="rid", how="left")
+        .join(last, on="rid", how="left")
+        .join(paid, on="rid", how="left")
+        .with_columns(
+            alive=(pl.col("rstatus") != "moved_out")
+            & ~((pl.col("rstatus") == "deceased") & (pl.col("died_on").is_null() | (pl.col("died_on") <= on)))
+            & (pl.col("died_on").is_null() | (pl.col("died_on") > on)),
+            enrolled=pl.col("enrolled").fill_null(False),
+            paid=pl.col("paid").fill_null(False),
+            last_year=pl.col("last_ours").fill_null(False),
+        )
+        .with_columns(
+            subsidised=pl.col("enrolled")
+            & (pl.col("by_subsidy").fill_null(False) | (pl.col("subsidy_fen").fill_null(0) > 0)),
+            employee=~pl.col("enrolled")
+            & (pl.col("employee_flag").fill_null(False) | pl.col("ext_employee").fill_null(False)),
+        )
+        .with_columns(
+            elsewhere=~pl.col("enrolled") & ~pl.col("employee") & pl.col("ext_resident").fill_null(False),
+            last_status=pl.when(pl.col("last_ours"))
+            .then(pl.lit("上年已参保"))
+            .when(pl.col("last_employee").fill_null(False))
+            .then(pl.lit("上年职工医保"))
+            .when(pl.col("last_elsewhere").fill_null(False))
+            .then(pl.lit("上年外地参保"))
+            .otherwise(pl.lit("上年未参保")),
+        )
+    )
+    return out
+
+
+# --- units ------------------------------------------------------------------------------------
+
+
+def region_names(session: Session, prefix: str) -> dict[str, tuple[str, str, str | None]]:
+    """code -> (name, level, parent) for every region under ``prefix`` (and its ancestors)."""
+    rows = session.execute(
+        select(Region.code, Region.name, Region.level, Region.parent_code).where(
+            Region.code.like(f"{prefix[:6]}%")
+        )
+    ).all()
+    return {code: (name, level, parent) for code, name, level, parent in rows}
+
+
+def _ancestor(regions: dict[str, tuple[str, str, str | None]], code: str, level: str) -> str | None:
+    seen = code
+    while seen in regions:
+        _name, lv, parent = regions[seen]
+        if lv == level:
+            return seen
+        if parent is None:
+            return None
+        seen = parent
+    return None
+
+
+def with_unit(session: Session, frames: CampaignFrames, status: pl.DataFrame, level: Level) -> pl.DataFrame:
+    """``status`` with a ``unit`` column: the school name (students only), or the region code of
+    the resident's village, town or county (students count at their hukou village there)."""
+    if level == "school":
+        return status.filter(pl.col("school").is_not_null() & pl.col("student").is_not_null()).with_columns(
+            unit=pl.col("school")
+        )
+    if level == "village":
+        return status.with_columns(unit=pl.col("village"))
+    regions = region_names(session, frames.prefix or "")
+    villages = status.get_column("village").unique().to_list()
+    mapping = pl.DataFrame(
+        {"village": villages, "unit": [_ancestor(regions, v, level) for v in villages]},
+        schema={"village": pl.Utf8, "unit": pl.Utf8},
+    )
+    return status.join(mapping, on="village", how="left")
+
+
+def unit_counts(status: pl.DataFrame) -> pl.DataFrame:
+    """Per unit: registry (living residents), enrolled, paid, subsidised, employee, elsewhere,
+    last year's enrolled."""
+    alive = status.filter(pl.col("alive"))
+    return (
+        alive.group_by("unit")
+        .agg(
+            pl.len().alias("registry"),
+            pl.col("enrolled").sum().alias("enrolled"),
+            pl.col("paid").sum().alias("paid"),
+            pl.col("subsidised").sum().alias("subsidised"),
+            pl.col("employee").sum().alias("employee"),
+            pl.col("elsewhere").sum().alias("elsewhere"),
+            pl.col("last_year").sum().alias("last_year_enrolled"),
+        )
+        .sort("unit")
+    )
+
+
+# --- progress ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    unit: str  # region code, or school name
+    name: str
+    registry: int  # living residents in the registry at the date
+    enrolled: int
+    paid: int
+    subsidised: int
+    employee: int
+    elsewhere: int
+    covered: int  # what is compared with the target: enrolled (+ employee if the task counts it)
+    last_year_enrolled: int
+    progress: UnitProgress  # base, task, required, remaining, rate, completion, rank, change
+
+
+@dataclass(frozen=True)
+class ProgressReport:
+    campaign_id: int
+    on: dt.date
+    level: Level
+    scope: str
+    target_rate: Decimal
+    target_name: str | None
+    counts_employee: bool
+    rank_by: RankBy
+    rows: tuple[ProgressRow, ...]  # in rank order
+    total: ProgressRow | None
+
+
+def policy_rate(c: Campaign, level: Level) -> Decimal | None:
+    """The policy's target rate for the unit kind: ``students`` at school level, else ``all`` or
+    ``general`` (a fraction: 99% -> 0.99)."""
+    groups = ("students",) if level == "school" else ("all", "general")
+    rates = [t for t in campaign_policy(c).model.targets.rates if t.group in groups and not t.categories]
+    return rates[0].rate / 100 if rates else None
+
+
+def _target(
+    session: Session, c: Campaign, level: Level, target: str | None
+) -> tuple[TargetSet | None, list[StoredTask]]:
+    q = select(TargetSet).where(TargetSet.campaign_id == c.id, TargetSet.unit == level)
+    if target is not None:
+        q = select(TargetSet).where(TargetSet.campaign_id == c.id, TargetSet.name == target)
+    ts = session.scalars(q.order_by(TargetSet.id)).first()
+    if ts is None:
+        if target is not None:
+            raise InvalidInput(f"征缴批次{c.id}没有任务表{target}", f"campaign {c.id} has no target {target}")
+        return None, []
+    if ts.unit != level:
+        raise InvalidInput(
+            f"任务表{ts.name}按{ts.unit}下达，不能用于{level}",
+            f"target {ts.name} is per {ts.unit}, not {level}",
+        )
+    return ts, stored_tasks(session, ts)
+
+
+def progress(
+    session: Session,
+    campaign_id: int,
+    *,
+    on: dt.date,
+    level: Level = "town",
+    scope: str = "",
+    target: str | None = None,
+    target_rate: Decimal | None = None,
+    count_employee: bool | None = None,
+    frames: CampaignFrames | None = None,
+) -> ProgressReport:
+    """Progress of every unit of ``level`` at ``on``, ranked, with a total row.
+
+    Tasks and bases come from the target set loaded for this level (``target`` names one; by
+    default the first loaded for the level), else bases are the living residents in the registry
+    less those insured elsewhere (and, unless ``count_employee``, less employee-insured ones).
+    ``target_rate`` defaults to the set's rate, then the policy's. ``count_employee`` defaults to
+    whether the set's task counts employee insurance (濉溪 annex note 2)."""
+    if level not in LEVELS:
+        raise InvalidInput(f"层级须为{LEVELS}之一", f"level must be one of {LEVELS}")
+    c = campaign_or_fail(session, campaign_id)
+    ts, tasks = _target(session, c, level, target)
+    rate = target_rate
+    if rate is None and ts is not None and ts.rate is not None:
+        rate = Decimal(ts.rate)
+    if rate is None:
+        rate = policy_rate(c, level)
+    if rate is None and tasks:
+        rate = Decimal(1)  # fixed tasks without a rate (黔江): the target is the whole task
+    if rate is None:
+        raise InvalidInput(
+            "政策和任务表都没有该层级的目标参保率，请用 --rate 给出",
+            "neither the policy nor a target set gives a target rate here; pass --rate",
+            code="no_target_rate",
+        )
+    employee_counts = count_employee if count_employee is not None else bool(ts and ts.includes_employee)
+    frames = frames or read_frames(session, campaign_id, scope)
+    status = status_at(frames, on)
+    counts = unit_counts(with_unit(session, frames, status, level))
+    names = region_names(session, frames.prefix or c.region_code) if level != "school" else {}
+    by_unit = {row["unit"]: row for row in counts.iter_rows(named=True) if row["unit"] is not None}
+    units: list[tuple[str, str, dict[str, Any], int | None, int | None]] = []
+    if tasks:
+        for t in tasks:
+            key = t.region_code or t.unit_name
+            if frames.prefix is not None and (level == "school" or key.startswith(frames.prefix)):
+                units.append((key, t.unit_name, by_unit.get(key, _zero()), t.base, t.task))
+    else:
+        for key, row in by_unit.items():
+            units.append((key, names.get(key, (key, "", None))[0], row, None, None))
+    kept: list[tuple[str, str, dict[str, Any], int]] = []
+    uc: list[UnitCounts] = []
+    for key, name, row, base, task in units:
+        covered = int(row["enrolled"]) + (int(row["employee"]) if employee_counts else 0)
+        reg_base = (
+            int(row["registry"]) - int(row["elsewhere"]) - (0 if employee_counts else int(row["employee"]))
+        )
+        b = base if base is not None else reg_base
+        if b <= 0:
+            continue
+        uc.append(UnitCounts(key, b, covered, task, int(row["last_year_enrolled"])))
+        kept.append((key, name, row, covered))
+    by: RankBy = "completion" if uc and all(u.task is not None for u in uc) else "rate"
+    ranked = progress_table(uc, rate, rank_by=by) if uc else ()
+    done = [
+        _row(key, name, row, covered, p) for (key, name, row, covered), p in zip(kept, ranked, strict=True)
+    ]
+    done.sort(key=lambda r: (r.progress.rank or 0, r.unit))
+    total: ProgressRow | None = None
+    if uc:
+        sums = {f: sum(int(row[f]) for _, _, row, _ in kept) for f in _COUNTED}
+        total = _row("合计", "合计", sums, sum(cv for *_, cv in kept), progress_total(uc, rate))
+    return ProgressReport(
+        c.id, on, level, scope, rate, ts.name if ts else None, employee_counts, by, tuple(done), total
+    )
+
+
+_COUNTED = ("registry", "enrolled", "paid", "subsidised", "employee", "elsewhere", "last_year_enrolled")
+
+
+def _zero() -> dict[str, Any]:
+    return dict.fromkeys(_COUNTED, 0)
+
+
+def _row(key: str, name: str, row: dict[str, Any], covered: int, p: UnitProgress) -> ProgressRow:
+    return ProgressRow(
+        unit=key,
+        name=name,
+        registry=int(row["registry"]),
+        enrolled=int(row["enrolled"]),
+        paid=int(row["paid"]),
+        subsidised=int(row["subsidised"]),
+        employee=int(row["employee"]),
+        elsewhere=int(row["elsewhere"]),
+        covered=covered,
+        last_year_enrolled=int(row["last_year_enrolled"]),
+        progress=p,
+    )
+
+
+def burnup(
+    session: Session, campaign_id: int, *, on: dt.date, scope: str = "", frames: CampaignFrames | None = None
+) -> list[tuple[dt.date, int]]:
+    """Cumulative enrolled (the same definition as :func:`progress`, at each date) per day on
+    which the count changed, up to ``on``. Counted at ``on`` for the reversals: a point for an
+    earlier day ``d`` counts enrollments registered by ``d`` that are still in force at ``on``."""
+    frames = frames or read_frames(session, campaign_id, scope)
+    status = status_at(frames, on).filter(pl.col("alive") & pl.col("enrolled"))
+    year = frames.campaign.benefit_year
+    first = (
+        frames.enrollments.filter(
+            (pl.col("year") == year) & (pl.col("source") != "external") & (pl.col("itype") == "390")
+            & (pl.col("enrolled_on") <= on)
+        )
+        .group_by("rid")
+        .agg(pl.col("enrolled_on").min().alias("day"))
+    )  # fmt: skip
+    daily = (
+        status.select("rid")
+        .join(first, on="rid", how="inner")
+        .group_by("day")
+        .agg(pl.len().alias("n"))
+        .sort("day")
+    )
+    points: list[tuple[dt.date, int]] = []
+    running = 0
+    for day, n in daily.iter_rows():
+        running += int(n)
+        points.append((day, running))
+    return points
+
+
+def composition(
+    session: Session, campaign_id: int, *, on: dt.date, scope: str = "", frames: CampaignFrames | None = None
+) -> dict[str, int]:
+    """Enrolled at ``on`` by subsidy category (its Chinese name; ``普通居民`` without a subsidy)."""
+    from urrbmi.policy.categories import vocabulary
+
+    frames = frames or read_frames(session, campaign_id, scope)
+    status = status_at(frames, on).filter(pl.col("alive") & pl.col("enrolled"))
+    counts = status.group_by("subsidy_category").agg(pl.len().alias("n"))
+    vocab = vocabulary().by_code
+    out: dict[str, int] = {}
+    for code, n in counts.iter_rows():
+        label = vocab[code].name if code in vocab else (code or "普通居民")
+        out[label] = out.get(label, 0) + int(n)
+    return out

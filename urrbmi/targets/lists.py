@@ -1,0 +1,286 @@
+"""Lists for action (工作清单): residents not yet enrolled by village with last year's status,
+hardship residents not yet enrolled with the staged deadline, residents whose identity changed
+after payment. Every function pages on the server (``limit`` at most :data:`MAX_LIMIT`) and
+masks ID numbers unless ``full_ids``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from urrbmi import ids
+from urrbmi.campaign.campaigns import campaign_policy
+from urrbmi.db.models import Campaign, Region, Resident
+from urrbmi.errors import InvalidInput
+from urrbmi.policy.categories import vocabulary
+from urrbmi.targets.counting import read_frames, status_at
+from urrbmi.targets.store import campaign_or_fail
+
+MAX_LIMIT = 1000
+GROUP_NAMES = {"all": "全体居民", "general": "普通居民", "students": "学生", "low_income": "低收入人口"}
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: ``total`` rows in all, ``rows`` from ``offset``."""
+
+    title: str
+    headers: tuple[str, ...]
+    keys: tuple[str, ...]
+    total: int
+    offset: int
+    limit: int
+    rows: tuple[dict[str, Any], ...]
+    notes: tuple[str, ...] = ()
+
+
+def _check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT or offset < 0:
+        raise InvalidInput(
+            f"每页条数须在1到{MAX_LIMIT}之间，起始位置不能为负", f"limit must be 1..{MAX_LIMIT}, offset >= 0"
+        )
+
+
+def _people(session: Session, rids: Sequence[int], full_ids: bool) -> dict[int, dict[str, Any]]:
+    if not rids:
+        return {}
+    rows = session.execute(
+        select(Resident.id, Resident.id_number, Resident.name, Resident.region_code, Region.name)
+        .join(Region, Region.code == Resident.region_code)
+        .where(Resident.id.in_(list(rids)))
+    ).all()
+    return {
+        rid: {
+            "id_number": number if full_ids else ids.mask(number),
+            "name": name,
+            "village_code": village,
+            "village": vname,
+        }
+        for rid, number, name, village, vname in rows
+    }
+
+
+def _page(
+    session: Session,
+    frame: pl.DataFrame,
+    *,
+    title: str,
+    extra: tuple[tuple[str, str], ...],
+    limit: int,
+    offset: int,
+    full_ids: bool,
+    notes: tuple[str, ...] = (),
+) -> Page:
+    total = frame.height
+    part = frame.sort(["village", "rid"]).slice(offset, limit)
+    people = _people(session, part.get_column("rid").to_list(), full_ids)
+    rows = []
+    for r in part.iter_rows(named=True):
+        p = people[r["rid"]]
+        rows.append({**p, **{k: r[k] for k, _ in extra}})
+    base = (
+        ("village", "村（社区）"),
+        ("village_code", "区划代码"),
+        ("name", "姓名"),
+        ("id_number", "身份证号"),
+    )
+    cols = (*base, *extra)
+    return Page(
+        title, tuple(h for _, h in cols), tuple(k for k, _ in cols), total, offset, limit, tuple(rows), notes
+    )
+
+
+def not_enrolled(
+    session: Session,
+    campaign_id: int,
+    *,
+    on: dt.date,
+    scope: str = "",
+    limit: int = 100,
+    offset: int = 0,
+    full_ids: bool = False,
+) -> Page:
+    """Living residents not enrolled at ``on`` and not insured elsewhere or under employee
+    insurance, by village, with last year's status (上年已参保 / 上年职工医保 / 上年外地参保 /
+    上年未参保) and the individual amount due."""
+    _check_page(limit, offset)
+    status = status_at(read_frames(session, campaign_id, scope), on)
+    todo = status.filter(pl.col("alive") & ~pl.col("enrolled") & ~pl.col("employee") & ~pl.col("elsewhere"))
+    return _page(
+        session,
+        todo.with_columns(due=_yuan_text("individual_fen")),
+        title=f"未参保人员清单（截至{on:%Y-%m-%d}）",
+        extra=(("last_status", "上年参保情况"), ("due", "个人应缴（元）")),
+        limit=limit,
+        offset=offset,
+        full_ids=full_ids,
+    )
+
+
+def _yuan_text(column: str) -> pl.Expr:
+    """fen -> 'Y.FF' text, exactly (integer arithmetic, no float)."""
+    fen = pl.col(column)
+    return (
+        pl.when(fen.is_null())
+        .then(pl.lit(""))
+        .otherwise((fen // 100).cast(pl.Utf8) + pl.lit(".") + (fen % 100).cast(pl.Utf8).str.zfill(2))
+    )
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A deadline for a group of categories (codes), from the campaign's policy."""
+
+    label: str
+    categories: frozenset[str]
+    deadline: dt.date | None
+    cite: str
+
+
+def hardship_stages(c: Campaign) -> list[Stage]:
+    """The policy's staged deadlines naming categories (昌吉: 困难群众 by 2022-11-30) and its
+    low-income targets (丰都: 100% within the centralized window, deadline = the window's end).
+    Without either: the subsidised groups of the policy, with no deadline."""
+    policy = campaign_policy(c)
+    m = policy.model
+    vocab = vocabulary()
+    out: list[Stage] = []
+    for sd in m.targets.staged_deadlines:
+        if sd.categories:
+            out.append(Stage(sd.group, frozenset(vocab.code(x) for x in sd.categories), sd.by, sd.cite))
+    windows = {ms.code: ms.end for ms in m.milestones}
+    for t in m.targets.rates:
+        if t.categories:
+            end = windows.get(t.within_window) if t.within_window else None
+            label = f"{GROUP_NAMES.get(t.group, t.group)}参保率{t.rate}%"
+            out.append(Stage(label, frozenset(vocab.code(x) for x in t.categories), end, t.cite))
+    if not out:
+        cats = frozenset(policy.subsidy_by_category)
+        out.append(Stage("资助参保对象", cats, None, m.subsidies_cite))
+    return out
+
+
+def hardship_not_enrolled(
+    session: Session,
+    campaign_id: int,
+    *,
+    on: dt.date,
+    scope: str = "",
+    limit: int = 100,
+    offset: int = 0,
+    full_ids: bool = False,
+) -> Page:
+    """Hardship residents (categories of the assessment in a staged deadline's group) not
+    enrolled at ``on``, with the group, its deadline and the days left (negative: overdue)."""
+    _check_page(limit, offset)
+    c = campaign_or_fail(session, campaign_id)
+    stages = hardship_stages(c)
+    status = status_at(read_frames(session, campaign_id, scope), on)
+    todo = status.filter(
+        pl.col("alive") & ~pl.col("enrolled") & ~pl.col("employee") & ~pl.col("elsewhere")
+    ).with_columns(cats=pl.col("categories").fill_null("").str.split(","))
+    parts = []
+    for s in stages:
+        hit = todo.filter(pl.col("cats").list.eval(pl.element().is_in(list(s.categories))).list.any())
+        parts.append(
+            hit.with_columns(
+                group=pl.lit(s.label),
+                deadline=pl.lit(s.deadline.isoformat() if s.deadline else ""),
+                days_left=pl.lit(str((s.deadline - on).days) if s.deadline else ""),
+            )
+        )
+    frame = pl.concat(parts).unique(subset=["rid"], keep="first", maintain_order=True) if parts else todo
+    notes = tuple(f"{s.label}：{s.deadline or '无期限'}（{s.cite}）" for s in stages)
+    return _page(
+        session,
+        frame,
+        title=f"困难群众未参保清单（截至{on:%Y-%m-%d}）",
+        extra=(("group", "群体"), ("deadline", "完成时限"), ("days_left", "剩余天数")),
+        limit=limit,
+        offset=offset,
+        full_ids=full_ids,
+        notes=notes,
+    )
+
+
+def identity_changed(
+    session: Session,
+    campaign_id: int,
+    *,
+    on: dt.date,
+    scope: str = "",
+    limit: int = 100,
+    offset: int = 0,
+    actor: str,
+) -> Page:
+    """Residents who paid and whose identities on ``on`` differ from those assessed, with what
+    follows under the policy (:func:`urrbmi.campaign.changes.identity_changes`, which also records
+    any refund owed, once). IDs come masked from that function."""
+    from urrbmi.campaign.changes import identity_changes
+
+    _check_page(limit, offset)
+    c = campaign_or_fail(session, campaign_id)
+    changes = identity_changes(session, c, on, actor=actor)
+    in_scope = []
+    if scope:
+        numbers = {ch.id_number for ch in changes}
+        # identity_changes masks IDs; match residents of the scope by masked number and name
+        people = session.execute(
+            select(Resident.id_number, Resident.name).where(Resident.region_code.like(f"{scope}%"))
+        ).all()
+        keep = {(ids.mask(n), name) for n, name in people if ids.mask(n) in numbers}
+        in_scope = [ch for ch in changes if (ch.id_number, ch.name) in keep]
+    else:
+        in_scope = list(changes)
+    part = in_scope[offset : offset + limit]
+    keys = ("name", "id_number", "old", "new", "paid", "action", "amount", "note")
+    heads = ("姓名", "身份证号", "缴费时身份", "现身份", "已缴（元）", "处理", "金额（元）", "说明")
+    rows = tuple(
+        {
+            "name": ch.name,
+            "id_number": ch.id_number,
+            "old": "、".join(ch.old_categories),
+            "new": "、".join(ch.new_categories),
+            "paid": str(ch.paid),
+            "action": ch.action,
+            "amount": str(ch.amount),
+            "note": ch.note,
+        }
+        for ch in part
+    )
+    return Page(f"缴费后身份变化人员清单（{on:%Y-%m-%d}）", heads, keys, len(in_scope), offset, limit, rows)
+
+
+def write_page_xlsx(page: Page, path: Path) -> Path:
+    """The page as a sheet: title, Chinese headers, frozen header row, notes below."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "清单"
+    ws.append([page.title])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append([f"共{page.total}人，本表第{page.offset + 1}至{page.offset + len(page.rows)}人"])
+    ws.append(list(page.headers))
+    for cell in ws[3]:
+        cell.font = Font(bold=True)
+    for r in page.rows:
+        ws.append([r[k] for k in page.keys])
+    for note in page.notes:
+        ws.append([note])
+    ws.freeze_panes = "A4"
+    for i, h in enumerate(page.headers):
+        ws.column_dimensions[chr(ord("A") + i)].width = max(10, 2 * len(h) + 4)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path

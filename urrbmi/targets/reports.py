@@ -1,0 +1,394 @@
+"""Bulletins, charts, incentives and funding from the campaign database.
+
+The arithmetic is the pure layer (bulletin.py, charts.py, incentive.py, funding.py); this module
+feeds it with counts from :mod:`urrbmi.targets.counting` and figures from the campaign's policy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from sqlalchemy.orm import Session
+
+from urrbmi.campaign.campaigns import campaign_policy
+from urrbmi.money import ZERO, from_fen, round_fen, yuan
+from urrbmi.policy.categories import vocabulary
+from urrbmi.policy.schema import FiscalSubsidy
+from urrbmi.targets.bulletin import Bulletin, build_bulletin, write_html, write_xlsx
+from urrbmi.targets.counting import (
+    CampaignFrames,
+    Level,
+    ProgressReport,
+    burnup,
+    composition,
+    progress,
+    read_frames,
+    status_at,
+)
+from urrbmi.targets.funding import FinancingStandard, check_split
+from urrbmi.targets.incentive import IncentiveLine, incentive_table
+from urrbmi.targets.progress import UnitCounts
+from urrbmi.targets.store import campaign_or_fail, get_set, stored_table, stored_tasks
+
+UNIT_LABELS = {"county": "县（市、区）", "town": "乡镇（街道）", "village": "村（社区）", "school": "学校"}
+
+
+def report_counts(report: ProgressReport) -> list[UnitCounts]:
+    """The report's rows as counts named for people (region names; a repeated name gets its code)."""
+    names = [r.name for r in report.rows]
+    out = []
+    for r in report.rows:
+        p = r.progress
+        label = r.name if names.count(r.name) == 1 else f"{r.name}（{r.unit}）"
+        out.append(UnitCounts(label, p.base, p.enrolled, p.task, p.enrolled - (p.enrolled_change or 0)))
+    return out
+
+
+def bulletin_from_db(
+    session: Session,
+    campaign_id: int,
+    *,
+    on: dt.date,
+    level: Level = "town",
+    scope: str = "",
+    target: str | None = None,
+    target_rate: Decimal | None = None,
+    bottom_n: int = 3,
+    frames: CampaignFrames | None = None,
+) -> tuple[Bulletin, ProgressReport]:
+    report = progress(
+        session,
+        campaign_id,
+        on=on,
+        level=level,
+        scope=scope,
+        target=target,
+        target_rate=target_rate,
+        frames=frames,
+    )
+    c = campaign_or_fail(session, campaign_id)
+    notes = [
+        f"数据来源：征缴批次{c.id}（{c.policy_id}），统计截至{on:%Y-%m-%d}（含当日）的参保登记和缴费。",
+        "参保人数口径见 docs/targets.md：本地城乡居民医保参保（缴费、代缴、资助、导入），不含已退费或注销。",
+    ]
+    if report.counts_employee:
+        notes.append("任务数含城乡居民医保和城镇职工医保参保人数：已参保人数含职工医保参保人员。")
+    if report.target_name:
+        ts = get_set(session, campaign_id, report.target_name)
+        notes.append(f"任务数：{ts.title}（{ts.source}）；基数：{ts.base_kind}，{ts.base_source}。")
+    b = build_bulletin(
+        report_counts(report),
+        report.target_rate,
+        title=f"{c.benefit_year}年度城乡居民医保参保缴费进度通报",
+        as_of=on,
+        unit_label=UNIT_LABELS[level],
+        base_label="户籍人口" if report.target_name else "应参保人数",
+        bottom_n=bottom_n,
+        rank_by=report.rank_by,
+        notes=notes,
+    )
+    return b, report
+
+
+@dataclass(frozen=True)
+class BulletinFiles:
+    xlsx: Path
+    html: Path
+    charts: tuple[Path, ...] = field(default=())
+
+
+def _deadline(
+    session: Session, campaign_id: int, report: ProgressReport
+) -> tuple[dt.date | None, dt.date | None]:
+    c = campaign_or_fail(session, campaign_id)
+    m = campaign_policy(c).model
+    windows = {ms.code: ms for ms in m.milestones}
+    start = windows["centralized"].start if "centralized" in windows else None
+    deadline = None
+    if report.target_name:
+        deadline = get_set(session, campaign_id, report.target_name).deadline
+    if deadline is None and "centralized" in windows:
+        deadline = windows["centralized"].end
+    if deadline is None and m.targets.staged_deadlines:
+        deadline = max(sd.by for sd in m.targets.staged_deadlines)
+    return start, deadline
+
+
+def write_bulletin_files(
+    session: Session,
+    campaign_id: int,
+    out: Path,
+    *,
+    on: dt.date,
+    level: Level = "town",
+    scope: str = "",
+    target: str | None = None,
+    target_rate: Decimal | None = None,
+    bottom_n: int = 3,
+    charts: bool = True,
+) -> BulletinFiles:
+    """通报 as Excel and printable HTML in ``out``, with the three charts as PNG."""
+    frames = read_frames(session, campaign_id, scope)
+    b, report = bulletin_from_db(
+        session,
+        campaign_id,
+        on=on,
+        level=level,
+        scope=scope,
+        target=target,
+        target_rate=target_rate,
+        bottom_n=bottom_n,
+        frames=frames,
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"bulletin-{campaign_id}-{level}-{on:%Y%m%d}"
+    xlsx = write_xlsx(b, out / f"{stem}.xlsx")
+    page = write_html(b, out / f"{stem}.html")
+    made: list[Path] = []
+    if charts and b.rows:
+        from urrbmi.targets.charts import burnup_chart, composition_chart, progress_chart
+
+        made.append(progress_chart(b, out / f"{stem}-progress.png"))
+        points = burnup(session, campaign_id, on=on, scope=scope, frames=frames)
+        start, deadline = _deadline(session, campaign_id, report)
+        if points and report.total is not None:
+            target_n = report.total.progress.required - (
+                report.total.employee if report.counts_employee else 0
+            )
+            made.append(
+                burnup_chart(
+                    points,
+                    max(target_n, 1),
+                    start=start or points[0][0],
+                    deadline=max(deadline or on, on),
+                    title=f"{b.title}：累计参保进度",
+                    path=out / f"{stem}-burnup.png",
+                )
+            )
+        comp = composition(session, campaign_id, on=on, scope=scope, frames=frames)
+        if comp:
+            made.append(composition_chart(comp, title="已参保人员构成", path=out / f"{stem}-composition.png"))
+    return BulletinFiles(xlsx, page, tuple(made))
+
+
+# --- incentive ----------------------------------------------------------------------------------
+
+
+def incentive_from_db(
+    session: Session,
+    campaign_id: int,
+    *,
+    on: dt.date,
+    target: str | None = None,
+    per_person: Decimal | None = None,
+) -> tuple[IncentiveLine, ...]:
+    """黔江-style incentive per unit of the loaded task table: max(0, enrolled − task) × the rate
+    (the table's clause, else ``per_person``), with enrolled counted at ``on`` and tasks after
+    reductions."""
+    ts = get_set(session, campaign_id, target, unit=None if target else "town")
+    report = progress(session, campaign_id, on=on, level=ts.unit, target=ts.name)  # type: ignore[arg-type]
+    enrolled = {r.name: r.covered for r in report.rows}
+    table = stored_table(session, ts)
+    tasks = {t.unit_name: t.task for t in stored_tasks(session, ts)}
+    for name in tasks:
+        enrolled.setdefault(name, 0)
+    rate = per_person
+    if rate is None and ts.incentive_per_person_fen is not None:
+        rate = from_fen(ts.incentive_per_person_fen)
+    return incentive_table(table, enrolled, rate, tasks=tasks)
+
+
+# --- funding ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FundingLine:
+    section: str  # 资助参保 / 财政补助 / 个人缴费 / 合计
+    item: str
+    funder: str
+    persons: int
+    per_person: Decimal | None
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class FundingReport:
+    campaign_id: int
+    on: dt.date
+    enrolled: int
+    lines: tuple[FundingLine, ...]
+    financing_per_person: Decimal | None
+    financing_note: str
+    total: Decimal
+
+
+def funding_report(session: Session, campaign_id: int, *, on: dt.date, scope: str = "") -> FundingReport:
+    """For residents enrolled at ``on``: subsidies (资助参保) by category and funder from the
+    assessments, the fiscal subsidy by level (persons × the policy's per-capita split; persons who
+    paid the fiscal portion themselves are left out), individual contributions collected (payments
+    made by ``on`` less refunds done by ``on``) and the financing standard per person."""
+    c = campaign_or_fail(session, campaign_id)
+    policy = campaign_policy(c)
+    m = policy.model
+    frames = read_frames(session, campaign_id, scope)
+    st = status_at(frames, on).filter(pl.col("alive") & pl.col("enrolled"))
+    vocab = vocabulary().by_code
+    lines: list[FundingLine] = []
+    subs = (
+        st.filter(pl.col("subsidy_fen").fill_null(0) > 0)
+        .group_by("subsidy_category")
+        .agg(pl.len().alias("n"), pl.col("subsidy_fen").sum().alias("fen"))
+        .sort("subsidy_category")
+    )
+    for code, n, fen in subs.iter_rows():
+        rule = policy.subsidy_by_category.get(code or "")
+        funder = (rule.funder if rule is not None else None) or "（通知未写明）"
+        name = vocab[code].name if code in vocab else (code or "未标明类别")
+        lines.append(FundingLine("资助参保", name, funder, int(n), None, from_fen(int(fen))))
+    fiscal_n = st.filter(pl.col("fiscal_fen").fill_null(0) == 0).height
+    fs = m.fiscal_subsidy
+    if isinstance(fs, FiscalSubsidy):
+        shares = {s.label: s.amount for s in fs.split} if fs.split else {"财政补助（通知未分级）": fs.amount}
+        check_split(fs.amount, shares)
+        for label, amount in shares.items():
+            lines.append(
+                FundingLine(
+                    "财政补助", label, label, fiscal_n, yuan(amount), round_fen(yuan(amount) * fiscal_n)
+                )
+            )
+    p = frames.payments
+    made = p.filter(pl.col("paid_on") <= on).get_column("amount_fen").sum()
+    back = (
+        p.filter(pl.col("refund_on").is_not_null() & (pl.col("refund_on") <= on))
+        .get_column("refund_done_fen")
+        .sum()
+    )
+    collected = from_fen(int(made or 0) - int(back or 0))
+    payers = st.filter(pl.col("paid")).height
+    lines.append(FundingLine("个人缴费", "个人缴费实收（已缴减已退）", "参保人", payers, None, collected))
+    total = round_fen(sum((ln.amount for ln in lines), ZERO))
+    per_person: Decimal | None = None
+    note = "通知未给出人均筹资标准"
+    if m.financing_total is not None:
+        ft = m.financing_total
+        per_person = FinancingStandard(ft.fiscal, ft.individual).check(ft.amount)
+        note = (
+            f"人均筹资标准 {yuan(ft.amount)} = 财政补助 {yuan(ft.fiscal)} + 个人缴费 {yuan(ft.individual)}"
+            f"（{ft.cite}）"
+        )
+    elif isinstance(fs, FiscalSubsidy):
+        note = f"人均财政补助 {yuan(fs.amount)}（{fs.cite}）；通知未给出人均筹资总额"
+    return FundingReport(c.id, on, st.height, tuple(lines), per_person, note, total)
+
+
+def write_funding_xlsx(r: FundingReport, path: Path) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "筹资"
+    ws.append([f"城乡居民医保筹资情况（征缴批次{r.campaign_id}，截至{r.on:%Y-%m-%d}）"])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append([f"已参保 {r.enrolled} 人；{r.financing_note}"])
+    ws.append(["项目", "明细", "出资方", "人数", "人均（元）", "金额（元）"])
+    for cell in ws[3]:
+        cell.font = Font(bold=True)
+    for ln in r.lines:
+        ws.append([ln.section, ln.item, ln.funder, ln.persons, ln.per_person, ln.amount])
+    ws.append(["合计", "", "", None, None, r.total])
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    for row in ws.iter_rows(min_row=4):
+        row[3].number_format = "#,##0"
+        row[4].number_format = "#,##0.00"
+        row[5].number_format = "#,##0.00"
+    for col, width in zip("ABCDEF", (12, 30, 30, 10, 12, 16), strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A4"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+# --- progress sheet -----------------------------------------------------------------------------
+
+PROGRESS_HEADERS = (
+    ("排名", "0"),
+    ("单位", "@"),
+    ("区划代码/学校", "@"),
+    ("在册人数", "#,##0"),
+    ("已参保", "#,##0"),
+    ("其中已缴费", "#,##0"),
+    ("其中资助参保", "#,##0"),
+    ("职工医保", "#,##0"),
+    ("外地参保", "#,##0"),
+    ("基数", "#,##0"),
+    ("任务数", "#,##0"),
+    ("应完成", "#,##0"),
+    ("尚差", "#,##0"),
+    ("参保率", "0.00%"),
+    ("任务完成率", "0.00%"),
+    ("上年参保", "#,##0"),
+    ("上年参保率", "0.00%"),
+    ("较上年（百分点）", "+0.00;-0.00;0.00"),
+)
+
+
+def write_progress_xlsx(rep: ProgressReport, path: Path) -> Path:
+    """The progress table with every count, exact ratios formatted as percentages."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "参保进度"
+    ws.append([f"参保进度（征缴批次{rep.campaign_id}，{UNIT_LABELS[rep.level]}，截至{rep.on:%Y-%m-%d}）"])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(
+        [
+            f"目标参保率 {rep.target_rate * 100:.2f}%；"
+            f"排名依据：{'任务完成率' if rep.rank_by == 'completion' else '参保率'}"
+        ]
+    )
+    ws.append([h for h, _ in PROGRESS_HEADERS])
+    for cell in ws[3]:
+        cell.font = Font(bold=True)
+    for r in [*rep.rows, *([rep.total] if rep.total else [])]:
+        p = r.progress
+        ws.append(
+            [
+                p.rank,
+                r.name,
+                r.unit,
+                r.registry,
+                r.covered,
+                r.paid,
+                r.subsidised,
+                r.employee,
+                r.elsewhere,
+                p.base,
+                p.task,
+                p.required,
+                p.remaining,
+                p.rate,
+                p.completion,
+                r.last_year_enrolled,
+                p.last_year_rate,
+                p.rate_change * 100 if p.rate_change is not None else None,
+            ]
+        )
+    for row in ws.iter_rows(min_row=4):
+        for cell, (_, number_format) in zip(row, PROGRESS_HEADERS, strict=True):
+            cell.number_format = number_format
+    if rep.total is not None:
+        for cell in ws[ws.max_row]:
+            cell.font = Font(bold=True)
+    ws.freeze_panes = "C4"
+    ws.column_dimensions["B"].width = 24
+    ws.column_dimensions["C"].width = 16
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
