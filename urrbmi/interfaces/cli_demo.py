@@ -88,7 +88,8 @@ def demo(
     click.echo(f"  · 全民参保库：{r.residents:,}人（区划、户籍、身份名单由合成器生成）")
     click.echo(
         f"  · 核定：{a.assessed:,}人，应缴{a.due:,}人；排除 {dict(a.excluded)}；"
-        f"政策未规定无法核定 {dict(a.errors)}（见 urrbmi policy show suixi-2022）"
+        f"政策未规定无法核定 {dict(a.errors)}（见 urrbmi policy show suixi-2022）；"
+        f"全额资助直接参保{a.enrolled_subsidised:,}人"
     )
     click.echo(
         f"  · 微信渠道缴费文件{p.lines:,}行：入账{p.status.get('accepted', 0):,}，"
