@@ -107,6 +107,9 @@ def test_agent_looks_up_records_cash_payment_and_prints_receipt(tab: Any) -> Non
     assert p.inner_text("[data-testid=enrolled]") == "否"
     due = p.inner_text("[data-testid=amount-due]")
     assert re.match(r"\d+\.\d\d 元", due), due
+    p.click("[data-testid=show-why]")  # the amount's explanation, each step with its clause
+    cites = p.inner_text("[data-testid=explanation]")
+    assert "依据" in cites and "濉溪县" in cites, cites
     tab.shot("resident-agent-before-payment-1366")
     need(live, "POST", "/api/v1/campaigns/{campaign_id}/payments")
     p.select_option("[data-testid=pay-form] select[name=channel]", "cash")
@@ -209,7 +212,21 @@ def test_progress_by_town_chart(tab: Any) -> None:
     p = tab.login("officer")
     p.click("[data-testid=menu-dashboard]")
     p.wait_for_selector("[data-testid=progress-chart] canvas")
+    p.wait_for_selector("[data-testid=burnup-chart] canvas")
+    p.wait_for_selector("[data-testid=not-enrolled] tbody tr td")
     tab.shot("dashboard-progress-1366")
+    first_town = p.locator("[data-testid=progress] tbody button.link").first
+    first_town.click()
+    p.locator("[data-testid=progress] h2", has_text="分村").wait_for()
+    tab.shot("dashboard-villages-1366")
+    assert tab.csp_errors() == []
+
+
+def _progress_enrolled(p: Any) -> int:
+    p.wait_for_selector("[data-testid=progress-total]")
+    m = re.search(r"已参保 (\d+) 人", p.inner_text("[data-testid=progress-total]"))
+    assert m, p.inner_text("[data-testid=progress-total]")
+    return int(m.group(1))
 
 
 def _another_unpaid(live: Any) -> str:
@@ -245,6 +262,8 @@ def test_payment_file_upload_moves_progress(tab: Any, tmp_path: Any) -> None:
     p = tab.login("officer")
     p.click("[data-testid=menu-dashboard]")
     before = _paid(p)
+    progress = "get" in _paths(live.base).get("/api/v1/campaigns/{campaign_id}/progress", {})
+    enrolled_before = _progress_enrolled(p) if progress else None
     number = _another_unpaid(live)
     from sqlalchemy import create_engine, text
 
@@ -264,6 +283,9 @@ def test_payment_file_upload_moves_progress(tab: Any, tmp_path: Any) -> None:
     assert "入账 1" in p.inner_text("[data-testid=page-payments] .notice.ok")
     p.click("[data-testid=menu-dashboard]")
     p.locator("[data-testid=ledger-paid]", has_text=re.compile(rf"^{before + 1}$")).wait_for()
+    if enrolled_before is not None:  # the progress table counts the new enrollment too
+        p.locator("[data-testid=progress-total]", has_text=f"已参保 {enrolled_before + 1} 人").wait_for()
+        tab.shot("dashboard-after-upload-1366")
     # the same file again changes nothing: the channel's reference is recorded once
     p.click("[data-testid=menu-payments]")
     p.set_input_files("[data-testid=payment-file-form] input[type=file]", str(f))
@@ -273,18 +295,32 @@ def test_payment_file_upload_moves_progress(tab: Any, tmp_path: Any) -> None:
     tab.shot("payments-reconcile-1366")
 
 
-def test_uploader_uploads_a_department_list(tab: Any, tmp_path: Any) -> None:
+def test_uploader_uploads_a_department_list_and_officer_reviews_the_conflict(tab: Any, browser: Any, tmp_path: Any) -> None:
     live = tab.live
-    need(live, "POST", "/api/v1/imports")
+    need(live, "POST", "/api/v1/imports/lists")
     p = tab.login("uploader")
     f = tmp_path / "低保名单.csv"
-    f.write_text(f"身份证号码,姓名,类别\n{live.unpaid_id},测试,低保对象\n11010519491231002X,无此人,低保对象\n", "utf-8")
+    # one row whose name differs from the registry's (a conflict to review), one bad ID number
+    f.write_text(f"身份证号码,姓名,类别\n{live.unpaid_id},名字不同,低保对象\n11010519491231002Y,无此人,低保对象\n", "utf-8")
     p.select_option("[data-testid=import-source]", "minzheng")
     p.set_input_files("[data-testid=import-file]", str(f))
     p.click("[data-testid=import-submit]")
     p.wait_for_selector("[data-testid=import-report], [data-testid=page-imports] .notice.error")
     tab.shot("imports-report-1366")
     assert p.query_selector("[data-testid=import-report]"), p.inner_text("main")
+    report = p.inner_text("[data-testid=import-report]")
+    assert "2 行" in report and "无效" in report, report
+    assert tab.csp_errors() == []
+    need(live, "GET", "/api/v1/imports/reviews")
+    officer = type(tab)(browser, live, {"width": 1366, "height": 768})
+    try:
+        o = officer.login("officer")
+        o.click("[data-testid=menu-imports]")
+        o.locator("[data-testid=review-queue] td", has_text="名字不同").first.wait_for()
+        officer.shot("imports-review-officer-1366")
+        assert officer.csp_errors() == []
+    finally:
+        officer.ctx.close()
 
 
 def test_policy_page_with_citations_and_trial_quote(tab: Any) -> None:
@@ -304,13 +340,15 @@ def test_reports_offer_downloads(tab: Any) -> None:
     live = tab.live
     p = tab.login("finance")
     p.click("[data-testid=menu-reports]")
-    need(live, "GET", "/api/v1/campaigns")
     p.wait_for_selector("[data-testid=bulletin-xlsx]")
-    tab.shot("reports-finance-1366")
-    need(live, "GET", "/api/v1/campaigns/{campaign_id}/bulletin.xlsx")
+    need(live, "GET", "/api/v1/campaigns/{campaign_id}/bulletin")
     with p.expect_download() as d:
         p.click("[data-testid=bulletin-xlsx]")
     assert d.value.suggested_filename.endswith(".xlsx")
+    need(live, "GET", "/api/v1/campaigns/{campaign_id}/funding")
+    p.wait_for_selector("[data-testid=funding] table td.num")
+    tab.shot("reports-finance-1366")
+    assert tab.csp_errors() == []
 
 
 def test_policy_year_over_year_comparison(tab: Any) -> None:

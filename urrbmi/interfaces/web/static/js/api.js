@@ -25,23 +25,18 @@ export const EP = {
   roster: (c) => `campaigns/${c}/roster`, // ?format=xlsx|csv&include_paid=
   acceptHeld: (c) => `campaigns/${c}/payments/accept`,
   duplicates: (c) => `campaigns/${c}/duplicates`,
-  progress: (c) => `campaigns/${c}/progress`,
-  burnup: (c) => `campaigns/${c}/burnup`,
-  groups: (c) => `campaigns/${c}/groups`,
-  notEnrolled: (c) => `campaigns/${c}/not-enrolled`,
-  bulletin: (c) => `campaigns/${c}/bulletin.xlsx`,
-  bulletinHtml: (c) => `campaigns/${c}/bulletin.html`,
-  funding: (c) => `campaigns/${c}/funding.xlsx`,
+  progress: (c) => `campaigns/${c}/progress`, // ?level=county|town|village&on=
+  notEnrolled: (c) => `campaigns/${c}/lists/not-enrolled`, // paged: {rows, keys, headers, total}
+  hardship: (c) => `campaigns/${c}/lists/hardship`,
+  bulletin: (c) => `campaigns/${c}/bulletin`, // ?format=json|xlsx|html
+  funding: (c) => `campaigns/${c}/funding`,
   policies: 'policies',
   policy: (id) => `policies/${encodeURIComponent(id)}`,
   quote: (id) => `policies/${encodeURIComponent(id)}/quote`,
   compare: 'policy-comparisons', // ?jurisdiction=&before=&after=
-  imports: 'imports',
-  importRows: (id) => `imports/${id}/rows`,
-  importErrors: (id) => `imports/${id}/errors.xlsx`,
-  importConfirm: (id) => `imports/${id}/confirm`,
-  review: 'imports/review',
-  reviewResolve: (id) => `imports/review/${id}`,
+  importList: 'imports/lists', // multipart: file, source, as_of, mode → the load's summary
+  reviews: 'imports/reviews',
+  reviewDecide: (id) => `imports/reviews/${id}/decide`,
   audit: 'audit',
 };
 

@@ -113,11 +113,13 @@ function CampaignBlock({ c, st, idNumber, user, onPaid }) {
       <dt>${t('resident.benefit_year')}</dt><dd>${c.benefit_year}</dd>
       <dt>${t('resident.policy')}</dt><dd>${c.policy}</dd>
       <dt>${t('resident.assessment')}</dt><dd>${t('assessment.' + c.assessment)}${c.reason ? '（' + c.reason + '）' : ''}</dd>
+      ${c.tier && html`<dt>${t('resident.tier')}</dt><dd>${t('resident.tier_n', { n: c.tier })}</dd>`}
+      ${c.subsidy_category && html`<dt>${t('resident.subsidy_category')}</dt><dd>${c.subsidy_category}</dd>`}
       <dt>${t('resident.amount_due')}</dt><dd class="money" data-testid="amount-due">${c.amount_due === null ? '—' : yuan(c.amount_due) + ' ' + t('common.yuan')}</dd>
       <dt>${t('resident.enrolled')}</dt><dd data-testid="enrolled">${c.enrolled ? t('common.yes') : t('common.no')}</dd>
       <dt>${t('resident.benefit_period')}</dt><dd data-testid="benefit-period">${c.benefit_period ? c.benefit_period.start + ' — ' + c.benefit_period.end : '—'}</dd>
     </dl>
-    ${expl.length > 0 && html`<button type="button" class="link" onClick=${() => setShowWhy(!showWhy)}>${t(showWhy ? 'resident.hide_why' : 'resident.show_why')}</button>`}
+    ${expl.length > 0 && html`<button type="button" class="link" data-testid="show-why" onClick=${() => setShowWhy(!showWhy)}>${t(showWhy ? 'resident.hide_why' : 'resident.show_why')}</button>`}
     ${showWhy && html`<${Explanation} steps=${expl} />`}
     <h3>${t('resident.payments')}</h3>
     <${Table} columns=${[
