@@ -17,11 +17,13 @@ from urrbmi.interfaces.api import (
     channels,
     compare,
     errors,
+    imports,
     logs,
     policies,
     public,
     regions,
     residents,
+    targets,
     users,
 )
 
@@ -55,7 +57,20 @@ def create_app(database_url: str | None = None) -> FastAPI:
     errors.install(app)
     logs.install_filters()
     app.add_middleware(logs.Http, headers=SECURITY_HEADERS, hsts=HSTS)
-    for module in (policies, compare, auth, regions, residents, campaigns, public, channels, audit, users):
+    for module in (
+        policies,
+        compare,
+        auth,
+        regions,
+        residents,
+        campaigns,
+        targets,
+        imports,
+        public,
+        channels,
+        audit,
+        users,
+    ):
         app.include_router(module.router)
     from urrbmi.interfaces.web import mount as mount_web  # the browser UI at / (imports the API)
 

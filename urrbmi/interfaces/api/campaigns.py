@@ -116,6 +116,7 @@ class PaymentIn(Strict):
 
 
 class PaymentOut(BaseModel):
+    payment_id: int
     id_number: str
     channel: str
     external_ref: str
@@ -354,6 +355,7 @@ def newborn(
 
 def payment_out(p: Principal, pay: Payment, receipt_no: int | None, replayed: bool) -> dict[str, Any]:
     return {
+        "payment_id": pay.id,
         "id_number": p.show_id(pay.id_number),
         "channel": pay.channel,
         "external_ref": pay.external_ref,
@@ -465,6 +467,48 @@ def cancel(
             "id_number": ids.mask(done.id_number),
             "status": done.status,
         }
+
+
+class AcceptIn(Strict):
+    reason: str = Field(min_length=1, max_length=400, description="复核意见（必填，记入审计日志）")
+
+
+def _payment_in_scope(s: Any, p: Principal, c: Campaign, payment_id: int) -> Payment:
+    """The payment, if its resident is in the scope (an unmatched payment: if the whole campaign
+    is); otherwise the uniform 403."""
+    pay = s.get(Payment, payment_id)
+    if pay is None or pay.campaign_id != c.id:
+        raise out_of_scope()
+    region = None
+    if pay.resident_id is not None:
+        region = s.scalars(select(Resident.region_code).where(Resident.id == pay.resident_id)).first()
+    if not p.covers(region if region is not None else c.region_code):
+        raise out_of_scope()
+    return pay  # type: ignore[no-any-return]
+
+
+@router.post(
+    "/{campaign_id}/payments/{payment_id}/accept",
+    response_model=PaymentOut,
+    summary="复核后确认挂起的缴费（生成收据、参保与待遇期）/ accept a held payment",
+    responses={**AUTH_ERRORS, **CONFLICT},
+)
+def accept(
+    campaign_id: int,
+    payment_id: int,
+    body: AcceptIn,
+    request: Request,
+    p: Annotated[Principal, Depends(need("payment.accept"))],
+) -> DecimalJSONResponse:
+    from urrbmi.campaign.payments import accept_payment
+
+    with tx(request) as s:
+        c = scoped_campaign(s, p, campaign_id)
+        _payment_in_scope(s, p, c, payment_id)
+        res = accept_payment(
+            s, c, payment_id=payment_id, reason=body.reason, actor=p.actor, scope=p.region_prefix
+        )
+        return DecimalJSONResponse(payment_out(p, res.payment, res.receipt_no, res.replayed))
 
 
 __all__ = ["payment_out", "router"]
