@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 MENUS = {
     "admin": ["resident", "dashboard", "imports", "payments", "policies", "reports"],
     "officer": ["resident", "dashboard", "imports", "payments", "policies", "reports"],
-    "town": ["resident", "dashboard", "policies", "reports"],
+    "town": ["resident", "dashboard", "imports", "policies", "reports"],
     "agent": ["resident", "policies"],
     "uploader": ["imports"],
     "auditor": ["resident", "dashboard", "policies", "reports"],
@@ -391,3 +391,20 @@ def test_first_load_is_light_for_old_pcs(tab: Any) -> None:
     print(f"\nbytes transferred: log-in page {login:,}; log-in page + dashboard {dashboard:,}")
     assert login < 60_000, login
     assert dashboard < 400_000, dashboard
+
+
+def test_officer_accepts_a_held_payment_after_review(tab: Any) -> None:
+    live = tab.live
+    need(live, "POST", "/api/v1/campaigns/{campaign_id}/payments/{payment_id}/accept")
+    p = tab.login("officer")
+    p.click("[data-testid=menu-payments]")
+    rows = p.locator("[data-testid=rec-mismatches] tbody tr")
+    p.locator("[data-testid=rec-mismatches] tbody button").first.wait_for()
+    held_before = rows.count()
+    paid_before = int(p.inner_text("[data-testid=ledger-paid]"))
+    p.once("dialog", lambda d: d.accept("核实：渠道多收10元，另行退还，同意入账"))
+    p.locator("[data-testid=rec-mismatches] tbody button").first.click()
+    p.locator("[data-testid=ledger-paid]", has_text=re.compile(rf"^{paid_before + 1}$")).wait_for()
+    assert rows.count() == held_before - 1
+    tab.shot("payments-accepted-1366")
+    assert tab.csp_errors() == []

@@ -23,7 +23,7 @@ export const EP = {
   paymentImport: (c) => `campaigns/${c}/payments/import`,
   reconcile: (c) => `campaigns/${c}/reconcile`,
   roster: (c) => `campaigns/${c}/roster`, // ?format=xlsx|csv&include_paid=
-  acceptHeld: (c) => `campaigns/${c}/payments/accept`,
+  acceptHeld: (c, id) => `campaigns/${c}/payments/${id}/accept`, // {reason}
   duplicates: (c) => `campaigns/${c}/duplicates`,
   progress: (c) => `campaigns/${c}/progress`, // ?level=county|town|village&on=
   notEnrolled: (c) => `campaigns/${c}/lists/not-enrolled`, // paged: {rows, keys, headers, total}

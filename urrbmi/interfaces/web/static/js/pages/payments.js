@@ -34,7 +34,7 @@ export function PaymentsPage({ user }) {
       ${result && html`<${Notice} kind="ok">${t('payments.imported', { lines: result.lines, accepted: (result.status || {}).accepted || 0,
         held: (result.status || {}).held || 0, replayed: result.replayed || 0 })}<//>`}
     <//>`}
-    ${campaign && html`<${Reconcile} campaign=${campaign} tick=${tick} />
+    ${campaign && html`<${Reconcile} campaign=${campaign} tick=${tick} user=${user} />
       <${Section} title="payments.dup_enrollments" testid="duplicates">
         <${PagedTable} path=${EP.duplicates(campaign)} columns=${[
           { key: 'id_number', label: 'resident.id_number' },
@@ -57,8 +57,17 @@ export function LedgerSummary({ data }) {
   </div>`;
 }
 
-function Reconcile({ campaign, tick }) {
-  const [data, error] = useApi(EP.reconcile(campaign), null, [tick]);
+function Reconcile({ campaign, tick, user }) {
+  const [n, setN] = useState(0);
+  const [actError, setActError] = useState(null);
+  const [data, error] = useApi(EP.reconcile(campaign), null, [tick, n]);
+  async function accept(r) {
+    // accepting a held payment needs a review note (kept in the audit log)
+    const reason = window.prompt(t('payments.accept_reason', { ref: r.external_ref }));
+    if (!reason || !reason.trim()) return;
+    setActError(null);
+    try { await api(EP.acceptHeld(campaign, r.payment), { method: 'POST', body: { reason: reason.trim() } }); setN(n + 1); } catch (e) { setActError(e); }
+  }
   const byChannel = data ? Object.entries(data.matched.by_channel || {}).map(([channel, v]) => ({ channel, ...v })) : [];
   const cols = [
     { key: 'external_ref', label: 'payment.external_ref' },
@@ -69,12 +78,14 @@ function Reconcile({ campaign, tick }) {
     { key: 'paid_on', label: 'payment.paid_on' },
     { key: 'reason_zh', label: 'payments.reason', render: (r) => r.reason ? t('hold.' + r.reason) : '—' },
   ];
-  const list = (key, title) => html`<${Section} title=${title} testid=${'rec-' + key}>
+  const actions = { key: 'payment', label: 'common.actions', render: (r) => html`<button type="button" data-testid=${'accept-' + r.payment} onClick=${() => accept(r)}>${t('payments.accept')}</button>` };
+  const list = (key, title, acceptable) => html`<${Section} title=${title} testid=${'rec-' + key}>
     ${data[key].length > SHOWN && html`<p class="muted small">${t('payments.first_rows', { shown: SHOWN, total: data[key].length })}</p>`}
-    <${Table} columns=${cols} rows=${data[key].slice(0, SHOWN)} />
+    <${Table} columns=${acceptable && can(user, 'payment.accept') ? [...cols, actions] : cols} rows=${data[key].slice(0, SHOWN)} rowKey="payment" />
   <//>`;
   return html`<div>
     <${Notice} error=${error} />
+    <${Notice} error=${actError} />
     ${data && html`<${Section} title="payments.reconcile" testid="reconcile">
         <${LedgerSummary} data=${data} />
         <${Table} columns=${[
@@ -84,10 +95,10 @@ function Reconcile({ campaign, tick }) {
         ]} rows=${byChannel} />
         <p class="muted small">${t('payments.unpaid_amount', { n: data.unpaid.count, amount: yuan(data.unpaid.amount) })}</p>
       <//>
-      ${list('mismatches', 'payments.mismatches')}
-      ${list('duplicates', 'payments.repeated')}
-      ${list('unmatched', 'payments.unmatched')}
-      ${data.other_held.length > 0 && list('other_held', 'payments.other_held')}
-      <${Section} title="payments.resolve_title"><p class="muted small">${t('payments.resolve_hint')}</p><//>`}
+      ${list('mismatches', 'payments.mismatches', true)}
+      ${list('duplicates', 'payments.repeated', false)}
+      ${list('unmatched', 'payments.unmatched', false)}
+      ${data.other_held.length > 0 && list('other_held', 'payments.other_held', true)}
+      <p class="muted small">${t('payments.resolve_hint')}</p>`}
   </div>`;
 }
