@@ -136,7 +136,7 @@ function BurnUp({ campaign, asOf }) {
   };
   return html`<${Section} title="progress.burnup" testid="burnup">
     <${Notice} error=${error} />
-    <p class="muted small">${t('progress.burnup_hint', { weeks: WEEKS })}</p>
+    <p class="muted small" data-points=${points.length}>${t('progress.burnup_hint', { weeks: WEEKS })}</p>
     ${points.length > 1 && html`<${Chart} option=${option} testid="burnup-chart" />`}
   <//>`;
 }

@@ -53,9 +53,14 @@ export function ImportsPage({ user }) {
   </div>`;
 }
 
+const HIDDEN = ['id_number', 'row', 'resident_id', 'batch_id'];
+function fieldName(k) {
+  const s = t('field.' + k);
+  return s === 'field.' + k ? k : s;
+}
 function versionText(v) {
   if (!v) return '—';
-  return Object.entries(v).filter(([k]) => !['id_number', 'row'].includes(k)).map(([k, x]) => `${k}: ${x ?? '—'}`).join('；');
+  return Object.entries(v).filter(([k]) => !HIDDEN.includes(k)).map(([k, x]) => `${fieldName(k)}：${x ?? '—'}`).join('；');
 }
 
 function ReviewQueue({ tick }) {
@@ -72,7 +77,7 @@ function ReviewQueue({ tick }) {
     <${PagedTable} path=${EP.reviews} query=${{ status: 'open', tick, n }} rowKey="id" columns=${[
       { key: 'source', label: 'imports.source', render: (r) => t('source.' + r.source) },
       { key: 'id_number', label: 'resident.id_number' },
-      { key: 'fields', label: 'imports.conflict', render: (r) => (r.fields || []).join('、') },
+      { key: 'fields', label: 'imports.conflict', render: (r) => (r.fields || []).map(fieldName).join('、') },
       { key: 'registry', label: 'imports.registry', render: (r) => html`<span class="small">${versionText(r.registry)}</span>` },
       { key: 'versions', label: 'imports.versions', render: (r) => html`<div class="small">${(r.versions || []).map((v, i) => html`<div>${i + 1}. ${versionText(v)}</div>`)}</div>` },
       { key: 'id', label: 'common.actions', render: (r) => html`<span class="row gap">
