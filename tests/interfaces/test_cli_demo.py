@@ -25,7 +25,9 @@ def test_demo_campaign_end_to_end(tmp_path: Path) -> None:
     assert sum(r.payments.status.values()) == r.paid_lines
     assert r.payments.status["held"] >= 1  # wrong amounts are held, not accepted
     total = r.bulletin.total
-    assert total.enrolled == r.payments.status["accepted"]
+    # enrolled = payers whose payment was accepted + fully subsidised residents the bureau enrolls
+    assert r.assess.enrolled_subsidised > 0
+    assert total.enrolled == r.payments.status["accepted"] + r.assess.enrolled_subsidised
     assert total.base == r.residents
     assert all(f.exists() for f in r.files)
     # the same seed gives the same campaign
