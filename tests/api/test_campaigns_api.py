@@ -195,3 +195,20 @@ def test_newborn(world: World, client: TestClient) -> None:
         assert s.scalars(select(Resident).where(Resident.id_number == baby)).one().region_code == "500114001001"
     r = client.post(url, json={"name": "x"}, headers=world.auth("town_a"))
     assert r.status_code == 422
+
+
+def test_assess_without_tier_uses_the_campaign_default_tier(world: World, client: TestClient) -> None:
+    from sqlalchemy import select
+
+    from urrbmi.campaign.tiers import configure
+    from urrbmi.db.models import Assessment, Campaign
+    from urrbmi.db.session import session_scope
+
+    with session_scope(world.engine) as s:
+        configure(s, s.get(Campaign, world.campaign_id), default_tier=2, actor="tester")  # type: ignore[arg-type]
+    r = client.post(f"/api/v1/campaigns/{world.campaign_id}/assess", json={"as_of": AS_OF.isoformat()},
+                    headers=world.auth("officer"))
+    assert r.status_code == 200, r.text
+    with session_scope(world.engine) as s:
+        tiers = set(s.scalars(select(Assessment.tier).where(Assessment.campaign_id == world.campaign_id)))
+    assert tiers == {2}

@@ -73,6 +73,11 @@ def current_token(
     raise _unauthenticated()
 
 
+def monotonic() -> float:
+    """The cache's clock (a seam for tests)."""
+    return time.monotonic()
+
+
 def _resolve(request: Request, token: str) -> Resolved:
     """The token's principal, from the per-process cache when fresh (``URRBMI_AUTH_CACHE_SECONDS``,
     default 5; 0 disables): the hot paths then skip a query and a transaction per request. A
@@ -81,7 +86,7 @@ def _resolve(request: Request, token: str) -> Resolved:
     ttl = settings().auth_cache_seconds
     cache: dict[str, tuple[float, Resolved]] = request.app.state.auth_cache
     key = token_hash(token)
-    now = time.monotonic()
+    now = monotonic()
     hit = cache.get(key)
     if hit is not None and hit[0] > now:
         return hit[1]
