@@ -115,6 +115,8 @@ def run_wrk(script: str, env: dict[str, str], args: argparse.Namespace, port: in
         f"-c{args.connections}",
         f"-d{args.duration}s",
         "--latency",
+        "--timeout",
+        "30s",  # wrk's default (2 s) drops slower requests from the latency figures
         "-s",
         str(HERE / "wrk" / script),
         f"http://127.0.0.1:{port}",
@@ -126,11 +128,13 @@ def run_wrk(script: str, env: dict[str, str], args: argparse.Namespace, port: in
     p99 = re.search(r"\s99%\s+([\d.]+\w+)", out)
     p50 = re.search(r"\s50%\s+([\d.]+\w+)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    timeouts = re.search(r"timeout (\d+)", out)
     return {
         "rps": rps.group(1) if rps else "?",
         "p50": p50.group(1) if p50 else "?",
         "p99": p99.group(1) if p99 else "?",
         "non2xx": non2xx.group(1) if non2xx else "0",
+        "timeouts": timeouts.group(1) if timeouts else "0",
     }
 
 
@@ -142,11 +146,12 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--duration", type=int, default=20)
     ap.add_argument("--port", type=int, default=18081)
-    ap.add_argument("--reuse", action="store_true", help="keep an already loaded urrbmi_bench_api")
+    ap.add_argument("--reuse", action="store_true", help="keep an already loaded database")
+    ap.add_argument("--name", default="urrbmi_bench_api", help="database name")
     ap.add_argument("--drop", action="store_true", help="drop the database at the end")
     args = ap.parse_args()
     server = make_url(os.environ.get("URRBMI_TEST_PG_URL") or SERVER)
-    name = "urrbmi_bench_api"
+    name = args.name
     url = server.set(database=name).render_as_string(hide_password=False)
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     if not args.reuse:
@@ -208,9 +213,13 @@ def main() -> None:
         f"residents {n}, due {n_due}, uvicorn workers {args.workers}, wrk -t{args.threads} "
         f"-c{args.connections} -d{args.duration}s"
     )
-    print(f"lookup:   {look['rps']} req/s, p50 {look['p50']}, p99 {look['p99']}, non-2xx {look['non2xx']}")
     print(
-        f"payments: {pay['rps']} req/s, p50 {pay['p50']}, p99 {pay['p99']}, non-2xx {pay['non2xx']}; "
+        f"lookup:   {look['rps']} req/s, p50 {look['p50']}, p99 {look['p99']}, "
+        f"non-2xx {look['non2xx']}, timeouts {look['timeouts']}"
+    )
+    print(
+        f"payments: {pay['rps']} req/s, p50 {pay['p50']}, p99 {pay['p99']}, non-2xx {pay['non2xx']}, "
+        f"timeouts {pay['timeouts']}; "
         f"{after - before} payments recorded; ledger now {outcome}"
     )
     get_engine(url).dispose()

@@ -243,12 +243,24 @@ def main() -> None:
     ap.add_argument("n", nargs="?", type=int, default=1_000_000)
     ap.add_argument("--db", default=None)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--reuse", action="store_true", help="time an existing database (already filled)")
     a = ap.parse_args()
-    url = a.db or fresh_pg()
-    upgrade(url)
-    t = time.perf_counter()
-    cid = fill(url, a.n)
-    print(f"filled {a.n:,} residents in {time.perf_counter() - t:.1f} s ({get_engine(url).dialect.name})")
+    if a.reuse:
+        url = (
+            a.db
+            or os.environ.get(
+                "URRBMI_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres"
+            ).rsplit("/", 1)[0]
+            + "/urrbmi_bench_progress"
+        )
+        cid = 1
+    else:
+        url = a.db or fresh_pg()
+        upgrade(url)
+        t = time.perf_counter()
+        cid = fill(url, a.n)
+        print(f"filled {a.n:,} residents in {time.perf_counter() - t:.1f} s ({get_engine(url).dialect.name})")
+    print(f"load average before timing: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     from urrbmi.targets.counting import burnup, progress
     from urrbmi.targets.lists import not_enrolled
     from urrbmi.targets.reports import funding_report
@@ -257,7 +269,7 @@ def main() -> None:
     eng = get_engine(url)
     on = dt.date(2021, 11, 15)
     with session_scope(eng) as s:
-        load_task_table(s, cid, "suixi-2022", actor="bench")
+        load_task_table(s, cid, "suixi-2022", actor="bench", replace=True)
     with session_scope(eng) as s:
         rep = timed("progress by town (tasks)", a.repeat, lambda: progress(s, cid, on=on, level="town"))
         assert rep.total is not None

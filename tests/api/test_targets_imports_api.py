@@ -165,3 +165,20 @@ def test_review_queue_scoped(world: World, client: TestClient) -> None:
                     headers=world.auth("town_a"))
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "decided" and n not in r.text
+
+
+def test_charts_data_scoped(world: World, client: TestClient) -> None:
+    n = world.people_b[1]
+    st = client.post("/api/v1/residents/lookup", json={"id_number": n}, headers=world.auth("officer")).json()
+    amount = str(st["campaigns"][0]["amount_due"])
+    r = client.post(f"{base(world)}/payments", json={"id_number": n, "amount": amount, "external_ref": "G-1",
+                                                      "paid_on": AS_OF.isoformat()}, headers=world.auth("officer"))
+    assert r.status_code == 200, r.text
+    r = client.get(f"{base(world)}/charts?on={ON}", headers=world.auth("officer"))
+    assert r.status_code == 200, r.text
+    assert r.json()["burnup"] == [{"day": AS_OF.isoformat(), "enrolled": 1}]
+    assert sum(r.json()["composition"].values()) == 1
+    r = client.get(f"{base(world)}/charts?on={ON}", headers=world.auth("town_a"))  # the payment is in town B
+    assert r.status_code == 200 and r.json()["burnup"] == []
+    assert client.get(f"{base(world)}/charts", headers=world.auth("uploader")).status_code == 403
+    assert client.get(f"{base(world)}/charts?on=x", headers=world.auth("officer")).status_code == 422

@@ -25,7 +25,8 @@ def test_demo_campaign_end_to_end(tmp_path: Path) -> None:
     assert sum(r.payments.status.values()) == r.paid_lines
     assert r.payments.status["held"] >= 1  # wrong amounts are held, not accepted
     total = r.bulletin.total
-    # enrolled = paid through the channel + fully subsidised (enrolled by the assessment itself)
+    # enrolled = payers whose payment was accepted + fully subsidised residents the bureau enrolls
+    assert r.assess.enrolled_subsidised > 0
     assert total.enrolled == r.payments.status["accepted"] + r.assess.enrolled_subsidised
     assert total.base == r.residents
     assert all(f.exists() for f in r.files)

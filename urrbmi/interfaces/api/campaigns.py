@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
+import os
 import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 from openpyxl import Workbook
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from starlette.background import BackgroundTask
 
 from urrbmi import clock, ids
 from urrbmi.access.errors import out_of_scope
@@ -47,6 +48,7 @@ ManageP = Annotated[Principal, Depends(need("campaign.manage"))]
 IdNumber = Annotated[str, Field(min_length=15, max_length=20, description="18位身份证号码")]
 Amount = Annotated[Decimal, Field(ge=0, le=100000, decimal_places=2, description="金额（元），至多两位小数")]
 MAX_UPLOAD = 200 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class CampaignOut(BaseModel):
@@ -241,32 +243,40 @@ def roster(
     format: Literal["xlsx", "csv"] = "xlsx",
     include_paid: bool = False,
 ) -> Response:
-    with tx(request) as s:
-        c = scoped_campaign(s, p, campaign_id)
-        # rows are in region order; those outside the user's region are left out
-        rows = [r for r in roster_rows(s, c, include_paid=include_paid) if p.covers(str(r[5]))]
-        year = c.benefit_year
-    for n, r in enumerate(rows, start=1):
-        r[0] = n
-    name = f"roster-{campaign_id}-{p.region_code}.{format}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if format == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(ROSTER_HEADERS)
-        w.writerows(rows)
-        return Response(("\ufeff" + buf.getvalue()).encode("utf-8"), media_type="text/csv", headers=headers)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(f"{year}年度征缴名册")
-    ws.append(list(ROSTER_HEADERS))
-    for r in rows:
-        ws.append(r)
-    out = io.BytesIO()
-    wb.save(out)
-    return Response(
-        out.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers=headers,
+    # written row by row to a temporary file inside the transaction (a county's roster is a
+    # million rows: never held in memory), then sent and deleted
+    fd, tmp = tempfile.mkstemp(prefix="urrbmi-roster-", suffix=f".{format}")
+    os.close(fd)
+    path = Path(tmp)
+    try:
+        with tx(request) as s:
+            c = scoped_campaign(s, p, campaign_id)
+            # rows come in region order; those outside the user's region are left out
+            rows = (r for r in roster_rows(s, c, include_paid=include_paid) if p.covers(str(r[5])))
+            if format == "csv":
+                with path.open("w", encoding="utf-8-sig", newline="") as fh:
+                    w = csv.writer(fh)
+                    w.writerow(ROSTER_HEADERS)
+                    for n, r in enumerate(rows, start=1):
+                        r[0] = n
+                        w.writerow(r)
+            else:
+                wb = Workbook(write_only=True)
+                ws = wb.create_sheet(f"{c.benefit_year}年度征缴名册")
+                ws.append(list(ROSTER_HEADERS))
+                for n, r in enumerate(rows, start=1):
+                    r[0] = n
+                    ws.append(r)
+                wb.save(path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    media = "text/csv" if format == "csv" else XLSX
+    return FileResponse(
+        path,
+        media_type=media,
+        filename=f"roster-{campaign_id}-{p.region_code}.{format}",
+        background=BackgroundTask(path.unlink, missing_ok=True),
     )
 
 

@@ -271,3 +271,35 @@ def get_incentive(
         scoped_campaign(s, p, campaign_id, whole=True)
         lines = incentive_from_db(s, campaign_id, on=on or clock.today(), target=target)
         return DecimalJSONResponse({"lines": plain(lines)})
+
+
+class BurnupPoint(BaseModel):
+    day: dt.date
+    enrolled: int
+
+
+class ChartsOut(BaseModel):
+    burnup: list[BurnupPoint]
+    composition: dict[str, int]
+
+
+@router.get(
+    "/{campaign_id}/charts",
+    response_model=ChartsOut,
+    summary="图表数据：累计参保（燃尽图）与按资助类别构成 / burn-up and composition",
+    responses=AUTH_ERRORS,
+)
+def get_charts(
+    campaign_id: int, request: Request, p: ReadP, on: dt.date | None = None
+) -> DecimalJSONResponse:
+    from urrbmi.targets.counting import burnup, composition, read_frames
+
+    day = on or clock.today()
+    with tx(request) as s:
+        scoped_campaign(s, p, campaign_id)
+        frames = read_frames(s, campaign_id, p.region_prefix)
+        points = burnup(s, campaign_id, on=day, scope=p.region_prefix, frames=frames)
+        parts = composition(s, campaign_id, on=day, scope=p.region_prefix, frames=frames)
+    return DecimalJSONResponse(
+        {"burnup": [{"day": d.isoformat(), "enrolled": n} for d, n in points], "composition": parts}
+    )
