@@ -420,3 +420,28 @@ def test_officer_accepts_a_held_payment_after_review(tab: Any) -> None:
     assert rows.count() == held_before - 1
     tab.shot("payments-accepted-1366")
     assert tab.csp_errors() == []
+
+
+def _with_check_digit(first17: str) -> str:
+    w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    return first17 + "10X98765432"[sum(int(c) * k for c, k in zip(first17, w, strict=True)) % 11]
+
+
+def test_town_officer_registers_a_new_resident(tab: Any) -> None:
+    live = tab.live
+    need(live, "POST", "/api/v1/residents")
+    village = live.accounts["agent"].region_code  # a village of the town officer's town
+    number = _with_check_digit("340621" + "19900101" + "987")
+    p = tab.login("town")
+    p.click("[data-testid=new-resident]")
+    form = "[data-testid=register-resident]"
+    p.fill(f"{form} input[name=id_number]", number)
+    p.fill(f"{form} input[name=name]", "测试新居民")
+    p.fill(f"{form} input[name=region_code]", village)
+    tab.shot("register-resident-town-1366")
+    p.click("[data-testid=register-submit]")
+    p.wait_for_selector("[data-testid=statement], .notice.error")
+    assert p.inner_text("[data-testid=st-name]") == "测试新居民", p.inner_text("main")
+    # the registration is in the history (audit) shown on the page
+    p.wait_for_selector("[data-testid=history] tbody tr td")
+    assert tab.csp_errors() == []
