@@ -81,7 +81,7 @@ LEFT JOIN ({cats}) m ON m.resident_id = r.id
 LEFT JOIN (SELECT resident_id,
                   MAX(CASE WHEN campaign_id = :cid THEN source END) AS enrolled_by,
                   MAX(CASE WHEN campaign_id IS NULL OR campaign_id <> :cid THEN 1 ELSE 0 END) AS elsewhere
-           FROM enrollments WHERE benefit_year = :year AND status = 'enrolled'
+           FROM enrollments WHERE benefit_year = :year AND status = 'enrolled'{narrow}
            GROUP BY resident_id) en ON en.resident_id = r.id
 LEFT JOIN (SELECT DISTINCT resident_id FROM enrollments
            WHERE benefit_year = :year AND status = 'enrolled') g ON g.resident_id = r.guardian_id
@@ -92,11 +92,11 @@ WHERE r.region_code LIKE :prefix {only}
 
 # identities valid on the day, one comma-joined text per resident, codes sorted and distinct
 _PG_CATS = """SELECT resident_id, string_agg(DISTINCT category_code, ',' ORDER BY category_code) AS cats
-FROM memberships WHERE valid_from <= :day AND (valid_to IS NULL OR valid_to >= :day)
+FROM memberships WHERE valid_from <= :day AND (valid_to IS NULL OR valid_to >= :day){narrow}
 GROUP BY resident_id"""
 _SQLITE_CATS = """SELECT resident_id, group_concat(category_code, ',') AS cats
 FROM (SELECT DISTINCT resident_id, category_code FROM memberships
-      WHERE valid_from <= :day AND (valid_to IS NULL OR valid_to >= :day)
+      WHERE valid_from <= :day AND (valid_to IS NULL OR valid_to >= :day){narrow}
       ORDER BY resident_id, category_code)
 GROUP BY resident_id"""
 
@@ -129,7 +129,10 @@ def read_residents(
 ) -> pl.DataFrame:
     """The campaign region's residents as the engine and the ledger see them (one query)."""
     region = get_region(session, c.region_code)
-    cats = _PG_CATS if is_postgres(session) else _SQLITE_CATS
+    narrow = ""  # the same id filter inside the grouped derived tables (one resident: no full scan)
+    if only is not None:
+        narrow = " AND resident_id IN ({})".format(",".join(str(int(i)) for i in only) or "NULL")
+    cats = (_PG_CATS if is_postgres(session) else _SQLITE_CATS).format(narrow=narrow)
     params: dict[str, Any] = {"year": c.benefit_year, "cid": c.id, "day": day, "prefix": prefix(region) + "%"}
     where = ""
     if changed_only:
@@ -141,7 +144,7 @@ def read_residents(
         where += " AND r.id IN ({})".format(",".join(str(int(i)) for i in only) or "NULL")
     if not is_postgres(session):
         params["day"] = day.isoformat()
-    frame = read_frame(session, _READ.format(cats=cats, only=where), params, _READ_SCHEMA)
+    frame = read_frame(session, _READ.format(cats=cats, only=where, narrow=narrow), params, _READ_SCHEMA)
     codes = pl.col("cats").fill_null("").str.split(",").list.eval(pl.element().filter(pl.element() != ""))
     return frame.with_columns(categories=codes.list.unique().list.sort().list.join(","))
 
@@ -350,7 +353,7 @@ def assess(
     policy = campaign_policy(c)
     day = identity_day(policy, as_of)
     summary = AssessSummary()
-    if is_postgres(session):
+    if is_postgres(session) and residents is None:
         # bulk loads leave the planner's statistics stale
         session.execute(text("ANALYZE residents, memberships, enrollments, assessments, resident_tiers"))
     frame = read_residents(session, c, day, only=residents, changed_only=only_changed)

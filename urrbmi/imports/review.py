@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from urrbmi import ids
-from urrbmi.db.models import Enrollment
+from urrbmi.db.models import Enrollment, Membership
 from urrbmi.db.models_imports import ImportBatch, ImportRow, ReviewItem
 from urrbmi.errors import InvalidInput
 from urrbmi.registry import audit
@@ -33,6 +33,7 @@ from urrbmi.registry.residents import (
     add_resident,
     find_resident,
     update_resident,
+    valid_on,
 )
 
 DECISIONS = ("keep_registry", "take_file")
@@ -187,6 +188,19 @@ def decide_review(
     return _view(item, False)
 
 
+def _holds(session: Session, resident_id: int, category: str, batch: ImportBatch) -> bool:
+    """Whether the resident already holds the identity from this source on the list's date."""
+    found = session.scalars(
+        select(Membership.id).where(
+            Membership.resident_id == resident_id,
+            Membership.category_code == category,
+            Membership.source_department == batch.source,
+            valid_on(batch.as_of),
+        )
+    ).first()
+    return found is not None
+
+
 def _apply(session: Session, item: ReviewItem, v: dict[str, Any], actor: str) -> None:
     batch = session.get(ImportBatch, v["batch_id"])
     assert batch is not None
@@ -201,7 +215,7 @@ def _apply(session: Session, item: ReviewItem, v: dict[str, Any], actor: str) ->
         return
     if resident.name != v["name"]:
         update_resident(session, item.id_number, {"name": v["name"]}, actor=actor, reason=reason)
-    if batch.kind == "list" and v.get("category"):
+    if batch.kind == "list" and v.get("category") and not _holds(session, resident.id, v["category"], batch):
         add_membership(
             session,
             item.id_number,
