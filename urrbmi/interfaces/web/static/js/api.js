@@ -26,6 +26,7 @@ export const EP = {
   acceptHeld: (c, id) => `campaigns/${c}/payments/${id}/accept`, // {reason}
   duplicates: (c) => `campaigns/${c}/duplicates`,
   progress: (c) => `campaigns/${c}/progress`, // ?level=county|town|village&on=
+  charts: (c) => `campaigns/${c}/charts`, // {burnup: [{day, enrolled}], composition: {category: n}}
   notEnrolled: (c) => `campaigns/${c}/lists/not-enrolled`, // paged: {rows, keys, headers, total}
   hardship: (c) => `campaigns/${c}/lists/hardship`,
   bulletin: (c) => `campaigns/${c}/bulletin`, // ?format=json|xlsx|html

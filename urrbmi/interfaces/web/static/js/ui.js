@@ -143,8 +143,9 @@ export function CampaignPicker({ value, onChange }) {
   return html`<div class="row gap">
     <label class="field inline"><span>${t('campaign.pick')}</span>
       <select data-testid="campaign-pick" value=${value || ''} onChange=${(e) => onChange(Number(e.target.value))}>
-        ${items.map((c) => html`<option value=${c.id}>${t('campaign.option', { year: c.benefit_year, region: c.region_name || c.region_code, policy: c.policy_id || c.policy })}</option>`)}
+        ${items.map((c) => html`<option value=${c.id}>${t('campaign.option', { year: c.benefit_year, region: regionNames.get(c.region_code) || c.region_code, policy: c.policy_id || c.policy })}</option>`)}
       </select></label>
+    ${items.length > 0 && html`<span class="muted small"><${RegionName} code=${items[items.length - 1].region_code} /></span>`}
     <${Notice} error=${error} />
   </div>`;
 }
@@ -163,4 +164,15 @@ export function loadECharts() {
     });
   }
   return echartsLoading;
+}
+
+// A region's name from its code (GET regions?under=CODE&limit=1 lists the region itself first).
+const regionNames = new Map();
+export function RegionName({ code }) {
+  const known = regionNames.get(code);
+  const [data] = useApi(known || !code ? null : 'regions', { under: code, limit: 1, offset: 0 });
+  const item = data && (data.items || [])[0];
+  if (item && item.code === code) regionNames.set(code, item.name);
+  const name = regionNames.get(code);
+  return html`<span title=${code}>${name ? `${name}（${code}）` : code}</span>`;
 }

@@ -1,7 +1,7 @@
 // Campaign dashboard: progress against target by town and village (table + ECharts bars), burn-up to
 // the deadline, the hardship groups' progress, the not-yet-enrolled list (paged, Excel export).
 import { html, useState, useEffect, useRef } from '../../vendor/htm-preact-standalone-3.1.1.module.js';
-import { api, EP, url } from '../api.js';
+import { EP, url } from '../api.js';
 import { can } from '../roles.js';
 import { LedgerSummary } from './payments.js';
 import { t } from '../i18n.js';
@@ -10,12 +10,12 @@ import { Notice, Section, Table, CampaignPicker, useApi, pct, loadECharts, PAGE_
 export function DashboardPage({ user }) {
   const [campaign, setCampaign] = useState(null);
   const [parent, setParent] = useState(null); // null: towns; else the town whose villages are shown
-  const [asOf, setAsOf] = useState(null); // the server's day (from the progress report)
+  const [county, setCounty] = useState(null); // the county (scope) total: the day and the task
   return html`<div class="page" data-testid="page-dashboard">
     <${CampaignPicker} value=${campaign} onChange=${(c) => { setCampaign(c); setParent(null); }} />
-    ${campaign && html`<${Ledger} campaign=${campaign} onAsOf=${setAsOf} />
+    ${campaign && html`<${Ledger} campaign=${campaign} onCounty=${setCounty} />
       <${Progress} campaign=${campaign} parent=${parent} onDrill=${setParent} />
-      <${BurnUp} campaign=${campaign} asOf=${asOf} />
+      <${BurnUp} campaign=${campaign} county=${county} />
       <${TargetList} path=${EP.hardship(campaign)} title="progress.groups" testid="hardship" />
       <${TargetList} path=${EP.notEnrolled(campaign)} title="progress.not_enrolled" testid="not-enrolled"
         exportHref=${can(user, 'roster.read') && html`<a class="button" data-testid="export-xlsx" href=${url(EP.roster(campaign), { format: 'xlsx', include_paid: 'false' })} download>${t('common.export_xlsx')}</a>`} />`}
@@ -23,10 +23,10 @@ export function DashboardPage({ user }) {
 }
 
 // Paid / still to pay, straight from the payment ledger (the reconciliation).
-function Ledger({ campaign, onAsOf }) {
+function Ledger({ campaign, onCounty }) {
   const [data, error] = useApi(EP.reconcile(campaign));
   const [rep] = useApi(EP.progress(campaign), { level: 'county' });
-  useEffect(() => { if (rep && rep.on) onAsOf(rep.on); }, [rep]);
+  useEffect(() => { if (rep) onCounty(rep); }, [rep]);
   return html`<${Section} title="progress.ledger" testid="ledger">
     <${Notice} error=${error} />
     ${data && html`<${LedgerSummary} data=${data} />`}
@@ -95,50 +95,43 @@ function Progress({ campaign, parent, onDrill }) {
   <//>`;
 }
 
-function isoDay(d) { return d.toISOString().slice(0, 10); }
-
-// Burn-up: the county's enrolled count at weekly dates up to the report day, against the target.
-// Each point is one progress report (?level=county&on=): at most WEEKS requests, made one at a time.
-const WEEKS = 8;
-function BurnUp({ campaign, asOf }) {
-  const [points, setPoints] = useState([]);
-  const [error, setError] = useState(null);
-  useEffect(() => {
-    if (!asOf) return undefined;
-    let live = true;
-    const end = new Date(asOf + 'T00:00:00Z');
-    const days = [];
-    for (let w = WEEKS - 1; w >= 0; w--) days.push(isoDay(new Date(end.getTime() - w * 7 * 864e5)));
-    (async () => {
-      const got = [];
-      for (const on of days) {
-        try {
-          const r = await api(EP.progress(campaign), { query: { level: 'county', on } });
-          if (!live) return;
-          if (r.total) got.push({ on, enrolled: r.total.covered ?? r.total.enrolled, target: r.total.progress.task ?? r.total.progress.required });
-          setPoints([...got]);
-        } catch (e) { if (live) setError(e); return; }
-      }
-    })();
-    return () => { live = false; };
-  }, [campaign, asOf]);
+// Burn-up (cumulative enrolled per day up to the report day, against the task) and the enrolled by
+// subsidy category, from GET campaigns/{c}/charts (one request, counted in the user's scope).
+function BurnUp({ campaign, county }) {
+  const [data, error] = useApi(EP.charts(campaign));
+  const points = (data && data.burnup) || [];
+  const target = county && county.total ? (county.total.progress.task ?? county.total.progress.required) : null;
   const option = {
     animation: false,
     legend: { top: 0 },
     grid: { left: 8, right: 8, bottom: 8, top: 30, containLabel: true },
     tooltip: { trigger: 'axis', renderMode: 'richText' },
-    xAxis: { type: 'category', data: points.map((d) => d.on) },
+    xAxis: { type: 'category', data: points.map((d) => d.day) },
     yAxis: { type: 'value' },
     series: [
-      { name: t('progress.enrolled_cum'), type: 'line', data: points.map((d) => d.enrolled) },
-      { name: t('progress.target'), type: 'line', data: points.map((d) => d.target), showSymbol: false, lineStyle: { type: 'dashed' } },
+      { name: t('progress.enrolled_cum'), type: 'line', data: points.map((d) => d.enrolled), showSymbol: false },
+      ...(target ? [{ name: t('progress.target'), type: 'line', data: points.map(() => target), showSymbol: false, lineStyle: { type: 'dashed' } }] : []),
     ],
   };
-  return html`<${Section} title="progress.burnup" testid="burnup">
-    <${Notice} error=${error} />
-    <p class="muted small" data-points=${points.length}>${t('progress.burnup_hint', { weeks: WEEKS })}</p>
-    ${points.length > 1 && html`<${Chart} option=${option} testid="burnup-chart" />`}
-  <//>`;
+  const parts = data ? Object.entries(data.composition || {}).sort((x, y) => y[1] - x[1]) : [];
+  const bars = {
+    animation: false,
+    grid: { left: 8, right: 24, bottom: 8, top: 8, containLabel: true },
+    tooltip: { trigger: 'axis', renderMode: 'richText' },
+    xAxis: { type: 'value' },
+    yAxis: { type: 'category', inverse: true, data: parts.map((x) => x[0]) },
+    series: [{ name: t('progress.enrolled'), type: 'bar', data: parts.map((x) => x[1]), label: { show: true, position: 'right' } }],
+  };
+  return html`<div>
+    <${Section} title="progress.burnup" testid="burnup">
+      <${Notice} error=${error} />
+      <p class="muted small" data-points=${points.length}>${t('progress.burnup_hint', { on: (county && county.on) || '—' })}</p>
+      ${points.length > 1 && html`<${Chart} option=${option} testid="burnup-chart" />`}
+    <//>
+    ${parts.length > 0 && html`<${Section} title="progress.composition" testid="composition">
+      <${Chart} option=${bars} testid="composition-chart" />
+    <//>`}
+  </div>`;
 }
 
 // A list page from urrbmi.targets.lists: {title, headers, keys, total, rows, notes}, paged by the server.

@@ -5,7 +5,7 @@ import { html, useState, useRef, useEffect } from '../../vendor/htm-preact-stand
 import { api, EP } from '../api.js';
 import { t } from '../i18n.js';
 import { can } from '../roles.js';
-import { Notice, Section, Table, Field, PagedTable, yuan, yuanCapital, normalizeId, validId } from '../ui.js';
+import { Notice, Section, Table, Field, PagedTable, RegionName, yuan, yuanCapital, normalizeId, validId } from '../ui.js';
 
 export function ResidentPage({ user }) {
   const [idInput, setIdInput] = useState('');
@@ -73,7 +73,7 @@ function Statement({ st, idNumber, user, onPaid }) {
         <dt>${t('resident.id_number')}</dt><dd data-testid="st-id">${st.id_number}</dd>
         <dt>${t('resident.sex')}</dt><dd>${st.sex === 'F' || st.sex === '2' ? t('resident.female') : t('resident.male')}</dd>
         <dt>${t('resident.birth_date')}</dt><dd>${st.birth_date}</dd>
-        <dt>${t('resident.region')}</dt><dd>${st.region_name || st.region_code}</dd>
+        <dt>${t('resident.region')}</dt><dd><${RegionName} code=${st.region_code} /></dd>
         <dt>${t('resident.status')}</dt><dd>${t('resident.status.' + st.status)}</dd>
         <dt>${t('resident.identities_now')}</dt><dd>${(st.identities_now || []).join('、') || t('resident.none')}</dd>
       </dl>
