@@ -24,6 +24,8 @@ def test_demo_campaign_end_to_end(tmp_path: Path) -> None:
     assert r.payments.replayed == 1
     assert sum(r.payments.status.values()) == r.paid_lines
     assert r.payments.status["held"] >= 1  # wrong amounts are held, not accepted
+    # only residents who owe something pay: nobody already enrolled by a subsidy "pays" 0 yuan
+    assert set(r.payments.held) == {"amount_mismatch"}
     total = r.bulletin.total
     # enrolled = payers whose payment was accepted + fully subsidised residents the bureau enrolls
     assert r.assess.enrolled_subsidised > 0

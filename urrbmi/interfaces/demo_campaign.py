@@ -81,7 +81,11 @@ def _channel_file(engine: object, campaign_id: int, path: Path, seed: int) -> in
         due = conn.execute(
             select(Resident.id_number, Assessment.total_due_fen)
             .join(Assessment, Assessment.resident_id == Resident.id)
-            .where(Assessment.campaign_id == campaign_id, Assessment.status == "due")
+            .where(
+                Assessment.campaign_id == campaign_id,
+                Assessment.status == "due",
+                Assessment.total_due_fen > 0,  # the fully subsidised are enrolled by the bureau
+            )
             .order_by(Resident.id)
         ).all()
     written = 0
