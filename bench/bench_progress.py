@@ -253,6 +253,7 @@ def main() -> None:
             ).rsplit("/", 1)[0]
             + "/urrbmi_bench_progress"
         )
+        upgrade(url)
         cid = 1
     else:
         url = a.db or fresh_pg()
