@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 from urrbmi.access import accounts
 from urrbmi.campaign.assess import assess
 from urrbmi.campaign.campaigns import create_campaign
-from urrbmi.db.models import Assessment, Payment, Resident
+from urrbmi.db.models import Assessment, Enrollment, Payment, Resident
 from urrbmi.db.session import get_engine, session_scope, upgrade
 from urrbmi.money import fmt, from_fen
 from urrbmi.synth import County
@@ -79,7 +79,15 @@ def files(url: str, cid: int, workdir: Path) -> tuple[Path, Path, int]:
         due = conn.execute(
             select(Resident.id_number, Assessment.total_due_fen)
             .join(Assessment, Assessment.resident_id == Resident.id)
-            .where(Assessment.campaign_id == cid, Assessment.status == "due")
+            .where(
+                Assessment.campaign_id == cid,
+                Assessment.status == "due",
+                Assessment.resident_id.not_in(
+                    select(Enrollment.resident_id).where(
+                        Enrollment.campaign_id == cid, Enrollment.status == "enrolled"
+                    )
+                ),
+            )
             .order_by(func.random())
         ).all()
     ids_file = workdir / "ids.txt"
@@ -134,11 +142,12 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--duration", type=int, default=20)
     ap.add_argument("--port", type=int, default=18081)
-    ap.add_argument("--reuse", action="store_true", help="keep an already loaded urrbmi_bench_api")
+    ap.add_argument("--reuse", action="store_true", help="keep an already loaded database")
+    ap.add_argument("--name", default="urrbmi_bench_api", help="database name")
     ap.add_argument("--drop", action="store_true", help="drop the database at the end")
     args = ap.parse_args()
     server = make_url(os.environ.get("URRBMI_TEST_PG_URL") or SERVER)
-    name = "urrbmi_bench_api"
+    name = args.name
     url = server.set(database=name).render_as_string(hide_password=False)
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     if not args.reuse:

@@ -24,7 +24,7 @@ USERS = {
     "town_b": ("township_officer", "500114002", ()),
     "agent_a": ("village_agent", "500114001001", ()),
     "agent_b": ("village_agent", "500114002001", ()),
-    "uploader": ("dept_uploader", "500114", ("civil_affairs",)),
+    "uploader": ("dept_uploader", "500114", ("minzheng",)),
     "auditor": ("auditor", "500114", ()),
     "finance": ("finance", "500114", ()),
 }

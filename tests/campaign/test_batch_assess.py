@@ -308,3 +308,26 @@ def test_a_resident_who_moved_away_loses_the_unpaid_assessment(engine: Engine) -
     with session_scope(engine) as s:
         summary = assess(s, get_campaign(s, cid), QIANJIANG_DAY, actor=ACTOR)
     assert summary.assessed == 1 and set(_rows(engine, cid)) == {people[0]}
+
+
+def test_a_disagreement_between_the_engines_writes_nothing(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    from urrbmi.campaign import campaigns
+    from urrbmi.campaign.assess import EngineDisagreement
+
+    setup_regions(engine)
+    add_people(engine, "500114001", "500114", 3)
+    cid = _campaign(engine, "qianjiang-2022", "500114")
+    real = campaigns.Pricer._price
+
+    def off_by_one_fen(self: campaigns.Pricer, p: campaigns.Profile) -> campaigns.Priced:
+        got = real(self, p)
+        return dataclasses.replace(got, total_due_fen=(got.total_due_fen or 0) + 1)
+
+    monkeypatch.setattr(campaigns.Pricer, "_price", off_by_one_fen)
+    with pytest.raises(EngineDisagreement), session_scope(engine) as s:
+        assess(s, get_campaign(s, cid), QIANJIANG_DAY, actor=ACTOR)
+    assert _rows(engine, cid) == {}

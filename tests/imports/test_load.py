@@ -242,5 +242,9 @@ def test_scope_and_allowed_sources(engine: Engine, world: list[str], tmp_path: P
         assert r.rows == {"out_of_scope": 2}
         assert s.scalar(select(func.count()).select_from(Membership)) == 0
     f2 = minzheng(tmp_path / "l2.csv", [(n, NAMES[i], "低保对象") for i, n in enumerate(world[:3])])
+    # the same person and category twice (another 认定时间): one membership, the later row unchanged
+    again = [str(9), NAMES[0], _sex(world[0]), world[0], "低保对象", "濉溪镇", "2021-02-01"]
+    write_csv(f2, [*[line.split(",") for line in f2.read_text("gb18030").splitlines()], again], "gb18030")
     with session_scope(engine) as s:
-        assert load_list(s, f2, "minzheng", M1, actor=ACTOR, scope=TOWN).rows == {"loaded": 3}
+        assert load_list(s, f2, "minzheng", M1, actor=ACTOR, scope=TOWN).rows == {"loaded": 3, "unchanged": 1}
+        assert s.scalar(select(func.count()).select_from(Membership)) == 3

@@ -115,3 +115,40 @@ def test_last_year_enrollment(engine: Engine, people: list[str], tmp_path: Path)
     with session_scope(engine) as s:
         r2 = load_list(s, path2, "enrollment", dt.date(2021, 12, 31), actor=ACTOR)
         assert r2.rows == {"unchanged": 1} and r2.enrollments == 0
+
+
+def test_school_roster_and_employee_insurance_set_attributes(
+    engine: Engine, people: list[str], tmp_path: Path
+) -> None:
+    a, b, c = people[:3]
+    roster = write_csv(
+        tmp_path / "教育.csv",
+        [
+            ["学生姓名", "身份证号码", "学校名称", "学段"],
+            ["张伟", a, "濉溪中学", "高中"],
+            ["李芳", b, "濉溪中学", "初中"],
+        ],
+        "gb18030",
+    )
+    with session_scope(engine) as s:
+        r = load_list(s, roster, "jiaoyu", AS_OF, actor=ACTOR)
+    assert r.rows == {"loaded": 2} and r.population == {"updated": 2}
+    renshe = write_csv(
+        tmp_path / "人社.csv",
+        [
+            ["姓名", "身份证号码", "险种类型", "参保状态"],
+            ["李芳", b, "310", "正常参保"],
+            ["王敏", c, "310", "暂停缴费"],
+        ],
+        "utf-8",
+    )
+    with session_scope(engine) as s:
+        r2 = load_list(s, renshe, "renshe", AS_OF, actor=ACTOR)
+    assert r2.rows == {"loaded": 1, "unchanged": 1}  # 王敏 is already not insured
+    with session_scope(engine) as s:
+        ra, rb, rc = (find_resident(s, x) for x in (a, b, c))
+        assert ra is not None and (ra.student, ra.school_name, ra.row_version) == ("school", "濉溪中学", 2)
+        assert rb is not None and rb.employee_insured and rb.row_version == 3
+        assert rc is not None and not rc.employee_insured and rc.row_version == 1
+        hist = s.scalars(select(ResidentHistory).where(ResidentHistory.id_number == b)).all()
+        assert [h.data["employee_insured"] for h in hist] == [False, False]

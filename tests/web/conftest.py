@@ -66,7 +66,14 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     _need_browser()
-    from urrbmi.interfaces.demo_campaign import DEMO_PASSWORD, create_demo_accounts, run_demo_campaign
+    from urrbmi.interfaces.demo_campaign import (
+        DEMO_PASSWORD,
+        REPORT_DAY,
+        create_demo_accounts,
+        run_demo_campaign,
+    )
+
+    DEMO_TODAY = REPORT_DAY.isoformat()
 
     tmp = tmp_path_factory.mktemp("web")
     db = tmp / "demo.sqlite"
@@ -80,7 +87,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         cid = int(c.execute(text("select max(id) from campaigns")).scalar_one())
     eng.dispose()
     port = _free_port()
-    env = dict(os.environ, URRBMI_DATABASE_URL=f"sqlite:///{db}", URRBMI_COOKIE_SECURE="0")
+    # the demo campaign runs in the 2021 window: the server's "today" is the demo's report day
+    env = dict(os.environ, URRBMI_DATABASE_URL=f"sqlite:///{db}", URRBMI_COOKIE_SECURE="0", URRBMI_TODAY=DEMO_TODAY)
     log = tmp / "server.log"
     with log.open("wb") as fh:
         proc = subprocess.Popen(

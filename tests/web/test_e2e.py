@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 MENUS = {
     "admin": ["resident", "dashboard", "imports", "payments", "policies", "reports"],
     "officer": ["resident", "dashboard", "imports", "payments", "policies", "reports"],
-    "town": ["resident", "dashboard", "policies", "reports"],
+    "town": ["resident", "dashboard", "imports", "policies", "reports"],
     "agent": ["resident", "policies"],
     "uploader": ["imports"],
     "auditor": ["resident", "dashboard", "policies", "reports"],
@@ -49,13 +49,13 @@ def test_login_page_chinese_by_default_english_remembered(tab: Any) -> None:
     assert p.get_attribute("html", "lang") == "zh-CN"
     tab.shot("login-zh-1366")
     p.click("[data-testid=lang-en]")
-    p.wait_for_function("document.querySelector('h1').innerText.includes('Enrollment')")
+    p.locator("h1", has_text="Enrollment").wait_for()
     p.reload()
     p.wait_for_selector("[data-testid=login-form]")
     assert "Resident Medical Insurance" in p.inner_text("h1")  # the choice survives a reload
     tab.shot("login-en-1366")
     p.click("[data-testid=lang-zh]")
-    p.wait_for_function("document.querySelector('h1').innerText.includes('医疗保险')")
+    p.locator("h1", has_text="医疗保险").wait_for()
     assert tab.csp_errors() == []
 
 
@@ -107,15 +107,19 @@ def test_agent_looks_up_records_cash_payment_and_prints_receipt(tab: Any) -> Non
     assert p.inner_text("[data-testid=enrolled]") == "否"
     due = p.inner_text("[data-testid=amount-due]")
     assert re.match(r"\d+\.\d\d 元", due), due
+    p.click("[data-testid=show-why]")  # the amount's explanation, each step with its clause
+    cites = p.inner_text("[data-testid=explanation]")
+    assert "依据" in cites and "濉溪县" in cites, cites
     tab.shot("resident-agent-before-payment-1366")
-    need(live, "POST", "/api/v1/payments")
+    need(live, "POST", "/api/v1/campaigns/{campaign_id}/payments")
     p.select_option("[data-testid=pay-form] select[name=channel]", "cash")
     p.click("[data-testid=pay-submit]")
-    p.wait_for_selector("[data-testid=receipt], [data-testid=pay-form] .notice.error")
-    assert p.query_selector("[data-testid=receipt]"), p.inner_text("[data-testid=pay-form]")
+    p.wait_for_selector("[data-testid=receipt], [data-testid=pay-form] .notice")
+    assert p.query_selector("[data-testid=receipt]"), p.inner_text("main")
+    assert "2021-12-15" in p.inner_text(".receipt")  # the server's day, not the PC's clock
     receipt = p.inner_text(".receipt")
     assert "专用票据" in receipt and re.search(r"[壹贰叁肆伍陆柒捌玖].*(元整|角|分)", receipt), receipt
-    p.wait_for_function("document.querySelector('[data-testid=enrolled]').innerText === '是'")
+    p.locator("[data-testid=enrolled]", has_text=re.compile("^是$")).wait_for()
     assert p.inner_text("[data-testid=benefit-period]") != "—"
     tab.shot("resident-agent-receipt-1366")
     p.emulate_media(media="print")
@@ -171,33 +175,58 @@ def test_phone_layout_lookup_and_menu(phone: Any) -> None:
     assert phone.csp_errors() == []
 
 
-def _total_enrolled(p: Any) -> int:
-    p.wait_for_selector("[data-testid=progress-total]")
-    return int(re.search(r"已参保\s*([\d,]+)", p.inner_text("[data-testid=progress-total]")).group(1).replace(",", ""))
+def _paid(p: Any) -> int:
+    """Residents paid so far, as the dashboard's ledger card shows it."""
+    p.wait_for_selector("[data-testid=ledger-paid]")
+    return int(p.inner_text("[data-testid=ledger-paid]"))
 
 
-def test_dashboard_progress_moves_after_a_payment(tab: Any, browser: Any) -> None:
+def test_dashboard_moves_after_a_counter_payment(tab: Any, browser: Any) -> None:
     live = tab.live
-    need(live, "GET", "/api/v1/campaigns/{campaign_id}/progress")
+    need(live, "GET", "/api/v1/campaigns/{campaign_id}/reconcile")
+    need(live, "POST", "/api/v1/campaigns/{campaign_id}/payments")
     p = tab.login("officer")
     p.click("[data-testid=menu-dashboard]")
-    before = _total_enrolled(p)
-    p.wait_for_selector("[data-testid=progress-chart] canvas")
+    before = _paid(p)
+    unpaid_before = int(p.inner_text("[data-testid=ledger-unpaid]"))
     tab.shot("dashboard-officer-1366")
-    # another officer records a payment for someone still unpaid
-    need(live, "POST", "/api/v1/payments")
     agent = type(tab)(browser, live, {"width": 1366, "height": 768})
     try:
         a = agent.login("agent")
         lookup(a, _another_unpaid(live))
         a.click("[data-testid=pay-submit]")
         a.wait_for_selector("[data-testid=receipt]")
+        assert agent.csp_errors() == []
     finally:
         agent.ctx.close()
     p.reload()
     p.click("[data-testid=menu-dashboard]")
-    assert _total_enrolled(p) == before + 1
+    p.locator("[data-testid=ledger-paid]", has_text=re.compile(rf"^{before + 1}$")).wait_for()
+    assert int(p.inner_text("[data-testid=ledger-unpaid]")) == unpaid_before - 1
     assert tab.csp_errors() == []
+
+
+def test_progress_by_town_chart(tab: Any) -> None:
+    live = tab.live
+    need(live, "GET", "/api/v1/campaigns/{campaign_id}/progress")
+    p = tab.login("officer")
+    p.click("[data-testid=menu-dashboard]")
+    p.wait_for_selector("[data-testid=progress-chart] canvas")
+    p.wait_for_selector("[data-testid=burnup] [data-points='8']", timeout=90_000)  # eight weekly points
+    p.wait_for_selector("[data-testid=not-enrolled] tbody tr td")
+    tab.shot("dashboard-progress-1366")
+    first_town = p.locator("[data-testid=progress] tbody button.link").first
+    first_town.click()
+    p.locator("[data-testid=progress] h2", has_text="分村").wait_for()
+    tab.shot("dashboard-villages-1366")
+    assert tab.csp_errors() == []
+
+
+def _progress_enrolled(p: Any) -> int:
+    p.wait_for_selector("[data-testid=progress-total]")
+    m = re.search(r"已参保 (\d+) 人", p.inner_text("[data-testid=progress-total]"))
+    assert m, p.inner_text("[data-testid=progress-total]")
+    return int(m.group(1))
 
 
 def _another_unpaid(live: Any) -> str:
@@ -218,22 +247,26 @@ def _another_unpaid(live: Any) -> str:
 
 def test_dashboard_on_phone(phone: Any) -> None:
     live = phone.live
-    need(live, "GET", "/api/v1/campaigns/{campaign_id}/progress")
+    need(live, "GET", "/api/v1/campaigns/{campaign_id}/reconcile")
     p = phone.login("officer")
     p.click(".burger")
     p.click("[data-testid=menu-dashboard]")
-    p.wait_for_selector("[data-testid=progress-chart] canvas")
+    p.wait_for_selector("[data-testid=ledger-paid]")
+    if "get" in _paths(live.base).get("/api/v1/campaigns/{campaign_id}/progress", {}):
+        p.wait_for_selector("[data-testid=progress-chart] canvas")
+        p.wait_for_selector("[data-testid=not-enrolled] tbody tr td")
     assert p.evaluate("document.documentElement.scrollWidth") <= 375
     phone.shot("dashboard-officer-375")
 
 
 def test_payment_file_upload_moves_progress(tab: Any, tmp_path: Any) -> None:
     live = tab.live
-    need(live, "GET", "/api/v1/campaigns/{campaign_id}/progress")
-    need(live, "POST", "/api/v1/payments/import")
+    need(live, "POST", "/api/v1/campaigns/{campaign_id}/payments/import")
     p = tab.login("officer")
     p.click("[data-testid=menu-dashboard]")
-    before = _total_enrolled(p)
+    before = _paid(p)
+    progress = "get" in _paths(live.base).get("/api/v1/campaigns/{campaign_id}/progress", {})
+    enrolled_before = _progress_enrolled(p) if progress else None
     number = _another_unpaid(live)
     from sqlalchemy import create_engine, text
 
@@ -250,22 +283,47 @@ def test_payment_file_upload_moves_progress(tab: Any, tmp_path: Any) -> None:
     p.wait_for_selector("[data-testid=page-payments] .notice.ok, [data-testid=page-payments] .notice.error")
     tab.shot("payments-upload-1366")
     assert p.query_selector("[data-testid=page-payments] .notice.ok"), p.inner_text("main")
+    assert "入账 1" in p.inner_text("[data-testid=page-payments] .notice.ok")
     p.click("[data-testid=menu-dashboard]")
-    assert _total_enrolled(p) == before + 1
+    p.locator("[data-testid=ledger-paid]", has_text=re.compile(rf"^{before + 1}$")).wait_for()
+    if enrolled_before is not None:  # the progress table counts the new enrollment too
+        p.locator("[data-testid=progress-total]", has_text=f"已参保 {enrolled_before + 1} 人").wait_for()
+        tab.shot("dashboard-after-upload-1366")
+    # the same file again changes nothing: the channel's reference is recorded once
+    p.click("[data-testid=menu-payments]")
+    p.set_input_files("[data-testid=payment-file-form] input[type=file]", str(f))
+    p.click("[data-testid=payment-file-form] button[type=submit]")
+    p.wait_for_selector("[data-testid=page-payments] .notice.ok")
+    assert "重复已忽略 1" in p.inner_text("[data-testid=page-payments] .notice.ok")
+    tab.shot("payments-reconcile-1366")
 
 
-def test_uploader_uploads_a_department_list(tab: Any, tmp_path: Any) -> None:
+def test_uploader_uploads_a_department_list_and_officer_reviews_the_conflict(tab: Any, browser: Any, tmp_path: Any) -> None:
     live = tab.live
-    need(live, "POST", "/api/v1/imports")
+    need(live, "POST", "/api/v1/imports/lists")
     p = tab.login("uploader")
     f = tmp_path / "低保名单.csv"
-    f.write_text(f"身份证号码,姓名,类别\n{live.unpaid_id},测试,低保对象\n11010519491231002X,无此人,低保对象\n", "utf-8")
+    # one row whose name differs from the registry's (a conflict to review), one bad ID number
+    f.write_text(f"身份证号码,姓名,类别\n{live.unpaid_id},名字不同,低保对象\n11010519491231002Y,无此人,低保对象\n", "utf-8")
     p.select_option("[data-testid=import-source]", "minzheng")
     p.set_input_files("[data-testid=import-file]", str(f))
     p.click("[data-testid=import-submit]")
     p.wait_for_selector("[data-testid=import-report], [data-testid=page-imports] .notice.error")
     tab.shot("imports-report-1366")
     assert p.query_selector("[data-testid=import-report]"), p.inner_text("main")
+    report = p.inner_text("[data-testid=import-report]")
+    assert "2 行" in report and "无效" in report, report
+    assert tab.csp_errors() == []
+    need(live, "GET", "/api/v1/imports/reviews")
+    officer = type(tab)(browser, live, {"width": 1366, "height": 768})
+    try:
+        o = officer.login("officer")
+        o.click("[data-testid=menu-imports]")
+        o.locator("[data-testid=review-queue] td", has_text="名字不同").first.wait_for()
+        officer.shot("imports-review-officer-1366")
+        assert officer.csp_errors() == []
+    finally:
+        officer.ctx.close()
 
 
 def test_policy_page_with_citations_and_trial_quote(tab: Any) -> None:
@@ -285,13 +343,15 @@ def test_reports_offer_downloads(tab: Any) -> None:
     live = tab.live
     p = tab.login("finance")
     p.click("[data-testid=menu-reports]")
-    need(live, "GET", "/api/v1/campaigns")
     p.wait_for_selector("[data-testid=bulletin-xlsx]")
-    tab.shot("reports-finance-1366")
-    need(live, "GET", "/api/v1/campaigns/{campaign_id}/bulletin.xlsx")
+    need(live, "GET", "/api/v1/campaigns/{campaign_id}/bulletin")
     with p.expect_download() as d:
         p.click("[data-testid=bulletin-xlsx]")
     assert d.value.suggested_filename.endswith(".xlsx")
+    need(live, "GET", "/api/v1/campaigns/{campaign_id}/funding")
+    p.wait_for_selector("[data-testid=funding] table td.num")
+    tab.shot("reports-finance-1366")
+    assert tab.csp_errors() == []
 
 
 def test_policy_year_over_year_comparison(tab: Any) -> None:
@@ -306,4 +366,48 @@ def test_policy_year_over_year_comparison(tab: Any) -> None:
     p.click("[data-testid=policy-suixi-2022]")
     p.locator("[data-testid=policy-compare] .notice.error").wait_for()  # no 2021 schedule for Suixi: said so
     assert "没有" in p.inner_text("[data-testid=policy-compare] .notice.error")
+    assert tab.csp_errors() == []
+
+
+def _transferred(p: Any) -> int:
+    """Bytes over the wire for the page and everything it loaded (compressed sizes, with headers)."""
+    return int(p.evaluate(
+        "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
+        ".reduce((n, e) => n + e.transferSize, 0)"
+    ))
+
+
+def test_first_load_is_light_for_old_pcs(tab: Any) -> None:
+    """The log-in page loads no chart library; the dashboard pulls ECharts in, compressed."""
+    p = tab.page
+    p.goto(tab.live.base + "/")
+    p.wait_for_selector("[data-testid=login-form]")
+    p.wait_for_load_state("networkidle")
+    login = _transferred(p)
+    loaded = p.evaluate("performance.getEntriesByType('resource').map((e) => e.name)")
+    assert not [n for n in loaded if "echarts" in n]
+    tab.login("officer")
+    p.click("[data-testid=menu-dashboard]")
+    p.wait_for_selector("[data-testid=ledger-paid]")
+    p.wait_for_load_state("networkidle")
+    dashboard = _transferred(p)
+    print(f"\nbytes transferred: log-in page {login:,}; log-in page + dashboard {dashboard:,}")
+    assert login < 60_000, login
+    assert dashboard < 400_000, dashboard
+
+
+def test_officer_accepts_a_held_payment_after_review(tab: Any) -> None:
+    live = tab.live
+    need(live, "POST", "/api/v1/campaigns/{campaign_id}/payments/{payment_id}/accept")
+    p = tab.login("officer")
+    p.click("[data-testid=menu-payments]")
+    rows = p.locator("[data-testid=rec-mismatches] tbody tr")
+    p.locator("[data-testid=rec-mismatches] tbody button").first.wait_for()
+    held_before = rows.count()
+    paid_before = int(p.inner_text("[data-testid=ledger-paid]"))
+    p.once("dialog", lambda d: d.accept("核实：渠道多收10元，另行退还，同意入账"))
+    p.locator("[data-testid=rec-mismatches] tbody button").first.click()
+    p.locator("[data-testid=ledger-paid]", has_text=re.compile(rf"^{paid_before + 1}$")).wait_for()
+    assert rows.count() == held_before - 1
+    tab.shot("payments-accepted-1366")
     assert tab.csp_errors() == []

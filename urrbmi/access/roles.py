@@ -24,15 +24,16 @@ PERMISSIONS: dict[str, str] = {
     "payment.record": "单笔缴费入账 / record one payment",
     "payment.import": "导入渠道缴费文件 / import a channel file",
     "payment.cancel": "退费、撤销缴费 / refund or cancel a payment",
+    "payment.accept": "复核后确认待处理缴费 / accept a held payment after review",
     "audit.read": "查询审计日志 / query the audit log",
-    "list.upload": "上传部门名单 / upload department lists",
+    "list.upload": "上传部门名单（报送员仅限本部门来源）/ upload department lists (uploaders: own sources)",
     "funding.read": "资金测算、进度 / funding and progress reports",
     "user.manage": "管理账号 / manage accounts",
 }
 
 _ALL = frozenset(PERMISSIONS)
 _ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "bureau_admin": _ALL - {"list.upload"},
+    "bureau_admin": _ALL,
     "bureau_officer": frozenset(
         {
             "region.read",
@@ -46,7 +47,9 @@ _ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "payment.record",
             "payment.import",
             "payment.cancel",
+            "payment.accept",
             "funding.read",
+            "list.upload",
         }
     ),
     "township_officer": frozenset(

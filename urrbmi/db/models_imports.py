@@ -113,7 +113,7 @@ class ImportStaging(Base):
 
     batch_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     row_no: Mapped[int] = mapped_column(Integer, primary_key=True)
-    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    id_number: Mapped[str] = mapped_column(String(18))
     name: Mapped[str] = mapped_column(String(100))
     sex: Mapped[str] = mapped_column(String(1))
     birth_date: Mapped[dt.date] = mapped_column(Date)
@@ -123,6 +123,7 @@ class ImportStaging(Base):
     event_date: Mapped[dt.date | None] = mapped_column(Date)
     benefit_year: Mapped[int | None] = mapped_column(Integer)
     insurance_type: Mapped[str | None] = mapped_column(String(3))
+    detail: Mapped[str | None] = mapped_column(String(200))  # school (教育), insurance status (人社)
     resident_id: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str | None] = mapped_column(String(12))
 

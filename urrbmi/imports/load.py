@@ -52,11 +52,12 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from urrbmi import ids
 from urrbmi.db.bulk import bulk_insert
-from urrbmi.db.models import AuditLog, Base, Enrollment, Membership, Region, Resident
+from urrbmi.db.models import AuditLog, Base, Enrollment, Membership, Region, Resident, ResidentHistory
 from urrbmi.db.models_imports import ImportBatch, ImportFile, ImportRow, ImportStaging, ReviewItem
 from urrbmi.errors import InvalidInput, UrrbmiError
 from urrbmi.imports import config as cfg
@@ -65,9 +66,13 @@ from urrbmi.imports.model import ListBatch, ListRow
 from urrbmi.imports.validate import Regions
 from urrbmi.policy.categories import vocabulary
 from urrbmi.registry import audit
-from urrbmi.registry.residents import update_resident
+from urrbmi.registry.residents import snapshot, update_resident
 
 POPULATION_SOURCES = ("hukou", "gongan")
+# lists without identities that set a resident attribute: source -> the field carrying it
+ATTRIBUTE_SOURCES = {"jiaoyu": "school", "renshe": "status"}
+# 人社 参保状态 words meaning the person is no longer in employee insurance (else: insured)
+EMPLOYEE_INSURANCE_ENDED = ("终止", "暂停", "中断", "停保", "退保")
 ENROLLMENT_SOURCES = ("enrollment",)
 MODES = ("replace", "add")
 # 公安 event words -> what they do to the registry (configurable by editing this table)
@@ -99,6 +104,10 @@ class SourceNotAllowed(UrrbmiError):
     code = "source_not_allowed"
 
 
+class ListAlreadyLoading(UrrbmiError):
+    code = "list_already_loading"
+
+
 class ListOutOfOrder(InvalidInput):
     code = "list_out_of_order"
 
@@ -116,6 +125,7 @@ STAGING_COLUMNS = (
     "event_date",
     "benefit_year",
     "insurance_type",
+    "detail",
 )
 
 
@@ -321,7 +331,14 @@ def load_list(
         created_at=audit.now(),
     )
     session.add(batch)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # the same file loaded concurrently by another session won the race
+        raise ListAlreadyLoading(
+            "同一文件正由他人同时导入，请稍后查看导入批次",
+            "the same file is being loaded concurrently; try later",
+        ) from None
     result = LoadResult(
         batch.id, source, kind, name, sha, as_of, False, checked.counts.data_rows, check=checked
     )
@@ -422,8 +439,10 @@ class _Loader:
 
         rows: list[tuple[Any, ...]] = []
         bid = self.bid
+        detail_field = ATTRIBUTE_SOURCES.get(self.batch.source)
         for r in self.checked.rows:
             event = event_date = year = ins = None
+            detail = r.values.get(detail_field, "")[:200] or None if detail_field else None
             problem = None
             if kind == "population":
                 event = EVENTS.get(r.values.get("event", "").replace(" ", ""))
@@ -457,6 +476,7 @@ class _Loader:
                     day(event_date),
                     year,
                     ins,
+                    detail,
                 )
             )
         _copy_rows(self.s, "import_staging", STAGING_COLUMNS, rows)
@@ -493,6 +513,20 @@ class _Loader:
 
     def _mine(self) -> Any:
         return self.st.c.batch_id == self.bid
+
+    def _later_rows_unchanged(self, *partition: Any) -> None:
+        """Rows repeating an earlier row's key (same resident and category…) are ``unchanged``:
+        a window function, not ``NOT IN (SELECT min …)``, which PostgreSQL cannot hash at a
+        million rows (it rescans the subquery per row)."""
+        st = self.st
+        rn = func.row_number().over(partition_by=partition, order_by=st.c.row_no).label("rn")
+        inner = select(st.c.row_no, rn).where(self._mine(), st.c.status.is_(None)).subquery()
+        later = select(inner.c.row_no).where(inner.c.rn > 1)
+        self.s.execute(
+            update(st)
+            .where(self._mine(), st.c.status.is_(None), st.c.row_no.in_(later))
+            .values(status="unchanged")
+        )
 
     def _set_status(self, status: str, *where: Any) -> None:
         self.s.execute(
@@ -773,19 +807,12 @@ class _Loader:
         m = _t(Membership)
         source, as_of = self.batch.source, self.batch.as_of
         self._set_status("unregistered", st.c.resident_id.is_(None))
-        # no identity on the row (教育, 人社 lists): nothing to load as a membership
+        if self.batch.source in ATTRIBUTE_SOURCES:
+            self._apply_attributes()
+        # no identity on the row: nothing to load as a membership
         self._set_status("unchanged", st.c.category_code.is_(None))
         # one membership per (resident, category): later rows of the same pair are unchanged
-        first = (
-            select(func.min(st.c.row_no))
-            .where(self._mine(), st.c.status.is_(None))
-            .group_by(st.c.resident_id, st.c.category_code)
-        )
-        self.s.execute(
-            update(st)
-            .where(self._mine(), st.c.status.is_(None), st.c.row_no.not_in(first.scalar_subquery()))
-            .values(status="unchanged")
-        )
+        self._later_rows_unchanged(st.c.resident_id, st.c.category_code)
         holds = exists().where(
             m.c.resident_id == st.c.resident_id,
             m.c.category_code == st.c.category_code,
@@ -876,20 +903,80 @@ class _Loader:
             ],
         )
 
+    def _apply_attributes(self) -> None:
+        """教育 rosters: the resident is a school student at the named school; 人社 lists: the
+        resident is in employee insurance (unless the status says it ended). Only residents whose
+        fields change are touched: previous version to ``resident_history``, one audit row each."""
+        st = self.st
+        res = _t(Resident)
+        school = self.batch.source == "jiaoyu"
+        rows = self.s.execute(
+            select(st.c.row_no, st.c.resident_id, st.c.detail).where(self._mine(), st.c.status.is_(None))
+        ).all()
+        wanted: dict[int, dict[str, Any]] = {}
+        row_of: dict[int, int] = {}
+        for r in rows:
+            if r.resident_id in wanted:
+                continue
+            if school:
+                wanted[r.resident_id] = {"student": "school", "school_name": r.detail}
+            else:
+                ended = any(w in (r.detail or "") for w in EMPLOYEE_INSURANCE_ENDED)
+                wanted[r.resident_id] = {"employee_insured": not ended}
+            row_of[r.resident_id] = r.row_no
+        changed_rows: list[int] = []
+        history: list[dict[str, Any]] = []
+        audits: list[dict[str, Any]] = []
+        stamp = audit.now()
+        ids_ = sorted(wanted)
+        for i in range(0, len(ids_), 1000):
+            for obj in self.s.scalars(select(Resident).where(res.c.id.in_(ids_[i : i + 1000]))):
+                new = wanted[obj.id]
+                if all(getattr(obj, k) == v for k, v in new.items()):
+                    continue
+                old = snapshot(obj)
+                history.append(
+                    {
+                        "resident_id": obj.id,
+                        "id_number": obj.id_number,
+                        "row_version": obj.row_version,
+                        "data": old,
+                        "valid_from": obj.updated_at,
+                        "valid_to": stamp,
+                        "changed_by": self.actor,
+                        "reason": f"import batch {self.bid} ({self.batch.source})",
+                    }
+                )
+                for k, v in new.items():
+                    setattr(obj, k, v)
+                obj.row_version += 1
+                obj.updated_at = stamp
+                audits.append(
+                    {
+                        "at": stamp,
+                        "actor": self.actor,
+                        "table_name": "residents",
+                        "row_key": str(obj.id),
+                        "action": "update",
+                        "old": audit.masked({k: old[k] for k in new}),
+                        "new": audit.masked(new),
+                    }
+                )
+                changed_rows.append(row_of[obj.id])
+            self.s.flush()
+        bulk_insert(self.s, ResidentHistory, history)
+        bulk_insert(self.s, AuditLog, audits)
+        for i in range(0, len(changed_rows), 1000):
+            self._set_status("loaded", st.c.row_no.in_(changed_rows[i : i + 1000]))
+        self.result.population = {"updated": len(changed_rows)}
+
     # --- population (公安) ---------------------------------------------------------------------
 
     def apply_population(self) -> None:
         st = self.st
         res = _t(Resident)
         # several rows for one ID (出生 then 死亡…): the first one decides; the rest are unchanged
-        first = (
-            select(func.min(st.c.row_no)).where(self._mine(), st.c.status.is_(None)).group_by(st.c.id_number)
-        )
-        self.s.execute(
-            update(st)
-            .where(self._mine(), st.c.status.is_(None), st.c.row_no.not_in(first.scalar_subquery()))
-            .values(status="unchanged")
-        )
+        self._later_rows_unchanged(st.c.id_number)
         new = and_(st.c.resident_id.is_(None), st.c.event.in_(("present", "birth", "move_in")))
         self._set_status("unregistered", st.c.resident_id.is_(None), st.c.region_code.is_(None))
         self._set_status("unregistered", st.c.resident_id.is_(None), ~new)
@@ -995,16 +1082,7 @@ class _Loader:
         res = _t(Resident)
         en = _t(Enrollment)
         self._set_status("unregistered", st.c.resident_id.is_(None))
-        first = (
-            select(func.min(st.c.row_no))
-            .where(self._mine(), st.c.status.is_(None))
-            .group_by(st.c.resident_id, st.c.benefit_year)
-        )
-        self.s.execute(
-            update(st)
-            .where(self._mine(), st.c.status.is_(None), st.c.row_no.not_in(first.scalar_subquery()))
-            .values(status="unchanged")
-        )
+        self._later_rows_unchanged(st.c.resident_id, st.c.benefit_year)
         known = exists().where(
             en.c.resident_id == st.c.resident_id,
             en.c.benefit_year == st.c.benefit_year,

@@ -88,7 +88,8 @@ def demo(
     click.echo(f"  · 全民参保库：{r.residents:,}人（区划、户籍、身份名单由合成器生成）")
     click.echo(
         f"  · 核定：{a.assessed:,}人，应缴{a.due:,}人；排除 {dict(a.excluded)}；"
-        f"政策未规定无法核定 {dict(a.errors)}（见 urrbmi policy show suixi-2022）"
+        f"政策未规定无法核定 {dict(a.errors)}（见 urrbmi policy show suixi-2022）；"
+        f"全额资助直接参保{a.enrolled_subsidised:,}人"
     )
     click.echo(
         f"  · 微信渠道缴费文件{p.lines:,}行：入账{p.status.get('accepted', 0):,}，"
@@ -112,11 +113,14 @@ def serve_demo(db_path: Path, host: str, port: int) -> None:
     import uvicorn
 
     from urrbmi.interfaces.api import create_app
-    from urrbmi.interfaces.demo_campaign import DEMO_PASSWORD, create_demo_accounts
+    from urrbmi.interfaces.demo_campaign import DEMO_PASSWORD, REPORT_DAY, create_demo_accounts
 
     setup = create_demo_accounts(db_path)
     # Plain HTTP on loopback: the session cookie cannot be HTTPS-only here (production keeps the default).
     os.environ.setdefault("URRBMI_COOKIE_SECURE", "0")
+    # The demo campaign is a 2021 one: the server's "today" is its report day, so counter payments
+    # fall inside the window (URRBMI_TODAY, see urrbmi.clock; set it yourself to override).
+    os.environ.setdefault("URRBMI_TODAY", REPORT_DAY.isoformat())
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     click.secho(f"\n■ 网页服务 / web UI: http://{shown}:{port}/  （Ctrl-C 停止 / to stop）", bold=True)
     click.echo(f"  演示账号（密码均为 {DEMO_PASSWORD}，仅限演示库）/ demo accounts, password as shown:")

@@ -6,9 +6,6 @@ Everything lives under ``/api/v1`` (the web UI is served at ``/``). See docs/api
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import Response
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.requests import Request
 
 from urrbmi import __version__
 from urrbmi.access.ratelimit import SlidingWindow
@@ -20,11 +17,13 @@ from urrbmi.interfaces.api import (
     channels,
     compare,
     errors,
+    imports,
     logs,
     policies,
     public,
     regions,
     residents,
+    targets,
     users,
 )
 
@@ -38,16 +37,6 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 HSTS = "max-age=31536000; includeSubDomains"
-
-
-class _SecurityHeaders(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        for k, v in SECURITY_HEADERS.items():
-            response.headers.setdefault(k, v)
-        if request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https":
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
-        return response
 
 
 def create_app(database_url: str | None = None) -> FastAPI:
@@ -67,9 +56,21 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.public_id_limiter = SlidingWindow(cfg.public_rate_id)
     errors.install(app)
     logs.install_filters()
-    app.add_middleware(logs.RequestLog)
-    app.add_middleware(_SecurityHeaders)
-    for module in (policies, compare, auth, regions, residents, campaigns, public, channels, audit, users):
+    app.add_middleware(logs.Http, headers=SECURITY_HEADERS, hsts=HSTS)
+    for module in (
+        policies,
+        compare,
+        auth,
+        regions,
+        residents,
+        campaigns,
+        targets,
+        imports,
+        public,
+        channels,
+        audit,
+        users,
+    ):
         app.include_router(module.router)
     from urrbmi.interfaces.web import mount as mount_web  # the browser UI at / (imports the API)
 

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
+import os
 import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 from openpyxl import Workbook
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from starlette.background import BackgroundTask
 
 from urrbmi import clock, ids
 from urrbmi.access.errors import out_of_scope
@@ -47,6 +48,7 @@ ManageP = Annotated[Principal, Depends(need("campaign.manage"))]
 IdNumber = Annotated[str, Field(min_length=15, max_length=20, description="18位身份证号码")]
 Amount = Annotated[Decimal, Field(ge=0, le=100000, decimal_places=2, description="金额（元），至多两位小数")]
 MAX_UPLOAD = 200 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class CampaignOut(BaseModel):
@@ -116,6 +118,7 @@ class PaymentIn(Strict):
 
 
 class PaymentOut(BaseModel):
+    payment_id: int
     id_number: str
     channel: str
     external_ref: str
@@ -240,32 +243,40 @@ def roster(
     format: Literal["xlsx", "csv"] = "xlsx",
     include_paid: bool = False,
 ) -> Response:
-    with tx(request) as s:
-        c = scoped_campaign(s, p, campaign_id)
-        # rows are in region order; those outside the user's region are left out
-        rows = [r for r in roster_rows(s, c, include_paid=include_paid) if p.covers(str(r[5]))]
-        year = c.benefit_year
-    for n, r in enumerate(rows, start=1):
-        r[0] = n
-    name = f"roster-{campaign_id}-{p.region_code}.{format}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if format == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        w.writerow(ROSTER_HEADERS)
-        w.writerows(rows)
-        return Response(("\ufeff" + buf.getvalue()).encode("utf-8"), media_type="text/csv", headers=headers)
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(f"{year}年度征缴名册")
-    ws.append(list(ROSTER_HEADERS))
-    for r in rows:
-        ws.append(r)
-    out = io.BytesIO()
-    wb.save(out)
-    return Response(
-        out.getvalue(),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers=headers,
+    # written row by row to a temporary file inside the transaction (a county's roster is a
+    # million rows: never held in memory), then sent and deleted
+    fd, tmp = tempfile.mkstemp(prefix="urrbmi-roster-", suffix=f".{format}")
+    os.close(fd)
+    path = Path(tmp)
+    try:
+        with tx(request) as s:
+            c = scoped_campaign(s, p, campaign_id)
+            # rows come in region order; those outside the user's region are left out
+            rows = (r for r in roster_rows(s, c, include_paid=include_paid) if p.covers(str(r[5])))
+            if format == "csv":
+                with path.open("w", encoding="utf-8-sig", newline="") as fh:
+                    w = csv.writer(fh)
+                    w.writerow(ROSTER_HEADERS)
+                    for n, r in enumerate(rows, start=1):
+                        r[0] = n
+                        w.writerow(r)
+            else:
+                wb = Workbook(write_only=True)
+                ws = wb.create_sheet(f"{c.benefit_year}年度征缴名册")
+                ws.append(list(ROSTER_HEADERS))
+                for n, r in enumerate(rows, start=1):
+                    r[0] = n
+                    ws.append(r)
+                wb.save(path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    media = "text/csv" if format == "csv" else XLSX
+    return FileResponse(
+        path,
+        media_type=media,
+        filename=f"roster-{campaign_id}-{p.region_code}.{format}",
+        background=BackgroundTask(path.unlink, missing_ok=True),
     )
 
 
@@ -354,6 +365,7 @@ def newborn(
 
 def payment_out(p: Principal, pay: Payment, receipt_no: int | None, replayed: bool) -> dict[str, Any]:
     return {
+        "payment_id": pay.id,
         "id_number": p.show_id(pay.id_number),
         "channel": pay.channel,
         "external_ref": pay.external_ref,
@@ -465,6 +477,48 @@ def cancel(
             "id_number": ids.mask(done.id_number),
             "status": done.status,
         }
+
+
+class AcceptIn(Strict):
+    reason: str = Field(min_length=1, max_length=400, description="复核意见（必填，记入审计日志）")
+
+
+def _payment_in_scope(s: Any, p: Principal, c: Campaign, payment_id: int) -> Payment:
+    """The payment, if its resident is in the scope (an unmatched payment: if the whole campaign
+    is); otherwise the uniform 403."""
+    pay = s.get(Payment, payment_id)
+    if pay is None or pay.campaign_id != c.id:
+        raise out_of_scope()
+    region = None
+    if pay.resident_id is not None:
+        region = s.scalars(select(Resident.region_code).where(Resident.id == pay.resident_id)).first()
+    if not p.covers(region if region is not None else c.region_code):
+        raise out_of_scope()
+    return pay  # type: ignore[no-any-return]
+
+
+@router.post(
+    "/{campaign_id}/payments/{payment_id}/accept",
+    response_model=PaymentOut,
+    summary="复核后确认挂起的缴费（生成收据、参保与待遇期）/ accept a held payment",
+    responses={**AUTH_ERRORS, **CONFLICT},
+)
+def accept(
+    campaign_id: int,
+    payment_id: int,
+    body: AcceptIn,
+    request: Request,
+    p: Annotated[Principal, Depends(need("payment.accept"))],
+) -> DecimalJSONResponse:
+    from urrbmi.campaign.payments import accept_payment
+
+    with tx(request) as s:
+        c = scoped_campaign(s, p, campaign_id)
+        _payment_in_scope(s, p, c, payment_id)
+        res = accept_payment(
+            s, c, payment_id=payment_id, reason=body.reason, actor=p.actor, scope=p.region_prefix
+        )
+        return DecimalJSONResponse(payment_out(p, res.payment, res.receipt_no, res.replayed))
 
 
 __all__ = ["payment_out", "router"]

@@ -25,6 +25,7 @@ STATUS = {
     "policy_changed": 409,
     "forbidden": 403,
     "csrf_failed": 403,
+    "source_not_allowed": 403,
     "unauthorized": 401,
     "bad_credentials": 401,
     "bad_signature": 401,

@@ -12,9 +12,7 @@ import logging
 import re
 import time
 
-from fastapi.responses import Response
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
-from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from urrbmi import ids
 
@@ -48,20 +46,48 @@ def install_filters() -> None:
             logger.addFilter(_FILTER)
 
 
-class RequestLog(BaseHTTPMiddleware):
-    """One line per request: method, path (with query), status, user, milliseconds."""
+class Http:
+    """Pure ASGI middleware (cheaper than BaseHTTPMiddleware on the hot paths): adds the
+    security headers to every response and logs one line per request (method, path with query,
+    status, user, milliseconds) on ``urrbmi.api``."""
 
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+    def __init__(self, app: ASGIApp, headers: dict[str, str], hsts: str) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        self.hsts = (b"strict-transport-security", hsts.encode("latin-1"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
-        response = await call_next(request)
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        user = getattr(request.state, "user", "-")
-        log.info(
-            "%s %s %s user=%s %.1fms",
-            request.method,
-            path,
-            response.status_code,
-            user,
-            (time.perf_counter() - start) * 1000,
+        status = 0
+        https = scope.get("scheme") == "https" or any(
+            k == b"x-forwarded-proto" and v == b"https" for k, v in scope.get("headers", ())
         )
-        return response
+
+        async def wrapped(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.headers if k not in present]
+                if https and self.hsts[0] not in present:
+                    extra.append(self.hsts)
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, wrapped)
+        finally:
+            query = scope.get("query_string", b"").decode("latin-1")
+            path = scope.get("path", "") + (f"?{query}" if query else "")
+            user = scope.get("state", {}).get("user", "-")
+            log.info(
+                "%s %s %s user=%s %.1fms",
+                scope.get("method", "-"),
+                path,
+                status,
+                user,
+                (time.perf_counter() - start) * 1000,
+            )

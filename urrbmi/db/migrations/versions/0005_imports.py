@@ -99,12 +99,12 @@ def upgrade() -> None:
         sa.Column("event_date", sa.Date(), nullable=True),
         sa.Column("benefit_year", sa.Integer(), nullable=True),
         sa.Column("insurance_type", sa.String(length=3), nullable=True),
+        sa.Column("detail", sa.String(length=200), nullable=True),
         sa.Column("resident_id", sa.BigInteger(), nullable=True),
         sa.Column("status", sa.String(length=12), nullable=True),
         sa.PrimaryKeyConstraint("batch_id", "row_no", name=op.f("pk_import_staging")),
     )
     with op.batch_alter_table("import_staging", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_import_staging_id_number"), ["id_number"], unique=False)
         batch_op.create_index(
             "ix_import_staging_resident_category", ["resident_id", "category_code"], unique=False
         )

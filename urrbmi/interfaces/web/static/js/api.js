@@ -17,32 +17,26 @@ export const EP = {
   lookup: 'residents/lookup', // POST {id_number}: the ID stays out of URLs and access logs
   residentHistory: (rid) => `residents/${rid}/history`,
   residents: 'residents',
-  newborns: 'newborns',
-  payments: 'payments',
+  newborns: (c) => `campaigns/${c}/newborns`,
+  payments: (c) => `campaigns/${c}/payments`,
   campaigns: 'campaigns',
-  paymentImport: 'payments/import',
+  paymentImport: (c) => `campaigns/${c}/payments/import`,
   reconcile: (c) => `campaigns/${c}/reconcile`,
-  held: (c) => `campaigns/${c}/payments/held`,
-  acceptHeld: (id) => `payments/${id}/accept`,
+  roster: (c) => `campaigns/${c}/roster`, // ?format=xlsx|csv&include_paid=
+  acceptHeld: (c, id) => `campaigns/${c}/payments/${id}/accept`, // {reason}
   duplicates: (c) => `campaigns/${c}/duplicates`,
-  progress: (c) => `campaigns/${c}/progress`,
-  burnup: (c) => `campaigns/${c}/burnup`,
-  groups: (c) => `campaigns/${c}/groups`,
-  notEnrolled: (c) => `campaigns/${c}/not-enrolled`,
-  notEnrolledXlsx: (c) => `campaigns/${c}/not-enrolled.xlsx`,
-  bulletin: (c) => `campaigns/${c}/bulletin.xlsx`,
-  bulletinHtml: (c) => `campaigns/${c}/bulletin.html`,
-  funding: (c) => `campaigns/${c}/funding.xlsx`,
+  progress: (c) => `campaigns/${c}/progress`, // ?level=county|town|village&on=
+  notEnrolled: (c) => `campaigns/${c}/lists/not-enrolled`, // paged: {rows, keys, headers, total}
+  hardship: (c) => `campaigns/${c}/lists/hardship`,
+  bulletin: (c) => `campaigns/${c}/bulletin`, // ?format=json|xlsx|html
+  funding: (c) => `campaigns/${c}/funding`,
   policies: 'policies',
   policy: (id) => `policies/${encodeURIComponent(id)}`,
   quote: (id) => `policies/${encodeURIComponent(id)}/quote`,
   compare: 'policy-comparisons', // ?jurisdiction=&before=&after=
-  imports: 'imports',
-  importRows: (id) => `imports/${id}/rows`,
-  importErrors: (id) => `imports/${id}/errors.xlsx`,
-  importConfirm: (id) => `imports/${id}/confirm`,
-  review: 'imports/review',
-  reviewResolve: (id) => `imports/review/${id}`,
+  importList: 'imports/lists', // multipart: file, source, as_of, mode → the load's summary
+  reviews: 'imports/reviews',
+  reviewDecide: (id) => `imports/reviews/${id}/decide`,
   audit: 'audit',
 };
 

@@ -15,7 +15,7 @@ import { ReportsPage } from './pages/reports.js';
 export const MENU = [
   { route: 'resident', label: 'menu.resident', need: ['resident.read'], page: ResidentPage },
   { route: 'dashboard', label: 'menu.dashboard', need: ['campaign.read', 'funding.read'], page: DashboardPage },
-  { route: 'imports', label: 'menu.imports', need: ['list.upload', 'campaign.manage'], page: ImportsPage },
+  { route: 'imports', label: 'menu.imports', need: ['list.upload', 'identity.write'], page: ImportsPage },
   { route: 'payments', label: 'menu.payments', need: ['payment.import', 'campaign.manage'], page: PaymentsPage },
   { route: 'policies', label: 'menu.policies', need: ['resident.read', 'campaign.read'], page: PoliciesPage },
   { route: 'reports', label: 'menu.reports', need: ['funding.read', 'campaign.read'], page: ReportsPage },

@@ -1,17 +1,32 @@
 // What each role may do, as the API's role table says (urrbmi/access/roles.py). The server enforces
 // it; the UI only hides what a role cannot use. If the API sends the user's permissions, they win.
-const ALL = ['region.read', 'region.write', 'resident.read', 'resident.full_id', 'resident.write', 'identity.write',
+const ALL = [
+  'region.read', 'region.write', 'resident.read', 'resident.full_id', 'resident.write', 'identity.write',
   'campaign.read', 'campaign.manage', 'roster.read', 'payment.record', 'payment.import', 'payment.cancel',
-  'audit.read', 'funding.read', 'user.manage'];
+  'payment.accept', 'audit.read', 'list.upload', 'funding.read', 'user.manage',
+];
 export const ROLE_PERMISSIONS = {
   bureau_admin: ALL,
-  bureau_officer: ['region.read', 'resident.read', 'resident.full_id', 'resident.write', 'identity.write', 'campaign.read',
-    'campaign.manage', 'roster.read', 'payment.record', 'payment.import', 'payment.cancel', 'funding.read'],
-  township_officer: ['region.read', 'resident.read', 'resident.write', 'identity.write', 'campaign.read', 'payment.record'],
-  village_agent: ['region.read', 'resident.read', 'payment.record'],
-  dept_uploader: ['list.upload'],
-  auditor: ['region.read', 'resident.read', 'campaign.read', 'audit.read'],
-  finance: ['region.read', 'campaign.read', 'funding.read'],
+  bureau_officer: [
+    'region.read', 'resident.read', 'resident.full_id', 'resident.write', 'identity.write', 'campaign.read',
+    'campaign.manage', 'roster.read', 'payment.record', 'payment.import', 'payment.cancel', 'payment.accept',
+    'list.upload', 'funding.read',
+  ],
+  township_officer: [
+    'region.read', 'resident.read', 'resident.write', 'identity.write', 'campaign.read', 'payment.record',
+  ],
+  village_agent: [
+    'region.read', 'resident.read', 'payment.record',
+  ],
+  dept_uploader: [
+    'list.upload',
+  ],
+  auditor: [
+    'region.read', 'resident.read', 'campaign.read', 'audit.read',
+  ],
+  finance: [
+    'region.read', 'campaign.read', 'funding.read',
+  ],
 };
 
 export function can(user, permission) {

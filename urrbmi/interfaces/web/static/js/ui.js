@@ -78,7 +78,7 @@ export function yuan(v) {
   if (v === null || v === undefined) return '—';
   const s = String(v);
   const [i, f = ''] = s.split('.');
-  return `${i}.${(f + '00').slice(0, 2)}`;
+  return `${i.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${(f + '00').slice(0, 2)}`;
 }
 
 // Amount in Chinese capital numerals for the receipt (e.g. 380.00 → 叁佰捌拾元整). Exact: works on the

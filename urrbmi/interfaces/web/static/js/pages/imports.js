@@ -1,73 +1,88 @@
-// Imports: upload a department list, the validation report row by row, the error file, confirm the
-// load; the review queue of conflicting records.
+// Imports: upload a department list (checked, de-duplicated and loaded in one transaction by the
+// API; the same file twice changes nothing), its outcome per row status, and the review queue of
+// conflicting records (registry vs file versions side by side; keep the registry or take a file row).
 import { html, useState } from '../../vendor/htm-preact-standalone-3.1.1.module.js';
-import { api, EP, url } from '../api.js';
+import { api, EP } from '../api.js';
 import { t } from '../i18n.js';
 import { can } from '../roles.js';
-import { Notice, Section, Field, PagedTable } from '../ui.js';
+import { Notice, Section, Field, Table, PagedTable } from '../ui.js';
 
 // List sources as the imports configuration names them (urrbmi/imports/headers.yaml).
 const SOURCES = ['minzheng', 'xiangcun', 'canlian', 'tuiyijunren', 'weijian', 'jiaoyu', 'gongan', 'renshe'];
 
 export function ImportsPage({ user }) {
-  const [job, setJob] = useState(null);
+  const [res, setRes] = useState(null);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
-  const [done, setDone] = useState(null);
+  const [tick, setTick] = useState(0);
   async function upload(e) {
-    e.preventDefault(); setError(null); setDone(null); setBusy(true);
-    try { setJob(await api(EP.imports, { method: 'POST', form: new FormData(e.target) })); } catch (err) { setError(err); } finally { setBusy(false); }
+    e.preventDefault(); setError(null); setRes(null); setBusy(true);
+    const form = new FormData(e.target);
+    if (!form.get('as_of')) form.delete('as_of');
+    try { setRes(await api(EP.importList, { method: 'POST', form })); setTick(tick + 1); } catch (err) { setError(err); } finally { setBusy(false); }
   }
-  async function confirm() {
-    setError(null); setBusy(true);
-    try { setDone(await api(EP.importConfirm(job.id), { method: 'POST' })); } catch (err) { setError(err); } finally { setBusy(false); }
-  }
-  const counts = job && (job.counts || job.summary || {});
+  const sources = user.sources && user.sources.length ? user.sources : SOURCES;
   return html`<div class="page" data-testid="page-imports">
     ${can(user, 'list.upload') && html`<${Section} title="imports.upload">
       <form class="grid2" onSubmit=${upload} data-testid="import-form">
-        <${Field} label="imports.source"><select name="source" data-testid="import-source">${(user.sources && user.sources.length ? user.sources : SOURCES).map((s) => html`<option value=${s}>${t('source.' + s)}</option>`)}</select><//>
-        <${Field} label="imports.valid_from"><input name="valid_from" type="date" /><//>
+        <${Field} label="imports.source"><select name="source" data-testid="import-source">${sources.map((s) => html`<option value=${s}>${t('source.' + s)}</option>`)}</select><//>
+        <${Field} label="imports.valid_from"><input name="as_of" type="date" /><//>
+        <${Field} label="imports.mode"><select name="mode">
+          <option value="replace">${t('imports.mode.replace')}</option><option value="add">${t('imports.mode.add')}</option></select><//>
         <${Field} label="imports.file"><input name="file" type="file" required accept=".xlsx,.xls,.csv" data-testid="import-file" /><//>
         <div class="field"><span> </span><button class="primary" type="submit" disabled=${busy} data-testid="import-submit">${t('imports.check')}</button></div>
       </form>
       <p class="muted small">${t('imports.hint')}</p>
       <${Notice} error=${error} />
     <//>`}
-    ${job && html`<${Section} title="imports.report" testid="import-report"
-        actions=${html`<a class="button" href=${url(EP.importErrors(job.id))} download data-testid="import-errors">${t('imports.error_file')}</a>`}>
-      <p data-testid="import-counts">${t('imports.counts', { rows: counts.rows ?? '—', ok: counts.ok ?? '—', errors: counts.errors ?? '—', warnings: counts.warnings ?? '—' })}</p>
-      <${PagedTable} path=${EP.importRows(job.id)} columns=${[
-        { key: 'row', label: 'imports.row', num: true },
-        { key: 'id_number', label: 'resident.id_number' },
-        { key: 'name', label: 'resident.name' },
-        { key: 'status', label: 'imports.status', render: (r) => t('imports.status.' + r.status) },
-        { key: 'message', label: 'imports.message', render: (r) => r.message || (r.messages || []).join('；') || '—' },
-      ]} />
-      ${!done && html`<button class="primary" type="button" disabled=${busy} onClick=${confirm} data-testid="import-confirm">${t('imports.confirm')}</button>`}
-      ${done && html`<${Notice} kind="ok">${t('imports.loaded', { n: done.loaded ?? done.rows ?? '' })}<//>`}
+    ${res && html`<${Section} title="imports.report" testid="import-report">
+      ${res.already_loaded && html`<${Notice} kind="info">${t('imports.already')}<//>`}
+      <p data-testid="import-counts">${t('imports.summary', { file: res.file_name, rows: res.data_rows, review: res.review_items, as_of: res.as_of })}</p>
+      <${Table} columns=${[
+        { key: 'k', label: 'imports.status', render: (r) => t('imports.row.' + r.k) },
+        { key: 'n', label: 'payments.count', num: true },
+      ]} rows=${Object.entries(res.rows || {}).map(([k, n]) => ({ k, n }))} />
+      ${(Object.keys(res.gained || {}).length > 0 || Object.keys(res.lost || {}).length > 0) && html`<h3>${t('imports.changes')}</h3>
+        <${Table} columns=${[
+          { key: 'c', label: 'resident.category' },
+          { key: 'g', label: 'imports.gained', num: true },
+          { key: 'l', label: 'imports.lost', num: true },
+        ]} rows=${[...new Set([...Object.keys(res.gained || {}), ...Object.keys(res.lost || {})])].map((c) => ({ c, g: (res.gained || {})[c] || 0, l: (res.lost || {})[c] || 0 }))} />`}
     <//>`}
-    ${can(user, 'campaign.manage') && html`<${ReviewQueue} />`}
+    ${can(user, 'identity.write') && html`<${ReviewQueue} tick=${tick} />`}
   </div>`;
 }
 
-function ReviewQueue() {
-  const [tick, setTick] = useState(0);
+const HIDDEN = ['id_number', 'row', 'resident_id', 'batch_id'];
+function fieldName(k) {
+  const s = t('field.' + k);
+  return s === 'field.' + k ? k : s;
+}
+function versionText(v) {
+  if (!v) return '—';
+  return Object.entries(v).filter(([k]) => !HIDDEN.includes(k)).map(([k, x]) => `${fieldName(k)}：${x ?? '—'}`).join('；');
+}
+
+function ReviewQueue({ tick }) {
+  const [n, setN] = useState(0);
   const [error, setError] = useState(null);
-  async function resolve(id, decision) {
+  async function decide(item, decision, row) {
     setError(null);
-    try { await api(EP.reviewResolve(id), { method: 'POST', body: { decision } }); setTick(tick + 1); } catch (err) { setError(err); }
+    const body = { decision };
+    if (row) body.row = row;
+    try { await api(EP.reviewDecide(item.id), { method: 'POST', body }); setN(n + 1); } catch (err) { setError(err); }
   }
   return html`<${Section} title="imports.review" testid="review-queue">
     <${Notice} error=${error} />
-    <${PagedTable} path=${EP.review} query=${{ tick }} columns=${[
+    <${PagedTable} path=${EP.reviews} query=${{ status: 'open', tick, n }} rowKey="id" columns=${[
       { key: 'source', label: 'imports.source', render: (r) => t('source.' + r.source) },
       { key: 'id_number', label: 'resident.id_number' },
-      { key: 'name', label: 'resident.name' },
-      { key: 'reason', label: 'imports.conflict' },
+      { key: 'fields', label: 'imports.conflict', render: (r) => (r.fields || []).map(fieldName).join('、') },
+      { key: 'registry', label: 'imports.registry', render: (r) => html`<span class="small">${versionText(r.registry)}</span>` },
+      { key: 'versions', label: 'imports.versions', render: (r) => html`<div class="small">${(r.versions || []).map((v, i) => html`<div>${i + 1}. ${versionText(v)}</div>`)}</div>` },
       { key: 'id', label: 'common.actions', render: (r) => html`<span class="row gap">
-        <button type="button" onClick=${() => resolve(r.id, 'accept')}>${t('imports.accept')}</button>
-        <button type="button" onClick=${() => resolve(r.id, 'reject')}>${t('imports.reject')}</button></span>` },
+        <button type="button" onClick=${() => decide(r, 'keep_registry')}>${t('imports.keep')}</button>
+        ${(r.versions || []).map((v, i) => html`<button type="button" onClick=${() => decide(r, 'take_file', v.row || i + 1)}>${t('imports.take', { n: i + 1 })}</button>`)}</span>` },
     ]} />
   <//>`;
 }

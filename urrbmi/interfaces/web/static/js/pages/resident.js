@@ -21,9 +21,20 @@ export function ResidentPage({ user }) {
   async function lookup(raw) {
     const id = normalizeId(raw);
     setError(null); setSt(null); setReceipt(null); setMode('');
-    if (!validId(id)) { setError({ zh: t('resident.bad_id'), en: t('resident.bad_id') }); return; }
+    if (!validId(id)) { setError({ zh: t('resident.bad_id'), en: t('resident.bad_id') }); return null; }
     setBusy(true);
-    try { setSt(await api(EP.lookup, { method: 'POST', body: { id_number: id } })); setShownId(id); } catch (e) { setError(e); } finally { setBusy(false); }
+    try {
+      const found = await api(EP.lookup, { method: 'POST', body: { id_number: id } });
+      setSt(found); setShownId(id);
+      return found;
+    } catch (e) { setError(e); return null; } finally { setBusy(false); }
+  }
+  // After a payment: reload the statement, and print the receipt with the server's day and number.
+  async function paid(r) {
+    const found = await lookup(shownId);
+    const rows = found ? (found.campaigns || []).flatMap((c) => c.payments || []) : [];
+    const row = rows.find((x) => x.external_ref === r.external_ref);
+    setReceipt({ ...r, paid_on: row ? row.paid_on : r.paid_on, receipt_no: r.receipt_no ?? (row && row.receipt_no) });
   }
   function onPaste(e) {
     const text = (e.clipboardData || window.clipboardData).getData('text');
@@ -48,7 +59,7 @@ export function ResidentPage({ user }) {
     ${mode === 'new' && html`<${RegisterForm} kind="resident" onDone=${(id) => { setMode(''); setIdInput(id); lookup(id); }} onCancel=${() => setMode('')} />`}
     ${mode === 'newborn' && html`<${RegisterForm} kind="newborn" onDone=${(id) => { setMode(''); setIdInput(id); lookup(id); }} onCancel=${() => setMode('')} />`}
     ${st && html`<${Statement} st=${st} idNumber=${shownId} user=${user}
-      onPaid=${(r) => { setReceipt(r); lookup(shownId); }} />`}
+      onPaid=${paid} />`}
     ${receipt && html`<${Receipt} r=${receipt} />`}
   </div>`;
 }
@@ -102,11 +113,13 @@ function CampaignBlock({ c, st, idNumber, user, onPaid }) {
       <dt>${t('resident.benefit_year')}</dt><dd>${c.benefit_year}</dd>
       <dt>${t('resident.policy')}</dt><dd>${c.policy}</dd>
       <dt>${t('resident.assessment')}</dt><dd>${t('assessment.' + c.assessment)}${c.reason ? '（' + c.reason + '）' : ''}</dd>
+      ${c.tier && html`<dt>${t('resident.tier')}</dt><dd>${t('resident.tier_n', { n: c.tier })}</dd>`}
+      ${c.subsidy_category && html`<dt>${t('resident.subsidy_category')}</dt><dd>${c.subsidy_category}</dd>`}
       <dt>${t('resident.amount_due')}</dt><dd class="money" data-testid="amount-due">${c.amount_due === null ? '—' : yuan(c.amount_due) + ' ' + t('common.yuan')}</dd>
       <dt>${t('resident.enrolled')}</dt><dd data-testid="enrolled">${c.enrolled ? t('common.yes') : t('common.no')}</dd>
       <dt>${t('resident.benefit_period')}</dt><dd data-testid="benefit-period">${c.benefit_period ? c.benefit_period.start + ' — ' + c.benefit_period.end : '—'}</dd>
     </dl>
-    ${expl.length > 0 && html`<button type="button" class="link" onClick=${() => setShowWhy(!showWhy)}>${t(showWhy ? 'resident.hide_why' : 'resident.show_why')}</button>`}
+    ${expl.length > 0 && html`<button type="button" class="link" data-testid="show-why" onClick=${() => setShowWhy(!showWhy)}>${t(showWhy ? 'resident.hide_why' : 'resident.show_why')}</button>`}
     ${showWhy && html`<${Explanation} steps=${expl} />`}
     <h3>${t('resident.payments')}</h3>
     <${Table} columns=${[
@@ -135,18 +148,20 @@ function today() {
 
 function PayForm({ c, st, idNumber, onPaid }) {
   const [channel, setChannel] = useState('cash');
-  const [amount, setAmount] = useState(c.amount_due === null ? '' : yuan(c.amount_due));
+  const [amount, setAmount] = useState(c.amount_due === null ? '' : yuan(c.amount_due).replace(/,/g, ''));
   const [ref, setRef] = useState('');
   const [error, setError] = useState(null);
+  const [held, setHeld] = useState(null);
   const [busy, setBusy] = useState(false);
   async function submit(e) {
-    e.preventDefault(); setError(null); setBusy(true);
-    const external_ref = ref || `${channel.toUpperCase()}-${Date.now()}`;
+    e.preventDefault(); setError(null); setHeld(null); setBusy(true);
+    // the receipt number or POS reference is the idempotency key: a double click records once
+    const external_ref = ref.trim() || `${channel.toUpperCase()}-${idNumber.slice(-6)}-${Date.now()}`;
     try {
-      const r = await api(EP.payments, { method: 'POST', body: {
-        campaign_id: c.campaign, id_number: idNumber, amount, channel, external_ref, paid_on: today() } });
-      onPaid({ ...r, name: st.name, id_masked: st.id_number, amount: r.amount ?? amount, channel,
-        external_ref, paid_on: r.paid_on || today(), benefit_year: c.benefit_year, policy: c.policy });
+      const r = await api(EP.payments(c.campaign), { method: 'POST', body: { id_number: idNumber, amount, channel, external_ref } });
+      if (r.status !== 'accepted') { setHeld(r); return; }
+      onPaid({ ...r, name: st.name, id_masked: st.id_number, channel, external_ref,
+        paid_on: r.paid_on || today(), benefit_year: c.benefit_year, policy: c.policy });
     } catch (err) { setError(err); } finally { setBusy(false); }
   }
   return html`<form class="card inner" onSubmit=${submit} data-testid="pay-form">
@@ -157,9 +172,10 @@ function PayForm({ c, st, idNumber, onPaid }) {
           <option value="cash">${t('channel.cash')}</option><option value="pos">${t('channel.pos')}</option>
         </select><//>
       <${Field} label="payment.amount"><input name="amount" inputmode="decimal" required pattern="[0-9]+(\\.[0-9]{1,2})?" value=${amount} onInput=${(e) => setAmount(e.target.value)} /><//>
-      <${Field} label="payment.external_ref"><input name="external_ref" placeholder=${t('payment.ref_auto')} value=${ref} onInput=${(e) => setRef(e.target.value)} /><//>
+      <${Field} label="payment.external_ref"><input name="external_ref" maxlength="64" placeholder=${t('payment.ref_auto')} value=${ref} onInput=${(e) => setRef(e.target.value)} /><//>
     </div>
     <${Notice} error=${error} />
+    ${held && html`<div class="notice warn" role="status" data-testid="pay-held">${t('payment.held', { reason: held.hold_reason ? t('hold.' + held.hold_reason) : '—', due: yuan(held.due) })}</div>`}
     <button class="primary" type="submit" disabled=${busy} data-testid="pay-submit">${t('payment.submit')}</button>
   </form>`;
 }
@@ -200,7 +216,15 @@ function RegisterForm({ kind, onDone, onCancel }) {
     try {
       const body = { id_number: id, name: f.name.trim(), region_code: f.region_code.trim(), residence: f.residence };
       if (kind === 'newborn') body.guardian_id_number = guardian;
-      await api(kind === 'newborn' ? EP.newborns : EP.residents, { method: 'POST', body });
+      if (kind === 'newborn') {
+        // a newborn is registered into the current campaign (and enrolled with an enrolled guardian)
+        const cs = await api(EP.campaigns, { query: { limit: 50, offset: 0 } });
+        const items = cs.items || [];
+        if (!items.length) throw { zh: t('campaign.none'), en: t('campaign.none') };
+        await api(EP.newborns(items[items.length - 1].id), { method: 'POST', body });
+      } else {
+        await api(EP.residents, { method: 'POST', body });
+      }
       onDone(id);
     } catch (err) { setError(err); } finally { setBusy(false); }
   }

@@ -1,0 +1,167 @@
+"""Targets (progress, bulletin, lists, funding, incentive), department lists and the review queue,
+and accepting held payments, over the API: happy paths, scope, bad input."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+from apiworld import AS_OF, World
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from urrbmi import ids
+from urrbmi.db.models import Resident
+from urrbmi.db.session import session_scope
+
+ON = "2021-12-31"
+
+
+def base(world: World) -> str:
+    return f"/api/v1/campaigns/{world.campaign_id}"
+
+
+def test_progress_scoped(world: World, client: TestClient) -> None:
+    r = client.get(f"{base(world)}/progress?on={ON}&level=town", headers=world.auth("officer"))
+    assert r.status_code == 422 and r.json()["error"]["code"] == "no_target_rate"  # 黔江: tasks, no rate
+    r = client.get(f"{base(world)}/progress?on={ON}&level=town&rate=0.95", headers=world.auth("officer"))
+    assert r.status_code == 200, r.text
+    units = {row["unit"] for row in r.json()["rows"]}
+    assert units == {"500114001", "500114002"}
+    r = client.get(f"{base(world)}/progress?on={ON}&level=village&rate=0.95", headers=world.auth("town_a"))
+    assert r.status_code == 200, r.text
+    assert {row["unit"] for row in r.json()["rows"]} == {"500114001001"}
+    assert client.get(f"{base(world)}/progress", headers=world.auth("uploader")).status_code == 403
+    assert client.get(f"{base(world)}/progress?level=planet", headers=world.auth("officer")).status_code == 422
+
+
+def test_bulletin_formats(world: World, client: TestClient) -> None:
+    for fmt in ("json", "html", "xlsx"):
+        r = client.get(f"{base(world)}/bulletin?on={ON}&format={fmt}&rate=0.95", headers=world.auth("officer"))
+        assert r.status_code == 200, (fmt, r.text[:300])
+    assert load_workbook(io.BytesIO(r.content)).active is not None
+    assert client.get(f"{base(world)}/bulletin?format=pdf", headers=world.auth("officer")).status_code == 422
+    assert client.get(f"{base(world)}/bulletin", headers=world.auth("agent_a")).status_code == 403
+
+
+def test_not_enrolled_list_is_scoped_and_masked(world: World, client: TestClient) -> None:
+    r = client.get(f"{base(world)}/lists/not-enrolled?on={ON}&limit=50", headers=world.auth("agent_a"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["total"] == 3
+    for n in world.people_a:
+        assert n not in r.text and ids.mask(n) in r.text
+    for n in world.people_b:
+        assert ids.mask(n) not in r.text
+    r = client.get(f"{base(world)}/lists/not-enrolled?on={ON}&limit=50", headers=world.auth("officer"))
+    assert r.json()["total"] == 6 and world.people_b[0] in r.text  # full IDs for officers
+    r = client.get(f"{base(world)}/lists/hardship?on={ON}", headers=world.auth("town_a"))
+    assert r.status_code == 200, r.text
+    assert client.get(f"{base(world)}/lists/not-enrolled", headers=world.auth("finance")).status_code == 403
+    assert client.get(f"{base(world)}/lists/not-enrolled?limit=0", headers=world.auth("officer")).status_code == 422
+
+
+def test_funding_for_finance(world: World, client: TestClient) -> None:
+    n = world.people_a[1]
+    st = client.post("/api/v1/residents/lookup", json={"id_number": n}, headers=world.auth("officer")).json()
+    amount = Decimal(str(st["campaigns"][0]["amount_due"]))
+    pay = client.post(f"{base(world)}/payments", json={"id_number": n, "amount": str(amount), "external_ref": "F-1",
+                                                        "paid_on": AS_OF.isoformat()}, headers=world.auth("officer"))
+    assert pay.status_code == 200, pay.text
+    r = client.get(f"{base(world)}/funding?on={ON}", headers=world.auth("finance"))
+    assert r.status_code == 200, r.text
+    assert r.json()["enrolled"] >= 1
+    for user in ("town_a", "agent_a", "auditor", "uploader"):
+        assert client.get(f"{base(world)}/funding", headers=world.auth(user)).status_code == 403
+    assert client.get(f"{base(world)}/funding?on=tomorrow", headers=world.auth("finance")).status_code == 422
+    r = client.get(f"{base(world)}/incentive?on={ON}", headers=world.auth("finance"))
+    assert r.status_code < 500, r.text
+
+
+def test_accept_held_payment(world: World, client: TestClient) -> None:
+    n = world.people_a[2]
+    url = f"{base(world)}/payments"
+    r = client.post(url, json={"id_number": n, "amount": "1.00", "external_ref": "H-1", "paid_on": AS_OF.isoformat()},
+                    headers=world.auth("agent_a"))
+    assert r.status_code == 200 and r.json()["status"] == "held", r.text
+    pid = r.json()["payment_id"]
+    assert client.post(f"{url}/{pid}/accept", json={"reason": "复核"}, headers=world.auth("agent_a")).status_code == 403
+    r = client.post(f"{url}/{pid}/accept", json={"reason": "经复核按实收确认"}, headers=world.auth("officer"))
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "accepted" and r.json()["receipt_no"]
+    r = client.post(f"{url}/{pid}/accept", json={"reason": "again"}, headers=world.auth("officer"))
+    assert r.status_code == 409
+    assert client.post(f"{url}/999999/accept", json={"reason": "x"}, headers=world.auth("officer")).status_code == 403
+    assert client.post(f"{url}/{pid}/accept", json={}, headers=world.auth("officer")).status_code == 422
+
+
+# --- department lists ------------------------------------------------------------------------
+
+HEADER = "序号,姓名,性别,身份证号码,人员类别,所属乡镇,认定时间\n"
+
+
+def minzheng_csv(rows: list[tuple[str, str]]) -> bytes:
+    lines = [HEADER] + [
+        f"{i + 1},{name},{'男' if int(n[16]) % 2 else '女'},{n},低保对象,城西街道,2021-01-01\n"
+        for i, (n, name) in enumerate(rows)
+    ]
+    return "".join(lines).encode("gb18030")
+
+
+def name_of(world: World, n: str) -> str:
+    with session_scope(world.engine) as s:
+        return str(s.scalars(select(Resident.name).where(Resident.id_number == n)).one())
+
+
+def test_uploader_loads_its_own_source_only(world: World, client: TestClient) -> None:
+    data = minzheng_csv([(n, name_of(world, n)) for n in world.people_a])
+    url = "/api/v1/imports/lists"
+    r = client.post(url, files={"file": ("低保.csv", data, "text/csv")},
+                    data={"source": "minzheng", "as_of": "2021-10-31"}, headers=world.auth("uploader"))
+    assert r.status_code == 200, r.text
+    assert r.json()["already_loaded"] is False and r.json()["data_rows"] == 3
+    for n in world.people_a:
+        assert n not in r.text
+    again = client.post(url, files={"file": ("低保.csv", data, "text/csv")},
+                        data={"source": "minzheng", "as_of": "2021-10-31"}, headers=world.auth("uploader"))
+    assert again.status_code == 200 and again.json()["already_loaded"] is True
+    r = client.post(url, files={"file": ("残联.csv", data, "text/csv")}, data={"source": "canlian"},
+                    headers=world.auth("uploader"))
+    assert r.status_code == 403 and r.json()["error"]["code"] == "source_not_allowed"
+    for user in ("town_a", "agent_a", "auditor", "finance"):
+        r = client.post(url, files={"file": ("x.csv", data, "text/csv")}, data={"source": "minzheng"},
+                        headers=world.auth(user))
+        assert r.status_code == 403, user
+    r = client.post(url, data={"source": "minzheng"}, headers=world.auth("uploader"))
+    assert r.status_code == 422 and r.json()["error"]["code"] == "missing_input"
+    r = client.post(url, files={"file": ("x.csv", data, "text/csv")}, data={"source": "minzheng", "mode": "swap"},
+                    headers=world.auth("uploader"))
+    assert r.status_code == 422
+
+
+def test_review_queue_scoped(world: World, client: TestClient) -> None:
+    # a list naming a town-A resident differently: a conflict for a person to decide
+    n = world.people_a[0]
+    data = minzheng_csv([(n, "改了名字")])
+    r = client.post("/api/v1/imports/lists", files={"file": ("低保.csv", data, "text/csv")},
+                    data={"source": "minzheng", "as_of": "2021-10-31"}, headers=world.auth("officer"))
+    assert r.status_code == 200, r.text
+    assert r.json()["review_items"] == 1
+    items = client.get("/api/v1/imports/reviews", headers=world.auth("town_a")).json()["items"]
+    assert len(items) == 1 and items[0]["id_number"] == ids.mask(n)
+    item = items[0]["id"]
+    assert client.get("/api/v1/imports/reviews", headers=world.auth("town_b")).json()["items"] == []
+    r = client.get(f"/api/v1/imports/reviews/{item}", headers=world.auth("town_b"))
+    assert r.status_code == 403 and ids.mask(n) not in r.text and "改了名字" not in r.text
+    assert client.get("/api/v1/imports/reviews/99999", headers=world.auth("town_b")).json() == r.json()
+    r = client.post(f"/api/v1/imports/reviews/{item}/decide", json={"decision": "keep_registry"},
+                    headers=world.auth("town_b"))
+    assert r.status_code == 403
+    assert client.get("/api/v1/imports/reviews", headers=world.auth("agent_a")).status_code == 403
+    r = client.post(f"/api/v1/imports/reviews/{item}/decide", json={"decision": "maybe"}, headers=world.auth("town_a"))
+    assert r.status_code == 422
+    r = client.post(f"/api/v1/imports/reviews/{item}/decide", json={"decision": "keep_registry", "note": "户籍为准"},
+                    headers=world.auth("town_a"))
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "decided" and n not in r.text

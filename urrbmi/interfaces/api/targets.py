@@ -1,0 +1,273 @@
+"""Targets and reports over the API: progress, bulletin, lists for action, funding, incentive.
+
+Scope: every call passes the user's region prefix to the targets service functions (they filter in
+SQL); the campaign must overlap the scope. Lists name residents: they need ``resident.read`` and
+show full ID numbers only with ``resident.full_id``."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from urrbmi import clock
+from urrbmi.access.scope import Principal, scoped_campaign
+from urrbmi.interfaces.api.common import AUTH_ERRORS, Limit, Offset
+from urrbmi.interfaces.api.deps import need, tx
+from urrbmi.interfaces.api.errors import DecimalJSONResponse
+from urrbmi.targets.counting import progress
+from urrbmi.targets.lists import hardship_not_enrolled, identity_changed, not_enrolled
+from urrbmi.targets.reports import bulletin_from_db, funding_report, incentive_from_db
+
+router = APIRouter(prefix="/api/v1/campaigns", tags=["targets"])
+
+ReadP = Annotated[Principal, Depends(need("campaign.read"))]
+PeopleP = Annotated[Principal, Depends(need("resident.read"))]
+FundP = Annotated[Principal, Depends(need("funding.read"))]
+Level = Literal["county", "town", "village", "school"]
+Rate = Annotated[
+    Decimal | None,
+    Query(gt=0, le=1, description="目标参保率（小数，如0.99；默认取任务表或政策）/ target rate override"),
+]
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses, tuples, dates → JSON-able (Decimals stay exact)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal | int | float | str | bool) or value is None:
+        return value
+    return str(value)
+
+
+class Report(BaseModel):
+    """A report as the targets package builds it (see docs/targets.md for the fields)."""
+
+    model_config = {"extra": "allow"}
+
+
+class ListPageOut(BaseModel):
+    title: str
+    headers: list[str]
+    keys: list[str]
+    total: int
+    offset: int
+    limit: int
+    rows: list[dict[str, Any]]
+    notes: list[str]
+
+
+@router.get(
+    "/{campaign_id}/progress",
+    response_model=Report,
+    summary="参保进度（县、乡镇、村、学校）/ progress at a date",
+    responses=AUTH_ERRORS,
+)
+def get_progress(
+    campaign_id: int,
+    request: Request,
+    p: ReadP,
+    on: dt.date | None = None,
+    level: Level = "town",
+    target: str | None = None,
+    rate: Rate = None,
+) -> DecimalJSONResponse:
+    with tx(request) as s:
+        scoped_campaign(s, p, campaign_id)
+        rep = progress(
+            s,
+            campaign_id,
+            on=on or clock.today(),
+            level=level,
+            scope=p.region_prefix,
+            target=target,
+            target_rate=rate,
+        )
+        return DecimalJSONResponse(plain(rep))
+
+
+@router.get(
+    "/{campaign_id}/bulletin",
+    summary="进度通报（JSON、Excel或HTML）/ the bulletin",
+    responses={
+        **AUTH_ERRORS,
+        200: {
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/html": {"schema": {"type": "string"}},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}
+                },
+            },
+            "description": "通报 / bulletin",
+        },
+    },
+    response_class=Response,
+)
+def get_bulletin(
+    campaign_id: int,
+    request: Request,
+    p: ReadP,
+    on: dt.date | None = None,
+    level: Level = "town",
+    target: str | None = None,
+    rate: Rate = None,
+    format: Literal["json", "xlsx", "html"] = "json",
+) -> Response:
+    from urrbmi.targets.bulletin import render_html, write_xlsx
+
+    with tx(request) as s:
+        scoped_campaign(s, p, campaign_id)
+        b, _ = bulletin_from_db(
+            s,
+            campaign_id,
+            on=on or clock.today(),
+            level=level,
+            scope=p.region_prefix,
+            target=target,
+            target_rate=rate,
+        )
+    if format == "html":
+        return Response(render_html(b), media_type="text/html; charset=utf-8")
+    if format == "xlsx":
+        with tempfile.TemporaryDirectory() as d:
+            path = write_xlsx(b, Path(d) / "bulletin.xlsx")
+            data = path.read_bytes()
+        return Response(
+            data,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="bulletin-{campaign_id}.xlsx"'},
+        )
+    return DecimalJSONResponse(plain(b))
+
+
+def _list_out(page: Any) -> DecimalJSONResponse:
+    return DecimalJSONResponse(plain(page))
+
+
+@router.get(
+    "/{campaign_id}/lists/not-enrolled",
+    response_model=ListPageOut,
+    summary="未参保人员清单（按村，含上年参保情况）/ not yet enrolled, by village",
+    responses=AUTH_ERRORS,
+)
+def list_not_enrolled(
+    campaign_id: int,
+    request: Request,
+    p: PeopleP,
+    on: dt.date | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> DecimalJSONResponse:
+    with tx(request) as s:
+        scoped_campaign(s, p, campaign_id)
+        page = not_enrolled(
+            s,
+            campaign_id,
+            on=on or clock.today(),
+            scope=p.region_prefix,
+            limit=limit,
+            offset=offset,
+            full_ids=p.can("resident.full_id"),
+        )
+        return _list_out(page)
+
+
+@router.get(
+    "/{campaign_id}/lists/hardship",
+    response_model=ListPageOut,
+    summary="困难群众未参保清单（含分阶段截止日）/ hardship residents not yet enrolled",
+    responses=AUTH_ERRORS,
+)
+def list_hardship(
+    campaign_id: int,
+    request: Request,
+    p: PeopleP,
+    on: dt.date | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> DecimalJSONResponse:
+    with tx(request) as s:
+        scoped_campaign(s, p, campaign_id)
+        page = hardship_not_enrolled(
+            s,
+            campaign_id,
+            on=on or clock.today(),
+            scope=p.region_prefix,
+            limit=limit,
+            offset=offset,
+            full_ids=p.can("resident.full_id"),
+        )
+        return _list_out(page)
+
+
+@router.post(
+    "/{campaign_id}/lists/identity-changed",
+    response_model=ListPageOut,
+    summary="缴费后身份变化人员清单（记录应退金额）/ identity changed after payment",
+    responses=AUTH_ERRORS,
+)
+def list_identity_changed(
+    campaign_id: int,
+    request: Request,
+    p: Annotated[Principal, Depends(need("campaign.manage"))],
+    on: dt.date | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> DecimalJSONResponse:
+    with tx(request) as s:
+        scoped_campaign(s, p, campaign_id, whole=True)
+        page = identity_changed(
+            s,
+            campaign_id,
+            on=on or clock.today(),
+            scope=p.region_prefix,
+            limit=limit,
+            offset=offset,
+            actor=p.actor,
+        )
+        return _list_out(page)
+
+
+@router.get(
+    "/{campaign_id}/funding",
+    response_model=Report,
+    summary="资金测算：资助、财政补助分级、个人缴费、人均筹资 / funding",
+    responses=AUTH_ERRORS,
+)
+def get_funding(
+    campaign_id: int, request: Request, p: FundP, on: dt.date | None = None
+) -> DecimalJSONResponse:
+    with tx(request) as s:
+        scoped_campaign(s, p, campaign_id)
+        return DecimalJSONResponse(
+            plain(funding_report(s, campaign_id, on=on or clock.today(), scope=p.region_prefix))
+        )
+
+
+@router.get(
+    "/{campaign_id}/incentive",
+    response_model=Report,
+    summary="超任务奖励（黔江式）/ incentive above the task",
+    responses=AUTH_ERRORS,
+)
+def get_incentive(
+    campaign_id: int, request: Request, p: FundP, on: dt.date | None = None, target: str | None = None
+) -> DecimalJSONResponse:
+    with tx(request) as s:
+        scoped_campaign(s, p, campaign_id, whole=True)
+        lines = incentive_from_db(s, campaign_id, on=on or clock.today(), target=target)
+        return DecimalJSONResponse({"lines": plain(lines)})
