@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import polars as pl
-from sqlalchemy import BigInteger, Date, String, and_, func, select
+from sqlalchemy import BigInteger, Date, String, and_, case, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from urrbmi.campaign.campaigns import campaign_policy
@@ -338,6 +338,235 @@ def status_at(frames: CampaignFrames, on: dt.date) -> pl.DataFrame:
     return out
 
 
+# --- grouped status (the fast path) --------------------------------------------------------------
+
+FLAGS = ("alive", "enrolled", "paid", "subsidised", "employee", "elsewhere", "last_year")
+KEYS = ("village", "school", "subsidy_category", "subsidy_pos", "fiscal_zero", "first_day")
+_KEY_TYPES: dict[str, Any] = {
+    "village": pl.Utf8,
+    "school": pl.Utf8,
+    "subsidy_category": pl.Utf8,
+    "subsidy_pos": pl.Boolean,
+    "fiscal_zero": pl.Boolean,
+    "first_day": pl.Date,
+}
+
+
+def _next_day(on: dt.date) -> dt.datetime:
+    """The first instant after China-time day ``on``: a timestamp's China date is after ``on``
+    exactly when the timestamp is at or after this (SQLite stores China wall-clock time)."""
+    return dt.datetime.combine(on + dt.timedelta(days=1), dt.time(), tzinfo=CHINA)
+
+
+def _flag(cond: Any) -> Any:
+    return case((cond, 1), else_=0)
+
+
+def _date_value(v: Any) -> dt.date | None:
+    if v is None or isinstance(v, dt.date):
+        return v
+    return dt.date.fromisoformat(str(v)[:10])
+
+
+def grouped_status(
+    session: Session, campaign_id: int, on: dt.date, scope: str = "", keys: tuple[str, ...] = ("village",)
+) -> pl.DataFrame:
+    """What :func:`status_at` says at ``on``, decided per resident **in SQL** and grouped by
+    ``keys`` (from :data:`KEYS`) and the flags (:data:`FLAGS`): one row per group with ``n``
+    residents and ``subsidy_fen`` (their assessments' subsidies summed). One SQL text for
+    PostgreSQL and SQLite; only ~10^4-10^5 groups travel instead of a row per resident.
+
+    Keys: ``village`` (region code), ``school`` (students only, else null), ``subsidy_category``,
+    ``subsidy_pos`` (assessed subsidy > 0), ``fiscal_zero`` (no fiscal portion of one's own),
+    ``first_day`` (earliest of our resident-scheme enrollments of the year registered by ``on``,
+    whatever its status: the burn-up day)."""
+    bad = [k for k in keys if k not in KEYS]
+    if bad:
+        raise InvalidInput(f"未知的分组：{bad}", f"unknown grouping keys: {bad}")
+    c = campaign_or_fail(session, campaign_id)
+    prefix = effective_prefix(session, c, scope)
+    schema: dict[str, Any] = {k: _KEY_TYPES[k] for k in keys}
+    schema.update(dict.fromkeys(FLAGS, pl.Boolean))
+    schema.update({"n": pl.Int64, "subsidy_fen": pl.Int64})
+    if prefix is None:
+        return pl.DataFrame(schema=schema)
+    year = c.benefit_year
+    nd = _next_day(on)
+    rev = _reversals(c)
+    scoped = Resident.region_code.like(f"{prefix}%")
+    ours = and_(Enrollment.source != "external", Enrollment.insurance_type == "390")
+    ext = Enrollment.source == "external"
+    live = or_(
+        Enrollment.status == "enrolled", and_(Enrollment.status == "cancelled", rev.c.reversed_at >= nd)
+    )
+    e = (
+        select(
+            Enrollment.resident_id.label("rid"),
+            func.max(_flag(and_(ours, live))).label("enrolled"),
+            func.max(_flag(and_(ours, live, Enrollment.source == "subsidy"))).label("by_subsidy"),
+            func.max(_flag(and_(ext, live, Enrollment.insurance_type == "310"))).label("ext_employee"),
+            func.max(_flag(and_(ext, live, Enrollment.insurance_type == "390"))).label("ext_resident"),
+            func.min(case((ours, Enrollment.enrolled_on))).label("first_day"),
+        )
+        .join(Resident, Resident.id == Enrollment.resident_id)
+        .outerjoin(rev, rev.c.payment_id == Enrollment.payment_id)
+        .where(scoped, Enrollment.benefit_year == year, Enrollment.enrolled_on <= on)
+        .group_by(Enrollment.resident_id)
+        .subquery()
+    )
+    last = (
+        select(Enrollment.resident_id.label("rid"), func.max(_flag(ours)).label("last_ours"))
+        .join(Resident, Resident.id == Enrollment.resident_id)
+        .where(scoped, Enrollment.benefit_year == year - 1, Enrollment.status == "enrolled")
+        .group_by(Enrollment.resident_id)
+        .subquery()
+    )
+    paid = (
+        select(Payment.resident_id.label("rid"))
+        .join(Resident, Resident.id == Payment.resident_id)
+        .outerjoin(rev, rev.c.payment_id == Payment.id)
+        .where(
+            scoped,
+            Payment.campaign_id == c.id,
+            Payment.status.in_(("accepted", "refunded")),
+            Payment.paid_on <= on,
+            or_(Payment.status == "accepted", rev.c.reversed_at >= nd),
+        )
+        .group_by(Payment.resident_id)
+        .subquery()
+    )
+    enrolled = func.coalesce(e.c.enrolled, 0) == 1
+    employee = and_(
+        not_(enrolled), or_(Resident.employee_insured.is_(True), func.coalesce(e.c.ext_employee, 0) == 1)
+    )
+    subsidy = func.coalesce(Assessment.subsidy_fen, 0)
+    cols: dict[str, Any] = {
+        "village": Resident.region_code,
+        "school": case((Resident.student.is_not(None), Resident.school_name)),
+        "subsidy_category": Assessment.subsidy_category,
+        "subsidy_pos": _flag(subsidy > 0),
+        "fiscal_zero": _flag(func.coalesce(Assessment.fiscal_fen, 0) == 0),
+        "first_day": e.c.first_day,
+        "alive": _flag(
+            and_(
+                Resident.status != "moved_out",
+                not_(
+                    and_(
+                        Resident.status == "deceased", or_(Resident.died_on.is_(None), Resident.died_on <= on)
+                    )
+                ),
+                or_(Resident.died_on.is_(None), Resident.died_on > on),
+            )
+        ),
+        "enrolled": _flag(enrolled),
+        "paid": _flag(paid.c.rid.is_not(None)),
+        "subsidised": _flag(and_(enrolled, or_(func.coalesce(e.c.by_subsidy, 0) == 1, subsidy > 0))),
+        "employee": _flag(employee),
+        "elsewhere": _flag(and_(not_(enrolled), not_(employee), func.coalesce(e.c.ext_resident, 0) == 1)),
+        "last_year": _flag(func.coalesce(last.c.last_ours, 0) == 1),
+    }
+    names = [*keys, *FLAGS]
+    per_resident = (
+        select(*(cols[k].label(k) for k in names), subsidy.label("subsidy_fen"))
+        .select_from(Resident)
+        .outerjoin(Assessment, and_(Assessment.resident_id == Resident.id, Assessment.campaign_id == c.id))
+        .outerjoin(e, e.c.rid == Resident.id)
+        .outerjoin(last, last.c.rid == Resident.id)
+        .outerjoin(paid, paid.c.rid == Resident.id)
+        .where(scoped)
+        .subquery()
+    )
+    group = [per_resident.c[k] for k in names]
+    q = select(
+        *group,
+        func.count().label("n"),
+        func.sum(per_resident.c.subsidy_fen).cast(BigInteger).label("subsidy_fen"),
+    ).group_by(*group)
+    rows = [
+        tuple(_date_value(v) if k == "first_day" else v for k, v in zip(schema, r, strict=True))
+        for r in session.execute(q)
+    ]
+    frame = pl.DataFrame(
+        rows, schema={k: (pl.Int64 if v == pl.Boolean else v) for k, v in schema.items()}, orient="row"
+    )
+    return frame.with_columns(pl.col(k).cast(pl.Boolean) for k, v in schema.items() if v == pl.Boolean)
+
+
+def collected_fen(session: Session, campaign_id: int, on: dt.date, scope: str = "") -> int:
+    """Individual contributions collected at ``on``, in fen: payments (accepted, or refunded later)
+    made by ``on`` less refunds and cancellations done by ``on`` (a payment's done refunds count
+    once the last of them is done), summed in SQL."""
+    c = campaign_or_fail(session, campaign_id)
+    prefix = effective_prefix(session, c, scope)
+    if prefix is None:
+        return 0
+    done = (
+        select(
+            Refund.payment_id,
+            func.sum(Refund.amount_fen).label("done_fen"),
+            func.max(Refund.created_at).label("done_at"),
+        )
+        .where(Refund.campaign_id == c.id, Refund.kind.in_(REVERSING), Refund.status == "done")
+        .group_by(Refund.payment_id)
+        .subquery()
+    )
+    q = (
+        select(
+            func.sum(case((Payment.paid_on <= on, Payment.amount_fen), else_=0)).cast(BigInteger),
+            func.sum(case((done.c.done_at < _next_day(on), done.c.done_fen), else_=0)).cast(BigInteger),
+        )
+        .join(Resident, Resident.id == Payment.resident_id)
+        .outerjoin(done, done.c.payment_id == Payment.id)
+        .where(
+            Resident.region_code.like(f"{prefix}%"),
+            Payment.campaign_id == c.id,
+            Payment.status.in_(("accepted", "refunded")),
+        )
+    )
+    made, back = session.execute(q).one()
+    return int(made or 0) - int(back or 0)
+
+
+def weighed_status(frames: CampaignFrames, on: dt.date) -> pl.DataFrame:
+    """The row-level counterpart of :func:`grouped_status`: :func:`status_at` with every key
+    column and ``n`` = 1 per resident (for a caller that already holds the frames; and the
+    reference the grouped path is tested against)."""
+    year = frames.campaign.benefit_year
+    first = (
+        frames.enrollments.filter(
+            (pl.col("year") == year) & (pl.col("source") != "external") & (pl.col("itype") == "390")
+            & (pl.col("enrolled_on") <= on)
+        )
+        .group_by("rid")
+        .agg(pl.col("enrolled_on").min().alias("first_day"))
+    )  # fmt: skip
+    st = status_at(frames, on).join(first, on="rid", how="left")
+    return st.select(
+        pl.col("village"),
+        pl.when(pl.col("student").is_not_null()).then(pl.col("school")).alias("school"),
+        pl.col("subsidy_category"),
+        (pl.col("subsidy_fen").fill_null(0) > 0).alias("subsidy_pos"),
+        (pl.col("fiscal_fen").fill_null(0) == 0).alias("fiscal_zero"),
+        pl.col("first_day"),
+        *(pl.col(f).fill_null(False).alias(f) for f in FLAGS),
+        pl.lit(1, pl.Int64).alias("n"),
+        pl.col("subsidy_fen").fill_null(0).cast(pl.Int64).alias("subsidy_fen"),
+    )
+
+
+def _status(
+    session: Session,
+    campaign_id: int,
+    on: dt.date,
+    scope: str,
+    frames: CampaignFrames | None,
+    keys: tuple[str, ...],
+) -> pl.DataFrame:
+    if frames is not None:
+        return weighed_status(frames, on)
+    return grouped_status(session, campaign_id, on, scope, keys)
+
+
 # --- units ------------------------------------------------------------------------------------
 
 
@@ -363,16 +592,15 @@ def _ancestor(regions: dict[str, tuple[str, str, str | None]], code: str, level:
     return None
 
 
-def with_unit(session: Session, frames: CampaignFrames, status: pl.DataFrame, level: Level) -> pl.DataFrame:
-    """``status`` with a ``unit`` column: the school name (students only), or the region code of
-    the resident's village, town or county (students count at their hukou village there)."""
+def with_unit(session: Session, prefix: str, status: pl.DataFrame, level: Level) -> pl.DataFrame:
+    """``status`` (weighed: see :func:`grouped_status`) with a ``unit`` column: the school name
+    (students only), or the region code of the resident's village, town or county (students
+    count at their hukou village there)."""
     if level == "school":
-        return status.filter(pl.col("school").is_not_null() & pl.col("student").is_not_null()).with_columns(
-            unit=pl.col("school")
-        )
+        return status.filter(pl.col("school").is_not_null()).with_columns(unit=pl.col("school"))
     if level == "village":
         return status.with_columns(unit=pl.col("village"))
-    regions = region_names(session, frames.prefix or "")
+    regions = region_names(session, prefix)
     villages = status.get_column("village").unique().to_list()
     mapping = pl.DataFrame(
         {"village": villages, "unit": [_ancestor(regions, v, level) for v in villages]},
@@ -383,18 +611,19 @@ def with_unit(session: Session, frames: CampaignFrames, status: pl.DataFrame, le
 
 def unit_counts(status: pl.DataFrame) -> pl.DataFrame:
     """Per unit: registry (living residents), enrolled, paid, subsidised, employee, elsewhere,
-    last year's enrolled."""
+    last year's enrolled (``status`` weighed: ``n`` residents per row)."""
     alive = status.filter(pl.col("alive"))
+    n = pl.col("n")
     return (
         alive.group_by("unit")
         .agg(
-            pl.len().alias("registry"),
-            pl.col("enrolled").sum().alias("enrolled"),
-            pl.col("paid").sum().alias("paid"),
-            pl.col("subsidised").sum().alias("subsidised"),
-            pl.col("employee").sum().alias("employee"),
-            pl.col("elsewhere").sum().alias("elsewhere"),
-            pl.col("last_year").sum().alias("last_year_enrolled"),
+            n.sum().alias("registry"),
+            n.filter(pl.col("enrolled")).sum().alias("enrolled"),
+            n.filter(pl.col("paid")).sum().alias("paid"),
+            n.filter(pl.col("subsidised")).sum().alias("subsidised"),
+            n.filter(pl.col("employee")).sum().alias("employee"),
+            n.filter(pl.col("elsewhere")).sum().alias("elsewhere"),
+            n.filter(pl.col("last_year")).sum().alias("last_year_enrolled"),
         )
         .sort("unit")
     )
@@ -496,16 +725,17 @@ def progress(
             code="no_target_rate",
         )
     employee_counts = count_employee if count_employee is not None else bool(ts and ts.includes_employee)
-    frames = frames or read_frames(session, campaign_id, scope)
-    status = status_at(frames, on)
-    counts = unit_counts(with_unit(session, frames, status, level))
-    names = region_names(session, frames.prefix or c.region_code) if level != "school" else {}
+    prefix = frames.prefix if frames is not None else effective_prefix(session, c, scope)
+    keys = ("school",) if level == "school" else ("village",)
+    status = _status(session, campaign_id, on, scope, frames, keys)
+    counts = unit_counts(with_unit(session, prefix or "", status, level))
+    names = region_names(session, prefix or c.region_code) if level != "school" else {}
     by_unit = {row["unit"]: row for row in counts.iter_rows(named=True) if row["unit"] is not None}
     units: list[tuple[str, str, dict[str, Any], int | None, int | None]] = []
     if tasks:
         for t in tasks:
             key = t.region_code or t.unit_name
-            if frames.prefix is not None and (level == "school" or key.startswith(frames.prefix)):
+            if prefix is not None and (level == "school" or key.startswith(prefix)):
                 units.append((key, t.unit_name, by_unit.get(key, _zero()), t.base, t.task))
     else:
         for key, row in by_unit.items():
@@ -566,23 +796,12 @@ def burnup(
     """Cumulative enrolled (the same definition as :func:`progress`, at each date) per day on
     which the count changed, up to ``on``. Counted at ``on`` for the reversals: a point for an
     earlier day ``d`` counts enrollments registered by ``d`` that are still in force at ``on``."""
-    frames = frames or read_frames(session, campaign_id, scope)
-    status = status_at(frames, on).filter(pl.col("alive") & pl.col("enrolled"))
-    year = frames.campaign.benefit_year
-    first = (
-        frames.enrollments.filter(
-            (pl.col("year") == year) & (pl.col("source") != "external") & (pl.col("itype") == "390")
-            & (pl.col("enrolled_on") <= on)
-        )
-        .group_by("rid")
-        .agg(pl.col("enrolled_on").min().alias("day"))
-    )  # fmt: skip
+    status = _status(session, campaign_id, on, scope, frames, ("first_day",))
     daily = (
-        status.select("rid")
-        .join(first, on="rid", how="inner")
-        .group_by("day")
-        .agg(pl.len().alias("n"))
-        .sort("day")
+        status.filter(pl.col("alive") & pl.col("enrolled") & pl.col("first_day").is_not_null())
+        .group_by("first_day")
+        .agg(pl.col("n").sum())
+        .sort("first_day")
     )
     points: list[tuple[dt.date, int]] = []
     running = 0
@@ -598,9 +817,12 @@ def composition(
     """Enrolled at ``on`` by subsidy category (its Chinese name; ``普通居民`` without a subsidy)."""
     from urrbmi.policy.categories import vocabulary
 
-    frames = frames or read_frames(session, campaign_id, scope)
-    status = status_at(frames, on).filter(pl.col("alive") & pl.col("enrolled"))
-    counts = status.group_by("subsidy_category").agg(pl.len().alias("n"))
+    status = _status(session, campaign_id, on, scope, frames, ("subsidy_category",))
+    counts = (
+        status.filter(pl.col("alive") & pl.col("enrolled"))
+        .group_by("subsidy_category")
+        .agg(pl.col("n").sum())
+    )
     vocab = vocabulary().by_code
     out: dict[str, int] = {}
     for code, n in counts.iter_rows():

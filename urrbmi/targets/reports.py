@@ -26,10 +26,11 @@ from urrbmi.targets.counting import (
     Level,
     ProgressReport,
     burnup,
+    collected_fen,
     composition,
+    grouped_status,
     progress,
-    read_frames,
-    status_at,
+    weighed_status,
 )
 from urrbmi.targets.funding import FinancingStandard, check_split
 from urrbmi.targets.incentive import IncentiveLine, incentive_table
@@ -134,7 +135,7 @@ def write_bulletin_files(
     charts: bool = True,
 ) -> BulletinFiles:
     """通报 as Excel and printable HTML in ``out``, with the three charts as PNG."""
-    frames = read_frames(session, campaign_id, scope)
+    frames = None  # each step groups in SQL (see docs/targets.md, performance)
     b, report = bulletin_from_db(
         session,
         campaign_id,
@@ -228,7 +229,9 @@ class FundingReport:
     total: Decimal
 
 
-def funding_report(session: Session, campaign_id: int, *, on: dt.date, scope: str = "") -> FundingReport:
+def funding_report(
+    session: Session, campaign_id: int, *, on: dt.date, scope: str = "", frames: CampaignFrames | None = None
+) -> FundingReport:
     """For residents enrolled at ``on``: subsidies (资助参保) by category and funder from the
     assessments, the fiscal subsidy by level (persons × the policy's per-capita split; persons who
     paid the fiscal portion themselves are left out), individual contributions collected (payments
@@ -236,14 +239,19 @@ def funding_report(session: Session, campaign_id: int, *, on: dt.date, scope: st
     c = campaign_or_fail(session, campaign_id)
     policy = campaign_policy(c)
     m = policy.model
-    frames = read_frames(session, campaign_id, scope)
-    st = status_at(frames, on).filter(pl.col("alive") & pl.col("enrolled"))
+    keys = ("subsidy_category", "subsidy_pos", "fiscal_zero")
+    weighed = (
+        weighed_status(frames, on)
+        if frames is not None
+        else grouped_status(session, campaign_id, on, scope, keys)
+    )
+    st = weighed.filter(pl.col("alive") & pl.col("enrolled"))
     vocab = vocabulary().by_code
     lines: list[FundingLine] = []
     subs = (
-        st.filter(pl.col("subsidy_fen").fill_null(0) > 0)
+        st.filter(pl.col("subsidy_pos"))
         .group_by("subsidy_category")
-        .agg(pl.len().alias("n"), pl.col("subsidy_fen").sum().alias("fen"))
+        .agg(pl.col("n").sum().alias("n"), pl.col("subsidy_fen").sum().alias("fen"))
         .sort("subsidy_category")
     )
     for code, n, fen in subs.iter_rows():
@@ -251,7 +259,7 @@ def funding_report(session: Session, campaign_id: int, *, on: dt.date, scope: st
         funder = (rule.funder if rule is not None else None) or "（通知未写明）"
         name = vocab[code].name if code in vocab else (code or "未标明类别")
         lines.append(FundingLine("资助参保", name, funder, int(n), None, from_fen(int(fen))))
-    fiscal_n = st.filter(pl.col("fiscal_fen").fill_null(0) == 0).height
+    fiscal_n = int(st.filter(pl.col("fiscal_zero")).get_column("n").sum())
     fs = m.fiscal_subsidy
     if isinstance(fs, FiscalSubsidy):
         shares = {s.label: s.amount for s in fs.split} if fs.split else {"财政补助（通知未分级）": fs.amount}
@@ -262,15 +270,19 @@ def funding_report(session: Session, campaign_id: int, *, on: dt.date, scope: st
                     "财政补助", label, label, fiscal_n, yuan(amount), round_fen(yuan(amount) * fiscal_n)
                 )
             )
-    p = frames.payments
-    made = p.filter(pl.col("paid_on") <= on).get_column("amount_fen").sum()
-    back = (
-        p.filter(pl.col("refund_on").is_not_null() & (pl.col("refund_on") <= on))
-        .get_column("refund_done_fen")
-        .sum()
-    )
-    collected = from_fen(int(made or 0) - int(back or 0))
-    payers = st.filter(pl.col("paid")).height
+    if frames is not None:
+        p = frames.payments
+        made = p.filter(pl.col("paid_on") <= on).get_column("amount_fen").sum()
+        back = (
+            p.filter(pl.col("refund_on").is_not_null() & (pl.col("refund_on") <= on))
+            .get_column("refund_done_fen")
+            .sum()
+        )
+        net = int(made or 0) - int(back or 0)
+    else:
+        net = collected_fen(session, campaign_id, on, scope)
+    collected = from_fen(net)
+    payers = int(st.filter(pl.col("paid")).get_column("n").sum())
     lines.append(FundingLine("个人缴费", "个人缴费实收（已缴减已退）", "参保人", payers, None, collected))
     total = round_fen(sum((ln.amount for ln in lines), ZERO))
     per_person: Decimal | None = None
@@ -284,7 +296,7 @@ def funding_report(session: Session, campaign_id: int, *, on: dt.date, scope: st
         )
     elif isinstance(fs, FiscalSubsidy):
         note = f"人均财政补助 {yuan(fs.amount)}（{fs.cite}）；通知未给出人均筹资总额"
-    return FundingReport(c.id, on, st.height, tuple(lines), per_person, note, total)
+    return FundingReport(c.id, on, int(st.get_column("n").sum()), tuple(lines), per_person, note, total)
 
 
 def write_funding_xlsx(r: FundingReport, path: Path) -> Path:
