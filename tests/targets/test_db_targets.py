@@ -270,3 +270,19 @@ def test_fengdu_low_income_deadline_is_the_end_of_the_centralized_window(engine:
         ("居民d1", "低收入人口参保率100%", "2022-12-31", "30")
     ]
     assert late.rows[0]["days_left"] == "-5"
+
+
+def test_funding_on_an_engine_assessed_campaign_names_each_subsidy_funder(tmp_path: Path) -> None:
+    """Real assessments (not hand-made rows): the subsidy lines carry the policy's funder, found
+    through the category code the engine stores beside the notice's name."""
+    from urrbmi.db.session import open_db, session_scope
+    from urrbmi.interfaces.demo_campaign import run_demo_campaign
+    from urrbmi.targets.reports import funding_report
+
+    run_demo_campaign(tmp_path / "d.sqlite", tmp_path / "out", scale=0.001, seed=5)
+    engine = open_db(f"sqlite:///{tmp_path / 'd.sqlite'}")
+    with session_scope(engine) as s:
+        report = funding_report(s, 1, on=dt.date(2021, 12, 15))
+    subs = [ln for ln in report.lines if ln.section == "资助参保"]
+    assert subs, "the demo county has subsidised residents"
+    assert {ln.funder for ln in subs} <= {"同级财政", "医疗救助资金"}, [ln.funder for ln in subs]

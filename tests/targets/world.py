@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from urrbmi import ids
 from urrbmi.db.models import Assessment, Campaign, Enrollment, Payment, Refund, Region, Resident
 from urrbmi.db.session import session_scope
+from urrbmi.policy.categories import vocabulary
 from urrbmi.policy.loader import load_policy
 from urrbmi.synth.regions import SUIXI_TOWNS
 
@@ -76,7 +77,9 @@ class World:
             Assessment(
                 campaign_id=self.cid, resident_id=rid, policy_version="x", as_of=dt.date(2021, 9, 1),
                 status="due", categories=cats, standard_fen=32000, subsidy_fen=subsidy_fen,
-                subsidy_category=category, individual_fen=32000 - subsidy_fen, fiscal_fen=0,
+                # as the engine writes them: the notice's name, and the national code beside it
+                subsidy_category=vocabulary().by_code[category].name if category else None,
+                subsidy_category_code=category, individual_fen=32000 - subsidy_fen, fiscal_fen=0,
             )
         )  # fmt: skip
 

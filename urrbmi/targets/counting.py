@@ -196,7 +196,7 @@ def read_frames(session: Session, campaign_id: int, scope: str = "") -> Campaign
             Resident.died_on,
             Assessment.status,
             Assessment.categories,
-            Assessment.subsidy_category,
+            Assessment.subsidy_category_code.label("subsidy_category"),
             Assessment.subsidy_fen,
             Assessment.fiscal_fen,
             Assessment.individual_fen,
@@ -443,7 +443,7 @@ def grouped_status(
     cols: dict[str, Any] = {
         "village": Resident.region_code,
         "school": case((Resident.student.is_not(None), Resident.school_name)),
-        "subsidy_category": Assessment.subsidy_category,
+        "subsidy_category": Assessment.subsidy_category_code,
         "subsidy_pos": _flag(subsidy > 0),
         "fiscal_zero": _flag(func.coalesce(Assessment.fiscal_fen, 0) == 0),
         "first_day": e.c.first_day,
