@@ -126,6 +126,7 @@ STAGING_COLUMNS = (
     "benefit_year",
     "insurance_type",
     "detail",
+    "resident_id",
 )
 
 
@@ -419,6 +420,9 @@ class _Loader:
         self.st = _t(ImportStaging)
         self.extra_rows: list[dict[str, Any]] = []  # import_rows not from staging
         self.held: set[int] = set()  # registered residents whose rows conflict within the file
+        # the status of staged rows still without one at the end (set in finish, not by an UPDATE
+        # of every remaining row)
+        self.rest = "loaded"
 
     # --- staging ---------------------------------------------------------------------------
 
@@ -439,6 +443,22 @@ class _Loader:
 
         rows: list[tuple[Any, ...]] = []
         bid = self.bid
+        # the resident match, done here rather than by an UPDATE of a million staged rows: one
+        # read of (id_number, id) from the registry, and each staged row carries its resident
+        res = _t(Resident)
+        resident_of: dict[str, int] = {}
+        numbers = sorted({r.id_number for r in self.checked.rows})
+        if len(numbers) > 20_000:  # a large list: one pass over the registry beats chunked look-ups
+            resident_of.update((n, i) for n, i in self.s.execute(select(res.c.id_number, res.c.id)))
+        else:
+            for i in range(0, len(numbers), 1000):
+                chunk = numbers[i : i + 1000]
+                resident_of.update(
+                    (n, r)
+                    for n, r in self.s.execute(
+                        select(res.c.id_number, res.c.id).where(res.c.id_number.in_(chunk))
+                    )
+                )
         detail_field = ATTRIBUTE_SOURCES.get(self.batch.source)
         for r in self.checked.rows:
             event = event_date = year = ins = None
@@ -477,9 +497,13 @@ class _Loader:
                     year,
                     ins,
                     detail,
+                    resident_of.get(r.id_number),
                 )
             )
+        del resident_of
         _copy_rows(self.s, "import_staging", STAGING_COLUMNS, rows)
+        if not sqlite:
+            self.s.execute(text("ANALYZE import_staging"))
         for inv in self.checked.invalid:
             number = ids.normalize(inv.raw.get("id_number", ""))[:40] or None
             reason = ",".join(dict.fromkeys(p.code for p in inv.problems))
@@ -538,11 +562,6 @@ class _Loader:
     def match(self) -> None:
         st = self.st
         res = _t(Resident)
-        self.s.execute(
-            update(st)
-            .where(self._mine())
-            .values(resident_id=select(res.c.id).where(res.c.id_number == st.c.id_number).scalar_subquery())
-        )
         if self.scope:
             outside_registered = exists().where(
                 res.c.id == st.c.resident_id, ~res.c.region_code.like(self.scope + "%")
@@ -839,7 +858,7 @@ class _Loader:
                 ).where(self._mine(), st.c.status.is_(None)),
             )
         )
-        self._set_status("loaded")
+        self.rest = "loaded"  # the rows left without a status are the memberships just inserted
         self.result.gained = {c: n for c, n in gained}
         if self.batch.mode == "replace":
             self._end_absent()
@@ -856,7 +875,7 @@ class _Loader:
             self._mine(),
             st.c.resident_id == m.c.resident_id,
             st.c.category_code == m.c.category_code,
-            st.c.status.in_(("loaded", "unchanged", "conflict")),
+            or_(st.c.status.is_(None), st.c.status.in_(("loaded", "unchanged", "conflict"))),  # None: loaded
         )
         in_scope = exists().where(res.c.id == m.c.resident_id, res.c.region_code.like(self.scope + "%"))
         ending = self.s.execute(
@@ -1072,7 +1091,7 @@ class _Loader:
                 counts["moved"] += 1
         if changes:
             self._set_status("loaded", st.c.row_no.in_([r.row_no for r in changes]))
-        self._set_status("unchanged")
+        self.rest = "unchanged"
         self.result.population = dict(counts)
 
     # --- last year's enrollment ---------------------------------------------------------------
@@ -1119,7 +1138,7 @@ class _Loader:
                 .where(self._mine(), st.c.status.is_(None)),
             )
         )
-        self._set_status("loaded")
+        self.rest = "loaded"
         if self.result.enrollments:
             audit.record(
                 self.s,
@@ -1155,7 +1174,7 @@ class _Loader:
                     st.c.name,
                     st.c.category_code,
                     st.c.resident_id,
-                    st.c.status,
+                    func.coalesce(st.c.status, literal(self.rest, String())),
                     null(),
                 ).where(self._mine()),
             )
