@@ -303,18 +303,45 @@ def test_payment_file_upload_moves_progress(tab: Any, tmp_path: Any) -> None:
 def test_uploader_uploads_a_department_list_and_officer_reviews_the_conflict(tab: Any, browser: Any, tmp_path: Any) -> None:
     live = tab.live
     need(live, "POST", "/api/v1/imports/lists")
+    need(live, "POST", "/api/v1/imports/lists/check")
     p = tab.login("uploader")
     f = tmp_path / "低保名单.csv"
     # one row whose name differs from the registry's (a conflict to review), one bad ID number
     f.write_text(f"身份证号码,姓名,类别\n{live.unpaid_id},名字不同,低保对象\n11010519491231002Y,无此人,低保对象\n", "utf-8")
     p.select_option("[data-testid=import-source]", "minzheng")
     p.set_input_files("[data-testid=import-file]", str(f))
+    # 1. check: the counts and the problem rows, nothing loaded yet
     p.click("[data-testid=import-submit]")
+    p.wait_for_selector("[data-testid=import-check], [data-testid=page-imports] .notice.error")
+    assert p.query_selector("[data-testid=import-check]"), p.inner_text("main")
+    p.locator("[data-testid=import-problems] td", has_text="无此人").first.wait_for()
+    tab.shot("imports-check-1366")
+    summary = p.inner_text("[data-testid=import-check-summary]")
+    assert "数据 2 行" in summary and "有效 1 行" in summary, summary
+    problems = p.inner_text("[data-testid=import-problems]")
+    assert "3" in problems and "无效" in problems and "身份证" in problems, problems  # row 3 of the file
+    assert "11010519491231002Y" not in problems  # an uploader sees IDs masked
+    assert p.query_selector("[data-testid=import-report]") is None
+    # 2. the error file for the department
+    with p.expect_download() as d:
+        p.click("[data-testid=import-download]")
+    assert d.value.suggested_filename.endswith(".xlsx")
+    import io
+    from pathlib import Path
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(Path(d.value.path()).read_bytes()))
+    rows = list(wb["错误明细"].iter_rows(values_only=True))
+    assert rows[0][0] == "行号" and rows[1][0] == 3, rows
+    # 3. confirm the load: the outcome per row status
+    p.click("[data-testid=import-confirm]")
     p.wait_for_selector("[data-testid=import-report], [data-testid=page-imports] .notice.error")
     tab.shot("imports-report-1366")
     assert p.query_selector("[data-testid=import-report]"), p.inner_text("main")
     report = p.inner_text("[data-testid=import-report]")
     assert "2 行" in report and "无效" in report, report
+    assert p.query_selector("[data-testid=import-check]") is None
     assert tab.csp_errors() == []
     need(live, "GET", "/api/v1/imports/reviews")
     officer = type(tab)(browser, live, {"width": 1366, "height": 768})

@@ -3,19 +3,43 @@
 A department uploader may load only its own sources (``users.sources``); bureau officers and
 administrators any source. Every call passes the user's region prefix as the service functions'
 ``scope``: rows of residents outside it are not loaded, review items outside it are not shown
-(answered 403 like a row that does not exist)."""
+(answered 403 like a row that does not exist).
+
+Two steps from the web page: ``POST /lists/check`` reads and validates the file without writing to
+the database (one read of the region list, so towns are judged as the load will judge them), keeps
+the problem rows and the Excel error report in a small in-process store under a random token for
+``CHECK_TTL`` seconds (bound to the user who checked; ``CHECK_KEEP`` tokens at most, oldest dropped),
+and answers the counts, the first page of problem rows and the token. ``GET /lists/check/{token}/rows``
+pages the problem rows, ``GET /lists/check/{token}/report`` downloads the error report. The confirm
+step is ``POST /lists`` with the same file again; ``sha256`` (from the check) makes the load refuse
+a different file. The checked bytes are not kept: a re-upload costs the bandwidth once more and
+keeps the server's memory to the report."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from urrbmi import ids
 from urrbmi.access.errors import out_of_scope
 from urrbmi.access.scope import Principal
-from urrbmi.imports.load import load_list
+from urrbmi.errors import InvalidInput, UrrbmiError
+from urrbmi.imports import config as import_config
+from urrbmi.imports.check import check_file
+from urrbmi.imports.load import SourceNotAllowed, load_list, regions_from_db
+from urrbmi.imports.model import ListBatch
+from urrbmi.imports.report import write_report
 from urrbmi.imports.review import decide_review, list_reviews, show_review
 from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Limit, Offset, Strict, page
 from urrbmi.interfaces.api.deps import need, tx
@@ -26,6 +50,7 @@ router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 UploadP = Annotated[Principal, Depends(need("list.upload"))]
 ReviewP = Annotated[Principal, Depends(need("identity.write"))]
 MAX_UPLOAD = 200 * 1024 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class LoadOut(BaseModel):
@@ -76,6 +101,15 @@ class DecideIn(Strict):
     note: str | None = Field(None, max_length=400)
 
 
+def _read(file: UploadFile) -> bytes:
+    content = file.file.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        from starlette.exceptions import HTTPException
+
+        raise HTTPException(413, "file too large (200 MB)")
+    return content
+
+
 def _sources(p: Principal) -> frozenset[str] | None:
     """What the user may load: an uploader its own sources, bureau staff anything."""
     return p.sources if p.role == "dept_uploader" else None
@@ -94,12 +128,21 @@ def upload_list(
     source: Annotated[str, Form(min_length=1, max_length=40, description="名单来源，如 minzheng、canlian")],
     as_of: Annotated[dt.date | None, Form(description="名单日期（默认今天）")] = None,
     mode: Annotated[Literal["replace", "add"], Form()] = "replace",
+    sha256: Annotated[
+        str | None,
+        Form(
+            pattern="^[0-9a-f]{64}$",
+            description="校验时的 SHA-256：文件不同则拒绝 / the checked file's checksum",
+        ),
+    ] = None,
 ) -> DecimalJSONResponse:
-    content = file.file.read(MAX_UPLOAD + 1)
-    if len(content) > MAX_UPLOAD:
-        from starlette.exceptions import HTTPException
-
-        raise HTTPException(413, "file too large (200 MB)")
+    content = _read(file)
+    if sha256 is not None and hashlib.sha256(content).hexdigest() != sha256:
+        raise UrrbmiError(
+            "上传的文件与校验过的文件不同，请重新校验",
+            "the uploaded file differs from the file that was checked; check it again",
+            code="conflict",
+        )
     with tx(request) as s:
         res = load_list(
             s,
@@ -176,3 +219,268 @@ def decide(item_id: int, body: DecideIn, request: Request, p: ReviewP) -> Decima
 
             out["id_number"] = ids.mask(out["id_number"])
         return DecimalJSONResponse(out)
+
+
+# ---- check before loading -------------------------------------------------------------------
+
+CHECK_TTL = 30 * 60  # seconds a checked file's report stays downloadable
+CHECK_KEEP = 32  # checked files kept at most (the oldest is dropped first)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    actor: str
+    created: float
+    source: str
+    file_name: str
+    sha256: str
+    as_of: dt.date
+    counts: dict[str, int]
+    columns: dict[str, str]
+    rows: list[dict[str, Any]]  # problem rows, full IDs (masked when served)
+    report: bytes
+
+
+_store: dict[str, _Checked] = {}
+_lock = threading.Lock()
+
+
+def _put(c: _Checked) -> str:
+    token = secrets.token_urlsafe(24)
+    with _lock:
+        now = time.monotonic()
+        for k in [k for k, v in _store.items() if now - v.created > CHECK_TTL]:
+            del _store[k]
+        while len(_store) >= CHECK_KEEP:
+            del _store[min(_store, key=lambda k: _store[k].created)]
+        _store[token] = c
+    return token
+
+
+def _get(token: str, p: Principal) -> _Checked:
+    """The user's own checked file; another user's token, an expired or unknown one: the same 404."""
+    with _lock:
+        c = _store.get(token)
+    if c is None or c.actor != p.actor or time.monotonic() - c.created > CHECK_TTL:
+        raise NotFound(
+            "校验结果不存在或已过期（保留30分钟），请重新校验",
+            "the check result does not exist or has expired (kept 30 minutes); check the file again",
+        )
+    return c
+
+
+_FIELD_ZH = {"name": "姓名", "sex": "性别", "birth_date": "出生日期"}
+_FIELD_EN = {"name": "name", "sex": "sex", "birth_date": "birth date"}
+
+
+def _problem_rows(batch: ListBatch) -> list[dict[str, Any]]:
+    """One line per problem, as in the Excel report, in file order: invalid cells, dropped exact
+    duplicates, conflicting rows (same ID, different person: sent to the review queue)."""
+    id_label = batch.file.columns.get("id_number", "")
+    out: list[dict[str, Any]] = []
+    for inv in batch.invalid:
+        name = inv.raw.get("name", "")
+        for pr in inv.problems:
+            out.append(
+                {
+                    "row": pr.row,
+                    "kind": "invalid",
+                    "id_number": inv.raw.get("id_number", ""),
+                    "name": name,
+                    "column": pr.column,
+                    "value": pr.value,
+                    "value_is_id": bool(id_label) and pr.column == id_label,
+                    "code": pr.code,
+                    "reason": pr.zh,
+                    "reason_en": pr.en,
+                }
+            )
+    for d in batch.duplicates:
+        out.append(
+            {
+                "row": d.row,
+                "kind": "duplicate",
+                "id_number": d.id_number,
+                "name": "",
+                "column": "",
+                "value": "",
+                "value_is_id": False,
+                "code": "duplicate_row",
+                "reason": f"与第{d.same_as}行完全相同，已去除",
+                "reason_en": f"exact repeat of row {d.same_as}, dropped",
+            }
+        )
+    for c in batch.conflicts:
+        zh = "、".join(_FIELD_ZH.get(f, f) for f in c.fields)
+        en = ", ".join(_FIELD_EN.get(f, f) for f in c.fields)
+        others = [r.row for r in c.rows]
+        rows_zh = "、".join(str(n) for n in others)
+        for r in c.rows:
+            out.append(
+                {
+                    "row": r.row,
+                    "kind": "conflict",
+                    "id_number": c.id_number,
+                    "name": r.name,
+                    "column": "",
+                    "value": "",
+                    "value_is_id": False,
+                    "code": "conflict",
+                    "reason": f"同一身份证号在第{rows_zh}行的{zh}不一致，待人工核查",
+                    "reason_en": f"rows {', '.join(str(n) for n in others)} with this ID disagree on {en}; "
+                    "left for review",
+                }
+            )
+    out.sort(key=lambda x: x["row"])
+    return out
+
+
+def _served(rows: list[dict[str, Any]], full: bool) -> list[dict[str, Any]]:
+    out = []
+    for r in rows:
+        r = dict(r)
+        if not full:
+            r["id_number"] = ids.mask(r["id_number"]) if r["id_number"] else ""
+            if r["value_is_id"] and r["value"]:
+                r["value"] = ids.mask(r["value"])
+        del r["value_is_id"]
+        out.append(r)
+    return out
+
+
+class ProblemRow(BaseModel):
+    row: int
+    kind: Literal["invalid", "duplicate", "conflict"]
+    id_number: str
+    name: str
+    column: str
+    value: str
+    code: str
+    reason: str
+    reason_en: str
+
+
+class ProblemPage(BaseModel):
+    items: list[ProblemRow]
+    total: int
+    limit: int
+    offset: int
+    has_more: bool
+
+
+class CheckOut(BaseModel):
+    token: str
+    expires_in: int
+    source: str
+    file_name: str
+    sha256: str
+    as_of: str
+    counts: dict[str, int]
+    columns: dict[str, str]
+    problems: ProblemPage
+
+
+def _page(c: _Checked, p: Principal, limit: int, offset: int) -> dict[str, Any]:
+    items = _served(c.rows[offset : offset + limit], p.can("resident.full_id"))
+    return {
+        "items": items,
+        "total": len(c.rows),
+        "limit": limit,
+        "offset": offset,
+        "has_more": offset + limit < len(c.rows),
+    }
+
+
+@router.post(
+    "/lists/check",
+    response_model=CheckOut,
+    summary="校验部门名单（不入库）：逐行问题、错误报告 / check a department list without loading it",
+    responses=AUTH_ERRORS,
+)
+def check_list(
+    request: Request,
+    p: UploadP,
+    file: Annotated[UploadFile, File(description="名单文件（CSV、XLSX、XLS）")],
+    source: Annotated[str, Form(min_length=1, max_length=40, description="名单来源，如 minzheng、canlian")],
+    as_of: Annotated[dt.date | None, Form(description="名单日期（默认今天）")] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> DecimalJSONResponse:
+    config = import_config.source(source)
+    allowed = _sources(p)
+    if allowed is not None and source not in allowed:
+        raise SourceNotAllowed(
+            f"无权导入“{config.name}”的名单", f"you may not load lists from source {source!r}"
+        )
+    content = _read(file)
+    if not content:
+        raise InvalidInput("上传的文件是空的", "the uploaded file is empty")
+    with tx(request) as s:  # read only: the towns and villages the load will check against
+        regions = regions_from_db(s)
+    name = Path(file.filename or "upload").name or "upload"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        path.write_bytes(content)
+        batch = check_file(path, source, as_of=as_of, regions=regions)
+        batch.file = batch.file.__class__(**{**_fields(batch.file), "path": name})
+        report = write_report(batch, Path(tmp) / "report.xlsx").read_bytes()
+    counts = {k: int(v) for k, v in _fields(batch.counts).items()}
+    checked = _Checked(
+        actor=p.actor,
+        created=time.monotonic(),
+        source=batch.source,
+        file_name=name,
+        sha256=batch.file.sha256,
+        as_of=batch.as_of,
+        counts=counts,
+        columns=dict(batch.file.columns),
+        rows=_problem_rows(batch),
+        report=report,
+    )
+    token = _put(checked)
+    return DecimalJSONResponse(
+        {
+            "token": token,
+            "expires_in": CHECK_TTL,
+            "source": checked.source,
+            "file_name": name,
+            "sha256": checked.sha256,
+            "as_of": checked.as_of.isoformat(),
+            "counts": counts,
+            "columns": checked.columns,
+            "problems": _page(checked, p, limit, offset),
+        }
+    )
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    return {k: getattr(obj, k) for k in obj.__slots__}
+
+
+@router.get(
+    "/lists/check/{token}/rows",
+    response_model=ProblemPage,
+    summary="校验结果的问题行（分页）/ the checked file's problem rows, paged",
+    responses=AUTH_ERRORS,
+)
+def check_rows(token: str, p: UploadP, limit: Limit = 100, offset: Offset = 0) -> DecimalJSONResponse:
+    return DecimalJSONResponse(_page(_get(token, p), p, limit, offset))
+
+
+@router.get(
+    "/lists/check/{token}/report",
+    summary="下载错误报告（Excel）/ download the error report",
+    responses={**AUTH_ERRORS, 200: {"content": {XLSX: {}}}},
+    response_class=Response,
+)
+def check_report(token: str, p: UploadP) -> Response:
+    c = _get(token, p)
+    stem = Path(c.file_name).stem or "list"
+    from urllib.parse import quote
+
+    fname = quote(f"{stem}-错误报告.xlsx")
+    return Response(
+        c.report,
+        media_type=XLSX,
+        headers={"Content-Disposition": f"attachment; filename=\"report.xlsx\"; filename*=UTF-8''{fname}"},
+    )

@@ -35,7 +35,10 @@ export const EP = {
   policy: (id) => `policies/${encodeURIComponent(id)}`,
   quote: (id) => `policies/${encodeURIComponent(id)}/quote`,
   compare: 'policy-comparisons', // ?jurisdiction=&before=&after=
-  importList: 'imports/lists', // multipart: file, source, as_of, mode → the load's summary
+  importList: 'imports/lists', // multipart: file, source, as_of, mode, sha256 (of the check) → the load's summary
+  importCheck: 'imports/lists/check', // multipart: file, source, as_of → counts, token, first page of problem rows
+  importCheckRows: (token) => `imports/lists/check/${encodeURIComponent(token)}/rows`, // paged problem rows
+  importCheckReport: (token) => `imports/lists/check/${encodeURIComponent(token)}/report`, // the Excel error report
   reviews: 'imports/reviews',
   reviewDecide: (id) => `imports/reviews/${id}/decide`,
   audit: 'audit',

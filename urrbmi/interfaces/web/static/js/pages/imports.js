@@ -1,30 +1,46 @@
-// Imports: upload a department list (checked, de-duplicated and loaded in one transaction by the
-// API; the same file twice changes nothing), its outcome per row status, and the review queue of
+// Imports: check a department list (nothing is written: counts, the problem rows page by page, the
+// Excel error file to send back), then confirm the load (the same file again, its checksum verified by
+// the API; the same file twice changes nothing), its outcome per row status, and the review queue of
 // conflicting records (registry vs file versions side by side; keep the registry or take a file row).
 import { html, useState } from '../../vendor/htm-preact-standalone-3.1.1.module.js';
-import { api, EP } from '../api.js';
-import { t } from '../i18n.js';
+import { api, EP, url } from '../api.js';
+import { t, getLang } from '../i18n.js';
 import { can } from '../roles.js';
 import { Notice, Section, Field, Table, PagedTable } from '../ui.js';
 
 // List sources as the imports configuration names them (urrbmi/imports/headers.yaml).
 const SOURCES = ['minzheng', 'xiangcun', 'canlian', 'tuiyijunren', 'weijian', 'jiaoyu', 'gongan', 'renshe'];
 
+const COUNTS = ['data_rows', 'valid', 'invalid', 'duplicates', 'conflicts', 'conflict_rows', 'skipped', 'blank'];
+
 export function ImportsPage({ user }) {
+  const [checked, setChecked] = useState(null); // {token, sha256, counts, …} of the check
+  const [sent, setSent] = useState(null); // the form of the check: the same file and fields are loaded
   const [res, setRes] = useState(null);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const [tick, setTick] = useState(0);
-  async function upload(e) {
-    e.preventDefault(); setError(null); setRes(null); setBusy(true);
+  async function check(e) {
+    e.preventDefault(); setError(null); setRes(null); setChecked(null); setBusy(true);
     const form = new FormData(e.target);
     if (!form.get('as_of')) form.delete('as_of');
-    try { setRes(await api(EP.importList, { method: 'POST', form })); setTick(tick + 1); } catch (err) { setError(err); } finally { setBusy(false); }
+    const body = new FormData();
+    for (const k of ['file', 'source', 'as_of']) if (form.has(k)) body.set(k, form.get(k));
+    try { setChecked(await api(EP.importCheck, { method: 'POST', form: body, query: { limit: 1 } })); setSent(form); } catch (err) { setError(err); } finally { setBusy(false); }
   }
+  async function confirm() {
+    setError(null); setBusy(true);
+    const form = new FormData();
+    for (const [k, v] of sent.entries()) form.set(k, v);
+    form.set('sha256', checked.sha256);
+    try { setRes(await api(EP.importList, { method: 'POST', form })); setChecked(null); setTick(tick + 1); } catch (err) { setError(err); } finally { setBusy(false); }
+  }
+  function cancel() { setChecked(null); setSent(null); setError(null); }
   const sources = user.sources && user.sources.length ? user.sources : SOURCES;
+  const reviewer = can(user, 'identity.write');
   return html`<div class="page" data-testid="page-imports">
     ${can(user, 'list.upload') && html`<${Section} title="imports.upload">
-      <form class="grid2" onSubmit=${upload} data-testid="import-form">
+      <form class="grid2" onSubmit=${check} data-testid="import-form">
         <${Field} label="imports.source"><select name="source" data-testid="import-source">${sources.map((s) => html`<option value=${s}>${t('source.' + s)}</option>`)}</select><//>
         <${Field} label="imports.valid_from"><input name="as_of" type="date" /><//>
         <${Field} label="imports.mode"><select name="mode">
@@ -35,7 +51,8 @@ export function ImportsPage({ user }) {
       <p class="muted small">${t('imports.hint')}</p>
       <${Notice} error=${error} />
     <//>`}
-    ${res && html`<${Section} title="imports.report" testid="import-report">
+    ${checked && html`<${CheckReport} checked=${checked} busy=${busy} onConfirm=${confirm} onCancel=${cancel} />`}
+    ${res && html`<${Section} title="imports.result" testid="import-report">
       ${res.already_loaded && html`<${Notice} kind="info">${t('imports.already')}<//>`}
       <p data-testid="import-counts">${t('imports.summary', { file: res.file_name, rows: res.data_rows, review: res.review_items, as_of: res.as_of })}</p>
       <${Table} columns=${[
@@ -48,9 +65,41 @@ export function ImportsPage({ user }) {
           { key: 'g', label: 'imports.gained', num: true },
           { key: 'l', label: 'imports.lost', num: true },
         ]} rows=${[...new Set([...Object.keys(res.gained || {}), ...Object.keys(res.lost || {})])].map((c) => ({ c, g: (res.gained || {})[c] || 0, l: (res.lost || {})[c] || 0 }))} />`}
+      ${res.review_items > 0 && (reviewer
+        ? html`<p><a href="#review-queue" data-testid="import-review-link" onClick=${(e) => { e.preventDefault(); document.getElementById('review-queue')?.scrollIntoView(); }}>${t('imports.to_review', { n: res.review_items })}</a></p>`
+        : html`<p class="muted small" data-testid="import-review-link">${t('imports.review_by_bureau', { n: res.review_items })}</p>`)}
     <//>`}
-    ${can(user, 'identity.write') && html`<${ReviewQueue} tick=${tick} />`}
+    ${reviewer && html`<div id="review-queue"><${ReviewQueue} tick=${tick} /></div>`}
   </div>`;
+}
+
+function CheckReport({ checked, busy, onConfirm, onCancel }) {
+  const c = checked.counts || {};
+  const en = getLang() === 'en';
+  const problems = (checked.problems && checked.problems.total) || 0;
+  return html`<${Section} title="imports.check_report" testid="import-check">
+    <p data-testid="import-check-summary">${t('imports.check_summary', { file: checked.file_name, rows: c.data_rows, valid: c.valid, problems, as_of: checked.as_of })}</p>
+    <${Table} columns=${[
+      { key: 'k', label: 'imports.item', render: (r) => t('imports.count.' + r.k) },
+      { key: 'n', label: 'payments.count', num: true },
+    ]} rows=${COUNTS.filter((k) => k in c).map((k) => ({ k, n: c[k] }))} />
+    <h3>${t('imports.problems')}</h3>
+    <${PagedTable} testid="import-problems" path=${EP.importCheckRows(checked.token)} rowKey=${null} empty=${t('imports.no_problems')} columns=${[
+      { key: 'row', label: 'imports.rowno', num: true },
+      { key: 'kind', label: 'imports.kind', render: (r) => html`<span class=${'tag ' + r.kind}>${t('imports.kind.' + r.kind)}</span>` },
+      { key: 'id_number', label: 'resident.id_number' },
+      { key: 'name', label: 'imports.name' },
+      { key: 'column', label: 'imports.column' },
+      { key: 'value', label: 'imports.value' },
+      { key: 'reason', label: 'imports.reason', render: (r) => (en ? r.reason_en : r.reason) },
+    ]} />
+    <div class="row gap actions">
+      <a class="button" data-testid="import-download" href=${url(EP.importCheckReport(checked.token))} download>${t('imports.download_errors')}</a>
+      <button class="primary" type="button" disabled=${busy || !c.valid} onClick=${onConfirm} data-testid="import-confirm">${t('imports.confirm', { n: c.valid })}</button>
+      <button type="button" disabled=${busy} onClick=${onCancel}>${t('imports.cancel')}</button>
+    </div>
+    <p class="muted small">${t('imports.confirm_hint')}</p>
+  <//>`;
 }
 
 const HIDDEN = ['id_number', 'row', 'resident_id', 'batch_id'];
