@@ -66,7 +66,8 @@ def load_county(session: Session, county: County, *, actor: str, province: tuple
 
 
 def _load_identities(session: Session, cats: dict[str, tuple[str, ...]], since: dt.date) -> None:
-    by_number = dict(session.execute(select(Resident.id_number, Resident.id)).tuples().all())
+    rows = session.execute(select(Resident.id_number, Resident.id))
+    by_number: dict[str, int] = {number: rid for number, rid in rows}
     members = [
         {"resident_id": by_number[number], "category_code": code, "source_department": "synth",
          "valid_from": since, "valid_to": None, "batch_id": "synth"}

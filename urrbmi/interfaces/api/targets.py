@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import tempfile
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -154,8 +155,26 @@ def get_bulletin(
     return DecimalJSONResponse(plain(b))
 
 
-def _list_out(page: Any) -> DecimalJSONResponse:
-    return DecimalJSONResponse(plain(page))
+def _list_page(
+    request: Request,
+    p: Principal,
+    campaign_id: int,
+    build: Callable[..., Any],
+    on: dt.date | None,
+    limit: int,
+    offset: int,
+    *,
+    whole: bool = False,
+    **extra: Any,
+) -> DecimalJSONResponse:
+    """One page of a list for action, for a campaign inside the principal's scope."""
+    with tx(request) as s:
+        scoped_campaign(s, p, campaign_id, whole=whole)
+        page = build(
+            s, campaign_id, on=on or clock.today(), scope=p.region_prefix, limit=limit, offset=offset,
+            **extra,
+        )  # fmt: skip
+        return DecimalJSONResponse(plain(page))
 
 
 @router.get(
@@ -172,18 +191,8 @@ def list_not_enrolled(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> DecimalJSONResponse:
-    with tx(request) as s:
-        scoped_campaign(s, p, campaign_id)
-        page = not_enrolled(
-            s,
-            campaign_id,
-            on=on or clock.today(),
-            scope=p.region_prefix,
-            limit=limit,
-            offset=offset,
-            full_ids=p.can("resident.full_id"),
-        )
-        return _list_out(page)
+    full = p.can("resident.full_id")
+    return _list_page(request, p, campaign_id, not_enrolled, on, limit, offset, full_ids=full)
 
 
 @router.get(
@@ -200,18 +209,8 @@ def list_hardship(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> DecimalJSONResponse:
-    with tx(request) as s:
-        scoped_campaign(s, p, campaign_id)
-        page = hardship_not_enrolled(
-            s,
-            campaign_id,
-            on=on or clock.today(),
-            scope=p.region_prefix,
-            limit=limit,
-            offset=offset,
-            full_ids=p.can("resident.full_id"),
-        )
-        return _list_out(page)
+    full = p.can("resident.full_id")
+    return _list_page(request, p, campaign_id, hardship_not_enrolled, on, limit, offset, full_ids=full)
 
 
 @router.post(
@@ -228,18 +227,7 @@ def list_identity_changed(
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> DecimalJSONResponse:
-    with tx(request) as s:
-        scoped_campaign(s, p, campaign_id, whole=True)
-        page = identity_changed(
-            s,
-            campaign_id,
-            on=on or clock.today(),
-            scope=p.region_prefix,
-            limit=limit,
-            offset=offset,
-            actor=p.actor,
-        )
-        return _list_out(page)
+    return _list_page(request, p, campaign_id, identity_changed, on, limit, offset, whole=True, actor=p.actor)
 
 
 @router.get(
