@@ -30,6 +30,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -92,10 +93,19 @@ class ImportRow(Base):
     __tablename__ = "import_rows"
     __table_args__ = (
         CheckConstraint(_in("status", ROW_STATUS), name="status"),
-        Index("ix_import_rows_id_number", "id_number"),
+        # only unregistered rows are looked up by ID (conflicts across files); a full index on a
+        # million random IDs was most of the cost of writing the rows (migration 0009)
+        Index(
+            "ix_import_rows_unregistered_id_number",
+            "id_number",
+            postgresql_where=text("status = 'unregistered'"),
+            sqlite_where=text("status = 'unregistered'"),
+        ),
     )
 
-    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id"), primary_key=True)
+    # no foreign key: written only by urrbmi.imports.load in the transaction that creates the
+    # batch, and batches are never deleted; a key costs one query per row (migration 0009)
+    batch_id: Mapped[int] = mapped_column(BigId, primary_key=True)
     row_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     id_number: Mapped[str | None] = mapped_column(String(40))
     name: Mapped[str | None] = mapped_column(String(100))

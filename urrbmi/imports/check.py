@@ -11,7 +11,7 @@ from pathlib import Path
 
 from urrbmi import clock
 from urrbmi.imports import config as cfg
-from urrbmi.imports.dedupe import dedupe
+from urrbmi.imports.dedupe import dedupe_frame
 from urrbmi.imports.headers import find_header
 from urrbmi.imports.model import Counts, ListBatch, SourceFile
 from urrbmi.imports.reader import read
@@ -61,18 +61,18 @@ def _check_file(
             rows.append((number, cells))
     valid, invalid = validator.check(rows, progress)
     t2 = time.perf_counter()
-    kept, duplicates, conflicts = dedupe(valid)
+    kept, duplicates, conflicts = dedupe_frame(valid, table.sha256)
     t3 = time.perf_counter()
     counts = Counts(
         data_rows=len(data),
-        valid=len(kept),
+        valid=kept.height,
         invalid=len(invalid),
         duplicates=len(duplicates),
         conflict_rows=sum(len(c.rows) for c in conflicts),
         conflicts=len(conflicts),
         blank=table.blank_rows,
         skipped=len(skipped),
-        unique_ids=len({r.id_number for r in kept}),
+        unique_ids=kept["id_number"].n_unique(),
     )
     file = SourceFile(
         path=str(path),
@@ -88,7 +88,7 @@ def _check_file(
     return ListBatch(
         source=config.key,
         file=file,
-        rows=kept,
+        frame=kept,
         invalid=invalid,
         duplicates=duplicates,
         conflicts=conflicts,

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+import polars as pl
 from sqlalchemy import (
     Boolean,
     Date,
@@ -57,6 +58,7 @@ from sqlalchemy.orm import Session
 
 from urrbmi import ids
 from urrbmi.db.bulk import bulk_insert
+from urrbmi.db.frames import is_postgres, read_frame, write_frame
 from urrbmi.db.models import AuditLog, Base, Enrollment, Membership, Region, Resident, ResidentHistory
 from urrbmi.db.models_imports import ImportBatch, ImportFile, ImportRow, ImportStaging, ReviewItem
 from urrbmi.errors import InvalidInput, UrrbmiError
@@ -112,42 +114,12 @@ class ListOutOfOrder(InvalidInput):
     code = "list_out_of_order"
 
 
-STAGING_COLUMNS = (
-    "batch_id",
-    "row_no",
-    "id_number",
-    "name",
-    "sex",
-    "birth_date",
-    "category_code",
-    "region_code",
-    "event",
-    "event_date",
-    "benefit_year",
-    "insurance_type",
-    "detail",
-    "resident_id",
-)
-
-
-def _copy_rows(session: Session, table: str, cols: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
-    """Insert plain tuples in the session's transaction: COPY on PostgreSQL, one executemany on
-    SQLite (dates already ISO text). Cheaper than ``bulk_insert``'s dicts at a million rows."""
-    if not rows:
-        return
-    conn = session.connection()
-    raw: Any = conn.connection.driver_connection
-    names = ", ".join(f'"{c}"' for c in cols)
-    if conn.dialect.name == "postgresql":
-        with raw.cursor() as cur, cur.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
-            for r in rows:
-                copy.write_row(r)
-        return
-    cur = raw.cursor()
-    try:
-        cur.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" for _ in cols)})', rows)
-    finally:
-        cur.close()
+def _lookup(frame: pl.DataFrame, column: pl.Expr, convert: Callable[[str], str | None]) -> pl.Expr:
+    """``convert`` of each distinct text of ``column`` (few: event words, insurance types), as an
+    expression over the rows (None where ``convert`` gives None)."""
+    texts = frame.select(column.alias("t")).to_series().unique().to_list()
+    table = {t: convert(t) for t in texts}
+    return column.replace_strict(table, default=None, return_dtype=pl.String)
 
 
 def _t(model: type[Base]) -> Table:
@@ -434,75 +406,115 @@ class _Loader:
                 return code
         return r.town_code
 
-    def stage(self) -> None:
-        kind = self.batch.kind
-        sqlite = self.s.get_bind().dialect.name == "sqlite"
-
-        def day(d: dt.date | None) -> Any:
-            return d.isoformat() if sqlite and d is not None else d
-
-        rows: list[tuple[Any, ...]] = []
-        bid = self.bid
-        # the resident match, done here rather than by an UPDATE of a million staged rows: one
-        # read of (id_number, id) from the registry, and each staged row carries its resident
+    def _registry_ids(self, numbers: pl.Series) -> pl.DataFrame:
+        """``(id_number, resident_id)`` of the registered residents among ``numbers``: one read of
+        the whole registry for a large list (COPY on PostgreSQL), chunks of 1,000 IDs otherwise.
+        Matching here, rather than by an UPDATE of a million staged rows, writes each staged row
+        once."""
+        schema = {"id_number": pl.String, "resident_id": pl.Int64}
+        if numbers.len() > 20_000:
+            return read_frame(self.s, "SELECT id_number, id FROM residents", {}, schema)
         res = _t(Resident)
-        resident_of: dict[str, int] = {}
-        numbers = sorted({r.id_number for r in self.checked.rows})
-        if len(numbers) > 20_000:  # a large list: one pass over the registry beats chunked look-ups
-            resident_of.update((n, i) for n, i in self.s.execute(select(res.c.id_number, res.c.id)))
-        else:
-            for i in range(0, len(numbers), 1000):
-                chunk = numbers[i : i + 1000]
-                resident_of.update(
-                    (n, r)
-                    for n, r in self.s.execute(
-                        select(res.c.id_number, res.c.id).where(res.c.id_number.in_(chunk))
-                    )
-                )
-        detail_field = ATTRIBUTE_SOURCES.get(self.batch.source)
-        for r in self.checked.rows:
-            event = event_date = year = ins = None
-            detail = r.values.get(detail_field, "")[:200] or None if detail_field else None
-            problem = None
-            if kind == "population":
-                event = EVENTS.get(r.values.get("event", "").replace(" ", ""))
-                if event is None:
-                    problem = ("event_unknown", f"未知的变动类型“{r.values.get('event', '')}”")
-                d = r.values.get("event_date", "")
-                event_date = dt.date.fromisoformat(d) if d else None
-            elif kind == "enrollment":
-                text_year = r.values.get("benefit_year", "").removesuffix("年").removesuffix(".0")
-                ins = INSURANCE_TYPES.get(r.values.get("insurance_type", "").replace(" ", "") or "390")
-                if not (text_year.isdigit() and 2000 <= int(text_year) <= 2100):
-                    problem = ("benefit_year_invalid", f"参保年度“{r.values.get('benefit_year', '')}”无效")
-                elif ins is None:
-                    problem = ("insurance_type_unknown", f"未知的险种“{r.values.get('insurance_type', '')}”")
-                else:
-                    year = int(text_year)
-            if problem is not None:
-                self.extra_rows.append(self._row(r.row, r.id_number, r.name, None, "invalid", problem[0]))
-                continue
-            rows.append(
-                (
-                    bid,
-                    r.row,
-                    r.id_number,
-                    r.name,
-                    r.sex,
-                    day(r.birth_date),
-                    r.category,
-                    self._region_code(r),
-                    event,
-                    day(event_date),
-                    year,
-                    ins,
-                    detail,
-                    resident_of.get(r.id_number),
+        found: list[tuple[str, int]] = []
+        wanted = numbers.unique().sort().to_list()
+        for i in range(0, len(wanted), 1000):
+            found.extend(
+                (n, r)
+                for n, r in self.s.execute(
+                    select(res.c.id_number, res.c.id).where(res.c.id_number.in_(wanted[i : i + 1000]))
                 )
             )
-        del resident_of
-        _copy_rows(self.s, "import_staging", STAGING_COLUMNS, rows)
-        if not sqlite:
+        return pl.DataFrame(found, schema=schema, orient="row")
+
+    def _region_codes(self, frame: pl.DataFrame) -> pl.Series:
+        """Each row's region: its village's code when the village is known in its town, else the
+        town's code (``_region_code`` for one row)."""
+        if self.regions is None or "v.village" not in frame.columns:
+            return frame["town_code"].alias("region_code")
+        villages = pl.DataFrame(
+            [(t, name, code) for t, names in self.regions.villages.items() for name, code in names.items()],
+            schema={"town_code": pl.String, "_village": pl.String, "_village_code": pl.String},
+            orient="row",
+        )
+        return (
+            frame.select("town_code", pl.col("v.village").str.replace_all(" ", "", literal=True).alias("_village"))
+            .join(villages, on=["town_code", "_village"], how="left", maintain_order="left")
+            .select(pl.col("_village_code").fill_null(pl.col("town_code")))
+            .to_series()
+            .alias("region_code")
+        )
+
+    def stage(self) -> None:
+        """The valid rows of the checked list into ``import_staging``, one column at a time: the
+        resident matched by ID, the region coded, the event or benefit year of population and
+        enrollment lists read; rows whose event or year is unusable become ``invalid``."""
+        kind = self.batch.kind
+        frame = self.checked.frame
+        staged = frame.join(
+            self._registry_ids(frame["id_number"]), on="id_number", how="left", maintain_order="left"
+        )
+        v = lambda name: pl.col(f"v.{name}") if f"v.{name}" in frame.columns else pl.lit("")  # noqa: E731
+        detail_field = ATTRIBUTE_SOURCES.get(self.batch.source)
+        none_str, none_date, none_int = (pl.lit(None, dtype=t) for t in (pl.String, pl.Date, pl.Int32))
+        columns: dict[str, pl.Expr] = {
+            "event": none_str,
+            "event_date": none_date,
+            "benefit_year": none_int,
+            "insurance_type": none_str,
+            "detail": (
+                v(detail_field).str.slice(0, 200).replace("", None) if detail_field else none_str
+            ),
+            "problem": none_str,
+        }
+        if kind == "population":
+            events = _lookup(staged, v("event"), lambda e: EVENTS.get(e.replace(" ", "")))
+            columns["event"] = events
+            columns["event_date"] = v("event_date").replace("", None).str.to_date("%Y-%m-%d")
+            columns["problem"] = pl.when(events.is_null()).then(pl.lit("event_unknown")).otherwise(none_str)
+        elif kind == "enrollment":
+            year_text = v("benefit_year").str.strip_suffix("年").str.strip_suffix(".0")
+            year = year_text.cast(pl.Int32, strict=False)
+            year_ok = year_text.str.contains(r"^[0-9]+$") & year.is_between(2000, 2100)
+            ins = _lookup(
+                staged, v("insurance_type"), lambda t: INSURANCE_TYPES.get(t.replace(" ", "") or "390")
+            )
+            columns["benefit_year"] = pl.when(year_ok).then(year).otherwise(none_int)
+            columns["insurance_type"] = ins
+            columns["problem"] = (
+                pl.when(~year_ok.fill_null(False))
+                .then(pl.lit("benefit_year_invalid"))
+                .when(ins.is_null())
+                .then(pl.lit("insurance_type_unknown"))
+                .otherwise(none_str)
+            )
+        staged = staged.with_columns(
+            self._region_codes(staged), *(e.alias(k) for k, e in columns.items())
+        )
+        for row, number, name, problem in (
+            staged.filter(pl.col("problem").is_not_null()).select("row", "id_number", "name", "problem").iter_rows()
+        ):
+            self.extra_rows.append(self._row(row, number, name, None, "invalid", problem))
+        write_frame(
+            self.s,
+            "import_staging",
+            staged.filter(pl.col("problem").is_null()).select(
+                pl.lit(self.bid, dtype=pl.Int64).alias("batch_id"),
+                pl.col("row").alias("row_no"),
+                "id_number",
+                "name",
+                "sex",
+                "birth_date",
+                pl.col("category").alias("category_code"),
+                "region_code",
+                "event",
+                "event_date",
+                "benefit_year",
+                "insurance_type",
+                "detail",
+                "resident_id",
+            ),
+        )
+        if is_postgres(self.s):
             self.s.execute(text("ANALYZE import_staging"))
         for inv in self.checked.invalid:
             number = ids.normalize(inv.raw.get("id_number", ""))[:40] or None
@@ -748,7 +760,7 @@ class _Loader:
                 st.c.status.is_(None),
                 st.c.resident_id.is_(None),
                 ib.c.source == self.batch.source,
-                ir.c.status == "unregistered",
+                text("import_rows.status = 'unregistered'"),  # a literal: the partial index's predicate
                 ir.c.name != st.c.name,
             )
         ).all()
@@ -855,7 +867,11 @@ class _Loader:
                     literal(as_of, Date()),
                     null(),
                     literal(str(self.bid), String()),
-                ).where(self._mine(), st.c.status.is_(None)),
+                )
+                .where(self._mine(), st.c.status.is_(None))
+                # in key order: the (resident, category) index and the key check on residents then
+                # touch their pages in order (a million rows: 20 s instead of 34 s on PostgreSQL)
+                .order_by(st.c.resident_id),
             )
         )
         self.rest = "loaded"  # the rows left without a status are the memberships just inserted

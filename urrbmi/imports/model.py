@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
+
+import polars as pl
+
+# the columns of ``ListBatch.frame`` before the ``v.<field>`` columns (the ListRow attributes)
+VALID_COLUMNS = ("row", "id_number", "name", "sex", "birth_date", "category", "town", "town_code")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +104,15 @@ class Counts:
 
 @dataclass
 class ListBatch:
-    """One department list file, read and checked."""
+    """One department list file, read and checked.
+
+    The valid rows are kept as columns (``frame``: ``VALID_COLUMNS``, then ``v.<field>`` for
+    every mapped field in file order, ``v.id_number`` last); ``rows`` gives them as ``ListRow``
+    objects, made on first use (the loader works on the columns)."""
 
     source: str
     file: SourceFile
-    rows: list[ListRow]
+    frame: pl.DataFrame
     invalid: list[InvalidRow]
     duplicates: list[Duplicate]
     conflicts: list[Conflict]
@@ -111,5 +121,19 @@ class ListBatch:
     as_of: dt.date
     seconds: dict[str, float] = field(default_factory=dict)  # read, validate, dedupe
 
+    @cached_property
+    def rows(self) -> list[ListRow]:
+        return rows_of(self.frame, self.file.sha256)
+
     def problems(self) -> list[Problem]:
         return [p for r in self.invalid for p in r.problems]
+
+
+def rows_of(frame: pl.DataFrame, file_sha256: str = "") -> list[ListRow]:
+    """The rows of a checked-list frame as ``ListRow`` objects (file order kept)."""
+    fields = [c.removeprefix("v.") for c in frame.columns if c.startswith("v.")]
+    width = len(VALID_COLUMNS)
+    out: list[ListRow] = []
+    for r in frame.select(*VALID_COLUMNS, *(f"v.{f}" for f in fields)).iter_rows():
+        out.append(ListRow(*r[:width], dict(zip(fields, r[width:], strict=True)), file_sha256))
+    return out

@@ -105,6 +105,14 @@ def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
     except csv.Error:
         dialect = csv.excel
+    if '"' not in text and not dialect.skipinitialspace and text.count("\r") == text.count("\r\n"):
+        # no quoting at all, so no record spans lines: a split per line gives what csv.reader
+        # gives, with row number = line number, several times faster on a million lines
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        delimiter = dialect.delimiter
+        return [(i, line.removesuffix("\r").split(delimiter) if line else []) for i, line in enumerate(lines, 1)]
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     return [(reader.line_num, row) for row in reader]
 

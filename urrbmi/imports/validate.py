@@ -23,7 +23,7 @@ from urrbmi import ids
 from urrbmi.errors import InvalidId, UnknownCategory
 from urrbmi.imports import normalize as norm
 from urrbmi.imports.config import SourceConfig
-from urrbmi.imports.model import InvalidRow, ListRow, Problem
+from urrbmi.imports.model import InvalidRow, Problem
 from urrbmi.policy.categories import vocabulary
 
 EARLIEST_DATE = dt.date(1949, 10, 1)  # no list date (认定时间, 变动日期) is earlier
@@ -31,6 +31,9 @@ MAX_AGE = 120
 _ID_CODE_BY_STEP = ("id_length", "id_chars", "id_birth_date", "id_check_digit", "id_region")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643 (as ids.check_digit)
 _CHECK = "10X98765432"
+# a name of CJK ideographs (basic block and extension A) and the middle dot only, at most 30:
+# already normalised and valid (``_name`` would return it unchanged)
+_PLAIN_NAME = r"^[\u4e00-\u9fff\u3400-\u4dbf·]{1,30}$"
 _SEX = {"男": "M", "女": "F", "M": "M", "F": "F", "1": "M", "2": "F", "男性": "M", "女性": "F"}
 
 
@@ -162,85 +165,167 @@ class TableValidator:
 
     def check(
         self, data: list[tuple[int, list[str]]], progress: Callable[[int], None] | None = None
-    ) -> tuple[list[ListRow], list[InvalidRow]]:
+    ) -> tuple[pl.DataFrame, list[InvalidRow]]:
+        """(valid rows as columns, invalid rows with every problem).
+
+        Which rows are invalid is decided over columns: each distinct cell text of a column has
+        an outcome (``_outcomes``), rows gather their outcome by index, and the ID, age and
+        cross-column checks are Polars expressions. Only the rows found invalid (a fraction of a
+        percent of a real list) are then looked at one by one (``_row_problems``) for their
+        messages, so the messages have a single definition. The valid rows stay columns
+        (``model.VALID_COLUMNS`` plus ``v.<field>`` for every mapped field, the ID last): a million
+        ``ListRow`` objects were most of the time of a large check."""
         fields = [f for f in self.columns if f != "id_number"]
+        n = len(data)
         cols = {f: _column(data, c) for f, c in self.columns.items()}
-        outcomes = {f: self._outcomes(f, cols[f]) for f in fields}
-        per_field = [(f, outcomes[f], cols[f]) for f in fields]
-        has_cross = bool({"sex", "birth_date", "village", "end_date"} & set(fields))
-        valid: list[ListRow] = []
-        invalid: list[InvalidRow] = []
-        default_category = self.config.default_category if self.config.category != "none" else None
-        step = 10_000
+        outcomes: dict[str, dict[str, _Outcome]] = {}
         numbers = [norm.id_number(raw) for raw in cols["id_number"]]
-        id_codes = id_errors(numbers)
-        for i, (row, _cells) in enumerate(data):
-            if progress is not None and i and i % step == 0:
-                progress(step)
-            raw_id = cols["id_number"][i]
-            number = numbers[i]
-            problems: list[Problem] = []
-            id_code = "id_missing" if not number else id_codes[i]
-            born: dt.date | None = None
-            if id_code is not None:
-                problems.append(self._id_problem(row, raw_id, number, id_code))
-            else:
-                born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-                if born > self.as_of:
-                    problems.append(
-                        Problem(
-                            row,
-                            self.labels["id_number"],
-                            raw_id,
-                            "id_birth_future",
-                            f"身份证号码中的出生日期晚于{self.as_of}",
-                            f"the ID's birth date is after {self.as_of}",
-                        )
-                    )
-                elif born < self.oldest_birth:
-                    problems.append(
-                        Problem(
-                            row,
-                            self.labels["id_number"],
-                            raw_id,
-                            "id_too_old",
-                            f"按身份证号码年龄超过{MAX_AGE}岁",
-                            f"older than {MAX_AGE} by the ID",
-                        )
-                    )
-            values: dict[str, str] = {}
-            for f, out, col in per_field:
-                o = out[col[i]]
-                values[f] = o.value
-                if o.problems:
-                    label = self.labels[f]
-                    problems.extend(Problem(row, label, col[i], *p) for p in o.problems)
-            if has_cross:
-                self._cross(row, number if born else "", born, values, outcomes, cols, i, problems)
-            if problems:
-                invalid.append(InvalidRow(row, tuple(problems), {f: cols[f][i] for f in self.columns}))
-                continue
-            assert born is not None
-            values["id_number"] = number
-            category = outcomes["category"][cols["category"][i]].code if "category" in outcomes else None
-            town = outcomes["town"][cols["town"][i]] if "town" in outcomes else _NONE
-            valid.append(
-                ListRow(
-                    row,
-                    number,
-                    values["name"],
-                    "M" if int(number[16]) % 2 else "F",
-                    born,
-                    category or default_category,
-                    town.value,
-                    town.code,
-                    values,
-                    self.file_sha256,
+        frame = pl.DataFrame(
+            {
+                "row": pl.Series([r for r, _ in data], dtype=pl.Int64),
+                "id_number": pl.Series(numbers, dtype=pl.String),
+                "id_code": pl.Series(id_errors(numbers), dtype=pl.String),
+            }
+        )
+        if progress is not None and n:
+            progress(n // 2)
+        # each field: the outcome of each distinct cell text, joined back to the rows
+        picked: list[pl.DataFrame] = []
+        for f in fields:
+            raw = pl.Series("raw", cols[f], dtype=pl.String)
+            distinct = raw.unique()
+            if f == "name":  # a plain Chinese name is its own normalised value; only the rest need Python
+                distinct = distinct.filter(~distinct.str.contains(_PLAIN_NAME))
+            out = outcomes[f] = self._outcomes(f, distinct.to_list())
+            texts = list(out)
+            table: dict[str, pl.Series] = {
+                "raw": pl.Series(texts, dtype=pl.String),
+                f"v.{f}": pl.Series([out[t].value for t in texts], dtype=pl.String),
+                f"bad.{f}": pl.Series([bool(out[t].problems) for t in texts], dtype=pl.Boolean),
+            }
+            if f in ("sex", "category", "town"):
+                table[f"code.{f}"] = pl.Series([out[t].code for t in texts], dtype=pl.String)
+            if f.endswith("date"):
+                table[f"date.{f}"] = pl.Series([out[t].date for t in texts], dtype=pl.Date)
+            joined = raw.to_frame().join(pl.DataFrame(table), on="raw", how="left", maintain_order="left")
+            if f == "name":
+                joined = joined.with_columns(
+                    pl.col("v.name").fill_null(pl.col("raw")), pl.col("bad.name").fill_null(False)
                 )
+            picked.append(joined.drop("raw"))
+        frame = pl.concat([frame, *picked], how="horizontal")
+        frame = frame.with_columns(
+            pl.when(pl.col("id_number") == "").then(pl.lit("id_missing")).otherwise(pl.col("id_code")).alias(
+                "id_code"
+            ),
+        )
+        id_ok = pl.col("id_code").is_null()
+        born = pl.col("id_number").str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
+        id_sex = (
+            pl.when(pl.col("id_number").str.slice(16, 1).cast(pl.Int32, strict=False) % 2 == 1)
+            .then(pl.lit("M"))
+            .otherwise(pl.lit("F"))
+        )
+        frame = frame.with_columns(
+            pl.when(id_ok).then(born).otherwise(pl.lit(None, dtype=pl.Date)).alias("birth_date"),
+            pl.when(id_ok).then(id_sex).otherwise(pl.lit(None, dtype=pl.String)).alias("sex"),
+        )
+        bad = (~id_ok) | (pl.col("birth_date") > self.as_of) | (pl.col("birth_date") < self.oldest_birth)
+        for f in fields:
+            bad = bad | pl.col(f"bad.{f}")
+        if "sex" in outcomes:
+            bad = bad | (pl.col("code.sex").is_not_null() & id_ok & (pl.col("code.sex") != pl.col("sex")))
+        if "birth_date" in outcomes:
+            bad = bad | (
+                pl.col("date.birth_date").is_not_null() & id_ok & (pl.col("date.birth_date") != pl.col("birth_date"))
             )
-        if progress is not None and data:
-            progress(len(data) % step or step)
+        if "village" in outcomes and "town" in outcomes and self.regions is not None:
+            pairs = frame.select("code.town", "v.village").unique()
+            unknown = [
+                (t, v)
+                for t, v in pairs.iter_rows()
+                if v and self.regions.villages.get(t or "") and v.replace(" ", "") not in self.regions.villages[t]
+            ]
+            if unknown:
+                key = pl.concat_str(pl.col("code.town").fill_null(""), pl.lit("\x00"), pl.col("v.village"))
+                bad = bad | key.is_in([f"{t or ''}\x00{v}" for t, v in unknown])
+        if "end_date" in outcomes and "start_date" in outcomes:
+            bad = bad | (pl.col("date.end_date") < pl.col("date.start_date")).fill_null(False)
+        frame = frame.with_columns(bad.fill_null(False).alias("bad"))
+        invalid: list[InvalidRow] = []
+        flagged = frame.filter(pl.col("bad"))
+        positions = frame.with_row_index("i").filter(pl.col("bad"))["i"].to_list()
+        for i, row, code in zip(positions, flagged["row"], flagged["id_code"], strict=True):
+            problems = self._row_problems(row, i, numbers[i], code, outcomes, cols)
+            if not problems:  # the column-wise and the row-wise checks disagree: a bug, never a silent pass
+                raise RuntimeError(f"row {row} was flagged invalid but has no problem")
+            invalid.append(InvalidRow(row, tuple(problems), {f: cols[f][i] for f in self.columns}))
+        default_category = self.config.default_category if self.config.category != "none" else None
+        category = pl.col("code.category") if "category" in outcomes else pl.lit(None, dtype=pl.String)
+        valid = frame.filter(~pl.col("bad")).select(
+            "row",
+            "id_number",
+            pl.col("v.name").alias("name"),
+            "sex",
+            "birth_date",
+            category.fill_null(pl.lit(default_category, dtype=pl.String)).alias("category"),
+            (pl.col("v.town") if "town" in outcomes else pl.lit("")).alias("town"),
+            (pl.col("code.town") if "town" in outcomes else pl.lit(None, dtype=pl.String)).alias("town_code"),
+            *(pl.col(f"v.{f}") for f in fields),
+            pl.col("id_number").alias("v.id_number"),
+        )
+        if progress is not None and n:
+            progress(n - n // 2)
         return valid, invalid
+
+    def _row_problems(
+        self,
+        row: int,
+        i: int,
+        number: str,
+        id_code: str | None,
+        outcomes: dict[str, dict[str, _Outcome]],
+        cols: dict[str, list[str]],
+    ) -> list[Problem]:
+        """Every problem of data row ``i`` (file row ``row``), with its messages."""
+        raw_id = cols["id_number"][i]
+        problems: list[Problem] = []
+        born: dt.date | None = None
+        if id_code is not None:
+            problems.append(self._id_problem(row, raw_id, number, id_code))
+        else:
+            born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+            if born > self.as_of:
+                problems.append(
+                    Problem(
+                        row,
+                        self.labels["id_number"],
+                        raw_id,
+                        "id_birth_future",
+                        f"身份证号码中的出生日期晚于{self.as_of}",
+                        f"the ID's birth date is after {self.as_of}",
+                    )
+                )
+            elif born < self.oldest_birth:
+                problems.append(
+                    Problem(
+                        row,
+                        self.labels["id_number"],
+                        raw_id,
+                        "id_too_old",
+                        f"按身份证号码年龄超过{MAX_AGE}岁",
+                        f"older than {MAX_AGE} by the ID",
+                    )
+                )
+        values: dict[str, str] = {}
+        for f, out in outcomes.items():
+            o = out.get(cols[f][i]) or self._outcome(f, cols[f][i])
+            values[f] = o.value
+            if o.problems:
+                label = self.labels[f]
+                problems.extend(Problem(row, label, cols[f][i], *p) for p in o.problems)
+        self._cross(row, number if born else "", born, values, outcomes, cols, i, problems)
+        return problems
 
     def _id_problem(self, row: int, raw: str, number: str, code: str) -> Problem:
         if code == "id_missing":
@@ -297,32 +382,33 @@ class TableValidator:
             if start and end and end < start:
                 bad("end_date", "date_order", "退出时间早于认定时间", "the end date is before the start date")
 
-    def _outcomes(self, field_: str, column: list[str]) -> dict[str, _Outcome]:
-        """Each distinct text of a column checked once."""
+    def _outcomes(self, field_: str, texts: list[str]) -> dict[str, _Outcome]:
+        """The outcome of each of a column's distinct texts."""
+        return {text: self._outcome(field_, text) for text in texts}
+
+    def _outcome(self, field_: str, text: str) -> _Outcome:
+        """What one cell text of a field comes to: normalised value, problems, code, date."""
         make = {
             "name": self._name,
             "sex": self._sex,
             "category": self._category,
             "town": self._town,
         }.get(field_)
-        out: dict[str, _Outcome] = {}
-        for text in set(column):
-            if make is not None:
-                o = make(text)
-            elif field_.endswith("date"):
-                o = self._date(field_, text)
-            else:
-                o = _Outcome(norm.clean(text))
-            if field_ in self.required_other and not o.value:
-                label = self.labels.get(field_, field_)
-                o = _Outcome(
-                    o.value,
-                    (*o.problems, ("value_missing", f"必填项“{label}”为空", f"required {field_} is empty")),
-                    o.code,
-                    o.date,
-                )
-            out[text] = o
-        return out
+        if make is not None:
+            o = make(text)
+        elif field_.endswith("date"):
+            o = self._date(field_, text)
+        else:
+            o = _Outcome(norm.clean(text))
+        if field_ in self.required_other and not o.value:
+            label = self.labels.get(field_, field_)
+            o = _Outcome(
+                o.value,
+                (*o.problems, ("value_missing", f"必填项“{label}”为空", f"required {field_} is empty")),
+                o.code,
+                o.date,
+            )
+        return o
 
     def _name(self, text: str) -> _Outcome:
         name = norm.name(text)
