@@ -112,3 +112,44 @@ def test_receipt_numbers_come_from_the_database_and_increase(engine: Engine) -> 
     with engine.connect() as conn:
         numbers = list(conn.scalars(select(Receipt.receipt_no).order_by(Receipt.payment_id)))
     assert numbers == sorted(numbers) and len(set(numbers)) == 3
+
+
+def _membership(resident_id: int, category: str = "dibao") -> dict[str, object]:
+    return {
+        "resident_id": resident_id,
+        "category_code": category,
+        "source_department": "minzheng",
+        "valid_from": dt.date(2022, 1, 1),
+    }
+
+
+def test_memberships_of_unknown_residents_are_refused_by_the_database(engine: Engine) -> None:
+    """memberships.resident_id is checked by triggers, not a foreign key (migration 0009): a single
+    row, a row among many in one statement, and an update are all refused; good rows pass."""
+    from urrbmi.db.models import Membership
+
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO regions (code, name, level) VALUES ('500114', '黔江区', 'county')"))
+        rid = conn.execute(insert(Resident).values(_resident("500114198001010011"))).inserted_primary_key[0]
+        conn.execute(insert(Membership).values(_membership(rid)))
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert(Membership).values(_membership(rid + 1000)))
+    with pytest.raises(IntegrityError), engine.begin() as conn:  # one bad row in a multi-row statement
+        conn.execute(insert(Membership), [_membership(rid, "tekun"), _membership(rid + 1000)])
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("UPDATE memberships SET resident_id = resident_id + 1000"))
+    with engine.connect() as conn:
+        assert conn.execute(select(Membership.resident_id, Membership.category_code)).all() == [(rid, "dibao")]
+
+
+def test_deleting_a_resident_deletes_its_memberships(engine: Engine) -> None:
+    from urrbmi.db.models import Membership
+
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO regions (code, name, level) VALUES ('500114', '黔江区', 'county')"))
+        a = conn.execute(insert(Resident).values(_resident("500114198001010011"))).inserted_primary_key[0]
+        b = conn.execute(insert(Resident).values(_resident("50011419800101003X"))).inserted_primary_key[0]
+        conn.execute(insert(Membership), [_membership(a), _membership(a, "tekun"), _membership(b)])
+        conn.execute(text("DELETE FROM residents WHERE id = :a"), {"a": a})
+    with engine.connect() as conn:
+        assert conn.execute(select(Membership.resident_id)).scalars().all() == [b]

@@ -131,7 +131,10 @@ class Membership(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    # must be a resident: checked by triggers, not a foreign key (migration 0009). PostgreSQL checks
+    # a key once per row, locking each resident row; the trigger checks a statement's rows at once.
+    # Deleting a resident deletes its memberships (a trigger too).
+    resident_id: Mapped[int] = mapped_column(BigId)
     category_code: Mapped[str] = mapped_column(String(40))
     source_department: Mapped[str] = mapped_column(String(40))
     valid_from: Mapped[dt.date] = mapped_column(Date)
