@@ -54,7 +54,7 @@ def test_hukou_population_adds_updates_and_conflicts(
         r = load_list(s, path, "hukou", AS_OF, actor=ACTOR)
     assert r.kind == "population"
     assert r.rows == {"unchanged": 1, "conflict": 1, "loaded": 2, "unregistered": 2}
-    assert r.population == {"added": 1, "deceased": 1}
+    assert r.population == {"added": 1, "deceased": 1, "absent": 0}
     with session_scope(engine) as s:
         new = find_resident(s, d)
         assert new is not None and new.name == "赵静" and new.region_code == TOWN and new.sex == ids.sex(d)
@@ -132,7 +132,7 @@ def test_school_roster_and_employee_insurance_set_attributes(
     )
     with session_scope(engine) as s:
         r = load_list(s, roster, "jiaoyu", AS_OF, actor=ACTOR)
-    assert r.rows == {"loaded": 2} and r.population == {"updated": 2}
+    assert r.rows == {"loaded": 2} and r.population == {"updated": 2, "cleared": 0}
     renshe = write_csv(
         tmp_path / "人社.csv",
         [
@@ -152,3 +152,71 @@ def test_school_roster_and_employee_insurance_set_attributes(
         assert rc is not None and not rc.employee_insured and rc.row_version == 1
         hist = s.scalars(select(ResidentHistory).where(ResidentHistory.id_number == b)).all()
         assert [h.data["employee_insured"] for h in hist] == [False, False]
+
+
+def test_replace_lists_clear_the_attribute_of_people_no_longer_listed(
+    engine: Engine, people: list[str], tmp_path: Path
+) -> None:
+    """A school roster in replace mode covers the schools it names: a student of one of them who
+    is no longer listed stops being a school student, a student of another school is untouched.
+    A 人社 list in replace mode covers employee insurance: someone no longer listed is no longer
+    insured. In add mode nothing is cleared."""
+    a, b, c = people[:3]
+    head = ["学生姓名", "身份证号码", "学校名称"]
+    september = write_csv(
+        tmp_path / "教育9月.csv", [head, ["张伟", a, "濉溪中学"], ["李芳", b, "濉溪中学"]], "gb18030"
+    )
+    other = write_csv(tmp_path / "临涣.csv", [head, ["王敏", c, "临涣中学"]], "gb18030")
+    october = write_csv(tmp_path / "教育10月.csv", [head, ["张伟", a, "濉溪中学"]], "gb18030")
+    with session_scope(engine) as s:
+        load_list(s, september, "jiaoyu", AS_OF, actor=ACTOR)
+        assert load_list(s, other, "jiaoyu", AS_OF, actor=ACTOR, mode="add").population == {"updated": 1}
+        r = load_list(s, october, "jiaoyu", dt.date(2021, 10, 31), actor=ACTOR)
+    assert r.rows == {"unchanged": 1} and r.population == {"updated": 0, "cleared": 1}
+    with session_scope(engine) as s:
+        ra, rb, rc = (find_resident(s, x) for x in (a, b, c))
+        assert ra is not None and (ra.student, ra.school_name) == ("school", "濉溪中学")
+        assert rb is not None and (rb.student, rb.school_name) == (None, None)
+        assert rc is not None and (rc.student, rc.school_name) == ("school", "临涣中学")
+        hist = s.scalars(select(ResidentHistory).where(ResidentHistory.id_number == b)).all()
+        assert [h.data["student"] for h in hist] == [None, "school"]
+
+    head2 = ["姓名", "身份证号码", "参保状态"]
+    first = write_csv(tmp_path / "人社9月.csv", [head2, ["张伟", a, "正常参保"], ["李芳", b, "正常参保"]], "utf-8")
+    supplement = write_csv(tmp_path / "人社补充.csv", [head2, ["王敏", c, "正常参保"]], "utf-8")
+    second = write_csv(tmp_path / "人社10月.csv", [head2, ["王敏", c, "参保缴费"]], "utf-8")  # not the same bytes
+    with session_scope(engine) as s:
+        assert load_list(s, first, "renshe", AS_OF, actor=ACTOR).population == {"updated": 2, "cleared": 0}
+        assert load_list(s, supplement, "renshe", AS_OF, actor=ACTOR, mode="add").population == {"updated": 1}
+        r2 = load_list(s, second, "renshe", dt.date(2021, 10, 31), actor=ACTOR)
+    assert r2.rows == {"unchanged": 1} and r2.population == {"updated": 0, "cleared": 2}
+    with session_scope(engine) as s:
+        assert [find_resident(s, x).employee_insured for x in (a, b, c)] == [False, False, True]  # type: ignore[union-attr]
+
+
+def test_a_hukou_list_in_replace_mode_lists_who_is_missing_without_changing_them(
+    engine: Engine, people: list[str], tmp_path: Path
+) -> None:
+    """Registered hukou residents absent from a replace-mode hukou list are counted and listed
+    (``urrbmi list absent``) for a person to check; their records are not changed."""
+    from click.testing import CliRunner
+
+    from urrbmi.imports.load import absent_from_hukou
+    from urrbmi.interfaces.cli import main
+
+    a, b, c = people[:3]
+    header = ["姓名", "公民身份号码", "所属乡镇", "人口状态"]
+    path = write_csv(tmp_path / "户籍.csv", [header, ["张伟", a, "濉溪镇", "正常"]], "gb18030")
+    with session_scope(engine) as s:
+        r = load_list(s, path, "hukou", AS_OF, actor=ACTOR)
+        assert r.population == {"added": 0, "absent": 2}
+        absent = absent_from_hukou(s, r.batch_id)
+        assert sorted(absent["id_number"].to_list()) == sorted([b, c])
+        assert all(find_resident(s, x).status == "active" for x in (b, c))  # type: ignore[union-attr]
+    out = CliRunner().invoke(main, ["list", "absent", str(r.batch_id), "--db", engine.url.render_as_string(False)])
+    assert out.exit_code == 0, out.output
+    assert "共 total: 2" in out.output and ids.mask(b) in out.output and b not in out.output
+    with session_scope(engine) as s:  # add mode: a supplement, nobody is missing
+        r2 = load_list(s, write_csv(tmp_path / "补.csv", [header, ["李芳", b, "濉溪镇", "正常"]], "gb18030"),
+                       "hukou", AS_OF, actor=ACTOR, mode="add")
+        assert "absent" not in r2.population

@@ -53,6 +53,7 @@ def test_dynamic_keys_cover_their_values() -> None:
         "source.": ["minzheng", "xiangcun", "canlian", "tuiyijunren", "weijian", "jiaoyu", "gongan", "renshe"],
         "assessment.": ["due", "excluded", "error"],
         "menu.": ["resident", "dashboard", "imports", "payments", "policies", "reports"],
+        "imports.pop.": ["added", "deceased", "moved_out", "moved", "updated", "cleared", "absent"],
     }.items():
         assert [v for v in values if prefix + v not in zh] == [], prefix
 

@@ -326,6 +326,8 @@ def load_list(
     else:
         loader.apply_enrollments()
     loader.finish()
+    if source == "hukou" and mode == "replace":
+        result.population["absent"] = absent_from_hukou(session, batch.id).height
     t3 = time.perf_counter()
     result.seconds = {
         "check": round(t1 - t0, 3),
@@ -362,6 +364,31 @@ def load_list(
     )
     session.flush()
     return result
+
+
+def absent_from_hukou(session: Session, batch_id: int) -> pl.DataFrame:
+    """Registered, active hukou residents (in the batch's scope) whose ID is not on the hukou list
+    of ``batch_id`` (a ``replace`` list: the whole hukou population of its scope). They are not
+    changed: absence does not say whether the person moved out, died or now lives here on a
+    residence permit, so a 公安 event or a person must say. Columns: id_number, name,
+    region_code (full IDs: mask before showing)."""
+    b = session.get(ImportBatch, batch_id)
+    if b is None or b.source != "hukou":
+        raise InvalidInput(f"批次{batch_id}不是户籍人口名单", f"batch {batch_id} is not a hukou list")
+    residents = read_frame(
+        session,
+        "SELECT id_number, name, region_code FROM residents WHERE status = 'active' AND residence = 'hukou'"
+        " AND region_code LIKE :scope ORDER BY region_code, id_number",
+        {"scope": b.scope + "%"},
+        {"id_number": pl.String, "name": pl.String, "region_code": pl.String},
+    )
+    listed = read_frame(
+        session,
+        "SELECT id_number FROM import_rows WHERE batch_id = :b AND id_number IS NOT NULL",
+        {"b": batch_id},
+        {"id_number": pl.String},
+    )
+    return residents.join(listed, on="id_number", how="anti", maintain_order="left")
 
 
 def _today() -> dt.date:
@@ -941,9 +968,14 @@ class _Loader:
     def _apply_attributes(self) -> None:
         """教育 rosters: the resident is a school student at the named school; 人社 lists: the
         resident is in employee insurance (unless the status says it ended). Only residents whose
-        fields change are touched: previous version to ``resident_history``, one audit row each."""
+        fields change are touched: previous version to ``resident_history``, one audit row each.
+
+        In ``replace`` mode the list is also the whole truth for what it covers, so residents in
+        scope who are not on it lose the attribute: a 人社 list covers employee insurance (absent
+        → ``employee_insured`` False; the end date is not guessed), a school roster covers the
+        schools it names (an absent student of one of them → no longer a school student; students
+        of other schools are untouched). Residents whose rows are held for review keep theirs."""
         st = self.st
-        res = _t(Resident)
         school = self.batch.source == "jiaoyu"
         rows = self.s.execute(
             select(st.c.row_no, st.c.resident_id, st.c.detail).where(self._mine(), st.c.status.is_(None))
@@ -959,7 +991,47 @@ class _Loader:
                 ended = any(w in (r.detail or "") for w in EMPLOYEE_INSURANCE_ENDED)
                 wanted[r.resident_id] = {"employee_insured": not ended}
             row_of[r.resident_id] = r.row_no
-        changed_rows: list[int] = []
+        changed = self._set_attributes(wanted)
+        changed_rows = [row_of[i] for i in changed]
+        for i in range(0, len(changed_rows), 1000):
+            self._set_status("loaded", st.c.row_no.in_(changed_rows[i : i + 1000]))
+        self.result.population = {"updated": len(changed_rows)}
+        if self.batch.mode == "replace":
+            cleared = self._set_attributes(self._absent_attributes(school, {r.detail for r in rows if r.detail}))
+            self.result.population["cleared"] = len(cleared)
+
+    def _absent_attributes(self, school: bool, schools: set[str]) -> dict[int, dict[str, Any]]:
+        """Residents in scope holding the attribute this list covers but not on it (replace mode)."""
+        st = self.st
+        res = _t(Resident)
+        listed = exists().where(
+            self._mine(),
+            st.c.resident_id == res.c.id,
+            or_(st.c.status.is_(None), st.c.status.in_(("loaded", "unchanged", "conflict"))),
+        )
+        if school:
+            if not schools:  # a roster without school names covers no school
+                return {}
+            holding = and_(res.c.student == "school", res.c.school_name.in_(sorted(schools)))
+            reset: dict[str, Any] = {"student": None, "school_name": None}
+        else:
+            holding = res.c.employee_insured.is_(True)
+            reset = {"employee_insured": False}
+        found = self.s.scalars(
+            select(res.c.id).where(
+                holding,
+                res.c.region_code.like(self.scope + "%"),
+                ~listed,
+                *([res.c.id.not_in(sorted(self.held))] if self.held else []),
+            )
+        ).all()
+        return {i: dict(reset) for i in found}
+
+    def _set_attributes(self, wanted: dict[int, dict[str, Any]]) -> list[int]:
+        """Set the fields of each resident (id → fields) where they differ, with the previous
+        version to ``resident_history`` and one audit row each; the residents changed."""
+        res = _t(Resident)
+        changed: list[int] = []
         history: list[dict[str, Any]] = []
         audits: list[dict[str, Any]] = []
         stamp = audit.now()
@@ -997,13 +1069,11 @@ class _Loader:
                         "new": audit.masked(new),
                     }
                 )
-                changed_rows.append(row_of[obj.id])
+                changed.append(obj.id)
             self.s.flush()
         bulk_insert(self.s, ResidentHistory, history)
         bulk_insert(self.s, AuditLog, audits)
-        for i in range(0, len(changed_rows), 1000):
-            self._set_status("loaded", st.c.row_no.in_(changed_rows[i : i + 1000]))
-        self.result.population = {"updated": len(changed_rows)}
+        return changed
 
     # --- population (公安) ---------------------------------------------------------------------
 

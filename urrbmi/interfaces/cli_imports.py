@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
+from openpyxl import Workbook
 from tqdm import tqdm
 
+from urrbmi import ids
 from urrbmi.db.session import open_db, session_scope
 from urrbmi.imports.check import check_file, load_regions
 from urrbmi.imports.config import sources
 from urrbmi.imports.effects import subsidy_effects, write_effects
-from urrbmi.imports.load import MODES, LoadResult, load_list
+from urrbmi.imports.load import MODES, LoadResult, absent_from_hukou, load_list
 from urrbmi.imports.report import summary_lines, write_report
 from urrbmi.imports.review import DECISIONS, decide_review, list_reviews, show_review
 from urrbmi.interfaces.cli_campaign import dumps
@@ -243,6 +245,31 @@ def changes_cmd(
     click.echo(f"共 total: {len(items)}  退费 refunds: {sum(1 for i in items if i.action == 'refund')}")
     if excel is not None:
         write_effects(items, excel)
+        click.echo(f"Excel: {excel}")
+
+
+@list_group.command("absent")
+@click.argument("batch_id", type=int)
+@click.option(
+    "--excel", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the list here."
+)
+@click.option("--full-ids", is_flag=True, help="Show whole ID numbers (default masked).")
+@click.option("--db", "db_url", default=None)
+def absent_cmd(batch_id: int, excel: Path | None, full_ids: bool, db_url: str | None) -> None:
+    """户籍名单中没有的在册户籍人员 / registered hukou residents missing from a hukou list (to check)."""
+    with session_scope(open_db(db_url)) as s:
+        frame = absent_from_hukou(s, batch_id)
+    rows = [(n if full_ids else ids.mask(n), name, region) for n, name, region in frame.iter_rows()]
+    for row in rows[:50]:
+        click.echo("\t".join(row))
+    click.echo(f"共 total: {len(rows)}（未自动变更，请核实迁出、死亡或居住证 / not changed: please check）")
+    if excel is not None:
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("户籍名单中未列出")
+        ws.append(["身份证号码", "姓名", "区划代码"])
+        for row in rows:
+            ws.append(list(row))
+        wb.save(excel)
         click.echo(f"Excel: {excel}")
 
 

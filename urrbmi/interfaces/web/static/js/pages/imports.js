@@ -65,6 +65,11 @@ export function ImportsPage({ user }) {
           { key: 'g', label: 'imports.gained', num: true },
           { key: 'l', label: 'imports.lost', num: true },
         ]} rows=${[...new Set([...Object.keys(res.gained || {}), ...Object.keys(res.lost || {})])].map((c) => ({ c, g: (res.gained || {})[c] || 0, l: (res.lost || {})[c] || 0 }))} />`}
+      ${Object.keys(res.population || {}).length > 0 && html`<h3>${t('imports.population')}</h3>
+        <div data-testid="import-population"><${Table} columns=${[
+          { key: 'k', label: 'imports.status', render: (r) => t('imports.pop.' + r.k) },
+          { key: 'n', label: 'payments.count', num: true },
+        ]} rows=${Object.entries(res.population).map(([k, n]) => ({ k, n }))} /></div>`}
       ${res.review_items > 0 && (reviewer
         ? html`<p><a href="#review-queue" data-testid="import-review-link" onClick=${(e) => { e.preventDefault(); document.getElementById('review-queue')?.scrollIntoView(); }}>${t('imports.to_review', { n: res.review_items })}</a></p>`
         : html`<p class="muted small" data-testid="import-review-link">${t('imports.review_by_bureau', { n: res.review_items })}</p>`)}
