@@ -112,7 +112,8 @@ def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
         if lines and lines[-1] == "":
             lines.pop()
         delimiter = dialect.delimiter
-        return [(i, line.removesuffix("\r").split(delimiter) if line else []) for i, line in enumerate(lines, 1)]
+        rows = [line.removesuffix("\r") for line in lines]
+        return [(i, line.split(delimiter) if line else []) for i, line in enumerate(rows, 1)]
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     return [(reader.line_num, row) for row in reader]
 

@@ -278,6 +278,19 @@ class TableValidator:
             progress(n - n // 2)
         return valid, invalid
 
+    def reference(self, data: list[tuple[int, list[str]]]) -> dict[int, list[Problem]]:
+        """Every row's problems found row by row (``_row_problems`` over every row): the definition
+        the column-wise ``check`` must agree with (tested); too slow for large files."""
+        fields = [f for f in self.columns if f != "id_number"]
+        cols = {f: _column(data, c) for f, c in self.columns.items()}
+        outcomes = {f: self._outcomes(f, list(set(cols[f]))) for f in fields}
+        out: dict[int, list[Problem]] = {}
+        for i, (row, _cells) in enumerate(data):
+            number = norm.id_number(cols["id_number"][i])
+            code = id_error(number) if number else "id_missing"
+            out[row] = self._row_problems(row, i, number, code, outcomes, cols)
+        return out
+
     def _row_problems(
         self,
         row: int,
