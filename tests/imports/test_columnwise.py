@@ -30,7 +30,13 @@ REGIONS = Regions.from_rows(
     ]
 )
 FIELDS = ["name", "sex", "id_number", "birth_date", "category", "town", "village", "start_date", "end_date"]
-LABELS = dict(zip(FIELDS, ["姓名", "性别", "身份证号码", "出生日期", "人员类别", "所属乡镇", "村", "认定时间", "退出时间"], strict=True))
+LABELS = dict(
+    zip(
+        FIELDS,
+        ["姓名", "性别", "身份证号码", "出生日期", "人员类别", "所属乡镇", "村", "认定时间", "退出时间"],
+        strict=True,
+    )
+)
 
 
 def _spoiled_row(rng: random.Random, n: int) -> list[str]:
@@ -52,6 +58,7 @@ def _spoiled_row(rng: random.Random, n: int) -> list[str]:
                 "990000" + number[6:],  # not a region
             ]
         )
+
     def pick(good: str, *other: str) -> str:  # mostly good, so that valid rows occur too
         return good if choice() < 0.85 else rng.choice(other)
 
@@ -60,7 +67,9 @@ def _spoiled_row(rng: random.Random, n: int) -> list[str]:
     birth = pick("", born.isoformat(), (born + dt.timedelta(days=1)).isoformat(), "1980年13月1日")
     category = pick("低保对象", "特困人员", "", "五保户", "重度残疾人", "dibao")
     town = pick("百善镇", "百善", "双堆集镇", "", "不存在镇")
-    village = pick("张楼村", "李庄村", "", "王村", "张 楼村") if town.startswith("百善") else pick("", "张楼村")
+    village = (
+        pick("张楼村", "李庄村", "", "王村", "张 楼村") if town.startswith("百善") else pick("", "张楼村")
+    )
     start = pick("2020-03-01", "2021/9/1", "", "1900-01-01", "2030-01-01", "not a date", "44470")
     end = pick("", "2019-01-01", "2022-01-01")
     return [name, sex, number, birth, category, town, village, start, end]
@@ -142,7 +151,9 @@ def test_column_wise_dedupe_agrees_with_dedupe(rows: list[tuple[int, str, str]])
     st.sampled_from([",", "\t"]),
     st.booleans(),
 )
-def test_unquoted_csv_fast_path_reads_as_csv_reader(rows: list[list[str]], delimiter: str, crlf: bool) -> None:
+def test_unquoted_csv_fast_path_reads_as_csv_reader(
+    rows: list[list[str]], delimiter: str, crlf: bool
+) -> None:
     """Text without quote characters is split by line; the rows and row numbers must be those of
     ``csv.reader`` (the path taken otherwise)."""
     cells = [[c.replace(delimiter, "").replace("\r", "") for c in r] for r in rows]

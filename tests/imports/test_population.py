@@ -182,9 +182,13 @@ def test_replace_lists_clear_the_attribute_of_people_no_longer_listed(
         assert [h.data["student"] for h in hist] == [None, "school"]
 
     head2 = ["姓名", "身份证号码", "参保状态"]
-    first = write_csv(tmp_path / "人社9月.csv", [head2, ["张伟", a, "正常参保"], ["李芳", b, "正常参保"]], "utf-8")
+    first = write_csv(
+        tmp_path / "人社9月.csv", [head2, ["张伟", a, "正常参保"], ["李芳", b, "正常参保"]], "utf-8"
+    )
     supplement = write_csv(tmp_path / "人社补充.csv", [head2, ["王敏", c, "正常参保"]], "utf-8")
-    second = write_csv(tmp_path / "人社10月.csv", [head2, ["王敏", c, "参保缴费"]], "utf-8")  # not the same bytes
+    second = write_csv(
+        tmp_path / "人社10月.csv", [head2, ["王敏", c, "参保缴费"]], "utf-8"
+    )  # not the same bytes
     with session_scope(engine) as s:
         assert load_list(s, first, "renshe", AS_OF, actor=ACTOR).population == {"updated": 2, "cleared": 0}
         assert load_list(s, supplement, "renshe", AS_OF, actor=ACTOR, mode="add").population == {"updated": 1}
@@ -213,10 +217,18 @@ def test_a_hukou_list_in_replace_mode_lists_who_is_missing_without_changing_them
         absent = absent_from_hukou(s, r.batch_id)
         assert sorted(absent["id_number"].to_list()) == sorted([b, c])
         assert all(find_resident(s, x).status == "active" for x in (b, c))  # type: ignore[union-attr]
-    out = CliRunner().invoke(main, ["list", "absent", str(r.batch_id), "--db", engine.url.render_as_string(False)])
+    out = CliRunner().invoke(
+        main, ["list", "absent", str(r.batch_id), "--db", engine.url.render_as_string(False)]
+    )
     assert out.exit_code == 0, out.output
     assert "共 total: 2" in out.output and ids.mask(b) in out.output and b not in out.output
     with session_scope(engine) as s:  # add mode: a supplement, nobody is missing
-        r2 = load_list(s, write_csv(tmp_path / "补.csv", [header, ["李芳", b, "濉溪镇", "正常"]], "gb18030"),
-                       "hukou", AS_OF, actor=ACTOR, mode="add")
+        r2 = load_list(
+            s,
+            write_csv(tmp_path / "补.csv", [header, ["李芳", b, "濉溪镇", "正常"]], "gb18030"),
+            "hukou",
+            AS_OF,
+            actor=ACTOR,
+            mode="add",
+        )
         assert "absent" not in r2.population

@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 
 from urrbmi.batch import assess_frame, category_mask_of
 from urrbmi.campaign.campaigns import Priced, Pricer, campaign_policy, identity_day
-from urrbmi.db.frames import is_postgres, read_frame, write_frame
 from urrbmi.db.bulk import bulk_insert
+from urrbmi.db.frames import is_postgres, read_frame, write_frame
 from urrbmi.db.models import Campaign, Explanation
 from urrbmi.errors import UrrbmiError
 from urrbmi.policy.categories import vocabulary

@@ -464,7 +464,9 @@ class _Loader:
             orient="row",
         )
         return (
-            frame.select("town_code", pl.col("v.village").str.replace_all(" ", "", literal=True).alias("_village"))
+            frame.select(
+                "town_code", pl.col("v.village").str.replace_all(" ", "", literal=True).alias("_village")
+            )
             .join(villages, on=["town_code", "_village"], how="left", maintain_order="left")
             .select(pl.col("_village_code").fill_null(pl.col("town_code")))
             .to_series()
@@ -480,7 +482,10 @@ class _Loader:
         staged = frame.join(
             self._registry_ids(frame["id_number"]), on="id_number", how="left", maintain_order="left"
         )
-        v = lambda name: pl.col(f"v.{name}") if f"v.{name}" in frame.columns else pl.lit("")  # noqa: E731
+
+        def v(name: str) -> pl.Expr:  # a mapped field's column ("" when the file has none)
+            return pl.col(f"v.{name}") if f"v.{name}" in frame.columns else pl.lit("")
+
         detail_field = ATTRIBUTE_SOURCES.get(self.batch.source)
         none_str, none_date, none_int = (pl.lit(None, dtype=t) for t in (pl.String, pl.Date, pl.Int32))
         columns: dict[str, pl.Expr] = {
@@ -488,9 +493,7 @@ class _Loader:
             "event_date": none_date,
             "benefit_year": none_int,
             "insurance_type": none_str,
-            "detail": (
-                v(detail_field).str.slice(0, 200).replace("", None) if detail_field else none_str
-            ),
+            "detail": (v(detail_field).str.slice(0, 200).replace("", None) if detail_field else none_str),
             "problem": none_str,
         }
         if kind == "population":
@@ -514,11 +517,11 @@ class _Loader:
                 .then(pl.lit("insurance_type_unknown"))
                 .otherwise(none_str)
             )
-        staged = staged.with_columns(
-            self._region_codes(staged), *(e.alias(k) for k, e in columns.items())
-        )
+        staged = staged.with_columns(self._region_codes(staged), *(e.alias(k) for k, e in columns.items()))
         for row, number, name, problem in (
-            staged.filter(pl.col("problem").is_not_null()).select("row", "id_number", "name", "problem").iter_rows()
+            staged.filter(pl.col("problem").is_not_null())
+            .select("row", "id_number", "name", "problem")
+            .iter_rows()
         ):
             self.extra_rows.append(self._row(row, number, name, None, "invalid", problem))
         write_frame(
@@ -997,7 +1000,9 @@ class _Loader:
             self._set_status("loaded", st.c.row_no.in_(changed_rows[i : i + 1000]))
         self.result.population = {"updated": len(changed_rows)}
         if self.batch.mode == "replace":
-            cleared = self._set_attributes(self._absent_attributes(school, {r.detail for r in rows if r.detail}))
+            cleared = self._set_attributes(
+                self._absent_attributes(school, {r.detail for r in rows if r.detail})
+            )
             self.result.population["cleared"] = len(cleared)
 
     def _absent_attributes(self, school: bool, schools: set[str]) -> dict[int, dict[str, Any]]:

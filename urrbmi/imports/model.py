@@ -135,5 +135,7 @@ def rows_of(frame: pl.DataFrame, file_sha256: str = "") -> list[ListRow]:
     width = len(VALID_COLUMNS)
     out: list[ListRow] = []
     for r in frame.select(*VALID_COLUMNS, *(f"v.{f}" for f in fields)).iter_rows():
-        out.append(ListRow(*r[:width], dict(zip(fields, r[width:], strict=True)), file_sha256))
+        row, number, name, sex, born, category, town, town_code = r[:width]
+        values = dict(zip(fields, r[width:], strict=True))
+        out.append(ListRow(row, number, name, sex, born, category, town, town_code, values, file_sha256))
     return out

@@ -215,9 +215,10 @@ class TableValidator:
             picked.append(joined.drop("raw"))
         frame = pl.concat([frame, *picked], how="horizontal")
         frame = frame.with_columns(
-            pl.when(pl.col("id_number") == "").then(pl.lit("id_missing")).otherwise(pl.col("id_code")).alias(
-                "id_code"
-            ),
+            pl.when(pl.col("id_number") == "")
+            .then(pl.lit("id_missing"))
+            .otherwise(pl.col("id_code"))
+            .alias("id_code"),
         )
         id_ok = pl.col("id_code").is_null()
         born = pl.col("id_number").str.slice(6, 8).str.to_date("%Y%m%d", strict=False)
@@ -237,14 +238,18 @@ class TableValidator:
             bad = bad | (pl.col("code.sex").is_not_null() & id_ok & (pl.col("code.sex") != pl.col("sex")))
         if "birth_date" in outcomes:
             bad = bad | (
-                pl.col("date.birth_date").is_not_null() & id_ok & (pl.col("date.birth_date") != pl.col("birth_date"))
+                pl.col("date.birth_date").is_not_null()
+                & id_ok
+                & (pl.col("date.birth_date") != pl.col("birth_date"))
             )
         if "village" in outcomes and "town" in outcomes and self.regions is not None:
             pairs = frame.select("code.town", "v.village").unique()
             unknown = [
                 (t, v)
                 for t, v in pairs.iter_rows()
-                if v and self.regions.villages.get(t or "") and v.replace(" ", "") not in self.regions.villages[t]
+                if v
+                and self.regions.villages.get(t or "")
+                and v.replace(" ", "") not in self.regions.villages[t]
             ]
             if unknown:
                 key = pl.concat_str(pl.col("code.town").fill_null(""), pl.lit("\x00"), pl.col("v.village"))

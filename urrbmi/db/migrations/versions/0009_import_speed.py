@@ -35,8 +35,9 @@ PG_TRIGGERS = [
     """
     CREATE FUNCTION memberships_resident_check() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      IF EXISTS (SELECT 1 FROM new_rows n WHERE NOT EXISTS (SELECT 1 FROM residents r WHERE r.id = n.resident_id))
-      THEN
+      IF EXISTS (
+        SELECT 1 FROM new_rows n WHERE NOT EXISTS (SELECT 1 FROM residents r WHERE r.id = n.resident_id)
+      ) THEN
         RAISE EXCEPTION USING ERRCODE = 'foreign_key_violation',
           MESSAGE = 'memberships.resident_id is not a resident (memberships_resident_check)';
       END IF;
@@ -118,7 +119,11 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION residents_delete_memberships()")
         op.execute("DROP FUNCTION memberships_resident_check()")
     else:
-        for name in ("residents_delete_memberships", "memberships_resident_update", "memberships_resident_insert"):
+        for name in (
+            "residents_delete_memberships",
+            "memberships_resident_update",
+            "memberships_resident_insert",
+        ):
             op.execute(f"DROP TRIGGER {name}")
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.create_foreign_key(
