@@ -182,3 +182,28 @@ def test_charts_data_scoped(world: World, client: TestClient) -> None:
     assert r.status_code == 200 and r.json()["burnup"] == []
     assert client.get(f"{base(world)}/charts", headers=world.auth("uploader")).status_code == 403
     assert client.get(f"{base(world)}/charts?on=x", headers=world.auth("officer")).status_code == 422
+
+
+def test_residents_missing_from_a_hukou_list_scoped_and_masked(world: World, client: TestClient) -> None:
+    import datetime as dt
+
+    from urrbmi.imports.load import load_list
+
+    with session_scope(world.engine) as s:
+        name = s.scalars(select(Resident.name).where(Resident.id_number == world.people_a[0])).one()
+        data = f"姓名,公民身份号码,人口状态\n{name},{world.people_a[0]},正常\n".encode("gb18030")
+        batch = load_list(s, data, "hukou", dt.date(2021, 12, 1), actor="test", file_name="户籍.csv").batch_id
+    url = f"/api/v1/imports/batches/{batch}/absent"
+    r = client.get(url, headers=world.auth("officer"))
+    assert r.status_code == 200, r.text
+    assert r.json()["total"] == 5 and world.people_b[0] in r.text  # officers see whole IDs
+    r = client.get(url + "?limit=1", headers=world.auth("agent_a"))
+    body = r.json()
+    assert (body["total"], len(body["items"]), body["has_more"]) == (2, 1, True)
+    r = client.get(url, headers=world.auth("agent_a"))
+    assert {i["id_number"] for i in r.json()["items"]} == {ids.mask(n) for n in world.people_a[1:]}
+    assert all(n not in r.text for n in world.people_a + world.people_b)
+    assert client.get(url, headers=world.auth("finance")).status_code == 403
+    assert client.get(url + "?limit=0", headers=world.auth("officer")).status_code == 422
+    r = client.get("/api/v1/imports/batches/999999/absent", headers=world.auth("officer"))
+    assert r.status_code == 422 and "户籍" in r.json()["error"]["message"]

@@ -427,15 +427,33 @@ def big_list(
     as_of: dt.date,
     fmt: str = "csv-gb18030",
     fault_rate: float = 0.001,
+    layout: str = "minzheng",
 ) -> DeptList:
     """A 民政-layout list of every given resident, for benchmarks: residents without a 民政
-    category get one of the 民政 categories (by ID), so every row has a category to check."""
+    category get one of the 民政 categories (by ID), so every row has a category to check.
+    ``layout="hukou"``: a 公安 hukou population list of the same residents instead (姓名,
+    公民身份号码, 所属乡镇, 村, 人口状态 正常)."""
     voc = vocabulary()
     spellings = [n for c in voc.categories if c.department == "minzheng" for n in (c.name, *c.aliases)]
     towns = {t.code: t.name for t in tree.towns}
     villages = {v.code: v.name for v in tree.villages}
     rng = random.Random(f"urrbmi-synth-big:{seed}")
     rows: list[list[str]] = []
+    if layout == "hukou":
+        for i, r in enumerate(residents):
+            rows.append([str(i + 1), r.name, r.id_number, towns[r.town_code], villages[r.village_code], "正常"])
+        ext = "xlsx" if fmt == "xlsx" else "csv"
+        hukou = DeptList(
+            "hukou",
+            f"公安_户籍人口_{len(rows)}行.{ext}",
+            fmt,
+            None,
+            [["序号", "姓名", "公民身份号码", "所属乡镇", "村", "人口状态"]],
+            [],
+            rows,
+        )
+        inject_faults(rng, hukou, {"name": 1, "id": 2, "town": 3}, fault_rate)
+        return hukou
     for i, r in enumerate(residents):
         cat = next((voc.by_code[c].name for c in r.categories if voc.by_code[c].department == "minzheng"), "")
         rows.append(

@@ -37,7 +37,7 @@ from urrbmi.access.scope import Principal
 from urrbmi.errors import InvalidInput, UrrbmiError
 from urrbmi.imports import config as import_config
 from urrbmi.imports.check import check_file
-from urrbmi.imports.load import SourceNotAllowed, load_list, regions_from_db
+from urrbmi.imports.load import SourceNotAllowed, absent_from_hukou, load_list, regions_from_db
 from urrbmi.imports.model import ListBatch
 from urrbmi.imports.report import write_report
 from urrbmi.imports.review import decide_review, list_reviews, show_review
@@ -49,6 +49,7 @@ from urrbmi.registry.errors import NotFound
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 UploadP = Annotated[Principal, Depends(need("list.upload"))]
 ReviewP = Annotated[Principal, Depends(need("identity.write"))]
+PeopleP = Annotated[Principal, Depends(need("resident.read"))]
 MAX_UPLOAD = 200 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -90,6 +91,20 @@ class ReviewOut(BaseModel):
 
 class ReviewPage(BaseModel):
     items: list[ReviewOut]
+    limit: int
+    offset: int
+    has_more: bool
+
+
+class AbsentOut(BaseModel):
+    id_number: str
+    name: str
+    region_code: str
+
+
+class AbsentPage(BaseModel):
+    items: list[AbsentOut]
+    total: int
     limit: int
     offset: int
     has_more: bool
@@ -181,6 +196,25 @@ def reviews(
         )
     rows = [i.as_dict() for i in items[offset:]]
     return DecimalJSONResponse(page(rows, limit, offset))
+
+
+@router.get(
+    "/batches/{batch_id}/absent",
+    response_model=AbsentPage,
+    summary="户籍名单中未列出的在册户籍人员（待核实，未变更）/ registered hukou residents missing from a hukou list",
+    responses=AUTH_ERRORS,
+)
+def absent(batch_id: int, request: Request, p: PeopleP, limit: Limit = 100, offset: Offset = 0) -> DecimalJSONResponse:
+    """Within the user's region; ID numbers masked unless the role may see them whole."""
+    with tx(request) as s:
+        frame = absent_from_hukou(s, batch_id)
+    mine = frame.filter(frame["region_code"].str.starts_with(p.region_prefix))
+    full = p.can("resident.full_id")
+    rows = [
+        {"id_number": n if full else ids.mask(n), "name": name, "region_code": region}
+        for n, name, region in mine.slice(offset, limit + 1).iter_rows()
+    ]
+    return DecimalJSONResponse({**page(rows, limit, offset), "total": mine.height})
 
 
 @router.get(
