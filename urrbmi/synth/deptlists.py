@@ -441,7 +441,9 @@ def big_list(
     rows: list[list[str]] = []
     if layout == "hukou":
         for i, r in enumerate(residents):
-            rows.append([str(i + 1), r.name, r.id_number, towns[r.town_code], villages[r.village_code], "正常"])
+            rows.append(
+                [str(i + 1), r.name, r.id_number, towns[r.town_code], villages[r.village_code], "正常"]
+            )
         ext = "xlsx" if fmt == "xlsx" else "csv"
         hukou = DeptList(
             "hukou",

@@ -201,10 +201,12 @@ def reviews(
 @router.get(
     "/batches/{batch_id}/absent",
     response_model=AbsentPage,
-    summary="户籍名单中未列出的在册户籍人员（待核实，未变更）/ registered hukou residents missing from a hukou list",
+    summary="户籍名单中未列出的在册户籍人员（待核实）/ hukou residents missing from a hukou list",
     responses=AUTH_ERRORS,
 )
-def absent(batch_id: int, request: Request, p: PeopleP, limit: Limit = 100, offset: Offset = 0) -> DecimalJSONResponse:
+def absent(
+    batch_id: int, request: Request, p: PeopleP, limit: Limit = 100, offset: Offset = 0
+) -> DecimalJSONResponse:
     """Within the user's region; ID numbers masked unless the role may see them whole."""
     with tx(request) as s:
         frame = absent_from_hukou(s, batch_id)
