@@ -618,18 +618,18 @@ class _Loader:
         self._file_conflicts()
         self._cross_file_conflicts()
 
+    def _version_columns(self) -> tuple[Any, ...]:
+        """The staged columns that make a row's version in a review item."""
+        st = self.st
+        c = st.c
+        return (c.row_no, c.id_number, c.name, c.sex, c.birth_date, c.category_code, c.region_code)
+
     def _registry_conflicts(self) -> None:
         st = self.st
         res = _t(Resident)
         rows = self.s.execute(
             select(
-                st.c.row_no,
-                st.c.id_number,
-                st.c.name,
-                st.c.sex,
-                st.c.birth_date,
-                st.c.category_code,
-                st.c.region_code,
+                *self._version_columns(),
                 st.c.benefit_year,
                 st.c.insurance_type,
                 res.c.id,
@@ -771,13 +771,7 @@ class _Loader:
         ib = _t(ImportBatch)
         rows = self.s.execute(
             select(
-                st.c.row_no,
-                st.c.id_number,
-                st.c.name,
-                st.c.sex,
-                st.c.birth_date,
-                st.c.category_code,
-                st.c.region_code,
+                *self._version_columns(),
                 ir.c.batch_id.label("o_batch"),
                 ir.c.row_no.label("o_row"),
                 ir.c.name.label("o_name"),
