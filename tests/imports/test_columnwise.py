@@ -18,7 +18,7 @@ from urrbmi import ids
 from urrbmi.imports import config as cfg
 from urrbmi.imports.dedupe import dedupe, dedupe_frame
 from urrbmi.imports.model import rows_of
-from urrbmi.imports.reader import _csv_rows
+from urrbmi.imports.reader import _csv_rows, columns_of, read
 from urrbmi.imports.validate import _PLAIN_NAME, Regions, TableValidator
 
 REGIONS = Regions.from_rows(
@@ -86,7 +86,8 @@ def test_column_wise_check_agrees_with_the_row_by_row_definition(seed: int) -> N
     if seed % 2:  # short rows: missing cells read as empty
         data = [(r, cells[: rng.randrange(3, 10)]) for r, cells in data]
     v = _validator("minzheng" if seed < 3 else "canlian")
-    valid, invalid = v.check(data)
+    numbers, cells = columns_of(data, list(range(len(FIELDS))))
+    valid, invalid = v.check(numbers, {f: cells[i] for i, f in enumerate(FIELDS)})
     expected = v.reference(data)
     assert {r.row: list(r.problems) for r in invalid} == {r: p for r, p in expected.items() if p}
     assert valid["row"].to_list() == [r for r, p in expected.items() if not p]
@@ -169,3 +170,35 @@ def test_unquoted_csv_fast_path_reads_as_csv_reader(
         same = delimiter == ","
     if same:
         assert got == expected
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.text(alphabet="ab 张,", max_size=4), min_size=0, max_size=5), min_size=1, max_size=8
+    ),
+    st.booleans(),
+)
+def test_unquoted_csv_read_as_lines_gives_the_rows_and_columns_of_csv_reader(
+    rows: list[list[str]], crlf: bool
+) -> None:
+    """``read`` keeps an unquoted CSV file as lines and splits columns in Polars: the kept rows,
+    the blank-line count and the columns must be those of ``csv.reader`` with blank rows dropped."""
+    import tempfile
+    from pathlib import Path
+
+    lines = [",".join(c.replace(",", "") for c in r) for r in rows]
+    text = ("\r\n" if crlf else "\n").join(["姓名,身份证号码,类别", *lines]) + "\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "l.csv"
+        path.write_bytes(text.encode("gb18030"))
+        table = read(path)
+    assert table.lines is not None  # the line path was taken
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=",")
+    every = [(reader.line_num, r) for r in reader]
+    kept = [(n, r) for n, r in every if any(r) and "".join(r).strip()]
+    assert table.rows == kept and table.blank_rows == len(every) - len(kept)
+    numbers, cells = table.columns(1, [0, 1, 2, 3])
+    assert numbers.to_list() == [n for n, _ in kept[1:]]
+    for c in range(4):
+        assert cells[c].to_list() == [r[c] if c < len(r) else "" for _, r in kept[1:]]

@@ -12,7 +12,7 @@ from pathlib import Path
 from urrbmi import clock
 from urrbmi.imports import config as cfg
 from urrbmi.imports.dedupe import dedupe_frame
-from urrbmi.imports.headers import find_header
+from urrbmi.imports.headers import SCAN_ROWS, find_header
 from urrbmi.imports.model import Counts, ListBatch, SourceFile
 from urrbmi.imports.reader import read
 from urrbmi.imports.validate import Regions, TableValidator
@@ -41,30 +41,28 @@ def _check_file(
     t0 = time.perf_counter()
     table = read(path, sheet)
     t1 = time.perf_counter()
-    header, start = find_header(table.rows, config)
+    header, start = find_header(table.head(SCAN_ROWS + 2), config)
     labels = {fld: header.labels[c] for fld, c in header.columns.items()}
     validator = TableValidator(config, header.columns, labels, as_of, regions, table.sha256)
-    data = table.rows[start:]
+    data_rows = table.count() - start
     if on_total is not None:
-        on_total(len(data))
+        on_total(data_rows)
+    numbers, cells = table.columns(start, sorted(set(header.columns.values())))
     # Footers (制表人…) have neither a name nor an ID; lists pasted from pages repeat the header.
-    header_texts = {t.strip() for t in header.labels.values()}
-    id_col, name_col = header.columns["id_number"], header.columns["name"]
-    rows: list[tuple[int, list[str]]] = []
-    skipped: list[int] = []
-    for number, cells in data:
-        idv = cells[id_col].strip() if id_col < len(cells) else ""
-        namev = cells[name_col].strip() if name_col < len(cells) else ""
-        if (not idv and not namev) or (idv in header_texts and namev in header_texts):
-            skipped.append(number)
-        else:
-            rows.append((number, cells))
-    valid, invalid = validator.check(rows, progress)
+    header_texts = sorted({t.strip() for t in header.labels.values()})
+    idv = cells[header.columns["id_number"]].str.strip_chars()
+    namev = cells[header.columns["name"]].str.strip_chars()
+    skip = ((idv == "") & (namev == "")) | (idv.is_in(header_texts) & namev.is_in(header_texts))
+    skipped = numbers.filter(skip).to_list()
+    if skipped:
+        numbers = numbers.filter(~skip)
+        cells = {c: col.filter(~skip) for c, col in cells.items()}
+    valid, invalid = validator.check(numbers, {f: cells[c] for f, c in header.columns.items()}, progress)
     t2 = time.perf_counter()
     kept, duplicates, conflicts = dedupe_frame(valid, table.sha256)
     t3 = time.perf_counter()
     counts = Counts(
-        data_rows=len(data),
+        data_rows=data_rows,
         valid=kept.height,
         invalid=len(invalid),
         duplicates=len(duplicates),

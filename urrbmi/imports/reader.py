@@ -16,25 +16,81 @@ import datetime as dt
 import hashlib
 import io
 from dataclasses import dataclass
+from functools import cached_property
 from html.parser import HTMLParser
 from pathlib import Path
 
+import polars as pl
 from charset_normalizer import from_bytes
 from python_calamine import CalamineWorkbook
 
 from urrbmi.errors import InvalidInput
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass
 class RawTable:
+    """One file's cells. Rows keep their number in the file; blank rows are left out.
+
+    Most formats arrive as Python rows. An unquoted CSV file (``_csv_lines``) stays as its lines
+    in a Polars frame until its columns are asked for (``columns``): for a million-row list that
+    skips a million Python row lists. ``rows`` gives every format as Python rows."""
+
     path: Path
     sha256: str
     size: int
     format: str  # "xlsx" | "xls" | "html" | "csv"
     encoding: str | None  # text formats only
     sheet: str | None  # spreadsheets only
-    rows: list[tuple[int, list[str]]]  # (row number in the file, cells); blank rows left out
     blank_rows: int
+    row_list: list[tuple[int, list[str]]] | None = None  # (row number in the file, cells)
+    lines: pl.DataFrame | None = None  # unquoted CSV: "row" (Int64) and "line" of each kept line
+    delimiter: str = ","
+
+    @cached_property
+    def rows(self) -> list[tuple[int, list[str]]]:
+        if self.row_list is not None:
+            return self.row_list
+        assert self.lines is not None
+        return [(n, _split(line, self.delimiter)) for n, line in self.lines.iter_rows()]
+
+    def head(self, n: int) -> list[tuple[int, list[str]]]:
+        """The first ``n`` rows (to find the header) without splitting the others."""
+        if self.lines is None:
+            return self.rows[:n]
+        return [(r, _split(line, self.delimiter)) for r, line in self.lines.head(n).iter_rows()]
+
+    def count(self) -> int:
+        return self.lines.height if self.lines is not None else len(self.rows)
+
+    def columns(self, start: int, indexes: list[int]) -> tuple[pl.Series, dict[int, pl.Series]]:
+        """Row numbers and the cells of columns ``indexes`` from row ``start`` on ("" where a row
+        is short), as String series."""
+        if self.lines is None:
+            return columns_of(self.rows[start:], indexes)
+        part = self.lines.slice(start)
+        cells = part["line"].str.split(self.delimiter)
+        return part["row"], {
+            c: cells.list.get(c, null_on_oob=True).fill_null("").alias(str(c)) for c in indexes
+        }
+
+
+def columns_of(
+    data: list[tuple[int, list[str]]], indexes: list[int]
+) -> tuple[pl.Series, dict[int, pl.Series]]:
+    """``RawTable.columns`` of Python rows."""
+    rows = pl.Series("row", [n for n, _ in data], dtype=pl.Int64)
+    out: dict[int, pl.Series] = {}
+    for c in indexes:
+        try:
+            values = [cells[c] for _, cells in data]
+        except IndexError:
+            values = [cells[c] if c < len(cells) else "" for _, cells in data]
+        out[c] = pl.Series(str(c), values, dtype=pl.String)
+    return rows, out
+
+
+def _split(line: str, delimiter: str) -> list[str]:
+    return line.split(delimiter) if line else []
 
 
 def read(path: Path, sheet: str | None = None) -> RawTable:
@@ -50,9 +106,16 @@ def read(path: Path, sheet: str | None = None) -> RawTable:
         if head.startswith("<") and "<table" in text[:200_000].lower():
             fmt, name, rows = "html", None, _html_rows(text)
         else:
-            fmt, name, rows = "csv", None, _csv_rows(text)
+            dialect = _dialect(text)
+            lines = _csv_lines(text, dialect)
+            if lines is not None:
+                frame, blank = lines
+                return RawTable(
+                    path, digest, len(data), "csv", enc, None, blank, lines=frame, delimiter=dialect.delimiter
+                )
+            fmt, name, rows = "csv", None, _csv_rows(text, dialect)
     kept = [(n, cells) for n, cells in rows if any(cells) and "".join(cells).strip()]
-    return RawTable(path, digest, len(data), fmt, enc, name, kept, len(rows) - len(kept))
+    return RawTable(path, digest, len(data), fmt, enc, name, len(rows) - len(kept), row_list=kept)
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -99,21 +162,47 @@ def _spreadsheet(data: bytes, sheet: str | None) -> tuple[str, list[tuple[int, l
     return str(ws.name), rows
 
 
-def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
-    sample = text[:16_384]
+def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
+        return csv.Sniffer().sniff(text[:16_384], delimiters=",\t;|")
     except csv.Error:
-        dialect = csv.excel
-    if '"' not in text and not dialect.skipinitialspace and text.count("\r") == text.count("\r\n"):
-        # no quoting at all, so no record spans lines: a split per line gives what csv.reader
-        # gives, with row number = line number, several times faster on a million lines
+        return csv.excel
+
+
+def _unquoted(text: str, dialect: type[csv.Dialect] | csv.Dialect) -> bool:
+    """No quote character and CRLF or LF line ends: no record can span lines, so a split per line
+    gives what ``csv.reader`` gives (tested)."""
+    return '"' not in text and not dialect.skipinitialspace and text.count("\r") == text.count("\r\n")
+
+
+def _csv_lines(text: str, dialect: type[csv.Dialect] | csv.Dialect) -> tuple[pl.DataFrame, int] | None:
+    """An unquoted text file as (frame of its non-blank lines with their line numbers, number of
+    blank lines), or None when the file needs ``csv.reader``. A line is blank when it holds
+    nothing but delimiters and spaces."""
+    if not _unquoted(text, dialect):
+        return None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    frame = pl.DataFrame({"line": pl.Series(lines, dtype=pl.String)}).with_columns(
+        pl.int_range(1, len(lines) + 1, dtype=pl.Int64).alias("row"),
+        pl.col("line").str.strip_suffix("\r"),
+    )
+    blank = pl.col("line").str.replace_all(dialect.delimiter, "", literal=True).str.strip_chars() == ""
+    kept = frame.filter(~blank).select("row", "line")
+    return kept, frame.height - kept.height
+
+
+def _csv_rows(
+    text: str, dialect: type[csv.Dialect] | csv.Dialect | None = None
+) -> list[tuple[int, list[str]]]:
+    dialect = dialect or _dialect(text)
+    if _unquoted(text, dialect):
         lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
-        delimiter = dialect.delimiter
         rows = [line.removesuffix("\r") for line in lines]
-        return [(i, line.split(delimiter) if line else []) for i, line in enumerate(rows, 1)]
+        return [(i, _split(line, dialect.delimiter)) for i, line in enumerate(rows, 1)]
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     return [(reader.line_num, row) for row in reader]
 

@@ -13,7 +13,7 @@ through ``ids.validate`` for its message. The fast path agrees with ``ids.is_val
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -26,6 +26,8 @@ from urrbmi.imports.config import SourceConfig
 from urrbmi.imports.model import InvalidRow, Problem
 from urrbmi.policy.categories import vocabulary
 
+# a field's cells, by row position: Python lists or Polars string series
+Cells = Mapping[str, "Sequence[str] | pl.Series"]
 EARLIEST_DATE = dt.date(1949, 10, 1)  # no list date (认定时间, 变动日期) is earlier
 MAX_AGE = 120
 _ID_CODE_BY_STEP = ("id_length", "id_chars", "id_birth_date", "id_check_digit", "id_region")
@@ -164,7 +166,10 @@ class TableValidator:
         self.required_other = tuple(f for f in config.required if f not in ("id_number", "name", "category"))
 
     def check(
-        self, data: list[tuple[int, list[str]]], progress: Callable[[int], None] | None = None
+        self,
+        numbers: pl.Series,
+        cells: dict[str, pl.Series],
+        progress: Callable[[int], None] | None = None,
     ) -> tuple[pl.DataFrame, list[InvalidRow]]:
         """(valid rows as columns, invalid rows with every problem).
 
@@ -176,15 +181,15 @@ class TableValidator:
         (``model.VALID_COLUMNS`` plus ``v.<field>`` for every mapped field, the ID last): a million
         ``ListRow`` objects were most of the time of a large check."""
         fields = [f for f in self.columns if f != "id_number"]
-        n = len(data)
-        cols = {f: _column(data, c) for f, c in self.columns.items()}
+        n = numbers.len()
+        cols = cells
         outcomes: dict[str, dict[str, _Outcome]] = {}
-        numbers = [norm.id_number(raw) for raw in cols["id_number"]]
+        ids_ = [norm.id_number(raw) for raw in cols["id_number"].to_list()]
         frame = pl.DataFrame(
             {
-                "row": pl.Series([r for r, _ in data], dtype=pl.Int64),
-                "id_number": pl.Series(numbers, dtype=pl.String),
-                "id_code": pl.Series(id_errors(numbers), dtype=pl.String),
+                "row": numbers.cast(pl.Int64).alias("row"),
+                "id_number": pl.Series(ids_, dtype=pl.String),
+                "id_code": pl.Series(id_errors(ids_), dtype=pl.String),
             }
         )
         if progress is not None and n:
@@ -192,7 +197,7 @@ class TableValidator:
         # each field: the outcome of each distinct cell text, joined back to the rows
         picked: list[pl.DataFrame] = []
         for f in fields:
-            raw = pl.Series("raw", cols[f], dtype=pl.String)
+            raw = cols[f].alias("raw")
             distinct = raw.unique()
             if f == "name":  # a plain Chinese name is its own normalised value; only the rest need Python
                 distinct = distinct.filter(~distinct.str.contains(_PLAIN_NAME))
@@ -261,7 +266,7 @@ class TableValidator:
         flagged = frame.filter(pl.col("bad"))
         positions = frame.with_row_index("i").filter(pl.col("bad"))["i"].to_list()
         for i, row, code in zip(positions, flagged["row"], flagged["id_code"], strict=True):
-            problems = self._row_problems(row, i, numbers[i], code, outcomes, cols)
+            problems = self._row_problems(row, i, ids_[i], code, outcomes, cols)
             if not problems:  # the column-wise and the row-wise checks disagree: a bug, never a silent pass
                 raise RuntimeError(f"row {row} was flagged invalid but has no problem")
             invalid.append(InvalidRow(row, tuple(problems), {f: cols[f][i] for f in self.columns}))
@@ -287,7 +292,7 @@ class TableValidator:
         """Every row's problems found row by row (``_row_problems`` over every row): the definition
         the column-wise ``check`` must agree with (tested); too slow for large files."""
         fields = [f for f in self.columns if f != "id_number"]
-        cols = {f: _column(data, c) for f, c in self.columns.items()}
+        cols: Cells = {f: _column(data, c) for f, c in self.columns.items()}
         outcomes = {f: self._outcomes(f, list(set(cols[f]))) for f in fields}
         out: dict[int, list[Problem]] = {}
         for i, (row, _cells) in enumerate(data):
@@ -303,7 +308,7 @@ class TableValidator:
         number: str,
         id_code: str | None,
         outcomes: dict[str, dict[str, _Outcome]],
-        cols: dict[str, list[str]],
+        cols: Cells,
     ) -> list[Problem]:
         """Every problem of data row ``i`` (file row ``row``), with its messages."""
         raw_id = cols["id_number"][i]
@@ -364,7 +369,7 @@ class TableValidator:
         born: dt.date | None,
         values: dict[str, str],
         outcomes: dict[str, dict[str, _Outcome]],
-        cols: dict[str, list[str]],
+        cols: Cells,
         i: int,
         problems: list[Problem],
     ) -> None:
