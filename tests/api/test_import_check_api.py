@@ -7,6 +7,7 @@ import hashlib
 import io
 import re
 
+import pytest
 from apiworld import World
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
@@ -132,3 +133,41 @@ def test_check_bad_files_answer_in_chinese(world: World, client: TestClient) -> 
     assert r.status_code == 422 and han.search(r.json()["error"]["message"])
     r = client.post(CHECK, data=AS_OF, headers=world.auth("uploader"))
     assert r.status_code == 422 and r.json()["error"]["code"] == "missing_input"
+
+
+def test_a_check_is_served_by_any_worker_and_expires(
+    world: World, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checked files are kept in the database: a second app (another API worker process) pages
+    the rows and serves the report; another user's token, an expired one and one dropped beyond
+    ``CHECK_KEEP`` per user all answer 404 alike."""
+    import datetime as dt
+
+    from urrbmi.db.models_imports import ImportCheck
+    from urrbmi.interfaces.api import create_app
+    from urrbmi.interfaces.api import imports as api_imports
+
+    def check(name: str) -> str:
+        r = client.post(CHECK, files={"file": (name, messy(world), "text/csv")}, data=AS_OF,
+                        headers=world.auth("uploader"))
+        assert r.status_code == 200, r.text
+        return str(r.json()["token"])
+
+    token = check("低保.csv")
+    with TestClient(create_app(world.url)) as other:  # another worker: nothing shared in memory
+        rows = other.get(f"{CHECK}/{token}/rows", headers=world.auth("uploader"))
+        assert rows.status_code == 200 and rows.json()["total"] == 4
+        assert other.get(f"{CHECK}/{token}/report", headers=world.auth("uploader")).status_code == 200
+        assert other.get(f"{CHECK}/{token}/rows", headers=world.auth("officer")).status_code == 404
+    with session_scope(world.engine) as s:  # 31 minutes later
+        row = s.get(ImportCheck, token)
+        assert row is not None
+        row.created_at = row.created_at - dt.timedelta(minutes=31)
+    gone = client.get(f"{CHECK}/{token}/rows", headers=world.auth("uploader"))
+    assert gone.status_code == 404 and "重新校验" in gone.json()["error"]["message"]
+    monkeypatch.setattr(api_imports, "CHECK_KEEP", 2)
+    first, second, third = check("1.csv"), check("2.csv"), check("3.csv")
+    with session_scope(world.engine) as s:
+        kept = set(s.scalars(select(ImportCheck.token)).all())
+    assert kept == {second, third}  # the expired one deleted, the oldest beyond two dropped
+    assert client.get(f"{CHECK}/{first}/rows", headers=world.auth("uploader")).status_code == 404

@@ -167,4 +167,26 @@ class ReviewItem(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
-__all__ = ["Base", "ImportBatch", "ImportFile", "ImportRow", "ImportStaging", "ReviewItem"]
+class ImportCheck(Base):
+    """A list checked through the API and not loaded yet (the web page's check → confirm), kept
+    for a while so that any API worker can page its problem rows and serve its error report
+    (``urrbmi.interfaces.api.imports``; migration 0010). Rows hold full ID numbers, as the file
+    did: masked when served, deleted when they expire."""
+
+    __tablename__ = "import_checks"
+    __table_args__ = (Index("ix_import_checks_actor_created", "actor", "created_at"),)
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    source: Mapped[str] = mapped_column(String(40))
+    file_name: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    counts: Mapped[dict[str, Any]] = mapped_column()
+    columns: Mapped[dict[str, Any]] = mapped_column()
+    rows: Mapped[list[Any]] = mapped_column()  # problem rows, full IDs (masked when served)
+    report: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+__all__ = ["Base", "ImportBatch", "ImportCheck", "ImportFile", "ImportRow", "ImportStaging", "ReviewItem"]

@@ -5,11 +5,12 @@ administrators any source. Every call passes the user's region prefix as the ser
 ``scope``: rows of residents outside it are not loaded, review items outside it are not shown
 (answered 403 like a row that does not exist).
 
-Two steps from the web page: ``POST /lists/check`` reads and validates the file without writing to
-the database (one read of the region list, so towns are judged as the load will judge them), keeps
-the problem rows and the Excel error report in a small in-process store under a random token for
-``CHECK_TTL`` seconds (bound to the user who checked; ``CHECK_KEEP`` tokens at most, oldest dropped),
-and answers the counts, the first page of problem rows and the token. ``GET /lists/check/{token}/rows``
+Two steps from the web page: ``POST /lists/check`` reads and validates the file without loading it
+(one read of the region list, so towns are judged as the load will judge them), keeps the problem
+rows and the Excel error report in the database (``import_checks``: any API worker can then serve
+them) under a random token for ``CHECK_TTL`` seconds (bound to the user who checked;
+``CHECK_KEEP`` per user at most, oldest dropped; expired ones deleted at the next check), and
+answers the counts, the first page of problem rows and the token. ``GET /lists/check/{token}/rows``
 pages the problem rows, ``GET /lists/check/{token}/report`` downloads the error report. The confirm
 step is ``POST /lists`` with the same file again; ``sha256`` (from the check) makes the load refuse
 a different file. The checked bytes are not kept: a re-upload costs the bandwidth once more and
@@ -21,8 +22,6 @@ import datetime as dt
 import hashlib
 import secrets
 import tempfile
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -30,10 +29,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from urrbmi import ids
 from urrbmi.access.errors import out_of_scope
 from urrbmi.access.scope import Principal
+from urrbmi.db.models_imports import ImportCheck
 from urrbmi.errors import InvalidInput, UrrbmiError
 from urrbmi.imports import config as import_config
 from urrbmi.imports.check import check_file
@@ -44,6 +46,7 @@ from urrbmi.imports.review import decide_review, list_reviews, show_review
 from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Limit, Offset, Strict, page
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.errors import DecimalJSONResponse
+from urrbmi.registry import audit
 from urrbmi.registry.errors import NotFound
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
@@ -260,13 +263,12 @@ def decide(item_id: int, body: DecideIn, request: Request, p: ReviewP) -> Decima
 # ---- check before loading -------------------------------------------------------------------
 
 CHECK_TTL = 30 * 60  # seconds a checked file's report stays downloadable
-CHECK_KEEP = 32  # checked files kept at most (the oldest is dropped first)
+CHECK_KEEP = 32  # checked files kept per user at most (the oldest is dropped first)
 
 
 @dataclass(frozen=True)
 class _Checked:
     actor: str
-    created: float
     source: str
     file_name: str
     sha256: str
@@ -277,32 +279,60 @@ class _Checked:
     report: bytes
 
 
-_store: dict[str, _Checked] = {}
-_lock = threading.Lock()
-
-
-def _put(c: _Checked) -> str:
+def _put(s: Session, c: _Checked) -> str:
+    """Keep a checked file in ``import_checks`` (any API worker can then serve it): expired ones
+    are deleted, and the user's oldest beyond ``CHECK_KEEP``."""
     token = secrets.token_urlsafe(24)
-    with _lock:
-        now = time.monotonic()
-        for k in [k for k, v in _store.items() if now - v.created > CHECK_TTL]:
-            del _store[k]
-        while len(_store) >= CHECK_KEEP:
-            del _store[min(_store, key=lambda k: _store[k].created)]
-        _store[token] = c
+    stamp = audit.now()
+    s.execute(delete(ImportCheck).where(ImportCheck.created_at < stamp - dt.timedelta(seconds=CHECK_TTL)))
+    mine = s.scalars(
+        select(ImportCheck.token).where(ImportCheck.actor == c.actor).order_by(ImportCheck.created_at.desc())
+    ).all()
+    if len(mine) >= CHECK_KEEP:
+        s.execute(delete(ImportCheck).where(ImportCheck.token.in_(mine[CHECK_KEEP - 1 :])))
+    s.add(
+        ImportCheck(
+            token=token,
+            actor=c.actor,
+            created_at=stamp,
+            source=c.source,
+            file_name=c.file_name,
+            sha256=c.sha256,
+            as_of=c.as_of,
+            counts=c.counts,
+            columns=c.columns,
+            rows=c.rows,
+            report=c.report,
+        )
+    )
     return token
 
 
-def _get(token: str, p: Principal) -> _Checked:
+def _utc(value: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive UTC datetimes."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _get(s: Session, token: str, p: Principal) -> _Checked:
     """The user's own checked file; another user's token, an expired or unknown one: the same 404."""
-    with _lock:
-        c = _store.get(token)
-    if c is None or c.actor != p.actor or time.monotonic() - c.created > CHECK_TTL:
+    row = s.get(ImportCheck, token)
+    cutoff = audit.now() - dt.timedelta(seconds=CHECK_TTL)
+    if row is None or row.actor != p.actor or _utc(row.created_at) < cutoff:
         raise NotFound(
             "校验结果不存在或已过期（保留30分钟），请重新校验",
             "the check result does not exist or has expired (kept 30 minutes); check the file again",
         )
-    return c
+    return _Checked(
+        row.actor,
+        row.source,
+        row.file_name,
+        row.sha256,
+        row.as_of,
+        row.counts,
+        row.columns,
+        row.rows,
+        row.report,
+    )
 
 
 _FIELD_ZH = {"name": "姓名", "sex": "性别", "birth_date": "出生日期"}
@@ -463,7 +493,6 @@ def check_list(
     counts = {k: int(v) for k, v in _fields(batch.counts).items()}
     checked = _Checked(
         actor=p.actor,
-        created=time.monotonic(),
         source=batch.source,
         file_name=name,
         sha256=batch.file.sha256,
@@ -473,7 +502,8 @@ def check_list(
         rows=_problem_rows(batch),
         report=report,
     )
-    token = _put(checked)
+    with tx(request) as s:
+        token = _put(s, checked)
     return DecimalJSONResponse(
         {
             "token": token,
@@ -499,8 +529,12 @@ def _fields(obj: Any) -> dict[str, Any]:
     summary="校验结果的问题行（分页）/ the checked file's problem rows, paged",
     responses=AUTH_ERRORS,
 )
-def check_rows(token: str, p: UploadP, limit: Limit = 100, offset: Offset = 0) -> DecimalJSONResponse:
-    return DecimalJSONResponse(_page(_get(token, p), p, limit, offset))
+def check_rows(
+    token: str, request: Request, p: UploadP, limit: Limit = 100, offset: Offset = 0
+) -> DecimalJSONResponse:
+    with tx(request) as s:
+        checked = _get(s, token, p)
+    return DecimalJSONResponse(_page(checked, p, limit, offset))
 
 
 @router.get(
@@ -509,8 +543,9 @@ def check_rows(token: str, p: UploadP, limit: Limit = 100, offset: Offset = 0) -
     responses={**AUTH_ERRORS, 200: {"content": {XLSX: {}}}},
     response_class=Response,
 )
-def check_report(token: str, p: UploadP) -> Response:
-    c = _get(token, p)
+def check_report(token: str, request: Request, p: UploadP) -> Response:
+    with tx(request) as s:
+        c = _get(s, token, p)
     stem = Path(c.file_name).stem or "list"
     from urllib.parse import quote
 
