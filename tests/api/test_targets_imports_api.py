@@ -178,6 +178,8 @@ def test_charts_data_scoped(world: World, client: TestClient) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["burnup"] == [{"day": AS_OF.isoformat(), "enrolled": 1}]
     assert sum(r.json()["composition"].values()) == 1
+    # 黔江 2022 一（三）: the centralized window 2021-12-01 to 2022-02-28 (no task set loaded)
+    assert (r.json()["start"], r.json()["deadline"]) == ("2021-12-01", "2022-02-28")
     r = client.get(f"{base(world)}/charts?on={ON}", headers=world.auth("town_a"))  # the payment is in town B
     assert r.status_code == 200 and r.json()["burnup"] == []
     assert client.get(f"{base(world)}/charts", headers=world.auth("uploader")).status_code == 403

@@ -135,7 +135,7 @@ def test_clause_7_schedule() -> None:
     ms = {m.code: m for m in load_policy(P).model.milestones}
     assert ms["mobilization"].end == dt.date(2021, 10, 29)
     assert ms["department_lists"].end == dt.date(2021, 10, 29)
-    assert (ms["centralized_campaign"].start, ms["centralized_campaign"].end) == (
+    assert (ms["centralized"].start, ms["centralized"].end) == (
         dt.date(2021, 10, 29), dt.date(2021, 12, 31))
     assert (ms["inspection"].start, ms["inspection"].end) == (dt.date(2021, 12, 10), dt.date(2021, 12, 31))
     assert ms["dynamic_additions"].end == dt.date(2021, 12, 31)

@@ -215,6 +215,9 @@ def test_progress_by_town_chart(tab: Any) -> None:
     p.wait_for_selector("[data-testid=burnup-chart] canvas")
     p.wait_for_selector("[data-testid=composition-chart] canvas")
     assert int(p.get_attribute("[data-testid=burnup] [data-points]", "data-points")) > 10  # a point per day
+    # 濉溪 2022 七（二）: the centralized window ends 2021-12-31; the burn-up marks it
+    assert p.get_attribute("[data-testid=burnup] [data-points]", "data-deadline") == "2021-12-31"
+    assert "2021-12-31" in p.inner_text("[data-testid=burnup]")
     p.wait_for_selector("[data-testid=not-enrolled] tbody tr td")
     tab.shot("dashboard-progress-1366")
     first_town = p.locator("[data-testid=progress] tbody button.link").first

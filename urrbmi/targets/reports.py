@@ -104,16 +104,19 @@ class BulletinFiles:
     charts: tuple[Path, ...] = field(default=())
 
 
-def _deadline(
-    session: Session, campaign_id: int, report: ProgressReport
+def campaign_window(
+    session: Session, campaign_id: int, target_name: str | None = None
 ) -> tuple[dt.date | None, dt.date | None]:
+    """(start, deadline) of the campaign's drive, for burn-up charts: the deadline of the loaded
+    task set if it has one, else the end of the policy's centralized window, else its last staged
+    deadline; the start is the centralized window's. None where the policy gives no date."""
     c = campaign_or_fail(session, campaign_id)
     m = campaign_policy(c).model
     windows = {ms.code: ms for ms in m.milestones}
     start = windows["centralized"].start if "centralized" in windows else None
     deadline = None
-    if report.target_name:
-        deadline = get_set(session, campaign_id, report.target_name).deadline
+    if target_name:
+        deadline = get_set(session, campaign_id, target_name).deadline
     if deadline is None and "centralized" in windows:
         deadline = windows["centralized"].end
     if deadline is None and m.targets.staged_deadlines:
@@ -157,7 +160,7 @@ def write_bulletin_files(
 
         made.append(progress_chart(b, out / f"{stem}-progress.png"))
         points = burnup(session, campaign_id, on=on, scope=scope, frames=frames)
-        start, deadline = _deadline(session, campaign_id, report)
+        start, deadline = campaign_window(session, campaign_id, report.target_name)
         if points and report.total is not None:
             target_n = report.total.progress.required - (
                 report.total.employee if report.counts_employee else 0

@@ -269,6 +269,8 @@ class BurnupPoint(BaseModel):
 class ChartsOut(BaseModel):
     burnup: list[BurnupPoint]
     composition: dict[str, int]
+    start: dt.date | None = None  # the drive's start (the policy's centralized window)
+    deadline: dt.date | None = None  # the task set's deadline, else the centralized window's end
 
 
 @router.get(
@@ -281,6 +283,7 @@ def get_charts(
     campaign_id: int, request: Request, p: ReadP, on: dt.date | None = None
 ) -> DecimalJSONResponse:
     from urrbmi.targets.counting import burnup, composition, read_frames
+    from urrbmi.targets.reports import campaign_window
 
     day = on or clock.today()
     with tx(request) as s:
@@ -288,6 +291,12 @@ def get_charts(
         frames = read_frames(s, campaign_id, p.region_prefix)
         points = burnup(s, campaign_id, on=day, scope=p.region_prefix, frames=frames)
         parts = composition(s, campaign_id, on=day, scope=p.region_prefix, frames=frames)
+        start, deadline = campaign_window(s, campaign_id)
     return DecimalJSONResponse(
-        {"burnup": [{"day": d.isoformat(), "enrolled": n} for d, n in points], "composition": parts}
+        {
+            "burnup": [{"day": d.isoformat(), "enrolled": n} for d, n in points],
+            "composition": parts,
+            "start": start.isoformat() if start else None,
+            "deadline": deadline.isoformat() if deadline else None,
+        }
     )

@@ -101,16 +101,34 @@ function BurnUp({ campaign, county }) {
   const [data, error] = useApi(EP.charts(campaign));
   const points = (data && data.burnup) || [];
   const target = county && county.total ? (county.total.progress.task ?? county.total.progress.required) : null;
+  const deadline = (data && data.deadline) || null;
+  // the days after the last point up to the deadline, so the deadline is on the axis
+  const days = points.map((d) => d.day);
+  if (deadline && days.length && deadline > days[days.length - 1]) {
+    for (let d = new Date(days[days.length - 1] + 'T00:00:00Z'); ;) {
+      d.setUTCDate(d.getUTCDate() + 1);
+      const iso = d.toISOString().slice(0, 10);
+      days.push(iso);
+      if (iso >= deadline || days.length > 800) break;
+    }
+  }
+  // the deadline as a vertical red line (a two-point series: the vendored "simple" ECharts
+  // build has no markLine component)
+  const top = Math.max(target || 0, ...points.map((d) => d.enrolled), 1);
+  const marker = deadline && days.includes(deadline)
+    ? [{ name: t('progress.deadline', { day: deadline.slice(5) }), type: 'line', data: [[deadline, 0], [deadline, top]], showSymbol: false, lineStyle: { color: '#d9534f', width: 2 }, itemStyle: { color: '#d9534f' } }]
+    : [];
   const option = {
     animation: false,
     legend: { top: 0 },
     grid: { left: 8, right: 8, bottom: 8, top: 30, containLabel: true },
     tooltip: { trigger: 'axis', renderMode: 'richText' },
-    xAxis: { type: 'category', data: points.map((d) => d.day) },
+    xAxis: { type: 'category', data: days },
     yAxis: { type: 'value' },
     series: [
       { name: t('progress.enrolled_cum'), type: 'line', data: points.map((d) => d.enrolled), showSymbol: false },
-      ...(target ? [{ name: t('progress.target'), type: 'line', data: points.map(() => target), showSymbol: false, lineStyle: { type: 'dashed' } }] : []),
+      ...(target ? [{ name: t('progress.target'), type: 'line', data: days.map(() => target), showSymbol: false, lineStyle: { type: 'dashed' } }] : []),
+      ...marker,
     ],
   };
   const parts = data ? Object.entries(data.composition || {}).sort((x, y) => y[1] - x[1]) : [];
@@ -125,7 +143,7 @@ function BurnUp({ campaign, county }) {
   return html`<div>
     <${Section} title="progress.burnup" testid="burnup">
       <${Notice} error=${error} />
-      <p class="muted small" data-points=${points.length}>${t('progress.burnup_hint', { on: (county && county.on) || '—' })}</p>
+      <p class="muted small" data-points=${points.length} data-deadline=${deadline || ''}>${t('progress.burnup_hint', { on: (county && county.on) || '—' })}${deadline ? ' ' + t('progress.deadline_hint', { day: deadline }) : ''}</p>
       ${points.length > 1 && html`<${Chart} option=${option} testid="burnup-chart" />`}
     <//>
     ${parts.length > 0 && html`<${Section} title="progress.composition" testid="composition">
