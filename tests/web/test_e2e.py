@@ -475,3 +475,34 @@ def test_town_officer_registers_a_new_resident(tab: Any) -> None:
     # the registration is in the history (audit) shown on the page
     p.wait_for_selector("[data-testid=history] tbody tr td")
     assert tab.csp_errors() == []
+
+
+def test_town_officer_registers_a_newborn_with_a_guardian(tab: Any) -> None:
+    """The newborn form: ID, name, village and the guardian's ID; the newborn is registered into
+    the current campaign (POST …/newborns) and the page then shows the newborn's statement."""
+    live = tab.live
+    need(live, "POST", "/api/v1/campaigns/{campaign_id}/newborns")
+    village = live.accounts["agent"].region_code
+    number = _with_check_digit(live.unpaid_id[:6] + "20211120" + "124")
+    p = tab.login("town")
+    p.click("[data-testid=new-newborn]")
+    form = "[data-testid=register-newborn]"
+    p.fill(f"{form} input[name=id_number]", number)
+    p.fill(f"{form} input[name=name]", "测试新生儿")
+    p.fill(f"{form} input[name=region_code]", village)
+    p.fill(f"{form} input[name=guardian_id_number]", live.unpaid_id)
+    tab.shot("register-newborn-town-1366")
+    p.click("[data-testid=register-submit]")
+    p.wait_for_selector("[data-testid=statement], .notice.error")
+    assert p.query_selector("[data-testid=statement]"), p.inner_text("main")
+    assert p.inner_text("[data-testid=st-name]") == "测试新生儿"
+    assert p.inner_text("[data-testid=st-id]") == number[:4] + "*" * 10 + number[-4:]  # masked for a town officer
+    # a bad guardian ID is refused in the form, before any request
+    p.click("[data-testid=new-newborn]")
+    p.fill(f"{form} input[name=id_number]", _with_check_digit(live.unpaid_id[:6] + "20211121" + "126"))
+    p.fill(f"{form} input[name=name]", "另一个")
+    p.fill(f"{form} input[name=region_code]", village)
+    p.fill(f"{form} input[name=guardian_id_number]", "123")
+    p.click("[data-testid=register-submit]")
+    p.wait_for_selector(f"{form} .notice.error")
+    assert tab.csp_errors() == []
