@@ -457,17 +457,20 @@ def _with_check_digit(first17: str) -> str:
     return first17 + "10X98765432"[sum(int(c) * k for c, k in zip(first17, w, strict=True)) % 11]
 
 
+def _fill_register(p: Any, kind: str, **fields: str) -> None:
+    """Open the registration form (``resident`` or ``newborn``) and type its fields."""
+    p.click(f"[data-testid=new-{kind}]")
+    for name, value in fields.items():
+        p.fill(f"[data-testid=register-{kind}] input[name={name}]", value)
+
+
 def test_town_officer_registers_a_new_resident(tab: Any) -> None:
     live = tab.live
     need(live, "POST", "/api/v1/residents")
     village = live.accounts["agent"].region_code  # a village of the town officer's town
     number = _with_check_digit("340621" + "19900101" + "987")
     p = tab.login("town")
-    p.click("[data-testid=new-resident]")
-    form = "[data-testid=register-resident]"
-    p.fill(f"{form} input[name=id_number]", number)
-    p.fill(f"{form} input[name=name]", "测试新居民")
-    p.fill(f"{form} input[name=region_code]", village)
+    _fill_register(p, "resident", id_number=number, name="测试新居民", region_code=village)
     tab.shot("register-resident-town-1366")
     p.click("[data-testid=register-submit]")
     p.wait_for_selector("[data-testid=statement], .notice.error")
@@ -485,12 +488,9 @@ def test_town_officer_registers_a_newborn_with_a_guardian(tab: Any) -> None:
     village = live.accounts["agent"].region_code
     number = _with_check_digit(live.unpaid_id[:6] + "20211120" + "124")
     p = tab.login("town")
-    p.click("[data-testid=new-newborn]")
-    form = "[data-testid=register-newborn]"
-    p.fill(f"{form} input[name=id_number]", number)
-    p.fill(f"{form} input[name=name]", "测试新生儿")
-    p.fill(f"{form} input[name=region_code]", village)
-    p.fill(f"{form} input[name=guardian_id_number]", live.unpaid_id)
+    _fill_register(
+        p, "newborn", id_number=number, name="测试新生儿", region_code=village, guardian_id_number=live.unpaid_id
+    )
     tab.shot("register-newborn-town-1366")
     p.click("[data-testid=register-submit]")
     p.wait_for_selector("[data-testid=statement], .notice.error")
@@ -498,11 +498,8 @@ def test_town_officer_registers_a_newborn_with_a_guardian(tab: Any) -> None:
     assert p.inner_text("[data-testid=st-name]") == "测试新生儿"
     assert p.inner_text("[data-testid=st-id]") == number[:4] + "*" * 10 + number[-4:]  # masked for a town officer
     # a bad guardian ID is refused in the form, before any request
-    p.click("[data-testid=new-newborn]")
-    p.fill(f"{form} input[name=id_number]", _with_check_digit(live.unpaid_id[:6] + "20211121" + "126"))
-    p.fill(f"{form} input[name=name]", "另一个")
-    p.fill(f"{form} input[name=region_code]", village)
-    p.fill(f"{form} input[name=guardian_id_number]", "123")
+    other = _with_check_digit(live.unpaid_id[:6] + "20211121" + "126")
+    _fill_register(p, "newborn", id_number=other, name="另一个", region_code=village, guardian_id_number="123")
     p.click("[data-testid=register-submit]")
-    p.wait_for_selector(f"{form} .notice.error")
+    p.wait_for_selector("[data-testid=register-newborn] .notice.error")
     assert tab.csp_errors() == []
