@@ -18,7 +18,7 @@ from urrbmi import ids
 from urrbmi.imports import config as cfg
 from urrbmi.imports.dedupe import dedupe, dedupe_frame
 from urrbmi.imports.model import rows_of
-from urrbmi.imports.reader import _csv_rows, _dialect, columns_of, read
+from urrbmi.imports.reader import _csv_lines, _dialect, columns_of, read
 from urrbmi.imports.validate import _PLAIN_NAME, Regions, TableValidator
 
 REGIONS = Regions.from_rows(
@@ -155,13 +155,21 @@ def test_column_wise_dedupe_agrees_with_dedupe(rows: list[tuple[int, str, str]])
 def test_unquoted_csv_fast_path_reads_as_csv_reader(
     rows: list[list[str]], delimiter: str, crlf: bool
 ) -> None:
-    """Text without quote characters is split by line; the rows and row numbers must be those of
-    ``csv.reader`` (the path taken otherwise)."""
+    """Text without quote characters is split by line (``_csv_lines``); the kept rows, their row
+    numbers and the blank-line count must be those of ``csv.reader`` under the sniffed dialect
+    (the path taken otherwise)."""
     cells = [[c.replace(delimiter, "").replace("\r", "") for c in r] for r in rows]
     text = ("\r\n" if crlf else "\n").join(delimiter.join(r) for r in cells) + ("\r\n" if crlf else "\n")
     dialect = _dialect(text)  # what read() sniffs, with all its options (skipinitialspace…)
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    assert _csv_rows(text) == [(reader.line_num, r) for r in reader]
+    every = [(reader.line_num, r) for r in reader]
+    kept = [(n, r) for n, r in every if any(r) and "".join(r).strip()]
+    lines = _csv_lines(text, dialect)
+    assume(lines is not None)  # a sniffed dialect with skipinitialspace goes to csv.reader
+    assert lines is not None
+    frame, blank = lines
+    split = [(n, line.split(dialect.delimiter)) for n, line in frame.iter_rows()]
+    assert split == kept and blank == len(every) - len(kept)
 
 
 @settings(max_examples=80, deadline=None)

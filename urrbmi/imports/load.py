@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Collection
@@ -270,17 +269,16 @@ def load_list(
                 "(use mode add for a supplement)",
             )
     regions = regions_from_db(session)  # towns are checked against the whole registry; scope is per resident
-    if isinstance(file, bytes):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / Path(name).name
-            path.write_bytes(content)
-            checked = check_file(
-                path, source, as_of=as_of, regions=regions, progress=progress, on_total=on_total
-            )
-    else:
-        checked = check_file(
-            Path(file), source, as_of=as_of, regions=regions, progress=progress, on_total=on_total
-        )
+    # the bytes read above (hashed, stored below) are the ones checked: the file is read once
+    checked = check_file(
+        Path(name),
+        source,
+        as_of=as_of,
+        regions=regions,
+        progress=progress,
+        on_total=on_total,
+        content=content,
+    )
     t1 = time.perf_counter()
 
     if session.get(ImportFile, sha) is None:

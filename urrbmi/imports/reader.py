@@ -93,8 +93,10 @@ def _split(line: str, delimiter: str) -> list[str]:
     return line.split(delimiter) if line else []
 
 
-def read(path: Path, sheet: str | None = None) -> RawTable:
-    data = path.read_bytes()
+def read(path: Path, sheet: str | None = None, content: bytes | None = None) -> RawTable:
+    """The file at ``path``, or ``content`` when the caller has the bytes already (``path`` then
+    only names it)."""
+    data = path.read_bytes() if content is None else content
     digest = hashlib.sha256(data).hexdigest()
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         fmt, enc, name, rows = "xls", None, *_spreadsheet(data, sheet)
@@ -193,16 +195,7 @@ def _csv_lines(text: str, dialect: type[csv.Dialect] | csv.Dialect) -> tuple[pl.
     return kept, frame.height - kept.height
 
 
-def _csv_rows(
-    text: str, dialect: type[csv.Dialect] | csv.Dialect | None = None
-) -> list[tuple[int, list[str]]]:
-    dialect = dialect or _dialect(text)
-    if _unquoted(text, dialect):
-        lines = text.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        rows = [line.removesuffix("\r") for line in lines]
-        return [(i, _split(line, dialect.delimiter)) for i, line in enumerate(rows, 1)]
+def _csv_rows(text: str, dialect: type[csv.Dialect] | csv.Dialect) -> list[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     return [(reader.line_num, row) for row in reader]
 

@@ -13,7 +13,7 @@ through ``ids.validate`` for its message. The fast path agrees with ``ids.is_val
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -24,13 +24,11 @@ from urrbmi.errors import InvalidId, UnknownCategory
 from urrbmi.imports import normalize as norm
 from urrbmi.imports.config import SourceConfig
 from urrbmi.imports.model import InvalidRow, Problem
+from urrbmi.imports.reader import columns_of
 from urrbmi.policy.categories import vocabulary
 
-# a field's cells, by row position: Python lists or Polars string series
-Cells = Mapping[str, "Sequence[str] | pl.Series"]
 EARLIEST_DATE = dt.date(1949, 10, 1)  # no list date (认定时间, 变动日期) is earlier
 MAX_AGE = 120
-_ID_CODE_BY_STEP = ("id_length", "id_chars", "id_birth_date", "id_check_digit", "id_region")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643 (as ids.check_digit)
 _CHECK = "10X98765432"
 # a name of CJK ideographs (basic block and extension A) and the middle dot only, at most 30:
@@ -140,9 +138,6 @@ class _Outcome:
     date: dt.date | None = None
 
 
-_NONE = _Outcome("")
-
-
 class TableValidator:
     """Checks the data rows of one file for one source."""
 
@@ -153,9 +148,7 @@ class TableValidator:
         labels: dict[str, str],
         as_of: dt.date,
         regions: Regions | None = None,
-        file_sha256: str = "",
     ) -> None:
-        self.file_sha256 = file_sha256
         self.config = config
         self.columns = columns  # field -> column index
         self.labels = labels  # field -> header text in the file
@@ -164,6 +157,12 @@ class TableValidator:
         self.latest = as_of + dt.timedelta(days=366)
         self.oldest_birth = dt.date(as_of.year - MAX_AGE, as_of.month, min(as_of.day, 28))
         self.required_other = tuple(f for f in config.required if f not in ("id_number", "name", "category"))
+        self._makers: dict[str, Callable[[str], _Outcome]] = {
+            "name": self._name,
+            "sex": self._sex,
+            "category": self._category,
+            "town": self._town,
+        }
 
     def check(
         self,
@@ -182,9 +181,8 @@ class TableValidator:
         ``ListRow`` objects were most of the time of a large check."""
         fields = [f for f in self.columns if f != "id_number"]
         n = numbers.len()
-        cols = cells
         outcomes: dict[str, dict[str, _Outcome]] = {}
-        ids_ = [norm.id_number(raw) for raw in cols["id_number"].to_list()]
+        ids_ = [norm.id_number(raw) for raw in cells["id_number"].to_list()]
         frame = pl.DataFrame(
             {
                 "row": numbers.cast(pl.Int64).alias("row"),
@@ -197,7 +195,7 @@ class TableValidator:
         # each field: the outcome of each distinct cell text, joined back to the rows
         picked: list[pl.DataFrame] = []
         for f in fields:
-            raw = cols[f].alias("raw")
+            raw = cells[f].alias("raw")
             distinct = raw.unique()
             if f == "name":  # a plain Chinese name is its own normalised value; only the rest need Python
                 distinct = distinct.filter(~distinct.str.contains(_PLAIN_NAME))
@@ -263,13 +261,12 @@ class TableValidator:
             bad = bad | (pl.col("date.end_date") < pl.col("date.start_date")).fill_null(False)
         frame = frame.with_columns(bad.fill_null(False).alias("bad"))
         invalid: list[InvalidRow] = []
-        flagged = frame.filter(pl.col("bad"))
-        positions = frame.with_row_index("i").filter(pl.col("bad"))["i"].to_list()
-        for i, row, code in zip(positions, flagged["row"], flagged["id_code"], strict=True):
-            problems = self._row_problems(row, i, ids_[i], code, outcomes, cols)
+        flagged = frame.with_row_index("i").filter(pl.col("bad")).select("i", "row", "id_code")
+        for i, row, code in flagged.iter_rows():
+            problems = self._row_problems(row, i, ids_[i], code, outcomes, cells)
             if not problems:  # the column-wise and the row-wise checks disagree: a bug, never a silent pass
                 raise RuntimeError(f"row {row} was flagged invalid but has no problem")
-            invalid.append(InvalidRow(row, tuple(problems), {f: cols[f][i] for f in self.columns}))
+            invalid.append(InvalidRow(row, tuple(problems), {f: cells[f][i] for f in self.columns}))
         default_category = self.config.default_category if self.config.category != "none" else None
         category = pl.col("code.category") if "category" in outcomes else pl.lit(None, dtype=pl.String)
         valid = frame.filter(~pl.col("bad")).select(
@@ -292,8 +289,9 @@ class TableValidator:
         """Every row's problems found row by row (``_row_problems`` over every row): the definition
         the column-wise ``check`` must agree with (tested); too slow for large files."""
         fields = [f for f in self.columns if f != "id_number"]
-        cols: Cells = {f: _column(data, c) for f, c in self.columns.items()}
-        outcomes = {f: self._outcomes(f, list(set(cols[f]))) for f in fields}
+        _, by_index = columns_of(data, sorted(set(self.columns.values())))
+        cols = {f: by_index[c] for f, c in self.columns.items()}
+        outcomes = {f: self._outcomes(f, cols[f].unique().to_list()) for f in fields}
         out: dict[int, list[Problem]] = {}
         for i, (row, _cells) in enumerate(data):
             number = norm.id_number(cols["id_number"][i])
@@ -308,7 +306,7 @@ class TableValidator:
         number: str,
         id_code: str | None,
         outcomes: dict[str, dict[str, _Outcome]],
-        cols: Cells,
+        cols: Mapping[str, pl.Series],
     ) -> list[Problem]:
         """Every problem of data row ``i`` (file row ``row``), with its messages."""
         raw_id = cols["id_number"][i]
@@ -369,7 +367,7 @@ class TableValidator:
         born: dt.date | None,
         values: dict[str, str],
         outcomes: dict[str, dict[str, _Outcome]],
-        cols: Cells,
+        cols: Mapping[str, pl.Series],
         i: int,
         problems: list[Problem],
     ) -> None:
@@ -411,12 +409,7 @@ class TableValidator:
 
     def _outcome(self, field_: str, text: str) -> _Outcome:
         """What one cell text of a field comes to: normalised value, problems, code, date."""
-        make = {
-            "name": self._name,
-            "sex": self._sex,
-            "category": self._category,
-            "town": self._town,
-        }.get(field_)
+        make = self._makers.get(field_)
         if make is not None:
             o = make(text)
         elif field_.endswith("date"):
@@ -500,11 +493,3 @@ class TableValidator:
                 date=d,
             )
         return _Outcome(d.isoformat(), date=d)
-
-
-def _column(data: list[tuple[int, list[str]]], c: int) -> list[str]:
-    """Column ``c`` of the rows ("" where a row is short)."""
-    try:
-        return [cells[c] for _, cells in data]
-    except IndexError:
-        return [cells[c] if c < len(cells) else "" for _, cells in data]
