@@ -22,7 +22,6 @@ import datetime as dt
 import hashlib
 import secrets
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -266,46 +265,21 @@ CHECK_TTL = 30 * 60  # seconds a checked file's report stays downloadable
 CHECK_KEEP = 32  # checked files kept per user at most (the oldest is dropped first)
 
 
-@dataclass(frozen=True)
-class _Checked:
-    actor: str
-    source: str
-    file_name: str
-    sha256: str
-    as_of: dt.date
-    counts: dict[str, int]
-    columns: dict[str, str]
-    rows: list[dict[str, Any]]  # problem rows, full IDs (masked when served)
-    report: bytes
-
-
-def _put(s: Session, c: _Checked) -> str:
-    """Keep a checked file in ``import_checks`` (any API worker can then serve it): expired ones
-    are deleted, and the user's oldest beyond ``CHECK_KEEP``."""
-    token = secrets.token_urlsafe(24)
-    stamp = audit.now()
-    s.execute(delete(ImportCheck).where(ImportCheck.created_at < stamp - dt.timedelta(seconds=CHECK_TTL)))
+def _put(s: Session, c: ImportCheck) -> str:
+    """Keep a checked file in ``import_checks`` under a new token (any API worker can then serve
+    it): expired ones are deleted, and the user's oldest beyond ``CHECK_KEEP``."""
+    c.token = secrets.token_urlsafe(24)
+    c.created_at = audit.now()
+    s.execute(
+        delete(ImportCheck).where(ImportCheck.created_at < c.created_at - dt.timedelta(seconds=CHECK_TTL))
+    )
     mine = s.scalars(
         select(ImportCheck.token).where(ImportCheck.actor == c.actor).order_by(ImportCheck.created_at.desc())
     ).all()
     if len(mine) >= CHECK_KEEP:
         s.execute(delete(ImportCheck).where(ImportCheck.token.in_(mine[CHECK_KEEP - 1 :])))
-    s.add(
-        ImportCheck(
-            token=token,
-            actor=c.actor,
-            created_at=stamp,
-            source=c.source,
-            file_name=c.file_name,
-            sha256=c.sha256,
-            as_of=c.as_of,
-            counts=c.counts,
-            columns=c.columns,
-            rows=c.rows,
-            report=c.report,
-        )
-    )
-    return token
+    s.add(c)
+    return c.token
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -313,7 +287,7 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
-def _get(s: Session, token: str, p: Principal) -> _Checked:
+def _get(s: Session, token: str, p: Principal) -> ImportCheck:
     """The user's own checked file; another user's token, an expired or unknown one: the same 404."""
     row = s.get(ImportCheck, token)
     cutoff = audit.now() - dt.timedelta(seconds=CHECK_TTL)
@@ -322,17 +296,7 @@ def _get(s: Session, token: str, p: Principal) -> _Checked:
             "校验结果不存在或已过期（保留30分钟），请重新校验",
             "the check result does not exist or has expired (kept 30 minutes); check the file again",
         )
-    return _Checked(
-        row.actor,
-        row.source,
-        row.file_name,
-        row.sha256,
-        row.as_of,
-        row.counts,
-        row.columns,
-        row.rows,
-        row.report,
-    )
+    return row
 
 
 _FIELD_ZH = {"name": "姓名", "sex": "性别", "birth_date": "出生日期"}
@@ -446,7 +410,7 @@ class CheckOut(BaseModel):
     problems: ProblemPage
 
 
-def _page(c: _Checked, p: Principal, limit: int, offset: int) -> dict[str, Any]:
+def _page(c: ImportCheck, p: Principal, limit: int, offset: int) -> dict[str, Any]:
     items = _served(c.rows[offset : offset + limit], p.can("resident.full_id"))
     return {
         "items": items,
@@ -484,14 +448,11 @@ def check_list(
     with tx(request) as s:  # read only: the towns and villages the load will check against
         regions = regions_from_db(s)
     name = Path(file.filename or "upload").name or "upload"
+    batch = check_file(Path(name), source, as_of=as_of, regions=regions, content=content)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / name
-        path.write_bytes(content)
-        batch = check_file(path, source, as_of=as_of, regions=regions)
-        batch.file = batch.file.__class__(**{**_fields(batch.file), "path": name})
         report = write_report(batch, Path(tmp) / "report.xlsx").read_bytes()
     counts = {k: int(v) for k, v in _fields(batch.counts).items()}
-    checked = _Checked(
+    checked = ImportCheck(
         actor=p.actor,
         source=batch.source,
         file_name=name,
@@ -504,17 +465,18 @@ def check_list(
     )
     with tx(request) as s:
         token = _put(s, checked)
+        first = _page(checked, p, limit, offset)
     return DecimalJSONResponse(
         {
             "token": token,
             "expires_in": CHECK_TTL,
-            "source": checked.source,
+            "source": batch.source,
             "file_name": name,
-            "sha256": checked.sha256,
-            "as_of": checked.as_of.isoformat(),
+            "sha256": batch.file.sha256,
+            "as_of": batch.as_of.isoformat(),
             "counts": counts,
-            "columns": checked.columns,
-            "problems": _page(checked, p, limit, offset),
+            "columns": dict(batch.file.columns),
+            "problems": first,
         }
     )
 
@@ -533,8 +495,7 @@ def check_rows(
     token: str, request: Request, p: UploadP, limit: Limit = 100, offset: Offset = 0
 ) -> DecimalJSONResponse:
     with tx(request) as s:
-        checked = _get(s, token, p)
-    return DecimalJSONResponse(_page(checked, p, limit, offset))
+        return DecimalJSONResponse(_page(_get(s, token, p), p, limit, offset))
 
 
 @router.get(
@@ -546,12 +507,13 @@ def check_rows(
 def check_report(token: str, request: Request, p: UploadP) -> Response:
     with tx(request) as s:
         c = _get(s, token, p)
-    stem = Path(c.file_name).stem or "list"
+        file_name, report = c.file_name, c.report
+    stem = Path(file_name).stem or "list"
     from urllib.parse import quote
 
     fname = quote(f"{stem}-错误报告.xlsx")
     return Response(
-        c.report,
+        report,
         media_type=XLSX,
         headers={"Content-Disposition": f"attachment; filename=\"report.xlsx\"; filename*=UTF-8''{fname}"},
     )
