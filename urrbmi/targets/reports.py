@@ -107,9 +107,10 @@ class BulletinFiles:
 def campaign_window(
     session: Session, campaign_id: int, target_name: str | None = None
 ) -> tuple[dt.date | None, dt.date | None]:
-    """(start, deadline) of the campaign's drive, for burn-up charts: the deadline of the loaded
-    task set if it has one, else the end of the policy's centralized window, else its last staged
-    deadline; the start is the centralized window's. None where the policy gives no date."""
+    """(start, deadline) of the campaign's drive, for burn-up charts: the deadline of the task set
+    ``target_name`` if given and it has one, else the end of the policy's ``centralized``
+    milestone, else its last staged deadline; the start is the centralized milestone's. None where
+    nothing gives a date."""
     c = campaign_or_fail(session, campaign_id)
     m = campaign_policy(c).model
     windows = {ms.code: ms for ms in m.milestones}

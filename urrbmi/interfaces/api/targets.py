@@ -269,8 +269,8 @@ class BurnupPoint(BaseModel):
 class ChartsOut(BaseModel):
     burnup: list[BurnupPoint]
     composition: dict[str, int]
-    start: dt.date | None = None  # the drive's start (the policy's centralized window)
-    deadline: dt.date | None = None  # the task set's deadline, else the centralized window's end
+    start: dt.date | None = None  # the policy's centralized milestone's start
+    deadline: dt.date | None = None  # its end, else the last staged deadline (reports.campaign_window)
 
 
 @router.get(
