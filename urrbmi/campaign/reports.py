@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
@@ -16,6 +14,7 @@ from urrbmi import ids
 from urrbmi.campaign.campaigns import EXCLUSION_ZH
 from urrbmi.campaign.payments import HOLD_ZH, read_payment_file
 from urrbmi.db.models import Assessment, Campaign, Enrollment, Payment, Resident
+from urrbmi.export import Book, write_csv
 from urrbmi.money import fmt, from_fen
 from urrbmi.policy.categories import vocabulary
 from urrbmi.policy.engine import CLASS_ZH
@@ -40,9 +39,12 @@ ROSTER_HEADERS = (
 )
 
 
-def roster_rows(session: Session, c: Campaign, *, include_paid: bool = False) -> Iterator[list[Any]]:
+def roster_rows(
+    session: Session, c: Campaign, *, include_paid: bool = False, scope: str = ""
+) -> Iterator[list[Any]]:
     """The collection roster for the tax bureau: everyone with an amount due, in region and
-    household order; those already enrolled are left out unless ``include_paid``."""
+    household order; those already enrolled are left out unless ``include_paid``; only residents
+    whose region code starts with ``scope`` (numbered within it)."""
     voc = vocabulary()
     enrolled = select(Enrollment.resident_id).where(
         Enrollment.campaign_id == c.id, Enrollment.status == "enrolled"
@@ -72,6 +74,8 @@ def roster_rows(session: Session, c: Campaign, *, include_paid: bool = False) ->
     )
     if not include_paid:
         stmt = stmt.where(Assessment.resident_id.not_in(enrolled))
+    if scope:
+        stmt = stmt.where(Resident.region_code.startswith(scope, autoescape=True))
     for n, r in enumerate(session.execute(stmt), start=1):
         cat = voc.by_code.get(r.subsidy_category or "")
         yield [
@@ -98,27 +102,23 @@ def _yuan(fen: int | None) -> str:
     return "" if fen is None else fmt(from_fen(fen))
 
 
-def write_roster(session: Session, c: Campaign, path: Path, fmt_: str, *, include_paid: bool = False) -> int:
+def write_roster(
+    session: Session, c: Campaign, path: Path, fmt_: str, *, include_paid: bool = False, scope: str = ""
+) -> int:
     """Write the roster as CSV (UTF-8 with BOM, so Excel opens it) or XLSX; returns the row count.
-    ID numbers are written as text (XLSX cell type string), never as numbers Excel would round."""
-    n = 0
-    rows = roster_rows(session, c, include_paid=include_paid)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ID numbers are written as text (XLSX cell type string), never as numbers Excel would round;
+    names and every other text are written formula-safe (:mod:`urrbmi.export`)."""
+    rows = roster_rows(session, c, include_paid=include_paid, scope=scope)
     if fmt_ == "csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(ROSTER_HEADERS)
-            for row in rows:
-                w.writerow(row)
-                n += 1
-        return n
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(f"{c.benefit_year}年度征缴名册")
+        return write_csv(path, ROSTER_HEADERS, rows)
+    n = 0
+    book = Book(streaming=True)
+    ws = book.sheet(f"{c.benefit_year}年度征缴名册")
     ws.append(list(ROSTER_HEADERS))
     for row in rows:
         ws.append(row)
         n += 1
-    wb.save(path)
+    book.save(path)
     return n
 
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from urrbmi.campaign.campaigns import get_campaign
 from urrbmi.campaign.changes import IdentityChange, identity_changes
+from urrbmi.export import Book
 from urrbmi.imports.load import SourceNotAllowed
 from urrbmi.policy.categories import vocabulary
 
@@ -57,8 +57,8 @@ def _names(codes: tuple[str, ...]) -> str:
 
 def write_effects(items: list[IdentityChange], path: Path) -> Path:
     """The list as an Excel workbook (Chinese headers; ID numbers masked as returned)."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("退补名单")
+    book = Book(streaming=True)
+    ws = book.sheet("退补名单")
     ws.append(list(EFFECT_HEADERS))
     for i in items:
         ws.append(
@@ -74,5 +74,4 @@ def write_effects(items: list[IdentityChange], path: Path) -> Path:
                 i.note,
             ]
         )
-    wb.save(path)
-    return path
+    return book.save(path)

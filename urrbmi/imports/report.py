@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from openpyxl import Workbook
-
+from urrbmi.export import Book
 from urrbmi.imports.model import ListBatch
 
 ERROR_HEADERS = ("行号", "列", "原值", "错误原因", "错误代码", "Reason")
@@ -17,26 +16,25 @@ SUMMARY_HEADERS = ("项目", "数值")
 
 
 def write_report(batch: ListBatch, path: Path) -> Path:
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("错误明细")
+    book = Book(streaming=True)
+    ws = book.sheet("错误明细")
     ws.append(list(ERROR_HEADERS))
     for p in sorted(batch.problems(), key=lambda p: p.row):
         ws.append([p.row, p.column, p.value, p.zh, p.code, p.en])
-    ws = wb.create_sheet("重复行")
+    ws = book.sheet("重复行")
     ws.append(list(DUPLICATE_HEADERS))
     for d in batch.duplicates:
         ws.append([d.row, d.same_as, d.id_number])
-    ws = wb.create_sheet("冲突待核")
+    ws = book.sheet("冲突待核")
     ws.append(list(CONFLICT_HEADERS))
     for c in batch.conflicts:
         for r in c.rows:
             ws.append([c.id_number, r.row, r.name, "、".join(_FIELD_ZH.get(f, f) for f in c.fields)])
-    ws = wb.create_sheet("汇总")
+    ws = book.sheet("汇总")
     ws.append(list(SUMMARY_HEADERS))
     for label, value in summary_lines(batch):
         ws.append([label, value])
-    wb.save(path)
-    return path
+    return book.save(path)
 
 
 _FIELD_ZH = {"name": "姓名", "sex": "性别", "birth_date": "出生日期"}

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
-from openpyxl import Workbook
 from tqdm import tqdm
 
 from urrbmi import ids
 from urrbmi.db.session import open_db, session_scope
+from urrbmi.export import Book
 from urrbmi.imports.check import check_file, load_regions
 from urrbmi.imports.config import sources
 from urrbmi.imports.effects import subsidy_effects, write_effects
@@ -264,12 +264,12 @@ def absent_cmd(batch_id: int, excel: Path | None, full_ids: bool, db_url: str | 
         click.echo("\t".join(row))
     click.echo(f"共 total: {len(rows)}（未自动变更，请核实迁出、死亡或居住证 / not changed: please check）")
     if excel is not None:
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet("户籍名单中未列出")
+        book = Book(streaming=True)
+        ws = book.sheet("户籍名单中未列出")
         ws.append(["身份证号码", "姓名", "区划代码"])
         for row in rows:
             ws.append(list(row))
-        wb.save(excel)
+        book.save(excel)
         click.echo(f"Excel: {excel}")
 
 

@@ -383,33 +383,31 @@ def cell(side: Side | None) -> tuple[str, str, str, str]:
 
 def write_xlsx(c: Comparison, path: Path) -> Path:
     """The comparison as a worksheet in the shape of 附件2 (two years side by side)."""
-    from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "资助标准对比"
+    from urrbmi.export import Book
+
+    book = Book()
+    sheet = book.sheet("资助标准对比")
+    ws = sheet.ws
     y0, y1 = c.before.benefit_year, c.after.benefit_year
-    ws.append([f"{c.jurisdiction}{y0}年与{y1}年特殊困难群体参保资助类别及标准对比表"])
+    sheet.append([f"{c.jurisdiction}{y0}年与{y1}年特殊困难群体参保资助类别及标准对比表"])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=10)
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append(["序号", f"{y0}年人员类别", "认定部门", "参保资助部门", f"{y0}年资助标准",
-               f"{y1}年人员类别", "认定部门", "参保资助部门", f"{y1}年资助标准", "变化"])
+    sheet.append(["序号", f"{y0}年人员类别", "认定部门", "参保资助部门", f"{y0}年资助标准",
+                  f"{y1}年人员类别", "认定部门", "参保资助部门", f"{y1}年资助标准", "变化"])
     for head in ws[2]:
         head.font = Font(bold=True)
     for i, r in enumerate(c.rows, 1):
-        ws.append([i, *cell(r.before), *cell(r.after), r.change_zh])
+        sheet.append([i, *cell(r.before), *cell(r.after), r.change_zh])
     if c.gaps:
-        ws.append([])
+        sheet.append([])
         for g in c.gaps:
-            ws.append([f"说明：{g}"])
+            sheet.append([f"说明：{g}"])
     for col, width in zip("ABCDEFGHIJ", (6, 22, 16, 12, 40, 22, 16, 12, 40, 8), strict=True):
         ws.column_dimensions[col].width = width
     for row in ws.iter_rows(min_row=3):
         for c_ in row:
             c_.alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = "A3"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    return book.save(path)

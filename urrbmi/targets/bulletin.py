@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from urrbmi.export import Book
 from urrbmi.targets.progress import (
     RankBy,
     UnitCounts,
@@ -164,19 +164,18 @@ def write_xlsx(b: Bulletin, path: Path) -> Path:
     """One sheet 通报: title, subtitle, header, ranked rows, total, notes. Numbers are numbers
     (with #,##0 and 0.00% formats), so the sheet can be re-sorted and summed."""
     cols = columns(b)
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "通报"
+    book = Book()
+    sheet = book.sheet("通报")
+    ws = sheet.ws
     last = get_column_letter(len(cols))
-    ws.append([b.title])
+    sheet.append([b.title])
     ws.merge_cells(f"A1:{last}1")
     ws["A1"].font = Font(bold=True, size=14)
     ws["A1"].alignment = Alignment(horizontal="center")
-    ws.append([subtitle(b)])
+    sheet.append([subtitle(b)])
     ws.merge_cells(f"A2:{last}2")
     ws["A2"].alignment = Alignment(horizontal="center")
-    ws.append([c.header for c in cols])
+    sheet.append([c.header for c in cols])
     for i, c in enumerate(cols, start=1):
         cell = ws.cell(row=3, column=i)
         cell.font = Font(bold=True)
@@ -185,7 +184,7 @@ def write_xlsx(b: Bulletin, path: Path) -> Path:
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(i)].width = c.width
     for p in (*b.rows, b.total):
-        ws.append([_excel_value(c.get(p, b), c.kind) for c in cols])
+        sheet.append([_excel_value(c.get(p, b), c.kind) for c in cols])
         row = ws.max_row
         lagging = p is not b.total and bool(b.remarks.get(p.unit))
         for i, c in enumerate(cols, start=1):
@@ -196,9 +195,9 @@ def write_xlsx(b: Bulletin, path: Path) -> Path:
                 cell.fill = _LAG_FILL
             if p is b.total:
                 cell.font = Font(bold=True)
-    ws.append([])
+    sheet.append([])
     for note in b.notes:
-        ws.append([note])
+        sheet.append([note])
     ws.freeze_panes = "C4"
     ws.print_title_rows = "3:3"
     ws.page_setup.orientation = "landscape"
@@ -207,9 +206,7 @@ def write_xlsx(b: Bulletin, path: Path) -> Path:
     ws.page_setup.fitToHeight = 0
     if ws.sheet_properties.pageSetUpPr is not None:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    return book.save(path)
 
 
 # --- HTML ------------------------------------------------------------------------------------

@@ -261,26 +261,24 @@ def identity_changed(
 
 def write_page_xlsx(page: Page, path: Path) -> Path:
     """The page as a sheet: title, Chinese headers, frozen header row, notes below."""
-    from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "清单"
-    ws.append([page.title])
+    from urrbmi.export import Book
+
+    book = Book()
+    sheet = book.sheet("清单")
+    ws = sheet.ws
+    sheet.append([page.title])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([f"共{page.total}人，本表第{page.offset + 1}至{page.offset + len(page.rows)}人"])
-    ws.append(list(page.headers))
+    sheet.append([f"共{page.total}人，本表第{page.offset + 1}至{page.offset + len(page.rows)}人"])
+    sheet.append(list(page.headers))
     for cell in ws[3]:
         cell.font = Font(bold=True)
     for r in page.rows:
-        ws.append([r[k] for k in page.keys])
+        sheet.append([r[k] for k in page.keys])
     for note in page.notes:
-        ws.append([note])
+        sheet.append([note])
     ws.freeze_panes = "A4"
     for i, h in enumerate(page.headers):
         ws.column_dimensions[chr(ord("A") + i)].width = max(10, 2 * len(h) + 4)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    return book.save(path)

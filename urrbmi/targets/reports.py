@@ -12,11 +12,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
-from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy.orm import Session
 
 from urrbmi.campaign.campaigns import campaign_policy
+from urrbmi.export import Book
 from urrbmi.money import ZERO, from_fen, round_fen, yuan
 from urrbmi.policy.categories import vocabulary
 from urrbmi.policy.schema import FiscalSubsidy
@@ -304,19 +304,18 @@ def funding_report(
 
 
 def write_funding_xlsx(r: FundingReport, path: Path) -> Path:
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "筹资"
-    ws.append([f"城乡居民医保筹资情况（征缴批次{r.campaign_id}，截至{r.on:%Y-%m-%d}）"])
+    book = Book()
+    sheet = book.sheet("筹资")
+    ws = sheet.ws
+    sheet.append([f"城乡居民医保筹资情况（征缴批次{r.campaign_id}，截至{r.on:%Y-%m-%d}）"])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([f"已参保 {r.enrolled} 人；{r.financing_note}"])
-    ws.append(["项目", "明细", "出资方", "人数", "人均（元）", "金额（元）"])
+    sheet.append([f"已参保 {r.enrolled} 人；{r.financing_note}"])
+    sheet.append(["项目", "明细", "出资方", "人数", "人均（元）", "金额（元）"])
     for cell in ws[3]:
         cell.font = Font(bold=True)
     for ln in r.lines:
-        ws.append([ln.section, ln.item, ln.funder, ln.persons, ln.per_person, ln.amount])
-    ws.append(["合计", "", "", None, None, r.total])
+        sheet.append([ln.section, ln.item, ln.funder, ln.persons, ln.per_person, ln.amount])
+    sheet.append(["合计", "", "", None, None, r.total])
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     for row in ws.iter_rows(min_row=4):
@@ -326,9 +325,7 @@ def write_funding_xlsx(r: FundingReport, path: Path) -> Path:
     for col, width in zip("ABCDEF", (12, 30, 30, 10, 12, 16), strict=True):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A4"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    return book.save(path)
 
 
 # --- progress sheet -----------------------------------------------------------------------------
@@ -357,24 +354,23 @@ PROGRESS_HEADERS = (
 
 def write_progress_xlsx(rep: ProgressReport, path: Path) -> Path:
     """The progress table with every count, exact ratios formatted as percentages."""
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "参保进度"
-    ws.append([f"参保进度（征缴批次{rep.campaign_id}，{UNIT_LABELS[rep.level]}，截至{rep.on:%Y-%m-%d}）"])
+    book = Book()
+    sheet = book.sheet("参保进度")
+    ws = sheet.ws
+    sheet.append([f"参保进度（征缴批次{rep.campaign_id}，{UNIT_LABELS[rep.level]}，截至{rep.on:%Y-%m-%d}）"])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append(
+    sheet.append(
         [
             f"目标参保率 {rep.target_rate * 100:.2f}%；"
             f"排名依据：{'任务完成率' if rep.rank_by == 'completion' else '参保率'}"
         ]
     )
-    ws.append([h for h, _ in PROGRESS_HEADERS])
+    sheet.append([h for h, _ in PROGRESS_HEADERS])
     for cell in ws[3]:
         cell.font = Font(bold=True)
     for r in [*rep.rows, *([rep.total] if rep.total else [])]:
         p = r.progress
-        ws.append(
+        sheet.append(
             [
                 p.rank,
                 r.name,
@@ -405,6 +401,4 @@ def write_progress_xlsx(rep: ProgressReport, path: Path) -> Path:
     ws.freeze_panes = "C4"
     ws.column_dimensions["B"].width = 24
     ws.column_dimensions["C"].width = 16
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    return book.save(path)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from urrbmi.export import Book
 from urrbmi.targets.reductions import ReducedTask
 from urrbmi.targets.tables import TaskTable
 
@@ -69,27 +69,24 @@ _FORMATS = {"参保率": "0.0%", "基数×参保率": "#,##0.00"}
 
 def write_task_xlsx(table: TaskTable, path: Path, reduced: Sequence[ReducedTask] = ()) -> Path:
     headers, rows = task_sheet_rows(table, reduced)
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "参保任务"
-    ws.append([table.meta.title])
+    book = Book()
+    sheet = book.sheet("参保任务")
+    ws = sheet.ws
+    sheet.append([table.meta.title])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append(headers)
+    sheet.append(headers)
     for cell in ws[2]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", wrap_text=True)
     for row in rows:
-        ws.append(row)
+        sheet.append(row)
     for col, header in enumerate(headers, start=1):
         fmt = _FORMATS.get(header, "#,##0" if col > 2 else "General")
         for r in range(3, ws.max_row + 1):
             ws.cell(row=r, column=col).number_format = fmt
         ws.column_dimensions[get_column_letter(col)].width = 24 if col == 2 else 14
-    ws.append([])
+    sheet.append([])
     for line in source_lines(table):
-        ws.append([line])
+        sheet.append([line])
     ws.freeze_panes = "C3"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    return book.save(path)

@@ -9,7 +9,6 @@ single payment or refund is checked against the resident's region before anythin
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import os
 import tempfile
@@ -19,7 +18,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, Response
-from openpyxl import Workbook
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.background import BackgroundTask
@@ -31,7 +29,7 @@ from urrbmi.campaign.assess import assess
 from urrbmi.campaign.campaigns import create_campaign
 from urrbmi.campaign.changes import identity_changes, register_newborn
 from urrbmi.campaign.payments import apply_payments, cancel_payment, read_payment_file, record_payment
-from urrbmi.campaign.reports import ROSTER_HEADERS, duplicate_enrollments, reconcile, roster_rows
+from urrbmi.campaign.reports import duplicate_enrollments, reconcile, write_roster
 from urrbmi.db.models import Campaign, Payment, Resident
 from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Limit, Offset, Strict, instant, page
 from urrbmi.interfaces.api.deps import need, tx
@@ -253,23 +251,8 @@ def roster(
     try:
         with tx(request) as s:
             c = scoped_campaign(s, p, campaign_id)
-            # rows come in region order; those outside the user's region are left out
-            rows = (r for r in roster_rows(s, c, include_paid=include_paid) if p.covers(str(r[5])))
-            if format == "csv":
-                with path.open("w", encoding="utf-8-sig", newline="") as fh:
-                    w = csv.writer(fh)
-                    w.writerow(ROSTER_HEADERS)
-                    for n, r in enumerate(rows, start=1):
-                        r[0] = n
-                        w.writerow(r)
-            else:
-                wb = Workbook(write_only=True)
-                ws = wb.create_sheet(f"{c.benefit_year}年度征缴名册")
-                ws.append(list(ROSTER_HEADERS))
-                for n, r in enumerate(rows, start=1):
-                    r[0] = n
-                    ws.append(r)
-                wb.save(path)
+            # only the residents of the user's region, numbered within it
+            write_roster(s, c, path, format, include_paid=include_paid, scope=p.region_prefix)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
