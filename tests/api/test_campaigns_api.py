@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ import pytest
 from apiworld import AS_OF, World
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from urrbmi import ids
 from urrbmi.db.models import Payment, Resident
@@ -161,6 +162,25 @@ def test_roster_is_cut_to_scope(world: World, client: TestClient, fmt: str) -> N
     assert client.get(url, headers=world.auth("town_a")).status_code == 403
     assert client.get(url, headers=world.auth("auditor")).status_code == 403
     assert client.get(url.replace(fmt, "pdf"), headers=world.auth("officer")).status_code == 422
+
+
+def test_roster_file_writes_a_hostile_name_as_text(world: World, client: TestClient) -> None:
+    """Issue 13.1: the roster the API serves holds a registered name as text, not a formula."""
+    names = {world.people_a[0]: "=cmd|' /C calc'!A0", world.people_a[1]: "+1+1", world.people_b[0]: "@SUM(A1)"}
+    with session_scope(world.engine) as s:
+        for n, name in names.items():
+            s.execute(update(Resident).where(Resident.id_number == n).values(name=name))
+    url = f"/api/v1/campaigns/{world.campaign_id}/roster"
+    x = client.get(url, headers=world.auth("officer"))
+    assert x.status_code == 200, x.text
+    ws = load_workbook(io.BytesIO(x.content)).worksheets[0]
+    rows = {r[2].value: r for r in ws.iter_rows(min_row=2)}
+    assert all(c.data_type != "f" for r in rows.values() for c in r)
+    for n, name in names.items():
+        assert rows[n][1].value == name and rows[n][1].data_type == "s" and rows[n][1].quotePrefix
+    text = client.get(url + "?format=csv", headers=world.auth("officer")).content.decode("utf-8-sig")
+    got = {r[2]: r[1] for r in csv.reader(text.splitlines(keepends=True))}
+    assert all(got[n] == "'" + name for n, name in names.items())
 
 
 def test_reconcile_duplicates_identity_changes(world: World, client: TestClient) -> None:

@@ -99,6 +99,25 @@ def test_check_pages_masks_reports_and_confirms(world: World, client: TestClient
         assert n not in r.text
 
 
+def test_error_file_writes_hostile_cells_as_text(world: World, client: TestClient) -> None:
+    """Issue 13.1: the error file the API serves holds a list's cells as text, not formulas."""
+    hostile = ('=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)")
+    lines = minzheng_csv([(world.people_a[0], "王一")]).decode("gb18030").splitlines(keepends=True)
+    lines += [f'{i},王二,男,{world.people_a[1]},"{h.replace(chr(34), chr(34) * 2)}",城西街道,2021-01-01\n'
+              for i, h in enumerate(hostile, start=2)]
+    r = client.post(CHECK, files={"file": ("低保.csv", "".join(lines).encode("gb18030"), "text/csv")}, data=AS_OF,
+                    headers=world.auth("uploader"))
+    assert r.status_code == 200, r.text
+    x = client.get(f"{CHECK}/{r.json()['token']}/report", headers=world.auth("uploader"))
+    assert x.status_code == 200
+    ws = load_workbook(io.BytesIO(x.content))["错误明细"]
+    cells = {row[2].value: row[2] for row in ws.iter_rows(min_row=2)}
+    assert set(hostile) <= set(cells)
+    for h in hostile:
+        assert cells[h].data_type == "s" and cells[h].quotePrefix, h
+    assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
+
+
 def test_officer_sees_full_ids(world: World, client: TestClient) -> None:
     data = messy(world)
     r = client.post(CHECK, files={"file": ("低保.csv", data, "text/csv")}, data=AS_OF, headers=world.auth("officer"))

@@ -22,7 +22,7 @@ from urrbmi.db.session import session_scope
 from urrbmi.errors import PolicyGap
 from urrbmi.money import from_fen, to_fen
 from urrbmi.policy import ResidentInput, load_policy, quote
-from urrbmi.registry.residents import NewResident, update_resident
+from urrbmi.registry.residents import NewResident, add_resident, update_resident
 
 
 def q(policy: str, number: str, paid_on: dt.date, cats: tuple[str, ...] = (), **kw: object) -> Decimal:
@@ -69,6 +69,33 @@ def test_roster_csv_and_xlsx(engine: Engine, tmp_path: Path) -> None:
     xrows = list(ws.iter_rows(values_only=True))
     assert xrows[0] == ROSTER_HEADERS and len(xrows) == 4
     assert all(isinstance(r[2], str) and len(r[2]) == 18 for r in xrows[1:])
+
+
+HOSTILE = ('=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\t=1+1")
+
+
+def test_roster_writes_hostile_names_as_text(engine: Engine, tmp_path: Path) -> None:
+    """Issue 13.1: a registered name that looks like a formula is text in the roster: a string
+    cell (quote-prefixed) in XLSX, after an apostrophe in CSV; amounts are untouched."""
+    setup_regions(engine)
+    with session_scope(engine) as s:
+        for i, name in enumerate(HOSTILE):
+            add_resident(s, NewResident(person("500114", dt.date(1980, 1, 1 + i), 11 + 2 * i), name, "500114001"),
+                         actor=ACTOR)
+    cid = campaign(engine, "qianjiang-2022", "500114", AS_OF)
+    with session_scope(engine) as s:
+        assert write_roster(s, get_campaign(s, cid), tmp_path / "r.xlsx", "xlsx") == len(HOSTILE)
+        assert write_roster(s, get_campaign(s, cid), tmp_path / "r.csv", "csv") == len(HOSTILE)
+    ws = load_workbook(tmp_path / "r.xlsx").worksheets[0]
+    names = {row[1].value: row for row in ws.iter_rows(min_row=2)}
+    assert set(names) == set(HOSTILE)  # the text is preserved for a human
+    for row in names.values():
+        assert all(c.data_type != "f" for c in row)
+        assert row[1].data_type == "s" and row[1].quotePrefix
+    rows = list(csv.reader((tmp_path / "r.csv").read_text("utf-8-sig").splitlines(keepends=True)))
+    assert sorted(r[1] for r in rows[1:]) == sorted("'" + h for h in HOSTILE)
+    due = str(q("qianjiang-2022", person("500114", dt.date(1980, 1, 1), 11), AS_OF))
+    assert {Decimal(r[13]) for r in rows[1:]} == {Decimal(due)}  # amounts are plain numbers
 
 
 def test_reconcile_sorts_payments_and_compares_a_statement(engine: Engine, tmp_path: Path) -> None:

@@ -108,3 +108,29 @@ def test_every_source_maps_name_and_id_and_defaults_are_known() -> None:
 def test_header_config_is_strict(text: str, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         load(text)
+
+
+HOSTILE = ('=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\t=1+1")
+
+
+def test_report_writes_hostile_cells_as_text(tmp_path: Path) -> None:
+    """Issue 13.1: cells of a department list come back in the error report as the text they
+    were, never as formulas (the old report wrote ``=…`` cells as live formulas)."""
+    rows = [MINZHENG_HEADER]
+    rows += [minzheng_row(i + 1, 人员类别=h) for i, h in enumerate(HOSTILE)]  # unknown categories
+    rows += [minzheng_row(i + 11, 姓名=h) for i, h in enumerate(HOSTILE)]  # invalid or odd names
+    rows += [minzheng_row(30), minzheng_row(30, 姓名=HOSTILE[0])]  # one ID, two names: a conflict
+    batch = check_file(write_csv(tmp_path / "民政名单.csv", rows), "minzheng", as_of=AS_OF)
+    wb = openpyxl.load_workbook(write_report(batch, tmp_path / "report.xlsx"))
+    values = [r[2].value for r in wb["错误明细"].iter_rows(min_row=2)]
+    assert set(HOSTILE) <= set(values)  # the text is preserved for a human
+    assert HOSTILE[0] in [r[2].value for r in wb["冲突待核"].iter_rows(min_row=2)]
+    hostile = 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"{ws.title}!{cell.coordinate} is a formula: {cell.value}"
+                if cell.value in HOSTILE:
+                    assert cell.data_type == "s" and cell.quotePrefix
+                    hostile += 1
+    assert hostile >= 2 * len(HOSTILE)

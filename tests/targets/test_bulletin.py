@@ -79,6 +79,23 @@ def test_bulletin_xlsx_has_chinese_headers_and_number_formats(tmp_path: Path) ->
     assert ws.freeze_panes == "C4"
 
 
+def test_bulletin_xlsx_writes_hostile_names_as_text(tmp_path: Path) -> None:
+    """Issue 13.1: unit names, title and notes come from data (region names, task tables); a
+    name that looks like a formula is text in the sheet, and the counts stay numbers."""
+    hostile = ('=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\t=1+1")
+    counts = [UnitCounts(h, base=100, enrolled=90 + i, last_year_enrolled=90) for i, h in enumerate(hostile)]
+    b = build_bulletin(counts, Decimal("0.95"), title="=1+1", as_of=AS_OF, notes=("-注",))
+    ws = load_workbook(write_xlsx(b, tmp_path / "通报.xlsx"))["通报"]
+    cells = [c for row in ws.iter_rows() for c in row]
+    assert all(c.data_type != "f" for c in cells)
+    texts = {c.value: c for c in cells if isinstance(c.value, str)}
+    for h in (*hostile, "=1+1", "-注"):
+        assert texts[h].data_type == "s" and texts[h].quotePrefix, h
+    units = [r[1] for r in ws.iter_rows(min_row=4, max_row=3 + len(hostile), values_only=True)]
+    assert sorted(units) == sorted(hostile)  # the text is preserved for a human
+    assert [r[2] for r in ws.iter_rows(min_row=4, max_row=3 + len(hostile), values_only=True)] == [100] * 6
+
+
 def test_bulletin_with_tasks_shows_task_and_completion_columns(tmp_path: Path) -> None:
     counts = [UnitCounts("甲镇", 1000, 985, task=990), UnitCounts("乙镇", 2000, 1990, task=1980)]
     b = build_bulletin(counts, Decimal("0.99"), title="t", as_of=AS_OF, base_label="户籍人口数")
