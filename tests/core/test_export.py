@@ -129,6 +129,47 @@ def test_csv_prefixes_formula_like_text_and_keeps_numbers(tmp_path: Path) -> Non
         csv_cell(Formula("=1"))
 
 
+# --- writers built from plain objects (the DB-backed ones are tested beside their modules) ----
+
+
+def every_cell_is_safe(path: Path, texts: tuple[str, ...]) -> None:
+    wb = load_workbook(path)
+    seen = set()
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"{ws.title}!{cell.coordinate}: {cell.value!r}"
+                if cell.value in texts:
+                    assert_text(cell, str(cell.value))
+                    seen.add(cell.value)
+    assert seen == set(texts)
+
+
+def test_list_for_action_sheet(tmp_path: Path) -> None:
+    from urrbmi.targets.lists import Page, write_page_xlsx
+
+    names = HOSTILE[:6]
+    rows = tuple({"name": n, "days_left": "-5", "due": Decimal("-1.5")} for n in names)
+    page = Page("=1+1", ("姓名", "剩余天数", "金额"), ("name", "days_left", "due"), 6, 0, 100, rows, ("@注",))
+    path = write_page_xlsx(page, tmp_path / "清单.xlsx")
+    every_cell_is_safe(path, (*names, "=1+1", "@注", "-5"))
+    ws = load_workbook(path)["清单"]
+    assert ws.cell(row=4, column=3).value == Decimal("-1.5")  # a number stays a number
+
+
+def test_refund_top_up_list(tmp_path: Path) -> None:
+    from urrbmi.campaign.changes import IdentityChange
+    from urrbmi.imports.effects import write_effects
+
+    items = [
+        IdentityChange(
+            "3406**********0011", n, Decimal("380"), (), (), None, "refund", Decimal("380"), "+备注"
+        )
+        for n in HOSTILE[:6]
+    ]
+    every_cell_is_safe(write_effects(items, tmp_path / "退补.xlsx"), (*HOSTILE[:6], "+备注"))
+
+
 # --- the class stays closed: no spreadsheet or CSV writer outside urrbmi.export ---------------
 
 PACKAGE = Path(__file__).resolve().parents[2] / "urrbmi"
