@@ -137,10 +137,12 @@ class Sheet:
 
 def _as_text(cell: Any) -> None:
     """Make a string cell text for good: never a formula, quote-prefixed when formula-like."""
-    if cell.data_type == "f" or isinstance(cell.value, str):
-        cell.data_type = "s"
-        if formula_like(cell.value):
-            cell.quotePrefix = True
+    value = cell.value
+    if not isinstance(value, str):  # an openpyxl formula object set directly on the sheet
+        raise TypeError(f"{cell.coordinate}: write a formula with urrbmi.export.Formula")
+    cell.data_type = "s"
+    if formula_like(value):
+        cell.quotePrefix = True
 
 
 class Book:

@@ -229,3 +229,12 @@ def test_no_workbook_or_csv_writer_outside_the_export_module() -> None:
             if (rel, name) not in ALLOWED:
                 stray.append(f"urrbmi/{rel}:{line} {name}")
     assert stray == [], "write XLSX/CSV through urrbmi.export (Book, write_csv): " + ", ".join(stray)
+
+
+def test_a_formula_object_set_directly_is_refused(tmp_path: Path) -> None:
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    book = Book()
+    book.sheet("x").ws["A1"] = ArrayFormula("A1", "=SUM(B1:B2)")
+    with pytest.raises(TypeError):
+        book.save(tmp_path / "x.xlsx")
