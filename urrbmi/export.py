@@ -38,7 +38,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 # First characters a spreadsheet may read as the start of a formula or a DDE call: = + - @,
 # tab, carriage return, line feed (OWASP), and the full-width = + - @ that a Chinese IME types
-# and some Excel versions accept as their half-width forms.
+# (East Asian Excel may convert them to their half-width forms: not verified here, and
+# neutralising them costs a human nothing).
 TRIGGERS = frozenset("=+-@\t\r\n＝＋－＠")
 # spaces Excel may skip before reading a formula (ASCII and the ideographic space)
 _SPACES = " \u3000"
