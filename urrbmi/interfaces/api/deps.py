@@ -24,7 +24,7 @@ from urrbmi.access.accounts import Resolved, resolve, token_hash
 from urrbmi.access.errors import CsrfFailed, Unauthorized
 from urrbmi.access.scope import Principal
 from urrbmi.access.settings import settings
-from urrbmi.db.session import open_db
+from urrbmi.db.session import open_db, writer
 
 SESSION_COOKIE = "urrbmi_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -44,14 +44,20 @@ def engine(request: Request) -> Engine:
     if getattr(state, "engine", None) is None:
         state.engine = open_db(state.database_url)
         state.sessions = sessionmaker(state.engine, expire_on_commit=False)
+        state.writer_sessions = sessionmaker(writer(state.engine), expire_on_commit=False)
     eng: Engine = state.engine
     return eng
 
 
 @contextmanager
 def tx(request: Request) -> Iterator[Session]:
+    """The request's transaction; a state-changing method's begins as a writer (on SQLite
+    ``BEGIN IMMEDIATE``: concurrent writers queue instead of failing, see ``db.session.writer``)."""
     engine(request)
-    factory: sessionmaker[Session] = request.app.state.sessions
+    state = request.app.state
+    factory: sessionmaker[Session] = (
+        state.sessions if request.method in SAFE_METHODS else state.writer_sessions
+    )
     with factory() as session, session.begin():
         yield session
 
