@@ -114,7 +114,9 @@ def test_unknown_user_takes_the_path_of_a_wrong_password(
 def test_a_success_ends_the_run_even_on_the_last_attempt(world: World, client: TestClient) -> None:
     for _ in range(2):
         for i in range(LIMIT - 1):
-            r = client.post("/api/v1/auth/login", json={"username": "agent_a", "password": f"wrong {i} xxxxx"})
+            r = client.post(
+                "/api/v1/auth/login", json={"username": "agent_a", "password": f"wrong {i} xxxxx"}
+            )
             assert r.status_code == 401
         r = client.post("/api/v1/auth/login", json={"username": "agent_a", "password": PASSWORD})
         assert r.status_code == 200, r.text  # the LIMIT-th attempt, right: in, and the count is reset
@@ -155,7 +157,9 @@ def test_concurrent_counter_payments_are_all_recorded(world: World) -> None:
     with session_scope(world.engine) as s:
         refs = list(s.scalars(select(Payment.external_ref)))
         accepted = s.execute(
-            select(Payment.id_number, func.count()).where(Payment.status == "accepted").group_by(Payment.id_number)
+            select(Payment.id_number, func.count())
+            .where(Payment.status == "accepted")
+            .group_by(Payment.id_number)
         ).all()
     assert sorted(refs) == [f"P-{i:03d}" for i in range(200)]
     assert sorted(accepted) == sorted((n, 1) for n in people)
