@@ -16,7 +16,7 @@ import pytest
 from apiworld import AS_OF, PASSWORD, World
 from fastapi.testclient import TestClient
 from liveserver import at_once, live_server
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from urrbmi.access import passwords
 from urrbmi.db.models import Payment
@@ -163,3 +163,21 @@ def test_concurrent_counter_payments_are_all_recorded(world: World) -> None:
         ).all()
     assert sorted(refs) == [f"P-{i:03d}" for i in range(200)]
     assert sorted(accepted) == sorted((n, 1) for n in people)
+
+
+def test_reads_go_on_while_a_writer_holds_the_lock(
+    world: World, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only writers queue: a GET and a lookup (a read-only POST) answer while another transaction
+    holds the write lock (on SQLite a writer would wait for it, then fail after busy_timeout).
+    The token is resolved first, outside the lock (the token check of a POST is a writer)."""
+    monkeypatch.setenv("URRBMI_AUTH_CACHE_SECONDS", "600")
+    h = world.auth("officer")
+    lookup = {"id_number": world.people_a[0]}
+    assert client.post("/api/v1/residents/lookup", json=lookup, headers=h).status_code == 200
+    with session_scope(world.engine, write=True) as s:
+        s.execute(update(User).where(User.username == "auditor").values(display_name="审计"))
+        r = client.post("/api/v1/residents/lookup", json=lookup, headers=h)
+        assert r.status_code == 200, r.text
+        r = client.get(f"/api/v1/campaigns/{world.campaign_id}", headers=h)
+        assert r.status_code == 200, r.text

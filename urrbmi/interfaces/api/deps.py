@@ -50,14 +50,14 @@ def engine(request: Request) -> Engine:
 
 
 @contextmanager
-def tx(request: Request) -> Iterator[Session]:
-    """The request's transaction; a state-changing method's begins as a writer (on SQLite
-    ``BEGIN IMMEDIATE``: concurrent writers queue instead of failing, see ``db.session.writer``)."""
+def tx(request: Request, *, write: bool | None = None) -> Iterator[Session]:
+    """The request's transaction. A state-changing method's begins as a writer (on SQLite
+    ``BEGIN IMMEDIATE``: concurrent writers queue instead of failing, see ``db.session.writer``);
+    ``write=False`` keeps a read-only POST (a lookup) a reader, which under WAL takes no lock."""
     engine(request)
     state = request.app.state
-    factory: sessionmaker[Session] = (
-        state.sessions if request.method in SAFE_METHODS else state.writer_sessions
-    )
+    writes = request.method not in SAFE_METHODS if write is None else write
+    factory: sessionmaker[Session] = state.writer_sessions if writes else state.sessions
     with factory() as session, session.begin():
         yield session
 
