@@ -51,7 +51,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
+    # a writer waits this long for the write lock (BEGIN IMMEDIATE) before failing: as long as a
+    # request waits for a pooled connection (30 s); a burst of 50 channel notifications on a
+    # loaded 2-core machine had writers waiting more than 10 s
+    cur.execute("PRAGMA busy_timeout=30000")
     # 64 MiB of page cache per connection (the default is 2 MiB): a million-row import or
     # assessment touches index pages all over; measured in docs/imports.md (speed)
     cur.execute("PRAGMA cache_size=-65536")
