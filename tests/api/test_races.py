@@ -14,6 +14,7 @@ from functools import partial
 import httpx
 import pytest
 from apiworld import AS_OF, PASSWORD, World
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from liveserver import at_once, live_server
 from sqlalchemy import func, select, update
@@ -123,6 +124,19 @@ def test_a_success_ends_the_run_even_on_the_last_attempt(world: World, client: T
     with session_scope(world.engine) as s:
         u = s.scalars(select(User).where(User.username == "agent_a")).one()
         assert u.failed_logins == 0 and u.locked_until is None
+
+
+def test_login_upgrades_a_hash_made_with_old_parameters(
+    world: World, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = hash_of(world, "agent_a")
+    monkeypatch.setattr(passwords, "_HASHER", PasswordHasher(time_cost=2, memory_cost=64, parallelism=1))
+    assert (
+        client.post("/api/v1/auth/login", json={"username": "agent_a", "password": PASSWORD}).status_code
+        == 200
+    )
+    new = hash_of(world, "agent_a")
+    assert new != old and "t=2" in new and passwords.verify(new, PASSWORD)
 
 
 @pytest.mark.slow

@@ -207,6 +207,7 @@ def login(engine: Engine, username: str, password: str, kind: str) -> LoginResul
                 until = s.scalar(select(User.locked_until).where(User.id == attempt.user_id))
                 audit.record(s, f"api:{username}", "users", attempt.user_id, "locked", None, {"until": until})
         raise _bad_login(cfg)
+    rehashed = passwords.hash_password(password) if passwords.needs_rehash(attempt.password_hash) else None
     with session_scope(engine, write=True) as s:
         # the run ends, unless a later attempt of the same run has locked the account meanwhile
         s.execute(
@@ -217,8 +218,8 @@ def login(engine: Engine, username: str, password: str, kind: str) -> LoginResul
             .execution_options(synchronize_session=False)
         )
         user = s.get_one(User, attempt.user_id)
-        if passwords.needs_rehash(user.password_hash):
-            user.password_hash = passwords.hash_password(password)
+        if rehashed is not None and user.password_hash == attempt.password_hash:
+            user.password_hash = rehashed
         now = audit.now()
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32) if kind == "browser" else None
