@@ -68,7 +68,7 @@ def build(url: str, scale: float) -> tuple[int, str, int]:
         accounts.create_user(
             s, "bench_officer", "bench-password-1", "bureau_officer", county.tree.county.code, actor="bench"
         )
-        token = accounts.login(s, "bench_officer", "bench-password-1", "token").token
+    token = accounts.login(engine, "bench_officer", "bench-password-1", "token").token
     return cid, token, n
 
 
@@ -163,7 +163,7 @@ def main() -> None:
         with session_scope(get_engine(url)) as s:
             cid = int(s.scalar(text("SELECT min(id) FROM campaigns")) or 0)
             n = int(s.scalar(text("SELECT count(*) FROM residents")) or 0)
-            token = accounts.login(s, "bench_officer", "bench-password-1", "token").token
+        token = accounts.login(get_engine(url), "bench_officer", "bench-password-1", "token").token
     work = Path(tempfile.mkdtemp(prefix="urrbmi-bench-api-"))
     ids_file, pay_file, n_due = files(url, cid, work)
     env = {**os.environ, "URRBMI_DATABASE_URL": url}

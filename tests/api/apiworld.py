@@ -59,7 +59,8 @@ def build_world(engine: Engine, url: str) -> World:
     with session_scope(engine) as s:
         for name, (role, region, sources) in USERS.items():
             accounts.create_user(s, name, PASSWORD, role, region, sources=sources, actor=ACTOR)
-            w.tokens[name] = accounts.login(s, name, PASSWORD, "token").token
+    for name in USERS:
+        w.tokens[name] = accounts.login(engine, name, PASSWORD, "token").token
     return w
 
 

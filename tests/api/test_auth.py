@@ -59,7 +59,9 @@ def test_lockout_after_repeated_failures(world: World, client: TestClient, monke
     for _ in range(3):
         assert client.post("/api/v1/auth/login", json={"username": "agent_a", "password": "nope nope nope"}).status_code == 401
     r = client.post("/api/v1/auth/login", json={"username": "agent_a", "password": PASSWORD})
-    assert r.status_code == 423 and r.json()["error"]["code"] == "account_locked"
+    unknown = client.post("/api/v1/auth/login", json={"username": "nobody", "password": PASSWORD})
+    # locked: the right password is refused, with the answer an unknown user gets
+    assert r.status_code == unknown.status_code == 401 and r.json() == unknown.json()
     with session_scope(world.engine) as s:
         u = s.scalars(select(User).where(User.username == "agent_a")).one()
         assert u.locked_until is not None

@@ -13,15 +13,16 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import Engine, case, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from urrbmi.access import passwords
-from urrbmi.access.errors import AccountLocked, Unauthorized
+from urrbmi.access.errors import Unauthorized
 from urrbmi.access.scope import Principal
-from urrbmi.access.settings import settings
+from urrbmi.access.settings import Settings, settings
 from urrbmi.db.models import Region
 from urrbmi.db.models_access import ROLES, SESSION_KINDS, ApiSession, User
+from urrbmi.db.session import session_scope
 from urrbmi.errors import InvalidInput
 from urrbmi.registry import audit
 from urrbmi.registry.errors import Conflict, NotFound
@@ -40,8 +41,15 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _bad_login() -> Unauthorized:
-    return Unauthorized("用户名或密码错误", "wrong user name or password", code="bad_credentials")
+def _bad_login(cfg: Settings) -> Unauthorized:
+    """The one answer to every refused login (unknown user, wrong password, disabled, locked)."""
+    n, minutes = cfg.lockout_failures, int(cfg.lockout_duration.total_seconds() // 60)
+    return Unauthorized(
+        f"用户名或密码错误（连续失败{n}次后账号锁定{minutes}分钟，可请管理员重置密码解锁）",
+        f"wrong user name or password (after {n} failures in a row the account is locked for "
+        f"{minutes} minutes; an administrator can unlock it by resetting the password)",
+        code="bad_credentials",
+    )
 
 
 def _unauthenticated() -> Unauthorized:
@@ -148,56 +156,88 @@ class LoginResult:
     user: User
 
 
-def login(session: Session, username: str, password: str, kind: str) -> LoginResult:
+@dataclass(frozen=True)
+class _Attempt:
+    user_id: int
+    slot: int  # this attempt's number in the current run of failures (1 = the first)
+    password_hash: str
+    disabled: bool
+
+
+def _reserve(session: Session, username: str, now: dt.datetime, cfg: Settings) -> _Attempt | None:
+    """Count an attempt before its password is checked, in one statement; ``None`` when the user
+    does not exist or is locked (the caller cannot tell which, and neither can the answer).
+
+    An expired lock starts a new run; the attempt that brings the run to the limit locks the
+    account at once, so attempts still in flight count and no more than the limit get through."""
+    limit = cfg.lockout_failures
+    run = case((User.locked_until.is_(None), User.failed_logins + 1), else_=1)
+    row = session.execute(
+        update(User)
+        .where(User.username == username)
+        .where(or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(
+            failed_logins=run,
+            locked_until=case((run >= limit, literal(now + cfg.lockout_duration, User.locked_until.type))),
+        )
+        .returning(User.id, User.failed_logins, User.password_hash, User.disabled)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return None if row is None else _Attempt(row[0], row[1], row[2], row[3])
+
+
+def login(engine: Engine, username: str, password: str, kind: str) -> LoginResult:
     """Check the password and open a session (``browser``) or issue a bearer token (``token``).
 
-    Wrong passwords count; after ``URRBMI_LOCKOUT_FAILURES`` in a row the account is locked for
-    ``URRBMI_LOCKOUT_MINUTES`` (even the right password is refused meanwhile). Failures raise
-    after the counter is flushed: the caller commits before answering (see the API's login)."""
+    After ``URRBMI_LOCKOUT_FAILURES`` failed attempts in a row the account is locked for
+    ``URRBMI_LOCKOUT_MINUTES``: even the right password is refused meanwhile. Concurrent attempts
+    cannot pass the limit: each is counted (committed) before its password is checked, and a
+    success clears the count. An unknown user, a wrong password, a disabled or a locked account
+    get the same answer by the same path (one update, one argon2 check), so the answer does not
+    tell which user names exist. Runs its own transactions (none is open while argon2 runs)."""
     if kind not in SESSION_KINDS:
         raise InvalidInput(f"未知的登录方式{kind}", f"unknown session kind {kind!r}")
     cfg = settings()
-    now = audit.now()
-    user = session.scalars(select(User).where(User.username == username)).first()
-    if user is None:
-        passwords.verify(passwords.DUMMY_HASH, password)  # same time as for a real user
-        raise _bad_login()
-    if user.locked_until is not None and _utc(user.locked_until) > now:
-        raise AccountLocked(
-            "连续登录失败次数过多，账号已暂时锁定，请稍后再试或联系管理员",
-            "too many failed logins: the account is locked for a while",
+    with session_scope(engine, write=True) as s:
+        attempt = _reserve(s, username, audit.now(), cfg)
+    ok = passwords.verify(passwords.dummy_hash() if attempt is None else attempt.password_hash, password)
+    if attempt is None or attempt.disabled or not ok:
+        if attempt is not None and attempt.slot >= cfg.lockout_failures:
+            with session_scope(engine, write=True) as s:
+                until = s.scalar(select(User.locked_until).where(User.id == attempt.user_id))
+                audit.record(s, f"api:{username}", "users", attempt.user_id, "locked", None, {"until": until})
+        raise _bad_login(cfg)
+    rehashed = passwords.hash_password(password) if passwords.needs_rehash(attempt.password_hash) else None
+    with session_scope(engine, write=True) as s:
+        # the run ends, unless a later attempt of the same run has locked the account meanwhile
+        s.execute(
+            update(User)
+            .where(User.id == attempt.user_id)
+            .where(or_(User.locked_until.is_(None), User.failed_logins == attempt.slot))
+            .values(failed_logins=0, locked_until=None)
+            .execution_options(synchronize_session=False)
         )
-    if user.disabled or not passwords.verify(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= cfg.lockout_failures:
-            user.locked_until = now + cfg.lockout_duration
-            user.failed_logins = 0
-            audit.record(
-                session, f"api:{username}", "users", user.id, "locked", None, {"until": user.locked_until}
+        user = s.get_one(User, attempt.user_id)
+        if rehashed is not None and user.password_hash == attempt.password_hash:
+            user.password_hash = rehashed
+        now = audit.now()
+        token = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(32) if kind == "browser" else None
+        expires = now + (cfg.session_lifetime if kind == "browser" else cfg.token_lifetime)
+        s.add(
+            ApiSession(
+                token_hash=token_hash(token),
+                user_id=user.id,
+                kind=kind,
+                csrf_token=csrf,
+                created_at=now,
+                expires_at=expires,
+                last_seen_at=now,
+                revoked=False,
             )
-        session.flush()
-        raise _bad_login()
-    if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
-    token = secrets.token_urlsafe(32)
-    csrf = secrets.token_urlsafe(32) if kind == "browser" else None
-    expires = now + (cfg.session_lifetime if kind == "browser" else cfg.token_lifetime)
-    session.add(
-        ApiSession(
-            token_hash=token_hash(token),
-            user_id=user.id,
-            kind=kind,
-            csrf_token=csrf,
-            created_at=now,
-            expires_at=expires,
-            last_seen_at=now,
-            revoked=False,
         )
-    )
-    session.flush()
-    audit.record(session, f"api:{username}", "api_sessions", user.id, "login", None, {"kind": kind})
+        s.flush()
+        audit.record(s, f"api:{username}", "api_sessions", user.id, "login", None, {"kind": kind})
     return LoginResult(token, csrf, expires, user)
 
 

@@ -1,5 +1,5 @@
 """Bilingual errors of authentication and authorisation (codes are stable; the API maps them to
-401/403/423/429)."""
+401/403/429)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,6 @@ class Unauthorized(UrrbmiError):
 
 class Forbidden(UrrbmiError):
     code = "forbidden"
-
-
-class AccountLocked(UrrbmiError):
-    code = "account_locked"
 
 
 class CsrfFailed(UrrbmiError):

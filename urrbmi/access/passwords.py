@@ -3,6 +3,8 @@ memory-hard, the OWASP first choice). Parameters are argon2-cffi's RFC 9106 low-
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -37,5 +39,8 @@ def needs_rehash(stored: str) -> bool:
     return _HASHER.check_needs_rehash(stored)
 
 
-# a hash to verify against when the user does not exist (same time either way)
-DUMMY_HASH = _HASHER.hash("dummy-password-for-timing")
+@cache
+def dummy_hash() -> str:
+    """A hash to check against when there is no real one (unknown or locked user): the answer
+    takes the same time either way. Made on first use, not at import."""
+    return _HASHER.hash("dummy-password-for-timing")

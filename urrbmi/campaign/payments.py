@@ -433,6 +433,24 @@ def apply_payments(
     return summary
 
 
+def apply_payments_raced(
+    session: Session, c: Campaign, channel: str, lines: Sequence[PaymentLine], *, actor: str
+) -> PaymentSummary:
+    """:func:`apply_payments` for lines that may race (a counter payment, a channel's
+    notification): run in a savepoint, and re-run when a concurrent transaction recorded the same
+    reference or paid for the same resident first (a unique violation; under PostgreSQL's READ
+    COMMITTED the re-run sees that row, so the line is a replay or held as ``already_paid``)."""
+    tries = 0
+    while True:
+        try:
+            with session.begin_nested():
+                return apply_payments(session, c, channel, lines, actor=actor)
+        except IntegrityError:
+            tries += 1
+            if tries == 3:
+                raise
+
+
 @dataclass(frozen=True)
 class PaymentResult:
     payment: Payment
@@ -467,14 +485,7 @@ def record_payment(
         ],
         first_line=1,
     )[0]
-    for attempt in range(3):
-        try:
-            with session.begin_nested():
-                summary = apply_payments(session, c, channel, [line], actor=actor)
-            break
-        except IntegrityError:
-            if attempt == 2:
-                raise
+    summary = apply_payments_raced(session, c, channel, [line], actor=actor)
     p = session.scalars(
         select(Payment).where(Payment.channel == channel, Payment.external_ref == line.external_ref)
     ).one()

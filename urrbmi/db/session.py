@@ -19,7 +19,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,16 +38,43 @@ def database_url(url: str | None = None) -> str:
     return url or os.environ.get("URRBMI_DATABASE_URL") or DEFAULT_URL
 
 
+# An execution option: transactions on such connections write, so on SQLite they begin with
+# ``BEGIN IMMEDIATE`` (see :func:`writer`).
+WRITE_OPTION = "urrbmi_write"
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling is off (it would begin late, and deferred); SQLAlchemy's
+    # ``begin`` event emits BEGIN instead (_sqlite_begin)
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
+    # a writer waits this long for the write lock (BEGIN IMMEDIATE) before failing: as long as a
+    # request waits for a pooled connection (30 s); a burst of 50 channel notifications on a
+    # loaded 2-core machine had writers waiting more than 10 s
+    cur.execute("PRAGMA busy_timeout=30000")
     # 64 MiB of page cache per connection (the default is 2 MiB): a million-row import or
     # assessment touches index pages all over; measured in docs/imports.md (speed)
     cur.execute("PRAGMA cache_size=-65536")
     cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """``BEGIN IMMEDIATE`` for writers, plain (deferred) ``BEGIN`` for readers.
+
+    A deferred transaction that reads and then writes cannot wait for the write lock once another
+    writer has committed since its read (SQLite answers ``database is locked`` at once, whatever
+    ``busy_timeout`` says); an immediate one takes the lock first and waits its turn. Readers stay
+    deferred: under WAL they read a snapshot without taking the write lock."""
+    immediate = conn.get_execution_options().get(WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def writer(engine: Engine) -> Engine:
+    """``engine`` for transactions that write (same pool): on SQLite they begin immediately."""
+    return engine.execution_options(**{WRITE_OPTION: True})
 
 
 @cache
@@ -59,6 +86,7 @@ def get_engine(url: str) -> Engine:
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -112,8 +140,12 @@ def open_db(url: str | None = None) -> Engine:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A session in one transaction: committed on success, rolled back on any error."""
-    factory = sessionmaker(engine, expire_on_commit=False)
+def session_scope(engine: Engine, *, write: bool = False) -> Iterator[Session]:
+    """A session in one transaction: committed on success, rolled back on any error.
+
+    ``write``: the transaction writes under concurrency (API requests, services run from threads):
+    on SQLite it takes the write lock at once (:func:`writer`), so concurrent writers queue on
+    ``busy_timeout`` instead of failing."""
+    factory = sessionmaker(writer(engine) if write else engine, expire_on_commit=False)
     with factory() as session, session.begin():
         yield session

@@ -9,11 +9,10 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from urrbmi.access import accounts
-from urrbmi.access.errors import AccountLocked, Unauthorized
 from urrbmi.access.roles import ROLE_ZH, permissions
 from urrbmi.access.settings import settings
 from urrbmi.interfaces.api.common import AUTH_ERRORS, Strict, _err
-from urrbmi.interfaces.api.deps import SESSION_COOKIE, CurrentPrincipal, forget, tx
+from urrbmi.interfaces.api.deps import SESSION_COOKIE, CurrentPrincipal, engine, forget, tx
 from urrbmi.interfaces.api.schemas import ErrorOut
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -51,34 +50,29 @@ class CsrfOut(BaseModel):
     response_model=LoginOut,
     summary="登录 / log in",
     responses={
-        401: {"model": ErrorOut, "description": "用户名或密码错误 / wrong credentials"},
-        423: {"model": ErrorOut, "description": "账号已暂时锁定 / locked after repeated failures"},
+        401: {
+            "model": ErrorOut,
+            "description": "用户名或密码错误、账号停用或已锁定（同一应答）"
+            "/ wrong credentials, disabled or locked (one answer)",
+        },
         422: _err("输入无效 / invalid input"),
         400: _err("请求体无法解析 / the body cannot be parsed"),
     },
 )
 def login(body: LoginIn, request: Request, response: Response) -> LoginOut:
-    failure: Unauthorized | AccountLocked | None = None
-    with tx(request) as s:
-        try:
-            res = accounts.login(s, body.username, body.password, body.kind)
-        except (Unauthorized, AccountLocked) as exc:  # commit the failure counter, then refuse
-            failure = exc
-        else:
-            user = res.user
-            out = LoginOut(
-                username=user.username,
-                role=user.role,
-                role_zh=ROLE_ZH[user.role],
-                region_code=user.region_code,
-                sources=[x for x in user.sources.split(",") if x],
-                permissions=permissions(user.role),
-                csrf_token=res.csrf_token,
-                token=res.token if body.kind == "token" else None,
-                expires_at=res.expires_at,
-            )
-    if failure is not None:
-        raise failure
+    res = accounts.login(engine(request), body.username, body.password, body.kind)
+    user = res.user
+    out = LoginOut(
+        username=user.username,
+        role=user.role,
+        role_zh=ROLE_ZH[user.role],
+        region_code=user.region_code,
+        sources=[x for x in user.sources.split(",") if x],
+        permissions=permissions(user.role),
+        csrf_token=res.csrf_token,
+        token=res.token if body.kind == "token" else None,
+        expires_at=res.expires_at,
+    )
     if body.kind == "browser":
         cfg = settings()
         response.set_cookie(

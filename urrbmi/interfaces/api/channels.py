@@ -2,10 +2,12 @@
 
 ``POST /api/v1/channels/{channel}/payments`` with a JSON body ``{"payments": [...]}`` (1 to
 10,000 lines) signed per :mod:`urrbmi.access.channels` (headers ``X-Timestamp``, ``X-Nonce``,
-``X-Signature``). Lines are recorded with the ledger's idempotent bulk pipeline
-(``apply_payments``): a reference already recorded with the same data is a replay (counted, not
-recorded again); with different data the whole notification is refused (409) and nothing is
-recorded. Channels are not region-scoped: they pay into their campaign."""
+``X-Signature``); the signature is checked over the raw bytes before the body is parsed, and the
+nonce is used up only when the notification is accepted. Lines are recorded with the ledger's
+idempotent bulk pipeline (``apply_payments_raced``): a reference already recorded with the same
+data is a replay (counted, not recorded again, also when the same reference races in from
+concurrent notifications); with different data the whole notification is refused (409) and
+nothing is recorded. Channels are not region-scoped: they pay into their campaign."""
 
 from __future__ import annotations
 
@@ -14,15 +16,16 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 
-from urrbmi.access.channels import verify
+from urrbmi.access.channels import authenticate, consume_nonce
 from urrbmi.campaign.campaigns import get_campaign
-from urrbmi.campaign.payments import apply_payments, read_lines
+from urrbmi.campaign.payments import apply_payments_raced, read_lines
 from urrbmi.db.models import Payment, Receipt
 from urrbmi.interfaces.api.common import Strict, _err
 from urrbmi.interfaces.api.deps import tx
+from urrbmi.interfaces.api.errors import translate
 
 router = APIRouter(prefix="/api/v1/channels", tags=["channels"])
 
@@ -58,6 +61,26 @@ async def raw_body(request: Request) -> bytes:
     return await request.body()
 
 
+def _inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with its ``$defs`` written in place (an OpenAPI document resolves
+    ``#/...`` references from its own root)."""
+    schema = model.model_json_schema()
+    defs: dict[str, Any] = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    out: dict[str, Any] = inline(schema)
+    return out
+
+
 @router.post(
     "/{channel}/payments",
     response_model=ChannelOut,
@@ -68,10 +91,16 @@ async def raw_body(request: Request) -> bytes:
         422: _err("输入无效 / invalid input"),
         400: _err("请求体无法解析 / the body cannot be parsed"),
     },
+    # the body is parsed in the handler, once its signature holds; documented here
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _inline_schema(ChannelNotification)}},
+        }
+    },
 )
 def notify(
     channel: str,
-    body: ChannelNotification,
     request: Request,
     raw: Annotated[bytes, Depends(raw_body)],
     x_timestamp: Annotated[str | None, Header(description="Unix秒")] = None,
@@ -81,7 +110,11 @@ def notify(
     ] = None,
 ) -> dict[str, Any]:
     with tx(request) as s:
-        ch = verify(s, channel, x_timestamp, x_nonce, x_signature, raw)
+        ch = authenticate(s, channel, x_timestamp, x_nonce, x_signature, raw)
+        try:  # the body is read only once its signature holds
+            body = ChannelNotification.model_validate_json(raw)
+        except ValidationError as exc:
+            raise translate(list(exc.errors())) from None
         c = get_campaign(s, ch.campaign_id)
         lines = read_lines(
             [
@@ -95,7 +128,8 @@ def notify(
             ],
             first_line=1,
         )
-        summary = apply_payments(s, c, ch.payment_channel, lines, actor=f"channel:{channel}")
+        summary = apply_payments_raced(s, c, ch.payment_channel, lines, actor=f"channel:{channel}")
+        consume_nonce(s, ch, x_nonce or "")
         refs = [x.external_ref for x in body.payments]
         found: dict[str, dict[str, Any]] = {}
         for i in range(0, len(refs), 900):

@@ -24,7 +24,7 @@ from urrbmi.access.accounts import Resolved, resolve, token_hash
 from urrbmi.access.errors import CsrfFailed, Unauthorized
 from urrbmi.access.scope import Principal
 from urrbmi.access.settings import settings
-from urrbmi.db.session import open_db
+from urrbmi.db.session import open_db, writer
 
 SESSION_COOKIE = "urrbmi_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -44,14 +44,20 @@ def engine(request: Request) -> Engine:
     if getattr(state, "engine", None) is None:
         state.engine = open_db(state.database_url)
         state.sessions = sessionmaker(state.engine, expire_on_commit=False)
+        state.writer_sessions = sessionmaker(writer(state.engine), expire_on_commit=False)
     eng: Engine = state.engine
     return eng
 
 
 @contextmanager
-def tx(request: Request) -> Iterator[Session]:
+def tx(request: Request, *, write: bool | None = None) -> Iterator[Session]:
+    """The request's transaction. A state-changing method's begins as a writer (on SQLite
+    ``BEGIN IMMEDIATE``: concurrent writers queue instead of failing, see ``db.session.writer``);
+    ``write=False`` keeps a read-only POST (a lookup) a reader, which under WAL takes no lock."""
     engine(request)
-    factory: sessionmaker[Session] = request.app.state.sessions
+    state = request.app.state
+    writes = request.method not in SAFE_METHODS if write is None else write
+    factory: sessionmaker[Session] = state.writer_sessions if writes else state.sessions
     with factory() as session, session.begin():
         yield session
 

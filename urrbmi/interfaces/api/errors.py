@@ -30,7 +30,6 @@ STATUS = {
     "bad_credentials": 401,
     "bad_signature": 401,
     "stale_timestamp": 401,
-    "account_locked": 423,
     "rate_limited": 429,
     "database_not_migrated": 503,
 }

@@ -64,7 +64,7 @@ def public_lookup(body: PublicLookupIn, request: Request) -> DecimalJSONResponse
     request.app.state.public_ip_limiter.hit(client_ip(request))
     number = ids.validate(body.id_number)
     request.app.state.public_id_limiter.hit(number)
-    with tx(request) as s:
+    with tx(request, write=False) as s:
         r = s.execute(select(Resident.id, Resident.name).where(Resident.id_number == number)).first()
         if r is None or r.name.strip() != body.name.strip():
             return DecimalJSONResponse({"match": False, "years": []})

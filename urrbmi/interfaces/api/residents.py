@@ -160,7 +160,7 @@ def statement_for(s: Any, p: Principal, r: Resident, on: dt.date | None) -> dict
     responses=AUTH_ERRORS,
 )
 def lookup(body: LookupIn, request: Request, p: ReadP) -> DecimalJSONResponse:
-    with tx(request) as s:
+    with tx(request, write=False) as s:
         r = scoped_resident(s, p, id_number=body.id_number)
         return DecimalJSONResponse(statement_for(s, p, r, body.on))
 
