@@ -1,7 +1,8 @@
 """CLI: the registry and the campaign ledger (urrbmi db / region / resident / campaign / payment).
 
-Every command takes ``--db URL`` (default ``URRBMI_DATABASE_URL`` or ``./var/urrbmi.sqlite``) and
-runs in one transaction: an error leaves the database as it was. Output is JSON (money as exact
+Every command takes ``--db`` (a SQLite file path or a database URL; default ``URRBMI_DATABASE_URL``
+or ``./var/urrbmi.sqlite``; only commands that write may create a SQLite file) and runs in one
+transaction: an error leaves the database as it was. Output is JSON (money as exact
 numbers) unless stated; ID numbers are masked in everything printed except the roster file.
 """
 
@@ -36,7 +37,16 @@ from urrbmi.campaign.payments import (
 from urrbmi.campaign.reports import duplicate_enrollments, reconcile, write_roster
 from urrbmi.campaign.tiers import choose_tier, configure
 from urrbmi.db.models import CHANNELS, LEVELS, Campaign
-from urrbmi.db.session import current_revision, database_url, get_engine, open_db, session_scope, upgrade
+from urrbmi.db.session import (
+    check_exists,
+    connected_revision,
+    database_url,
+    open_db,
+    session_scope,
+    shown_url,
+    upgrade,
+)
+from urrbmi.errors import InvalidInput
 from urrbmi.money import from_fen
 from urrbmi.registry.audit import default_actor
 from urrbmi.registry.regions import add_region, list_regions
@@ -55,18 +65,20 @@ def dumps(obj: Any) -> str:
     return simplejson.dumps(obj, use_decimal=True, ensure_ascii=False, default=str, indent=1)
 
 
+DB_HELP = "数据库文件路径或URL / SQLite file path or database URL (URRBMI_DATABASE_URL)"
+
+
 def db_option(f: F) -> F:
-    return click.option(
-        "--db", "db_url", default=None, help="数据库URL / database URL (URRBMI_DATABASE_URL)"
-    )(f)
+    return click.option("--db", "db_url", default=None, help=DB_HELP)(f)
 
 
 def actor_option(f: F) -> F:
     return click.option("--actor", default=None, help="操作人 / who does this (URRBMI_ACTOR or OS user)")(f)
 
 
-def _engine(db_url: str | None) -> Engine:
-    return open_db(db_url)
+def _engine(db_url: str | None, *, write: bool = True) -> Engine:
+    """The database of a command; one that only reads (``write=False``) never creates one."""
+    return open_db(db_url, create=write)
 
 
 def _day(value: str | None, default: dt.date | None = None) -> dt.date:
@@ -75,7 +87,9 @@ def _day(value: str | None, default: dt.date | None = None) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"日期应为YYYY-MM-DD / a date is YYYY-MM-DD: {value!r}") from None
+        raise InvalidInput(
+            f"日期“{value}”应为YYYY-MM-DD", f"a date is YYYY-MM-DD: {value!r}", code="bad_date"
+        ) from None
 
 
 # --- db ------------------------------------------------------------------------------------
@@ -98,13 +112,13 @@ def db_upgrade(db_url: str | None) -> None:
 @db_option
 def db_current(db_url: str | None) -> None:
     """显示当前结构版本 / show the current schema revision."""
-    click.echo(current_revision(get_engine(database_url(db_url))) or "none")
+    url = database_url(db_url)
+    check_exists(url)
+    click.echo(connected_revision(url)[1] or "none")
 
 
 def _shown(db_url: str | None) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(database_url(db_url)).render_as_string(hide_password=True)
+    return shown_url(database_url(db_url))
 
 
 # --- region --------------------------------------------------------------------------------
@@ -136,7 +150,7 @@ def region_add(
 @db_option
 def region_list(under: str | None, db_url: str | None) -> None:
     """列出行政区划 / list regions."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(_engine(db_url, write=False)) as s:
         for r in list_regions(s, under):
             click.echo(f"{r.code}\t{r.level}\t{r.name}\t{r.parent_code or ''}")
 
@@ -204,7 +218,7 @@ def resident_add(
 @db_option
 def resident_show(id_number: str, on: str | None, db_url: str | None) -> None:
     """缴费查询：身份、应缴、缴费、待遇期 / identities, amount due, payments, benefit period."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(_engine(db_url, write=False)) as s:
         click.echo(dumps(statement(s, id_number, _day(on))))
 
 
@@ -373,7 +387,7 @@ def campaign_create(policy_id: str, region_code: str, db_url: str | None, actor:
 @db_option
 def campaign_list(db_url: str | None) -> None:
     """列出征缴批次 / list campaigns."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(_engine(db_url, write=False)) as s:
         for c in s.scalars(select(Campaign).order_by(Campaign.id)):
             click.echo(f"{c.id}\t{c.region_code}\t{c.benefit_year}\t{c.policy_id}@{c.policy_version}")
 
@@ -482,7 +496,7 @@ def campaign_roster(
     campaign_id: int | None, fmt: str, output: Path, include_paid: bool, db_url: str | None
 ) -> None:
     """征缴名册（交税务部门）/ the collection roster for the tax bureau."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(_engine(db_url, write=False)) as s:
         n = write_roster(s, get_campaign(s, campaign_id), output, fmt, include_paid=include_paid)
     click.echo(f"已写出{n}人 / wrote {n} rows to {output}")
 
@@ -497,8 +511,12 @@ def campaign_reconcile(
 ) -> None:
     """对账：已匹配、未匹配、重复、金额不符 / matched, unmatched, duplicates, mismatches."""
     if statement is not None and channel is None:
-        raise click.UsageError("--statement needs --channel")
-    with session_scope(_engine(db_url)) as s:
+        raise InvalidInput(
+            "给出 --statement 对账文件时须同时给出 --channel 渠道",
+            "--statement needs --channel",
+            code="missing_input",
+        )
+    with session_scope(_engine(db_url, write=False)) as s:
         rec = reconcile(s, get_campaign(s, campaign_id), statement=statement, channel=channel)
     click.echo(dumps(rec.as_dict()))
 
@@ -522,7 +540,7 @@ def campaign_identity_changes(
 @db_option
 def campaign_duplicates(campaign_id: int | None, db_url: str | None) -> None:
     """重复参保名单 / residents enrolled more than once for the benefit year."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(_engine(db_url, write=False)) as s:
         c = get_campaign(s, campaign_id)
         click.echo(dumps(duplicate_enrollments(s, c.benefit_year)))
 

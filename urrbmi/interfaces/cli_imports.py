@@ -257,7 +257,7 @@ def changes_cmd(
 @click.option("--db", "db_url", default=None)
 def absent_cmd(batch_id: int, excel: Path | None, full_ids: bool, db_url: str | None) -> None:
     """户籍名单中没有的在册户籍人员 / registered hukou residents missing from a hukou list (to check)."""
-    with session_scope(open_db(db_url)) as s:
+    with session_scope(open_db(db_url, create=False)) as s:
         frame = absent_from_hukou(s, batch_id)
     rows = [(n if full_ids else ids.mask(n), name, region) for n, name, region in frame.iter_rows()]
     for row in rows[:50]:
@@ -285,7 +285,7 @@ def review_group() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def review_list_cmd(status: str, scope: str, db_url: str | None, as_json: bool) -> None:
     """列出核查事项 / list review items (ID numbers masked)."""
-    with session_scope(open_db(db_url)) as s:
+    with session_scope(open_db(db_url, create=False)) as s:
         items = list_reviews(s, scope=scope, status=None if status == "all" else status)
     if as_json:
         click.echo(dumps([i.as_dict() for i in items]))
@@ -306,7 +306,7 @@ def review_list_cmd(status: str, scope: str, db_url: str | None, as_json: bool) 
 @click.option("--db", "db_url", default=None)
 def review_show_cmd(item_id: int, full: bool, scope: str, db_url: str | None) -> None:
     """显示核查事项（登记册与名单版本并列）/ show an item: registry and file versions side by side."""
-    with session_scope(open_db(db_url)) as s:
+    with session_scope(open_db(db_url, create=False)) as s:
         click.echo(dumps(show_review(s, item_id, scope=scope, full=full).as_dict()))
 
 
