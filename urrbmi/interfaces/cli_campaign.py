@@ -9,8 +9,11 @@ numbers) unless stated; ID numbers are masked in everything printed except the r
 from __future__ import annotations
 
 import datetime as dt
+import json
+import sys
 from collections.abc import Callable
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,8 +49,8 @@ from urrbmi.db.session import (
     shown_url,
     upgrade,
 )
-from urrbmi.errors import InvalidInput
-from urrbmi.money import from_fen
+from urrbmi.errors import InvalidInput, code_zh
+from urrbmi.money import fmt, from_fen
 from urrbmi.registry.audit import default_actor
 from urrbmi.registry.regions import add_region, list_regions
 from urrbmi.registry.residents import (
@@ -79,6 +82,35 @@ def actor_option(f: F) -> F:
 def _engine(db_url: str | None, *, write: bool = True) -> Engine:
     """The database of a command; one that only reads (``write=False``) never creates one."""
     return open_db(db_url, create=write)
+
+
+def _id_value(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """An ID number as given, or read from standard input (``-``) or a file (``@FILE``), so that
+    it need not appear in the process list (``ps``) or the shell history."""
+    if value is None or (value != "-" and not value.startswith("@")):
+        return value
+    if value == "-":
+        text, where_zh, where_en = sys.stdin.read(), "标准输入", "standard input"
+    else:
+        path = Path(value[1:])
+        where_zh = where_en = str(path)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeError) as exc:
+            raise InvalidInput(
+                f"无法读取身份证号码文件{path}：{exc}", f"cannot read the ID number file {path}: {exc}"
+            ) from None
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) != 1:
+        raise InvalidInput(
+            f"{where_zh}中应恰有一个身份证号码（一行），实有{len(lines)}行",
+            f"{where_en} should hold exactly one ID number (one line), found {len(lines)} lines",
+            code="missing_input",
+        )
+    return lines[0]
+
+
+id_argument = click.argument("id_number", callback=_id_value, metavar="ID_NUMBER|-|@FILE")
 
 
 def _day(value: str | None, default: dt.date | None = None) -> dt.date:
@@ -173,7 +205,13 @@ def _resident_options(f: F) -> F:
             click.option("--school", "school_name", default=None),
             click.option("--employee-insured", is_flag=True, help="已参加职工医保"),
             click.option("--household", "household_id", default=None),
-            click.option("--guardian", "guardian", default=None, help="监护人身份证号码"),
+            click.option(
+                "--guardian",
+                "guardian",
+                default=None,
+                callback=_id_value,
+                help="监护人身份证号码（或 - / @文件）/ guardian's ID number (or - / @FILE)",
+            ),
         ]
     ):
         f = opt(f)
@@ -195,7 +233,7 @@ def _new_resident(id_number: str, kw: dict[str, Any]) -> NewResident:
 
 
 @resident.command("add")
-@click.argument("id_number")
+@id_argument
 @_resident_options
 @click.option("--identity", "identities", multiple=True, help="人员身份（可多次），自今日起有效")
 @db_option
@@ -213,17 +251,80 @@ def resident_add(
 
 
 @resident.command("show")
-@click.argument("id_number")
+@id_argument
 @click.option("--on", "on", default=None, help="身份认定日期（默认今天）")
+@click.option("--json", "as_json", is_flag=True, help="输出JSON（供程序使用）/ print JSON")
 @db_option
-def resident_show(id_number: str, on: str | None, db_url: str | None) -> None:
+def resident_show(id_number: str, on: str | None, as_json: bool, db_url: str | None) -> None:
     """缴费查询：身份、应缴、缴费、待遇期 / identities, amount due, payments, benefit period."""
     with session_scope(_engine(db_url, write=False)) as s:
-        click.echo(dumps(statement(s, id_number, _day(on))))
+        st = statement(s, id_number, _day(on))
+    click.echo(dumps(st) if as_json else statement_text(st))
+
+
+@cache
+def _web_zh() -> dict[str, str]:
+    """The web UI's Chinese labels (one table of statuses and channels for every interface)."""
+    path = Path(__file__).parent / "web" / "static" / "i18n" / "zh.json"
+    labels: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return labels
+
+
+def _zh(kind: str, code: str | None) -> str:
+    return "—" if code is None else _web_zh().get(f"{kind}.{code}", code)
+
+
+_SEX_ZH = {"M": "男", "F": "女"}
+_ENROLLED_BY_ZH = {
+    "payment": "缴费",
+    "subsidy": "全额资助",
+    "guardian": "随监护人",
+    "import": "上年参保名单",
+    "external": "外地或其他险种",
+}
+
+
+def statement_text(st: dict[str, Any]) -> str:
+    """A resident's statement as an officer reads it at the counter (Chinese, no codes)."""
+    out = [
+        f"居民：{st['name']}（{st['id_number']}），{_SEX_ZH.get(st['sex'], st['sex'])}，"
+        f"{st['birth_date']}出生，区划{st['region_code']}，人员状态：{_zh('resident.status', st['status'])}",
+        "当前身份：" + ("、".join(st["identities_now"]) or "无"),
+    ]
+    for m in st["identities"]:
+        dept = f"（{m['department']}认定）" if m["department"] else ""
+        out.append(f"  · {m['category']}{dept}：{m['valid_from']} 至 {m['valid_to'] or '今'}")
+    if not st["campaigns"]:
+        out.append("参保缴费：尚未核定")
+    for c in st["campaigns"]:
+        out.append(f"■ {c['benefit_year']}年度（征缴批次{c['campaign']}）")
+        if c["assessment"] == "due":
+            sub = f"，资助：{c['subsidy_category']}" if c["subsidy_category"] else ""
+            out.append(f"  核定：应缴{fmt(c['amount_due'])}元（{c['tier']}档{sub}）")
+        elif c["assessment"] == "excluded":
+            out.append(f"  核定：不征缴（{c['reason']}）")
+        else:
+            why = c.get("message") or code_zh(c["reason"] or "error")
+            out.append(f"  核定：无法核定 — {why}")
+        for p in c["payments"]:
+            held = f"，{p['hold_reason']}" if p["hold_reason"] else ""
+            receipt = f"，收据号{p['receipt_no']}" if p["receipt_no"] else ""
+            out.append(
+                f"  缴费：{p['paid_on']} {_zh('channel', p['channel'])} {fmt(p['amount'])}元"
+                f"（{_zh('payment.status', p['status'])}{held}{receipt}）"
+            )
+        if c["enrolled"]:
+            by = _ENROLLED_BY_ZH.get(c["enrolled_by"], "")
+            bp = c["benefit_period"]
+            period = f"，待遇享受期{bp['start']}至{bp['end']}" if bp else ""
+            out.append(f"  参保：已参保（{by}）{period}")
+        else:
+            out.append("  参保：未参保")
+    return "\n".join(out)
 
 
 @resident.command("identity")
-@click.argument("id_number")
+@id_argument
 @click.argument("category")
 @click.option("--from", "valid_from", required=True)
 @click.option("--to", "valid_to", default=None)
@@ -265,7 +366,7 @@ def resident_identity(
 
 
 @resident.command("update")
-@click.argument("id_number")
+@id_argument
 @click.option("--died-on", default=None)
 @click.option("--employee-insured/--no-employee-insured", default=None)
 @click.option("--student", type=click.Choice(["school", "college", "none"]), default=None)
@@ -299,7 +400,7 @@ def resident_update(
 
 
 @resident.command("newborn")
-@click.argument("id_number")
+@id_argument
 @_resident_options
 @click.option("--campaign", "campaign_id", type=int, default=None)
 @click.option("--on", "on", default=None, help="登记日期（默认今天）")
@@ -328,7 +429,7 @@ def resident_newborn(
 
 
 @resident.command("enrolled-elsewhere")
-@click.argument("id_number")
+@id_argument
 @click.option("--year", type=int, required=True)
 @click.option("--region", "region_code", required=True)
 @click.option("--type", "insurance_type", type=click.Choice(["310", "390", "392"]), default="390")
@@ -437,7 +538,7 @@ def campaign_assess(
 
 
 @campaign.command("tier")
-@click.argument("id_number")
+@id_argument
 @click.argument("tier", type=int)
 @campaign_option
 @click.option("--on", "on", default=None, help="未核定过的居民按此日期核定（默认今天）")
@@ -554,7 +655,7 @@ def payment() -> None:
 
 
 @payment.command("record")
-@click.argument("id_number")
+@id_argument
 @click.option("--amount", required=True, help="金额（元）")
 @click.option("--channel", type=click.Choice(["cash", "pos"]), default="cash")
 @click.option("--ref", "external_ref", required=True, help="收据或POS流水号")

@@ -16,10 +16,12 @@ from tqdm import tqdm
 
 from urrbmi import ids
 from urrbmi.db.session import open_db, session_scope
+from urrbmi.errors import InvalidInput
 from urrbmi.imports.check import check_file, load_regions
 from urrbmi.imports.config import sources
 from urrbmi.imports.effects import subsidy_effects, write_effects
 from urrbmi.imports.load import MODES, LoadResult, absent_from_hukou, load_list
+from urrbmi.imports.model import PROBLEM_ZH
 from urrbmi.imports.report import summary_lines, write_report
 from urrbmi.imports.review import DECISIONS, decide_review, list_reviews, show_review
 from urrbmi.interfaces.cli_campaign import dumps
@@ -98,15 +100,25 @@ def check_cmd(
     write_report(batch, report)
     for label, value in summary_lines(batch):
         click.echo(f"{label}: {value}")
-    kinds = Counter(p.code for p in batch.problems())
+    problems = list(batch.problems())
+    kinds = Counter(p.code for p in problems)
     if kinds:
-        click.echo("错误类型 problems: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
+        first = {p.code: p.zh for p in reversed(problems)}
+        named = (f"{PROBLEM_ZH.get(k) or first[k]} {n}" for k, n in kinds.most_common())
+        click.echo("错误类型 problems: " + "，".join(named))
     s = batch.seconds
     click.echo(
         f"用时 time: read {s['read']:.2f} s, validate {s['validate']:.2f} s, dedupe {s['dedupe']:.2f} s, "
         f"total {time.perf_counter() - start:.2f} s"
     )
     click.echo(f"错误报告 report: {report}")
+    if batch.counts.valid == 0:
+        raise InvalidInput(
+            f"名单中没有一行有效数据（共{batch.counts.data_rows}行），请按错误报告{report.name}修改后重报",
+            f"no valid row in the list ({batch.counts.data_rows} data rows); see the error report "
+            f"{report.name}",
+            code="no_valid_rows",
+        )
 
 
 def _bar(
