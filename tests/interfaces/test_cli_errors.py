@@ -41,10 +41,18 @@ def one_line(args: list[str], stdin: str | None = None) -> re.Match[str]:
         (["qoute"], "no_such_command", "没有命令“qoute”"),
         (["policy", "compare", "500114", "twenty", "2022"], "bad_parameter", "“twenty”不是整数"),
         (["policy", "check", "/nonexistent/p.yaml"], "bad_parameter", "不存在"),
-        (["campaign", "roster", "--format", "pdf", "-o", "x"], "bad_parameter", "不是可选值，应为：csv、xlsx"),
+        (
+            ["campaign", "roster", "--format", "pdf", "-o", "x"],
+            "bad_parameter",
+            "不是可选值，应为：csv、xlsx",
+        ),
         (["policies", "extra"], "extra_argument", "多余的参数"),
         (["list", "check", "x.csv", "--source", "m", "--as-of", "2021-13-01"], "bad_parameter", "不是日期"),
-        (["list", "check", "/nonexistent/x.csv", "--source", "m"], "bad_parameter", "“/nonexistent/x.csv”不存在"),
+        (
+            ["list", "check", "/nonexistent/x.csv", "--source", "m"],
+            "bad_parameter",
+            "“/nonexistent/x.csv”不存在",
+        ),
     ],
 )
 def test_click_usage_errors_are_bilingual(args: list[str], code: str, zh: str) -> None:
@@ -68,7 +76,9 @@ def test_engine_refusal_and_bad_input_are_one_line() -> None:
 
 def test_db_path_is_a_sqlite_file(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "demo.sqlite"
-    res = CliRunner().invoke(main, ["region", "add", "340000", "安徽省", "--level", "province", "--db", str(path)])
+    res = CliRunner().invoke(
+        main, ["region", "add", "340000", "安徽省", "--level", "province", "--db", str(path)]
+    )
     assert res.exit_code == 0, res.output
     assert path.is_file()
     res = CliRunner().invoke(main, ["region", "list", "--db", str(path)])
@@ -112,7 +122,9 @@ def test_bad_database_addresses_are_one_line(db: str, code: str) -> None:
 def test_os_errors_are_one_line(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    m = one_line(["region", "add", "340000", "安徽省", "--level", "province", "--db", str(blocker / "x.sqlite")])
+    m = one_line(
+        ["region", "add", "340000", "安徽省", "--level", "province", "--db", str(blocker / "x.sqlite")]
+    )
     assert m["code"] == "database_path"
 
 
