@@ -3,6 +3,8 @@ memory-hard, the OWASP first choice). Parameters are argon2-cffi's RFC 9106 low-
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -37,5 +39,15 @@ def needs_rehash(stored: str) -> bool:
     return _HASHER.check_needs_rehash(stored)
 
 
-# a hash to verify against when the user does not exist (same time either way)
-DUMMY_HASH = _HASHER.hash("dummy-password-for-timing")
+@cache
+def dummy_hash() -> str:
+    """A hash to verify against when the user does not exist (same time either way). Computed on
+    first use, not at import: an argon2 hash costs tens of milliseconds and 64 MiB, which no
+    command that does not log anyone in should pay."""
+    return _HASHER.hash("dummy-password-for-timing")
+
+
+def __getattr__(name: str) -> str:
+    if name == "DUMMY_HASH":  # the name callers use (urrbmi.access.accounts)
+        return dummy_hash()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
