@@ -118,7 +118,7 @@ def demo(
     )
     for f in r.files:
         click.echo(f"  · 输出：{f}")
-    click.echo(f"  · 查询示例：urrbmi resident show <身份证号> --db sqlite:///{db_path}")
+    click.echo(f"  · 查询示例：urrbmi resident show <身份证号> --db {db_path}")
     if serve:
         serve_demo(db_path, host, port)
 

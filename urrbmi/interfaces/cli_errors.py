@@ -39,6 +39,7 @@ class InternalError(UrrbmiError):
 
 
 _EXTRA = re.compile(r"Got unexpected extra arguments? \((.*)\)")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _QUOTED = re.compile(r"""(['"])(.*?)\1""")
 
 
@@ -161,6 +162,9 @@ def as_error(exc: BaseException) -> UrrbmiError | None:
         )
     if isinstance(exc, click.ClickException):
         msg = exc.format_message()
+        zh, sep, en = msg.partition(" / ")
+        if sep and _CJK.search(zh):  # already bilingual: "中文 / English"
+            return UrrbmiError(zh, en, code="failed")
         return UrrbmiError(f"命令失败：{msg}", msg, code="failed")
     if isinstance(exc, Exception) and type(exc).__module__.startswith("sqlalchemy"):
         return _database(exc)
