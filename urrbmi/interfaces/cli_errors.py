@@ -94,7 +94,9 @@ def _type_reason(param_type: click.ParamType[Any] | None, message: str) -> str:
         if "not readable" in message or "not writable" in message:
             return f"{shown}没有读写权限"
         return f"{shown}不可用"
-    return f"{shown}无效"
+    if _CJK.search(message):  # a check of ours that already says why in Chinese
+        return message
+    return f"{shown}无效" if value is not None else "见英文说明"
 
 
 def _usage(exc: click.UsageError) -> UrrbmiError:
