@@ -292,7 +292,9 @@ def statement_text(st: dict[str, Any]) -> str:
         "当前身份：" + ("、".join(st["identities_now"]) or "无"),
     ]
     for m in st["identities"]:
-        dept = f"（{_zh('source', m['department'])}认定）" if m["department"] else ""
+        # a department without a Chinese name (synthetic data's "synth") is left out, not shown as a code
+        known = _web_zh().get(f"source.{m['department']}")
+        dept = f"（{known}认定）" if known else ""
         out.append(f"  · {m['category']}{dept}：{m['valid_from']} 至 {m['valid_to'] or '今'}")
     if not st["campaigns"]:
         out.append("参保缴费：尚未核定")
