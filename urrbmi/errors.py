@@ -24,6 +24,27 @@ class UrrbmiError(Exception):
         return " ".join(text.split())
 
 
+# Short Chinese names of the codes an assessment or a quote can end with (what a list or a summary
+# prints instead of the code; the full message of each error says more).
+CODE_ZH = {
+    "error": "错误",
+    "invalid_input": "输入有误",
+    "invalid_id": "身份证号码有误",
+    "missing_input": "缺少信息",
+    "unknown_category": "人员身份不在目录中",
+    "unknown_policy": "没有该政策",
+    "policy_file": "政策文件有误",
+    "policy_gap": "政策未规定",
+    "outside_window": "不在缴费期内",
+    "no_benefit_period": "无待遇享受期",
+}
+
+
+def code_zh(code: str) -> str:
+    """The Chinese name of an error code (the code itself only for one nobody has named)."""
+    return CODE_ZH.get(code, code)
+
+
 class InvalidInput(UrrbmiError):
     code = "invalid_input"
 

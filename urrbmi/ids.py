@@ -9,6 +9,7 @@ synthetic data.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import cache
 
 from stdnum import exceptions as stdnum_exceptions
@@ -112,6 +113,14 @@ def mask(number: str) -> str:
     if len(value) <= 8:
         return "*" * len(value)
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+ID_PATTERN = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+
+
+def mask_text(text: str) -> str:
+    """Every 18-character ID number in free text (an error message, a log line) masked."""
+    return ID_PATTERN.sub(lambda m: mask(m.group(0)), text)
 
 
 def make(region: str, born: dt.date, sequence: int) -> str:

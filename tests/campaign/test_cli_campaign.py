@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def test_campaign_end_to_end(db_url: str, tmp_path: Path) -> None:
     assert [r[2] for r in rows[1:]] == [a]
     rec = json.loads(ok(db_url, "campaign", "reconcile"))
     assert rec["matched"]["count"] == 2 and len(rec["mismatches"]) == 1
-    show = json.loads(ok(db_url, "resident", "show", b, "--on", "2021-12-20"))
+    show = json.loads(ok(db_url, "resident", "show", b, "--on", "2021-12-20", "--json"))
     camp = show["campaigns"][0]
     assert camp["enrolled"] and Decimal(str(camp["amount_due"])) == due_b
     assert camp["payments"][0]["receipt_no"] == out["receipt_no"]
@@ -77,3 +78,36 @@ def test_errors_are_one_bilingual_line_and_change_nothing(db_url: str) -> None:
     code, _, err = run(db_url, "payment", "record", person("500114", dt.date(1980, 1, 1), 11), "--amount", "1",
                        "--ref", "x")
     assert code == 2 and "campaign" in err
+
+
+SNAKE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")  # an internal code (policy_gap, employee_insurance)
+
+
+def test_resident_show_is_readable_chinese_and_says_why_it_cannot_assess(db_url: str) -> None:
+    ok(db_url, "db", "upgrade")
+    for code, name, level, parent in [
+        ("650000", "新疆维吾尔自治区", "province", None),
+        ("652300", "昌吉回族自治州", "prefecture", "650000"),
+        ("652301", "昌吉市", "county", "652300"),
+        ("652301001", "宁边路街道", "town", "652301"),
+    ]:
+        ok(db_url, "region", "add", code, name, "--level", level, *(["--parent", parent] if parent else []))
+    a = person("652301", dt.date(1980, 1, 1), 11)
+    ok(db_url, "resident", "add", a, "--name", "甲", "--region", "652301001", "--identity", "低保对象")
+    ok(db_url, "campaign", "create", "--policy", "changji-2023", "--region", "652301")
+    # after Changji's window the notice is silent: the engine refuses (a policy gap)
+    ok(db_url, "campaign", "assess", "--as-of", "2023-03-01")
+    text = ok(db_url, "resident", "show", a)
+    assert "居民：甲" in text and "当前身份：低保对象" in text and "人员状态：正常" in text
+    assert "无法核定 — 政策changji-2023未规定" in text and "参保：未参保" in text
+    assert not SNAKE.search(text.replace("changji-2023", "")), SNAKE.findall(text)
+    assert a not in text  # masked
+    data = json.loads(ok(db_url, "resident", "show", a, "--json"))
+    camp = data["campaigns"][0]
+    assert camp["assessment"] == "error" and camp["reason"] == "policy_gap"
+    assert "未规定" in camp["message"] and "leaves this undefined" in camp["message"]
+    # a resident who owes: the amount and the tier, in words
+    ok(db_url, "campaign", "assess", "--as-of", "2022-11-15")
+    text = ok(db_url, "resident", "show", a)
+    assert re.search(r"核定：应缴\d+(\.\d+)?元（1档）", text) and "民政部门认定" in text, text
+    assert not SNAKE.search(text), SNAKE.findall(text)

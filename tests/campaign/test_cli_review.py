@@ -59,5 +59,5 @@ def test_tier_configure_reassess_and_accept(db_url: str) -> None:
     out = ok(db_url, "payment", "accept", "--payment", str(paid["payment"]), "--reason", "按一档收取，差额另行补缴")
     assert out["status"] == "accepted" and out["receipt_no"] is not None
     assert Decimal(str(out["due"])) == due_b.total_due
-    shown = ok(db_url, "resident", "show", b)["campaigns"][0]
+    shown = ok(db_url, "resident", "show", b, "--json")["campaigns"][0]
     assert shown["enrolled"] is True and shown["tier"] == 2 and shown["explanation"]

@@ -402,6 +402,8 @@ def statement(session: Session, id_number: str, on: dt.date) -> dict[str, Any]:
                 "policy": f"{camp.policy_id}@{camp.policy_version}",
                 "assessment": a.status,
                 "reason": EXCLUSION_ZH.get(a.reason or "", a.reason),
+                # why the policy could not assess the resident (bilingual), not only the code
+                "message": a.message if a.status == "error" else None,
                 "amount_due": None if a.total_due_fen is None else from_fen(a.total_due_fen),
                 "tier": a.tier,
                 "subsidy_category": a.subsidy_category,

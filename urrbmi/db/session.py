@@ -2,8 +2,11 @@
 
 The embedded default is a SQLite file (``./var/urrbmi.sqlite``); production uses PostgreSQL via
 psycopg 3 (``postgresql+psycopg://postgres@127.0.0.1/urrbmi``). ``URRBMI_DATABASE_URL`` overrides
-the default. :func:`open_db` migrates a fresh SQLite file automatically; PostgreSQL databases are
-migrated explicitly with ``urrbmi db upgrade``.
+the default; a plain file path (no ``scheme://``) means a SQLite file. :func:`open_db` migrates a
+fresh SQLite file automatically when the caller may create one (``create=True``: commands that
+write); otherwise a missing SQLite file is an error and nothing is created. PostgreSQL databases
+are migrated explicitly with ``urrbmi db upgrade``. An unknown scheme, a server that cannot be
+reached and a path that cannot be opened are :class:`DatabaseError` (one bilingual line).
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
 from urrbmi.errors import UrrbmiError
@@ -34,8 +38,39 @@ class DatabaseError(UrrbmiError):
 
 
 def database_url(url: str | None = None) -> str:
-    """The URL to use: the argument, else ``URRBMI_DATABASE_URL``, else the SQLite default."""
-    return url or os.environ.get("URRBMI_DATABASE_URL") or DEFAULT_URL
+    """The URL to use: the argument, else ``URRBMI_DATABASE_URL``, else the SQLite default.
+
+    A value without ``://`` is the path of a SQLite file (``var/demo.sqlite`` is
+    ``sqlite:///var/demo.sqlite``)."""
+    value = (url or os.environ.get("URRBMI_DATABASE_URL") or DEFAULT_URL).strip()
+    return value if "://" in value else f"sqlite:///{value}"
+
+
+def _parse(url: str) -> URL:
+    try:
+        return make_url(url)
+    except ArgumentError:
+        raise DatabaseError(
+            "数据库地址格式不对：应为文件路径（如 var/urrbmi.sqlite）或URL（如 postgresql+psycopg://用户@主机/库名）",
+            "the database address is neither a file path (e.g. var/urrbmi.sqlite) nor a URL "
+            "(e.g. postgresql+psycopg://user@host/db)",
+            code="database_url",
+        ) from None
+
+
+def shown_url(url: str) -> str:
+    """The URL as it may be printed (password hidden)."""
+    return _parse(url).render_as_string(hide_password=True)
+
+
+def _sqlite_file(u: URL) -> Path | None:
+    """The file of a SQLite URL (None for an in-memory database or another backend)."""
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    if u.query.get("mode") == "memory" or u.database.startswith("file::memory:"):
+        return None
+    name = u.database.removeprefix("file:") if u.query.get("uri") else u.database
+    return Path(name)
 
 
 # An execution option: transactions on such connections write, so on SQLite they begin with
@@ -79,16 +114,65 @@ def writer(engine: Engine) -> Engine:
 
 @cache
 def get_engine(url: str) -> Engine:
-    """One engine per URL (engines pool connections; make them once)."""
-    u = make_url(url)
-    if u.get_backend_name() == "sqlite":
-        if u.database and u.database != ":memory:":
-            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    """One engine per URL (engines pool connections; make them once).
+
+    The directory of a SQLite file is created here: callers that must not create a database
+    call :func:`check_exists` first (:func:`open_db` with ``create=False``)."""
+    u = _parse(url)
+    try:
+        if u.get_backend_name() == "sqlite":
+            file = _sqlite_file(u)
+            if file is not None:
+                file.parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(u)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
+            return engine
+        return create_engine(u, pool_pre_ping=True)
+    except (NoSuchModuleError, ArgumentError, ImportError):
+        shown = u.render_as_string(hide_password=True)
+        raise DatabaseError(
+            f"不支持的数据库类型“{u.drivername}”（{shown}）；可用 sqlite 或 postgresql+psycopg",
+            f"unsupported database type {u.drivername!r} ({shown}); use sqlite or postgresql+psycopg",
+            code="database_url",
+        ) from None
+    except OSError as exc:
+        raise DatabaseError(
+            f"无法建立数据库目录{exc.filename}：{exc.strerror}",
+            f"cannot create the database directory {exc.filename}: {exc.strerror}",
+            code="database_path",
+        ) from None
+
+
+def check_exists(url: str) -> None:
+    """Refuse a SQLite file that does not exist (commands that only read never create one)."""
+    file = _sqlite_file(_parse(url))
+    if file is not None and file.is_dir():
+        raise DatabaseError(
+            f"{file}是目录，不是数据库文件：请检查 --db",
+            f"{file} is a directory, not a database file: check --db",
+            code="database_path",
+        )
+    if file is not None and not file.is_file():
+        raise DatabaseError(
+            f"数据库文件{file}不存在：请检查 --db（只读的命令不会新建数据库；新建请用 urrbmi db upgrade）",
+            f"the database file {file} does not exist: check --db (a command that only reads creates "
+            "no database; `urrbmi db upgrade` creates one)",
+            code="database_missing",
+        )
+
+
+def _unavailable(url: str, exc: DBAPIError) -> DatabaseError:
+    from urrbmi.ids import mask_text
+
+    lines = str(exc.orig).strip().splitlines()
+    reason = mask_text(lines[0] if lines else type(exc.orig).__name__)
+    shown = shown_url(url)
+    return DatabaseError(
+        f"无法打开数据库{shown}：{reason}",
+        f"cannot open the database {shown}: {reason}",
+        code="database_unavailable",
+    )
 
 
 def alembic_config() -> Config:
@@ -106,9 +190,20 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def connected_revision(url: str) -> tuple[Engine, str | None]:
+    """The engine for a full URL and its current revision; a database that cannot be opened
+    (server down, wrong password, a directory given as the file) is a :class:`DatabaseError`."""
+    engine = get_engine(url)
+    try:
+        return engine, current_revision(engine)
+    except DBAPIError as exc:
+        raise _unavailable(url, exc) from None
+
+
 def upgrade(url: str | None = None, revision: str = "head") -> str | None:
     """Apply migrations up to ``revision``; returns the revision now current."""
-    engine = get_engine(database_url(url))
+    full = database_url(url)
+    engine, _ = connected_revision(full)
     cfg = alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
@@ -116,21 +211,24 @@ def upgrade(url: str | None = None, revision: str = "head") -> str | None:
     return current_revision(engine)
 
 
-def open_db(url: str | None = None) -> Engine:
+def open_db(url: str | None = None, *, create: bool = True) -> Engine:
     """The engine for ``url``, checked to be at the head revision.
 
-    A SQLite database that has never been migrated (a fresh file) is migrated here; any other
-    database behind head is an error telling the user to run ``urrbmi db upgrade``."""
+    With ``create`` (commands that write), a SQLite database that has never been migrated (a
+    fresh file) is created and migrated here; without it, a missing SQLite file is an error and
+    nothing is created. Any other database behind head is an error telling the user to run
+    ``urrbmi db upgrade``."""
     full = database_url(url)
-    engine = get_engine(full)
-    current = current_revision(engine)
+    if not create:
+        check_exists(full)
+    engine, current = connected_revision(full)
     head = head_revision()
     if current == head:
         return engine
-    if current is None and engine.dialect.name == "sqlite":
+    if current is None and engine.dialect.name == "sqlite" and create:
         upgrade(full)
         return engine
-    shown = make_url(full).render_as_string(hide_password=True)
+    shown = shown_url(full)
     raise DatabaseError(
         f"数据库{shown}的结构版本为{current or '空'}，需要{head}；请先运行 urrbmi db upgrade",
         f"database {shown} is at schema revision {current or 'none'}, expected {head}; "

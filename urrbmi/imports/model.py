@@ -29,6 +29,33 @@ class Problem:
     en: str
 
 
+# Short Chinese names of the problem codes, for summaries that count problems by kind (a code
+# with no name here is shown by its first problem's message, never by the code).
+PROBLEM_ZH = {
+    "id_missing": "身份证号码为空",
+    "id_length": "身份证号码位数不对",
+    "id_chars": "身份证号码含非法字符",
+    "id_birth_date": "身份证号码中的出生日期无效",
+    "id_check_digit": "身份证号码校验位不对",
+    "id_region": "身份证号码的地区码不存在",
+    "id_birth_future": "出生日期晚于名单日期",
+    "id_too_old": "年龄超过上限",
+    "sex_mismatch": "性别与身份证号码不符",
+    "birth_mismatch": "出生日期与身份证号码不符",
+    "town_unknown": "乡镇不在本县区划中",
+    "village_unknown": "村（社区）不在所属乡镇中",
+    "date_order": "退出时间早于认定时间",
+    "value_missing": "必填项为空",
+    "name_missing": "姓名为空",
+    "name_invalid": "姓名含数字或过长",
+    "sex_invalid": "性别不是“男”或“女”",
+    "category_missing": "人员类别为空",
+    "category_unknown": "未知的人员类别",
+    "date_invalid": "日期无法识别",
+    "date_out_of_range": "日期不在合理范围",
+}
+
+
 @dataclass(slots=True)
 class ListRow:
     """A valid, normalised row."""

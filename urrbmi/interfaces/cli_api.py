@@ -91,7 +91,7 @@ def user_add(
 @click.option("--db", "db_url", default=None)
 def user_list(db_url: str | None) -> None:
     """列出账号 / list accounts."""
-    with session_scope(open_db(db_url)) as s:
+    with session_scope(open_db(db_url, create=False)) as s:
         for u in accounts.list_users(s):
             state = "disabled" if u.disabled else ("locked" if u.locked_until else "active")
             click.echo(f"{u.username}\t{u.role}\t{u.region_code}\t{u.sources}\t{state}")

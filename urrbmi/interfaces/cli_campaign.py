@@ -1,15 +1,19 @@
 """CLI: the registry and the campaign ledger (urrbmi db / region / resident / campaign / payment).
 
-Every command takes ``--db URL`` (default ``URRBMI_DATABASE_URL`` or ``./var/urrbmi.sqlite``) and
-runs in one transaction: an error leaves the database as it was. Output is JSON (money as exact
+Every command takes ``--db`` (a SQLite file path or a database URL; default ``URRBMI_DATABASE_URL``
+or ``./var/urrbmi.sqlite``; only commands that write may create a SQLite file) and runs in one
+transaction: an error leaves the database as it was. Output is JSON (money as exact
 numbers) unless stated; ID numbers are masked in everything printed except the roster file.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import sys
 from collections.abc import Callable
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,8 +40,17 @@ from urrbmi.campaign.payments import (
 from urrbmi.campaign.reports import duplicate_enrollments, reconcile, write_roster
 from urrbmi.campaign.tiers import choose_tier, configure
 from urrbmi.db.models import CHANNELS, LEVELS, Campaign
-from urrbmi.db.session import current_revision, database_url, get_engine, open_db, session_scope, upgrade
-from urrbmi.money import from_fen
+from urrbmi.db.session import (
+    check_exists,
+    connected_revision,
+    database_url,
+    open_db,
+    session_scope,
+    shown_url,
+    upgrade,
+)
+from urrbmi.errors import InvalidInput, code_zh
+from urrbmi.money import fmt, from_fen
 from urrbmi.registry.audit import default_actor
 from urrbmi.registry.regions import add_region, list_regions
 from urrbmi.registry.residents import (
@@ -55,18 +68,49 @@ def dumps(obj: Any) -> str:
     return simplejson.dumps(obj, use_decimal=True, ensure_ascii=False, default=str, indent=1)
 
 
+DB_HELP = "数据库文件路径或URL / SQLite file path or database URL (URRBMI_DATABASE_URL)"
+
+
 def db_option(f: F) -> F:
-    return click.option(
-        "--db", "db_url", default=None, help="数据库URL / database URL (URRBMI_DATABASE_URL)"
-    )(f)
+    return click.option("--db", "db_url", default=None, help=DB_HELP)(f)
 
 
 def actor_option(f: F) -> F:
     return click.option("--actor", default=None, help="操作人 / who does this (URRBMI_ACTOR or OS user)")(f)
 
 
-def _engine(db_url: str | None) -> Engine:
-    return open_db(db_url)
+def _engine(db_url: str | None, *, write: bool = True) -> Engine:
+    """The database of a command; one that only reads (``write=False``) never creates one."""
+    return open_db(db_url, create=write)
+
+
+def _id_value(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """An ID number as given, or read from standard input (``-``) or a file (``@FILE``), so that
+    it need not appear in the process list (``ps``) or the shell history."""
+    if value is None or (value != "-" and not value.startswith("@")):
+        return value
+    if value == "-":
+        text, where_zh, where_en = sys.stdin.read(), "标准输入", "standard input"
+    else:
+        path = Path(value[1:])
+        where_zh = where_en = str(path)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeError) as exc:
+            raise InvalidInput(
+                f"无法读取身份证号码文件{path}：{exc}", f"cannot read the ID number file {path}: {exc}"
+            ) from None
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) != 1:
+        raise InvalidInput(
+            f"{where_zh}中应恰有一个身份证号码（一行），实有{len(lines)}行",
+            f"{where_en} should hold exactly one ID number (one line), found {len(lines)} lines",
+            code="missing_input",
+        )
+    return lines[0]
+
+
+id_argument = click.argument("id_number", callback=_id_value, metavar="ID_NUMBER|-|@FILE")
 
 
 def _day(value: str | None, default: dt.date | None = None) -> dt.date:
@@ -75,7 +119,9 @@ def _day(value: str | None, default: dt.date | None = None) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"日期应为YYYY-MM-DD / a date is YYYY-MM-DD: {value!r}") from None
+        raise InvalidInput(
+            f"日期“{value}”应为YYYY-MM-DD", f"a date is YYYY-MM-DD: {value!r}", code="bad_date"
+        ) from None
 
 
 # --- db ------------------------------------------------------------------------------------
@@ -98,13 +144,13 @@ def db_upgrade(db_url: str | None) -> None:
 @db_option
 def db_current(db_url: str | None) -> None:
     """显示当前结构版本 / show the current schema revision."""
-    click.echo(current_revision(get_engine(database_url(db_url))) or "none")
+    url = database_url(db_url)
+    check_exists(url)
+    click.echo(connected_revision(url)[1] or "none")
 
 
 def _shown(db_url: str | None) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(database_url(db_url)).render_as_string(hide_password=True)
+    return shown_url(database_url(db_url))
 
 
 # --- region --------------------------------------------------------------------------------
@@ -136,7 +182,7 @@ def region_add(
 @db_option
 def region_list(under: str | None, db_url: str | None) -> None:
     """列出行政区划 / list regions."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(_engine(db_url, write=False)) as s:
         for r in list_regions(s, under):
             click.echo(f"{r.code}\t{r.level}\t{r.name}\t{r.parent_code or ''}")
 
@@ -159,7 +205,13 @@ def _resident_options(f: F) -> F:
             click.option("--school", "school_name", default=None),
             click.option("--employee-insured", is_flag=True, help="已参加职工医保"),
             click.option("--household", "household_id", default=None),
-            click.option("--guardian", "guardian", default=None, help="监护人身份证号码"),
+            click.option(
+                "--guardian",
+                "guardian",
+                default=None,
+                callback=_id_value,
+                help="监护人身份证号码（或 - / @文件）/ guardian's ID number (or - / @FILE)",
+            ),
         ]
     ):
         f = opt(f)
@@ -181,7 +233,7 @@ def _new_resident(id_number: str, kw: dict[str, Any]) -> NewResident:
 
 
 @resident.command("add")
-@click.argument("id_number")
+@id_argument
 @_resident_options
 @click.option("--identity", "identities", multiple=True, help="人员身份（可多次），自今日起有效")
 @db_option
@@ -199,17 +251,82 @@ def resident_add(
 
 
 @resident.command("show")
-@click.argument("id_number")
+@id_argument
 @click.option("--on", "on", default=None, help="身份认定日期（默认今天）")
+@click.option("--json", "as_json", is_flag=True, help="输出JSON（供程序使用）/ print JSON")
 @db_option
-def resident_show(id_number: str, on: str | None, db_url: str | None) -> None:
+def resident_show(id_number: str, on: str | None, as_json: bool, db_url: str | None) -> None:
     """缴费查询：身份、应缴、缴费、待遇期 / identities, amount due, payments, benefit period."""
-    with session_scope(_engine(db_url)) as s:
-        click.echo(dumps(statement(s, id_number, _day(on))))
+    with session_scope(_engine(db_url, write=False)) as s:
+        st = statement(s, id_number, _day(on))
+    click.echo(dumps(st) if as_json else statement_text(st))
+
+
+@cache
+def _web_zh() -> dict[str, str]:
+    """The web UI's Chinese labels (one table of statuses and channels for every interface)."""
+    path = Path(__file__).parent / "web" / "static" / "i18n" / "zh.json"
+    labels: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    return labels
+
+
+def _zh(kind: str, code: str | None) -> str:
+    return "—" if code is None else _web_zh().get(f"{kind}.{code}", code)
+
+
+_SEX_ZH = {"M": "男", "F": "女"}
+_ENROLLED_BY_ZH = {
+    "payment": "缴费",
+    "subsidy": "全额资助",
+    "guardian": "随监护人",
+    "import": "上年参保名单",
+    "external": "外地或其他险种",
+}
+
+
+def statement_text(st: dict[str, Any]) -> str:
+    """A resident's statement as an officer reads it at the counter (Chinese, no codes)."""
+    out = [
+        f"居民：{st['name']}（{st['id_number']}），{_SEX_ZH.get(st['sex'], st['sex'])}，"
+        f"{st['birth_date']}出生，区划{st['region_code']}，人员状态：{_zh('resident.status', st['status'])}",
+        "当前身份：" + ("、".join(st["identities_now"]) or "无"),
+    ]
+    for m in st["identities"]:
+        # a department without a Chinese name (synthetic data's "synth") is left out, not shown as a code
+        known = _web_zh().get(f"source.{m['department']}")
+        dept = f"（{known}认定）" if known else ""
+        out.append(f"  · {m['category']}{dept}：{m['valid_from']} 至 {m['valid_to'] or '今'}")
+    if not st["campaigns"]:
+        out.append("参保缴费：尚未核定")
+    for c in st["campaigns"]:
+        out.append(f"■ {c['benefit_year']}年度（征缴批次{c['campaign']}）")
+        if c["assessment"] == "due":
+            sub = f"，资助：{c['subsidy_category']}" if c["subsidy_category"] else ""
+            out.append(f"  核定：应缴{fmt(c['amount_due'])}元（{c['tier']}档{sub}）")
+        elif c["assessment"] == "excluded":
+            out.append(f"  核定：不征缴（{c['reason']}）")
+        else:
+            why = c.get("message") or code_zh(c["reason"] or "error")
+            out.append(f"  核定：无法核定 — {why}")
+        for p in c["payments"]:
+            held = f"，{p['hold_reason']}" if p["hold_reason"] else ""
+            receipt = f"，收据号{p['receipt_no']}" if p["receipt_no"] else ""
+            out.append(
+                f"  缴费：{p['paid_on']} {_zh('channel', p['channel'])} {fmt(p['amount'])}元"
+                f"（{_zh('payment.status', p['status'])}{held}{receipt}）"
+            )
+        if c["enrolled"]:
+            by = _ENROLLED_BY_ZH.get(c["enrolled_by"], "")
+            bp = c["benefit_period"]
+            period = f"，待遇享受期{bp['start']}至{bp['end']}" if bp else ""
+            out.append(f"  参保：已参保（{by}）{period}")
+        else:
+            out.append("  参保：未参保")
+    return "\n".join(out)
 
 
 @resident.command("identity")
-@click.argument("id_number")
+@id_argument
 @click.argument("category")
 @click.option("--from", "valid_from", required=True)
 @click.option("--to", "valid_to", default=None)
@@ -251,7 +368,7 @@ def resident_identity(
 
 
 @resident.command("update")
-@click.argument("id_number")
+@id_argument
 @click.option("--died-on", default=None)
 @click.option("--employee-insured/--no-employee-insured", default=None)
 @click.option("--student", type=click.Choice(["school", "college", "none"]), default=None)
@@ -285,7 +402,7 @@ def resident_update(
 
 
 @resident.command("newborn")
-@click.argument("id_number")
+@id_argument
 @_resident_options
 @click.option("--campaign", "campaign_id", type=int, default=None)
 @click.option("--on", "on", default=None, help="登记日期（默认今天）")
@@ -314,7 +431,7 @@ def resident_newborn(
 
 
 @resident.command("enrolled-elsewhere")
-@click.argument("id_number")
+@id_argument
 @click.option("--year", type=int, required=True)
 @click.option("--region", "region_code", required=True)
 @click.option("--type", "insurance_type", type=click.Choice(["310", "390", "392"]), default="390")
@@ -373,7 +490,7 @@ def campaign_create(policy_id: str, region_code: str, db_url: str | None, actor:
 @db_option
 def campaign_list(db_url: str | None) -> None:
     """列出征缴批次 / list campaigns."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(_engine(db_url, write=False)) as s:
         for c in s.scalars(select(Campaign).order_by(Campaign.id)):
             click.echo(f"{c.id}\t{c.region_code}\t{c.benefit_year}\t{c.policy_id}@{c.policy_version}")
 
@@ -423,7 +540,7 @@ def campaign_assess(
 
 
 @campaign.command("tier")
-@click.argument("id_number")
+@id_argument
 @click.argument("tier", type=int)
 @campaign_option
 @click.option("--on", "on", default=None, help="未核定过的居民按此日期核定（默认今天）")
@@ -482,7 +599,7 @@ def campaign_roster(
     campaign_id: int | None, fmt: str, output: Path, include_paid: bool, db_url: str | None
 ) -> None:
     """征缴名册（交税务部门）/ the collection roster for the tax bureau."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(_engine(db_url, write=False)) as s:
         n = write_roster(s, get_campaign(s, campaign_id), output, fmt, include_paid=include_paid)
     click.echo(f"已写出{n}人 / wrote {n} rows to {output}")
 
@@ -497,8 +614,12 @@ def campaign_reconcile(
 ) -> None:
     """对账：已匹配、未匹配、重复、金额不符 / matched, unmatched, duplicates, mismatches."""
     if statement is not None and channel is None:
-        raise click.UsageError("--statement needs --channel")
-    with session_scope(_engine(db_url)) as s:
+        raise InvalidInput(
+            "给出 --statement 对账文件时须同时给出 --channel 渠道",
+            "--statement needs --channel",
+            code="missing_input",
+        )
+    with session_scope(_engine(db_url, write=False)) as s:
         rec = reconcile(s, get_campaign(s, campaign_id), statement=statement, channel=channel)
     click.echo(dumps(rec.as_dict()))
 
@@ -522,7 +643,7 @@ def campaign_identity_changes(
 @db_option
 def campaign_duplicates(campaign_id: int | None, db_url: str | None) -> None:
     """重复参保名单 / residents enrolled more than once for the benefit year."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(_engine(db_url, write=False)) as s:
         c = get_campaign(s, campaign_id)
         click.echo(dumps(duplicate_enrollments(s, c.benefit_year)))
 
@@ -536,7 +657,7 @@ def payment() -> None:
 
 
 @payment.command("record")
-@click.argument("id_number")
+@id_argument
 @click.option("--amount", required=True, help="金额（元）")
 @click.option("--channel", type=click.Choice(["cash", "pos"]), default="cash")
 @click.option("--ref", "external_ref", required=True, help="收据或POS流水号")

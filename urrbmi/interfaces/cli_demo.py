@@ -3,15 +3,19 @@ notice, showing amounts, benefit periods, citations and the gaps the notices lea
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from urrbmi.errors import UrrbmiError
+from urrbmi.errors import CODE_ZH, UrrbmiError
 from urrbmi.money import fmt
 from urrbmi.policy import load_policy, quote
 from urrbmi.policy.resident import ResidentInput
+
+if TYPE_CHECKING:
+    from urrbmi.campaign.assess import AssessSummary
 
 SAMPLES: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "changji-2023": [
@@ -59,6 +63,23 @@ def quote_samples() -> None:
             )
 
 
+def _counts(counts: Mapping[str, int], names: Mapping[str, str]) -> str:
+    """``已参加职工医保730人、已死亡44人`` (largest first), or ``无``."""
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return "、".join(f"{names.get(k, k)}{n:,}人" for k, n in ordered) or "无"
+
+
+def assess_line(a: AssessSummary) -> str:
+    """The demo's assessment line, in Chinese (reasons by name, never by code)."""
+    from urrbmi.campaign.campaigns import EXCLUSION_ZH
+
+    return (
+        f"  · 核定：{a.assessed:,}人，应缴{a.due:,}人；不征缴：{_counts(a.excluded, EXCLUSION_ZH)}；"
+        f"无法核定：{_counts(a.errors, CODE_ZH)}（见 urrbmi policy show suixi-2022）；"
+        f"全额资助直接参保{a.enrolled_subsidised:,}人"
+    )
+
+
 @click.command("demo")
 @click.option("--scale", default=0.01, show_default=True, type=float,
               help="合成县规模（相对濉溪县114万人）/ county size relative to Suixi")
@@ -86,11 +107,7 @@ def demo(
     r = run_demo_campaign(db_path, out, scale=scale, seed=seed)
     a, p, total = r.assess, r.payments, r.bulletin.total
     click.echo(f"  · 全民参保库：{r.residents:,}人（区划、户籍、身份名单由合成器生成）")
-    click.echo(
-        f"  · 核定：{a.assessed:,}人，应缴{a.due:,}人；排除 {dict(a.excluded)}；"
-        f"政策未规定无法核定 {dict(a.errors)}（见 urrbmi policy show suixi-2022）；"
-        f"全额资助直接参保{a.enrolled_subsidised:,}人"
-    )
+    click.echo(assess_line(a))
     click.echo(
         f"  · 微信渠道缴费文件{p.lines:,}行：入账{p.status.get('accepted', 0):,}，"
         f"金额不符待核{p.status.get('held', 0):,}，重复报送已忽略{p.replayed:,}"
@@ -101,7 +118,7 @@ def demo(
     )
     for f in r.files:
         click.echo(f"  · 输出：{f}")
-    click.echo(f"  · 查询示例：urrbmi resident show <身份证号> --db sqlite:///{db_path}")
+    click.echo(f"  · 查询示例：urrbmi resident show <身份证号> --db {db_path}")
     if serve:
         serve_demo(db_path, host, port)
 

@@ -15,11 +15,13 @@ from tqdm import tqdm
 
 from urrbmi import ids
 from urrbmi.db.session import open_db, session_scope
+from urrbmi.errors import InvalidInput
 from urrbmi.export import Book
 from urrbmi.imports.check import check_file, load_regions
 from urrbmi.imports.config import sources
 from urrbmi.imports.effects import subsidy_effects, write_effects
 from urrbmi.imports.load import MODES, LoadResult, absent_from_hukou, load_list
+from urrbmi.imports.model import PROBLEM_ZH
 from urrbmi.imports.report import summary_lines, write_report
 from urrbmi.imports.review import DECISIONS, decide_review, list_reviews, show_review
 from urrbmi.interfaces.cli_campaign import dumps
@@ -98,15 +100,25 @@ def check_cmd(
     write_report(batch, report)
     for label, value in summary_lines(batch):
         click.echo(f"{label}: {value}")
-    kinds = Counter(p.code for p in batch.problems())
+    problems = list(batch.problems())
+    kinds = Counter(p.code for p in problems)
     if kinds:
-        click.echo("错误类型 problems: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
+        first = {p.code: p.zh for p in reversed(problems)}
+        named = (f"{PROBLEM_ZH.get(k) or first[k]} {n}" for k, n in kinds.most_common())
+        click.echo("错误类型 problems: " + "，".join(named))
     s = batch.seconds
     click.echo(
         f"用时 time: read {s['read']:.2f} s, validate {s['validate']:.2f} s, dedupe {s['dedupe']:.2f} s, "
         f"total {time.perf_counter() - start:.2f} s"
     )
     click.echo(f"错误报告 report: {report}")
+    if batch.counts.valid == 0:
+        raise InvalidInput(
+            f"名单中没有一行有效数据（共{batch.counts.data_rows}行），请按错误报告{report.name}修改后重报",
+            f"no valid row in the list ({batch.counts.data_rows} data rows); see the error report "
+            f"{report.name}",
+            code="no_valid_rows",
+        )
 
 
 def _bar(
@@ -257,7 +269,7 @@ def changes_cmd(
 @click.option("--db", "db_url", default=None)
 def absent_cmd(batch_id: int, excel: Path | None, full_ids: bool, db_url: str | None) -> None:
     """户籍名单中没有的在册户籍人员 / registered hukou residents missing from a hukou list (to check)."""
-    with session_scope(open_db(db_url)) as s:
+    with session_scope(open_db(db_url, create=False)) as s:
         frame = absent_from_hukou(s, batch_id)
     rows = [(n if full_ids else ids.mask(n), name, region) for n, name, region in frame.iter_rows()]
     for row in rows[:50]:
@@ -285,7 +297,7 @@ def review_group() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def review_list_cmd(status: str, scope: str, db_url: str | None, as_json: bool) -> None:
     """列出核查事项 / list review items (ID numbers masked)."""
-    with session_scope(open_db(db_url)) as s:
+    with session_scope(open_db(db_url, create=False)) as s:
         items = list_reviews(s, scope=scope, status=None if status == "all" else status)
     if as_json:
         click.echo(dumps([i.as_dict() for i in items]))
@@ -306,7 +318,7 @@ def review_list_cmd(status: str, scope: str, db_url: str | None, as_json: bool) 
 @click.option("--db", "db_url", default=None)
 def review_show_cmd(item_id: int, full: bool, scope: str, db_url: str | None) -> None:
     """显示核查事项（登记册与名单版本并列）/ show an item: registry and file versions side by side."""
-    with session_scope(open_db(db_url)) as s:
+    with session_scope(open_db(db_url, create=False)) as s:
         click.echo(dumps(show_review(s, item_id, scope=scope, full=full).as_dict()))
 
 

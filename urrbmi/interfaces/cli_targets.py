@@ -332,7 +332,7 @@ def loaded_cmd(db_url: str | None, campaign_id: int | None) -> None:
     from urrbmi.db.session import session_scope
     from urrbmi.targets.store import stored_tasks, target_sets
 
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(_engine(db_url, write=False)) as s:
         cid = _cid(s, campaign_id)
         for ts in target_sets(s, cid):
             tasks = stored_tasks(s, ts)
@@ -459,7 +459,7 @@ def progress_cmd(
     from urrbmi.targets.reports import write_progress_xlsx
 
     day = _day(on)
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(_engine(db_url, write=False)) as s:
         rep = progress(
             s,
             _cid(s, campaign_id),
@@ -506,7 +506,7 @@ def list_cmd(
     from urrbmi.targets.lists import hardship_not_enrolled, identity_changed, not_enrolled, write_page_xlsx
 
     day = _day(on)
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(_engine(db_url, write=False)) as s:
         cid = _cid(s, campaign_id)
         if kind == "not-enrolled":
             page = not_enrolled(s, cid, on=day, scope=scope, limit=limit, offset=offset, full_ids=full_ids)
@@ -559,7 +559,7 @@ def bulletin_db(
     from urrbmi.db.session import session_scope
     from urrbmi.targets.reports import write_bulletin_files
 
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(_engine(db_url, write=False)) as s:
         files = write_bulletin_files(
             s,
             _cid(s, campaign_id),
@@ -589,7 +589,7 @@ def incentive_db_cmd(
     from urrbmi.db.session import session_scope
     from urrbmi.targets.reports import incentive_from_db
 
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(_engine(db_url, write=False)) as s:
         lines = incentive_from_db(
             s,
             _cid(s, campaign_id),
@@ -617,7 +617,7 @@ def funding_cmd(
     from urrbmi.db.session import session_scope
     from urrbmi.targets.reports import funding_report, write_funding_xlsx
 
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(_engine(db_url, write=False)) as s:
         rep = funding_report(s, _cid(s, campaign_id), on=_day(on), scope=scope)
     click.echo(f"截至 {rep.on}：已参保 {rep.enrolled} 人；{rep.financing_note}")
     rows: list[list[object]] = [

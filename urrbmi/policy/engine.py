@@ -156,9 +156,11 @@ def _eligibility(ctx: _Ctx) -> None:
     )
 
 
+RESIDENCE_ZH = {"hukou": "本地户籍", "permit": "持本地居住证", "none": "无本地户籍和居住证的人员"}
+
+
 def _residence_zh(el: s.Eligibility) -> str:
-    parts = {"hukou": "本地户籍", "permit": "持本地居住证", "none": "无本地户籍和居住证的人员"}
-    text = "或".join(parts[x] for x in el.residence)
+    text = "或".join(RESIDENCE_ZH[x] for x in el.residence)
     return text + ("；在校学生不受户籍限制" if el.students_any_residence else "")
 
 

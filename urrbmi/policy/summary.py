@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from urrbmi.money import fmt
 from urrbmi.policy import schema as s
-from urrbmi.policy.engine import CLASS_ZH
+from urrbmi.policy.engine import CLASS_ZH, RESIDENCE_ZH
 from urrbmi.policy.loader import LoadedPolicy
-from urrbmi.policy.result import Quote
+from urrbmi.policy.result import Quote, Step
 
 _START = {
     "period_start": "待遇期起始日起",
@@ -149,6 +149,19 @@ def policy_summary(p: LoadedPolicy) -> str:
     return "\n".join(out)
 
 
+# the steps whose value is a code: the rule's text already names the choice in Chinese
+_NAMED_BY_RULE = frozenset({"pathway", "person_class"})
+
+
+def _shown_value(st: Step) -> str | None:
+    """A step's value as an officer reads it (never a code)."""
+    if st.value is None or st.step in _NAMED_BY_RULE:
+        return None
+    if st.step == "eligibility":
+        return RESIDENCE_ZH.get(st.value, st.value)
+    return st.value
+
+
 def explain_quote(q: Quote) -> str:
     """The quote as plain Chinese for a village agent."""
     lines = [
@@ -165,7 +178,8 @@ def explain_quote(q: Quote) -> str:
     lines.append(f"待遇享受：{q.benefit_start} 至 {q.benefit_end}{wait}")
     lines.append("计算依据：")
     for i, st in enumerate(q.explanation, 1):
-        val = f" → {st.value}" if st.value is not None else ""
+        value = _shown_value(st)
+        val = f" → {value}" if value is not None else ""
         lines.append(f"  {i}. {st.rule}{val}  〔{st.cite}〕")
         if st.assumed:
             lines.append(f"     ※ 系统选择（非通知原文）：{st.assumed}")
