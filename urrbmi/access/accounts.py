@@ -122,8 +122,21 @@ def list_users(session: Session, *, under: str | None = None) -> list[User]:
     return list(session.scalars(stmt))
 
 
+# session.info key: ids of the users whose sessions this transaction ends or whose role, region or
+# standing it changes. The API evicts them from its worker's token cache once the transaction
+# commits (urrbmi.interfaces.api.deps.tx); other workers drop them within the cache's lifetime.
+CHANGED_USERS = "urrbmi.changed_users"
+
+
+def user_changed(session: Session, user_id: int) -> None:
+    """Mark ``user_id`` as changed in this transaction (cached principals of it are stale). Every
+    change to a user's status, password, role or region must call this."""
+    session.info.setdefault(CHANGED_USERS, set()).add(user_id)
+
+
 def _revoke_all(session: Session, user_id: int) -> None:
     session.execute(update(ApiSession).where(ApiSession.user_id == user_id).values(revoked=True))
+    user_changed(session, user_id)
 
 
 def disable_user(session: Session, username: str, *, actor: str) -> None:

@@ -233,9 +233,10 @@ def _against_statement(session: Session, c: Campaign, path: Path, channel: str) 
     }
 
 
-def duplicate_enrollments(session: Session, benefit_year: int) -> list[dict[str, Any]]:
+def duplicate_enrollments(session: Session, benefit_year: int, *, scope: str = "") -> list[dict[str, Any]]:
     """Residents enrolled more than once for a benefit year (two regions, or resident and employee
-    insurance), and residents enrolled here who are now in employee insurance."""
+    insurance), and residents enrolled here who are now in employee insurance. ``scope``: the
+    region-code prefix of the residents listed ("" = all), applied in SQL."""
     multi = (
         select(Enrollment.resident_id)
         .where(Enrollment.benefit_year == benefit_year, Enrollment.status == "enrolled")
@@ -250,7 +251,10 @@ def duplicate_enrollments(session: Session, benefit_year: int) -> list[dict[str,
     )
     rows = session.execute(
         select(Resident.id, Resident.id_number, Resident.name, Resident.employee_insured)
-        .where(Resident.id.in_(multi.union(employee)))
+        .where(
+            Resident.id.in_(multi.union(employee)),
+            Resident.region_code.startswith(scope, autoescape=True),
+        )
         .order_by(Resident.id)
     ).all()
     out: list[dict[str, Any]] = []

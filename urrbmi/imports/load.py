@@ -364,20 +364,20 @@ def load_list(
     return result
 
 
-def absent_from_hukou(session: Session, batch_id: int) -> pl.DataFrame:
-    """Registered, active hukou residents (in the batch's scope) whose ID is not on the hukou list
-    of ``batch_id`` (a ``replace`` list: the whole hukou population of its scope). They are not
-    changed: absence does not say whether the person moved out, died or now lives here on a
-    residence permit, so a 公安 event or a person must say. Columns: id_number, name,
-    region_code (full IDs: mask before showing)."""
+def absent_from_hukou(session: Session, batch_id: int, *, scope: str = "") -> pl.DataFrame:
+    """Registered, active hukou residents (in the batch's scope and in ``scope``, the reader's
+    region prefix) whose ID is not on the hukou list of ``batch_id`` (a ``replace`` list: the whole
+    hukou population of its scope). They are not changed: absence does not say whether the person
+    moved out, died or now lives here on a residence permit, so a 公安 event or a person must say.
+    Columns: id_number, name, region_code (full IDs: mask before showing)."""
     b = session.get(ImportBatch, batch_id)
     if b is None or b.source != "hukou":
         raise InvalidInput(f"批次{batch_id}不是户籍人口名单", f"batch {batch_id} is not a hukou list")
     residents = read_frame(
         session,
         "SELECT id_number, name, region_code FROM residents WHERE status = 'active' AND residence = 'hukou'"
-        " AND region_code LIKE :scope ORDER BY region_code, id_number",
-        {"scope": b.scope + "%"},
+        " AND region_code LIKE :scope AND region_code LIKE :reader ORDER BY region_code, id_number",
+        {"scope": b.scope + "%", "reader": scope + "%"},
         {"id_number": pl.String, "name": pl.String, "region_code": pl.String},
     )
     listed = read_frame(

@@ -13,11 +13,23 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import String, and_, cast, func, insert, literal, not_, or_, select, true
 from sqlalchemy.orm import Session
 
 from urrbmi import ids
-from urrbmi.db.models import AuditLog
+from urrbmi.db.models import (
+    AuditLog,
+    Campaign,
+    Enrollment,
+    Membership,
+    Payment,
+    Region,
+    Resident,
+    ResidentTier,
+)
+from urrbmi.db.models_access import ApiChannel, User
+from urrbmi.db.models_imports import ImportBatch, ReviewItem
+from urrbmi.db.models_targets import TargetSet
 
 MASKED_KEYS = frozenset({"id_number", "guardian_id_number"})
 
@@ -73,3 +85,141 @@ def record(
             new=masked(new),
         )
     )
+
+
+# --- reading, scoped by region ----------------------------------------------------------------
+#
+# An audit row names a table and a row key; its region is the region of the row it refers to, now
+# (a resident who moved is seen by the new town, with its history). Each pair below gives, for
+# one table and one shape of key, the keys of that table's rows and their regions. A row whose
+# region cannot be derived (the row was deleted, a bulk load with no scope) is shown to users whose
+# scope is a county or wider only; a user below the county sees only rows derived inside its scope.
+
+COUNTY_DIGITS = 6
+
+
+def _subjects() -> list[tuple[str, Any]]:
+    """(table name, SELECT key, region) for every kind of row the audit log refers to."""
+
+    def key(prefix: str, column: Any) -> Any:
+        text = cast(column, String)
+        return literal(prefix) + text if prefix else text
+
+    batch_scope = func.nullif(ImportBatch.scope, "")
+    payment_region = func.coalesce(Resident.region_code, Campaign.region_code)
+    payment_rows = (
+        select(Payment.id, Payment.batch_id, payment_region.label("region"))
+        .join(Campaign, Campaign.id == Payment.campaign_id)
+        .outerjoin(Resident, Resident.id == Payment.resident_id)
+        .subquery()
+    )
+    residents = [
+        select(key("", Resident.id), Resident.region_code),
+        select(key("batch:", ImportBatch.id), batch_scope),
+    ]
+    enrollments = [
+        select(key("", Enrollment.id), Resident.region_code).join(
+            Resident, Resident.id == Enrollment.resident_id
+        ),
+        select(key("campaign:", Campaign.id), Campaign.region_code),
+        select(key("batch:", ImportBatch.id), batch_scope),
+        select(key("review:", ReviewItem.id), func.nullif(ReviewItem.region_code, "")),
+    ]
+    return [
+        *(("residents", q) for q in residents),
+        *(("enrollments", q) for q in enrollments),
+        (
+            "memberships",
+            select(key("", Membership.id), Resident.region_code).join(
+                Resident, Resident.id == Membership.resident_id
+            ),
+        ),
+        ("payments", select(key("", payment_rows.c.id), payment_rows.c.region)),
+        (
+            "payments",
+            select(key("batch:", payment_rows.c.batch_id), payment_rows.c.region)
+            .where(payment_rows.c.batch_id.is_not(None))
+            .distinct(),
+        ),
+        ("refunds", select(key("payment:", payment_rows.c.id), payment_rows.c.region)),
+        (
+            "resident_tiers",
+            select(
+                cast(ResidentTier.campaign_id, String)
+                + literal(":")
+                + cast(ResidentTier.resident_id, String),
+                Resident.region_code,
+            ).join(Resident, Resident.id == ResidentTier.resident_id),
+        ),
+        ("assessments", select(key("campaign:", Campaign.id), Campaign.region_code)),
+        ("campaigns", select(key("", Campaign.id), Campaign.region_code)),
+        (
+            "target_sets",
+            select(key("", TargetSet.id), Campaign.region_code).join(
+                Campaign, Campaign.id == TargetSet.campaign_id
+            ),
+        ),
+        (
+            "api_channels",
+            select(ApiChannel.name, Campaign.region_code).join(
+                Campaign, Campaign.id == ApiChannel.campaign_id
+            ),
+        ),
+        ("users", select(key("", User.id), User.region_code)),
+        ("api_sessions", select(key("", User.id), User.region_code)),
+        ("regions", select(Region.code, Region.code)),
+        ("review_items", select(key("", ReviewItem.id), func.nullif(ReviewItem.region_code, ""))),
+        ("import_batches", select(key("", ImportBatch.id), batch_scope)),
+    ]
+
+
+def _derived(inside: bool, scope: str) -> Any:
+    """SQL: the audit row's derived region is inside (or outside) the region prefix ``scope``."""
+    parts = []
+    for table, query in _subjects():
+        sub = query.subquery()
+        k, region = sub.c[0], sub.c[1]
+        cond = region.startswith(scope, autoescape=True)
+        keys = select(k).where(cond if inside else and_(region.is_not(None), not_(cond)))
+        parts.append(and_(AuditLog.table_name == table, AuditLog.row_key.in_(keys)))
+    return or_(*parts)
+
+
+def visible_clause(scope: str) -> Any:
+    """SQL condition: the audit row may be shown to a user whose region prefix is ``scope``
+    ("" = everything, for the CLI)."""
+    if not scope:
+        return true()
+    if len(scope) <= COUNTY_DIGITS:
+        return not_(_derived(False, scope))
+    return _derived(True, scope)
+
+
+def query(
+    session: Session,
+    *,
+    scope: str,
+    limit: int,
+    offset: int = 0,
+    actor: str | None = None,
+    table: str | None = None,
+    action: str | None = None,
+    row_key: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> list[AuditLog]:
+    """Audit rows newest first, filtered, only those :func:`visible_clause` lets through."""
+    stmt = select(AuditLog).where(visible_clause(scope))
+    if actor is not None:
+        stmt = stmt.where(AuditLog.actor == actor)
+    if table is not None:
+        stmt = stmt.where(AuditLog.table_name == table)
+    if action is not None:
+        stmt = stmt.where(AuditLog.action == action)
+    if row_key is not None:
+        stmt = stmt.where(AuditLog.row_key == row_key)
+    if since is not None:
+        stmt = stmt.where(AuditLog.at >= since)
+    if until is not None:
+        stmt = stmt.where(AuditLog.at < until)
+    return list(session.scalars(stmt.order_by(AuditLog.id.desc()).limit(limit).offset(offset)))

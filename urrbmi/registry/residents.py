@@ -79,6 +79,17 @@ def _check_choice(field: str, value: str | None, allowed: tuple[str, ...], zh: s
         )
 
 
+def already_registered() -> Conflict:
+    """The one answer to registering an ID number that is registered already, wherever (inside the
+    user's scope or not): it names no region, resident or record, only that the number is taken
+    (see docs/api.md, Scope)."""
+    return Conflict(
+        "该身份证号码已登记，不能重复登记；如该居民已迁入本辖区，请联系县医保局办理迁移",
+        "this ID number is already registered; if the person moved into your area, ask the county "
+        "bureau to move the record",
+    )
+
+
 def add_resident(session: Session, new: NewResident, *, actor: str) -> Resident:
     """Register a resident. A second live row for the same ID number is refused."""
     number = ids.validate(new.id_number)
@@ -89,7 +100,7 @@ def add_resident(session: Session, new: NewResident, *, actor: str) -> Resident:
     if new.guardian_id_number is not None:
         guardian_id = get_resident(session, new.guardian_id_number).id
     if find_resident(session, number) is not None:
-        raise Conflict(f"居民{ids.mask(number)}已登记", f"resident {ids.mask(number)} is already registered")
+        raise already_registered()
     resident = Resident(
         id_number=number,
         name=new.name,
@@ -111,9 +122,7 @@ def add_resident(session: Session, new: NewResident, *, actor: str) -> Resident:
         with session.begin_nested():
             session.flush()
     except IntegrityError:  # a concurrent registration of the same ID won the race
-        raise Conflict(
-            f"居民{ids.mask(number)}已登记", f"resident {ids.mask(number)} is already registered"
-        ) from None
+        raise already_registered() from None
     audit.record(session, actor, "residents", resident.id, "insert", None, snapshot(resident))
     return resident
 

@@ -16,6 +16,7 @@ from urrbmi.interfaces.api import (
     campaigns,
     channels,
     compare,
+    deps,
     errors,
     imports,
     logs,
@@ -50,7 +51,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     )
     app.state.database_url = database_url
     app.state.engine = None
-    app.state.auth_cache = {}
+    app.state.auth_cache = deps.TokenCache()
     cfg = settings()
     app.state.public_ip_limiter = SlidingWindow(cfg.public_rate_ip)
     app.state.public_id_limiter = SlidingWindow(cfg.public_rate_id)

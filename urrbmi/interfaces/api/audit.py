@@ -1,4 +1,5 @@
-"""The audit log, queryable by auditors and administrators (ID numbers in it are masked)."""
+"""The audit log, queryable by auditors and administrators (ID numbers in it are masked), only the
+rows about things inside the user's scope (:func:`urrbmi.registry.audit.visible_clause`)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from urrbmi.access.scope import Principal
-from urrbmi.db.models import AuditLog
 from urrbmi.interfaces.api.common import AUTH_ERRORS, Limit, Offset, instant, page
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.errors import DecimalJSONResponse
+from urrbmi.registry import audit
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -54,19 +54,6 @@ def query(
     since: Annotated[dt.datetime | None, Query(description="起（含）")] = None,
     until: Annotated[dt.datetime | None, Query(description="止（不含）")] = None,
 ) -> DecimalJSONResponse:
-    stmt = select(AuditLog)
-    if actor is not None:
-        stmt = stmt.where(AuditLog.actor == actor)
-    if table is not None:
-        stmt = stmt.where(AuditLog.table_name == table)
-    if action is not None:
-        stmt = stmt.where(AuditLog.action == action)
-    if row_key is not None:
-        stmt = stmt.where(AuditLog.row_key == row_key)
-    if since is not None:
-        stmt = stmt.where(AuditLog.at >= since)
-    if until is not None:
-        stmt = stmt.where(AuditLog.at < until)
     with tx(request) as s:
         rows = [
             {
@@ -79,6 +66,17 @@ def query(
                 "old": a.old,
                 "new": a.new,
             }
-            for a in s.scalars(stmt.order_by(AuditLog.id.desc()).limit(limit + 1).offset(offset))
+            for a in audit.query(
+                s,
+                scope=p.region_prefix,
+                limit=limit + 1,
+                offset=offset,
+                actor=actor,
+                table=table,
+                action=action,
+                row_key=row_key,
+                since=since,
+                until=until,
+            )
         ]
     return DecimalJSONResponse(page(rows, limit, offset))

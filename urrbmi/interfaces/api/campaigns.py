@@ -303,7 +303,7 @@ def duplicates(
 ) -> DecimalJSONResponse:
     with tx(request) as s:
         c = scoped_campaign(s, p, campaign_id, whole=True)
-        items = duplicate_enrollments(s, c.benefit_year)
+        items = duplicate_enrollments(s, c.benefit_year, scope=p.region_prefix)
     return DecimalJSONResponse(page(items[offset : offset + limit + 1], limit, offset))
 
 

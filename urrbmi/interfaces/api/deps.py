@@ -10,6 +10,7 @@ token in ``X-CSRF-Token``.
 from __future__ import annotations
 
 import hmac
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBea
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from urrbmi.access.accounts import Resolved, resolve, token_hash
+from urrbmi.access.accounts import CHANGED_USERS, Resolved, resolve, token_hash
 from urrbmi.access.errors import CsrfFailed, Unauthorized
 from urrbmi.access.scope import Principal
 from urrbmi.access.settings import settings
@@ -53,13 +54,19 @@ def engine(request: Request) -> Engine:
 def tx(request: Request, *, write: bool | None = None) -> Iterator[Session]:
     """The request's transaction. A state-changing method's begins as a writer (on SQLite
     ``BEGIN IMMEDIATE``: concurrent writers queue instead of failing, see ``db.session.writer``);
-    ``write=False`` keeps a read-only POST (a lookup) a reader, which under WAL takes no lock."""
+    ``write=False`` keeps a read-only POST (a lookup) a reader, which under WAL takes no lock.
+    After it commits, users it changed (disabled, password reset:
+    :func:`urrbmi.access.accounts.user_changed`) are dropped from this worker's token cache."""
     engine(request)
     state = request.app.state
     writes = request.method not in SAFE_METHODS if write is None else write
     factory: sessionmaker[Session] = state.writer_sessions if writes else state.sessions
-    with factory() as session, session.begin():
-        yield session
+    with factory() as session:
+        with session.begin():
+            yield session
+        changed = session.info.pop(CHANGED_USERS, None)
+        if changed:
+            token_cache(request).forget_users(changed)
 
 
 def _unauthenticated() -> Unauthorized:
@@ -84,29 +91,71 @@ def monotonic() -> float:
     return time.monotonic()
 
 
+class TokenCache:
+    """Resolved tokens of this worker: token hash → (fresh until, principal).
+
+    An entry lives ``URRBMI_AUTH_CACHE_SECONDS`` (default 5; 0 disables): the hot paths then skip
+    a query and a transaction per request. A change made in this worker (logout, disabling a user,
+    resetting a password) evicts at once; one made elsewhere (another worker, the CLI) is seen at
+    the latest that many seconds later. ``generation`` closes the race of a request that read the
+    user from the database before a change committed and would cache the old answer after it: an
+    answer read before an eviction is not cached."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Resolved]] = {}
+        self._lock = threading.Lock()
+        self.generation = 0
+
+    def get(self, key: str, now: float) -> Resolved | None:
+        hit = self._entries.get(key)
+        return hit[1] if hit is not None and hit[0] > now else None
+
+    def put(self, key: str, until: float, resolved: Resolved, generation: int) -> None:
+        with self._lock:
+            if generation != self.generation:
+                return
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = (until, resolved)
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self.generation += 1
+            self._entries.pop(key, None)
+
+    def forget_users(self, user_ids: set[int]) -> None:
+        with self._lock:
+            self.generation += 1
+            for key in [k for k, (_, r) in self._entries.items() if r.principal.user_id in user_ids]:
+                del self._entries[key]
+
+
+def token_cache(request: Request) -> TokenCache:
+    cache: TokenCache = request.app.state.auth_cache
+    return cache
+
+
 def _resolve(request: Request, token: str) -> Resolved:
-    """The token's principal, from the per-process cache when fresh (``URRBMI_AUTH_CACHE_SECONDS``,
-    default 5; 0 disables): the hot paths then skip a query and a transaction per request. A
-    token revoked elsewhere (another worker, the CLI) is refused at the latest that many seconds
-    later; logout in this process evicts at once."""
+    """The token's principal, from this worker's :class:`TokenCache` when fresh."""
     ttl = settings().auth_cache_seconds
-    cache: dict[str, tuple[float, Resolved]] = request.app.state.auth_cache
+    cache = token_cache(request)
     key = token_hash(token)
     now = monotonic()
-    hit = cache.get(key)
-    if hit is not None and hit[0] > now:
-        return hit[1]
+    hit = cache.get(key, now)
+    if hit is not None:
+        return hit
+    generation = cache.generation
     with tx(request) as s:
         resolved = resolve(s, token)
     if ttl > 0:
-        if len(cache) > 10_000:
-            cache.clear()
-        cache[key] = (now + ttl, resolved)
+        cache.put(key, now + ttl, resolved, generation)
     return resolved
 
 
 def forget(request: Request, token: str) -> None:
-    request.app.state.auth_cache.pop(token_hash(token), None)
+    token_cache(request).forget(token_hash(token))
 
 
 def principal(request: Request, token: Annotated[tuple[str, bool], Depends(current_token)]) -> Principal:

@@ -211,8 +211,7 @@ def absent(
 ) -> DecimalJSONResponse:
     """Within the user's region; ID numbers masked unless the role may see them whole."""
     with tx(request) as s:
-        frame = absent_from_hukou(s, batch_id)
-    mine = frame.filter(frame["region_code"].str.starts_with(p.region_prefix))
+        mine = absent_from_hukou(s, batch_id, scope=p.region_prefix)
     full = p.can("resident.full_id")
     rows = [
         {"id_number": n if full else ids.mask(n), "name": name, "region_code": region}
