@@ -13,14 +13,14 @@ from urrbmi.access.scope import Principal
 from urrbmi.db.models import AuditLog
 from urrbmi.interfaces.api.common import AUTH_ERRORS, Limit, Offset, instant, page
 from urrbmi.interfaces.api.deps import need, tx
-from urrbmi.interfaces.api.errors import DecimalJSONResponse
+from urrbmi.interfaces.api.schemas import Instant
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 
 class AuditOut(BaseModel):
     id: int
-    at: dt.datetime
+    at: Instant
     actor: str
     table: str
     row_key: str
@@ -53,7 +53,7 @@ def query(
     row_key: Annotated[str | None, Query(max_length=100)] = None,
     since: Annotated[dt.datetime | None, Query(description="起（含）")] = None,
     until: Annotated[dt.datetime | None, Query(description="止（不含）")] = None,
-) -> DecimalJSONResponse:
+) -> dict[str, Any]:
     stmt = select(AuditLog)
     if actor is not None:
         stmt = stmt.where(AuditLog.actor == actor)
@@ -81,4 +81,4 @@ def query(
             }
             for a in s.scalars(stmt.order_by(AuditLog.id.desc()).limit(limit + 1).offset(offset))
         ]
-    return DecimalJSONResponse(page(rows, limit, offset))
+    return page(rows, limit, offset)
