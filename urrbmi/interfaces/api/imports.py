@@ -44,6 +44,7 @@ from urrbmi.imports.report import write_report
 from urrbmi.imports.review import decide_review, list_reviews, show_review
 from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Limit, Offset, Strict, page
 from urrbmi.interfaces.api.deps import need, tx
+from urrbmi.interfaces.api.schemas import no_value
 from urrbmi.registry import audit
 from urrbmi.registry.errors import Conflict, NotFound
 
@@ -73,6 +74,30 @@ class LoadOut(BaseModel):
     seconds: dict[str, float]
 
 
+class RegistryVersion(BaseModel):
+    """The registry's record of the resident when the conflict was found."""
+
+    resident_id: int
+    name: str
+    sex: str
+    birth_date: dt.date
+    region_code: str
+    status: str
+
+
+class FileVersion(BaseModel):
+    """One list's version of the resident (a row of a loaded file)."""
+
+    batch_id: int
+    row: int
+    name: str
+    sex: str
+    birth_date: dt.date
+    category: str | None
+    region_code: str | None
+    values: dict[str, str] | None = Field(None, exclude_if=no_value)
+
+
 class ReviewOut(BaseModel):
     id: int
     status: str
@@ -82,8 +107,8 @@ class ReviewOut(BaseModel):
     id_number: str
     region_code: str
     fields: list[str]
-    registry: dict[str, Any] | None
-    versions: list[dict[str, Any]]
+    registry: RegistryVersion | None
+    versions: list[FileVersion]
     decision: str | None
     chosen_row: int | None
     decided_by: str | None

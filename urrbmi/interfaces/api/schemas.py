@@ -8,14 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi.responses import JSONResponse
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    PlainSerializer,
-    SerializerFunctionWrapHandler,
-    WithJsonSchema,
-    model_serializer,
-)
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 
 def json_number(value: Decimal) -> int | float:
@@ -46,6 +39,12 @@ Ratio = Annotated[
     PlainSerializer(json_number, return_type=int | float, when_used="json"),
     WithJsonSchema({"type": "number", "description": "比率（0.95 即 95%）/ a fraction"}),
 ]
+
+
+def no_value(value: object) -> bool:
+    """For ``Field(exclude_if=no_value)``: an optional key left out of the JSON when it has no value."""
+    return value is None
+
 
 Instant = Annotated[
     str, WithJsonSchema({"type": "string", "format": "date-time", "description": "RFC 3339, with offset"})
@@ -82,13 +81,8 @@ class StepOut(BaseModel):
     step: str
     rule: str
     cite: str
-    value: str | None = None
-    assumed: str | None = None
-
-    @model_serializer(mode="wrap")
-    def _without_empty(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        out: dict[str, Any] = handler(self)
-        return {k: v for k, v in out.items() if v is not None or k not in ("value", "assumed")}
+    value: str | None = Field(None, exclude_if=no_value)
+    assumed: str | None = Field(None, exclude_if=no_value)
 
 
 class BenefitLimitsOut(BaseModel):
