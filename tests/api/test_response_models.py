@@ -26,7 +26,9 @@ OPEN = {
 }
 
 
-def _untyped(schema: dict[str, Any], where: str, comps: dict[str, Any], seen: frozenset[str]) -> Iterator[str]:
+def _untyped(
+    schema: dict[str, Any], where: str, comps: dict[str, Any], seen: frozenset[str]
+) -> Iterator[str]:
     """Places in a response schema that say nothing: an object without properties or value type."""
     if "$ref" in schema:
         name = schema["$ref"].split("/")[-1]
@@ -87,7 +89,10 @@ def test_money_is_an_exact_json_number() -> None:
 
 
 def test_reports_serialise_through_their_models() -> None:
-    lines = (IncentiveLine("濉溪镇", 2, 4, 2, Decimal("10.00")), IncentiveLine("百善镇", 1, 1, 0, Decimal("0")))
+    lines = (
+        IncentiveLine("濉溪镇", 2, 4, 2, Decimal("10.00")),
+        IncentiveLine("百善镇", 1, 1, 0, Decimal("0")),
+    )
     body = IncentiveOut.model_validate({"lines": lines}).model_dump(mode="json")
     assert body == {
         "lines": [
