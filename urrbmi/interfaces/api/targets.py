@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from urrbmi import clock
 from urrbmi.access.scope import Principal, scoped_campaign
@@ -131,7 +131,7 @@ class IncentiveOut(BaseModel):
     lines: list[IncentiveLineOut]
 
 
-class ListPageOut(BaseModel):
+class ListPageOut(Out):
     """A page of a list for action; ``rows`` are keyed by ``keys`` (amounts as "Y.FF" text)."""
 
     title: str
@@ -142,8 +142,6 @@ class ListPageOut(BaseModel):
     limit: int
     rows: list[dict[str, str | int | None]]
     notes: list[str]
-
-    model_config = ConfigDict(from_attributes=True)
 
 
 @router.get(
