@@ -17,12 +17,11 @@ from urrbmi.targets.incentive import IncentiveLine
 from urrbmi.targets.reports import FundingLine, FundingReport
 
 # Objects whose keys are data, not contract: an audit row's before/after, a resident's earlier
-# version, the policy file itself (its schema is the policy schema, docs/policy-schema.md).
+# version.
 OPEN = {
     "GET /api/v1/audit>AuditPage.items[]>AuditOut.old",
     "GET /api/v1/audit>AuditPage.items[]>AuditOut.new",
     "GET /api/v1/residents/{resident_id}/history>HistoryPage.items[]>HistoryOut.data",
-    "GET /api/v1/policies/{policy_id}>PolicyDetail.policy",
 }
 
 

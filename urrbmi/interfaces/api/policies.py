@@ -45,7 +45,7 @@ def list_policies() -> list[dict[str, Any]]:
 )
 def get_policy(policy_id: str) -> dict[str, Any]:
     p = load_policy(policy_id)
-    body = {**_brief(p), "summary": policy_summary(p), "policy": p.model.model_dump(mode="json")}
+    body = {**_brief(p), "summary": policy_summary(p), "policy": p.model}
     return body
 
 

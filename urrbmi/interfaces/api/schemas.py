@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from urrbmi.policy.schema import Policy
+
 
 def json_number(value: Decimal) -> int | float:
     """A Decimal as a JSON number: ``35`` stays an integer, ``320.00`` becomes the shortest float
@@ -121,7 +123,7 @@ class PolicyBrief(BaseModel):
 
 class PolicyDetail(PolicyBrief):
     summary: str
-    policy: dict[str, object]
+    policy: Policy = Field(description="政策文件（结构见 docs/policy-schema.json）/ the policy file")
 
 
 class ScheduleRef(BaseModel):
