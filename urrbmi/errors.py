@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class UrrbmiError(Exception):
     """Base of every user-facing error.
@@ -10,6 +12,9 @@ class UrrbmiError(Exception):
     """
 
     code: str = "error"
+    #: The HTTP status the API answers with. Every subclass sets its own (tests/api/test_errors.py
+    #: checks), so a new error cannot fall through to a default.
+    http_status: ClassVar[int] = 422
 
     def __init__(self, zh: str, en: str, *, code: str | None = None) -> None:
         super().__init__(f"{zh} / {en}")
@@ -47,26 +52,32 @@ def code_zh(code: str) -> str:
 
 class InvalidInput(UrrbmiError):
     code = "invalid_input"
+    http_status = 422
 
 
 class InvalidId(InvalidInput):
     code = "invalid_id"
+    http_status = 422
 
 
 class MissingInput(InvalidInput):
     code = "missing_input"
+    http_status = 422
 
 
 class UnknownCategory(InvalidInput):
     code = "unknown_category"
+    http_status = 422
 
 
 class UnknownPolicy(UrrbmiError):
     code = "unknown_policy"
+    http_status = 404
 
 
 class PolicyFileError(UrrbmiError):
     code = "policy_file"
+    http_status = 422
 
 
 class PolicyGap(UrrbmiError):
@@ -74,11 +85,14 @@ class PolicyGap(UrrbmiError):
     filled it: the engine refuses to guess."""
 
     code = "policy_gap"
+    http_status = 409
 
 
 class OutsideWindow(UrrbmiError):
     code = "outside_window"
+    http_status = 422
 
 
 class NoBenefitPeriod(UrrbmiError):
     code = "no_benefit_period"
+    http_status = 422

@@ -8,18 +8,22 @@ from urrbmi.errors import UrrbmiError
 
 class Unauthorized(UrrbmiError):
     code = "unauthorized"
+    http_status = 401
 
 
 class Forbidden(UrrbmiError):
     code = "forbidden"
+    http_status = 403
 
 
 class CsrfFailed(UrrbmiError):
     code = "csrf_failed"
+    http_status = 403
 
 
 class RateLimited(UrrbmiError):
     code = "rate_limited"
+    http_status = 429
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(
@@ -30,6 +34,7 @@ class RateLimited(UrrbmiError):
 
 class BadSignature(UrrbmiError):
     code = "bad_signature"
+    http_status = 401
 
 
 def out_of_scope() -> Forbidden:

@@ -43,6 +43,7 @@ class EngineDisagreement(UrrbmiError):
     """The batch and scalar engines gave different answers for the same resident (a bug)."""
 
     code = "engine_disagreement"
+    http_status = 422  # kept as it was answered before statuses were explicit
 
 
 @dataclass

@@ -35,6 +35,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 class DatabaseError(UrrbmiError):
     code = "database"
+    http_status = 503  # the schema is not at the head revision
 
 
 def database_url(url: str | None = None) -> str:

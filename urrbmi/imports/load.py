@@ -103,14 +103,17 @@ INSURANCE_TYPES = {
 
 class SourceNotAllowed(UrrbmiError):
     code = "source_not_allowed"
+    http_status = 403
 
 
 class ListAlreadyLoading(UrrbmiError):
     code = "list_already_loading"
+    http_status = 422
 
 
 class ListOutOfOrder(InvalidInput):
     code = "list_out_of_order"
+    http_status = 422
 
 
 def _lookup(frame: pl.DataFrame, column: pl.Expr, convert: Callable[[str], str | None]) -> pl.Expr:

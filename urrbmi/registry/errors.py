@@ -7,6 +7,7 @@ from urrbmi.errors import UrrbmiError
 
 class NotFound(UrrbmiError):
     code = "not_found"
+    http_status = 404
 
 
 class Conflict(UrrbmiError):
@@ -14,9 +15,11 @@ class Conflict(UrrbmiError):
     reference with different data...)."""
 
     code = "conflict"
+    http_status = 409
 
 
 class PolicyChanged(UrrbmiError):
     """The campaign's policy file changed since the campaign was created."""
 
     code = "policy_changed"
+    http_status = 409

@@ -36,6 +36,7 @@ REVERSING = ("refund", "cancellation")  # refund kinds that reverse a payment (t
 
 class ScopeError(InvalidInput):
     code = "scope"
+    http_status = 422
 
 
 def effective_prefix(session: Session, c: Campaign, scope: str) -> str | None:

@@ -13,6 +13,7 @@ from urrbmi.money import FEN, ZERO, round_fen, yuan
 
 class FundingError(InvalidInput):
     code = "funding"
+    http_status = 422
 
 
 def _sum(values: Mapping[str, Decimal]) -> Decimal:

@@ -30,6 +30,7 @@ from urrbmi.targets.tables import TaskRow, TaskTable, TaskTableError, load_table
 
 class TargetNotFound(InvalidInput):
     code = "target_not_found"
+    http_status = 422
 
 
 def campaign_or_fail(session: Session, campaign_id: int) -> Campaign:

@@ -34,6 +34,7 @@ from urrbmi.errors import UrrbmiError
 
 class TaskTableError(UrrbmiError):
     code = "task_table"
+    http_status = 422
 
 
 class Method(StrEnum):

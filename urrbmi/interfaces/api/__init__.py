@@ -27,6 +27,7 @@ from urrbmi.interfaces.api import (
     targets,
     users,
 )
+from urrbmi.interfaces.api.schemas import JSONOut
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -48,6 +49,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         version=__version__,
         description="城乡居民基本医疗保险参保缴费系统 API / resident medical insurance campaigns. "
         "认证：POST /api/v1/auth/login。错误：{error: {code, message, message_en}}。",
+        default_response_class=JSONOut,
     )
     app.state.database_url = database_url
     app.state.engine = None

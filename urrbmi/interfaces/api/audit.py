@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from urrbmi.access.scope import Principal
 from urrbmi.interfaces.api.common import AUTH_ERRORS, Limit, Offset, instant, page
 from urrbmi.interfaces.api.deps import need, tx
-from urrbmi.interfaces.api.errors import DecimalJSONResponse
+from urrbmi.interfaces.api.schemas import Instant
 from urrbmi.registry import audit
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
 class AuditOut(BaseModel):
     id: int
-    at: dt.datetime
+    at: Instant
     actor: str
     table: str
     row_key: str
@@ -53,7 +53,7 @@ def query(
     row_key: Annotated[str | None, Query(max_length=100)] = None,
     since: Annotated[dt.datetime | None, Query(description="起（含）")] = None,
     until: Annotated[dt.datetime | None, Query(description="止（不含）")] = None,
-) -> DecimalJSONResponse:
+) -> dict[str, Any]:
     with tx(request) as s:
         rows = [
             {
@@ -79,4 +79,4 @@ def query(
                 until=until,
             )
         ]
-    return DecimalJSONResponse(page(rows, limit, offset))
+    return page(rows, limit, offset)

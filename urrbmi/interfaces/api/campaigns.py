@@ -33,7 +33,6 @@ from urrbmi.campaign.reports import duplicate_enrollments, reconcile, write_rost
 from urrbmi.db.models import Campaign, Payment, Resident
 from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Limit, Offset, Strict, instant, page
 from urrbmi.interfaces.api.deps import need, tx
-from urrbmi.interfaces.api.errors import DecimalJSONResponse
 from urrbmi.interfaces.api.schemas import Yuan
 from urrbmi.money import from_fen
 from urrbmi.registry.errors import NotFound
@@ -151,18 +150,80 @@ class CancelOut(BaseModel):
     status: str
 
 
+class Tally(BaseModel):
+    count: int
+    amount: Yuan
+
+
+class MatchedOut(Tally):
+    by_channel: dict[str, Tally]
+
+
+class HeldPaymentOut(BaseModel):
+    payment: int
+    channel: str
+    external_ref: str
+    id_number: str
+    amount: Yuan
+    due: Yuan | None
+    paid_on: dt.date
+    reason: str | None
+    reason_zh: str
+
+
+class StatementCheckOut(BaseModel):
+    channel: str
+    statement_lines: int
+    in_statement_not_in_ledger: list[str]
+    in_ledger_not_in_statement: list[str]
+    amount_or_date_differs: list[str]
+
+
 class ReconcileOut(BaseModel):
-    matched: dict[str, Any]
-    unpaid: dict[str, Any]
-    unmatched: list[dict[str, Any]]
-    duplicates: list[dict[str, Any]]
-    mismatches: list[dict[str, Any]]
-    other_held: list[dict[str, Any]]
-    statement: dict[str, Any] | None
+    matched: MatchedOut
+    unpaid: Tally
+    unmatched: list[HeldPaymentOut]
+    duplicates: list[HeldPaymentOut]
+    mismatches: list[HeldPaymentOut]
+    other_held: list[HeldPaymentOut]
+    statement: StatementCheckOut | None
 
 
-class ListPage(BaseModel):
-    items: list[dict[str, Any]]
+class IdentityChangeOut(BaseModel):
+    id_number: str
+    name: str
+    paid: Yuan
+    old_categories: list[str]
+    new_categories: list[str]
+    due_with_new: Yuan | None
+    action: Literal["refund", "top_up", "none"]
+    amount: Yuan
+    note: str
+
+
+class IdentityChangePage(BaseModel):
+    items: list[IdentityChangeOut]
+    limit: int
+    offset: int
+    has_more: bool
+
+
+class EnrollmentRef(BaseModel):
+    region: str
+    insurance_type: str
+    source: str
+    campaign: int | None
+
+
+class DuplicateOut(BaseModel):
+    id_number: str
+    name: str
+    employee_insured: bool
+    enrollments: list[EnrollmentRef]
+
+
+class DuplicatePage(BaseModel):
+    items: list[DuplicateOut]
     limit: int
     offset: int
     has_more: bool
@@ -271,40 +332,40 @@ def roster(
     summary="对账：已匹配、未缴、未匹配、重复、金额不符 / reconciliation",
     responses=AUTH_ERRORS,
 )
-def reconcile_campaign(campaign_id: int, request: Request, p: ReadP) -> DecimalJSONResponse:
+def reconcile_campaign(campaign_id: int, request: Request, p: ReadP) -> dict[str, Any]:
     with tx(request) as s:
         c = scoped_campaign(s, p, campaign_id, whole=True)
-        return DecimalJSONResponse(reconcile(s, c).as_dict())
+        return reconcile(s, c).as_dict()
 
 
 @router.post(
     "/{campaign_id}/identity-changes",
-    response_model=ListPage,
+    response_model=IdentityChangePage,
     summary="缴费后身份变化的退补名单 / refunds after identity changes",
     responses=AUTH_ERRORS,
 )
 def identity_change_list(
     campaign_id: int, body: OnIn, request: Request, p: ManageP, limit: Limit = 100, offset: Offset = 0
-) -> DecimalJSONResponse:
+) -> dict[str, Any]:
     with tx(request) as s:
         c = scoped_campaign(s, p, campaign_id, whole=True)
         items = [i.as_dict() for i in identity_changes(s, c, body.on or clock.today(), actor=p.actor)]
-    return DecimalJSONResponse(page(items[offset : offset + limit + 1], limit, offset))
+    return page(items[offset : offset + limit + 1], limit, offset)
 
 
 @router.get(
     "/{campaign_id}/duplicates",
-    response_model=ListPage,
+    response_model=DuplicatePage,
     summary="重复参保名单 / duplicate enrollments",
     responses=AUTH_ERRORS,
 )
 def duplicates(
     campaign_id: int, request: Request, p: ReadP, limit: Limit = 100, offset: Offset = 0
-) -> DecimalJSONResponse:
+) -> dict[str, Any]:
     with tx(request) as s:
         c = scoped_campaign(s, p, campaign_id, whole=True)
         items = duplicate_enrollments(s, c.benefit_year, scope=p.region_prefix)
-    return DecimalJSONResponse(page(items[offset : offset + limit + 1], limit, offset))
+    return page(items[offset : offset + limit + 1], limit, offset)
 
 
 @router.post(
@@ -319,7 +380,7 @@ def newborn(
     body: NewbornIn,
     request: Request,
     p: Annotated[Principal, Depends(need("resident.write"))],
-) -> DecimalJSONResponse:
+) -> dict[str, Any]:
     check_region(p, body.region_code)
     with tx(request) as s:
         c = scoped_campaign(s, p, campaign_id)
@@ -334,18 +395,15 @@ def newborn(
         )
         out = register_newborn(s, c, new, body.on or clock.today(), actor=p.actor)
         a = out.assessment
-        return DecimalJSONResponse(
-            {
-                "resident_id": out.resident.id,
-                "id_number": p.show_id(out.resident.id_number),
-                "enrolled_with_guardian": out.enrolled_with_guardian,
-                "assessment": a.status,
-                "reason": a.reason,
-                "amount_due": None if a.total_due_fen is None else from_fen(a.total_due_fen),
-                "benefit_start": a.benefit_start.isoformat() if a.benefit_start else None,
-            },
-            status_code=201,
-        )
+        return {
+            "resident_id": out.resident.id,
+            "id_number": p.show_id(out.resident.id_number),
+            "enrolled_with_guardian": out.enrolled_with_guardian,
+            "assessment": a.status,
+            "reason": a.reason,
+            "amount_due": None if a.total_due_fen is None else from_fen(a.total_due_fen),
+            "benefit_start": a.benefit_start.isoformat() if a.benefit_start else None,
+        }
 
 
 def payment_out(p: Principal, pay: Payment, receipt_no: int | None, replayed: bool) -> dict[str, Any]:
@@ -374,7 +432,7 @@ def record(
     body: PaymentIn,
     request: Request,
     p: Annotated[Principal, Depends(need("payment.record"))],
-) -> DecimalJSONResponse:
+) -> dict[str, Any]:
     with tx(request) as s:
         c = scoped_campaign(s, p, campaign_id)
         r = scoped_resident(s, p, id_number=body.id_number)
@@ -388,7 +446,7 @@ def record(
             paid_on=body.paid_on or clock.today(),
             actor=p.actor,
         )
-        return DecimalJSONResponse(payment_out(p, res.payment, res.receipt_no, res.replayed))
+        return payment_out(p, res.payment, res.receipt_no, res.replayed)
 
 
 @router.post(
@@ -494,7 +552,7 @@ def accept(
     body: AcceptIn,
     request: Request,
     p: Annotated[Principal, Depends(need("payment.accept"))],
-) -> DecimalJSONResponse:
+) -> dict[str, Any]:
     from urrbmi.campaign.payments import accept_payment
 
     with tx(request) as s:
@@ -503,7 +561,7 @@ def accept(
         res = accept_payment(
             s, c, payment_id=payment_id, reason=body.reason, actor=p.actor, scope=p.region_prefix
         )
-        return DecimalJSONResponse(payment_out(p, res.payment, res.receipt_no, res.replayed))
+        return payment_out(p, res.payment, res.receipt_no, res.replayed)
 
 
 __all__ = ["payment_out", "router"]

@@ -1,10 +1,10 @@
-"""Errors as JSON: a stable code and the message in Chinese and English."""
+"""Errors as JSON: a stable code and the message in Chinese and English, with the HTTP status the
+error class carries (``UrrbmiError.http_status``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import simplejson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -14,32 +14,8 @@ from starlette.routing import Match, Route
 
 from urrbmi.access.errors import RateLimited
 from urrbmi.errors import InvalidInput, MissingInput, UrrbmiError
+from urrbmi.interfaces.api.schemas import JSONOut
 from urrbmi.policy.resident import translate_validation_errors
-
-STATUS = {
-    "unknown_policy": 404,
-    "not_found": 404,
-    "policy_gap": 409,
-    "conflict": 409,
-    "stale_version": 409,
-    "policy_changed": 409,
-    "forbidden": 403,
-    "csrf_failed": 403,
-    "source_not_allowed": 403,
-    "unauthorized": 401,
-    "bad_credentials": 401,
-    "bad_signature": 401,
-    "stale_timestamp": 401,
-    "rate_limited": 429,
-    "database_not_migrated": 503,
-}
-
-
-class DecimalJSONResponse(JSONResponse):
-    """JSON with exact Decimal money rendered as numbers (never through float)."""
-
-    def render(self, content: Any) -> bytes:
-        return simplejson.dumps(content, use_decimal=True, ensure_ascii=False).encode("utf-8")
 
 
 def error_body(code: str, zh: str, en: str) -> dict[str, Any]:
@@ -92,10 +68,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(UrrbmiError)
     async def _urrbmi(_: Request, exc: UrrbmiError) -> JSONResponse:
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
-        status = STATUS.get(exc.code, 422)
-        if status == 401:
+        if exc.http_status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
-        return DecimalJSONResponse(error_body(exc.code, exc.zh, exc.en), status, headers=headers)
+        return JSONOut(error_body(exc.code, exc.zh, exc.en), exc.http_status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -104,14 +79,14 @@ def install(app: FastAPI) -> None:
             err = translate_validation_errors(errs)
         else:
             err = translate(errs)
-        return DecimalJSONResponse(error_body(err.code, err.zh, err.en), 422)
+        return JSONOut(error_body(err.code, err.zh, err.en), 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             exc.status_code, "http_error"
         )
-        return DecimalJSONResponse(
+        return JSONOut(
             error_body(code, f"请求无法处理：{exc.detail}", str(exc.detail)),
             exc.status_code,
             headers=_allow(request) if exc.status_code == 405 else exc.headers,

@@ -35,7 +35,7 @@ from urrbmi import ids
 from urrbmi.access.errors import out_of_scope
 from urrbmi.access.scope import Principal
 from urrbmi.db.models_imports import ImportCheck
-from urrbmi.errors import InvalidInput, UrrbmiError
+from urrbmi.errors import InvalidInput
 from urrbmi.imports import config as import_config
 from urrbmi.imports.check import check_file
 from urrbmi.imports.load import SourceNotAllowed, absent_from_hukou, load_list, regions_from_db
@@ -44,9 +44,9 @@ from urrbmi.imports.report import write_report
 from urrbmi.imports.review import decide_review, list_reviews, show_review
 from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Limit, Offset, Strict, page
 from urrbmi.interfaces.api.deps import need, tx
-from urrbmi.interfaces.api.errors import DecimalJSONResponse
+from urrbmi.interfaces.api.schemas import no_value
 from urrbmi.registry import audit
-from urrbmi.registry.errors import NotFound
+from urrbmi.registry.errors import Conflict, NotFound
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 UploadP = Annotated[Principal, Depends(need("list.upload"))]
@@ -74,6 +74,30 @@ class LoadOut(BaseModel):
     seconds: dict[str, float]
 
 
+class RegistryVersion(BaseModel):
+    """The registry's record of the resident when the conflict was found."""
+
+    resident_id: int
+    name: str
+    sex: str
+    birth_date: dt.date
+    region_code: str
+    status: str
+
+
+class FileVersion(BaseModel):
+    """One list's version of the resident (a row of a loaded file)."""
+
+    batch_id: int
+    row: int
+    name: str
+    sex: str
+    birth_date: dt.date
+    category: str | None
+    region_code: str | None
+    values: dict[str, str] | None = Field(None, exclude_if=no_value)
+
+
 class ReviewOut(BaseModel):
     id: int
     status: str
@@ -83,8 +107,8 @@ class ReviewOut(BaseModel):
     id_number: str
     region_code: str
     fields: list[str]
-    registry: dict[str, Any] | None
-    versions: list[dict[str, Any]]
+    registry: RegistryVersion | None
+    versions: list[FileVersion]
     decision: str | None
     chosen_row: int | None
     decided_by: str | None
@@ -152,13 +176,12 @@ def upload_list(
             description="校验时的 SHA-256：文件不同则拒绝 / the checked file's checksum",
         ),
     ] = None,
-) -> DecimalJSONResponse:
+) -> dict[str, Any]:
     content = _read(file)
     if sha256 is not None and hashlib.sha256(content).hexdigest() != sha256:
-        raise UrrbmiError(
+        raise Conflict(
             "上传的文件与校验过的文件不同，请重新校验",
             "the uploaded file differs from the file that was checked; check it again",
-            code="conflict",
         )
     with tx(request) as s:
         res = load_list(
@@ -172,7 +195,7 @@ def upload_list(
             mode=mode,
             file_name=file.filename or "upload",
         )
-        return DecimalJSONResponse(res.as_dict())
+        return res.as_dict()
 
 
 @router.get(
@@ -187,7 +210,7 @@ def reviews(
     status: Literal["open", "decided", "all"] = "open",
     limit: Limit = 100,
     offset: Offset = 0,
-) -> DecimalJSONResponse:
+) -> dict[str, Any]:
     with tx(request) as s:
         items = list_reviews(
             s,
@@ -197,7 +220,7 @@ def reviews(
             full=p.can("resident.full_id"),
         )
     rows = [i.as_dict() for i in items[offset:]]
-    return DecimalJSONResponse(page(rows, limit, offset))
+    return page(rows, limit, offset)
 
 
 @router.get(
@@ -208,7 +231,7 @@ def reviews(
 )
 def absent(
     batch_id: int, request: Request, p: PeopleP, limit: Limit = 100, offset: Offset = 0
-) -> DecimalJSONResponse:
+) -> dict[str, Any]:
     """Within the user's region; ID numbers masked unless the role may see them whole."""
     with tx(request) as s:
         mine = absent_from_hukou(s, batch_id, scope=p.region_prefix)
@@ -217,7 +240,7 @@ def absent(
         {"id_number": n if full else ids.mask(n), "name": name, "region_code": region}
         for n, name, region in mine.slice(offset, limit + 1).iter_rows()
     ]
-    return DecimalJSONResponse({**page(rows, limit, offset), "total": mine.height})
+    return {**page(rows, limit, offset), "total": mine.height}
 
 
 @router.get(
@@ -226,13 +249,13 @@ def absent(
     summary="核查事项 / one review item",
     responses=AUTH_ERRORS,
 )
-def review(item_id: int, request: Request, p: ReviewP) -> DecimalJSONResponse:
+def review(item_id: int, request: Request, p: ReviewP) -> dict[str, Any]:
     with tx(request) as s:
         try:
             v = show_review(s, item_id, scope=p.region_prefix, full=p.can("resident.full_id"))
         except NotFound:
             raise out_of_scope() from None
-        return DecimalJSONResponse(v.as_dict())
+        return v.as_dict()
 
 
 @router.post(
@@ -241,7 +264,7 @@ def review(item_id: int, request: Request, p: ReviewP) -> DecimalJSONResponse:
     summary="核查决定（保留登记册或采用文件版本）/ decide a review item",
     responses={**AUTH_ERRORS, **CONFLICT},
 )
-def decide(item_id: int, body: DecideIn, request: Request, p: ReviewP) -> DecimalJSONResponse:
+def decide(item_id: int, body: DecideIn, request: Request, p: ReviewP) -> dict[str, Any]:
     with tx(request) as s:
         try:
             show_review(s, item_id, scope=p.region_prefix)
@@ -255,7 +278,7 @@ def decide(item_id: int, body: DecideIn, request: Request, p: ReviewP) -> Decima
             from urrbmi import ids
 
             out["id_number"] = ids.mask(out["id_number"])
-        return DecimalJSONResponse(out)
+        return out
 
 
 # ---- check before loading -------------------------------------------------------------------
@@ -434,7 +457,7 @@ def check_list(
     as_of: Annotated[dt.date | None, Form(description="名单日期（默认今天）")] = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> DecimalJSONResponse:
+) -> dict[str, Any]:
     config = import_config.source(source)
     allowed = _sources(p)
     if allowed is not None and source not in allowed:
@@ -465,19 +488,17 @@ def check_list(
     with tx(request) as s:
         token = _put(s, checked)
         first = _page(checked, p, limit, offset)
-    return DecimalJSONResponse(
-        {
-            "token": token,
-            "expires_in": CHECK_TTL,
-            "source": batch.source,
-            "file_name": name,
-            "sha256": batch.file.sha256,
-            "as_of": batch.as_of.isoformat(),
-            "counts": counts,
-            "columns": dict(batch.file.columns),
-            "problems": first,
-        }
-    )
+    return {
+        "token": token,
+        "expires_in": CHECK_TTL,
+        "source": batch.source,
+        "file_name": name,
+        "sha256": batch.file.sha256,
+        "as_of": batch.as_of.isoformat(),
+        "counts": counts,
+        "columns": dict(batch.file.columns),
+        "problems": first,
+    }
 
 
 def _fields(obj: Any) -> dict[str, Any]:
@@ -492,15 +513,21 @@ def _fields(obj: Any) -> dict[str, Any]:
 )
 def check_rows(
     token: str, request: Request, p: UploadP, limit: Limit = 100, offset: Offset = 0
-) -> DecimalJSONResponse:
+) -> dict[str, Any]:
     with tx(request) as s:
-        return DecimalJSONResponse(_page(_get(s, token, p), p, limit, offset))
+        return _page(_get(s, token, p), p, limit, offset)
 
 
 @router.get(
     "/lists/check/{token}/report",
     summary="下载错误报告（Excel）/ download the error report",
-    responses={**AUTH_ERRORS, 200: {"content": {XLSX: {}}}},
+    responses={
+        **AUTH_ERRORS,
+        200: {
+            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+            "description": "错误报告 / the error report",
+        },
+    },
     response_class=Response,
 )
 def check_report(token: str, request: Request, p: UploadP) -> Response:

@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from urrbmi.interfaces.api.errors import DecimalJSONResponse
 from urrbmi.interfaces.api.schemas import ErrorOut, PolicyBrief, PolicyDetail, QuoteOut
 from urrbmi.policy import LoadedPolicy, load_policy, policy_ids, quote
 from urrbmi.policy.resident import ResidentInput
@@ -44,10 +43,10 @@ def list_policies() -> list[dict[str, Any]]:
     responses=ERRORS,
     summary="政策详情（含条款出处）/ a policy with citations",
 )
-def get_policy(policy_id: str) -> DecimalJSONResponse:
+def get_policy(policy_id: str) -> dict[str, Any]:
     p = load_policy(policy_id)
-    body = {**_brief(p), "summary": policy_summary(p), "policy": p.model.model_dump(mode="json")}
-    return DecimalJSONResponse(body)
+    body = {**_brief(p), "summary": policy_summary(p), "policy": p.model}
+    return body
 
 
 @router.post(
@@ -56,5 +55,5 @@ def get_policy(policy_id: str) -> DecimalJSONResponse:
     responses=ERRORS,
     summary="测算一位居民的应缴金额与待遇期 / quote one resident",
 )
-def quote_resident(policy_id: str, resident: ResidentInput) -> DecimalJSONResponse:
-    return DecimalJSONResponse(quote(load_policy(policy_id), resident).as_dict())
+def quote_resident(policy_id: str, resident: ResidentInput) -> dict[str, Any]:
+    return quote(load_policy(policy_id), resident).as_dict()

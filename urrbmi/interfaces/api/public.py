@@ -19,7 +19,6 @@ from urrbmi import ids
 from urrbmi.db.models import Assessment, BenefitPeriod, Campaign, Enrollment, Resident
 from urrbmi.interfaces.api.common import Strict, _err
 from urrbmi.interfaces.api.deps import tx
-from urrbmi.interfaces.api.errors import DecimalJSONResponse
 from urrbmi.interfaces.api.schemas import Yuan
 from urrbmi.money import from_fen
 
@@ -60,14 +59,14 @@ def client_ip(request: Request) -> str:
         400: _err("请求体无法解析 / the body cannot be parsed"),
     },
 )
-def public_lookup(body: PublicLookupIn, request: Request) -> DecimalJSONResponse:
+def public_lookup(body: PublicLookupIn, request: Request) -> dict[str, Any]:
     request.app.state.public_ip_limiter.hit(client_ip(request))
     number = ids.validate(body.id_number)
     request.app.state.public_id_limiter.hit(number)
     with tx(request, write=False) as s:
         r = s.execute(select(Resident.id, Resident.name).where(Resident.id_number == number)).first()
         if r is None or r.name.strip() != body.name.strip():
-            return DecimalJSONResponse({"match": False, "years": []})
+            return {"match": False, "years": []}
         years: list[dict[str, Any]] = []
         for a, year in s.execute(
             select(Assessment, Campaign.benefit_year)
@@ -104,4 +103,4 @@ def public_lookup(body: PublicLookupIn, request: Request) -> DecimalJSONResponse
                     "benefit_end": end.isoformat() if end else None,
                 }
             )
-    return DecimalJSONResponse({"match": True, "years": years})
+    return {"match": True, "years": years}

@@ -19,7 +19,7 @@ from urrbmi.campaign.changes import record_external_enrollment, statement
 from urrbmi.db.models import Resident, ResidentHistory
 from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Limit, Offset, Strict, instant, page
 from urrbmi.interfaces.api.deps import need, tx
-from urrbmi.interfaces.api.errors import DecimalJSONResponse
+from urrbmi.interfaces.api.schemas import Instant, StepOut, Yuan
 from urrbmi.registry.errors import Conflict
 from urrbmi.registry.regions import get_region, prefix
 from urrbmi.registry.residents import (
@@ -39,18 +39,58 @@ WriteP = Annotated[Principal, Depends(need("resident.write"))]
 IdentityP = Annotated[Principal, Depends(need("identity.write"))]
 
 
+class IdentityOut(BaseModel):
+    category: str
+    department: str | None
+    valid_from: dt.date
+    valid_to: dt.date | None
+
+
+class PeriodOut(BaseModel):
+    start: dt.date
+    end: dt.date
+
+
+class StatementPaymentOut(BaseModel):
+    receipt_no: int | None
+    channel: str
+    external_ref: str
+    amount: Yuan
+    paid_on: dt.date
+    status: str
+    hold_reason: str | None = Field(description="挂起原因（中文）/ why it is held, in Chinese")
+
+
+class CampaignLineOut(BaseModel):
+    """The resident in one campaign: the assessment, enrollment, benefit period and payments."""
+
+    campaign: int
+    benefit_year: int
+    policy: str = Field(description="政策编号@版本 / policy id@version")
+    assessment: str
+    reason: str | None
+    amount_due: Yuan | None
+    tier: int | None
+    subsidy_category: str | None
+    explanation: list[StepOut] | None
+    enrolled: bool
+    enrolled_by: str | None
+    benefit_period: PeriodOut | None
+    payments: list[StatementPaymentOut]
+
+
 class StatementOut(BaseModel):
     resident_id: int
     row_version: int
     id_number: str = Field(description="脱敏，除非角色可看完整号码 / masked unless the role may see it")
     name: str
     sex: str
-    birth_date: str
+    birth_date: dt.date
     region_code: str
     status: str
     identities_now: list[str]
-    identities: list[dict[str, Any]]
-    campaigns: list[dict[str, Any]]
+    identities: list[IdentityOut]
+    campaigns: list[CampaignLineOut]
 
 
 class ResidentBrief(BaseModel):
@@ -131,8 +171,8 @@ class ExternalIn(Strict):
 
 class HistoryOut(BaseModel):
     row_version: int
-    valid_from: dt.datetime
-    valid_to: dt.datetime
+    valid_from: Instant
+    valid_to: Instant
     changed_by: str
     reason: str | None
     data: dict[str, Any]
@@ -159,10 +199,10 @@ def statement_for(s: Any, p: Principal, r: Resident, on: dt.date | None) -> dict
     summary="缴费查询（按身份证号码）/ a resident's statement by ID number",
     responses=AUTH_ERRORS,
 )
-def lookup(body: LookupIn, request: Request, p: ReadP) -> DecimalJSONResponse:
+def lookup(body: LookupIn, request: Request, p: ReadP) -> dict[str, Any]:
     with tx(request, write=False) as s:
         r = scoped_resident(s, p, id_number=body.id_number)
-        return DecimalJSONResponse(statement_for(s, p, r, body.on))
+        return statement_for(s, p, r, body.on)
 
 
 @router.get(
@@ -212,7 +252,7 @@ def _brief(p: Principal, r: Resident) -> dict[str, Any]:
     summary="登记居民 / register a resident",
     responses={**AUTH_ERRORS, **CONFLICT},
 )
-def register(body: ResidentIn, request: Request, p: WriteP) -> DecimalJSONResponse:
+def register(body: ResidentIn, request: Request, p: WriteP) -> dict[str, Any]:
     check_region(p, body.region_code)
     with tx(request) as s:
         if body.guardian_id_number is not None:
@@ -231,7 +271,7 @@ def register(body: ResidentIn, request: Request, p: WriteP) -> DecimalJSONRespon
         r = add_resident(s, new, actor=p.actor)
         for cat in body.identities:
             add_membership(s, r.id_number, cat, clock.today(), actor=p.actor)
-        return DecimalJSONResponse(statement_for(s, p, r, None), status_code=201)
+        return statement_for(s, p, r, None)
 
 
 @router.get(
@@ -242,10 +282,10 @@ def register(body: ResidentIn, request: Request, p: WriteP) -> DecimalJSONRespon
 )
 def get_one(
     resident_id: int, request: Request, p: ReadP, on: Annotated[dt.date | None, Query()] = None
-) -> DecimalJSONResponse:
+) -> dict[str, Any]:
     with tx(request) as s:
         r = scoped_resident(s, p, resident_id=resident_id)
-        return DecimalJSONResponse(statement_for(s, p, r, on))
+        return statement_for(s, p, r, on)
 
 
 @router.patch(
@@ -254,7 +294,7 @@ def get_one(
     summary="修改居民信息（乐观并发：row_version）/ change a resident",
     responses={**AUTH_ERRORS, 409: CONFLICT[409]},
 )
-def patch(resident_id: int, body: ResidentPatch, request: Request, p: WriteP) -> DecimalJSONResponse:
+def patch(resident_id: int, body: ResidentPatch, request: Request, p: WriteP) -> dict[str, Any]:
     changes = {k: getattr(body, k) for k in body.model_fields_set - {"row_version", "reason"}}
     if "region_code" in changes:
         if changes["region_code"] is None:
@@ -271,7 +311,7 @@ def patch(resident_id: int, body: ResidentPatch, request: Request, p: WriteP) ->
                 code="stale_version",
             )
         update_resident(s, r.id_number, changes, actor=p.actor, reason=body.reason)
-        return DecimalJSONResponse(statement_for(s, p, r, None))
+        return statement_for(s, p, r, None)
 
 
 @router.post(
@@ -281,7 +321,7 @@ def patch(resident_id: int, body: ResidentPatch, request: Request, p: WriteP) ->
     summary="登记人员身份 / record an identity",
     responses=AUTH_ERRORS,
 )
-def add_identity(resident_id: int, body: IdentityIn, request: Request, p: IdentityP) -> DecimalJSONResponse:
+def add_identity(resident_id: int, body: IdentityIn, request: Request, p: IdentityP) -> dict[str, Any]:
     with tx(request) as s:
         r = scoped_resident(s, p, resident_id=resident_id)
         add_membership(
@@ -293,7 +333,7 @@ def add_identity(resident_id: int, body: IdentityIn, request: Request, p: Identi
             department=body.department,
             actor=p.actor,
         )
-        return DecimalJSONResponse(statement_for(s, p, r, None), status_code=201)
+        return statement_for(s, p, r, None)
 
 
 @router.post(
@@ -316,7 +356,7 @@ def end_identity(resident_id: int, body: IdentityEndIn, request: Request, p: Ide
 )
 def history(
     resident_id: int, request: Request, p: ReadP, limit: Limit = 50, offset: Offset = 0
-) -> DecimalJSONResponse:
+) -> dict[str, Any]:
     with tx(request) as s:
         r = scoped_resident(s, p, resident_id=resident_id)
         stmt = (
@@ -341,7 +381,7 @@ def history(
                     "data": data,
                 }
             )
-    return DecimalJSONResponse(page(rows, limit, offset))
+    return page(rows, limit, offset)
 
 
 @router.post(

@@ -1,13 +1,70 @@
-"""Response models (they document the API; money is an exact JSON number in yuan)."""
+"""Response models (they document the API and every JSON answer goes through one; money is an
+exact JSON number in yuan)."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, WithJsonSchema
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-Yuan = Annotated[Decimal, WithJsonSchema({"type": "number", "description": "yuan, exact"})]
+from urrbmi.policy.schema import Policy
+
+
+def json_number(value: Decimal) -> int | float:
+    """A Decimal as a JSON number: ``35`` stays an integer, ``320.00`` becomes the shortest float
+    (``320.0``), which is the same number for up to 15 significant digits."""
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= 0:
+        return int(value)
+    return float(value)
+
+
+def exact_number(value: Decimal) -> int | float:
+    """Money as a JSON number, refused rather than rounded if a float cannot hold it exactly
+    (more than 15 significant digits: over a trillion yuan to the fen)."""
+    number = json_number(value)
+    if Decimal(repr(number)) != value:
+        raise ValueError(f"{value} has more digits than a JSON number keeps exactly")
+    return number
+
+
+Yuan = Annotated[
+    Decimal,
+    PlainSerializer(exact_number, return_type=int | float, when_used="json"),
+    WithJsonSchema({"type": "number", "description": "元（精确）/ yuan, exact"}),
+]
+Ratio = Annotated[
+    Decimal,
+    PlainSerializer(json_number, return_type=int | float, when_used="json"),
+    WithJsonSchema({"type": "number", "description": "比率（0.95 即 95%）/ a fraction"}),
+]
+
+
+def no_value(value: object) -> bool:
+    """For ``Field(exclude_if=no_value)``: an optional key left out of the JSON when it has no value."""
+    return value is None
+
+
+Instant = Annotated[
+    str, WithJsonSchema({"type": "string", "format": "date-time", "description": "RFC 3339, with offset"})
+]
+
+
+class JSONOut(JSONResponse):
+    """The API's JSON: UTF-8 text with ``", "`` and ``": "`` separators (what the response models
+    serialise is rendered as is)."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+class Out(BaseModel):
+    """A response model that reads a service's dataclass or ORM row by attribute."""
+
+    model_config = ConfigDict(from_attributes=True)
 
 
 class ErrorDetail(BaseModel):
@@ -21,11 +78,13 @@ class ErrorOut(BaseModel):
 
 
 class StepOut(BaseModel):
+    """One step of an explanation; ``value`` and ``assumed`` are left out when the step has none."""
+
     step: str
     rule: str
     cite: str
-    value: str | None = None
-    assumed: str | None = None
+    value: str | None = Field(None, exclude_if=no_value)
+    assumed: str | None = Field(None, exclude_if=no_value)
 
 
 class BenefitLimitsOut(BaseModel):
@@ -64,4 +123,46 @@ class PolicyBrief(BaseModel):
 
 class PolicyDetail(PolicyBrief):
     summary: str
-    policy: dict[str, object]
+    policy: Policy = Field(description="政策文件（结构见 docs/policy-schema.json）/ the policy file")
+
+
+class ScheduleRef(BaseModel):
+    policy_id: str
+    benefit_year: int
+
+
+class TierRuleOut(BaseModel):
+    tier: int
+    text: str
+    amount: Yuan | None
+    missing: str | None
+
+
+class ComparisonSide(BaseModel):
+    policy_id: str
+    notice_name: str
+    certified_by: str | None
+    funded_by: str | None
+    rules: list[TierRuleOut]
+    cite: str
+    assumed: list[str]
+
+
+class ComparisonRow(BaseModel):
+    category_code: str
+    category_name: str
+    change: Literal["added", "removed", "changed", "unchanged"]
+    change_zh: str
+    changed_fields: list[str]
+    before: ComparisonSide | None
+    after: ComparisonSide | None
+
+
+class ComparisonOut(BaseModel):
+    """Two years' subsidy categories and standards side by side (policy/compare.py)."""
+
+    jurisdiction: str
+    before: ScheduleRef
+    after: ScheduleRef
+    rows: list[ComparisonRow]
+    gaps: list[str]

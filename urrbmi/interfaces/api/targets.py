@@ -6,7 +6,6 @@ show full ID numbers only with ``resident.full_id``."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import tempfile
 from collections.abc import Callable
@@ -22,10 +21,11 @@ from urrbmi import clock
 from urrbmi.access.scope import Principal, scoped_campaign
 from urrbmi.interfaces.api.common import AUTH_ERRORS, Limit, Offset
 from urrbmi.interfaces.api.deps import need, tx
-from urrbmi.interfaces.api.errors import DecimalJSONResponse
-from urrbmi.targets.counting import progress
-from urrbmi.targets.lists import hardship_not_enrolled, identity_changed, not_enrolled
-from urrbmi.targets.reports import bulletin_from_db, funding_report, incentive_from_db
+from urrbmi.interfaces.api.schemas import JSONOut, Out, Ratio, Yuan
+from urrbmi.targets.counting import ProgressReport, progress
+from urrbmi.targets.incentive import IncentiveLine
+from urrbmi.targets.lists import Page, hardship_not_enrolled, identity_changed, not_enrolled
+from urrbmi.targets.reports import FundingReport, bulletin_from_db, funding_report, incentive_from_db
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["targets"])
 
@@ -39,41 +39,114 @@ Rate = Annotated[
 ]
 
 
-def plain(value: Any) -> Any:
-    """Dataclasses, tuples, dates → JSON-able (Decimals stay exact)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal | int | float | str | bool) or value is None:
-        return value
-    return str(value)
+class UnitProgressOut(Out):
+    """One unit's progress (targets/progress.py ``UnitProgress``)."""
+
+    unit: str
+    base: int
+    enrolled: int
+    task: int | None
+    target_rate: Ratio
+    required: int
+    rate: Ratio
+    completion: Ratio | None
+    remaining: int
+    meets_target: bool
+    rank: int | None
+    last_year_rate: Ratio | None
+    rate_change: Ratio | None
+    enrolled_change: int | None
 
 
-class Report(BaseModel):
-    """A report as the targets package builds it (see docs/targets.md for the fields)."""
+class ProgressRowOut(Out):
+    unit: str
+    name: str
+    registry: int
+    enrolled: int
+    paid: int
+    subsidised: int
+    employee: int
+    elsewhere: int
+    covered: int
+    last_year_enrolled: int
+    progress: UnitProgressOut
 
-    model_config = {"extra": "allow"}
+
+class ProgressOut(Out):
+    """Progress at a date (targets/counting.py ``ProgressReport``; see docs/targets.md)."""
+
+    campaign_id: int
+    on: dt.date
+    level: Level
+    scope: str
+    target_rate: Ratio
+    target_name: str | None
+    counts_employee: bool
+    rank_by: Literal["rate", "completion"]
+    rows: list[ProgressRowOut]
+    total: ProgressRowOut | None
 
 
-class ListPageOut(BaseModel):
+class BulletinOut(Out):
+    title: str
+    as_of: dt.date
+    unit_label: str
+    base_label: str
+    target_rate: Ratio
+    bottom_n: int
+    rows: list[UnitProgressOut]
+    total: UnitProgressOut
+    remarks: dict[str, str]
+    notes: list[str]
+
+
+class FundingLineOut(Out):
+    section: str
+    item: str
+    funder: str
+    persons: int
+    per_person: Yuan | None
+    amount: Yuan
+
+
+class FundingOut(Out):
+    campaign_id: int
+    on: dt.date
+    enrolled: int
+    lines: list[FundingLineOut]
+    financing_per_person: Yuan | None
+    financing_note: str
+    total: Yuan
+
+
+class IncentiveLineOut(Out):
+    region: str
+    task: int
+    enrolled: int
+    excess: int
+    amount: Yuan
+
+
+class IncentiveOut(BaseModel):
+    lines: list[IncentiveLineOut]
+
+
+class ListPageOut(Out):
+    """A page of a list for action; ``rows`` are keyed by ``keys`` (amounts as "Y.FF" text)."""
+
     title: str
     headers: list[str]
     keys: list[str]
     total: int
     offset: int
     limit: int
-    rows: list[dict[str, Any]]
+    rows: list[dict[str, str | int | None]]
     notes: list[str]
 
 
 @router.get(
     "/{campaign_id}/progress",
-    response_model=Report,
+    response_model=ProgressOut,
     summary="参保进度（县、乡镇、村、学校）/ progress at a date",
     responses=AUTH_ERRORS,
 )
@@ -85,7 +158,7 @@ def get_progress(
     level: Level = "town",
     target: str | None = None,
     rate: Rate = None,
-) -> DecimalJSONResponse:
+) -> ProgressReport:
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id)
         rep = progress(
@@ -97,7 +170,7 @@ def get_progress(
             target=target,
             target_rate=rate,
         )
-        return DecimalJSONResponse(plain(rep))
+        return rep
 
 
 @router.get(
@@ -106,8 +179,8 @@ def get_progress(
     responses={
         **AUTH_ERRORS,
         200: {
+            "model": BulletinOut,
             "content": {
-                "application/json": {"schema": {"type": "object"}},
                 "text/html": {"schema": {"type": "string"}},
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
                     "schema": {"type": "string", "format": "binary"}
@@ -152,7 +225,7 @@ def get_bulletin(
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f'attachment; filename="bulletin-{campaign_id}.xlsx"'},
         )
-    return DecimalJSONResponse(plain(b))
+    return JSONOut(BulletinOut.model_validate(b).model_dump(mode="json"))
 
 
 def _list_page(
@@ -166,7 +239,7 @@ def _list_page(
     *,
     whole: bool = False,
     **extra: Any,
-) -> DecimalJSONResponse:
+) -> Page:
     """One page of a list for action, for a campaign inside the principal's scope."""
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id, whole=whole)
@@ -174,7 +247,7 @@ def _list_page(
             s, campaign_id, on=on or clock.today(), scope=p.region_prefix, limit=limit, offset=offset,
             **extra,
         )  # fmt: skip
-        return DecimalJSONResponse(plain(page))
+        return page  # type: ignore[no-any-return]
 
 
 @router.get(
@@ -190,7 +263,7 @@ def list_not_enrolled(
     on: dt.date | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> DecimalJSONResponse:
+) -> Page:
     full = p.can("resident.full_id")
     return _list_page(request, p, campaign_id, not_enrolled, on, limit, offset, full_ids=full)
 
@@ -208,7 +281,7 @@ def list_hardship(
     on: dt.date | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> DecimalJSONResponse:
+) -> Page:
     full = p.can("resident.full_id")
     return _list_page(request, p, campaign_id, hardship_not_enrolled, on, limit, offset, full_ids=full)
 
@@ -226,39 +299,37 @@ def list_identity_changed(
     on: dt.date | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> DecimalJSONResponse:
+) -> Page:
     return _list_page(request, p, campaign_id, identity_changed, on, limit, offset, whole=True, actor=p.actor)
 
 
 @router.get(
     "/{campaign_id}/funding",
-    response_model=Report,
+    response_model=FundingOut,
     summary="资金测算：资助、财政补助分级、个人缴费、人均筹资 / funding",
     responses=AUTH_ERRORS,
 )
 def get_funding(
     campaign_id: int, request: Request, p: FundP, on: dt.date | None = None
-) -> DecimalJSONResponse:
+) -> FundingReport:
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id)
-        return DecimalJSONResponse(
-            plain(funding_report(s, campaign_id, on=on or clock.today(), scope=p.region_prefix))
-        )
+        return funding_report(s, campaign_id, on=on or clock.today(), scope=p.region_prefix)
 
 
 @router.get(
     "/{campaign_id}/incentive",
-    response_model=Report,
+    response_model=IncentiveOut,
     summary="超任务奖励（黔江式）/ incentive above the task",
     responses=AUTH_ERRORS,
 )
 def get_incentive(
     campaign_id: int, request: Request, p: FundP, on: dt.date | None = None, target: str | None = None
-) -> DecimalJSONResponse:
+) -> dict[str, tuple[IncentiveLine, ...]]:
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id, whole=True)
         lines = incentive_from_db(s, campaign_id, on=on or clock.today(), target=target)
-        return DecimalJSONResponse({"lines": plain(lines)})
+        return {"lines": lines}
 
 
 class BurnupPoint(BaseModel):
@@ -281,7 +352,7 @@ class ChartsOut(BaseModel):
 )
 def get_charts(
     campaign_id: int, request: Request, p: ReadP, on: dt.date | None = None
-) -> DecimalJSONResponse:
+) -> dict[str, Any]:
     from urrbmi.targets.counting import burnup, composition, read_frames
     from urrbmi.targets.reports import campaign_window
 
@@ -292,11 +363,9 @@ def get_charts(
         points = burnup(s, campaign_id, on=day, scope=p.region_prefix, frames=frames)
         parts = composition(s, campaign_id, on=day, scope=p.region_prefix, frames=frames)
         start, deadline = campaign_window(s, campaign_id)
-    return DecimalJSONResponse(
-        {
-            "burnup": [{"day": d.isoformat(), "enrolled": n} for d, n in points],
-            "composition": parts,
-            "start": start.isoformat() if start else None,
-            "deadline": deadline.isoformat() if deadline else None,
-        }
-    )
+    return {
+        "burnup": [{"day": d.isoformat(), "enrolled": n} for d, n in points],
+        "composition": parts,
+        "start": start.isoformat() if start else None,
+        "deadline": deadline.isoformat() if deadline else None,
+    }
