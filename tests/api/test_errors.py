@@ -27,7 +27,6 @@ KEPT = {
     "source_not_allowed": 403,
     "unauthorized": 401,
     "bad_signature": 401,
-    "account_locked": 423,
     "rate_limited": 429,
 }
 OPTIONAL = {"pyspark"}  # modules of optional extras the package may import

@@ -22,20 +22,24 @@ class UsageError(InvalidInput):
     """The command line itself is wrong (click's usage errors, rendered bilingually)."""
 
     code = "usage"
+    http_status = 422
 
 
 class DatabaseFailure(UrrbmiError):
     """A database driver error that reached the CLI (a lock, a dropped connection…)."""
 
     code = "database"
+    http_status = 503
 
 
 class FileFailure(UrrbmiError):
     code = "file"
+    http_status = 422
 
 
 class InternalError(UrrbmiError):
     code = "internal"
+    http_status = 500
 
 
 _EXTRA = re.compile(r"Got unexpected extra arguments? \((.*)\)")
