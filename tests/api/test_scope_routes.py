@@ -377,6 +377,7 @@ def fingerprint(world: World) -> list[Any]:
 def ctx(world: World, client: TestClient) -> Ctx:
     actor = "test"
     b_numbers = [ids.make("500114", dt.date(1955, 5, 5), seq) for seq in (901, 903, 905)]
+    logins: list[str] = []
     with session_scope(world.engine) as s:
         for n, name in zip(b_numbers, SECRET_NAMES, strict=True):
             add_resident(s, NewResident(n, name, VILLAGE_B), actor=actor)
@@ -386,18 +387,20 @@ def ctx(world: World, client: TestClient) -> Ctx:
             record_external_enrollment(s, b_numbers[0], 2023, region, enrolled_on=AS_OF, actor=actor)
         for name, (role, region) in OUTSIDERS.items():
             accounts.create_user(s, name, PASSWORD, role, region, actor=actor)
-            world.tokens[name] = accounts.login(s, name, PASSWORD, "token").token
+            logins.append(name)
         accounts.create_user(s, "admin_b", PASSWORD, "bureau_admin", TOWN_B, actor=actor)
-        world.tokens["admin_b"] = accounts.login(s, "admin_b", PASSWORD, "token").token
+        logins.append("admin_b")
         for role in ROLES:  # a county-wide user of every role, for the permission checks
             sources = ("minzheng",) if role == "dept_uploader" else ()
             accounts.create_user(s, f"role_{role}", PASSWORD, role, "500114", sources=sources, actor=actor)
-            world.tokens[f"role_{role}"] = accounts.login(s, f"role_{role}", PASSWORD, "token").token
+            logins.append(f"role_{role}")
         hukou = f"姓名,公民身份号码,人口状态\n居民0,{world.people_a[0]},正常\n".encode("gb18030")
         hukou_batch = load_list(
             s, hukou, "hukou", dt.date(2021, 12, 1), actor=actor, file_name="户籍.csv"
         ).batch_id
         resident = s.scalars(select(Resident.id).where(Resident.id_number == b_numbers[0])).one()
+    for name in logins:
+        world.tokens[name] = accounts.login(world.engine, name, PASSWORD, "token").token
     hb = world.auth("admin_b")
     base = f"/api/v1/campaigns/{world.campaign_id}/payments"
     due = client.post("/api/v1/residents/lookup", json={"id_number": b_numbers[2]}, headers=hb).json()
@@ -467,8 +470,7 @@ def send(ctx: Ctx, method: str, path: str, call: Call, user: str) -> Any:
     url = path.format(**call.path)
     token = ctx.world.tokens[user]
     if call.fresh_token:
-        with session_scope(ctx.world.engine) as s:
-            token = accounts.login(s, user, PASSWORD, "token").token
+        token = accounts.login(ctx.world.engine, user, PASSWORD, "token").token
     return ctx.client.request(
         method,
         url,

@@ -37,8 +37,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def fresh_token(world: World, username: str) -> str:
-    with session_scope(world.engine) as s:
-        return login(s, username, PASSWORD, "token").token
+    return login(world.engine, username, PASSWORD, "token").token
 
 
 @pytest.mark.parametrize("change", ["disable", "password"])
