@@ -33,7 +33,7 @@ from urrbmi.campaign.changes import identity_changes, register_newborn
 from urrbmi.campaign.payments import apply_payments, cancel_payment, read_payment_file, record_payment
 from urrbmi.campaign.reports import ROSTER_HEADERS, duplicate_enrollments, reconcile, roster_rows
 from urrbmi.db.models import Campaign, Payment, Resident
-from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Limit, Offset, Strict, instant, page
+from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Id, Limit, Offset, Strict, instant, page
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.errors import DecimalJSONResponse
 from urrbmi.interfaces.api.schemas import Yuan
@@ -204,7 +204,7 @@ def create(body: CampaignIn, request: Request, p: ManageP) -> dict[str, Any]:
 @router.get(
     "/{campaign_id}", response_model=CampaignOut, summary="征缴批次 / one campaign", responses=AUTH_ERRORS
 )
-def get_one(campaign_id: int, request: Request, p: ReadP) -> dict[str, Any]:
+def get_one(campaign_id: Id, request: Request, p: ReadP) -> dict[str, Any]:
     with tx(request) as s:
         return _campaign(scoped_campaign(s, p, campaign_id))
 
@@ -215,7 +215,7 @@ def get_one(campaign_id: int, request: Request, p: ReadP) -> dict[str, Any]:
     summary="核定区划内每位居民的应缴金额 / assess every resident",
     responses={**AUTH_ERRORS, **CONFLICT},
 )
-def assess_campaign(campaign_id: int, body: AssessIn, request: Request, p: ManageP) -> dict[str, Any]:
+def assess_campaign(campaign_id: Id, body: AssessIn, request: Request, p: ManageP) -> dict[str, Any]:
     with tx(request) as s:
         c = scoped_campaign(s, p, campaign_id, whole=True)
         return assess(s, c, body.as_of or clock.today(), tier=body.tier, actor=p.actor).as_dict()
@@ -239,7 +239,7 @@ def assess_campaign(campaign_id: int, body: AssessIn, request: Request, p: Manag
     response_class=Response,
 )
 def roster(
-    campaign_id: int,
+    campaign_id: Id,
     request: Request,
     p: Annotated[Principal, Depends(need("roster.read"))],
     format: Literal["xlsx", "csv"] = "xlsx",
@@ -288,7 +288,7 @@ def roster(
     summary="对账：已匹配、未缴、未匹配、重复、金额不符 / reconciliation",
     responses=AUTH_ERRORS,
 )
-def reconcile_campaign(campaign_id: int, request: Request, p: ReadP) -> DecimalJSONResponse:
+def reconcile_campaign(campaign_id: Id, request: Request, p: ReadP) -> DecimalJSONResponse:
     with tx(request) as s:
         c = scoped_campaign(s, p, campaign_id, whole=True)
         return DecimalJSONResponse(reconcile(s, c).as_dict())
@@ -301,7 +301,7 @@ def reconcile_campaign(campaign_id: int, request: Request, p: ReadP) -> DecimalJ
     responses=AUTH_ERRORS,
 )
 def identity_change_list(
-    campaign_id: int, body: OnIn, request: Request, p: ManageP, limit: Limit = 100, offset: Offset = 0
+    campaign_id: Id, body: OnIn, request: Request, p: ManageP, limit: Limit = 100, offset: Offset = 0
 ) -> DecimalJSONResponse:
     with tx(request) as s:
         c = scoped_campaign(s, p, campaign_id, whole=True)
@@ -316,7 +316,7 @@ def identity_change_list(
     responses=AUTH_ERRORS,
 )
 def duplicates(
-    campaign_id: int, request: Request, p: ReadP, limit: Limit = 100, offset: Offset = 0
+    campaign_id: Id, request: Request, p: ReadP, limit: Limit = 100, offset: Offset = 0
 ) -> DecimalJSONResponse:
     with tx(request) as s:
         c = scoped_campaign(s, p, campaign_id, whole=True)
@@ -332,7 +332,7 @@ def duplicates(
     responses={**AUTH_ERRORS, **CONFLICT},
 )
 def newborn(
-    campaign_id: int,
+    campaign_id: Id,
     body: NewbornIn,
     request: Request,
     p: Annotated[Principal, Depends(need("resident.write"))],
@@ -387,7 +387,7 @@ def payment_out(p: Principal, pay: Payment, receipt_no: int | None, replayed: bo
     responses={**AUTH_ERRORS, **CONFLICT},
 )
 def record(
-    campaign_id: int,
+    campaign_id: Id,
     body: PaymentIn,
     request: Request,
     p: Annotated[Principal, Depends(need("payment.record"))],
@@ -415,7 +415,7 @@ def record(
     responses={**AUTH_ERRORS, **CONFLICT, 413: AUTH_ERRORS[400]},
 )
 def import_file(
-    campaign_id: int,
+    campaign_id: Id,
     request: Request,
     p: Annotated[Principal, Depends(need("payment.import"))],
     file: Annotated[
@@ -447,7 +447,7 @@ def import_file(
     responses={**AUTH_ERRORS, **CONFLICT},
 )
 def cancel(
-    campaign_id: int,
+    campaign_id: Id,
     body: CancelIn,
     request: Request,
     p: Annotated[Principal, Depends(need("payment.cancel"))],
@@ -506,8 +506,8 @@ def _payment_in_scope(s: Any, p: Principal, c: Campaign, payment_id: int) -> Pay
     responses={**AUTH_ERRORS, **CONFLICT},
 )
 def accept(
-    campaign_id: int,
-    payment_id: int,
+    campaign_id: Id,
+    payment_id: Id,
     body: AcceptIn,
     request: Request,
     p: Annotated[Principal, Depends(need("payment.accept"))],

@@ -42,7 +42,7 @@ from urrbmi.imports.load import SourceNotAllowed, absent_from_hukou, load_list, 
 from urrbmi.imports.model import ListBatch
 from urrbmi.imports.report import write_report
 from urrbmi.imports.review import decide_review, list_reviews, show_review
-from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Limit, Offset, Strict, page
+from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, MAX_ID, Id, Limit, Offset, Strict, page
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.errors import DecimalJSONResponse
 from urrbmi.registry import audit
@@ -114,7 +114,7 @@ class AbsentPage(BaseModel):
 
 class DecideIn(Strict):
     decision: Literal["keep_registry", "take_file"]
-    row: int | None = Field(None, ge=1, description="采用文件中的哪一行（多个版本时）")
+    row: int | None = Field(None, ge=1, le=MAX_ID, description="采用文件中的哪一行（多个版本时）")
     note: str | None = Field(None, max_length=400)
 
 
@@ -207,7 +207,7 @@ def reviews(
     responses=AUTH_ERRORS,
 )
 def absent(
-    batch_id: int, request: Request, p: PeopleP, limit: Limit = 100, offset: Offset = 0
+    batch_id: Id, request: Request, p: PeopleP, limit: Limit = 100, offset: Offset = 0
 ) -> DecimalJSONResponse:
     """Within the user's region; ID numbers masked unless the role may see them whole."""
     with tx(request) as s:
@@ -227,7 +227,7 @@ def absent(
     summary="核查事项 / one review item",
     responses=AUTH_ERRORS,
 )
-def review(item_id: int, request: Request, p: ReviewP) -> DecimalJSONResponse:
+def review(item_id: Id, request: Request, p: ReviewP) -> DecimalJSONResponse:
     with tx(request) as s:
         try:
             v = show_review(s, item_id, scope=p.region_prefix, full=p.can("resident.full_id"))
@@ -242,7 +242,7 @@ def review(item_id: int, request: Request, p: ReviewP) -> DecimalJSONResponse:
     summary="核查决定（保留登记册或采用文件版本）/ decide a review item",
     responses={**AUTH_ERRORS, **CONFLICT},
 )
-def decide(item_id: int, body: DecideIn, request: Request, p: ReviewP) -> DecimalJSONResponse:
+def decide(item_id: Id, body: DecideIn, request: Request, p: ReviewP) -> DecimalJSONResponse:
     with tx(request) as s:
         try:
             show_review(s, item_id, scope=p.region_prefix)

@@ -17,7 +17,17 @@ from urrbmi import clock, ids
 from urrbmi.access.scope import Principal, check_region, resident_clause, scoped_resident
 from urrbmi.campaign.changes import record_external_enrollment, statement
 from urrbmi.db.models import Resident, ResidentHistory
-from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Limit, Offset, Strict, instant, page
+from urrbmi.interfaces.api.common import (
+    AUTH_ERRORS,
+    CONFLICT,
+    MAX_ID,
+    Id,
+    Limit,
+    Offset,
+    Strict,
+    instant,
+    page,
+)
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.errors import DecimalJSONResponse
 from urrbmi.registry.errors import Conflict
@@ -91,7 +101,7 @@ class ResidentIn(Strict):
 
 
 class ResidentPatch(Strict):
-    row_version: int = Field(ge=1, description="读取时的版本号；已被他人修改则409")
+    row_version: int = Field(ge=1, le=MAX_ID, description="读取时的版本号；已被他人修改则409")
     reason: str | None = Field(None, max_length=200)
     name: str | None = Field(None, min_length=1, max_length=100)
     region_code: RegionCode | None = None
@@ -241,7 +251,7 @@ def register(body: ResidentIn, request: Request, p: WriteP) -> DecimalJSONRespon
     responses=AUTH_ERRORS,
 )
 def get_one(
-    resident_id: int, request: Request, p: ReadP, on: Annotated[dt.date | None, Query()] = None
+    resident_id: Id, request: Request, p: ReadP, on: Annotated[dt.date | None, Query()] = None
 ) -> DecimalJSONResponse:
     with tx(request) as s:
         r = scoped_resident(s, p, resident_id=resident_id)
@@ -254,7 +264,7 @@ def get_one(
     summary="修改居民信息（乐观并发：row_version）/ change a resident",
     responses={**AUTH_ERRORS, 409: CONFLICT[409]},
 )
-def patch(resident_id: int, body: ResidentPatch, request: Request, p: WriteP) -> DecimalJSONResponse:
+def patch(resident_id: Id, body: ResidentPatch, request: Request, p: WriteP) -> DecimalJSONResponse:
     changes = {k: getattr(body, k) for k in body.model_fields_set - {"row_version", "reason"}}
     if "region_code" in changes:
         if changes["region_code"] is None:
@@ -281,7 +291,7 @@ def patch(resident_id: int, body: ResidentPatch, request: Request, p: WriteP) ->
     summary="登记人员身份 / record an identity",
     responses=AUTH_ERRORS,
 )
-def add_identity(resident_id: int, body: IdentityIn, request: Request, p: IdentityP) -> DecimalJSONResponse:
+def add_identity(resident_id: Id, body: IdentityIn, request: Request, p: IdentityP) -> DecimalJSONResponse:
     with tx(request) as s:
         r = scoped_resident(s, p, resident_id=resident_id)
         add_membership(
@@ -302,7 +312,7 @@ def add_identity(resident_id: int, body: IdentityIn, request: Request, p: Identi
     summary="结束人员身份 / end an identity",
     responses=AUTH_ERRORS,
 )
-def end_identity(resident_id: int, body: IdentityEndIn, request: Request, p: IdentityP) -> CountOut:
+def end_identity(resident_id: Id, body: IdentityEndIn, request: Request, p: IdentityP) -> CountOut:
     with tx(request) as s:
         r = scoped_resident(s, p, resident_id=resident_id)
         return CountOut(count=end_membership(s, r.id_number, body.category, body.valid_to, actor=p.actor))
@@ -315,7 +325,7 @@ def end_identity(resident_id: int, body: IdentityEndIn, request: Request, p: Ide
     responses=AUTH_ERRORS,
 )
 def history(
-    resident_id: int, request: Request, p: ReadP, limit: Limit = 50, offset: Offset = 0
+    resident_id: Id, request: Request, p: ReadP, limit: Limit = 50, offset: Offset = 0
 ) -> DecimalJSONResponse:
     with tx(request) as s:
         r = scoped_resident(s, p, resident_id=resident_id)
@@ -351,7 +361,7 @@ def history(
     summary="记录在外地或其他险种的参保 / an enrollment elsewhere",
     responses=AUTH_ERRORS,
 )
-def external(resident_id: int, body: ExternalIn, request: Request, p: WriteP) -> CountOut:
+def external(resident_id: Id, body: ExternalIn, request: Request, p: WriteP) -> CountOut:
     with tx(request) as s:
         r = scoped_resident(s, p, resident_id=resident_id)
         record_external_enrollment(

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from urrbmi import clock
 from urrbmi.access.scope import Principal, scoped_campaign
-from urrbmi.interfaces.api.common import AUTH_ERRORS, Limit, Offset
+from urrbmi.interfaces.api.common import AUTH_ERRORS, Id, Limit, Offset
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.errors import DecimalJSONResponse
 from urrbmi.targets.counting import progress
@@ -78,7 +78,7 @@ class ListPageOut(BaseModel):
     responses=AUTH_ERRORS,
 )
 def get_progress(
-    campaign_id: int,
+    campaign_id: Id,
     request: Request,
     p: ReadP,
     on: dt.date | None = None,
@@ -119,7 +119,7 @@ def get_progress(
     response_class=Response,
 )
 def get_bulletin(
-    campaign_id: int,
+    campaign_id: Id,
     request: Request,
     p: ReadP,
     on: dt.date | None = None,
@@ -184,7 +184,7 @@ def _list_page(
     responses=AUTH_ERRORS,
 )
 def list_not_enrolled(
-    campaign_id: int,
+    campaign_id: Id,
     request: Request,
     p: PeopleP,
     on: dt.date | None = None,
@@ -202,7 +202,7 @@ def list_not_enrolled(
     responses=AUTH_ERRORS,
 )
 def list_hardship(
-    campaign_id: int,
+    campaign_id: Id,
     request: Request,
     p: PeopleP,
     on: dt.date | None = None,
@@ -220,7 +220,7 @@ def list_hardship(
     responses=AUTH_ERRORS,
 )
 def list_identity_changed(
-    campaign_id: int,
+    campaign_id: Id,
     request: Request,
     p: Annotated[Principal, Depends(need("campaign.manage"))],
     on: dt.date | None = None,
@@ -237,7 +237,7 @@ def list_identity_changed(
     responses=AUTH_ERRORS,
 )
 def get_funding(
-    campaign_id: int, request: Request, p: FundP, on: dt.date | None = None
+    campaign_id: Id, request: Request, p: FundP, on: dt.date | None = None
 ) -> DecimalJSONResponse:
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id)
@@ -253,7 +253,7 @@ def get_funding(
     responses=AUTH_ERRORS,
 )
 def get_incentive(
-    campaign_id: int, request: Request, p: FundP, on: dt.date | None = None, target: str | None = None
+    campaign_id: Id, request: Request, p: FundP, on: dt.date | None = None, target: str | None = None
 ) -> DecimalJSONResponse:
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id, whole=True)
@@ -279,9 +279,7 @@ class ChartsOut(BaseModel):
     summary="图表数据：累计参保（燃尽图）与按资助类别构成 / burn-up and composition",
     responses=AUTH_ERRORS,
 )
-def get_charts(
-    campaign_id: int, request: Request, p: ReadP, on: dt.date | None = None
-) -> DecimalJSONResponse:
+def get_charts(campaign_id: Id, request: Request, p: ReadP, on: dt.date | None = None) -> DecimalJSONResponse:
     from urrbmi.targets.counting import burnup, composition, read_frames
     from urrbmi.targets.reports import campaign_window
 
