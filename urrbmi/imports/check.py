@@ -16,6 +16,7 @@ from urrbmi.imports.headers import SCAN_ROWS, find_header
 from urrbmi.imports.model import Counts, ListBatch, SourceFile
 from urrbmi.imports.reader import read
 from urrbmi.imports.validate import Regions, TableValidator
+from urrbmi.limits import check_list_date
 
 Progress = Callable[[int], None]
 
@@ -39,6 +40,7 @@ def _check_file(
 ) -> ListBatch:
     config = cfg.source(source)
     as_of = as_of or clock.today()
+    check_list_date(as_of)
     t0 = time.perf_counter()
     table = read(path, sheet, content)
     t1 = time.perf_counter()

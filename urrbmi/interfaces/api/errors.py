@@ -22,6 +22,7 @@ STATUS = {
     "policy_gap": 409,
     "conflict": 409,
     "stale_version": 409,
+    "confirm_removals": 409,
     "policy_changed": 409,
     "forbidden": 403,
     "csrf_failed": 403,
@@ -32,6 +33,7 @@ STATUS = {
     "stale_timestamp": 401,
     "account_locked": 423,
     "rate_limited": 429,
+    "too_large": 413,
     "database_not_migrated": 503,
 }
 

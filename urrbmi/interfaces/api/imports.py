@@ -152,6 +152,13 @@ def upload_list(
             description="校验时的 SHA-256：文件不同则拒绝 / the checked file's checksum",
         ),
     ] = None,
+    confirm_removals: Annotated[
+        bool,
+        Form(
+            description="确认删除：替换名单结束的身份超过设定比例时仍导入（否则409 confirm_removals）"
+            " / load even if the replace ends more than the allowed share",
+        ),
+    ] = False,
 ) -> DecimalJSONResponse:
     content = _read(file)
     if sha256 is not None and hashlib.sha256(content).hexdigest() != sha256:
@@ -171,6 +178,7 @@ def upload_list(
             allowed_sources=_sources(p),
             mode=mode,
             file_name=file.filename or "upload",
+            confirm_removals=confirm_removals,
         )
         return DecimalJSONResponse(res.as_dict())
 
