@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from urrbmi import clock
 from urrbmi.errors import InvalidInput, UrrbmiError
@@ -217,3 +218,13 @@ def check_removals(removed: int, current: int, *, what_zh: str, what_en: str, co
         "(--confirm-removals on the command line, confirm_removals=true in the API); "
         "use mode add for a supplement",
     )
+
+
+def read_text(path: Path, encoding: str = "utf-8-sig") -> str:
+    """A small text file given by an officer (task table, reductions, counts), bounded like an
+    upload: size before reading, then lines and line length."""
+    check_size(path.stat().st_size)
+    text = path.read_text(encoding=encoding)
+    check_rows(text.count("\n"))
+    check_lines(text)
+    return text

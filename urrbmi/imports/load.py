@@ -65,7 +65,7 @@ from urrbmi.imports import config as cfg
 from urrbmi.imports.check import check_file
 from urrbmi.imports.model import ListBatch, ListRow
 from urrbmi.imports.validate import Regions
-from urrbmi.limits import check_list_date, check_removals
+from urrbmi.limits import check_list_date, check_removals, check_size
 from urrbmi.policy.categories import vocabulary
 from urrbmi.registry import audit
 from urrbmi.registry.residents import snapshot, update_resident
@@ -242,6 +242,7 @@ def load_list(
         content = file
         name = file_name or "upload"
     else:
+        check_size(Path(file).stat().st_size)  # before reading it
         content = Path(file).read_bytes()
         name = file_name or Path(file).name
     sha = hashlib.sha256(content).hexdigest()

@@ -37,6 +37,7 @@ from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Id, Limit, Offse
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.errors import DecimalJSONResponse
 from urrbmi.interfaces.api.schemas import Yuan
+from urrbmi.limits import check_size
 from urrbmi.money import from_fen
 from urrbmi.registry.errors import NotFound
 from urrbmi.registry.residents import NewResident
@@ -47,7 +48,6 @@ ReadP = Annotated[Principal, Depends(need("campaign.read"))]
 ManageP = Annotated[Principal, Depends(need("campaign.manage"))]
 IdNumber = Annotated[str, Field(min_length=15, max_length=20, description="18位身份证号码")]
 Amount = Annotated[Decimal, Field(ge=0, le=100000, decimal_places=2, description="金额（元），至多两位小数")]
-MAX_UPLOAD = 200 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -429,10 +429,7 @@ def import_file(
         with path.open("wb") as fh:
             while chunk := file.file.read(1 << 20):
                 size += len(chunk)
-                if size > MAX_UPLOAD:
-                    from starlette.exceptions import HTTPException
-
-                    raise HTTPException(413, "file too large (200 MB)")
+                check_size(size)
                 fh.write(chunk)
         with tx(request) as s:
             c = scoped_campaign(s, p, campaign_id, whole=True)

@@ -45,6 +45,8 @@ from urrbmi.imports.review import decide_review, list_reviews, show_review
 from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, MAX_ID, Id, Limit, Offset, Strict, page
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.errors import DecimalJSONResponse
+from urrbmi.interfaces.api.uploads import read_upload
+from urrbmi.limits import limits
 from urrbmi.registry import audit
 from urrbmi.registry.errors import NotFound
 
@@ -52,7 +54,6 @@ router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 UploadP = Annotated[Principal, Depends(need("list.upload"))]
 ReviewP = Annotated[Principal, Depends(need("identity.write"))]
 PeopleP = Annotated[Principal, Depends(need("resident.read"))]
-MAX_UPLOAD = 200 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -118,15 +119,6 @@ class DecideIn(Strict):
     note: str | None = Field(None, max_length=400)
 
 
-def _read(file: UploadFile) -> bytes:
-    content = file.file.read(MAX_UPLOAD + 1)
-    if len(content) > MAX_UPLOAD:
-        from starlette.exceptions import HTTPException
-
-        raise HTTPException(413, "file too large (200 MB)")
-    return content
-
-
 def _sources(p: Principal) -> frozenset[str] | None:
     """What the user may load: an uploader its own sources, bureau staff anything."""
     return p.sources if p.role == "dept_uploader" else None
@@ -160,7 +152,7 @@ def upload_list(
         ),
     ] = False,
 ) -> DecimalJSONResponse:
-    content = _read(file)
+    content = read_upload(file)
     if sha256 is not None and hashlib.sha256(content).hexdigest() != sha256:
         raise UrrbmiError(
             "上传的文件与校验过的文件不同，请重新校验",
@@ -450,16 +442,19 @@ def check_list(
         raise SourceNotAllowed(
             f"无权导入“{config.name}”的名单", f"you may not load lists from source {source!r}"
         )
-    content = _read(file)
+    content = read_upload(file)
     if not content:
         raise InvalidInput("上传的文件是空的", "the uploaded file is empty")
     with tx(request) as s:  # read only: the towns and villages the load will check against
         regions = regions_from_db(s)
     name = Path(file.filename or "upload").name or "upload"
     batch = check_file(Path(name), source, as_of=as_of, regions=regions, content=content)
+    keep = limits().check_keep_rows  # what is kept of a file with very many problems
     with tempfile.TemporaryDirectory() as tmp:
-        report = write_report(batch, Path(tmp) / "report.xlsx").read_bytes()
+        report = write_report(batch, Path(tmp) / "report.xlsx", limit=keep).read_bytes()
+    problems = _problem_rows(batch)
     counts = {k: int(v) for k, v in _fields(batch.counts).items()}
+    counts["problem_rows"] = len(problems)  # all of them; the first ``keep`` are kept
     checked = ImportCheck(
         actor=p.actor,
         source=batch.source,
@@ -468,7 +463,7 @@ def check_list(
         as_of=batch.as_of,
         counts=counts,
         columns=dict(batch.file.columns),
-        rows=_problem_rows(batch),
+        rows=problems[:keep],
         report=report,
     )
     with tx(request) as s:
