@@ -176,13 +176,18 @@ def check_lines(text: str) -> None:
         )
 
 
+def list_date_window() -> tuple[dt.date, dt.date]:
+    """(earliest, latest) date a department list may have today."""
+    lim = limits()
+    return lim.list_earliest, clock.today() + dt.timedelta(days=lim.list_future_days)
+
+
 def check_list_date(as_of: dt.date) -> None:
     """A department list's date: not after today (China time) + ``list_future_days``, not before
     ``list_earliest``. A far-future list would otherwise block every later ``replace`` list of its
     source (they may not be older than the newest one)."""
     lim = limits()
-    latest = clock.today() + dt.timedelta(days=lim.list_future_days)
-    earliest = lim.list_earliest
+    earliest, latest = list_date_window()
     if as_of > latest:
         raise InvalidInput(
             f"名单日期{as_of}晚于允许的最晚日期{latest}（今天之后至多{lim.list_future_days}天，"

@@ -152,6 +152,18 @@ def test_a_far_future_list_is_refused_and_does_not_block_its_source(
         assert load_list(s, f, "minzheng", M1, actor=ACTOR).gained == {"dibao": 2}
 
 
+def test_a_far_future_list_loaded_before_the_window_existed_blocks_nothing(
+    engine: Engine, people: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("URRBMI_LIST_FUTURE_DAYS", "40000")  # as the old code: any date
+    with session_scope(engine) as s:
+        load_list(s, dibao(tmp_path / "2099.csv", people[:3]), "minzheng", dt.date(2099, 12, 31), actor=ACTOR)
+    monkeypatch.delenv("URRBMI_LIST_FUTURE_DAYS")
+    with session_scope(engine) as s:  # not list_out_of_order: the 2099 list is outside today's window
+        r = load_list(s, dibao(tmp_path / "10月.csv", people[:4]), "minzheng", M3, actor=ACTOR)
+    assert r.gained == {"dibao": 4}  # the 2099 identities start in 2099: not held on M3
+
+
 def test_the_list_date_window_follows_today_in_china(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("URRBMI_TODAY", "2024-03-01")
     limits.check_list_date(dt.date(2024, 3, 31))  # next month's list, prepared late this month

@@ -65,7 +65,7 @@ from urrbmi.imports import config as cfg
 from urrbmi.imports.check import check_file
 from urrbmi.imports.model import ListBatch, ListRow
 from urrbmi.imports.validate import Regions
-from urrbmi.limits import check_list_date, check_removals, check_size
+from urrbmi.limits import check_list_date, check_removals, check_size, list_date_window
 from urrbmi.policy.categories import vocabulary
 from urrbmi.registry import audit
 from urrbmi.registry.residents import snapshot, update_resident
@@ -266,7 +266,11 @@ def load_list(
     if kind == "list" and mode == "replace":
         latest = session.scalar(
             select(func.max(ImportBatch.as_of)).where(
-                ImportBatch.source == source, ImportBatch.mode == "replace", ImportBatch.scope == scope
+                ImportBatch.source == source,
+                ImportBatch.mode == "replace",
+                ImportBatch.scope == scope,
+                # a list dated beyond today's window (loaded before the window existed) blocks nothing
+                ImportBatch.as_of <= list_date_window()[1],
             )
         )
         if latest is not None and latest > as_of:
