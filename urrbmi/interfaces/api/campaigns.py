@@ -33,7 +33,7 @@ from urrbmi.campaign.changes import identity_changes, register_newborn
 from urrbmi.campaign.payments import apply_payments, cancel_payment, read_payment_file, record_payment
 from urrbmi.campaign.reports import ROSTER_HEADERS, duplicate_enrollments, reconcile, roster_rows
 from urrbmi.db.models import Campaign, Payment, Resident
-from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Id, Limit, Offset, Strict, instant, page
+from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Day, Id, Limit, Offset, Strict, instant, page
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.errors import DecimalJSONResponse
 from urrbmi.interfaces.api.schemas import Yuan
@@ -73,7 +73,7 @@ class CampaignIn(Strict):
 
 
 class AssessIn(Strict):
-    as_of: dt.date | None = Field(None, description="按此缴费日期核定（默认今天）")
+    as_of: Day | None = Field(None, description="按此缴费日期核定（默认今天）")
     tier: int | None = Field(
         None, ge=1, le=9, description="档次；不填时按居民自选档次或本批次默认档次"
     )
@@ -88,7 +88,7 @@ class AssessOut(BaseModel):
 
 
 class OnIn(Strict):
-    on: dt.date | None = Field(None, description="身份认定日期（默认今天）")
+    on: Day | None = Field(None, description="身份认定日期（默认今天）")
 
 
 class NewbornIn(Strict):
@@ -98,7 +98,7 @@ class NewbornIn(Strict):
     guardian_id_number: IdNumber
     residence: Literal["hukou", "permit", "none"] = "hukou"
     household_id: str | None = Field(None, max_length=40)
-    on: dt.date | None = Field(None, description="登记日期（默认今天）")
+    on: Day | None = Field(None, description="登记日期（默认今天）")
 
 
 class NewbornOut(BaseModel):

@@ -21,6 +21,7 @@ from urrbmi.interfaces.api.common import (
     AUTH_ERRORS,
     CONFLICT,
     MAX_ID,
+    Day,
     Id,
     Limit,
     Offset,
@@ -84,7 +85,7 @@ class ResidentPage(BaseModel):
 
 class LookupIn(Strict):
     id_number: IdNumber
-    on: dt.date | None = Field(None, description="身份认定日期（默认今天）")
+    on: Day | None = Field(None, description="身份认定日期（默认今天）")
 
 
 class ResidentIn(Strict):
@@ -109,23 +110,23 @@ class ResidentPatch(Strict):
     student: Literal["school", "college"] | None = None
     school_name: str | None = Field(None, max_length=200)
     employee_insured: bool | None = None
-    employee_insurance_ended_on: dt.date | None = None
+    employee_insurance_ended_on: Day | None = None
     employee_insurance_years: int | None = Field(None, ge=0, le=80)
     status: Literal["active", "deceased", "moved_out"] | None = None
-    died_on: dt.date | None = None
+    died_on: Day | None = None
     household_id: str | None = Field(None, max_length=40)
 
 
 class IdentityIn(Strict):
     category: str = Field(min_length=1, max_length=60, description="人员身份名称、别名或代码")
-    valid_from: dt.date
-    valid_to: dt.date | None = None
+    valid_from: Day
+    valid_to: Day | None = None
     department: str | None = Field(None, max_length=40)
 
 
 class IdentityEndIn(Strict):
     category: str = Field(min_length=1, max_length=60)
-    valid_to: dt.date
+    valid_to: Day
 
 
 class CountOut(BaseModel):
@@ -136,7 +137,7 @@ class ExternalIn(Strict):
     benefit_year: int = Field(ge=2000, le=2100)
     region_code: RegionCode
     insurance_type: Literal["310", "390", "392"] = "390"
-    enrolled_on: dt.date | None = None
+    enrolled_on: Day | None = None
 
 
 class HistoryOut(BaseModel):
@@ -251,7 +252,7 @@ def register(body: ResidentIn, request: Request, p: WriteP) -> DecimalJSONRespon
     responses=AUTH_ERRORS,
 )
 def get_one(
-    resident_id: Id, request: Request, p: ReadP, on: Annotated[dt.date | None, Query()] = None
+    resident_id: Id, request: Request, p: ReadP, on: Annotated[Day | None, Query()] = None
 ) -> DecimalJSONResponse:
     with tx(request) as s:
         r = scoped_resident(s, p, resident_id=resident_id)

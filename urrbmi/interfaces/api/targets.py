@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from urrbmi import clock
 from urrbmi.access.scope import Principal, scoped_campaign
-from urrbmi.interfaces.api.common import AUTH_ERRORS, Id, Limit, Offset
+from urrbmi.interfaces.api.common import AUTH_ERRORS, Day, Id, Limit, Offset
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.errors import DecimalJSONResponse
 from urrbmi.targets.counting import progress
@@ -81,7 +81,7 @@ def get_progress(
     campaign_id: Id,
     request: Request,
     p: ReadP,
-    on: dt.date | None = None,
+    on: Day | None = None,
     level: Level = "town",
     target: str | None = None,
     rate: Rate = None,
@@ -122,7 +122,7 @@ def get_bulletin(
     campaign_id: Id,
     request: Request,
     p: ReadP,
-    on: dt.date | None = None,
+    on: Day | None = None,
     level: Level = "town",
     target: str | None = None,
     rate: Rate = None,
@@ -187,7 +187,7 @@ def list_not_enrolled(
     campaign_id: Id,
     request: Request,
     p: PeopleP,
-    on: dt.date | None = None,
+    on: Day | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> DecimalJSONResponse:
@@ -205,7 +205,7 @@ def list_hardship(
     campaign_id: Id,
     request: Request,
     p: PeopleP,
-    on: dt.date | None = None,
+    on: Day | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> DecimalJSONResponse:
@@ -223,7 +223,7 @@ def list_identity_changed(
     campaign_id: Id,
     request: Request,
     p: Annotated[Principal, Depends(need("campaign.manage"))],
-    on: dt.date | None = None,
+    on: Day | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> DecimalJSONResponse:
@@ -236,9 +236,7 @@ def list_identity_changed(
     summary="资金测算：资助、财政补助分级、个人缴费、人均筹资 / funding",
     responses=AUTH_ERRORS,
 )
-def get_funding(
-    campaign_id: Id, request: Request, p: FundP, on: dt.date | None = None
-) -> DecimalJSONResponse:
+def get_funding(campaign_id: Id, request: Request, p: FundP, on: Day | None = None) -> DecimalJSONResponse:
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id)
         return DecimalJSONResponse(
@@ -253,7 +251,7 @@ def get_funding(
     responses=AUTH_ERRORS,
 )
 def get_incentive(
-    campaign_id: Id, request: Request, p: FundP, on: dt.date | None = None, target: str | None = None
+    campaign_id: Id, request: Request, p: FundP, on: Day | None = None, target: str | None = None
 ) -> DecimalJSONResponse:
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id, whole=True)
@@ -279,7 +277,7 @@ class ChartsOut(BaseModel):
     summary="图表数据：累计参保（燃尽图）与按资助类别构成 / burn-up and composition",
     responses=AUTH_ERRORS,
 )
-def get_charts(campaign_id: Id, request: Request, p: ReadP, on: dt.date | None = None) -> DecimalJSONResponse:
+def get_charts(campaign_id: Id, request: Request, p: ReadP, on: Day | None = None) -> DecimalJSONResponse:
     from urrbmi.targets.counting import burnup, composition, read_frames
     from urrbmi.targets.reports import campaign_window
 
