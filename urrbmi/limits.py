@@ -38,6 +38,9 @@ from urrbmi import clock
 from urrbmi.errors import InvalidInput, UrrbmiError
 
 SHOWN_CHARS = 50  # characters of an over-long cell kept in problem rows and reports
+# any date a user enters (the API's ``common.Day``, the CLI's dates): the system's dates lie within
+# 1900 (the oldest resident's birth) and 2100 (the last policy year it accepts)
+EARLIEST_DAY, LATEST_DAY = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
 
 
 class TooLarge(InvalidInput):
@@ -174,6 +177,16 @@ def check_lines(text: str) -> None:
             f"line {line} is longer than {cap:,} characters (URRBMI_MAX_LINE_CHARS): "
             "the file is damaged or not a list",
         )
+
+
+def check_day(value: dt.date) -> dt.date:
+    """``value`` if it lies within ``EARLIEST_DAY`` … ``LATEST_DAY``."""
+    if not EARLIEST_DAY <= value <= LATEST_DAY:
+        raise InvalidInput(
+            f"日期{value}超出范围（{EARLIEST_DAY}至{LATEST_DAY}）",
+            f"the date {value} is out of range ({EARLIEST_DAY} to {LATEST_DAY})",
+        )
+    return value
 
 
 def list_date_window() -> tuple[dt.date, dt.date]:

@@ -110,3 +110,14 @@ def test_a_date_far_ahead_is_a_bilingual_422_not_a_server_error(world: World, cl
         r = client.request(method, url, headers=h, **kw)
         assert r.status_code == 422, (url, r.text)
         assert r.json()["error"]["code"] == "invalid_input"
+
+
+def test_the_cli_bounds_its_dates_the_same_way() -> None:
+    from urrbmi.errors import InvalidInput
+    from urrbmi.interfaces.cli_campaign import _day
+
+    assert _day("2100-12-31") == dt.date(2100, 12, 31)
+    for bad in BAD:
+        with pytest.raises(InvalidInput) as exc:
+            _day(bad)
+        assert bad in exc.value.zh and bad in exc.value.en

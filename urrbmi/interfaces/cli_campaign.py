@@ -37,6 +37,7 @@ from urrbmi.campaign.reports import duplicate_enrollments, reconcile, write_rost
 from urrbmi.campaign.tiers import choose_tier, configure
 from urrbmi.db.models import CHANNELS, LEVELS, Campaign
 from urrbmi.db.session import current_revision, database_url, get_engine, open_db, session_scope, upgrade
+from urrbmi.limits import check_day
 from urrbmi.money import from_fen
 from urrbmi.registry.audit import default_actor
 from urrbmi.registry.regions import add_region, list_regions
@@ -73,9 +74,10 @@ def _day(value: str | None, default: dt.date | None = None) -> dt.date:
     if value is None:
         return default or clock.today()
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"日期应为YYYY-MM-DD / a date is YYYY-MM-DD: {value!r}") from None
+    return check_day(day)
 
 
 # --- db ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict
 
 from urrbmi.interfaces.api.schemas import ErrorOut
+from urrbmi.limits import EARLIEST_DAY, LATEST_DAY
 
 
 def _err(description: str) -> dict[str, Any]:
@@ -28,10 +29,8 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _err("不存在 / not found")
 MAX_ID = 2**63 - 1  # the largest signed 64-bit integer: every id the database hands out fits
 # every integer id in a path: out of range is the standard 422, never a database overflow (500)
 Id = Annotated[int, Path(ge=1, le=MAX_ID, description="编号 / id")]
-# every date a user enters (not a list's as_of, which has its own window in urrbmi.limits): the
-# system's dates lie within 1900 (the oldest resident's birth) and 2100 (the last policy year it
-# accepts); beyond them is the standard 422, never an overflow in date arithmetic (500)
-EARLIEST_DAY, LATEST_DAY = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
+# every date a user enters (urrbmi.limits; a list's as_of has a narrower window there): beyond it
+# is the standard 422, never an overflow in date arithmetic (500)
 Day = Annotated[dt.date, annotated_types.Interval(ge=EARLIEST_DAY, le=LATEST_DAY)]
 Limit = Annotated[int, Query(ge=1, le=500, description="每页条数（最多500）/ page size")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="起始位置 / offset")]
