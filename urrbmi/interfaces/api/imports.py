@@ -9,7 +9,8 @@ Two steps from the web page: ``POST /lists/check`` reads and validates the file 
 (one read of the region list, so towns are judged as the load will judge them), keeps the problem
 rows and the Excel error report in the database (``import_checks``: any API worker can then serve
 them) under a random token for ``CHECK_TTL`` seconds (bound to the user who checked;
-``CHECK_KEEP`` per user at most, oldest dropped; expired ones deleted at the next check), and
+``CHECK_KEEP`` per user at most, oldest dropped; expired ones deleted at the next check; at most
+``URRBMI_CHECK_KEEP_ROWS`` problem rows each, ``counts.problem_rows`` giving them all), and
 answers the counts, the first page of problem rows and the token. ``GET /lists/check/{token}/rows``
 pages the problem rows, ``GET /lists/check/{token}/report`` downloads the error report. The confirm
 step is ``POST /lists`` with the same file again; ``sha256`` (from the check) makes the load refuse
