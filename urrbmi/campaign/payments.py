@@ -52,6 +52,7 @@ from urrbmi.db.models import (
     Resident,
 )
 from urrbmi.errors import InvalidId, InvalidInput
+from urrbmi.limits import check_lines, check_rows, check_size, limits
 from urrbmi.money import from_fen
 from urrbmi.registry import audit
 from urrbmi.registry.errors import Conflict, NotFound
@@ -158,17 +159,24 @@ def _need(row: dict[str, str], key: str) -> str:
     value = (row.get(key) or "").strip()
     if not value:
         raise ValueError(f"缺少{HEADERS[key][2]}（{key}）")
+    cap = 64 if key == "external_ref" else limits().max_cell_chars  # payments.external_ref: 64
+    if len(value) > cap:
+        raise ValueError(f"{HEADERS[key][2]}超过{cap}个字符（{key}）")
     return value
 
 
 def read_payment_file(path: Path) -> list[PaymentLine]:
     """A channel's CSV file (UTF-8, with or without BOM; GB18030 accepted), headers in Chinese or
-    English (see ``HEADERS``)."""
+    English (see ``HEADERS``). Bounded before parsing: size, lines and line length
+    (``urrbmi.limits``)."""
+    check_size(path.stat().st_size)
     raw = path.read_bytes()
     try:
         content = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         content = raw.decode("gb18030")
+    check_rows(content.count("\n"))
+    check_lines(content)
     reader = csv.reader(io.StringIO(content))
     header = next(reader, None)
     if header is None:

@@ -9,13 +9,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import polars as pl
+
 from urrbmi import clock
 from urrbmi.imports import config as cfg
 from urrbmi.imports.dedupe import dedupe_frame
 from urrbmi.imports.headers import SCAN_ROWS, find_header
-from urrbmi.imports.model import Counts, ListBatch, SourceFile
+from urrbmi.imports.model import Counts, InvalidRow, ListBatch, Problem, SourceFile
 from urrbmi.imports.reader import read
 from urrbmi.imports.validate import Regions, TableValidator
+from urrbmi.limits import SHOWN_CHARS, check_list_date, limits
 
 Progress = Callable[[int], None]
 
@@ -24,6 +27,42 @@ def load_regions(path: Path) -> Regions:
     """A regions.csv (code,name,level,parent,…) as written by ``urrbmi synth county``."""
     with path.open(encoding="utf-8-sig", newline="") as f:
         return Regions.from_rows(list(csv.DictReader(f)))
+
+
+def _long_cells(
+    numbers: pl.Series, cells: dict[int, pl.Series], columns: dict[str, int], labels: dict[str, str]
+) -> tuple[pl.Series, dict[int, pl.Series], list[InvalidRow]]:
+    """Rows with a mapped cell over ``URRBMI_MAX_CELL_CHARS``: invalid (``cell_too_long``, the
+    value cut to ``SHOWN_CHARS``), and taken out before validation; the other rows and cells."""
+    cap = limits().max_cell_chars
+    field_of = {c: f for f, c in columns.items()}
+    long = pl.Series([False] * numbers.len(), dtype=pl.Boolean)
+    for c in field_of:
+        long = long | (cells[c].str.len_chars() > cap)
+    if not long.any():
+        return numbers, cells, []
+    out: list[InvalidRow] = []
+    picked = {c: col.filter(long) for c, col in cells.items()}
+    for i, row in enumerate(numbers.filter(long).to_list()):
+        problems = []
+        raw: dict[str, str] = {}
+        for c, f in field_of.items():
+            text = picked[c][i] or ""
+            shown = text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
+            raw[f] = shown
+            if len(text) > cap:
+                problems.append(
+                    Problem(
+                        row,
+                        labels[f],
+                        shown,
+                        "cell_too_long",
+                        f"{labels[f]}超过{cap}个字符（{len(text):,}个，URRBMI_MAX_CELL_CHARS）",
+                        f"{labels[f]} is longer than {cap} characters ({len(text):,}, URRBMI_MAX_CELL_CHARS)",
+                    )
+                )
+        out.append(InvalidRow(row, tuple(problems), raw))
+    return numbers.filter(~long), {c: col.filter(~long) for c, col in cells.items()}, out
 
 
 def _check_file(
@@ -39,6 +78,7 @@ def _check_file(
 ) -> ListBatch:
     config = cfg.source(source)
     as_of = as_of or clock.today()
+    check_list_date(as_of)
     t0 = time.perf_counter()
     table = read(path, sheet, content)
     t1 = time.perf_counter()
@@ -58,7 +98,10 @@ def _check_file(
     if skipped:
         numbers = numbers.filter(~skip)
         cells = {c: col.filter(~skip) for c, col in cells.items()}
+    numbers, cells, too_long = _long_cells(numbers, cells, header.columns, labels)
     valid, invalid = validator.check(numbers, {f: cells[c] for f, c in header.columns.items()}, progress)
+    if too_long:
+        invalid = sorted(invalid + too_long, key=lambda r: r.row)
     t2 = time.perf_counter()
     kept, duplicates, conflicts = dedupe_frame(valid, table.sha256)
     t3 = time.perf_counter()

@@ -65,6 +65,7 @@ from urrbmi.imports import config as cfg
 from urrbmi.imports.check import check_file
 from urrbmi.imports.model import ListBatch, ListRow
 from urrbmi.imports.validate import Regions
+from urrbmi.limits import check_list_date, check_removals, check_size, list_date_window
 from urrbmi.policy.categories import vocabulary
 from urrbmi.registry import audit
 from urrbmi.registry.residents import snapshot, update_resident
@@ -218,13 +219,17 @@ def load_list(
     file_name: str | None = None,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    confirm_removals: bool = False,
 ) -> LoadResult:
     """Check and load one list file (a path or its bytes) from ``source`` in the session's
     transaction. ``scope`` is a region-code prefix ("" = everything): rows of residents outside
     it are not loaded (``out_of_scope``), and only memberships inside it are ended.
     ``allowed_sources`` (None = any) is what the uploader may load. ``mode``: ``replace`` (the
     list is the source's whole list for its categories; absent members lose the identity) or
-    ``add`` (a supplement: only adds). Same file and source twice: nothing changes,
+    ``add`` (a supplement: only adds). A ``replace`` list that would end more than
+    ``URRBMI_REPLACE_MAX_SHARE`` percent of the source's current identities (or attributes) in
+    ``scope``, or all of them (an empty or header-only list), is refused (``ConfirmRemovals``,
+    nothing changed) unless ``confirm_removals``. Same file and source twice: nothing changes,
     ``already_loaded`` is True."""
     t0 = time.perf_counter()
     config = cfg.source(source)
@@ -234,10 +239,13 @@ def load_list(
         )
     if mode not in MODES:
         raise InvalidInput(f"导入方式应为{MODES}之一：{mode}", f"mode must be one of {MODES}: {mode!r}")
+    if as_of is not None:
+        check_list_date(as_of)  # before anything: a far-future date would block the source
     if isinstance(file, bytes):
         content = file
         name = file_name or "upload"
     else:
+        check_size(Path(file).stat().st_size)  # before reading it
         content = Path(file).read_bytes()
         name = file_name or Path(file).name
     sha = hashlib.sha256(content).hexdigest()
@@ -261,7 +269,11 @@ def load_list(
     if kind == "list" and mode == "replace":
         latest = session.scalar(
             select(func.max(ImportBatch.as_of)).where(
-                ImportBatch.source == source, ImportBatch.mode == "replace", ImportBatch.scope == scope
+                ImportBatch.source == source,
+                ImportBatch.mode == "replace",
+                ImportBatch.scope == scope,
+                # a list dated beyond today's window (loaded before the window existed) blocks nothing
+                ImportBatch.as_of <= list_date_window()[1],
             )
         )
         if latest is not None and latest > as_of:
@@ -316,7 +328,7 @@ def load_list(
     result = LoadResult(
         batch.id, source, kind, name, sha, as_of, False, checked.counts.data_rows, check=checked
     )
-    loader = _Loader(session, batch, checked, regions, scope, actor, result)
+    loader = _Loader(session, batch, checked, regions, scope, actor, result, confirm_removals)
     loader.stage()
     t2 = time.perf_counter()
     loader.match()
@@ -408,8 +420,10 @@ class _Loader:
         scope: str,
         actor: str,
         result: LoadResult,
+        confirm_removals: bool = False,
     ) -> None:
         self.s = session
+        self.confirm_removals = confirm_removals
         self.batch = batch
         self.checked = checked
         self.regions = regions
@@ -919,20 +933,31 @@ class _Loader:
             or_(st.c.status.is_(None), st.c.status.in_(("loaded", "unchanged", "conflict"))),  # None: loaded
         )
         in_scope = exists().where(res.c.id == m.c.resident_id, res.c.region_code.like(self.scope + "%"))
+        current = (
+            m.c.source_department == source,
+            or_(m.c.batch_id.is_(None), m.c.batch_id != str(self.bid)),  # this list's own are listed
+            m.c.category_code.in_(sorted(cats)),
+            or_(m.c.valid_to.is_(None), m.c.valid_to >= as_of),
+            *([in_scope] if self.scope else []),
+        )
         ending = self.s.execute(
             select(m.c.id, m.c.resident_id, m.c.category_code, m.c.valid_from, m.c.valid_to).where(
-                m.c.source_department == source,
-                or_(m.c.batch_id.is_(None), m.c.batch_id != str(self.bid)),  # this list's own are listed
-                m.c.category_code.in_(sorted(cats)),
-                or_(m.c.valid_to.is_(None), m.c.valid_to >= as_of),
+                *current,
                 ~listed,
                 # residents whose rows in this file disagree (held for review) keep their identities
                 *([m.c.resident_id.not_in(sorted(self.held))] if self.held else []),
-                *([in_scope] if self.scope else []),
             )
         ).all()
         if not ending:
             return
+        held = self.s.scalar(select(func.count()).select_from(m).where(*current))
+        check_removals(
+            len(ending),
+            int(held or 0),
+            what_zh=f"“{cfg.source(source).name}”身份",
+            what_en=f"current identities from {source}",
+            confirmed=self.confirm_removals,
+        )
         end = as_of - dt.timedelta(days=1)
         started_later = [r.id for r in ending if r.valid_from > end]
         ended = [r.id for r in ending if r.valid_from <= end]
@@ -995,13 +1020,20 @@ class _Loader:
             self._set_status("loaded", st.c.row_no.in_(changed_rows[i : i + 1000]))
         self.result.population = {"updated": len(changed_rows)}
         if self.batch.mode == "replace":
-            cleared = self._set_attributes(
-                self._absent_attributes(school, {r.detail for r in rows if r.detail})
+            absent, holders = self._absent_attributes(school, {r.detail for r in rows if r.detail})
+            check_removals(
+                len(absent),
+                holders,
+                what_zh="在校学生登记" if school else "职工医保参保标记",
+                what_en="school enrolments" if school else "employee-insurance flags",
+                confirmed=self.confirm_removals,
             )
+            cleared = self._set_attributes(absent)
             self.result.population["cleared"] = len(cleared)
 
-    def _absent_attributes(self, school: bool, schools: set[str]) -> dict[int, dict[str, Any]]:
-        """Residents in scope holding the attribute this list covers but not on it (replace mode)."""
+    def _absent_attributes(self, school: bool, schools: set[str]) -> tuple[dict[int, dict[str, Any]], int]:
+        """Residents in scope holding the attribute this list covers but not on it (replace mode),
+        and how many in scope hold it."""
         st = self.st
         res = _t(Resident)
         listed = exists().where(
@@ -1011,7 +1043,7 @@ class _Loader:
         )
         if school:
             if not schools:  # a roster without school names covers no school
-                return {}
+                return {}, 0
             holding = and_(res.c.student == "school", res.c.school_name.in_(sorted(schools)))
             reset: dict[str, Any] = {"student": None, "school_name": None}
         else:
@@ -1025,7 +1057,17 @@ class _Loader:
                 *([res.c.id.not_in(sorted(self.held))] if self.held else []),
             )
         ).all()
-        return {i: dict(reset) for i in found}
+        holders = 0
+        if found:
+            holders = int(
+                self.s.scalar(
+                    select(func.count())
+                    .select_from(res)
+                    .where(holding, res.c.region_code.like(self.scope + "%"))
+                )
+                or 0
+            )
+        return {i: dict(reset) for i in found}, holders
 
     def _set_attributes(self, wanted: dict[int, dict[str, Any]]) -> list[int]:
         """Set the fields of each resident (id → fields) where they differ, with the previous

@@ -25,6 +25,7 @@ from charset_normalizer import from_bytes
 from python_calamine import CalamineWorkbook
 
 from urrbmi.errors import InvalidInput
+from urrbmi.limits import check_columns, check_lines, check_rows, check_size
 
 
 @dataclass
@@ -95,8 +96,15 @@ def _split(line: str, delimiter: str) -> list[str]:
 
 def read(path: Path, sheet: str | None = None, content: bytes | None = None) -> RawTable:
     """The file at ``path``, or ``content`` when the caller has the bytes already (``path`` then
-    only names it)."""
-    data = path.read_bytes() if content is None else content
+    only names it). Bounded (``urrbmi.limits``): the size, then before parsing the number of lines
+    and the longest line of a text file or the rows and columns of a spreadsheet; an HTML table's
+    rows and cells as parsed."""
+    if content is None:
+        check_size(path.stat().st_size)
+        data = path.read_bytes()
+    else:
+        data = content
+    check_size(len(data))
     digest = hashlib.sha256(data).hexdigest()
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         fmt, enc, name, rows = "xls", None, *_spreadsheet(data, sheet)
@@ -107,7 +115,10 @@ def read(path: Path, sheet: str | None = None, content: bytes | None = None) -> 
         head = text[:2048].lstrip().lower()
         if head.startswith("<") and "<table" in text[:200_000].lower():
             fmt, name, rows = "html", None, _html_rows(text)
+            check_rows(len(rows))
         else:
+            check_rows(text.count("\n"))
+            check_lines(text)
             dialect = _dialect(text)
             lines = _csv_lines(text, dialect)
             if lines is not None:
@@ -157,8 +168,13 @@ def _spreadsheet(data: bytes, sheet: str | None) -> tuple[str, list[tuple[int, l
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         ws = wb.get_sheet_by_name(sheet) if sheet else wb.get_sheet_by_index(0)
-        values = ws.to_python(skip_empty_area=False)
     except Exception as exc:  # calamine raises its own error types
+        raise InvalidInput(f"无法读取表格文件：{exc}", f"cannot read the spreadsheet: {exc}") from None
+    check_rows(ws.total_height)  # before the cells become Python objects
+    check_columns(ws.total_width, 1)
+    try:
+        values = ws.to_python(skip_empty_area=False)
+    except Exception as exc:
         raise InvalidInput(f"无法读取表格文件：{exc}", f"cannot read the spreadsheet: {exc}") from None
     rows = [(i + 1, [v if type(v) is str else cell_text(v) for v in row]) for i, row in enumerate(values)]
     return str(ws.name), rows
@@ -197,7 +213,13 @@ def _csv_lines(text: str, dialect: type[csv.Dialect] | csv.Dialect) -> tuple[pl.
 
 def _csv_rows(text: str, dialect: type[csv.Dialect] | csv.Dialect) -> list[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    return [(reader.line_num, row) for row in reader]
+    try:
+        return [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:  # a quoted field over csv.field_size_limit(), a stray NUL …
+        raise InvalidInput(
+            f"第{reader.line_num}行无法读取（引号或字段有误）：{exc}",
+            f"line {reader.line_num} cannot be read (quotes or a field): {exc}",
+        ) from None
 
 
 class _TableParser(HTMLParser):
@@ -214,7 +236,8 @@ class _TableParser(HTMLParser):
         elif tag in ("td", "th") and self._row is not None:
             self._cell = []
             span = dict(attrs).get("colspan") or "1"
-            self._span = int(span) if span.isdigit() else 1
+            self._span = int(span) if span.isdigit() and len(span) < 6 else 1
+            check_columns(len(self._row) + self._span, len(self.rows) + 1)
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("td", "th") and self._row is not None and self._cell is not None:

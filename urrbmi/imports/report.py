@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from urrbmi.export import Book
+from urrbmi.export import Book, Sheet
 from urrbmi.imports.model import ListBatch
 
 ERROR_HEADERS = ("行号", "列", "原值", "错误原因", "错误代码", "Reason")
@@ -15,21 +15,27 @@ CONFLICT_HEADERS = ("身份证号码", "行号", "姓名", "不一致的项目")
 SUMMARY_HEADERS = ("项目", "数值")
 
 
-def write_report(batch: ListBatch, path: Path) -> Path:
+def write_report(batch: ListBatch, path: Path, limit: int | None = None) -> Path:
+    """``limit``: at most this many lines per sheet (the rest counted in a last line): the API
+    keeps its reports in the database (``URRBMI_CHECK_KEEP_ROWS``); the CLI writes them whole."""
     book = Book(streaming=True)
     ws = book.sheet("错误明细")
     ws.append(list(ERROR_HEADERS))
-    for p in sorted(batch.problems(), key=lambda p: p.row):
+    problems = sorted(batch.problems(), key=lambda p: p.row)
+    for p in problems[:limit]:
         ws.append([p.row, p.column, p.value, p.zh, p.code, p.en])
+    _more(ws, len(problems), limit)
     ws = book.sheet("重复行")
     ws.append(list(DUPLICATE_HEADERS))
-    for d in batch.duplicates:
+    for d in batch.duplicates[:limit]:
         ws.append([d.row, d.same_as, d.id_number])
+    _more(ws, len(batch.duplicates), limit)
     ws = book.sheet("冲突待核")
     ws.append(list(CONFLICT_HEADERS))
-    for c in batch.conflicts:
-        for r in c.rows:
-            ws.append([c.id_number, r.row, r.name, "、".join(_FIELD_ZH.get(f, f) for f in c.fields)])
+    conflict_rows = [(c, r) for c in batch.conflicts for r in c.rows]
+    for c, r in conflict_rows[:limit]:
+        ws.append([c.id_number, r.row, r.name, "、".join(_FIELD_ZH.get(f, f) for f in c.fields)])
+    _more(ws, len(conflict_rows), limit)
     ws = book.sheet("汇总")
     ws.append(list(SUMMARY_HEADERS))
     for label, value in summary_lines(batch):
@@ -38,6 +44,12 @@ def write_report(batch: ListBatch, path: Path) -> Path:
 
 
 _FIELD_ZH = {"name": "姓名", "sex": "性别", "birth_date": "出生日期"}
+
+
+def _more(ws: Sheet, total: int, limit: int | None) -> None:
+    if limit is not None and total > limit:
+        ws.append([f"……另有{total - limit}行未列出（用命令行 urrbmi list check 得到完整报告）"])
+        ws.append([f"... {total - limit} more not listed (urrbmi list check writes the whole report)"])
 
 
 def summary_lines(batch: ListBatch) -> list[tuple[str, str]]:

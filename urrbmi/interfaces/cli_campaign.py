@@ -50,6 +50,7 @@ from urrbmi.db.session import (
     upgrade,
 )
 from urrbmi.errors import InvalidInput, code_zh
+from urrbmi.limits import check_day
 from urrbmi.money import fmt, from_fen
 from urrbmi.registry.audit import default_actor
 from urrbmi.registry.regions import add_region, list_regions
@@ -117,11 +118,12 @@ def _day(value: str | None, default: dt.date | None = None) -> dt.date:
     if value is None:
         return default or clock.today()
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(
             f"日期“{value}”应为YYYY-MM-DD", f"a date is YYYY-MM-DD: {value!r}", code="bad_date"
         ) from None
+    return check_day(day)
 
 
 # --- db ------------------------------------------------------------------------------------

@@ -186,6 +186,12 @@ def _print_load(r: LoadResult) -> None:
     help="replace: the source's whole list (absent members lose the identity); add: a supplement.",
 )
 @click.option("--scope", default="", help="Region-code prefix the uploader may change (default all).")
+@click.option(
+    "--confirm-removals",
+    is_flag=True,
+    help="确认删除：replace 名单结束的身份超过 URRBMI_REPLACE_MAX_SHARE 时仍导入 / "
+    "load a replace list even if it ends more than the allowed share of identities.",
+)
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--db", "db_url", default=None, help="数据库URL / database URL (URRBMI_DATABASE_URL)")
 @click.option("--actor", default=None, help="操作人 / who does this (URRBMI_ACTOR or OS user)")
@@ -197,6 +203,7 @@ def load_cmd(
     as_of: dt.datetime | None,
     mode: str,
     scope: str,
+    confirm_removals: bool,
     report: Path | None,
     db_url: str | None,
     actor: str | None,
@@ -217,6 +224,7 @@ def load_cmd(
                 mode=mode,
                 progress=tick,
                 on_total=on_total,
+                confirm_removals=confirm_removals,
             )
     finally:
         close()

@@ -14,6 +14,7 @@ from typing import Any, cast
 import click
 
 from urrbmi.errors import InvalidInput
+from urrbmi.limits import read_text
 from urrbmi.money import fmt
 from urrbmi.targets.bulletin import build_bulletin, write_html, write_xlsx
 from urrbmi.targets.incentive import incentive_table, incentive_total
@@ -50,7 +51,7 @@ def _print_table(headers: list[str], rows: list[list[object]]) -> None:
 
 def _read_counts(path: Path) -> dict[str, dict[str, str]]:
     """A CSV with a ``region`` column; returns the rows by region."""
-    reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig")))
+    reader = csv.DictReader(io.StringIO(read_text(path)))
     if "region" not in (reader.fieldnames or ()):
         raise InvalidInput(f"{path} 缺少 region 列", f"{path} has no 'region' column")
     out: dict[str, dict[str, str]] = {}
@@ -97,11 +98,7 @@ def tasks_cmd(table_id: str, reductions: Path | None, xlsx: Path | None) -> None
 
     Exits with status 1 when a printed number does not reproduce."""
     table = load_table(table_id, strict=False)
-    reduced = (
-        apply_reductions(table, read_reductions_csv(reductions.read_text(encoding="utf-8-sig")))
-        if reductions
-        else ()
-    )
+    reduced = apply_reductions(table, read_reductions_csv(read_text(reductions))) if reductions else ()
     click.echo(table.meta.title)
     headers, rows = task_sheet_rows(table, reduced)
     _print_table(headers, rows)
@@ -378,7 +375,7 @@ def reduce_cmd(
     from urrbmi.registry.audit import default_actor
     from urrbmi.targets.store import add_reductions, get_set
 
-    reductions = read_reductions_csv(path.read_text(encoding="utf-8-sig"))
+    reductions = read_reductions_csv(read_text(path))
     with session_scope(_engine(db_url)) as s:
         cid = _cid(s, campaign_id)
         result = add_reductions(s, get_set(s, cid, table_id), reductions, actor=actor or default_actor())

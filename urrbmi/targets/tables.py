@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ruamel.yaml import YAML
 
 from urrbmi.errors import UrrbmiError
+from urrbmi.limits import read_text
 
 
 class TaskTableError(UrrbmiError):
@@ -288,8 +289,8 @@ def _yaml(text: str) -> Any:
 
 def load_table_files(csv_path: Path, yaml_path: Path, *, strict: bool = True) -> TaskTable:
     """Load a table from a CSV and its YAML sidecar anywhere on disk (a new county's table)."""
-    meta = parse_meta(_yaml(yaml_path.read_text(encoding="utf-8")), str(yaml_path))
-    return check_consistent(build_table(meta, csv_path.read_text(encoding="utf-8-sig")), strict)
+    meta = parse_meta(_yaml(read_text(yaml_path, "utf-8")), str(yaml_path))
+    return check_consistent(build_table(meta, read_text(csv_path)), strict)
 
 
 def _data_dir() -> Any:

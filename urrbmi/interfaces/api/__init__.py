@@ -25,6 +25,7 @@ from urrbmi.interfaces.api import (
     regions,
     residents,
     targets,
+    uploads,
     users,
 )
 from urrbmi.interfaces.api.schemas import JSONOut
@@ -59,6 +60,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.public_id_limiter = SlidingWindow(cfg.public_rate_id)
     errors.install(app)
     logs.install_filters()
+    app.add_middleware(uploads.BodyLimit)  # inside logs.Http: a refused body is logged too
     app.add_middleware(logs.Http, headers=SECURITY_HEADERS, hsts=HSTS)
     for module in (
         policies,

@@ -31,9 +31,10 @@ from urrbmi.campaign.changes import identity_changes, register_newborn
 from urrbmi.campaign.payments import apply_payments, cancel_payment, read_payment_file, record_payment
 from urrbmi.campaign.reports import duplicate_enrollments, reconcile, write_roster
 from urrbmi.db.models import Campaign, Payment, Resident
-from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Limit, Offset, Strict, instant, page
+from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Day, Id, Limit, Offset, Strict, instant, page
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import Yuan
+from urrbmi.limits import check_size
 from urrbmi.money import from_fen
 from urrbmi.registry.errors import NotFound
 from urrbmi.registry.residents import NewResident
@@ -44,7 +45,6 @@ ReadP = Annotated[Principal, Depends(need("campaign.read"))]
 ManageP = Annotated[Principal, Depends(need("campaign.manage"))]
 IdNumber = Annotated[str, Field(min_length=15, max_length=20, description="18位身份证号码")]
 Amount = Annotated[Decimal, Field(ge=0, le=100000, decimal_places=2, description="金额（元），至多两位小数")]
-MAX_UPLOAD = 200 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -70,7 +70,7 @@ class CampaignIn(Strict):
 
 
 class AssessIn(Strict):
-    as_of: dt.date | None = Field(None, description="按此缴费日期核定（默认今天）")
+    as_of: Day | None = Field(None, description="按此缴费日期核定（默认今天）")
     tier: int | None = Field(
         None, ge=1, le=9, description="档次；不填时按居民自选档次或本批次默认档次"
     )
@@ -85,7 +85,7 @@ class AssessOut(BaseModel):
 
 
 class OnIn(Strict):
-    on: dt.date | None = Field(None, description="身份认定日期（默认今天）")
+    on: Day | None = Field(None, description="身份认定日期（默认今天）")
 
 
 class NewbornIn(Strict):
@@ -95,7 +95,7 @@ class NewbornIn(Strict):
     guardian_id_number: IdNumber
     residence: Literal["hukou", "permit", "none"] = "hukou"
     household_id: str | None = Field(None, max_length=40)
-    on: dt.date | None = Field(None, description="登记日期（默认今天）")
+    on: Day | None = Field(None, description="登记日期（默认今天）")
 
 
 class NewbornOut(BaseModel):
@@ -263,7 +263,7 @@ def create(body: CampaignIn, request: Request, p: ManageP) -> dict[str, Any]:
 @router.get(
     "/{campaign_id}", response_model=CampaignOut, summary="征缴批次 / one campaign", responses=AUTH_ERRORS
 )
-def get_one(campaign_id: int, request: Request, p: ReadP) -> dict[str, Any]:
+def get_one(campaign_id: Id, request: Request, p: ReadP) -> dict[str, Any]:
     with tx(request) as s:
         return _campaign(scoped_campaign(s, p, campaign_id))
 
@@ -274,7 +274,7 @@ def get_one(campaign_id: int, request: Request, p: ReadP) -> dict[str, Any]:
     summary="核定区划内每位居民的应缴金额 / assess every resident",
     responses={**AUTH_ERRORS, **CONFLICT},
 )
-def assess_campaign(campaign_id: int, body: AssessIn, request: Request, p: ManageP) -> dict[str, Any]:
+def assess_campaign(campaign_id: Id, body: AssessIn, request: Request, p: ManageP) -> dict[str, Any]:
     with tx(request) as s:
         c = scoped_campaign(s, p, campaign_id, whole=True)
         return assess(s, c, body.as_of or clock.today(), tier=body.tier, actor=p.actor).as_dict()
@@ -298,7 +298,7 @@ def assess_campaign(campaign_id: int, body: AssessIn, request: Request, p: Manag
     response_class=Response,
 )
 def roster(
-    campaign_id: int,
+    campaign_id: Id,
     request: Request,
     p: Annotated[Principal, Depends(need("roster.read"))],
     format: Literal["xlsx", "csv"] = "xlsx",
@@ -332,7 +332,7 @@ def roster(
     summary="对账：已匹配、未缴、未匹配、重复、金额不符 / reconciliation",
     responses=AUTH_ERRORS,
 )
-def reconcile_campaign(campaign_id: int, request: Request, p: ReadP) -> dict[str, Any]:
+def reconcile_campaign(campaign_id: Id, request: Request, p: ReadP) -> dict[str, Any]:
     with tx(request) as s:
         c = scoped_campaign(s, p, campaign_id, whole=True)
         return reconcile(s, c).as_dict()
@@ -345,7 +345,7 @@ def reconcile_campaign(campaign_id: int, request: Request, p: ReadP) -> dict[str
     responses=AUTH_ERRORS,
 )
 def identity_change_list(
-    campaign_id: int, body: OnIn, request: Request, p: ManageP, limit: Limit = 100, offset: Offset = 0
+    campaign_id: Id, body: OnIn, request: Request, p: ManageP, limit: Limit = 100, offset: Offset = 0
 ) -> dict[str, Any]:
     with tx(request) as s:
         c = scoped_campaign(s, p, campaign_id, whole=True)
@@ -360,7 +360,7 @@ def identity_change_list(
     responses=AUTH_ERRORS,
 )
 def duplicates(
-    campaign_id: int, request: Request, p: ReadP, limit: Limit = 100, offset: Offset = 0
+    campaign_id: Id, request: Request, p: ReadP, limit: Limit = 100, offset: Offset = 0
 ) -> dict[str, Any]:
     with tx(request) as s:
         c = scoped_campaign(s, p, campaign_id, whole=True)
@@ -376,7 +376,7 @@ def duplicates(
     responses={**AUTH_ERRORS, **CONFLICT},
 )
 def newborn(
-    campaign_id: int,
+    campaign_id: Id,
     body: NewbornIn,
     request: Request,
     p: Annotated[Principal, Depends(need("resident.write"))],
@@ -428,7 +428,7 @@ def payment_out(p: Principal, pay: Payment, receipt_no: int | None, replayed: bo
     responses={**AUTH_ERRORS, **CONFLICT},
 )
 def record(
-    campaign_id: int,
+    campaign_id: Id,
     body: PaymentIn,
     request: Request,
     p: Annotated[Principal, Depends(need("payment.record"))],
@@ -456,7 +456,7 @@ def record(
     responses={**AUTH_ERRORS, **CONFLICT, 413: AUTH_ERRORS[400]},
 )
 def import_file(
-    campaign_id: int,
+    campaign_id: Id,
     request: Request,
     p: Annotated[Principal, Depends(need("payment.import"))],
     file: Annotated[
@@ -470,10 +470,7 @@ def import_file(
         with path.open("wb") as fh:
             while chunk := file.file.read(1 << 20):
                 size += len(chunk)
-                if size > MAX_UPLOAD:
-                    from starlette.exceptions import HTTPException
-
-                    raise HTTPException(413, "file too large (200 MB)")
+                check_size(size)
                 fh.write(chunk)
         with tx(request) as s:
             c = scoped_campaign(s, p, campaign_id, whole=True)
@@ -488,7 +485,7 @@ def import_file(
     responses={**AUTH_ERRORS, **CONFLICT},
 )
 def cancel(
-    campaign_id: int,
+    campaign_id: Id,
     body: CancelIn,
     request: Request,
     p: Annotated[Principal, Depends(need("payment.cancel"))],
@@ -547,8 +544,8 @@ def _payment_in_scope(s: Any, p: Principal, c: Campaign, payment_id: int) -> Pay
     responses={**AUTH_ERRORS, **CONFLICT},
 )
 def accept(
-    campaign_id: int,
-    payment_id: int,
+    campaign_id: Id,
+    payment_id: Id,
     body: AcceptIn,
     request: Request,
     p: Annotated[Principal, Depends(need("payment.accept"))],

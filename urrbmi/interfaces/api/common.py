@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import Query
+import annotated_types
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict
 
 from urrbmi.interfaces.api.schemas import ErrorOut
+from urrbmi.limits import EARLIEST_DAY, LATEST_DAY
 
 
 def _err(description: str) -> dict[str, Any]:
@@ -24,6 +26,12 @@ AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
 CONFLICT: dict[int | str, dict[str, Any]] = {409: _err("与已登记内容冲突 / conflict")}
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _err("不存在 / not found")}
 
+MAX_ID = 2**63 - 1  # the largest signed 64-bit integer: every id the database hands out fits
+# every integer id in a path: out of range is the standard 422, never a database overflow (500)
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="编号 / id")]
+# every date a user enters (urrbmi.limits; a list's as_of has a narrower window there): beyond it
+# is the standard 422, never an overflow in date arithmetic (500)
+Day = Annotated[dt.date, annotated_types.Interval(ge=EARLIEST_DAY, le=LATEST_DAY)]
 Limit = Annotated[int, Query(ge=1, le=500, description="每页条数（最多500）/ page size")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="起始位置 / offset")]
 

@@ -83,6 +83,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        known = getattr(exc, "error", None)  # uploads.BodyTooLarge: a bilingual error inside
+        if isinstance(known, UrrbmiError):
+            return JSONOut(error_body(known.code, known.zh, known.en), exc.status_code)
         code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
             exc.status_code, "http_error"
         )

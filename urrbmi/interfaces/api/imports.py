@@ -9,7 +9,8 @@ Two steps from the web page: ``POST /lists/check`` reads and validates the file 
 (one read of the region list, so towns are judged as the load will judge them), keeps the problem
 rows and the Excel error report in the database (``import_checks``: any API worker can then serve
 them) under a random token for ``CHECK_TTL`` seconds (bound to the user who checked;
-``CHECK_KEEP`` per user at most, oldest dropped; expired ones deleted at the next check), and
+``CHECK_KEEP`` per user at most, oldest dropped; expired ones deleted at the next check; at most
+``URRBMI_CHECK_KEEP_ROWS`` problem rows each, ``counts.problem_rows`` giving them all), and
 answers the counts, the first page of problem rows and the token. ``GET /lists/check/{token}/rows``
 pages the problem rows, ``GET /lists/check/{token}/report`` downloads the error report. The confirm
 step is ``POST /lists`` with the same file again; ``sha256`` (from the check) makes the load refuse
@@ -42,9 +43,11 @@ from urrbmi.imports.load import SourceNotAllowed, absent_from_hukou, load_list, 
 from urrbmi.imports.model import ListBatch
 from urrbmi.imports.report import write_report
 from urrbmi.imports.review import decide_review, list_reviews, show_review
-from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Limit, Offset, Strict, page
+from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, MAX_ID, Id, Limit, Offset, Strict, page
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import no_value
+from urrbmi.interfaces.api.uploads import read_upload
+from urrbmi.limits import limits
 from urrbmi.registry import audit
 from urrbmi.registry.errors import Conflict, NotFound
 
@@ -52,7 +55,6 @@ router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 UploadP = Annotated[Principal, Depends(need("list.upload"))]
 ReviewP = Annotated[Principal, Depends(need("identity.write"))]
 PeopleP = Annotated[Principal, Depends(need("resident.read"))]
-MAX_UPLOAD = 200 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -138,17 +140,8 @@ class AbsentPage(BaseModel):
 
 class DecideIn(Strict):
     decision: Literal["keep_registry", "take_file"]
-    row: int | None = Field(None, ge=1, description="采用文件中的哪一行（多个版本时）")
+    row: int | None = Field(None, ge=1, le=MAX_ID, description="采用文件中的哪一行（多个版本时）")
     note: str | None = Field(None, max_length=400)
-
-
-def _read(file: UploadFile) -> bytes:
-    content = file.file.read(MAX_UPLOAD + 1)
-    if len(content) > MAX_UPLOAD:
-        from starlette.exceptions import HTTPException
-
-        raise HTTPException(413, "file too large (200 MB)")
-    return content
 
 
 def _sources(p: Principal) -> frozenset[str] | None:
@@ -176,8 +169,15 @@ def upload_list(
             description="校验时的 SHA-256：文件不同则拒绝 / the checked file's checksum",
         ),
     ] = None,
+    confirm_removals: Annotated[
+        bool,
+        Form(
+            description="确认删除：替换名单结束的身份超过设定比例时仍导入（否则409 confirm_removals）"
+            " / load even if the replace ends more than the allowed share",
+        ),
+    ] = False,
 ) -> dict[str, Any]:
-    content = _read(file)
+    content = read_upload(file)
     if sha256 is not None and hashlib.sha256(content).hexdigest() != sha256:
         raise Conflict(
             "上传的文件与校验过的文件不同，请重新校验",
@@ -194,6 +194,7 @@ def upload_list(
             allowed_sources=_sources(p),
             mode=mode,
             file_name=file.filename or "upload",
+            confirm_removals=confirm_removals,
         )
         return res.as_dict()
 
@@ -230,7 +231,7 @@ def reviews(
     responses=AUTH_ERRORS,
 )
 def absent(
-    batch_id: int, request: Request, p: PeopleP, limit: Limit = 100, offset: Offset = 0
+    batch_id: Id, request: Request, p: PeopleP, limit: Limit = 100, offset: Offset = 0
 ) -> dict[str, Any]:
     """Within the user's region; ID numbers masked unless the role may see them whole."""
     with tx(request) as s:
@@ -249,7 +250,7 @@ def absent(
     summary="核查事项 / one review item",
     responses=AUTH_ERRORS,
 )
-def review(item_id: int, request: Request, p: ReviewP) -> dict[str, Any]:
+def review(item_id: Id, request: Request, p: ReviewP) -> dict[str, Any]:
     with tx(request) as s:
         try:
             v = show_review(s, item_id, scope=p.region_prefix, full=p.can("resident.full_id"))
@@ -264,7 +265,7 @@ def review(item_id: int, request: Request, p: ReviewP) -> dict[str, Any]:
     summary="核查决定（保留登记册或采用文件版本）/ decide a review item",
     responses={**AUTH_ERRORS, **CONFLICT},
 )
-def decide(item_id: int, body: DecideIn, request: Request, p: ReviewP) -> dict[str, Any]:
+def decide(item_id: Id, body: DecideIn, request: Request, p: ReviewP) -> dict[str, Any]:
     with tx(request) as s:
         try:
             show_review(s, item_id, scope=p.region_prefix)
@@ -464,16 +465,19 @@ def check_list(
         raise SourceNotAllowed(
             f"无权导入“{config.name}”的名单", f"you may not load lists from source {source!r}"
         )
-    content = _read(file)
+    content = read_upload(file)
     if not content:
         raise InvalidInput("上传的文件是空的", "the uploaded file is empty")
     with tx(request) as s:  # read only: the towns and villages the load will check against
         regions = regions_from_db(s)
     name = Path(file.filename or "upload").name or "upload"
     batch = check_file(Path(name), source, as_of=as_of, regions=regions, content=content)
+    keep = limits().check_keep_rows  # what is kept of a file with very many problems
     with tempfile.TemporaryDirectory() as tmp:
-        report = write_report(batch, Path(tmp) / "report.xlsx").read_bytes()
+        report = write_report(batch, Path(tmp) / "report.xlsx", limit=keep).read_bytes()
+    problems = _problem_rows(batch)
     counts = {k: int(v) for k, v in _fields(batch.counts).items()}
+    counts["problem_rows"] = len(problems)  # all of them; the first ``keep`` are kept
     checked = ImportCheck(
         actor=p.actor,
         source=batch.source,
@@ -482,7 +486,7 @@ def check_list(
         as_of=batch.as_of,
         counts=counts,
         columns=dict(batch.file.columns),
-        rows=_problem_rows(batch),
+        rows=problems[:keep],
         report=report,
     )
     with tx(request) as s:

@@ -17,7 +17,18 @@ from urrbmi import clock, ids
 from urrbmi.access.scope import Principal, check_region, resident_clause, scoped_resident
 from urrbmi.campaign.changes import record_external_enrollment, statement
 from urrbmi.db.models import Resident, ResidentHistory
-from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Limit, Offset, Strict, instant, page
+from urrbmi.interfaces.api.common import (
+    AUTH_ERRORS,
+    CONFLICT,
+    MAX_ID,
+    Day,
+    Id,
+    Limit,
+    Offset,
+    Strict,
+    instant,
+    page,
+)
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import Instant, StepOut, Yuan
 from urrbmi.registry.errors import Conflict
@@ -114,7 +125,7 @@ class ResidentPage(BaseModel):
 
 class LookupIn(Strict):
     id_number: IdNumber
-    on: dt.date | None = Field(None, description="身份认定日期（默认今天）")
+    on: Day | None = Field(None, description="身份认定日期（默认今天）")
 
 
 class ResidentIn(Strict):
@@ -131,7 +142,7 @@ class ResidentIn(Strict):
 
 
 class ResidentPatch(Strict):
-    row_version: int = Field(ge=1, description="读取时的版本号；已被他人修改则409")
+    row_version: int = Field(ge=1, le=MAX_ID, description="读取时的版本号；已被他人修改则409")
     reason: str | None = Field(None, max_length=200)
     name: str | None = Field(None, min_length=1, max_length=100)
     region_code: RegionCode | None = None
@@ -139,23 +150,23 @@ class ResidentPatch(Strict):
     student: Literal["school", "college"] | None = None
     school_name: str | None = Field(None, max_length=200)
     employee_insured: bool | None = None
-    employee_insurance_ended_on: dt.date | None = None
+    employee_insurance_ended_on: Day | None = None
     employee_insurance_years: int | None = Field(None, ge=0, le=80)
     status: Literal["active", "deceased", "moved_out"] | None = None
-    died_on: dt.date | None = None
+    died_on: Day | None = None
     household_id: str | None = Field(None, max_length=40)
 
 
 class IdentityIn(Strict):
     category: str = Field(min_length=1, max_length=60, description="人员身份名称、别名或代码")
-    valid_from: dt.date
-    valid_to: dt.date | None = None
+    valid_from: Day
+    valid_to: Day | None = None
     department: str | None = Field(None, max_length=40)
 
 
 class IdentityEndIn(Strict):
     category: str = Field(min_length=1, max_length=60)
-    valid_to: dt.date
+    valid_to: Day
 
 
 class CountOut(BaseModel):
@@ -166,7 +177,7 @@ class ExternalIn(Strict):
     benefit_year: int = Field(ge=2000, le=2100)
     region_code: RegionCode
     insurance_type: Literal["310", "390", "392"] = "390"
-    enrolled_on: dt.date | None = None
+    enrolled_on: Day | None = None
 
 
 class HistoryOut(BaseModel):
@@ -281,7 +292,7 @@ def register(body: ResidentIn, request: Request, p: WriteP) -> dict[str, Any]:
     responses=AUTH_ERRORS,
 )
 def get_one(
-    resident_id: int, request: Request, p: ReadP, on: Annotated[dt.date | None, Query()] = None
+    resident_id: Id, request: Request, p: ReadP, on: Annotated[Day | None, Query()] = None
 ) -> dict[str, Any]:
     with tx(request) as s:
         r = scoped_resident(s, p, resident_id=resident_id)
@@ -294,7 +305,7 @@ def get_one(
     summary="修改居民信息（乐观并发：row_version）/ change a resident",
     responses={**AUTH_ERRORS, 409: CONFLICT[409]},
 )
-def patch(resident_id: int, body: ResidentPatch, request: Request, p: WriteP) -> dict[str, Any]:
+def patch(resident_id: Id, body: ResidentPatch, request: Request, p: WriteP) -> dict[str, Any]:
     changes = {k: getattr(body, k) for k in body.model_fields_set - {"row_version", "reason"}}
     if "region_code" in changes:
         if changes["region_code"] is None:
@@ -321,7 +332,7 @@ def patch(resident_id: int, body: ResidentPatch, request: Request, p: WriteP) ->
     summary="登记人员身份 / record an identity",
     responses=AUTH_ERRORS,
 )
-def add_identity(resident_id: int, body: IdentityIn, request: Request, p: IdentityP) -> dict[str, Any]:
+def add_identity(resident_id: Id, body: IdentityIn, request: Request, p: IdentityP) -> dict[str, Any]:
     with tx(request) as s:
         r = scoped_resident(s, p, resident_id=resident_id)
         add_membership(
@@ -342,7 +353,7 @@ def add_identity(resident_id: int, body: IdentityIn, request: Request, p: Identi
     summary="结束人员身份 / end an identity",
     responses=AUTH_ERRORS,
 )
-def end_identity(resident_id: int, body: IdentityEndIn, request: Request, p: IdentityP) -> CountOut:
+def end_identity(resident_id: Id, body: IdentityEndIn, request: Request, p: IdentityP) -> CountOut:
     with tx(request) as s:
         r = scoped_resident(s, p, resident_id=resident_id)
         return CountOut(count=end_membership(s, r.id_number, body.category, body.valid_to, actor=p.actor))
@@ -355,7 +366,7 @@ def end_identity(resident_id: int, body: IdentityEndIn, request: Request, p: Ide
     responses=AUTH_ERRORS,
 )
 def history(
-    resident_id: int, request: Request, p: ReadP, limit: Limit = 50, offset: Offset = 0
+    resident_id: Id, request: Request, p: ReadP, limit: Limit = 50, offset: Offset = 0
 ) -> dict[str, Any]:
     with tx(request) as s:
         r = scoped_resident(s, p, resident_id=resident_id)
@@ -391,7 +402,7 @@ def history(
     summary="记录在外地或其他险种的参保 / an enrollment elsewhere",
     responses=AUTH_ERRORS,
 )
-def external(resident_id: int, body: ExternalIn, request: Request, p: WriteP) -> CountOut:
+def external(resident_id: Id, body: ExternalIn, request: Request, p: WriteP) -> CountOut:
     with tx(request) as s:
         r = scoped_resident(s, p, resident_id=resident_id)
         record_external_enrollment(

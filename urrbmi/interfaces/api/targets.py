@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from urrbmi import clock
 from urrbmi.access.scope import Principal, scoped_campaign
-from urrbmi.interfaces.api.common import AUTH_ERRORS, Limit, Offset
+from urrbmi.interfaces.api.common import AUTH_ERRORS, Day, Id, Limit, Offset
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import JSONOut, Out, Ratio, Yuan
 from urrbmi.targets.counting import ProgressReport, progress
@@ -151,10 +151,10 @@ class ListPageOut(Out):
     responses=AUTH_ERRORS,
 )
 def get_progress(
-    campaign_id: int,
+    campaign_id: Id,
     request: Request,
     p: ReadP,
-    on: dt.date | None = None,
+    on: Day | None = None,
     level: Level = "town",
     target: str | None = None,
     rate: Rate = None,
@@ -192,10 +192,10 @@ def get_progress(
     response_class=Response,
 )
 def get_bulletin(
-    campaign_id: int,
+    campaign_id: Id,
     request: Request,
     p: ReadP,
-    on: dt.date | None = None,
+    on: Day | None = None,
     level: Level = "town",
     target: str | None = None,
     rate: Rate = None,
@@ -257,10 +257,10 @@ def _list_page(
     responses=AUTH_ERRORS,
 )
 def list_not_enrolled(
-    campaign_id: int,
+    campaign_id: Id,
     request: Request,
     p: PeopleP,
-    on: dt.date | None = None,
+    on: Day | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page:
@@ -275,10 +275,10 @@ def list_not_enrolled(
     responses=AUTH_ERRORS,
 )
 def list_hardship(
-    campaign_id: int,
+    campaign_id: Id,
     request: Request,
     p: PeopleP,
-    on: dt.date | None = None,
+    on: Day | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page:
@@ -293,10 +293,10 @@ def list_hardship(
     responses=AUTH_ERRORS,
 )
 def list_identity_changed(
-    campaign_id: int,
+    campaign_id: Id,
     request: Request,
     p: Annotated[Principal, Depends(need("campaign.manage"))],
-    on: dt.date | None = None,
+    on: Day | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page:
@@ -310,7 +310,7 @@ def list_identity_changed(
     responses=AUTH_ERRORS,
 )
 def get_funding(
-    campaign_id: int, request: Request, p: FundP, on: dt.date | None = None
+    campaign_id: Id, request: Request, p: FundP, on: Day | None = None
 ) -> FundingReport:
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id)
@@ -324,7 +324,7 @@ def get_funding(
     responses=AUTH_ERRORS,
 )
 def get_incentive(
-    campaign_id: int, request: Request, p: FundP, on: dt.date | None = None, target: str | None = None
+    campaign_id: Id, request: Request, p: FundP, on: Day | None = None, target: str | None = None
 ) -> dict[str, tuple[IncentiveLine, ...]]:
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id, whole=True)
@@ -351,7 +351,7 @@ class ChartsOut(BaseModel):
     responses=AUTH_ERRORS,
 )
 def get_charts(
-    campaign_id: int, request: Request, p: ReadP, on: dt.date | None = None
+    campaign_id: Id, request: Request, p: ReadP, on: Day | None = None
 ) -> dict[str, Any]:
     from urrbmi.targets.counting import burnup, composition, read_frames
     from urrbmi.targets.reports import campaign_window

@@ -3,7 +3,7 @@
 // the API; the same file twice changes nothing), its outcome per row status, and the review queue of
 // conflicting records (registry vs file versions side by side; keep the registry or take a file row).
 import { html, useState } from '../../vendor/htm-preact-standalone-3.1.1.module.js';
-import { api, EP, url } from '../api.js';
+import { api, ApiError, EP, url } from '../api.js';
 import { t, getLang } from '../i18n.js';
 import { can } from '../roles.js';
 import { Notice, Section, Field, Table, PagedTable } from '../ui.js';
@@ -33,7 +33,17 @@ export function ImportsPage({ user }) {
     const form = new FormData();
     for (const [k, v] of sent.entries()) form.set(k, v);
     form.set('sha256', checked.sha256);
-    try { setRes(await api(EP.importList, { method: 'POST', form })); setChecked(null); setTick(tick + 1); } catch (err) { setError(err); } finally { setBusy(false); }
+    const load = () => api(EP.importList, { method: 'POST', form });
+    try {
+      let done;
+      try { done = await load(); } catch (err) {
+        // a replace ending too many identities asks first (409 confirm_removals, the count in its message)
+        if (!(err instanceof ApiError && err.code === 'confirm_removals' && window.confirm(getLang() === 'en' ? err.en : err.zh))) throw err;
+        form.set('confirm_removals', 'true');
+        done = await load();
+      }
+      setRes(done); setChecked(null); setTick(tick + 1);
+    } catch (err) { setError(err); } finally { setBusy(false); }
   }
   function cancel() { setChecked(null); setSent(null); setError(null); }
   const sources = user.sources && user.sources.length ? user.sources : SOURCES;
