@@ -249,7 +249,7 @@ CASES: dict[tuple[str, str], Builder] = {
             files={
                 "file": ("低保.csv", minzheng([(n, "别名") for n in x.b_numbers], "城东街道"), "text/csv")
             },
-            data={"source": "minzheng", "as_of": "2021-11-30"},
+            data={"source": "minzheng", "as_of": "2021-11-30", "confirm_removals": "true"},
         )
     ],
     ("GET", "/api/v1/imports/reviews"): lambda x, u: [Call(LIST, params={"status": "all"})],
@@ -436,7 +436,7 @@ def ctx(world: World, client: TestClient) -> Ctx:
     r = client.post(
         "/api/v1/imports/lists",
         files=files,
-        data={"source": "minzheng", "as_of": "2021-10-31"},
+        data={"source": "minzheng", "as_of": "2021-10-31", "confirm_removals": "true"},
         headers=world.auth("officer"),
     )
     assert r.status_code == 200 and r.json()["review_items"] == 1, r.text
