@@ -42,16 +42,24 @@ def test_campaign_end_to_end(db_url: str, tmp_path: Path) -> None:
     assert summary["due"] == 3
     policy = load_policy("qianjiang-2022")
     due_b = quote(policy, ResidentInput.parse({"id_number": b, "paid_on": "2021-12-15"})).total_due
+    # the season's receipts, entered afterwards: backdating needs an officer's --backdate
+    code, _, err = run(db_url, "payment", "record", b, "--amount", str(due_b), "--ref", "现金-001",
+                       "--paid-on", "2021-12-15")
+    assert code == 2 and err.startswith("错误[backdate_not_allowed]") and len(err.strip().splitlines()) == 1
     out = json.loads(ok(db_url, "payment", "record", b, "--amount", str(due_b), "--ref", "现金-001",
-                        "--paid-on", "2021-12-15"))
+                        "--paid-on", "2021-12-15", "--backdate"))
     assert out["status"] == "accepted" and out["receipt_no"] and b not in json.dumps(out)
-    held = json.loads(ok(db_url, "payment", "record", c, "--amount", "1", "--ref", "现金-002",
-                         "--paid-on", "2021-12-15"))
-    assert (held["status"], held["hold_reason"]) == ("held", "amount_mismatch")
+    # a wrong amount at the counter is refused, saying the amount due; nothing is written
+    code, _, err = run(db_url, "payment", "record", c, "--amount", "1", "--ref", "现金-002",
+                       "--paid-on", "2021-12-15", "--backdate")
+    assert code == 2 and err.startswith("错误[amount_mismatch]") and f"应缴{due_b:.2f}元" in err
+    assert "现金-002" not in ok(db_url, "campaign", "reconcile")
+    # a bank's file keeps its wrong amounts in the held queue
     f = tmp_path / "bank.csv"
-    f.write_text(f"交易流水号,身份证号码,金额,缴费日期\nB1,{c},{due_b},2021-12-16\n", encoding="utf-8-sig")
+    f.write_text(f"交易流水号,身份证号码,金额,缴费日期\nB1,{c},{due_b},2021-12-16\nB2,{a},1,2021-12-16\n",
+                 encoding="utf-8-sig")
     imported = json.loads(ok(db_url, "payment", "import", str(f), "--channel", "bank"))
-    assert imported["status"] == {"accepted": 1}
+    assert imported["status"] == {"accepted": 1, "held": 1} and imported["held"] == {"amount_mismatch": 1}
     roster = tmp_path / "roster.csv"
     ok(db_url, "campaign", "roster", "--format", "csv", "-o", str(roster))
     rows = list(csv.reader(roster.read_text(encoding="utf-8-sig").splitlines()))

@@ -7,7 +7,9 @@ import sys
 from typing import Any
 
 import click
+from sqlalchemy.exc import IntegrityError
 
+from urrbmi.db.constraints import translate as translate_integrity
 from urrbmi.errors import UrrbmiError
 
 
@@ -17,6 +19,12 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except UrrbmiError as exc:
             click.echo(exc.one_line(), err=True)
+            sys.exit(2)
+        except IntegrityError as exc:  # a guard the database held under a race
+            err = translate_integrity(exc)
+            if err is None:
+                raise
+            click.echo(err.one_line(), err=True)
             sys.exit(2)
 
 

@@ -20,3 +20,33 @@ class PolicyChanged(UrrbmiError):
     """The campaign's policy file changed since the campaign was created."""
 
     code = "policy_changed"
+
+
+class CampaignOverlap(Conflict):
+    """A second campaign for a benefit year over a region that overlaps an existing one's."""
+
+    code = "campaign_overlap"
+
+
+class AlreadyEnrolled(Conflict):
+    """The resident is already enrolled for the benefit year by a campaign (one per year)."""
+
+    code = "already_enrolled"
+
+
+class AmountMismatch(UrrbmiError):
+    """A counter payment whose amount is not the amount due (refused, nothing written)."""
+
+    code = "amount_mismatch"
+
+
+class PaidInFuture(UrrbmiError):
+    """A counter payment dated after today (China time)."""
+
+    code = "paid_on_future"
+
+
+class BackdateNotAllowed(UrrbmiError):
+    """A counter payment dated earlier than the backdating window allows, without an officer."""
+
+    code = "backdate_not_allowed"

@@ -9,10 +9,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
 from urrbmi.access.errors import RateLimited
+from urrbmi.db.constraints import translate as translate_integrity
 from urrbmi.errors import InvalidInput, MissingInput, UrrbmiError
 from urrbmi.policy.resident import translate_validation_errors
 
@@ -21,11 +23,14 @@ STATUS = {
     "not_found": 404,
     "policy_gap": 409,
     "conflict": 409,
+    "campaign_overlap": 409,
+    "already_enrolled": 409,
     "stale_version": 409,
     "policy_changed": 409,
     "forbidden": 403,
     "csrf_failed": 403,
     "source_not_allowed": 403,
+    "backdate_not_allowed": 403,
     "unauthorized": 401,
     "bad_credentials": 401,
     "bad_signature": 401,
@@ -97,6 +102,14 @@ def install(app: FastAPI) -> None:
         if status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
         return DecimalJSONResponse(error_body(exc.code, exc.zh, exc.en), status, headers=headers)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        """A guard the database held under a race (urrbmi.db.constraints); others stay 500."""
+        err = translate_integrity(exc)
+        if err is None:
+            raise exc
+        return await _urrbmi(request, err)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
