@@ -10,11 +10,12 @@ import pytest
 from apiworld import AS_OF, PASSWORD, World
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
 
 from urrbmi import ids
 from urrbmi.access import accounts
-from urrbmi.db.models import AuditLog, Campaign, Payment, Resident
+from urrbmi.db.models import AuditLog, Campaign, Enrollment, Payment, Resident
 from urrbmi.db.session import session_scope
 
 
@@ -293,3 +294,24 @@ def test_assess_without_tier_uses_the_campaign_default_tier(world: World, client
     with session_scope(world.engine) as s:
         tiers = set(s.scalars(select(Assessment.tier).where(Assessment.campaign_id == world.campaign_id)))
     assert tiers == {2}
+
+
+def test_a_double_enrollment_refused_by_the_database_is_a_bilingual_409(
+    world: World, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a race the unique index is the last word (one live enrollment per resident and year):
+    its violation answers 409 ``already_enrolled``, not a server error."""
+    import urrbmi.interfaces.api.campaigns as api
+
+    def racing(s: Session, c: Campaign, **_: object) -> None:
+        rid = s.scalars(select(Resident.id).where(Resident.id_number == world.people_a[1])).one()
+        row = {"campaign_id": c.id, "resident_id": rid, "benefit_year": c.benefit_year, "region_code": "500114001",
+               "source": "payment", "enrolled_on": AS_OF}
+        s.execute(insert(Enrollment), [row, row])  # what two racing writers would leave
+
+    monkeypatch.setattr(api, "record_payment", racing)
+    body = {"id_number": world.people_a[1], "amount": "1", "external_ref": "X-1"}
+    r = client.post(f"/api/v1/campaigns/{world.campaign_id}/payments", json=body, headers=world.auth("agent_a"))
+    assert r.status_code == 409, r.text
+    err = r.json()["error"]
+    assert err["code"] == "already_enrolled" and "只能参保一次" in err["message"] and "benefit year" in err["message_en"]

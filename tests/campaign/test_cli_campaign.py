@@ -8,9 +8,13 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from dbfixtures import person
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
+from urrbmi.db.models import Campaign, Enrollment, Resident
 from urrbmi.interfaces.cli import main
 from urrbmi.policy import ResidentInput, load_policy, quote
 
@@ -85,3 +89,31 @@ def test_errors_are_one_bilingual_line_and_change_nothing(db_url: str) -> None:
     code, _, err = run(db_url, "payment", "record", person("500114", dt.date(1980, 1, 1), 11), "--amount", "1",
                        "--ref", "x")
     assert code == 2 and "campaign" in err
+
+
+def test_a_double_enrollment_refused_by_the_database_is_one_bilingual_line(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import urrbmi.interfaces.cli_campaign as cli
+
+    ok(db_url, "db", "upgrade")
+    ok(db_url, "region", "add", "500000", "重庆市", "--level", "province")
+    ok(db_url, "region", "add", "500114", "黔江区", "--level", "county", "--parent", "500000")
+    a = person("500114", dt.date(1980, 1, 1), 11)
+    ok(db_url, "resident", "add", a, "--name", "甲", "--region", "500114")
+    ok(db_url, "campaign", "create", "--policy", "qianjiang-2022", "--region", "500114")
+
+    def racing(s: Session, c: Campaign, **_: object) -> None:
+        rid = s.scalars(select(Resident.id)).one()
+        row = {"campaign_id": c.id, "resident_id": rid, "benefit_year": c.benefit_year, "region_code": "500114",
+               "source": "payment", "enrolled_on": dt.date(2021, 12, 15)}
+        s.execute(insert(Enrollment), [row, row])  # what two racing writers would leave
+
+    monkeypatch.setattr(cli, "record_payment", racing)
+    code, _, err = run(db_url, "payment", "record", a, "--amount", "1", "--ref", "x")
+    assert code == 2 and err.startswith("错误[already_enrolled]") and len(err.strip().splitlines()) == 1
+    assert "只能参保一次" in err and "Traceback" not in err
+    # and a second campaign over part of the county is refused, naming the first
+    ok(db_url, "region", "add", "500114001", "城西街道", "--level", "town", "--parent", "500114")
+    code, _, err = run(db_url, "campaign", "create", "--policy", "qianjiang-2022", "--region", "500114001")
+    assert code == 2 and err.startswith("错误[campaign_overlap]") and "征缴批次1（黔江区，500114）" in err
