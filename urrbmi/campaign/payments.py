@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, insert, select, text, tuple_, update
 from sqlalchemy.engine import CursorResult
@@ -370,11 +370,13 @@ def apply_payments(
     actor: str,
     batch_id: str | None = None,
     after_staging_batch: Callable[[int], None] | None = None,
+    priced: Sequence[dict[str, Any]] | None = None,
 ) -> PaymentSummary:
     """Record payments in the caller's transaction (see the module docstring).
 
     ``after_staging_batch`` is called with the number of lines staged so far after each staging
-    batch (progress display; tests use it to inject a failure mid-file)."""
+    batch (progress display; tests use it to inject a failure mid-file). ``priced``: the lines'
+    staging rows as the caller already priced them (a counter payment's check), not priced again."""
     if channel not in CHANNELS:
         raise InvalidInput(
             f"未知的缴费渠道{channel}；可用：{'、'.join(CHANNELS)}",
@@ -389,7 +391,12 @@ def apply_payments(
     unique, summary.replayed = _dedupe_file(lines)
     staged = 0
     buf: list[dict[str, Any]] = []
-    for rec in _stage_rows(session, c, unique, batch):
+    rows = (
+        _stage_rows(session, c, unique, batch)
+        if priced is None
+        else (r | {"batch_id": batch} for r in priced)
+    )
+    for rec in rows:
         buf.append(rec)
         if len(buf) >= STAGING_BATCH:
             bulk_insert(session, PaymentStaging, buf)
@@ -488,11 +495,18 @@ def record_payment(
     known = session.scalar(
         select(Payment.id).where(Payment.channel == channel, Payment.external_ref == line.external_ref)
     )
-    backdated = None if known is not None else check_counter_payment(session, c, line, may_backdate)
+    checked = None if known is not None else check_counter_payment(session, c, line, may_backdate)
     for attempt in range(3):
         try:
             with session.begin_nested():
-                summary = apply_payments(session, c, channel, [line], actor=actor)
+                summary = apply_payments(
+                    session,
+                    c,
+                    channel,
+                    [line],
+                    actor=actor,
+                    priced=None if checked is None else [checked.priced],
+                )
             break
         except IntegrityError:
             if attempt == 2:
@@ -500,9 +514,15 @@ def record_payment(
     p = session.scalars(
         select(Payment).where(Payment.channel == channel, Payment.external_ref == line.external_ref)
     ).one()
-    if backdated is not None and summary.replayed == 0:
+    if checked is not None and checked.backdated_days and summary.replayed == 0:
         audit.record(
-            session, actor, "payments", p.id, "backdate", None, {"paid_on": str(p.paid_on), "days": backdated}
+            session,
+            actor,
+            "payments",
+            p.id,
+            "backdate",
+            None,
+            {"paid_on": str(p.paid_on), "days": checked.backdated_days},
         )
     receipt = session.execute(
         text("SELECT receipt_no FROM receipts WHERE payment_id = :p"), {"p": p.id}
@@ -510,10 +530,17 @@ def record_payment(
     return PaymentResult(p, receipt, replayed=summary.replayed > 0)
 
 
-def check_counter_payment(session: Session, c: Campaign, line: PaymentLine, may_backdate: bool) -> int | None:
+class CounterCheck(NamedTuple):
+    priced: dict[str, Any]  # the line's staging row (amount due, benefit period, hold reason)
+    backdated_days: int  # days beyond the backdating window (an officer's; 0: within it)
+
+
+def check_counter_payment(
+    session: Session, c: Campaign, line: PaymentLine, may_backdate: bool
+) -> CounterCheck:
     """Refuse a counter payment dated after today, backdated beyond the window without
-    ``may_backdate``, or whose amount is not the amount due (read-only). Returns how many days
-    beyond the window an officer backdated it (None: within the window)."""
+    ``may_backdate``, or whose amount is not the amount due (reads only). Returns the line priced
+    as the ledger stages it, and how many days beyond the window an officer backdated it."""
     today = clock.today()
     if line.paid_on > today:
         raise PaidInFuture(
@@ -540,7 +567,7 @@ def check_counter_payment(session: Session, c: Campaign, line: PaymentLine, may_
             f"the amount {given} yuan is not the amount due: {due} yuan for {who} paying on "
             f"{line.paid_on}; nothing was recorded",
         )
-    return late if late > 0 else None
+    return CounterCheck(rec, max(late, 0))
 
 
 def payments_of(session: Session, resident_id: int) -> list[tuple[Payment, int | None]]:
