@@ -12,6 +12,10 @@ Both go through one pipeline, in the caller's transaction:
    assessed, or the resident already paid), else ``accepted``;
 4. set-based inserts issue receipts (numbers from the database), enrollments and benefit periods.
 
+A counter payment (:func:`record_payment`) is checked before step 1 and refused, with nothing
+written, when its amount is not the amount due or its date is after today or backdated too far
+(:func:`check_counter_payment`); a channel's file keeps such lines in the held queue.
+
 Idempotent: a (channel, external reference) already recorded with the same data is skipped; with
 different data the whole file is refused. Two agents paying for the same resident at once give one
 accepted payment: a partial unique index allows one accepted payment per resident and campaign,
