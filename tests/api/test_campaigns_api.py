@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from decimal import Decimal
 
 import pytest
-from apiworld import AS_OF, World
+from apiworld import AS_OF, PASSWORD, World
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
 
 from urrbmi import ids
-from urrbmi.db.models import Payment, Resident
+from urrbmi.access import accounts
+from urrbmi.db.models import AuditLog, Campaign, Enrollment, Payment, Resident
 from urrbmi.db.session import session_scope
 
 
@@ -41,7 +44,7 @@ def test_list_and_get_campaigns(world: World, client: TestClient) -> None:
 def test_create_campaign_in_scope_only(world: World, client: TestClient) -> None:
     r = client.post("/api/v1/campaigns", json={"policy_id": "qianjiang-2022", "region_code": "500114"},
                     headers=world.auth("officer"))
-    assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"  # one per region and year
+    assert r.status_code == 409 and r.json()["error"]["code"] == "campaign_overlap"  # one per region and year
     r = client.post("/api/v1/campaigns", json={"policy_id": "fengdu-shetan-2023", "region_code": "500230108"},
                     headers=world.auth("officer"))
     assert r.status_code == 403  # Shetan is not in Qianjiang
@@ -63,7 +66,8 @@ def test_assess_whole_campaign_needs_county_scope(world: World, client: TestClie
     assert r.status_code == 422
 
 
-def test_record_payment_scoped_idempotent(world: World, client: TestClient) -> None:
+def test_record_payment_scoped_idempotent(world: World, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("URRBMI_TODAY", AS_OF.isoformat())  # the agent records on the day it is paid
     n = world.people_a[1]
     amount = due(world, client, n)
     body = {"id_number": n, "amount": str(amount), "external_ref": "R-1", "paid_on": AS_OF.isoformat()}
@@ -98,7 +102,85 @@ def test_record_payment_scoped_idempotent(world: World, client: TestClient) -> N
     assert st["campaigns"][0]["enrolled"] is True and st["campaigns"][0]["payments"][0]["external_ref"] == "R-1"
 
 
-def test_cancel_payment_scope(world: World, client: TestClient) -> None:
+def test_wrong_amount_at_the_counter_is_refused_with_the_amount_due(
+    world: World, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("URRBMI_TODAY", AS_OF.isoformat())
+    n = world.people_a[1]
+    amount = due(world, client, n)
+    url = f"/api/v1/campaigns/{world.campaign_id}/payments"
+    body = {"id_number": n, "amount": str(amount / 10), "external_ref": "W-1"}  # 32 typed for 320
+    r = client.post(url, json=body, headers=world.auth("agent_a"))
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["code"] == "amount_mismatch"
+    assert f"应缴{amount:.2f}元" in err["message"] and f"{amount:.2f} yuan" in err["message_en"]
+    assert n not in r.text and payments(world) == 0  # nothing written
+    # the right amount under the same reference is then recorded
+    r = client.post(url, json=body | {"amount": str(amount)}, headers=world.auth("agent_a"))
+    assert r.status_code == 200 and r.json()["status"] == "accepted", r.text
+    # a bank's file keeps a wrong amount in the held queue (the money is already taken)
+    m = world.people_a[2]
+    data = f"交易流水号,身份证号码,金额,缴费日期\nB-1,{m},1.00,{AS_OF.isoformat()}\n".encode()
+    r = client.post(f"{url}/import", files={"file": ("bank.csv", data, "text/csv")}, data={"channel": "bank"},
+                    headers=world.auth("officer"))
+    assert r.status_code == 200 and r.json()["held"] == {"amount_mismatch": 1}, r.text
+
+
+def test_paid_on_not_after_today_nor_backdated_without_an_officer(
+    world: World, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    today = AS_OF + dt.timedelta(days=10)
+    monkeypatch.setenv("URRBMI_TODAY", today.isoformat())
+    url = f"/api/v1/campaigns/{world.campaign_id}/payments"
+    n = world.people_a[1]
+    amount = due(world, client, n)
+    body = {"id_number": n, "amount": str(amount), "external_ref": "D-1"}
+    tomorrow = (today + dt.timedelta(days=1)).isoformat()
+    for user in ("agent_a", "officer"):  # not even an officer dates a payment tomorrow
+        r = client.post(url, json=body | {"paid_on": tomorrow}, headers=world.auth(user))
+        assert r.status_code == 422 and r.json()["error"]["code"] == "paid_on_future", r.text
+        assert "晚于今天" in r.json()["error"]["message"] and "after today" in r.json()["error"]["message_en"]
+    # ten days back: beyond the default week for an agent, allowed to officers (audited)
+    r = client.post(url, json=body | {"paid_on": AS_OF.isoformat()}, headers=world.auth("agent_a"))
+    assert r.status_code == 403 and r.json()["error"]["code"] == "backdate_not_allowed", r.text
+    assert "7天" in r.json()["error"]["message"] and "7 days" in r.json()["error"]["message_en"]
+    assert payments(world) == 0
+    week = (today - dt.timedelta(days=7)).isoformat()
+    r = client.post(url, json=body | {"paid_on": week}, headers=world.auth("agent_a"))
+    assert r.status_code == 200 and r.json()["status"] == "accepted", r.text
+    r = client.post(url, json=body | {"id_number": world.people_a[2], "external_ref": "D-2",
+                                      "amount": str(due(world, client, world.people_a[2])),
+                                      "paid_on": AS_OF.isoformat()}, headers=world.auth("town_a"))
+    assert r.status_code == 200 and r.json()["status"] == "accepted", r.text
+    with session_scope(world.engine) as s:
+        backdated = s.scalars(select(AuditLog).where(AuditLog.action == "backdate")).all()
+        assert [(a.actor, a.new) for a in backdated] == [("api:town_a", {"paid_on": AS_OF.isoformat(), "days": 3})]
+    # the window is a setting
+    monkeypatch.setenv("URRBMI_BACKDATE_DAYS", "14")
+    m = world.people_b[1]
+    r = client.post(url, json={"id_number": m, "amount": str(due(world, client, m)), "external_ref": "D-3",
+                               "paid_on": AS_OF.isoformat()}, headers=world.auth("agent_b"))
+    assert r.status_code == 200, r.text
+
+
+def test_second_campaign_over_part_of_the_county_is_refused(world: World, client: TestClient) -> None:
+    with session_scope(world.engine) as s:  # a bureau officer scoped to one town (the issue's case)
+        accounts.create_user(s, "town_officer", PASSWORD, "bureau_officer", "500114001", actor="test")
+        token = accounts.login(s, "town_officer", PASSWORD, "token").token
+    r = client.post("/api/v1/campaigns", json={"policy_id": "qianjiang-2022", "region_code": "500114001"},
+                    headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 409, r.text
+    err = r.json()["error"]
+    assert err["code"] == "campaign_overlap"
+    assert f"征缴批次{world.campaign_id}（黔江区，500114）" in err["message"] and "城西街道" in err["message"]
+    assert f"campaign {world.campaign_id}" in err["message_en"] and "500114001" in err["message_en"]
+    with session_scope(world.engine) as s:
+        assert s.scalar(select(func.count()).select_from(Campaign)) == 1
+
+
+def test_cancel_payment_scope(world: World, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("URRBMI_TODAY", AS_OF.isoformat())
     n = world.people_b[0]
     amount = due(world, client, n)
     url = f"/api/v1/campaigns/{world.campaign_id}"
@@ -232,3 +314,24 @@ def test_assess_without_tier_uses_the_campaign_default_tier(world: World, client
     with session_scope(world.engine) as s:
         tiers = set(s.scalars(select(Assessment.tier).where(Assessment.campaign_id == world.campaign_id)))
     assert tiers == {2}
+
+
+def test_a_double_enrollment_refused_by_the_database_is_a_bilingual_409(
+    world: World, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a race the unique index is the last word (one live enrollment per resident and year):
+    its violation answers 409 ``already_enrolled``, not a server error."""
+    import urrbmi.interfaces.api.campaigns as api
+
+    def racing(s: Session, c: Campaign, **_: object) -> None:
+        rid = s.scalars(select(Resident.id).where(Resident.id_number == world.people_a[1])).one()
+        row = {"campaign_id": c.id, "resident_id": rid, "benefit_year": c.benefit_year, "region_code": "500114001",
+               "source": "payment", "enrolled_on": AS_OF}
+        s.execute(insert(Enrollment), [row, row])  # what two racing writers would leave
+
+    monkeypatch.setattr(api, "record_payment", racing)
+    body = {"id_number": world.people_a[1], "amount": "1", "external_ref": "X-1"}
+    r = client.post(f"/api/v1/campaigns/{world.campaign_id}/payments", json=body, headers=world.auth("agent_a"))
+    assert r.status_code == 409, r.text
+    err = r.json()["error"]
+    assert err["code"] == "already_enrolled" and "只能参保一次" in err["message"] and "benefit year" in err["message_en"]

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from urrbmi import ids
-from urrbmi.db.models import Resident
+from urrbmi.db.models import Payment, Resident
 from urrbmi.db.session import session_scope
 
 ON = "2021-12-31"
@@ -82,10 +82,12 @@ def test_funding_for_finance(world: World, client: TestClient) -> None:
 def test_accept_held_payment(world: World, client: TestClient) -> None:
     n = world.people_a[2]
     url = f"{base(world)}/payments"
-    r = client.post(url, json={"id_number": n, "amount": "1.00", "external_ref": "H-1", "paid_on": AS_OF.isoformat()},
-                    headers=world.auth("agent_a"))
-    assert r.status_code == 200 and r.json()["status"] == "held", r.text
-    pid = r.json()["payment_id"]
+    data = f"交易流水号,身份证号码,金额,缴费日期\nH-1,{n},1.00,{AS_OF.isoformat()}\n".encode()
+    r = client.post(f"{url}/import", files={"file": ("bank.csv", data, "text/csv")}, data={"channel": "bank"},
+                    headers=world.auth("officer"))
+    assert r.status_code == 200 and r.json()["held"] == {"amount_mismatch": 1}, r.text
+    with session_scope(world.engine) as s:
+        pid = s.scalars(select(Payment.id).where(Payment.external_ref == "H-1")).one()
     assert client.post(f"{url}/{pid}/accept", json={"reason": "复核"}, headers=world.auth("agent_a")).status_code == 403
     r = client.post(f"{url}/{pid}/accept", json={"reason": "经复核按实收确认"}, headers=world.auth("officer"))
     assert r.status_code == 200, r.text

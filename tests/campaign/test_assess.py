@@ -108,7 +108,7 @@ def test_reassessment_replaces_unpaid_rows_only(engine: Engine) -> None:
     with session_scope(engine) as s:
         record_payment(
             s, get_campaign(s, cid), id_number=people[0], amount=from_fen(due), channel="cash",
-            external_ref="R1", paid_on=AS_OF, actor=ACTOR,
+            external_ref="R1", paid_on=AS_OF, actor=ACTOR, may_backdate=True,
         )
     with session_scope(engine) as s:
         summary = assess(s, get_campaign(s, cid), dt.date(2022, 4, 1), actor=ACTOR)

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 from urrbmi.campaign.assess import assess, reassess_changed
 from urrbmi.campaign.campaigns import create_campaign, get_campaign
 from urrbmi.campaign.changes import statement
-from urrbmi.campaign.payments import accept_payment, record_payment
+from urrbmi.campaign.payments import accept_payment, apply_payments, read_lines, record_payment
 from urrbmi.campaign.reports import roster_rows
 from urrbmi.campaign.tiers import choose_tier, configure
 from urrbmi.db.models import (
@@ -197,6 +197,7 @@ def test_tier_per_resident_drives_assessment_and_payment(engine: Engine) -> None
             external_ref="T2",
             paid_on=FENGDU_DAY,
             actor=ACTOR,
+            may_backdate=True,
         )
         assert paid.payment.status == "accepted"
         with pytest.raises(Conflict):
@@ -217,27 +218,14 @@ def test_held_payment_accepted_after_review(engine: Engine) -> None:
     with session_scope(engine) as s:
         c = get_campaign(s, cid)
         assess(s, c, QIANJIANG_DAY, actor=ACTOR)
-        # people[0] pays the 低保 amount before the civil affairs list arrives; people[1] pays 1 yuan too much
-        a = record_payment(
-            s,
-            c,
-            id_number=people[0],
-            amount=dibao.total_due,
-            channel="cash",
-            external_ref="H1",
-            paid_on=QIANJIANG_DAY,
-            actor=ACTOR,
-        ).payment
-        b = record_payment(
-            s,
-            c,
-            id_number=people[1],
-            amount=full.total_due + 1,
-            channel="cash",
-            external_ref="H2",
-            paid_on=QIANJIANG_DAY,
-            actor=ACTOR,
-        ).payment
+        # people[0] pays the 低保 amount at the bank before the civil affairs list arrives; people[1]
+        # pays 1 yuan too much (a channel's file: its wrong amounts wait in the held queue)
+        day = QIANJIANG_DAY.isoformat()
+        apply_payments(s, c, "bank", read_lines([
+            {"external_ref": "H1", "id_number": people[0], "amount": str(dibao.total_due), "paid_on": day},
+            {"external_ref": "H2", "id_number": people[1], "amount": str(full.total_due + 1), "paid_on": day},
+        ]), actor=ACTOR)  # fmt: skip
+        a, b = s.scalars(select(Payment).order_by(Payment.external_ref)).all()
         assert (a.status, a.hold_reason, b.status) == ("held", "amount_mismatch", "held")
         aid, bid = a.id, b.id
     give_identity(engine, people[0], "低保对象", dt.date(2021, 1, 1))

@@ -9,9 +9,13 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from dbfixtures import person
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
+from urrbmi.db.models import Campaign, Enrollment, Resident
 from urrbmi.interfaces.cli import main
 from urrbmi.policy import ResidentInput, load_policy, quote
 
@@ -43,16 +47,24 @@ def test_campaign_end_to_end(db_url: str, tmp_path: Path) -> None:
     assert summary["due"] == 3
     policy = load_policy("qianjiang-2022")
     due_b = quote(policy, ResidentInput.parse({"id_number": b, "paid_on": "2021-12-15"})).total_due
+    # the season's receipts, entered afterwards: backdating needs an officer's --backdate
+    code, _, err = run(db_url, "payment", "record", b, "--amount", str(due_b), "--ref", "现金-001",
+                       "--paid-on", "2021-12-15")
+    assert code == 2 and err.startswith("错误[backdate_not_allowed]") and len(err.strip().splitlines()) == 1
     out = json.loads(ok(db_url, "payment", "record", b, "--amount", str(due_b), "--ref", "现金-001",
-                        "--paid-on", "2021-12-15"))
+                        "--paid-on", "2021-12-15", "--backdate"))
     assert out["status"] == "accepted" and out["receipt_no"] and b not in json.dumps(out)
-    held = json.loads(ok(db_url, "payment", "record", c, "--amount", "1", "--ref", "现金-002",
-                         "--paid-on", "2021-12-15"))
-    assert (held["status"], held["hold_reason"]) == ("held", "amount_mismatch")
+    # a wrong amount at the counter is refused, saying the amount due; nothing is written
+    code, _, err = run(db_url, "payment", "record", c, "--amount", "1", "--ref", "现金-002",
+                       "--paid-on", "2021-12-15", "--backdate")
+    assert code == 2 and err.startswith("错误[amount_mismatch]") and f"应缴{due_b:.2f}元" in err
+    assert "现金-002" not in ok(db_url, "campaign", "reconcile")
+    # a bank's file keeps its wrong amounts in the held queue
     f = tmp_path / "bank.csv"
-    f.write_text(f"交易流水号,身份证号码,金额,缴费日期\nB1,{c},{due_b},2021-12-16\n", encoding="utf-8-sig")
+    f.write_text(f"交易流水号,身份证号码,金额,缴费日期\nB1,{c},{due_b},2021-12-16\nB2,{a},1,2021-12-16\n",
+                 encoding="utf-8-sig")
     imported = json.loads(ok(db_url, "payment", "import", str(f), "--channel", "bank"))
-    assert imported["status"] == {"accepted": 1}
+    assert imported["status"] == {"accepted": 1, "held": 1} and imported["held"] == {"amount_mismatch": 1}
     roster = tmp_path / "roster.csv"
     ok(db_url, "campaign", "roster", "--format", "csv", "-o", str(roster))
     rows = list(csv.reader(roster.read_text(encoding="utf-8-sig").splitlines()))
@@ -111,3 +123,31 @@ def test_resident_show_is_readable_chinese_and_says_why_it_cannot_assess(db_url:
     text = ok(db_url, "resident", "show", a)
     assert re.search(r"核定：应缴\d+(\.\d+)?元（1档）", text) and "民政部门认定" in text, text
     assert not SNAKE.search(text), SNAKE.findall(text)
+
+
+def test_a_double_enrollment_refused_by_the_database_is_one_bilingual_line(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import urrbmi.interfaces.cli_campaign as cli
+
+    ok(db_url, "db", "upgrade")
+    ok(db_url, "region", "add", "500000", "重庆市", "--level", "province")
+    ok(db_url, "region", "add", "500114", "黔江区", "--level", "county", "--parent", "500000")
+    a = person("500114", dt.date(1980, 1, 1), 11)
+    ok(db_url, "resident", "add", a, "--name", "甲", "--region", "500114")
+    ok(db_url, "campaign", "create", "--policy", "qianjiang-2022", "--region", "500114")
+
+    def racing(s: Session, c: Campaign, **_: object) -> None:
+        rid = s.scalars(select(Resident.id)).one()
+        row = {"campaign_id": c.id, "resident_id": rid, "benefit_year": c.benefit_year, "region_code": "500114",
+               "source": "payment", "enrolled_on": dt.date(2021, 12, 15)}
+        s.execute(insert(Enrollment), [row, row])  # what two racing writers would leave
+
+    monkeypatch.setattr(cli, "record_payment", racing)
+    code, _, err = run(db_url, "payment", "record", a, "--amount", "1", "--ref", "x")
+    assert code == 2 and err.startswith("错误[already_enrolled]") and len(err.strip().splitlines()) == 1
+    assert "只能参保一次" in err and "Traceback" not in err
+    # and a second campaign over part of the county is refused, naming the first
+    ok(db_url, "region", "add", "500114001", "城西街道", "--level", "town", "--parent", "500114")
+    code, _, err = run(db_url, "campaign", "create", "--policy", "qianjiang-2022", "--region", "500114001")
+    assert code == 2 and err.startswith("错误[campaign_overlap]") and "征缴批次1（黔江区，500114）" in err

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
+from pathlib import Path
 
 from click.testing import CliRunner
 from dbfixtures import person
@@ -25,7 +26,7 @@ def ok(db: str, *args: str) -> dict:  # type: ignore[type-arg]
     return json.loads(out)  # type: ignore[no-any-return]
 
 
-def test_tier_configure_reassess_and_accept(db_url: str) -> None:
+def test_tier_configure_reassess_and_accept(db_url: str, tmp_path: Path) -> None:
     ok_ = lambda *a: run(db_url, *a)[0] == 0  # noqa: E731
     assert ok_("db", "upgrade")
     assert ok_("region", "add", "500000", "重庆市", "--level", "province")
@@ -48,12 +49,14 @@ def test_tier_configure_reassess_and_accept(db_url: str) -> None:
     assert ok(db_url, "campaign", "assess", "--as-of", day, "--changed-only")["assessed"] == 1
     policy = load_policy("fengdu-shetan-2023")
     due_b = quote(policy, ResidentInput.parse({"id_number": b, "tier": 2, "paid_on": dt.date(2022, 11, 15)}))
-    # b pays the tier-1 amount by mistake: held; the officer accepts it with a reason
+    # b pays the tier-1 amount by mistake at the bank: held; the officer accepts it with a reason
     due_b1 = quote(policy, ResidentInput.parse({"id_number": b, "tier": 1, "paid_on": dt.date(2022, 11, 15)}))
-    paid = ok(db_url, "payment", "record", b, "--amount", str(due_b1.total_due), "--ref", "R1", "--paid-on", day)
-    assert (paid["status"], paid["hold_reason"]) == ("held", "amount_mismatch")
+    f = tmp_path / "bank.csv"
+    f.write_text(f"交易流水号,身份证号码,金额,缴费日期\nR1,{b},{due_b1.total_due},{day}\n", encoding="utf-8")
+    assert ok(db_url, "payment", "import", str(f), "--channel", "bank")["held"] == {"amount_mismatch": 1}
     held = ok(db_url, "campaign", "reconcile")["mismatches"]
-    assert [h["payment"] for h in held] == [paid["payment"]]
+    assert len(held) == 1
+    paid = held[0]
     code, _, err = run(db_url, "payment", "accept", "--payment", str(paid["payment"]), "--reason", "")
     assert code != 0 and "invalid_input" in err
     out = ok(db_url, "payment", "accept", "--payment", str(paid["payment"]), "--reason", "按一档收取，差额另行补缴")

@@ -27,7 +27,7 @@ from urrbmi.db.session import session_scope
 from urrbmi.errors import InvalidInput
 from urrbmi.money import from_fen, to_fen
 from urrbmi.policy import ResidentInput, load_policy, quote
-from urrbmi.registry.errors import Conflict
+from urrbmi.registry.errors import AmountMismatch, Conflict
 
 AS_OF = dt.date(2021, 12, 15)
 QJ = load_policy("qianjiang-2022")
@@ -48,10 +48,11 @@ def world(engine: Engine, n: int = 4) -> tuple[int, list[str]]:
 
 
 def pay(engine: Engine, cid: int, number: str, amount: Decimal, ref: str, channel: str = "cash",
-        paid_on: dt.date = AS_OF) -> tuple[str, str | None, int | None, bool]:
+        paid_on: dt.date = AS_OF, officer: bool = True) -> tuple[str, str | None, int | None, bool]:
+    """A counter payment; by an officer (who may backdate: these tests' season is 2021-22)."""
     with session_scope(engine) as s:
         r = record_payment(s, get_campaign(s, cid), id_number=number, amount=amount, channel=channel,
-                           external_ref=ref, paid_on=paid_on, actor=ACTOR)
+                           external_ref=ref, paid_on=paid_on, actor=ACTOR, may_backdate=officer)
         return r.payment.status, r.payment.hold_reason, r.receipt_no, r.replayed
 
 
@@ -82,11 +83,19 @@ def test_late_payment_is_priced_at_its_own_date(engine: Engine) -> None:
     assert bp.start_on == q.benefit_start and q.waiting_days > 0
 
 
-def test_wrong_amount_is_held_not_accepted(engine: Engine) -> None:
+def test_wrong_amount_at_the_counter_is_refused_saying_the_amount_due(engine: Engine) -> None:
     cid, people = world(engine)
-    status, reason, receipt, _ = pay(engine, cid, people[1], due(people[1]) - 1, "A-2")
-    assert (status, reason, receipt) == ("held", "amount_mismatch", None)
-    assert count(engine, Enrollment) == 0 and count(engine, Receipt) == 0
+    right = due(people[1])
+    tables = (Payment, Receipt, Enrollment, BenefitPeriod, PaymentStaging, AuditLog)
+    before = {m: count(engine, m) for m in tables}
+    with pytest.raises(AmountMismatch) as err:
+        pay(engine, cid, people[1], right / 10, "A-2")  # 32 typed for 320
+    assert err.value.code == "amount_mismatch"
+    assert f"应缴{right:.2f}元" in err.value.zh and f"{right:.2f} yuan" in err.value.en
+    assert people[1] not in str(err.value)  # the ID is masked
+    assert {m: count(engine, m) for m in tables} == before  # nothing written, not even audit
+    # the same reference with the right amount then goes through
+    assert pay(engine, cid, people[1], right, "A-2")[0] == "accepted"
 
 
 def test_same_reference_twice_is_one_payment_and_different_data_is_refused(engine: Engine) -> None:
@@ -212,7 +221,8 @@ def test_two_agents_paying_for_one_resident_at_once_make_one_payment(
                 if name == "second":
                     first_in.wait(5)
                 r = record_payment(s, get_campaign(s, cid), id_number=people[1], amount=amount,
-                                   channel="cash", external_ref=ref, paid_on=AS_OF, actor=name)
+                                   channel="cash", external_ref=ref, paid_on=AS_OF, actor=name,
+                                   may_backdate=True)
                 results[name] = (r.payment.status, r.payment.hold_reason, r.receipt_no, r.replayed)
                 if name == "first":
                     first_in.set()
@@ -252,7 +262,8 @@ def test_many_agents_racing(pg_engine: Engine) -> None:
             barrier.wait(5)
             with session_scope(engine) as s:
                 record_payment(s, get_campaign(s, cid), id_number=people[1], amount=amount,
-                               channel="pos", external_ref=f"M-{i % 3}", paid_on=AS_OF, actor=f"a{i}")
+                               channel="pos", external_ref=f"M-{i % 3}", paid_on=AS_OF, actor=f"a{i}",
+                               may_backdate=True)
         except BaseException as exc:
             errors.append(exc)
 

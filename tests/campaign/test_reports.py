@@ -40,7 +40,7 @@ def campaign(engine: Engine, policy: str, region: str, as_of: dt.date) -> int:
 def pay(engine: Engine, cid: int, number: str, amount: Decimal, ref: str, paid_on: dt.date) -> str:
     with session_scope(engine) as s:
         r = record_payment(s, get_campaign(s, cid), id_number=number, amount=amount, channel="cash",
-                           external_ref=ref, paid_on=paid_on, actor=ACTOR)
+                           external_ref=ref, paid_on=paid_on, actor=ACTOR, may_backdate=True)
         return r.payment.status
 
 

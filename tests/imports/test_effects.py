@@ -50,6 +50,7 @@ def test_new_dibao_after_payment_is_refunded_in_changji(engine: Engine, tmp_path
                 external_ref=f"P{i}",
                 paid_on=WINDOW,
                 actor=ACTOR,
+                may_backdate=True,
             )
     header = ["姓名", "身份证号码", "人员类别", "所属乡镇"]
     path = write_csv(

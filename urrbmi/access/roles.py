@@ -22,6 +22,7 @@ PERMISSIONS: dict[str, str] = {
     "campaign.manage": "开设征缴、核定、身份变化退补 / create, assess, identity changes",
     "roster.read": "下载征缴名册（含完整身份证号码）/ download the roster (full IDs)",
     "payment.record": "单笔缴费入账 / record one payment",
+    "payment.backdate": "补录超过补录期限的缴费日期 / date a counter payment beyond the backdating window",
     "payment.import": "导入渠道缴费文件 / import a channel file",
     "payment.cancel": "退费、撤销缴费 / refund or cancel a payment",
     "payment.accept": "复核后确认待处理缴费 / accept a held payment after review",
@@ -45,6 +46,7 @@ _ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "campaign.manage",
             "roster.read",
             "payment.record",
+            "payment.backdate",
             "payment.import",
             "payment.cancel",
             "payment.accept",
@@ -60,6 +62,7 @@ _ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "identity.write",
             "campaign.read",
             "payment.record",
+            "payment.backdate",
         }
     ),
     "village_agent": frozenset({"region.read", "resident.read", "payment.record"}),

@@ -9,7 +9,9 @@
 - ``URRBMI_PUBLIC_RATE`` [10]: public lookups per minute per client IP ...
 - ``URRBMI_PUBLIC_RATE_ID`` [5]: ... and per ID number;
 - ``URRBMI_CHANNEL_SKEW_SECONDS`` [300]: accepted clock difference of channel notifications;
-- ``URRBMI_AUTH_CACHE_SECONDS`` [5]: a worker reuses a resolved token this long (0: never).
+- ``URRBMI_AUTH_CACHE_SECONDS`` [5]: a worker reuses a resolved token this long (0: never);
+- ``URRBMI_BACKDATE_DAYS`` [7]: a counter payment may be dated this many days before today
+  without an officer (permission ``payment.backdate``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Settings:
     public_rate_id: int
     channel_skew: dt.timedelta
     auth_cache_seconds: int
+    backdate_days: int
 
 
 def settings() -> Settings:
@@ -50,4 +53,5 @@ def settings() -> Settings:
         public_rate_id=_int("URRBMI_PUBLIC_RATE_ID", 5),
         channel_skew=dt.timedelta(seconds=_int("URRBMI_CHANNEL_SKEW_SECONDS", 300)),
         auth_cache_seconds=_int("URRBMI_AUTH_CACHE_SECONDS", 5),
+        backdate_days=_int("URRBMI_BACKDATE_DAYS", 7),
     )

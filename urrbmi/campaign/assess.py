@@ -444,14 +444,16 @@ UPDATE enrollments SET status = 'cancelled'
 WHERE campaign_id = :cid AND source = 'subsidy' AND status = 'enrolled' AND resident_id IN (
     SELECT a.resident_id FROM assessments a WHERE a.campaign_id = :cid AND NOT ({_FREE}){{scope}})
 """
+# not if a campaign (this one or another region's) has enrolled the resident for the year: one
+# live enrollment per resident and benefit year (migration 0011)
 _ENROLL = f"""
 INSERT INTO enrollments (campaign_id, resident_id, benefit_year, region_code, insurance_type,
                          status, source, payment_id, enrolled_on)
 SELECT a.campaign_id, a.resident_id, :year, r.region_code, '390', 'enrolled', 'subsidy', NULL, :on
 FROM assessments a JOIN residents r ON r.id = a.resident_id
 WHERE a.campaign_id = :cid AND {_FREE}{{scope}}
-  AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.campaign_id = :cid
-                  AND e.resident_id = a.resident_id AND e.status = 'enrolled')
+  AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.resident_id = a.resident_id
+                  AND e.benefit_year = :year AND e.status = 'enrolled' AND e.campaign_id IS NOT NULL)
 """
 _PERIODS = """
 INSERT INTO benefit_periods (enrollment_id, resident_id, start_on, end_on)

@@ -21,19 +21,21 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from urrbmi.batch.convert import canonical_categories
-from urrbmi.db.models import LEVEL_DIGITS, Campaign, Enrollment, Resident
+from urrbmi.db.locks import lock_for_transaction
+from urrbmi.db.models import LEVEL_DIGITS, Campaign, Enrollment, Region, Resident
 from urrbmi.errors import InvalidInput, UrrbmiError
 from urrbmi.money import to_fen
 from urrbmi.policy import LoadedPolicy, ResidentInput, load_policy, quote
 from urrbmi.policy import schema as s
 from urrbmi.registry import audit
-from urrbmi.registry.errors import Conflict, NotFound, PolicyChanged
-from urrbmi.registry.regions import contains, get_region
+from urrbmi.registry.errors import CampaignOverlap, NotFound, PolicyChanged
+from urrbmi.registry.regions import contains, get_region, prefix
 
 
 def create_campaign(session: Session, policy_id: str, region_code: str, *, actor: str) -> Campaign:
     """Open a campaign for ``region_code`` under a policy; the region must lie in the policy's
-    jurisdiction, and there is one campaign per region and benefit year."""
+    jurisdiction, and no other campaign of the benefit year may cover any of it (the same
+    region, one above it or one under it)."""
     policy = load_policy(policy_id)
     region = get_region(session, region_code)
     j = policy.model.jurisdiction
@@ -47,15 +49,18 @@ def create_campaign(session: Session, policy_id: str, region_code: str, *, actor
             f"（{policy.model.jurisdiction.name}，{jcode}）内",
             f"region {region.code} is outside policy {policy.id}'s jurisdiction ({jcode})",
         )
-    clash = session.scalars(
-        select(Campaign).where(
-            Campaign.region_code == region.code, Campaign.benefit_year == policy.benefit_year
-        )
-    ).first()
+    # one campaign per region and benefit year, along the region tree: a town's campaign and its
+    # county's would collect from the same residents. Under the lock a concurrent creation for the
+    # same year waits, then sees this one (urrbmi.db.locks)
+    lock_for_transaction(session, "campaign.create", policy.benefit_year)
+    clash = overlapping_campaign(session, region, policy.benefit_year)
     if clash is not None:
-        raise Conflict(
-            f"区划{region.code}的{policy.benefit_year}年度征缴已存在（编号{clash.id}）",
-            f"region {region.code} already has a {policy.benefit_year} campaign (id {clash.id})",
+        found, other = clash
+        raise CampaignOverlap(
+            f"{policy.benefit_year}年度已有征缴批次{found.id}（{other.name}，{other.code}），"
+            f"与{region.name}（{region.code}）的范围重叠；同一地区同一待遇年度只能开设一个征缴批次",
+            f"campaign {found.id} ({other.name}, {other.code}) of benefit year {policy.benefit_year} "
+            f"overlaps region {region.code} ({region.name}); one campaign per region and benefit year",
         )
     c = Campaign(
         region_code=region.code,
@@ -76,6 +81,24 @@ def create_campaign(session: Session, policy_id: str, region_code: str, *, actor
         {"region": region.code, "year": c.benefit_year, "policy": policy.id, "version": policy.version},
     )
     return c
+
+
+def overlapping_campaign(
+    session: Session, region: Region, benefit_year: int
+) -> tuple[Campaign, Region] | None:
+    """A campaign of ``benefit_year`` whose region is ``region``, above it or under it."""
+    mine = prefix(region)
+    rows = session.execute(
+        select(Campaign, Region)
+        .join(Region, Region.code == Campaign.region_code)
+        .where(Campaign.benefit_year == benefit_year)
+        .order_by(Campaign.id)
+    ).all()
+    for c, other in rows:  # campaigns are few: one per region and year
+        theirs = prefix(other)
+        if theirs.startswith(mine) or mine.startswith(theirs):
+            return c, other
+    return None
 
 
 def get_campaign(session: Session, campaign_id: int | None = None) -> Campaign:

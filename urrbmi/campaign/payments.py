@@ -12,6 +12,10 @@ Both go through one pipeline, in the caller's transaction:
    assessed, or the resident already paid), else ``accepted``;
 4. set-based inserts issue receipts (numbers from the database), enrollments and benefit periods.
 
+A counter payment (:func:`record_payment`) is checked before step 1 and refused, with nothing
+written, when its amount is not the amount due or its date is after today or backdated too far
+(:func:`check_counter_payment`); a channel's file keeps such lines in the held queue.
+
 Idempotent: a (channel, external reference) already recorded with the same data is skipped; with
 different data the whole file is refused. Two agents paying for the same resident at once give one
 accepted payment: a partial unique index allows one accepted payment per resident and campaign,
@@ -29,14 +33,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, insert, select, text, tuple_, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from urrbmi import ids
+from urrbmi import clock, ids
+from urrbmi.access.settings import settings
 from urrbmi.campaign.campaigns import Pricer, campaign_policy, profile, profile_columns
 from urrbmi.db.bulk import bulk_insert
 from urrbmi.db.models import (
@@ -55,7 +60,14 @@ from urrbmi.errors import InvalidId, InvalidInput
 from urrbmi.limits import check_lines, check_rows, check_size, limits
 from urrbmi.money import from_fen
 from urrbmi.registry import audit
-from urrbmi.registry.errors import Conflict, NotFound
+from urrbmi.registry.errors import (
+    AlreadyEnrolled,
+    AmountMismatch,
+    BackdateNotAllowed,
+    Conflict,
+    NotFound,
+    PaidInFuture,
+)
 
 STAGING_BATCH = 5_000
 ANALYZE_FROM = 1_000
@@ -278,7 +290,8 @@ def _stage_rows(
 
 
 # Candidates for acceptance are ranked per resident (a matching amount first, then file order):
-# only the first may be accepted, and only if the resident is not already enrolled here.
+# only the first may be accepted, and only if no campaign has enrolled the resident for the year
+# (here or in another region: one enrollment per resident and benefit year, migration 0011).
 _MOVE = text(
     """
 INSERT INTO payments (campaign_id, resident_id, id_number, channel, external_ref, amount_fen,
@@ -299,8 +312,9 @@ FROM (
                               ORDER BY CASE WHEN st.hold_reason IS NULL THEN 0 ELSE 1 END,
                                        st.line_no) AS rn,
            CASE WHEN EXISTS (SELECT 1 FROM enrollments e
-                             WHERE e.campaign_id = :campaign_id AND e.resident_id = st.resident_id
-                               AND e.status = 'enrolled') THEN 1 ELSE 0 END AS enrolled
+                             WHERE e.resident_id = st.resident_id AND e.benefit_year = :year
+                               AND e.status = 'enrolled' AND e.campaign_id IS NOT NULL)
+                THEN 1 ELSE 0 END AS enrolled
     FROM payment_staging st
     WHERE st.batch_id = :batch_id
       AND NOT EXISTS (SELECT 1 FROM payments p
@@ -368,11 +382,13 @@ def apply_payments(
     actor: str,
     batch_id: str | None = None,
     after_staging_batch: Callable[[int], None] | None = None,
+    priced: Sequence[dict[str, Any]] | None = None,
 ) -> PaymentSummary:
     """Record payments in the caller's transaction (see the module docstring).
 
     ``after_staging_batch`` is called with the number of lines staged so far after each staging
-    batch (progress display; tests use it to inject a failure mid-file)."""
+    batch (progress display; tests use it to inject a failure mid-file). ``priced``: the lines'
+    staging rows as the caller already priced them (a counter payment's check), not priced again."""
     if channel not in CHANNELS:
         raise InvalidInput(
             f"未知的缴费渠道{channel}；可用：{'、'.join(CHANNELS)}",
@@ -387,7 +403,12 @@ def apply_payments(
     unique, summary.replayed = _dedupe_file(lines)
     staged = 0
     buf: list[dict[str, Any]] = []
-    for rec in _stage_rows(session, c, unique, batch):
+    rows = (
+        _stage_rows(session, c, unique, batch)
+        if priced is None
+        else (r | {"batch_id": batch} for r in priced)
+    )
+    for rec in rows:
         buf.append(rec)
         if len(buf) >= STAGING_BATCH:
             bulk_insert(session, PaymentStaging, buf)
@@ -412,7 +433,7 @@ def apply_payments(
             f"(line:ref): {', '.join(bad)}",
         )
     params = {"campaign_id": c.id, "channel": channel, "batch_id": batch, "actor": actor, "at": audit.now()}
-    result = session.execute(_MOVE, params)
+    result = session.execute(_MOVE, params | {"year": c.benefit_year})
     assert isinstance(result, CursorResult)
     moved = result.rowcount
     summary.replayed += len(unique) - moved
@@ -442,7 +463,13 @@ def apply_payments(
 
 
 def apply_payments_raced(
-    session: Session, c: Campaign, channel: str, lines: Sequence[PaymentLine], *, actor: str
+    session: Session,
+    c: Campaign,
+    channel: str,
+    lines: Sequence[PaymentLine],
+    *,
+    actor: str,
+    priced: Sequence[Any] | None = None,
 ) -> PaymentSummary:
     """:func:`apply_payments` for lines that may race (a counter payment, a channel's
     notification): run in a savepoint, and re-run when a concurrent transaction recorded the same
@@ -452,7 +479,7 @@ def apply_payments_raced(
     while True:
         try:
             with session.begin_nested():
-                return apply_payments(session, c, channel, lines, actor=actor)
+                return apply_payments(session, c, channel, lines, actor=actor, priced=priced)
         except IntegrityError:
             tries += 1
             if tries == 3:
@@ -476,10 +503,18 @@ def record_payment(
     external_ref: str,
     paid_on: dt.date,
     actor: str,
+    may_backdate: bool = False,
 ) -> PaymentResult:
-    """One payment (village agent, cash or POS). Safe to repeat and to race: a concurrent
+    """One counter payment (village agent, cash or POS). Safe to repeat and to race: a concurrent
     recording for the same resident or reference makes this one re-run in a savepoint, after which
-    it is either the same payment (replayed) or held as ``already_paid``."""
+    it is either the same payment (replayed) or held as ``already_paid``.
+
+    Guards (before anything is written; a repeat of a recorded reference skips them): ``paid_on``
+    is not after today (China time) nor more than ``URRBMI_BACKDATE_DAYS`` days before it unless
+    ``may_backdate`` (an officer: permission ``payment.backdate``; audited); an amount that is not
+    the amount due is refused with the amount due (:func:`check_counter_payment`). A channel's
+    file (:func:`apply_payments`) keeps such payments in the held queue instead: its money has
+    already been taken."""
     if isinstance(amount, float):
         raise TypeError("amount must be Decimal")
     line = read_lines(
@@ -493,14 +528,70 @@ def record_payment(
         ],
         first_line=1,
     )[0]
-    summary = apply_payments_raced(session, c, channel, [line], actor=actor)
+    known = session.scalar(
+        select(Payment.id).where(Payment.channel == channel, Payment.external_ref == line.external_ref)
+    )
+    checked = None if known is not None else check_counter_payment(session, c, line, may_backdate)
+    summary = apply_payments_raced(
+        session, c, channel, [line], actor=actor, priced=None if checked is None else [checked.priced]
+    )
     p = session.scalars(
         select(Payment).where(Payment.channel == channel, Payment.external_ref == line.external_ref)
     ).one()
+    if checked is not None and checked.backdated_days and summary.replayed == 0:
+        audit.record(
+            session,
+            actor,
+            "payments",
+            p.id,
+            "backdate",
+            None,
+            {"paid_on": str(p.paid_on), "days": checked.backdated_days},
+        )
     receipt = session.execute(
         text("SELECT receipt_no FROM receipts WHERE payment_id = :p"), {"p": p.id}
     ).scalar_one_or_none()
     return PaymentResult(p, receipt, replayed=summary.replayed > 0)
+
+
+class CounterCheck(NamedTuple):
+    priced: dict[str, Any]  # the line's staging row (amount due, benefit period, hold reason)
+    backdated_days: int  # days beyond the backdating window (an officer's; 0: within it)
+
+
+def check_counter_payment(
+    session: Session, c: Campaign, line: PaymentLine, may_backdate: bool
+) -> CounterCheck:
+    """Refuse a counter payment dated after today, backdated beyond the window without
+    ``may_backdate``, or whose amount is not the amount due (reads only). Returns the line priced
+    as the ledger stages it, and how many days beyond the window an officer backdated it."""
+    today = clock.today()
+    if line.paid_on > today:
+        raise PaidInFuture(
+            f"缴费日期{line.paid_on}晚于今天（{today}），未入账",
+            f"the payment date {line.paid_on} is after today ({today}); nothing was recorded",
+        )
+    window = settings().backdate_days
+    late = (today - line.paid_on).days - window
+    if late > 0 and not may_backdate:
+        raise BackdateNotAllowed(
+            f"缴费日期{line.paid_on}早于{window}天的补录期限（最早{today - dt.timedelta(days=window)}），"
+            "未入账；请由经办人员补录",
+            f"the payment date {line.paid_on} is more than {window} days before today "
+            f"(earliest {today - dt.timedelta(days=window)}); nothing was recorded: an officer "
+            "must backdate it",
+        )
+    rec = next(iter(_stage_rows(session, c, [line], "check")))
+    if rec["hold_reason"] == "amount_mismatch":
+        due, given = from_fen(rec["due_fen"]), from_fen(line.amount_fen)
+        who = ids.mask(line.id_number)
+        raise AmountMismatch(
+            f"金额与应缴不符：居民{who}按缴费日期{line.paid_on}应缴{due}元，录入的是{given}元；"
+            f"未入账，请核对后按应缴金额{due}元录入",
+            f"the amount {given} yuan is not the amount due: {due} yuan for {who} paying on "
+            f"{line.paid_on}; nothing was recorded",
+        )
+    return CounterCheck(rec, max(late, 0))
 
 
 def payments_of(session: Session, resident_id: int) -> list[tuple[Payment, int | None]]:
@@ -607,15 +698,20 @@ def accept_payment(
         )
     if r is None:
         raise InvalidInput(f"缴费{payment_id}未匹配到居民", f"payment {payment_id} names no known resident")
-    live = session.scalars(
-        select(Enrollment.source).where(
-            Enrollment.campaign_id == c.id, Enrollment.resident_id == r.id, Enrollment.status == "enrolled"
+    live = session.execute(
+        select(Enrollment.campaign_id, Enrollment.region_code).where(
+            Enrollment.resident_id == r.id,
+            Enrollment.benefit_year == c.benefit_year,
+            Enrollment.status == "enrolled",
+            Enrollment.campaign_id.is_not(None),
         )
     ).first()
     if live is not None:
-        raise Conflict(
-            f"居民{ids.mask(r.id_number)}在本批次已参保（{live}），不能再接受一笔缴费；请退费",
-            f"resident {ids.mask(r.id_number)} is already enrolled here ({live}); refund this payment",
+        raise AlreadyEnrolled(
+            f"居民{ids.mask(r.id_number)}{c.benefit_year}年度已由征缴批次{live.campaign_id}参保"
+            f"（{live.region_code}），不能再接受一笔缴费；请退费",
+            f"resident {ids.mask(r.id_number)} is already enrolled for {c.benefit_year} by campaign "
+            f"{live.campaign_id} ({live.region_code}); refund this payment",
         )
     a = session.scalars(
         select(Assessment).where(Assessment.campaign_id == c.id, Assessment.resident_id == r.id)

@@ -227,6 +227,7 @@ class Assessment(Base):
 ENROLLMENT_STATUS = ("enrolled", "cancelled")
 # subsidy: fully subsidised, enrolled by the bureau (nothing to pay); import: loaded from another system
 ENROLLMENT_SOURCE = ("payment", "guardian", "external", "subsidy", "import")
+ONE_PER_YEAR = "status = 'enrolled' AND campaign_id IS NOT NULL"
 
 
 class Enrollment(Base):
@@ -237,13 +238,15 @@ class Enrollment(Base):
     __table_args__ = (
         CheckConstraint(_in("status", ENROLLMENT_STATUS), name="status"),
         CheckConstraint(_in("source", ENROLLMENT_SOURCE), name="source"),
+        # one live enrollment per resident and benefit year across our campaigns (migration 0011);
+        # rows without a campaign (external, import) are reports from elsewhere, outside it
         Index(
-            "uq_enrollments_campaign_resident_live",
-            "campaign_id",
+            "uq_enrollments_resident_year_live",
             "resident_id",
+            "benefit_year",
             unique=True,
-            sqlite_where=text("status = 'enrolled'"),
-            postgresql_where=text("status = 'enrolled'"),
+            sqlite_where=text(ONE_PER_YEAR),
+            postgresql_where=text(ONE_PER_YEAR),
         ),
         Index("ix_enrollments_resident_year", "resident_id", "benefit_year"),
     )

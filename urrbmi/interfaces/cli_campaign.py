@@ -663,7 +663,12 @@ def payment() -> None:
 @click.option("--amount", required=True, help="金额（元）")
 @click.option("--channel", type=click.Choice(["cash", "pos"]), default="cash")
 @click.option("--ref", "external_ref", required=True, help="收据或POS流水号")
-@click.option("--paid-on", "paid_on", default=None)
+@click.option("--paid-on", "paid_on", default=None, help="缴费日期（默认今天，不得晚于今天）")
+@click.option(
+    "--backdate",
+    is_flag=True,
+    help="经办人员补录早于补录期限（URRBMI_BACKDATE_DAYS，默认7天）的缴费 / an officer backdates (audited)",
+)
 @campaign_option
 @db_option
 @actor_option
@@ -673,11 +678,14 @@ def payment_record(
     channel: str,
     external_ref: str,
     paid_on: str | None,
+    backdate: bool,
     campaign_id: int | None,
     db_url: str | None,
     actor: str | None,
 ) -> None:
-    """村代办员现金或POS收款入账 / record one payment (village agent, cash or POS)."""
+    """村代办员现金或POS收款入账 / record one payment (village agent, cash or POS).
+
+    金额须等于应缴金额，否则拒绝并提示应缴金额 / an amount other than the amount due is refused."""
     with session_scope(_engine(db_url)) as s:
         c = get_campaign(s, campaign_id)
         res = record_payment(
@@ -689,6 +697,7 @@ def payment_record(
             external_ref=external_ref,
             paid_on=_day(paid_on),
             actor=actor or default_actor(),
+            may_backdate=backdate,
         )
         p = res.payment
         click.echo(

@@ -173,7 +173,12 @@ def as_error(exc: BaseException) -> UrrbmiError | None:
             return UrrbmiError(zh, en, code="failed")
         return UrrbmiError(f"命令失败：{msg}", msg, code="failed")
     if isinstance(exc, Exception) and type(exc).__module__.startswith("sqlalchemy"):
-        return _database(exc)
+        from sqlalchemy.exc import IntegrityError
+
+        from urrbmi.db.constraints import translate as translate_integrity
+
+        held = translate_integrity(exc) if isinstance(exc, IntegrityError) else None
+        return held or _database(exc)
     if isinstance(exc, OSError):
         return _os(exc)
     if isinstance(exc, UnicodeError):

@@ -23,3 +23,38 @@ class PolicyChanged(UrrbmiError):
 
     code = "policy_changed"
     http_status = 409
+
+
+class CampaignOverlap(Conflict):
+    """A second campaign for a benefit year over a region that overlaps an existing one's."""
+
+    code = "campaign_overlap"
+    http_status = 409
+
+
+class AlreadyEnrolled(Conflict):
+    """The resident is already enrolled for the benefit year by a campaign (one per year)."""
+
+    code = "already_enrolled"
+    http_status = 409
+
+
+class AmountMismatch(UrrbmiError):
+    """A counter payment whose amount is not the amount due (refused, nothing written)."""
+
+    code = "amount_mismatch"
+    http_status = 422
+
+
+class PaidInFuture(UrrbmiError):
+    """A counter payment dated after today (China time)."""
+
+    code = "paid_on_future"
+    http_status = 422
+
+
+class BackdateNotAllowed(UrrbmiError):
+    """A counter payment dated earlier than the backdating window allows, without an officer."""
+
+    code = "backdate_not_allowed"
+    http_status = 403

@@ -445,6 +445,7 @@ def record(
             external_ref=body.external_ref,
             paid_on=body.paid_on or clock.today(),
             actor=p.actor,
+            may_backdate=p.can("payment.backdate"),
         )
         return payment_out(p, res.payment, res.receipt_no, res.replayed)
 

@@ -9,10 +9,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
 from urrbmi.access.errors import RateLimited
+from urrbmi.db.constraints import translate as translate_integrity
 from urrbmi.errors import InvalidInput, MissingInput, UrrbmiError
 from urrbmi.interfaces.api.schemas import JSONOut
 from urrbmi.policy.resident import translate_validation_errors
@@ -71,6 +73,14 @@ def install(app: FastAPI) -> None:
         if exc.http_status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
         return JSONOut(error_body(exc.code, exc.zh, exc.en), exc.http_status, headers=headers)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        """A guard the database held under a race (urrbmi.db.constraints); others stay 500."""
+        err = translate_integrity(exc)
+        if err is None:
+            raise exc
+        return await _urrbmi(request, err)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
