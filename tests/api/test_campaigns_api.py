@@ -167,7 +167,7 @@ def test_paid_on_not_after_today_nor_backdated_without_an_officer(
 def test_second_campaign_over_part_of_the_county_is_refused(world: World, client: TestClient) -> None:
     with session_scope(world.engine) as s:  # a bureau officer scoped to one town (the case)
         accounts.create_user(s, "town_officer", PASSWORD, "bureau_officer", "500114001", actor="test")
-        token = accounts.login(s, "town_officer", PASSWORD, "token").token
+    token = accounts.login(world.engine, "town_officer", PASSWORD, "token").token
     r = client.post("/api/v1/campaigns", json={"policy_id": "qianjiang-2022", "region_code": "500114001"},
                     headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 409, r.text

@@ -416,18 +416,17 @@ def ctx(world: World, client: TestClient) -> Ctx:
         headers=hb,
     )
     assert r.status_code == 200 and r.json()["status"] == "accepted", r.text
+    # a bank's file keeps a wrong amount in the held queue (a counter payment is refused instead)
+    data = f"交易流水号,身份证号码,金额,缴费日期\nB-HELD,{b_numbers[1]},1.00,{AS_OF.isoformat()}\n".encode()
     r = client.post(
-        base,
-        json={
-            "id_number": b_numbers[1],
-            "amount": "1.00",
-            "external_ref": "B-HELD",
-            "paid_on": AS_OF.isoformat(),
-        },
-        headers=hb,
+        f"{base}/import",
+        files={"file": ("bank.csv", data, "text/csv")},
+        data={"channel": "bank"},
+        headers=world.auth("officer"),
     )
-    assert r.status_code == 200 and r.json()["status"] == "held", r.text
-    held = r.json()["payment_id"]
+    assert r.status_code == 200 and r.json()["held"] == {"amount_mismatch": 1}, r.text
+    with session_scope(world.engine) as s:
+        held = s.scalars(select(Payment.id).where(Payment.external_ref == "B-HELD")).one()
     r = client.patch(
         f"/api/v1/residents/{resident}", json={"row_version": 1, "household_id": "HB-1"}, headers=hb
     )
