@@ -388,47 +388,13 @@ def reduce_cmd(
 
 
 def _progress_rows(rep: Any) -> tuple[list[str], list[list[object]]]:
-    headers = [
-        "排名",
-        "单位",
-        "户籍/在册",
-        "已参保",
-        "已缴费",
-        "资助参保",
-        "职工医保",
-        "外地参保",
-        "基数",
-        "任务数",
-        "应完成",
-        "尚差",
-        "参保率",
-        "完成率",
-        "上年参保",
-        "较上年",
-    ]
-    rows: list[list[object]] = []
-    for r in [*rep.rows, *([rep.total] if rep.total else [])]:
-        p = r.progress
-        rows.append(
-            [
-                p.rank if p.rank is not None else "",
-                r.name,
-                r.registry,
-                r.covered,
-                r.paid,
-                r.subsidised,
-                r.employee,
-                r.elsewhere,
-                p.base,
-                p.task,
-                p.required,
-                p.remaining,
-                percent(p.rate),
-                percent(p.completion) if p.completion is not None else "",
-                r.last_year_enrolled,
-                f"{(p.rate_change or Decimal(0)) * 100:+.2f}" if p.rate_change is not None else "",
-            ]
-        )
+    """The progress table as printed: the columns of :mod:`urrbmi.targets.columns`."""
+    from urrbmi.targets.columns import columns, report_lines, text
+
+    shape, lines = report_lines(rep)
+    cols = columns(shape)
+    headers = [c.label(shape) for c in cols]
+    rows: list[list[object]] = [[text(c.kind, c.get(ln)) for c in cols] for ln in lines]
     return headers, rows
 
 
@@ -469,7 +435,8 @@ def progress_cmd(
             target=target,
             target_rate=parse_rate(rate) if rate else None,
         )
-    click.echo(f"截至 {day}，目标 {percent(rep.target_rate)}，排名依据 {rep.rank_by}")
+    basis = "任务完成率" if rep.rank_by == "completion" else "参保率"
+    click.echo(f"截至 {day}，目标参保率 {percent(rep.target_rate)}，按{basis}排名（并列者名次相同）")
     headers, rows = _progress_rows(rep)
     _print_table(headers, rows)
     if xlsx is not None:

@@ -643,7 +643,7 @@ class ProgressRow:
     employee: int
     elsewhere: int
     covered: int  # what is compared with the target: enrolled (+ employee if the task counts it)
-    last_year_enrolled: int
+    last_year_enrolled: int | None  # None when last year's enrollment was never imported
     progress: UnitProgress  # base, task, required, remaining, rate, completion, rank, change
 
 
@@ -742,6 +742,7 @@ def progress(
             units.append((key, names.get(key, (key, "", None))[0], row, None, None))
     kept: list[tuple[str, str, dict[str, Any], int]] = []
     uc: list[UnitCounts] = []
+    known = last_year_known(session, c)
     for key, name, row, base, task in units:
         covered = int(row["enrolled"]) + (int(row["employee"]) if employee_counts else 0)
         reg_base = (
@@ -750,18 +751,20 @@ def progress(
         b = base if base is not None else reg_base
         if b <= 0:
             continue
-        uc.append(UnitCounts(key, b, covered, task, int(row["last_year_enrolled"])))
+        last = int(row["last_year_enrolled"]) if known else None
+        uc.append(UnitCounts(key, b, covered, task, last))
         kept.append((key, name, row, covered))
     by: RankBy = "completion" if uc and all(u.task is not None for u in uc) else "rate"
     ranked = progress_table(uc, rate, rank_by=by) if uc else ()
     done = [
-        _row(key, name, row, covered, p) for (key, name, row, covered), p in zip(kept, ranked, strict=True)
+        _row(key, name, row, covered, p, known)
+        for (key, name, row, covered), p in zip(kept, ranked, strict=True)
     ]
     done.sort(key=lambda r: (r.progress.rank or 0, r.unit))
     total: ProgressRow | None = None
     if uc:
         sums = {f: sum(int(row[f]) for _, _, row, _ in kept) for f in _COUNTED}
-        total = _row("合计", "合计", sums, sum(cv for *_, cv in kept), progress_total(uc, rate))
+        total = _row("合计", "合计", sums, sum(cv for *_, cv in kept), progress_total(uc, rate), known)
     return ProgressReport(
         c.id, on, level, scope, rate, ts.name if ts else None, employee_counts, by, tuple(done), total
     )
@@ -774,7 +777,18 @@ def _zero() -> dict[str, Any]:
     return dict.fromkeys(_COUNTED, 0)
 
 
-def _row(key: str, name: str, row: dict[str, Any], covered: int, p: UnitProgress) -> ProgressRow:
+def last_year_known(session: Session, c: Campaign) -> bool:
+    """Whether last year's enrollment is known for the campaign's region: some enrollment of the
+    previous benefit year was recorded or imported there. Otherwise last year's figures are
+    unknown (shown "—"), not zero."""
+    prefix = region_prefix(session, c.region_code)
+    q = select(Enrollment.id).where(
+        Enrollment.benefit_year == c.benefit_year - 1, Enrollment.region_code.like(f"{prefix}%")
+    )
+    return session.execute(q.limit(1)).first() is not None
+
+
+def _row(key: str, name: str, row: dict[str, Any], covered: int, p: UnitProgress, known: bool) -> ProgressRow:
     return ProgressRow(
         unit=key,
         name=name,
@@ -785,7 +799,7 @@ def _row(key: str, name: str, row: dict[str, Any], covered: int, p: UnitProgress
         employee=int(row["employee"]),
         elsewhere=int(row["elsewhere"]),
         covered=covered,
-        last_year_enrolled=int(row["last_year_enrolled"]),
+        last_year_enrolled=int(row["last_year_enrolled"]) if known else None,
         progress=p,
     )
 

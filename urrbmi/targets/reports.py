@@ -20,7 +20,9 @@ from urrbmi.campaign.campaigns import campaign_policy
 from urrbmi.money import ZERO, from_fen, round_fen, yuan
 from urrbmi.policy.categories import vocabulary
 from urrbmi.policy.schema import FiscalSubsidy
+from urrbmi.targets import columns as spec
 from urrbmi.targets.bulletin import Bulletin, build_bulletin, write_html, write_xlsx
+from urrbmi.targets.columns import Detail, report_lines
 from urrbmi.targets.counting import (
     CampaignFrames,
     Level,
@@ -41,14 +43,25 @@ UNIT_LABELS = {"county": "县（市、区）", "town": "乡镇（街道）", "vi
 
 
 def report_counts(report: ProgressReport) -> list[UnitCounts]:
-    """The report's rows as counts named for people (region names; a repeated name gets its code)."""
-    names = [r.name for r in report.rows]
-    out = []
-    for r in report.rows:
-        p = r.progress
-        label = r.name if names.count(r.name) == 1 else f"{r.name}（{r.unit}）"
-        out.append(UnitCounts(label, p.base, p.enrolled, p.task, p.enrolled - (p.enrolled_change or 0)))
-    return out
+    """The report's rows as counts named for people (the names of :func:`columns.report_lines`)."""
+    _shape, lines = report_lines(report)
+    return [
+        UnitCounts(
+            ln.name,
+            ln.p.base,
+            ln.p.enrolled,
+            ln.p.task,
+            None if ln.p.enrolled_change is None else ln.p.enrolled - ln.p.enrolled_change,
+        )
+        for ln in lines
+        if not ln.total
+    ]
+
+
+def report_details(report: ProgressReport) -> dict[str, Detail]:
+    """The database counts of each line by the name it is shown under (the total as 合计)."""
+    _shape, lines = report_lines(report)
+    return {ln.name: ln.detail for ln in lines if ln.detail is not None}
 
 
 def bulletin_from_db(
@@ -93,6 +106,7 @@ def bulletin_from_db(
         bottom_n=bottom_n,
         rank_by=report.rank_by,
         notes=notes,
+        details=report_details(report),
     )
     return b, report
 
@@ -333,30 +347,19 @@ def write_funding_xlsx(r: FundingReport, path: Path) -> Path:
 
 # --- progress sheet -----------------------------------------------------------------------------
 
-PROGRESS_HEADERS = (
-    ("排名", "0"),
-    ("单位", "@"),
-    ("区划代码/学校", "@"),
-    ("在册人数", "#,##0"),
-    ("已参保", "#,##0"),
-    ("其中已缴费", "#,##0"),
-    ("其中资助参保", "#,##0"),
-    ("职工医保", "#,##0"),
-    ("外地参保", "#,##0"),
-    ("基数", "#,##0"),
-    ("任务数", "#,##0"),
-    ("应完成", "#,##0"),
-    ("尚差", "#,##0"),
-    ("参保率", "0.00%"),
-    ("任务完成率", "0.00%"),
-    ("上年参保", "#,##0"),
-    ("上年参保率", "0.00%"),
-    ("较上年（百分点）", "+0.00;-0.00;0.00"),
-)
+_NUMBER_FORMATS = {
+    "count": "#,##0",
+    "percent": "0.00%",
+    "points": "+0.00;-0.00;0.00",
+    "rank": "0",
+    "text": "@",
+}
 
 
 def write_progress_xlsx(rep: ProgressReport, path: Path) -> Path:
-    """The progress table with every count, exact ratios formatted as percentages."""
+    """The progress table (the columns of :mod:`urrbmi.targets.columns`), figures as printed."""
+    shape, lines = report_lines(rep)
+    cols = spec.columns(shape)
     wb = Workbook()
     ws = wb.active
     assert ws is not None
@@ -366,42 +369,26 @@ def write_progress_xlsx(rep: ProgressReport, path: Path) -> Path:
     ws.append(
         [
             f"目标参保率 {rep.target_rate * 100:.2f}%；"
-            f"排名依据：{'任务完成率' if rep.rank_by == 'completion' else '参保率'}"
+            f"排名依据：{'任务完成率' if rep.rank_by == 'completion' else '参保率'}（并列者名次相同）"
         ]
     )
-    ws.append([h for h, _ in PROGRESS_HEADERS])
-    for cell in ws[3]:
-        cell.font = Font(bold=True)
-    for r in [*rep.rows, *([rep.total] if rep.total else [])]:
-        p = r.progress
+    ws.append([c.label(shape) for c in cols])
+    for head in ws[3]:
+        head.font = Font(bold=True)
+    for ln in lines:
+        values = [spec.cell(c, ln) for c in cols]
         ws.append(
             [
-                p.rank,
-                r.name,
-                r.unit,
-                r.registry,
-                r.covered,
-                r.paid,
-                r.subsidised,
-                r.employee,
-                r.elsewhere,
-                p.base,
-                p.task,
-                p.required,
-                p.remaining,
-                p.rate,
-                p.completion,
-                r.last_year_enrolled,
-                p.last_year_rate,
-                p.rate_change * 100 if p.rate_change is not None else None,
+                v if v is not None or c.kind in ("rank", "text") else "—"
+                for c, v in zip(cols, values, strict=True)
             ]
         )
     for row in ws.iter_rows(min_row=4):
-        for cell, (_, number_format) in zip(row, PROGRESS_HEADERS, strict=True):
-            cell.number_format = number_format
+        for xc, c in zip(row, cols, strict=True):
+            xc.number_format = _NUMBER_FORMATS[c.kind]
     if rep.total is not None:
-        for cell in ws[ws.max_row]:
-            cell.font = Font(bold=True)
+        for xc in ws[ws.max_row]:
+            xc.font = Font(bold=True)
     ws.freeze_panes = "C4"
     ws.column_dimensions["B"].width = 24
     ws.column_dimensions["C"].width = 16

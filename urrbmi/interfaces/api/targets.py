@@ -23,6 +23,7 @@ from urrbmi.access.scope import Principal, scoped_campaign
 from urrbmi.interfaces.api.common import AUTH_ERRORS, Limit, Offset
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.errors import DecimalJSONResponse
+from urrbmi.targets.columns import report_lines, table_json
 from urrbmi.targets.counting import progress
 from urrbmi.targets.lists import hardship_not_enrolled, identity_changed, not_enrolled
 from urrbmi.targets.reports import bulletin_from_db, funding_report, incentive_from_db
@@ -97,7 +98,8 @@ def get_progress(
             target=target,
             target_rate=rate,
         )
-        return DecimalJSONResponse(plain(rep))
+        shape, lines = report_lines(rep)
+        return DecimalJSONResponse({**plain(rep), "table": table_json(shape, lines)})
 
 
 @router.get(
@@ -128,7 +130,9 @@ def get_bulletin(
     rate: Rate = None,
     format: Literal["json", "xlsx", "html"] = "json",
 ) -> Response:
+    from urrbmi.targets.bulletin import line as bulletin_line
     from urrbmi.targets.bulletin import render_html, write_xlsx
+    from urrbmi.targets.bulletin import shape as bulletin_shape
 
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id)
@@ -152,7 +156,9 @@ def get_bulletin(
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f'attachment; filename="bulletin-{campaign_id}.xlsx"'},
         )
-    return DecimalJSONResponse(plain(b))
+    sh = bulletin_shape(b)
+    table = table_json(sh, [bulletin_line(u, b) for u in (*b.rows, b.total)])
+    return DecimalJSONResponse({**plain(b), "table": table})
 
 
 def _list_page(
