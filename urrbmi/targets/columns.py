@@ -154,11 +154,11 @@ COLUMNS: tuple[Column, ...] = (
     C("subsidised", "其中资助参保", "Of which subsidised", "count", lambda ln: _d(ln, "subsidised"), _full),
     C("employee", "职工医保", "Employee insurance", "count", lambda ln: _d(ln, "employee"), _full),
     C("elsewhere", "外地参保", "Insured elsewhere", "count", lambda ln: _d(ln, "elsewhere"), _full),
-    C("required", "应完成人数", "Required", "count", lambda ln: ln.p.required, _detail_table),
-    C("remaining", "距目标差额（人）", "Short of target", "count", lambda ln: ln.p.remaining, width=14),
     C("completion", "任务完成率", "Task completion", "percent", lambda ln: _ratio(ln.p.completion), _task),
     C("rate", "参保率", "Enrollment rate", "percent", lambda ln: _ratio(ln.p.rate)),
     C("target_rate", "目标参保率", "Target rate", "percent", lambda ln: _ratio(ln.p.target_rate)),
+    C("required", "应完成人数", "Required", "count", lambda ln: ln.p.required, _detail_table),
+    C("remaining", "距目标差额（人）", "Short of target", "count", lambda ln: ln.p.remaining, width=14),
     C("last_year", "上年参保人数", "Enrolled last year", "count", _last_year, _last),
     C(
         "last_year_rate",
