@@ -24,7 +24,6 @@ from urrbmi.targets import columns as spec
 from urrbmi.targets.bulletin import Bulletin, build_bulletin, write_html, write_xlsx
 from urrbmi.targets.columns import Detail, report_lines
 from urrbmi.targets.counting import (
-    CampaignFrames,
     Level,
     ProgressReport,
     burnup,
@@ -32,7 +31,6 @@ from urrbmi.targets.counting import (
     composition,
     grouped_status,
     progress,
-    weighed_status,
 )
 from urrbmi.targets.funding import FinancingStandard, check_split
 from urrbmi.targets.incentive import IncentiveLine, incentive_table
@@ -74,7 +72,6 @@ def bulletin_from_db(
     target: str | None = None,
     target_rate: Decimal | None = None,
     bottom_n: int = 3,
-    frames: CampaignFrames | None = None,
 ) -> tuple[Bulletin, ProgressReport]:
     report = progress(
         session,
@@ -84,7 +81,6 @@ def bulletin_from_db(
         scope=scope,
         target=target,
         target_rate=target_rate,
-        frames=frames,
     )
     c = campaign_or_fail(session, campaign_id)
     notes = [
@@ -153,7 +149,6 @@ def write_bulletin_files(
     charts: bool = True,
 ) -> BulletinFiles:
     """通报 as Excel and printable HTML in ``out``, with the three charts as PNG."""
-    frames = None  # each step groups in SQL (see docs/targets.md, performance)
     b, report = bulletin_from_db(
         session,
         campaign_id,
@@ -163,7 +158,6 @@ def write_bulletin_files(
         target=target,
         target_rate=target_rate,
         bottom_n=bottom_n,
-        frames=frames,
     )
     out.mkdir(parents=True, exist_ok=True)
     stem = f"bulletin-{campaign_id}-{level}-{on:%Y%m%d}"
@@ -174,7 +168,7 @@ def write_bulletin_files(
         from urrbmi.targets.charts import burnup_chart, composition_chart, progress_chart
 
         made.append(progress_chart(b, out / f"{stem}-progress.png"))
-        points = burnup(session, campaign_id, on=on, scope=scope, frames=frames)
+        points = burnup(session, campaign_id, on=on, scope=scope)
         start, deadline = campaign_window(session, campaign_id, report.target_name)
         if points and report.total is not None:
             target_n = report.total.progress.required - (
@@ -190,7 +184,7 @@ def write_bulletin_files(
                     path=out / f"{stem}-burnup.png",
                 )
             )
-        comp = composition(session, campaign_id, on=on, scope=scope, frames=frames)
+        comp = composition(session, campaign_id, on=on, scope=scope)
         if comp:
             made.append(composition_chart(comp, title="已参保人员构成", path=out / f"{stem}-composition.png"))
     return BulletinFiles(xlsx, page, tuple(made))
@@ -247,9 +241,7 @@ class FundingReport:
     total: Decimal
 
 
-def funding_report(
-    session: Session, campaign_id: int, *, on: dt.date, scope: str = "", frames: CampaignFrames | None = None
-) -> FundingReport:
+def funding_report(session: Session, campaign_id: int, *, on: dt.date, scope: str = "") -> FundingReport:
     """For residents enrolled at ``on``: subsidies (资助参保) by category and funder from the
     assessments, the fiscal subsidy by level (persons × the policy's per-capita split; persons who
     paid the fiscal portion themselves are left out), individual contributions collected (payments
@@ -258,11 +250,7 @@ def funding_report(
     policy = campaign_policy(c)
     m = policy.model
     keys = ("subsidy_category", "subsidy_pos", "fiscal_zero")
-    weighed = (
-        weighed_status(frames, on)
-        if frames is not None
-        else grouped_status(session, campaign_id, on, scope, keys)
-    )
+    weighed = grouped_status(session, campaign_id, on, scope, keys)
     st = weighed.filter(pl.col("alive") & pl.col("enrolled"))
     vocab = vocabulary().by_code
     lines: list[FundingLine] = []
@@ -288,17 +276,7 @@ def funding_report(
                     "财政补助", label, label, fiscal_n, yuan(amount), round_fen(yuan(amount) * fiscal_n)
                 )
             )
-    if frames is not None:
-        p = frames.payments
-        made = p.filter(pl.col("paid_on") <= on).get_column("amount_fen").sum()
-        back = (
-            p.filter(pl.col("refund_on").is_not_null() & (pl.col("refund_on") <= on))
-            .get_column("refund_done_fen")
-            .sum()
-        )
-        net = int(made or 0) - int(back or 0)
-    else:
-        net = collected_fen(session, campaign_id, on, scope)
+    net = collected_fen(session, campaign_id, on, scope)
     collected = from_fen(net)
     payers = int(st.filter(pl.col("paid")).get_column("n").sum())
     lines.append(FundingLine("个人缴费", "个人缴费实收（已缴减已退）", "参保人", payers, None, collected))

@@ -288,15 +288,14 @@ class ChartsOut(BaseModel):
 def get_charts(
     campaign_id: int, request: Request, p: ReadP, on: dt.date | None = None
 ) -> DecimalJSONResponse:
-    from urrbmi.targets.counting import burnup, composition, read_frames
+    from urrbmi.targets.counting import burnup, composition
     from urrbmi.targets.reports import campaign_window
 
     day = on or clock.today()
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id)
-        frames = read_frames(s, campaign_id, p.region_prefix)
-        points = burnup(s, campaign_id, on=day, scope=p.region_prefix, frames=frames)
-        parts = composition(s, campaign_id, on=day, scope=p.region_prefix, frames=frames)
+        points = burnup(s, campaign_id, on=day, scope=p.region_prefix)
+        parts = composition(s, campaign_id, on=day, scope=p.region_prefix)
         start, deadline = campaign_window(s, campaign_id)
     return DecimalJSONResponse(
         {
