@@ -108,7 +108,7 @@ def _date_value(v: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(v)[:10])
 
 
-def resident_state(session: Session, c: Campaign, prefix: str, on: dt.date) -> Any:
+def resident_state(session: Session, c: Campaign, prefix: str, on: dt.date, *, lists: bool = False) -> Any:
     """**The** definition of a resident's state at ``on`` (docs/targets.md, "Enrolled"), as one
     SQL subquery with a row per resident in ``prefix``: every count, list, bulletin, funding and
     incentive report reads it (grouped by :func:`grouped_status`, listed by
@@ -121,8 +121,8 @@ def resident_state(session: Session, c: Campaign, prefix: str, on: dt.date) -> A
     subsidy in the assessment, or enrolled by the bureau as fully subsidised), ``employee``
     (employee insurance 310, not enrolled with us), ``elsewhere`` (resident insurance in another
     region, neither of those), ``last_year`` (enrolled with us for the previous year); and
-    ``subsidy_fen``, ``categories``, ``individual_fen``, ``last_status`` (上年已参保 / 上年职工医保 /
-    上年外地参保 / 上年未参保) for the lists."""
+    ``subsidy_fen``; with ``lists``, also ``categories``, ``individual_fen`` and ``last_status``
+    (上年已参保 / 上年职工医保 / 上年外地参保 / 上年未参保), which the counts do not need."""
     year = c.benefit_year
     nd = _next_day(on)
     rev = _reversals(c)
@@ -151,8 +151,14 @@ def resident_state(session: Session, c: Campaign, prefix: str, on: dt.date) -> A
         select(
             Enrollment.resident_id.label("rid"),
             func.max(_flag(ours)).label("last_ours"),
-            func.max(_flag(Enrollment.insurance_type == "310")).label("last_employee"),
-            func.max(_flag(and_(ext, Enrollment.insurance_type == "390"))).label("last_elsewhere"),
+            *(
+                (
+                    func.max(_flag(Enrollment.insurance_type == "310")).label("last_employee"),
+                    func.max(_flag(and_(ext, Enrollment.insurance_type == "390"))).label("last_elsewhere"),
+                )
+                if lists
+                else ()
+            ),
         )
         .join(Resident, Resident.id == Enrollment.resident_id)
         .where(scoped, Enrollment.benefit_year == year - 1, Enrollment.status == "enrolled")
@@ -205,15 +211,16 @@ def resident_state(session: Session, c: Campaign, prefix: str, on: dt.date) -> A
         "elsewhere": _flag(and_(not_(enrolled), not_(employee), func.coalesce(e.c.ext_resident, 0) == 1)),
         "last_year": _flag(last_ours),
         "subsidy_fen": subsidy,
-        "categories": Assessment.categories,
-        "individual_fen": Assessment.individual_fen,
-        "last_status": case(
+    }
+    if lists:
+        cols["categories"] = Assessment.categories
+        cols["individual_fen"] = Assessment.individual_fen
+        cols["last_status"] = case(
             (last_ours, "上年已参保"),
             (func.coalesce(last.c.last_employee, 0) == 1, "上年职工医保"),
             (func.coalesce(last.c.last_elsewhere, 0) == 1, "上年外地参保"),
             else_="上年未参保",
-        ),
-    }
+        )
     return (
         select(*(col.label(k) for k, col in cols.items()))
         .select_from(Resident)
@@ -282,7 +289,7 @@ def resident_rows(session: Session, campaign_id: int, on: dt.date, scope: str = 
     prefix = effective_prefix(session, c, scope)
     if prefix is None:
         return pl.DataFrame(schema=_ROW_SCHEMA)
-    st = resident_state(session, c, prefix, on)
+    st = resident_state(session, c, prefix, on, lists=True)
     q = select(*(st.c[k] for k in _ROW_SCHEMA)).where(
         st.c.alive == 1, st.c.enrolled == 0, st.c.employee == 0, st.c.elsewhere == 0
     )
