@@ -80,8 +80,11 @@ def test_bulletin_build_reads_the_database_and_the_old_name_still_works(tmp_path
     total_row = [c.value for c in ws[16]]  # 3 header rows + 12 towns
     assert total_row[1] == "合计" and total_row[4] == 1130260
     old = run(main, ["targets", "bulletin", "db", *args, "--out", str(tmp_path / "old")])
-    assert old.exit_code == 0, old.output and "已停用" in old.stderr
-    assert sorted(p.name for p in (tmp_path / "old").iterdir()) == sorted(p.name for p in (tmp_path / "new").iterdir())
+    assert old.exit_code == 0, old.output
+    assert "已停用" in old.stderr and "targets bulletin build" in old.stderr
+    assert sorted(p.name for p in (tmp_path / "old").iterdir()) == sorted(
+        p.name for p in (tmp_path / "new").iterdir()
+    )
     assert "--progress" not in run(main, ["targets", "bulletin", "build", "--help"]).output
 
 

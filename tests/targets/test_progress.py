@@ -95,7 +95,11 @@ def test_units_printed_with_the_same_percentage_share_a_rank() -> None:
     rows = progress_table([UnitCounts("甲", 10000, 9999), UnitCounts("乙", 9999, 9998)], TAIXING_GENERAL)
     assert percent(rows[0].rate) == percent(rows[1].rate) == "99.99%"
     assert [p.rank for p in rows] == [1, 1]  # 0.9999 and 0.99989998... print alike
-    towns = [UnitCounts("南坪镇", 1054, 921, 1043), UnitCounts("濉溪镇", 949, 830, 940), UnitCounts("刘桥镇", 614, 536, 608)]
+    towns = [
+        UnitCounts("南坪镇", 1054, 921, 1043),
+        UnitCounts("濉溪镇", 949, 830, 940),
+        UnitCounts("刘桥镇", 614, 536, 608),
+    ]
     assert [p.rank for p in progress_table(towns, Decimal("0.99"))] == [1, 1, 3]
     # half-up at the printed place: 0.88305 prints 88.31% and ranks above 88.30%
     edge = [UnitCounts("丙", 20000, 17661), UnitCounts("丁", 100000, 88300)]
