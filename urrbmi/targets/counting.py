@@ -12,6 +12,7 @@ covers), applied in SQL.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
@@ -108,7 +109,9 @@ def _date_value(v: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(v)[:10])
 
 
-def resident_state(session: Session, c: Campaign, prefix: str, on: dt.date, *, lists: bool = False) -> Any:
+def resident_state(
+    session: Session, c: Campaign, prefix: str, on: dt.date, *, columns: Sequence[str] | None = None
+) -> Any:
     """**The** definition of a resident's state at ``on`` (docs/targets.md, "Enrolled"), as one
     SQL subquery with a row per resident in ``prefix``: every count, list, bulletin, funding and
     incentive report reads it (grouped by :func:`grouped_status`, listed by
@@ -121,8 +124,10 @@ def resident_state(session: Session, c: Campaign, prefix: str, on: dt.date, *, l
     subsidy in the assessment, or enrolled by the bureau as fully subsidised), ``employee``
     (employee insurance 310, not enrolled with us), ``elsewhere`` (resident insurance in another
     region, neither of those), ``last_year`` (enrolled with us for the previous year); and
-    ``subsidy_fen``; with ``lists``, also ``categories``, ``individual_fen`` and ``last_status``
-    (上年已参保 / 上年职工医保 / 上年外地参保 / 上年未参保), which the counts do not need."""
+    ``subsidy_fen``, ``categories``, ``individual_fen`` and ``last_status`` (上年已参保 / 上年职工医保 /
+    上年外地参保 / 上年未参保). ``columns`` selects some of them (default all): the database then
+    computes only what the caller reads."""
+    lists = columns is None or "last_status" in columns
     year = c.benefit_year
     nd = _next_day(on)
     rev = _reversals(c)
@@ -134,22 +139,23 @@ def resident_state(session: Session, c: Campaign, prefix: str, on: dt.date, *, l
     )
     e = (
         select(
-            Enrollment.resident_id.label("rid"),
+            Resident.id.label("rid"),
             func.max(_flag(and_(ours, live))).label("enrolled"),
             func.max(_flag(and_(ours, live, Enrollment.source == "subsidy"))).label("by_subsidy"),
             func.max(_flag(and_(ext, live, Enrollment.insurance_type == "310"))).label("ext_employee"),
             func.max(_flag(and_(ext, live, Enrollment.insurance_type == "390"))).label("ext_resident"),
             func.min(case((ours, Enrollment.enrolled_on))).label("first_day"),
         )
+        .select_from(Enrollment)
         .join(Resident, Resident.id == Enrollment.resident_id)
         .outerjoin(rev, rev.c.payment_id == Enrollment.payment_id)
         .where(scoped, Enrollment.benefit_year == year, Enrollment.enrolled_on <= on)
-        .group_by(Enrollment.resident_id)
+        .group_by(Resident.id)
         .subquery()
     )
     last = (
         select(
-            Enrollment.resident_id.label("rid"),
+            Resident.id.label("rid"),
             func.max(_flag(ours)).label("last_ours"),
             *(
                 (
@@ -160,13 +166,15 @@ def resident_state(session: Session, c: Campaign, prefix: str, on: dt.date, *, l
                 else ()
             ),
         )
+        .select_from(Enrollment)
         .join(Resident, Resident.id == Enrollment.resident_id)
         .where(scoped, Enrollment.benefit_year == year - 1, Enrollment.status == "enrolled")
-        .group_by(Enrollment.resident_id)
+        .group_by(Resident.id)
         .subquery()
     )
     paid = (
-        select(Payment.resident_id.label("rid"))
+        select(Resident.id.label("rid"))
+        .select_from(Payment)
         .join(Resident, Resident.id == Payment.resident_id)
         .outerjoin(rev, rev.c.payment_id == Payment.id)
         .where(
@@ -176,7 +184,7 @@ def resident_state(session: Session, c: Campaign, prefix: str, on: dt.date, *, l
             Payment.paid_on <= on,
             or_(Payment.status == "accepted", rev.c.reversed_at >= nd),
         )
-        .group_by(Payment.resident_id)
+        .group_by(Resident.id)
         .subquery()
     )
     enrolled = func.coalesce(e.c.enrolled, 0) == 1
@@ -212,17 +220,18 @@ def resident_state(session: Session, c: Campaign, prefix: str, on: dt.date, *, l
         "last_year": _flag(last_ours),
         "subsidy_fen": subsidy,
     }
+    cols["categories"] = Assessment.categories
+    cols["individual_fen"] = Assessment.individual_fen
     if lists:
-        cols["categories"] = Assessment.categories
-        cols["individual_fen"] = Assessment.individual_fen
         cols["last_status"] = case(
             (last_ours, "上年已参保"),
             (func.coalesce(last.c.last_employee, 0) == 1, "上年职工医保"),
             (func.coalesce(last.c.last_elsewhere, 0) == 1, "上年外地参保"),
             else_="上年未参保",
         )
+    wanted = list(cols) if columns is None else list(columns)
     return (
-        select(*(col.label(k) for k, col in cols.items()))
+        select(*(cols[k].label(k) for k in wanted))
         .select_from(Resident)
         .outerjoin(Assessment, and_(Assessment.resident_id == Resident.id, Assessment.campaign_id == c.id))
         .outerjoin(e, e.c.rid == Resident.id)
@@ -254,8 +263,8 @@ def grouped_status(
     schema.update({"n": pl.Int64, "subsidy_fen": pl.Int64})
     if prefix is None:
         return pl.DataFrame(schema=schema)
-    per_resident = resident_state(session, c, prefix, on)
     names = [*keys, *FLAGS]
+    per_resident = resident_state(session, c, prefix, on, columns=[*names, "subsidy_fen"])
     group = [per_resident.c[k] for k in names]
     q = select(
         *group,
@@ -289,7 +298,8 @@ def resident_rows(session: Session, campaign_id: int, on: dt.date, scope: str = 
     prefix = effective_prefix(session, c, scope)
     if prefix is None:
         return pl.DataFrame(schema=_ROW_SCHEMA)
-    st = resident_state(session, c, prefix, on, lists=True)
+    flags = ("alive", "enrolled", "employee", "elsewhere")
+    st = resident_state(session, c, prefix, on, columns=[*_ROW_SCHEMA, *flags])
     q = select(*(st.c[k] for k in _ROW_SCHEMA)).where(
         st.c.alive == 1, st.c.enrolled == 0, st.c.employee == 0, st.c.elsewhere == 0
     )
