@@ -12,8 +12,8 @@ enrollment for ~93%, 1% of payments cancelled and refunded. The 濉溪 task tabl
 
 Timed (best and first of --repeat): progress by town against the tasks, by village, the
 burn-up points, the funding report (grouped in SQL), and the first page of the not-enrolled list
-for one village; with --row-level also the row-level path (every resident row read, as before),
-checked to give the same progress.
+for one village. (The row-level path, every resident read into Polars, is gone: a resident's
+state is defined once, in SQL; tests/targets/reference.py keeps it as a test oracle.)
 """
 
 from __future__ import annotations
@@ -246,11 +246,6 @@ def main() -> None:
     ap.add_argument("--db", default=None)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--reuse", action="store_true", help="time an existing database (already filled)")
-    ap.add_argument(
-        "--row-level",
-        action="store_true",
-        help="also time the row-level path (every resident read, as before the grouped queries)",
-    )
     a = ap.parse_args()
     if a.reuse:
         url = (
@@ -288,25 +283,6 @@ def main() -> None:
         timed("progress by village", a.repeat, lambda: progress(s, cid, on=on, level="village"))
         timed("burn-up points", a.repeat, lambda: burnup(s, cid, on=on))
         timed("funding report", a.repeat, lambda: funding_report(s, cid, on=on))
-        if a.row_level:
-            from urrbmi.targets.counting import read_frames
-
-            def rows() -> Any:
-                return read_frames(s, cid)
-
-            slow = timed(
-                "row level: progress by town (tasks)",
-                a.repeat,
-                lambda: progress(s, cid, on=on, level="town", frames=rows()),
-            )
-            assert slow == rep, "row-level and grouped progress differ"
-            timed(
-                "row level: progress by village",
-                a.repeat,
-                lambda: progress(s, cid, on=on, level="village", frames=rows()),
-            )
-            timed("row level: burn-up points", a.repeat, lambda: burnup(s, cid, on=on, frames=rows()))
-            timed("row level: funding report", a.repeat, lambda: funding_report(s, cid, on=on, frames=rows()))
         village = s.scalar(text("SELECT code FROM regions WHERE level = 'village' ORDER BY code LIMIT 1"))
         timed(
             "not-enrolled, one village, first page",

@@ -63,17 +63,19 @@ def test_bulletin_xlsx_has_chinese_headers_and_number_formats(tmp_path: Path) ->
         "参保率",
         "目标参保率",
         "距目标差额（人）",
+        "上年参保人数",
         "上年参保率",
         "比上年增减（百分点）",
         "备注",
     ]
     last = [c.value for c in ws[7]]  # rows 1–3 title and header, 4–7 towns: 黄桥镇 last
     assert last[:4] == [4, "黄桥镇", 1001, 985]
-    assert abs(float(last[4]) - 985 / 1001) < 1e-6
-    assert abs(float(last[8]) - (98.4016 - 96.9031)) < 1e-3  # (985 − 970) / 1001 in points
+    assert last[4] == 0.984  # 985 / 1001 = 98.40% as printed (the sheet holds the printed figure)
+    assert last[7] == 970
+    assert last[9] == 1.5  # 98.40% − 96.90% as printed, in points
     assert ws.cell(row=7, column=3).number_format == "#,##0"
     assert ws.cell(row=7, column=5).number_format == "0.00%"
-    assert ws.cell(row=7, column=9).number_format == "+0.00;-0.00;0.00"
+    assert ws.cell(row=7, column=10).number_format == "+0.00;-0.00;0.00"
     assert ws.cell(row=7, column=1).fill.fgColor.rgb.endswith("FDE2E1")  # laggard highlighted
     assert [c.value for c in ws[8]][1:4] == ["合计", 4401, 4363]
     assert ws.freeze_panes == "C4"

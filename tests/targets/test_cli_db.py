@@ -36,7 +36,7 @@ def test_targets_commands_on_a_campaign_database(tmp_path: Path) -> None:
     assert "共 3 人" in out and "上年未参保" in out
     assert "共 3 人" in ok("list", "not-enrolled", "--on", "2021-11-15", "--limit", "1")
     assert "320.00" in ok("funding", "--on", "2021-11-15")
-    out = ok("bulletin", "db", "--on", "2021-11-15", "--out", str(tmp_path / "b"), "--no-charts")
+    out = ok("bulletin", "build", "--on", "2021-11-15", "--out", str(tmp_path / "b"), "--no-charts")
     assert out.count(str(tmp_path / "b")) == 2
     bad = run(main, ["targets", "list", "not-enrolled", "--limit", "5000", "--db", url])
     assert bad.exit_code != 0 and "1000" in bad.output

@@ -6,9 +6,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from openpyxl import load_workbook
+from world import build_suixi
 
+from urrbmi.db.session import get_engine, upgrade
 from urrbmi.interfaces.cli import main
-from urrbmi.targets.tables import load_table
 
 
 def test_targets_tasks_suixi_prints_the_annex_and_checks_it(tmp_path: Path) -> None:
@@ -37,33 +38,24 @@ def test_targets_tasks_with_reductions_file(tmp_path: Path) -> None:
     assert "1,130,245" in result.output  # 1130260 − 15
 
 
-def test_targets_incentive_qianjiang(tmp_path: Path) -> None:
-    table = load_table("qianjiang-2022")
-    enrolled = {r.region: r.task for r in table.rows}
-    enrolled["城东街道"] += 100  # 100 × 5 = 500
-    enrolled["新华乡"] -= 50  # short: nothing, no penalty
-    csv = tmp_path / "e.csv"
-    csv.write_text("region,enrolled\n" + "".join(f"{k},{v}\n" for k, v in enrolled.items()))
-    result = CliRunner().invoke(
-        main, ["targets", "incentive", "--table", "qianjiang-2022", "--enrolled", str(csv)]
-    )
-    assert result.exit_code == 0, result.output
-    assert "500.00" in result.output and "5元/人" in result.output
-    result = CliRunner().invoke(
-        main,
-        ["targets", "incentive", "--table", "qianjiang-2022", "--enrolled", str(csv), "--per-person", "2"],
-    )
-    assert "200.00" in result.output
-
-
-def test_targets_incentive_without_clause_is_a_bilingual_error(tmp_path: Path) -> None:
-    csv = tmp_path / "e.csv"
-    csv.write_text("region,enrolled\n濉溪镇,1\n")
-    result = CliRunner().invoke(
-        main, ["targets", "incentive", "--table", "suixi-2022", "--enrolled", str(csv)]
-    )
-    assert result.exit_code == 2
-    assert "错误[task_table]" in result.output and "Error:" in result.output
+def test_targets_incentive_reads_the_database_and_the_old_name_still_works(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    upgrade(url)
+    build_suixi(get_engine(url))
+    run = CliRunner().invoke
+    assert run(main, ["targets", "load", "--table", "suixi-2022", "--db", url]).exit_code == 0
+    new = run(main, ["targets", "incentive", "--on", "2021-11-15", "--per-person", "5", "--db", url])
+    assert new.exit_code == 0, new.output
+    assert "濉溪镇" in new.output and "合计 / total: 0\n" in new.output  # nobody above a task yet
+    old = run(main, ["targets", "incentive-db", "--on", "2021-11-15", "--per-person", "5", "--db", url])
+    assert old.exit_code == 0, old.output
+    assert "已停用" in old.stderr and "targets incentive" in old.stderr
+    assert old.stdout == new.stdout
+    # 濉溪's table has no incentive clause: without --per-person, a bilingual error, exit 2
+    bad = run(main, ["targets", "incentive", "--on", "2021-11-15", "--db", url])
+    assert bad.exit_code == 2
+    assert "错误[task_table]" in bad.output and "Error:" in bad.output
+    assert "--enrolled" not in run(main, ["targets", "incentive", "--help"]).output  # no file-based twin
 
 
 def test_bulletin_demo_writes_excel_html_and_charts(tmp_path: Path) -> None:
@@ -74,23 +66,26 @@ def test_bulletin_demo_writes_excel_html_and_charts(tmp_path: Path) -> None:
     assert "刘桥镇" in result.output  # demo data: 58207 of 60785, last
 
 
-def test_bulletin_build_from_a_progress_csv(tmp_path: Path) -> None:
-    table = load_table("suixi-2022")
-    rows = "".join(f"{r.region},{r.task - r.seq}\n" for r in table.rows)  # town n is n short
-    csv = tmp_path / "p.csv"
-    csv.write_text("region,enrolled\n" + rows)
-    result = CliRunner().invoke(
-        main,
-        ["targets", "bulletin", "build", "--table", "suixi-2022", "--progress", str(csv),
-         "--as-of", "2021-12-15", "--out", str(tmp_path / "out")],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    ws = load_workbook(tmp_path / "out" / "通报.xlsx")["通报"]
-    assert ws.cell(row=3, column=4).value == "参保任务数"
+def test_bulletin_build_reads_the_database_and_the_old_name_still_works(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    upgrade(url)
+    build_suixi(get_engine(url))
+    run = CliRunner().invoke
+    assert run(main, ["targets", "load", "--table", "suixi-2022", "--db", url]).exit_code == 0
+    args = ["--on", "2021-11-15", "--no-charts", "--db", url]
+    new = run(main, ["targets", "bulletin", "build", *args, "--out", str(tmp_path / "new")])
+    assert new.exit_code == 0, new.output
+    ws = load_workbook(next((tmp_path / "new").glob("*.xlsx")))["通报"]
+    assert ws.cell(row=3, column=5).value == "参保任务数"
     total_row = [c.value for c in ws[16]]  # 3 header rows + 12 towns
-    assert total_row[1] == "合计" and total_row[3] == 1130260
-    assert total_row[4] == 1130260 - 78  # 1 + 2 + … + 12 = 78 short
-    assert "差12人" in (tmp_path / "out" / "通报.html").read_text(encoding="utf-8")
+    assert total_row[1] == "合计" and total_row[4] == 1130260
+    old = run(main, ["targets", "bulletin", "db", *args, "--out", str(tmp_path / "old")])
+    assert old.exit_code == 0, old.output
+    assert "已停用" in old.stderr and "targets bulletin build" in old.stderr
+    assert sorted(p.name for p in (tmp_path / "old").iterdir()) == sorted(
+        p.name for p in (tmp_path / "new").iterdir()
+    )
+    assert "--progress" not in run(main, ["targets", "bulletin", "build", "--help"]).output
 
 
 def test_targets_tables_lists_the_shipped_tables() -> None:
@@ -98,17 +93,3 @@ def test_targets_tables_lists_the_shipped_tables() -> None:
     assert result.exit_code == 0
     assert "suixi-2022" in result.output and "1,130,260" in result.output
     assert "qianjiang-2022" in result.output and "463,000" in result.output
-
-
-def test_bulletin_build_refuses_partial_last_year_counts(tmp_path: Path) -> None:
-    table = load_table("suixi-2022")
-    lines = [f"{r.region},{r.task},{r.task if r.seq > 1 else ''}\n" for r in table.rows]
-    csv = tmp_path / "p.csv"
-    csv.write_text("region,enrolled,last_year_enrolled\n" + "".join(lines))
-    result = CliRunner().invoke(
-        main,
-        ["targets", "bulletin", "build", "--table", "suixi-2022", "--progress", str(csv),
-         "--as-of", "2021-12-15", "--out", str(tmp_path / "out")],
-    )  # fmt: skip
-    assert result.exit_code == 2
-    assert "濉溪镇" in result.output

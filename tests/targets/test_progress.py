@@ -90,10 +90,21 @@ def test_rank_ties_share_the_better_rank_and_skip_the_next() -> None:
     assert [(p.unit, p.rank) for p in rows] == [("甲", 2), ("乙", 2), ("丙", 1), ("丁", 4)]
 
 
-def test_rank_compares_exact_ratios_not_rounded_percentages() -> None:
+def test_units_printed_with_the_same_percentage_share_a_rank() -> None:
+    # the demo's 南坪镇 921/1043 = 88.303% and 濉溪镇 830/940 = 88.298%: both print 88.30%
     rows = progress_table([UnitCounts("甲", 10000, 9999), UnitCounts("乙", 9999, 9998)], TAIXING_GENERAL)
     assert percent(rows[0].rate) == percent(rows[1].rate) == "99.99%"
-    assert [p.rank for p in rows] == [1, 2]  # 0.9999 > 0.99989998...
+    assert [p.rank for p in rows] == [1, 1]  # 0.9999 and 0.99989998... print alike
+    towns = [
+        UnitCounts("南坪镇", 1054, 921, 1043),
+        UnitCounts("濉溪镇", 949, 830, 940),
+        UnitCounts("刘桥镇", 614, 536, 608),
+    ]
+    assert [p.rank for p in progress_table(towns, Decimal("0.99"))] == [1, 1, 3]
+    # half-up at the printed place: 0.88305 prints 88.31% and ranks above 88.30%
+    edge = [UnitCounts("丙", 20000, 17661), UnitCounts("丁", 100000, 88300)]
+    assert [percent(p.rate) for p in progress_table(edge, Decimal("0.99"))] == ["88.31%", "88.30%"]
+    assert [p.rank for p in progress_table(edge, Decimal("0.99"))] == [1, 2]
 
 
 def test_rank_by_completion_when_every_unit_has_a_task() -> None:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from urrbmi.targets.funding import split_by_ratio
-from urrbmi.targets.progress import UnitCounts, progress_table, required_count
+from urrbmi.targets.progress import UnitCounts, progress_table, required_count, shown_ratio
 from urrbmi.targets.tables import compute_task
 
 rates = st.integers(min_value=0, max_value=1000).map(lambda n: Decimal(n) / 1000)
@@ -57,7 +57,7 @@ def test_ratio_split_always_adds_up_to_the_total(total: Decimal, weights: list[i
 def test_rank_is_one_plus_the_number_strictly_better(pairs: list[tuple[int, int]]) -> None:
     counts = [UnitCounts(f"u{i}", base, min(base, e)) for i, (base, e) in enumerate(pairs)]
     rows = progress_table(counts, Decimal("0.985"))
-    ratio = [Fraction(c.enrolled, c.base) for c in counts]
+    ratio = [shown_ratio(Decimal(c.enrolled) / Decimal(c.base)) for c in counts]  # as printed
     for i, p in enumerate(rows):
         assert p.rank == 1 + sum(1 for r in ratio if r > ratio[i])
     assert min(p.rank or 0 for p in rows) == 1

@@ -102,6 +102,7 @@ def demo(
     if quotes_only:
         return
     from urrbmi.interfaces.demo_campaign import run_demo_campaign
+    from urrbmi.targets.progress import percent
 
     click.secho(f"\n■ 演示征缴：合成濉溪县（规模{scale}），政策 suixi-2022，数据库 {db_path}", bold=True)
     r = run_demo_campaign(db_path, out, scale=scale, seed=seed)
@@ -113,8 +114,9 @@ def demo(
         f"金额不符待核{p.status.get('held', 0):,}，重复报送已忽略{p.replayed:,}"
     )
     click.echo(
-        f"  · 截至{r.bulletin.as_of}：已参保{total.enrolled:,}人，任务{total.required:,}人，"
-        f"完成率{(total.completion or 0) * 100:.1f}%，尚差{total.remaining:,}人"
+        f"  · 截至{r.bulletin.as_of}：应参保{total.base:,}人，已参保{total.enrolled:,}人，"
+        f"参保率{percent(total.rate)}，距目标{percent(total.target_rate, 0)}尚差{total.remaining:,}人"
+        "（与 urrbmi targets progress、通报、接口同一口径）"
     )
     for f in r.files:
         click.echo(f"  · 输出：{f}")

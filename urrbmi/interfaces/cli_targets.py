@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 import sys
 import unicodedata
 from decimal import Decimal
@@ -13,12 +10,10 @@ from typing import Any, cast
 
 import click
 
-from urrbmi.errors import InvalidInput
 from urrbmi.limits import read_text
 from urrbmi.money import fmt
-from urrbmi.targets.bulletin import build_bulletin, write_html, write_xlsx
-from urrbmi.targets.incentive import incentive_table, incentive_total
-from urrbmi.targets.progress import UnitCounts, percent
+from urrbmi.targets.incentive import incentive_total
+from urrbmi.targets.progress import percent
 from urrbmi.targets.reductions import apply_reductions, read_reductions_csv
 from urrbmi.targets.sheets import source_lines, task_sheet_rows, write_task_xlsx
 from urrbmi.targets.tables import available_tables, load_table, parse_rate
@@ -47,29 +42,6 @@ def _print_table(headers: list[str], rows: list[list[object]]) -> None:
             pad = " " * (widths[i] - _width(text))
             parts.append(text + pad if i == 1 else pad + text)
         click.echo("  ".join(parts).rstrip())
-
-
-def _read_counts(path: Path) -> dict[str, dict[str, str]]:
-    """A CSV with a ``region`` column; returns the rows by region."""
-    reader = csv.DictReader(io.StringIO(read_text(path)))
-    if "region" not in (reader.fieldnames or ()):
-        raise InvalidInput(f"{path} 缺少 region 列", f"{path} has no 'region' column")
-    out: dict[str, dict[str, str]] = {}
-    for row in reader:
-        region = row["region"].strip()
-        if region in out:
-            raise InvalidInput(f"{path} 中“{region}”重复", f"{path} repeats {region!r}")
-        out[region] = row
-    return out
-
-
-def _int(row: dict[str, str], column: str, region: str) -> int | None:
-    text = (row.get(column) or "").strip().replace(",", "")
-    if not text:
-        return None
-    if not text.isdigit():
-        raise InvalidInput(f"“{region}”的 {column}“{text}”不是整数", f"{region}: bad {column}")
-    return int(text)
 
 
 @click.group()
@@ -113,44 +85,6 @@ def tasks_cmd(table_id: str, reductions: Path | None, xlsx: Path | None) -> None
     click.echo("核对：各单位任务数与合计均与附件一致 / every number reproduces the annex")
 
 
-@targets.command("incentive")
-@click.option("--table", "table_id", required=True, help="task table id, e.g. qianjiang-2022")
-@click.option(
-    "--enrolled",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="CSV with columns region,enrolled",
-)
-@click.option("--per-person", type=str, help="yuan per person above task (default: the notice)")
-def incentive_cmd(table_id: str, enrolled: Path, per_person: str | None) -> None:
-    """Incentive per region: max(0, enrolled − task) × rate (黔江: 5 yuan)."""
-    table = load_table(table_id)
-    rows = _read_counts(enrolled)
-    counts = {}
-    for region, row in rows.items():
-        value = _int(row, "enrolled", region)
-        if value is None:
-            raise InvalidInput(f"“{region}”缺少 enrolled", f"{region}: no enrolled count")
-        counts[region] = value
-    lines = incentive_table(table, counts, Decimal(per_person) if per_person else None)
-    body: list[list[object]] = [
-        [i, x.region, x.task, x.enrolled, x.excess, f"{x.amount:,.2f}"] for i, x in enumerate(lines, 1)
-    ]
-    body.append(
-        [
-            "",
-            "合计",
-            table.total_task,
-            sum(counts.values()),
-            sum(x.excess for x in lines),
-            f"{incentive_total(lines):,.2f}",
-        ]
-    )
-    _print_table(["序号", table.meta.region_label, "任务数", "已参保", "超出人数", "奖励（元）"], body)
-    if per_person is None and table.meta.incentive:
-        click.echo(f"标准：{table.meta.incentive.citation}")
-
-
 @targets.group("bulletin")
 def bulletin() -> None:
     """参保进度通报 / progress bulletins (Excel, printable HTML, charts)."""
@@ -170,84 +104,6 @@ def bulletin_demo(out: Path, no_charts: bool) -> None:
         click.echo(str(path))
     if result.bulletin.laggards:
         click.echo(f"需关注 / laggards: {'、'.join(result.bulletin.laggards)}")
-
-
-@bulletin.command("build")
-@click.option("--table", "table_id", required=True, help="task table giving base and tasks")
-@click.option(
-    "--progress",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="CSV: region,enrolled[,last_year_enrolled]",
-)
-@click.option("--as-of", type=click.DateTime(["%Y-%m-%d"]), required=True)
-@click.option("--target-rate", default=None, help="e.g. 99%; default: the table's rate")
-@click.option("--bottom", default=3, show_default=True, help="remark the last N by rank")
-@click.option("--title", default=None)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
-def bulletin_build(
-    table_id: str,
-    progress: Path,
-    as_of: dt.datetime,
-    target_rate: str | None,
-    bottom: int,
-    title: str | None,
-    out: Path,
-) -> None:
-    """Build 通报.xlsx and 通报.html from a task table and enrolled counts."""
-    table = load_table(table_id)
-    rows = _read_counts(progress)
-    regions = table.regions()
-    extra = [r for r in rows if r not in regions]
-    missing = [r for r in regions if r not in rows]
-    if extra or missing:
-        raise InvalidInput(
-            f"进度表与任务表不对应：缺少{missing}，多出{extra}",
-            f"progress does not match the table: missing {missing}, unknown {extra}",
-        )
-    rates = {r.rate for r in table.rows if r.rate is not None}
-    if target_rate:
-        rate = parse_rate(target_rate)
-    elif len(rates) == 1:
-        rate = rates.pop()
-    else:
-        raise InvalidInput("请用 --target-rate 给出目标参保率", "pass --target-rate")
-    counts = []
-    for r in table.rows:
-        enrolled = _int(rows[r.region], "enrolled", r.region)
-        if enrolled is None:
-            raise InvalidInput(f"“{r.region}”缺少 enrolled", f"{r.region}: no enrolled count")
-        counts.append(
-            UnitCounts(
-                unit=r.region,
-                base=r.base if r.base is not None else r.task,
-                enrolled=enrolled,
-                task=r.task,
-                last_year_enrolled=_int(rows[r.region], "last_year_enrolled", r.region),
-            )
-        )
-    gaps = [c.unit for c in counts if c.last_year_enrolled is None]
-    if gaps and len(gaps) < len(counts):
-        raise InvalidInput(
-            f"上年参保人数不全，缺少：{'、'.join(gaps)}",
-            f"last_year_enrolled is missing for some units: {', '.join(gaps)}",
-        )
-    b = build_bulletin(
-        counts,
-        rate,
-        title=title or f"{table.meta.county}{table.meta.benefit_year}年度参保缴费进度通报",
-        as_of=as_of.date(),
-        unit_label=table.meta.region_label,
-        base_label=(
-            f"{table.meta.population_base.kind}数"
-            if all(r.base is not None for r in table.rows)
-            else "任务数（基数）"
-        ),
-        bottom_n=bottom,
-        notes=source_lines(table),
-    )
-    click.echo(str(write_xlsx(b, out / "通报.xlsx")))
-    click.echo(str(write_html(b, out / "通报.html")))
 
 
 # --- from the campaign database --------------------------------------------------------------
@@ -385,47 +241,13 @@ def reduce_cmd(
 
 
 def _progress_rows(rep: Any) -> tuple[list[str], list[list[object]]]:
-    headers = [
-        "排名",
-        "单位",
-        "户籍/在册",
-        "已参保",
-        "已缴费",
-        "资助参保",
-        "职工医保",
-        "外地参保",
-        "基数",
-        "任务数",
-        "应完成",
-        "尚差",
-        "参保率",
-        "完成率",
-        "上年参保",
-        "较上年",
-    ]
-    rows: list[list[object]] = []
-    for r in [*rep.rows, *([rep.total] if rep.total else [])]:
-        p = r.progress
-        rows.append(
-            [
-                p.rank if p.rank is not None else "",
-                r.name,
-                r.registry,
-                r.covered,
-                r.paid,
-                r.subsidised,
-                r.employee,
-                r.elsewhere,
-                p.base,
-                p.task,
-                p.required,
-                p.remaining,
-                percent(p.rate),
-                percent(p.completion) if p.completion is not None else "",
-                r.last_year_enrolled,
-                f"{(p.rate_change or Decimal(0)) * 100:+.2f}" if p.rate_change is not None else "",
-            ]
-        )
+    """The progress table as printed: the columns of :mod:`urrbmi.targets.columns`."""
+    from urrbmi.targets.columns import columns, report_lines, text
+
+    shape, lines = report_lines(rep)
+    cols = columns(shape)
+    headers = [c.label(shape) for c in cols]
+    rows: list[list[object]] = [[text(c.kind, c.get(ln)) for c in cols] for ln in lines]
     return headers, rows
 
 
@@ -466,7 +288,8 @@ def progress_cmd(
             target=target,
             target_rate=parse_rate(rate) if rate else None,
         )
-    click.echo(f"截至 {day}，目标 {percent(rep.target_rate)}，排名依据 {rep.rank_by}")
+    basis = "任务完成率" if rep.rank_by == "completion" else "参保率"
+    click.echo(f"截至 {day}，目标参保率 {percent(rep.target_rate)}，按{basis}排名（并列者名次相同）")
     headers, rows = _progress_rows(rep)
     _print_table(headers, rows)
     if xlsx is not None:
@@ -529,7 +352,11 @@ def list_cmd(
         click.echo(str(write_page_xlsx(page, xlsx)))
 
 
-@bulletin.command("db")
+def _deprecated(old: str, new: str) -> None:
+    click.echo(f"提示：“{old}”已停用，请改用“{new}” / '{old}' is deprecated: use '{new}'", err=True)
+
+
+@bulletin.command("build")
 @db_option
 @campaign_option
 @on_option
@@ -540,7 +367,7 @@ def list_cmd(
 @click.option("--bottom", default=3, show_default=True)
 @click.option("--no-charts", is_flag=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
-def bulletin_db(
+def bulletin_build(
     db_url: str | None,
     campaign_id: int | None,
     on: str | None,
@@ -552,7 +379,8 @@ def bulletin_db(
     no_charts: bool,
     out: Path,
 ) -> None:
-    """通报（数据库，任意日期）/ bulletin from the database at a date: Excel, HTML and charts."""
+    """通报（任意日期）/ bulletin from the campaign database at a date: Excel, HTML and charts,
+    with the figures of `urrbmi targets progress` and the API."""
     from urrbmi.db.session import session_scope
     from urrbmi.targets.reports import write_bulletin_files
 
@@ -573,16 +401,26 @@ def bulletin_db(
         click.echo(str(path))
 
 
-@targets.command("incentive-db")
+@bulletin.command("db", hidden=True, context_settings={"ignore_unknown_options": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def bulletin_db(ctx: click.Context, args: tuple[str, ...]) -> None:
+    """Deprecated: `urrbmi targets bulletin build`."""
+    _deprecated("targets bulletin db", "targets bulletin build")
+    bulletin_build.main(list(args), prog_name="urrbmi targets bulletin build", standalone_mode=False)
+
+
+@targets.command("incentive")
 @db_option
 @campaign_option
 @on_option
 @click.option("--target", default=None, help="task table loaded for the campaign (default: the town one)")
 @click.option("--per-person", default=None, help="yuan per person above task (default: the table's clause)")
-def incentive_db_cmd(
+def incentive_cmd(
     db_url: str | None, campaign_id: int | None, on: str | None, target: str | None, per_person: str | None
 ) -> None:
-    """超额奖励（数据库）/ incentive per town for enrollment above its task, counted at a date."""
+    """超额奖励 / incentive per unit of a loaded task table for enrollment above its task, counted
+    at a date from the campaign database (黔江: 5 yuan per person)."""
     from urrbmi.db.session import session_scope
     from urrbmi.targets.reports import incentive_from_db
 
@@ -632,3 +470,11 @@ def funding_cmd(
     _print_table(["项目", "明细", "出资方", "人数", "人均", "金额"], rows)
     if xlsx is not None:
         click.echo(str(write_funding_xlsx(rep, xlsx)))
+
+
+@targets.command("incentive-db", hidden=True, context_settings={"ignore_unknown_options": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def incentive_db_cmd(args: tuple[str, ...]) -> None:
+    """Deprecated: `urrbmi targets incentive`."""
+    _deprecated("targets incentive-db", "targets incentive")
+    incentive_cmd.main(list(args), prog_name="urrbmi targets incentive", standalone_mode=False)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -21,9 +21,8 @@ from urrbmi.db.session import get_engine, session_scope, upgrade
 from urrbmi.money import fmt, from_fen
 from urrbmi.synth import County
 from urrbmi.synth.load import load_county
-from urrbmi.targets.bulletin import Bulletin, build_bulletin, write_html, write_xlsx
+from urrbmi.targets.bulletin import Bulletin, write_html, write_xlsx
 from urrbmi.targets.charts import progress_chart
-from urrbmi.targets.progress import UnitCounts
 
 POLICY = "suixi-2022"
 AS_OF = dt.date(2021, 11, 15)  # assessed as if paying inside the centralized window
@@ -107,37 +106,17 @@ def _channel_file(engine: object, campaign_id: int, path: Path, seed: int) -> in
 
 
 def _bulletin(engine: object, county: County, campaign_id: int) -> Bulletin:
-    town_of = {v.code: v.parent for v in county.tree.villages}
-    with engine.connect() as conn:  # type: ignore[attr-defined]
-        enrolled = conn.execute(
-            select(Enrollment.region_code, func.count())
-            .where(Enrollment.campaign_id == campaign_id, Enrollment.status == "enrolled")
-            .group_by(Enrollment.region_code)
-        ).all()
-    by_town: dict[str, int] = {}
-    for region, count in enrolled:
-        town = town_of.get(region, region[:9])
-        by_town[town] = by_town.get(town, 0) + int(count)
-    counts = [
-        UnitCounts(
-            unit=t.name,
-            base=t.population,
-            enrolled=by_town.get(t.code, 0),
-            task=int((t.population * RATE).to_integral_value(ROUND_HALF_UP)),
-        )
-        for t in county.tree.towns
-    ]
-    return build_bulletin(
-        counts,
-        RATE,
+    """The town bulletin from the campaign database, by the same counts as every other report
+    (``urrbmi targets progress``, the API): the demo has no task table, so the base is the
+    residents required to enroll and the target the policy's 99%."""
+    from urrbmi.targets.reports import bulletin_from_db
+
+    with session_scope(engine) as s:  # type: ignore[arg-type]
+        b, _report = bulletin_from_db(s, campaign_id, on=REPORT_DAY, level="town", target_rate=RATE)
+    return replace(
+        b,
         title=f"{county.tree.county.name}2022年度城乡居民医保参保缴费进度通报（演示数据）",
-        as_of=REPORT_DAY,
-        unit_label="镇（园区）",
-        base_label="户籍人口",
-        notes=(
-            "演示：合成县的居民、身份与缴费均由程序按随机种子生成，非真实数据。",
-            "已参保：本年度已登记参保（足额缴费或全额资助）的人数；任务数 = 户籍人口 × 99%（四舍五入）。",
-        ),
+        notes=("演示：合成县的居民、身份与缴费均由程序按随机种子生成，非真实数据。", *b.notes),
     )
 
 

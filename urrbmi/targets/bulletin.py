@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from urrbmi.export import Book
+from urrbmi.targets import columns as spec
 from urrbmi.targets.progress import (
     RankBy,
     UnitCounts,
@@ -40,6 +41,7 @@ class Bulletin:
     total: UnitProgress
     remarks: dict[str, str]
     notes: tuple[str, ...] = ()
+    details: Mapping[str, spec.Detail] = field(default_factory=dict)  # by unit (and 合计): database counts
 
     @property
     def has_task(self) -> bool:
@@ -78,6 +80,7 @@ def build_bulletin(
     bottom_n: int = 3,
     rank_by: RankBy | None = None,
     notes: Sequence[str] = (),
+    details: Mapping[str, spec.Detail] | None = None,
 ) -> Bulletin:
     ranked = progress_table(counts, target_rate, rank_by=rank_by)
     order = sorted(range(len(ranked)), key=lambda i: (ranked[i].rank or 0, i))
@@ -92,10 +95,12 @@ def build_bulletin(
         total=progress_total(counts, target_rate),
         remarks=remarks_for(ranked, bottom_n),
         notes=tuple(notes),
+        details=dict(details or {}),
     )
 
 
 # --- columns ---------------------------------------------------------------------------------
+# The columns are those of the progress table (urrbmi.targets.columns), shown as a bulletin.
 
 COUNT, PERCENT, POINTS, TEXT = "count", "percent", "points", "text"
 Value = int | Decimal | str | None
@@ -109,31 +114,32 @@ class Column:
     width: int = 12
 
 
-def _points(p: UnitProgress, _: Bulletin) -> Value:
-    return None if p.rate_change is None else p.rate_change * 100
+def shape(b: Bulletin) -> spec.Shape:
+    return spec.Shape(
+        has_task=b.has_task,
+        has_last_year=b.has_last_year,
+        has_detail=bool(b.details),
+        detail=False,
+        unit_label=b.unit_label,
+        base_label=b.base_label,
+    )
+
+
+def line(p: UnitProgress, b: Bulletin) -> spec.Line:
+    total = p is b.total
+    return spec.Line(p.unit, p, b.details.get(p.unit), "" if total else b.remarks.get(p.unit, ""), total)
+
+
+def _getter(col: spec.Column) -> Callable[[UnitProgress, Bulletin], Value]:
+    return lambda p, b: spec.cell(col, line(p, b))
 
 
 def columns(b: Bulletin) -> list[Column]:
-    cols = [
-        Column("排名", TEXT, lambda p, _: p.rank if p.rank is not None else "", 6),
-        Column(b.unit_label, TEXT, lambda p, _: p.unit, 22),
-        Column(b.base_label, COUNT, lambda p, _: p.base),
+    sh = shape(b)
+    return [
+        Column(c.label(sh), TEXT if c.kind == "rank" else c.kind, _getter(c), c.width)
+        for c in spec.columns(sh)
     ]
-    if b.has_task:
-        cols.append(Column("参保任务数", COUNT, lambda p, _: p.task))
-    cols.append(Column("已参保人数", COUNT, lambda p, _: p.enrolled))
-    if b.has_task:
-        cols.append(Column("任务完成率", PERCENT, lambda p, _: p.completion))
-    cols += [
-        Column("参保率", PERCENT, lambda p, _: p.rate),
-        Column("目标参保率", PERCENT, lambda p, _: p.target_rate),
-        Column("距目标差额（人）", COUNT, lambda p, _: p.remaining, 14),
-    ]
-    if b.has_last_year:
-        cols.append(Column("上年参保率", PERCENT, lambda p, _: p.last_year_rate))
-        cols.append(Column("比上年增减（百分点）", POINTS, _points, 16))
-    cols.append(Column("备注", TEXT, lambda p, bb: bb.remarks.get(p.unit, ""), 28))
-    return cols
 
 
 def _date_zh(day: dt.date) -> str:
@@ -155,6 +161,8 @@ _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
 def _excel_value(value: Value, kind: str) -> Value:
+    if value is None and kind != TEXT:
+        return spec.UNKNOWN
     if isinstance(value, Decimal) and kind in (PERCENT, POINTS):
         return value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
     return value
@@ -213,15 +221,7 @@ def write_xlsx(b: Bulletin, path: Path) -> Path:
 
 
 def _text(value: Value, kind: str) -> str:
-    if value is None or value == "":
-        return ""
-    if kind == COUNT and isinstance(value, int):
-        return f"{value:,}"
-    if kind == PERCENT and isinstance(value, Decimal):
-        return percent(value)
-    if kind == POINTS and isinstance(value, Decimal):
-        return f"{value.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):+}"
-    return str(value)
+    return spec.text(kind, value)
 
 
 _CSS = """

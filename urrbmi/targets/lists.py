@@ -21,7 +21,7 @@ from urrbmi.campaign.campaigns import campaign_policy
 from urrbmi.db.models import Campaign, Region, Resident
 from urrbmi.errors import InvalidInput
 from urrbmi.policy.categories import vocabulary
-from urrbmi.targets.counting import read_frames, status_at
+from urrbmi.targets.counting import resident_rows
 from urrbmi.targets.store import campaign_or_fail
 
 MAX_LIMIT = 1000
@@ -112,8 +112,7 @@ def not_enrolled(
     insurance, by village, with last year's status (上年已参保 / 上年职工医保 / 上年外地参保 /
     上年未参保) and the individual amount due."""
     _check_page(limit, offset)
-    status = status_at(read_frames(session, campaign_id, scope), on)
-    todo = status.filter(pl.col("alive") & ~pl.col("enrolled") & ~pl.col("employee") & ~pl.col("elsewhere"))
+    todo = resident_rows(session, campaign_id, on, scope)
     return _page(
         session,
         todo.with_columns(due=_yuan_text("individual_fen")),
@@ -183,10 +182,9 @@ def hardship_not_enrolled(
     _check_page(limit, offset)
     c = campaign_or_fail(session, campaign_id)
     stages = hardship_stages(c)
-    status = status_at(read_frames(session, campaign_id, scope), on)
-    todo = status.filter(
-        pl.col("alive") & ~pl.col("enrolled") & ~pl.col("employee") & ~pl.col("elsewhere")
-    ).with_columns(cats=pl.col("categories").fill_null("").str.split(","))
+    todo = resident_rows(session, campaign_id, on, scope).with_columns(
+        cats=pl.col("categories").fill_null("").str.split(",")
+    )
     parts = []
     for s in stages:
         hit = todo.filter(pl.col("cats").list.eval(pl.element().is_in(list(s.categories))).list.any())

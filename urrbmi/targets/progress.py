@@ -12,7 +12,6 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-from fractions import Fraction
 from importlib import resources
 from typing import Literal
 
@@ -143,15 +142,24 @@ def unit_progress(counts: UnitCounts, target_rate: Decimal) -> UnitProgress:
     )
 
 
-def _key(p: UnitProgress, rank_by: RankBy) -> Fraction:
+RATE_PLACES = 4  # a ratio as printed: a percentage with two decimals (0.8830 = 88.30%)
+
+
+def shown_ratio(value: Decimal) -> Decimal:
+    """A ratio rounded as every report prints it (half-up to 0.01 percentage point): the value
+    units are ranked by, so two units printed alike share a rank."""
+    return value.quantize(Decimal(1).scaleb(-RATE_PLACES), rounding=ROUND_HALF_UP)
+
+
+def _key(p: UnitProgress, rank_by: RankBy) -> Decimal:
     if rank_by == "completion":
-        if p.task is None:
+        if p.task is None or p.completion is None:
             raise TaskTableError(
                 f"“{p.unit}”没有任务数，不能按完成率排名",
                 f"{p.unit} has no task: cannot rank by completion",
             )
-        return Fraction(p.enrolled, p.task)
-    return Fraction(p.enrolled, p.base)
+        return shown_ratio(p.completion)
+    return shown_ratio(p.rate)
 
 
 def progress_table(
@@ -160,9 +168,10 @@ def progress_table(
     """Progress of every unit, ranked, in input order.
 
     ``rank_by`` defaults to ``completion`` (enrolled / task) when every unit has a task, else
-    ``rate`` (enrolled / base). Ranks are competition ranks ("1224"): units with exactly equal
-    ratios (compared as fractions, not as rounded percentages) share the better rank and the
-    next rank is skipped.
+    ``rate`` (enrolled / base). Ranks are competition ranks ("1224"): units whose ratios are
+    equal *as printed* (:func:`shown_ratio`: a percentage to two decimals, half-up) share the
+    better rank and the next rank is skipped, so the table never shows two different ranks
+    beside the same percentage (docs/decisions.md).
     """
     names = [c.unit for c in counts]
     if len(set(names)) != len(names):

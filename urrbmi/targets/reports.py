@@ -20,9 +20,10 @@ from urrbmi.export import Book
 from urrbmi.money import ZERO, from_fen, round_fen, yuan
 from urrbmi.policy.categories import vocabulary
 from urrbmi.policy.schema import FiscalSubsidy
+from urrbmi.targets import columns as spec
 from urrbmi.targets.bulletin import Bulletin, build_bulletin, write_html, write_xlsx
+from urrbmi.targets.columns import Detail, report_lines
 from urrbmi.targets.counting import (
-    CampaignFrames,
     Level,
     ProgressReport,
     burnup,
@@ -30,7 +31,6 @@ from urrbmi.targets.counting import (
     composition,
     grouped_status,
     progress,
-    weighed_status,
 )
 from urrbmi.targets.funding import FinancingStandard, check_split
 from urrbmi.targets.incentive import IncentiveLine, incentive_table
@@ -41,14 +41,25 @@ UNIT_LABELS = {"county": "县（市、区）", "town": "乡镇（街道）", "vi
 
 
 def report_counts(report: ProgressReport) -> list[UnitCounts]:
-    """The report's rows as counts named for people (region names; a repeated name gets its code)."""
-    names = [r.name for r in report.rows]
-    out = []
-    for r in report.rows:
-        p = r.progress
-        label = r.name if names.count(r.name) == 1 else f"{r.name}（{r.unit}）"
-        out.append(UnitCounts(label, p.base, p.enrolled, p.task, p.enrolled - (p.enrolled_change or 0)))
-    return out
+    """The report's rows as counts named for people (the names of :func:`columns.report_lines`)."""
+    _shape, lines = report_lines(report)
+    return [
+        UnitCounts(
+            ln.name,
+            ln.p.base,
+            ln.p.enrolled,
+            ln.p.task,
+            None if ln.p.enrolled_change is None else ln.p.enrolled - ln.p.enrolled_change,
+        )
+        for ln in lines
+        if not ln.total
+    ]
+
+
+def report_details(report: ProgressReport) -> dict[str, Detail]:
+    """The database counts of each line by the name it is shown under (the total as 合计)."""
+    _shape, lines = report_lines(report)
+    return {ln.name: ln.detail for ln in lines if ln.detail is not None}
 
 
 def bulletin_from_db(
@@ -61,7 +72,6 @@ def bulletin_from_db(
     target: str | None = None,
     target_rate: Decimal | None = None,
     bottom_n: int = 3,
-    frames: CampaignFrames | None = None,
 ) -> tuple[Bulletin, ProgressReport]:
     report = progress(
         session,
@@ -71,7 +81,6 @@ def bulletin_from_db(
         scope=scope,
         target=target,
         target_rate=target_rate,
-        frames=frames,
     )
     c = campaign_or_fail(session, campaign_id)
     notes = [
@@ -93,6 +102,7 @@ def bulletin_from_db(
         bottom_n=bottom_n,
         rank_by=report.rank_by,
         notes=notes,
+        details=report_details(report),
     )
     return b, report
 
@@ -139,7 +149,6 @@ def write_bulletin_files(
     charts: bool = True,
 ) -> BulletinFiles:
     """通报 as Excel and printable HTML in ``out``, with the three charts as PNG."""
-    frames = None  # each step groups in SQL (see docs/targets.md, performance)
     b, report = bulletin_from_db(
         session,
         campaign_id,
@@ -149,7 +158,6 @@ def write_bulletin_files(
         target=target,
         target_rate=target_rate,
         bottom_n=bottom_n,
-        frames=frames,
     )
     out.mkdir(parents=True, exist_ok=True)
     stem = f"bulletin-{campaign_id}-{level}-{on:%Y%m%d}"
@@ -160,7 +168,7 @@ def write_bulletin_files(
         from urrbmi.targets.charts import burnup_chart, composition_chart, progress_chart
 
         made.append(progress_chart(b, out / f"{stem}-progress.png"))
-        points = burnup(session, campaign_id, on=on, scope=scope, frames=frames)
+        points = burnup(session, campaign_id, on=on, scope=scope)
         start, deadline = campaign_window(session, campaign_id, report.target_name)
         if points and report.total is not None:
             target_n = report.total.progress.required - (
@@ -176,7 +184,7 @@ def write_bulletin_files(
                     path=out / f"{stem}-burnup.png",
                 )
             )
-        comp = composition(session, campaign_id, on=on, scope=scope, frames=frames)
+        comp = composition(session, campaign_id, on=on, scope=scope)
         if comp:
             made.append(composition_chart(comp, title="已参保人员构成", path=out / f"{stem}-composition.png"))
     return BulletinFiles(xlsx, page, tuple(made))
@@ -233,9 +241,7 @@ class FundingReport:
     total: Decimal
 
 
-def funding_report(
-    session: Session, campaign_id: int, *, on: dt.date, scope: str = "", frames: CampaignFrames | None = None
-) -> FundingReport:
+def funding_report(session: Session, campaign_id: int, *, on: dt.date, scope: str = "") -> FundingReport:
     """For residents enrolled at ``on``: subsidies (资助参保) by category and funder from the
     assessments, the fiscal subsidy by level (persons × the policy's per-capita split; persons who
     paid the fiscal portion themselves are left out), individual contributions collected (payments
@@ -244,11 +250,7 @@ def funding_report(
     policy = campaign_policy(c)
     m = policy.model
     keys = ("subsidy_category", "subsidy_pos", "fiscal_zero")
-    weighed = (
-        weighed_status(frames, on)
-        if frames is not None
-        else grouped_status(session, campaign_id, on, scope, keys)
-    )
+    weighed = grouped_status(session, campaign_id, on, scope, keys)
     st = weighed.filter(pl.col("alive") & pl.col("enrolled"))
     vocab = vocabulary().by_code
     lines: list[FundingLine] = []
@@ -274,17 +276,7 @@ def funding_report(
                     "财政补助", label, label, fiscal_n, yuan(amount), round_fen(yuan(amount) * fiscal_n)
                 )
             )
-    if frames is not None:
-        p = frames.payments
-        made = p.filter(pl.col("paid_on") <= on).get_column("amount_fen").sum()
-        back = (
-            p.filter(pl.col("refund_on").is_not_null() & (pl.col("refund_on") <= on))
-            .get_column("refund_done_fen")
-            .sum()
-        )
-        net = int(made or 0) - int(back or 0)
-    else:
-        net = collected_fen(session, campaign_id, on, scope)
+    net = collected_fen(session, campaign_id, on, scope)
     collected = from_fen(net)
     payers = int(st.filter(pl.col("paid")).get_column("n").sum())
     lines.append(FundingLine("个人缴费", "个人缴费实收（已缴减已退）", "参保人", payers, None, collected))
@@ -330,30 +322,19 @@ def write_funding_xlsx(r: FundingReport, path: Path) -> Path:
 
 # --- progress sheet -----------------------------------------------------------------------------
 
-PROGRESS_HEADERS = (
-    ("排名", "0"),
-    ("单位", "@"),
-    ("区划代码/学校", "@"),
-    ("在册人数", "#,##0"),
-    ("已参保", "#,##0"),
-    ("其中已缴费", "#,##0"),
-    ("其中资助参保", "#,##0"),
-    ("职工医保", "#,##0"),
-    ("外地参保", "#,##0"),
-    ("基数", "#,##0"),
-    ("任务数", "#,##0"),
-    ("应完成", "#,##0"),
-    ("尚差", "#,##0"),
-    ("参保率", "0.00%"),
-    ("任务完成率", "0.00%"),
-    ("上年参保", "#,##0"),
-    ("上年参保率", "0.00%"),
-    ("较上年（百分点）", "+0.00;-0.00;0.00"),
-)
+_NUMBER_FORMATS = {
+    "count": "#,##0",
+    "percent": "0.00%",
+    "points": "+0.00;-0.00;0.00",
+    "rank": "0",
+    "text": "@",
+}
 
 
 def write_progress_xlsx(rep: ProgressReport, path: Path) -> Path:
-    """The progress table with every count, exact ratios formatted as percentages."""
+    """The progress table (the columns of :mod:`urrbmi.targets.columns`), figures as printed."""
+    shape, lines = report_lines(rep)
+    cols = spec.columns(shape)
     book = Book()
     sheet = book.sheet("参保进度")
     ws = sheet.ws
@@ -362,42 +343,26 @@ def write_progress_xlsx(rep: ProgressReport, path: Path) -> Path:
     sheet.append(
         [
             f"目标参保率 {rep.target_rate * 100:.2f}%；"
-            f"排名依据：{'任务完成率' if rep.rank_by == 'completion' else '参保率'}"
+            f"排名依据：{'任务完成率' if rep.rank_by == 'completion' else '参保率'}（并列者名次相同）"
         ]
     )
-    sheet.append([h for h, _ in PROGRESS_HEADERS])
-    for cell in ws[3]:
-        cell.font = Font(bold=True)
-    for r in [*rep.rows, *([rep.total] if rep.total else [])]:
-        p = r.progress
+    sheet.append([c.label(shape) for c in cols])
+    for head in ws[3]:
+        head.font = Font(bold=True)
+    for ln in lines:
+        values = [spec.cell(c, ln) for c in cols]
         sheet.append(
             [
-                p.rank,
-                r.name,
-                r.unit,
-                r.registry,
-                r.covered,
-                r.paid,
-                r.subsidised,
-                r.employee,
-                r.elsewhere,
-                p.base,
-                p.task,
-                p.required,
-                p.remaining,
-                p.rate,
-                p.completion,
-                r.last_year_enrolled,
-                p.last_year_rate,
-                p.rate_change * 100 if p.rate_change is not None else None,
+                v if v is not None or c.kind in ("rank", "text") else "—"
+                for c, v in zip(cols, values, strict=True)
             ]
         )
     for row in ws.iter_rows(min_row=4):
-        for cell, (_, number_format) in zip(row, PROGRESS_HEADERS, strict=True):
-            cell.number_format = number_format
+        for xc, c in zip(row, cols, strict=True):
+            xc.number_format = _NUMBER_FORMATS[c.kind]
     if rep.total is not None:
-        for cell in ws[ws.max_row]:
-            cell.font = Font(bold=True)
+        for xc in ws[ws.max_row]:
+            xc.font = Font(bold=True)
     ws.freeze_panes = "C4"
     ws.column_dimensions["B"].width = 24
     ws.column_dimensions["C"].width = 16

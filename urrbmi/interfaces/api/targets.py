@@ -22,7 +22,8 @@ from urrbmi.access.scope import Principal, scoped_campaign
 from urrbmi.interfaces.api.common import AUTH_ERRORS, Day, Id, Limit, Offset
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import JSONOut, Out, Ratio, Yuan
-from urrbmi.targets.counting import ProgressReport, progress
+from urrbmi.targets.columns import report_lines, table_json
+from urrbmi.targets.counting import progress
 from urrbmi.targets.incentive import IncentiveLine
 from urrbmi.targets.lists import Page, hardship_not_enrolled, identity_changed, not_enrolled
 from urrbmi.targets.reports import FundingReport, bulletin_from_db, funding_report, incentive_from_db
@@ -37,6 +38,24 @@ Rate = Annotated[
     Decimal | None,
     Query(gt=0, le=1, description="目标参保率（小数，如0.99；默认取任务表或政策）/ target rate override"),
 ]
+
+
+class TableColumnOut(Out):
+    """A column of the progress table (targets/columns.py): its key, labels and kind."""
+
+    key: str
+    zh: str
+    en: str
+    kind: str
+
+
+class TableOut(Out):
+    """The progress table as every report prints it (targets/columns.py): the columns, and one
+    object per line keyed by column (figures as printed; null where unknown; ``total`` marks the
+    total line)."""
+
+    columns: list[TableColumnOut]
+    rows: list[dict[str, int | Ratio | str | bool | None]]
 
 
 class UnitProgressOut(Out):
@@ -68,7 +87,7 @@ class ProgressRowOut(Out):
     employee: int
     elsewhere: int
     covered: int
-    last_year_enrolled: int
+    last_year_enrolled: int | None
     progress: UnitProgressOut
 
 
@@ -85,6 +104,7 @@ class ProgressOut(Out):
     rank_by: Literal["rate", "completion"]
     rows: list[ProgressRowOut]
     total: ProgressRowOut | None
+    table: TableOut | None = None
 
 
 class BulletinOut(Out):
@@ -98,6 +118,7 @@ class BulletinOut(Out):
     total: UnitProgressOut
     remarks: dict[str, str]
     notes: list[str]
+    table: TableOut | None = None
 
 
 class FundingLineOut(Out):
@@ -158,7 +179,7 @@ def get_progress(
     level: Level = "town",
     target: str | None = None,
     rate: Rate = None,
-) -> ProgressReport:
+) -> ProgressOut:
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id)
         rep = progress(
@@ -170,7 +191,10 @@ def get_progress(
             target=target,
             target_rate=rate,
         )
-        return rep
+        shape, lines = report_lines(rep)
+        out = ProgressOut.model_validate(rep)
+        out.table = TableOut.model_validate(table_json(shape, lines))
+        return out
 
 
 @router.get(
@@ -201,7 +225,9 @@ def get_bulletin(
     rate: Rate = None,
     format: Literal["json", "xlsx", "html"] = "json",
 ) -> Response:
+    from urrbmi.targets.bulletin import line as bulletin_line
     from urrbmi.targets.bulletin import render_html, write_xlsx
+    from urrbmi.targets.bulletin import shape as bulletin_shape
 
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id)
@@ -225,7 +251,10 @@ def get_bulletin(
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f'attachment; filename="bulletin-{campaign_id}.xlsx"'},
         )
-    return JSONOut(BulletinOut.model_validate(b).model_dump(mode="json"))
+    out = BulletinOut.model_validate(b)
+    lines = [bulletin_line(u, b) for u in (*b.rows, b.total)]
+    out.table = TableOut.model_validate(table_json(bulletin_shape(b), lines))
+    return JSONOut(out.model_dump(mode="json"))
 
 
 def _list_page(
@@ -353,15 +382,14 @@ class ChartsOut(BaseModel):
 def get_charts(
     campaign_id: Id, request: Request, p: ReadP, on: Day | None = None
 ) -> dict[str, Any]:
-    from urrbmi.targets.counting import burnup, composition, read_frames
+    from urrbmi.targets.counting import burnup, composition
     from urrbmi.targets.reports import campaign_window
 
     day = on or clock.today()
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id)
-        frames = read_frames(s, campaign_id, p.region_prefix)
-        points = burnup(s, campaign_id, on=day, scope=p.region_prefix, frames=frames)
-        parts = composition(s, campaign_id, on=day, scope=p.region_prefix, frames=frames)
+        points = burnup(s, campaign_id, on=day, scope=p.region_prefix)
+        parts = composition(s, campaign_id, on=day, scope=p.region_prefix)
         start, deadline = campaign_window(s, campaign_id)
     return {
         "burnup": [{"day": d.isoformat(), "enrolled": n} for d, n in points],

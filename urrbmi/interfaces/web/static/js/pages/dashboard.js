@@ -90,7 +90,7 @@ function Progress({ campaign, parent, onDrill }) {
       { key: 'subsidised', label: 'progress.subsidised', num: true },
       { key: 'completion', label: 'progress.completion', num: true, render: (r) => pct(r.progress.completion ?? r.progress.rate) },
       { key: 'remaining', label: 'progress.remaining', num: true, render: (r) => r.progress.remaining },
-      { key: 'last', label: 'progress.last_year', num: true, render: (r) => r.last_year_enrolled },
+      { key: 'last', label: 'progress.last_year', num: true, render: (r) => r.last_year_enrolled ?? '—' },
     ]} rows=${rows} />
   <//>`;
 }
