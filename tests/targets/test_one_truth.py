@@ -137,7 +137,7 @@ def reports(url: str, cid: int, on: dt.date, tmp: Path, extra: tuple[str, ...] =
     out["bulletin.html"] = html_table(next((tmp / "b").glob("*.html")).read_text(encoding="utf-8"))
     with session_scope(get_engine(url)) as s:
         create_user(s, "officer", "pw-one-truth", "bureau_officer", "340621", actor="t")
-        token = login(s, "officer", "pw-one-truth", "token").token
+    token = login(get_engine(url), "officer", "pw-one-truth", "token").token
     query = {"on": on.isoformat(), "level": "town"}
     if "--rate" in extra:
         query["rate"] = str(Decimal(extra[extra.index("--rate") + 1].rstrip("%")) / 100)
