@@ -2,18 +2,19 @@
 // it; the UI only hides what a role cannot use. If the API sends the user's permissions, they win.
 const ALL = [
   'region.read', 'region.write', 'resident.read', 'resident.full_id', 'resident.write', 'identity.write',
-  'campaign.read', 'campaign.manage', 'roster.read', 'payment.record', 'payment.import', 'payment.cancel',
-  'payment.accept', 'audit.read', 'list.upload', 'funding.read', 'user.manage',
+  'campaign.read', 'campaign.manage', 'roster.read', 'payment.record', 'payment.backdate', 'payment.import',
+  'payment.cancel', 'payment.accept', 'audit.read', 'list.upload', 'funding.read', 'user.manage',
 ];
 export const ROLE_PERMISSIONS = {
   bureau_admin: ALL,
   bureau_officer: [
     'region.read', 'resident.read', 'resident.full_id', 'resident.write', 'identity.write', 'campaign.read',
-    'campaign.manage', 'roster.read', 'payment.record', 'payment.import', 'payment.cancel', 'payment.accept',
-    'list.upload', 'funding.read',
+    'campaign.manage', 'roster.read', 'payment.record', 'payment.backdate', 'payment.import', 'payment.cancel',
+    'payment.accept', 'list.upload', 'funding.read',
   ],
   township_officer: [
     'region.read', 'resident.read', 'resident.write', 'identity.write', 'campaign.read', 'payment.record',
+    'payment.backdate',
   ],
   village_agent: [
     'region.read', 'resident.read', 'payment.record',
