@@ -69,9 +69,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("payment_id", name=op.f("pk_cash_handover_items")),
     )
     with op.batch_alter_table("cash_handover_items", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_cash_handover_items_handover_id"), ["handover_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_cash_handover_items_handover_id"), ["handover_id"], unique=False)
 
 
 def downgrade() -> None:
