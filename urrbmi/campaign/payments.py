@@ -677,7 +677,7 @@ def cancel_payment(
             )
         )
     session.flush()
-    new = {"status": p.status, "kind": kind, "reason": reason}
+    new: dict[str, Any] = {"status": p.status, "kind": kind, "reason": reason}
     if handed_over is not None:
         new["cash_handover"] = handed_over
     audit.record(session, actor, "payments", p.id, "cancel", old, new)
