@@ -300,7 +300,16 @@ CASES: dict[tuple[str, str], Builder] = {
     # --- the audit log and accounts
     ("GET", "/api/v1/audit"): lambda x, u: [
         Call(LIST, params={"limit": 500} | ({"table": t} if t else {}))
-        for t in (None, "residents", "users", "payments", "memberships", "enrollments", "review_items")
+        for t in (
+            None,
+            "residents",
+            "users",
+            "payments",
+            "memberships",
+            "enrollments",
+            "review_items",
+            "cash_handovers",
+        )
     ],
     ("GET", "/api/v1/users"): lambda x, u: [Call(LIST, params={"limit": 500})],
     ("POST", "/api/v1/users"): lambda x, u: [
