@@ -5,6 +5,8 @@ only by an officer. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -41,8 +43,12 @@ def due(number: str, day: dt.date) -> Decimal:
 
 @pytest.fixture
 def world(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[str]]:
-    """Three cash receipts of one agent on two days, one POS payment, one cash of another agent."""
     monkeypatch.setenv("URRBMI_TODAY", str(DAY2))
+    return build(engine)
+
+
+def build(engine: Engine) -> tuple[int, list[str]]:
+    """Three cash receipts of one agent on two days, one POS payment, one cash of another agent."""
     setup_regions(engine)
     people = add_people(engine, TOWN, "500114", 5)
     with session_scope(engine) as s:
@@ -157,3 +163,42 @@ def test_a_handed_over_receipt_is_cancelled_only_by_an_officer(
             .order_by(AuditLog.id)
         ).all()  # fmt: skip
         assert new[-1]["cash_handover"] == hid and AuditLog is not None
+
+
+@pytest.mark.postgres
+def test_two_concurrent_submissions_make_one_batch(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second submission starts while the first is uncommitted (it cannot see the first's
+    items): the payment's primary key in ``cash_handover_items`` makes it wait and then refuse."""
+    monkeypatch.setenv("URRBMI_TODAY", str(DAY2))
+    cid, _ = build(pg_engine)
+    first_in = threading.Event()
+    outcome: dict[str, str] = {}
+
+    def submit(name: str) -> None:
+        try:
+            with session_scope(pg_engine) as s:
+                if name == "second":
+                    first_in.wait(5)
+                submit_handover(
+                    s, get_campaign(s, cid), agent=AGENT, region_code=TOWN, through=DAY2, actor=AGENT
+                )
+                if name == "first":
+                    first_in.set()
+                    time.sleep(0.5)  # hold the transaction open while the second submits
+            outcome[name] = "submitted"
+        except Conflict as exc:
+            outcome[name] = "refused" if "just handed over" in exc.en else exc.en
+        except BaseException as exc:
+            outcome[name] = repr(exc)
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in ("first", "second")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert outcome == {"first": "submitted", "second": "refused"}
+    with session_scope(pg_engine) as s:
+        (row,) = list_handovers(s, get_campaign(s, cid))
+        assert row["receipts"] == 3
