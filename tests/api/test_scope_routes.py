@@ -37,6 +37,7 @@ from urrbmi.campaign.campaigns import create_campaign
 from urrbmi.campaign.changes import record_external_enrollment
 from urrbmi.db.models import Campaign, Enrollment, Membership, Payment, Refund, Region, Resident
 from urrbmi.db.models_access import ROLES, ApiSession, User
+from urrbmi.db.models_handover import CashHandover
 from urrbmi.db.models_imports import ReviewItem
 from urrbmi.db.session import session_scope
 from urrbmi.imports.load import load_list
@@ -82,6 +83,7 @@ class Ctx:
     hukou_batch: int
     b_check_token: str
     a_numbers: list[str]
+    b_handover: int
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,26 @@ CASES: dict[tuple[str, str], Builder] = {
     ("POST", "/api/v1/campaigns/{campaign_id}/payments/{payment_id}/accept"): lambda x, u: [
         Call(DENY, path=c(x) | {"payment_id": x.b_payment_held}, json={"reason": "复核"})
     ],
+    # --- cash handover: town B's agent's batch (its agent's name must not show)
+    ("GET", "/api/v1/campaigns/{campaign_id}/handovers/daily"): lambda x, u: [
+        Call(LIST, path=c(x), params={"day": AS_OF.isoformat(), "agent": "api:admin_b"})
+    ],
+    ("GET", "/api/v1/campaigns/{campaign_id}/handovers/report"): lambda x, u: [
+        Call(LIST, path=c(x), params={"older_than_days": 0})
+    ],
+    ("POST", "/api/v1/campaigns/{campaign_id}/handovers"): lambda x, u: [
+        Call(frozenset({409}), path=c(x), json={"through": AS_OF.isoformat()})  # none of one's own
+    ],
+    ("GET", "/api/v1/campaigns/{campaign_id}/handovers"): lambda x, u: [
+        Call(LIST, path=c(x)),
+        Call(LIST, path=c(x), params={"agent": "api:admin_b"}),
+    ],
+    ("GET", "/api/v1/campaigns/{campaign_id}/handovers/{handover_id}"): lambda x, u: [
+        Call(DENY, path=c(x) | {"handover_id": x.b_handover})
+    ],
+    ("POST", "/api/v1/campaigns/{campaign_id}/handovers/{handover_id}/confirm"): lambda x, u: [
+        Call(DENY, path=c(x) | {"handover_id": x.b_handover}, json={"received": "1.00", "reason": "x"})
+    ],
     # --- targets, lists for action, funding
     ("GET", "/api/v1/campaigns/{campaign_id}/progress"): lambda x, u: [
         Call(LIST, path=c(x), params=ON | {"level": level, "rate": "0.95"})
@@ -278,7 +300,16 @@ CASES: dict[tuple[str, str], Builder] = {
     # --- the audit log and accounts
     ("GET", "/api/v1/audit"): lambda x, u: [
         Call(LIST, params={"limit": 500} | ({"table": t} if t else {}))
-        for t in (None, "residents", "users", "payments", "memberships", "enrollments", "review_items")
+        for t in (
+            None,
+            "residents",
+            "users",
+            "payments",
+            "memberships",
+            "enrollments",
+            "review_items",
+            "cash_handovers",
+        )
     ],
     ("GET", "/api/v1/users"): lambda x, u: [Call(LIST, params={"limit": 500})],
     ("POST", "/api/v1/users"): lambda x, u: [
@@ -366,6 +397,7 @@ def fingerprint(world: World) -> list[Any]:
             (User, User.region_code.startswith(TOWN_B)),
             (ApiSession, ApiSession.user_id.in_(select(User.id).where(User.region_code.startswith(TOWN_B)))),
             (Region, Region.code.startswith(TOWN_B)),
+            (CashHandover, CashHandover.region_code.startswith(TOWN_B)),
         ):
             cols = [col for col in model.__table__.columns if col.name not in ("last_seen_at",)]
             rows = s.execute(select(*cols).where(cond)).all()
@@ -427,6 +459,11 @@ def ctx(world: World, client: TestClient) -> Ctx:
     assert r.status_code == 200 and r.json()["held"] == {"amount_mismatch": 1}, r.text
     with session_scope(world.engine) as s:
         held = s.scalars(select(Payment.id).where(Payment.external_ref == "B-HELD")).one()
+    r = client.post(
+        f"/api/v1/campaigns/{world.campaign_id}/handovers", json={"through": AS_OF.isoformat()}, headers=hb
+    )
+    assert r.status_code == 200 and r.json()["receipts"] == 1, r.text
+    handover = r.json()["id"]
     r = client.patch(
         f"/api/v1/residents/{resident}", json={"row_version": 1, "household_id": "HB-1"}, headers=hb
     )
@@ -455,6 +492,7 @@ def ctx(world: World, client: TestClient) -> Ctx:
         hukou_batch=hukou_batch,
         b_check_token=r.json()["token"],
         a_numbers=world.people_a,
+        b_handover=handover,
     )
 
 

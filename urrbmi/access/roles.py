@@ -26,6 +26,9 @@ PERMISSIONS: dict[str, str] = {
     "payment.import": "导入渠道缴费文件 / import a channel file",
     "payment.cancel": "退费、撤销缴费 / refund or cancel a payment",
     "payment.accept": "复核后确认待处理缴费 / accept a held payment after review",
+    "payment.cancel_handed_over": "撤销已解缴的现金收据 / cancel a cash receipt already handed over",
+    "handover.submit": "现金日清日结、提交解缴 / daily cash and handing it over",
+    "handover.confirm": "清点确认现金解缴、查看解缴报表 / count and confirm cash handovers, reports",
     "audit.read": "查询审计日志 / query the audit log",
     "list.upload": "上传部门名单（报送员仅限本部门来源）/ upload department lists (uploaders: own sources)",
     "funding.read": "资金测算、进度 / funding and progress reports",
@@ -50,6 +53,9 @@ _ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "payment.import",
             "payment.cancel",
             "payment.accept",
+            "payment.cancel_handed_over",
+            "handover.submit",
+            "handover.confirm",
             "funding.read",
             "list.upload",
         }
@@ -63,12 +69,14 @@ _ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "campaign.read",
             "payment.record",
             "payment.backdate",
+            "handover.submit",
+            "handover.confirm",
         }
     ),
-    "village_agent": frozenset({"region.read", "resident.read", "payment.record"}),
+    "village_agent": frozenset({"region.read", "resident.read", "payment.record", "handover.submit"}),
     "dept_uploader": frozenset({"list.upload"}),
     "auditor": frozenset({"region.read", "resident.read", "campaign.read", "audit.read"}),
-    "finance": frozenset({"region.read", "campaign.read", "funding.read"}),
+    "finance": frozenset({"region.read", "campaign.read", "funding.read", "handover.confirm"}),
 }
 ROLE_PERMISSIONS = MappingProxyType(_ROLE_PERMISSIONS)
 assert set(ROLE_PERMISSIONS) == set(ROLES)

@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 from urrbmi import clock, ids
 from urrbmi.access.settings import settings
 from urrbmi.campaign.campaigns import Pricer, campaign_policy, profile, profile_columns
+from urrbmi.campaign.handover import guard_cancel
 from urrbmi.db.bulk import bulk_insert
 from urrbmi.db.models import (
     CHANNELS,
@@ -625,12 +626,21 @@ __all__ = [
 
 
 def cancel_payment(
-    session: Session, c: Campaign, *, channel: str, external_ref: str, reason: str, actor: str
+    session: Session,
+    c: Campaign,
+    *,
+    channel: str,
+    external_ref: str,
+    reason: str,
+    actor: str,
+    may_cancel_handed_over: bool = False,
 ) -> Payment:
     """Give a payment back: a held or unmatched one (a second payment, a wrong amount) becomes
     ``refunded`` with a pending ``refund``; an accepted one is cancelled with its enrollment (e.g.
     the resident turned out to be in employee insurance) and a pending ``cancellation``. The
-    receipt number stays issued (receipts are never reused)."""
+    receipt number stays issued (receipts are never reused). A cash receipt in a handed-over batch
+    needs ``may_cancel_handed_over`` (an officer: ``payment.cancel_handed_over``;
+    :func:`urrbmi.campaign.handover.guard_cancel`)."""
     p = session.scalars(
         select(Payment).where(
             Payment.campaign_id == c.id, Payment.channel == channel, Payment.external_ref == external_ref
@@ -642,6 +652,7 @@ def cancel_payment(
         )
     if p.status == "refunded":
         raise Conflict(f"流水号{external_ref}已退费", f"payment {external_ref} is already refunded")
+    handed_over = guard_cancel(session, p, may_cancel_handed_over)
     old = {"status": p.status, "hold_reason": p.hold_reason}
     kind = "cancellation" if p.status == "accepted" else "refund"
     if p.status == "accepted":
@@ -666,9 +677,10 @@ def cancel_payment(
             )
         )
     session.flush()
-    audit.record(
-        session, actor, "payments", p.id, "cancel", old, {"status": p.status, "kind": kind, "reason": reason}
-    )
+    new: dict[str, Any] = {"status": p.status, "kind": kind, "reason": reason}
+    if handed_over is not None:
+        new["cash_handover"] = handed_over
+    audit.record(session, actor, "payments", p.id, "cancel", old, new)
     return p
 
 

@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "campaign": "urrbmi.interfaces.cli_campaign:campaign",
     "channel": "urrbmi.interfaces.cli_api:channel",
     "db": "urrbmi.interfaces.cli_campaign:db",
+    "handover": "urrbmi.interfaces.cli_handover:handover",
     "demo": "urrbmi.interfaces.cli_demo:demo",
     "list": "urrbmi.interfaces.cli_imports:list_group",
     "payment": "urrbmi.interfaces.cli_campaign:payment",

@@ -770,6 +770,11 @@ def payment_accept(
 @click.argument("external_ref")
 @click.option("--channel", type=click.Choice(list(CHANNELS)), required=True)
 @click.option("--reason", required=True, help="退费原因")
+@click.option(
+    "--officer",
+    is_flag=True,
+    help="经办人员撤销已解缴的现金收据（记入审计）/ an officer cancels a handed-over cash receipt",
+)
 @campaign_option
 @db_option
 @actor_option
@@ -777,6 +782,7 @@ def payment_cancel(
     external_ref: str,
     channel: str,
     reason: str,
+    officer: bool,
     campaign_id: int | None,
     db_url: str | None,
     actor: str | None,
@@ -790,5 +796,6 @@ def payment_cancel(
             external_ref=external_ref,
             reason=reason,
             actor=actor or default_actor(),
+            may_cancel_handed_over=officer,
         )
         click.echo(f"已退费 / refunded: {p.channel} {p.external_ref} {ids.mask(p.id_number)}")

@@ -28,6 +28,7 @@ from urrbmi.db.models import (
     ResidentTier,
 )
 from urrbmi.db.models_access import ApiChannel, User
+from urrbmi.db.models_handover import CashHandover
 from urrbmi.db.models_imports import ImportBatch, ReviewItem
 from urrbmi.db.models_targets import TargetSet
 
@@ -170,6 +171,7 @@ def _subjects() -> list[tuple[str, Any]]:
         ("regions", select(Region.code, Region.code)),
         ("review_items", select(key("", ReviewItem.id), func.nullif(ReviewItem.region_code, ""))),
         ("import_batches", select(key("", ImportBatch.id), batch_scope)),
+        ("cash_handovers", select(key("", CashHandover.id), CashHandover.region_code)),
     ]
 
 

@@ -510,7 +510,13 @@ def cancel(
         if not p.covers(region if region is not None else c.region_code):
             raise out_of_scope()
         done = cancel_payment(
-            s, c, channel=body.channel, external_ref=body.external_ref, reason=body.reason, actor=p.actor
+            s,
+            c,
+            channel=body.channel,
+            external_ref=body.external_ref,
+            reason=body.reason,
+            actor=p.actor,
+            may_cancel_handed_over=p.can("payment.cancel_handed_over"),
         )
         return {
             "channel": done.channel,
