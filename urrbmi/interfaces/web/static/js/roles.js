@@ -3,21 +3,23 @@
 const ALL = [
   'region.read', 'region.write', 'resident.read', 'resident.full_id', 'resident.write', 'identity.write',
   'campaign.read', 'campaign.manage', 'roster.read', 'payment.record', 'payment.backdate', 'payment.import',
-  'payment.cancel', 'payment.accept', 'audit.read', 'list.upload', 'funding.read', 'user.manage',
+  'payment.cancel', 'payment.cancel_handed_over', 'payment.accept', 'audit.read', 'list.upload', 'funding.read',
+  'user.manage', 'handover.submit', 'handover.confirm',
 ];
 export const ROLE_PERMISSIONS = {
   bureau_admin: ALL,
   bureau_officer: [
     'region.read', 'resident.read', 'resident.full_id', 'resident.write', 'identity.write', 'campaign.read',
     'campaign.manage', 'roster.read', 'payment.record', 'payment.backdate', 'payment.import', 'payment.cancel',
-    'payment.accept', 'list.upload', 'funding.read',
+    'payment.accept', 'payment.cancel_handed_over', 'list.upload', 'funding.read', 'handover.submit',
+    'handover.confirm',
   ],
   township_officer: [
     'region.read', 'resident.read', 'resident.write', 'identity.write', 'campaign.read', 'payment.record',
-    'payment.backdate',
+    'payment.backdate', 'handover.submit', 'handover.confirm',
   ],
   village_agent: [
-    'region.read', 'resident.read', 'payment.record',
+    'region.read', 'resident.read', 'payment.record', 'handover.submit',
   ],
   dept_uploader: [
     'list.upload',
@@ -26,7 +28,7 @@ export const ROLE_PERMISSIONS = {
     'region.read', 'resident.read', 'campaign.read', 'audit.read',
   ],
   finance: [
-    'region.read', 'campaign.read', 'funding.read',
+    'region.read', 'campaign.read', 'funding.read', 'handover.confirm',
   ],
 };
 
