@@ -125,7 +125,7 @@ def upload_too_large(size: int | None = None) -> TooLarge:
     got_zh = f"（{_mb(size)}）" if size is not None else ""
     got_en = f" ({_mb(size)})" if size is not None else ""
     return TooLarge(
-        f"文件过大{got_zh}：上限 {_mb(cap)}（URRBMI_MAX_UPLOAD_MB）；请按乡镇拆分后分别上传",
+        f"文件过大{got_zh}：上限 {_mb(cap)}；请按乡镇拆分后分别上传",
         f"the file is too large{got_en}: the limit is {_mb(cap)} (URRBMI_MAX_UPLOAD_MB); "
         "split it, e.g. by town",
     )
@@ -141,7 +141,7 @@ def check_rows(n: int) -> None:
     cap = limits().max_rows
     if n > cap:
         raise TooLarge(
-            f"文件行数过多（{n:,}行）：上限 {cap:,}行（URRBMI_MAX_ROWS）；请按乡镇拆分",
+            f"文件行数过多（{n:,}行）：上限 {cap:,}行；请按乡镇拆分",
             f"the file has too many rows ({n:,}): the limit is {cap:,} (URRBMI_MAX_ROWS); split it",
         )
 
@@ -150,7 +150,7 @@ def check_columns(n: int, row: int) -> None:
     cap = limits().max_columns
     if n > cap:
         raise TooLarge(
-            f"第{row}行有{n:,}个单元格：上限 {cap}列（URRBMI_MAX_COLUMNS）；这不像一份名单",
+            f"第{row}行有{n:,}个单元格：上限 {cap}列；这不像一份名单",
             f"row {row} has {n:,} cells: the limit is {cap} columns (URRBMI_MAX_COLUMNS); "
             "this does not look like a list",
         )
@@ -175,7 +175,7 @@ def check_lines(text: str) -> None:
     line = long_line(text, cap)
     if line is not None:
         raise TooLarge(
-            f"第{line}行超过 {cap:,} 个字符（URRBMI_MAX_LINE_CHARS）：文件可能损坏或不是名单",
+            f"第{line}行超过 {cap:,} 个字符：文件可能损坏或不是名单",
             f"line {line} is longer than {cap:,} characters (URRBMI_MAX_LINE_CHARS): "
             "the file is damaged or not a list",
         )
@@ -213,7 +213,7 @@ def check_list_date(as_of: dt.date) -> None:
         )
     if as_of < earliest:
         raise InvalidInput(
-            f"名单日期{as_of}早于允许的最早日期{earliest}（URRBMI_LIST_EARLIEST）",
+            f"名单日期{as_of}早于允许的最早日期{earliest}",
             f"the list date {as_of} is before {earliest}, the earliest allowed (URRBMI_LIST_EARLIEST)",
             code="list_date_out_of_range",
         )
@@ -230,9 +230,8 @@ def check_removals(removed: int, current: int, *, what_zh: str, what_en: str, co
     if removed < current and (removed <= lim.replace_free_removals or removed * 100 <= share * current):
         return
     raise ConfirmRemovals(
-        f"此名单将结束{removed}/{current}项{what_zh}（超过{share}%，URRBMI_REPLACE_MAX_SHARE）；"
-        "如确属实，请确认删除后重新提交（命令行 --confirm-removals，接口 confirm_removals=true），"
-        "补充名单请用 add 方式",
+        f"此名单将结束{removed}/{current}项{what_zh}（超过{share}%）；"
+        "如确属实，请确认删除后重新提交（命令行加 --confirm-removals）；补充名单请选用“追加”方式",
         f"this list would end {removed} of {current} {what_en} (more than {share}%, "
         "URRBMI_REPLACE_MAX_SHARE); if that is right, confirm the removals and send it again "
         "(--confirm-removals on the command line, confirm_removals=true in the API); "

@@ -114,7 +114,7 @@ def test_a_50_mb_one_line_csv_is_refused_before_parsing_and_nothing_is_stored(
     r = post(client, world, CHECK, data, source="minzheng", as_of="2021-10-31")
     assert r.status_code == 413, r.text[:300]
     err = bilingual(r, "too_large")
-    assert "URRBMI_MAX_LINE_CHARS" in err["message"]
+    assert "URRBMI_MAX_LINE_CHARS" in err["message_en"] and "URRBMI" not in err["message"]
     assert count(world, ImportCheck) == 0 and stored_check_bytes(world) == 0
     r = post(client, world, LISTS, data, source="minzheng", as_of="2021-10-31")
     assert r.status_code == 413 and count(world, ImportFile) == 0

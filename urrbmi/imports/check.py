@@ -57,7 +57,7 @@ def _long_cells(
                         labels[f],
                         shown,
                         "cell_too_long",
-                        f"{labels[f]}超过{cap}个字符（{len(text):,}个，URRBMI_MAX_CELL_CHARS）",
+                        f"{labels[f]}超过{cap}个字符（{len(text):,}个）",
                         f"{labels[f]} is longer than {cap} characters ({len(text):,}, URRBMI_MAX_CELL_CHARS)",
                     )
                 )

@@ -30,7 +30,7 @@ def _body_error(upload: bool) -> TooLarge:
         return upload_too_large()
     cap = limits().max_body_bytes
     return TooLarge(
-        f"请求体过大：上限 {cap // 1024 // 1024} MB（URRBMI_MAX_BODY_MB）",
+        f"请求体过大：上限 {cap // 1024 // 1024} MB",
         f"the request body is too large: the limit is {cap // 1024 // 1024} MB (URRBMI_MAX_BODY_MB)",
     )
 
