@@ -52,6 +52,35 @@ def policy_check(path: Path) -> None:
     click.echo(f"正确 / OK: {p.id} version {p.version}")
 
 
+@policy_group.command("test")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-q", "--quiet", is_flag=True, help="只输出失败和汇总 / failures and the summary only")
+def policy_test(files: tuple[Path, ...], quiet: bool) -> None:
+    """运行政策的测试用例文件（<政策>.tests.yaml）/ run a notice's own test cases.
+
+    Without FILES: every *.tests.yaml on URRBMI_POLICY_PATH and among the shipped policies.
+    Exit status: 0 all cases pass; 1 a case fails (each failure printed with file:line, case,
+    clause, field, expected and got); 2 a file cannot be read or checked (one bilingual line).
+    """
+    from urrbmi.policy import casefile
+
+    paths = list(files) or casefile.shipped_case_files()
+    if not paths:
+        raise InvalidInput("没有找到测试用例文件（*.tests.yaml）", "no *.tests.yaml files found")
+    outcome = casefile.run_files(paths)
+    if not quiet:
+        for path in paths:
+            click.echo(f"{path}")
+    for f in outcome.failures:
+        click.echo(f"失败 FAIL {f.zh}\n    {f.en}")
+    click.echo(
+        f"{outcome.passed}个通过，{outcome.failed}个失败 / "
+        f"{outcome.passed} passed, {outcome.failed} failed"
+    )
+    if outcome.failed:
+        sys.exit(1)
+
+
 @policy_group.command("schema")
 def policy_schema() -> None:
     """输出政策文件的JSON Schema / print the policy file JSON Schema."""

@@ -99,7 +99,7 @@ def policy_ids() -> list[str]:
     found: set[str] = set()
     for d in _dirs():
         if d.is_dir():
-            found.update(p.stem for p in d.glob("*.yaml"))
+            found.update(p.stem for p in d.glob("*.yaml") if not p.name.endswith(".tests.yaml"))
     return sorted(found)
 
 
