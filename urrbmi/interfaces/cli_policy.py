@@ -39,9 +39,12 @@ def policy_group() -> None:
 
 @policy_group.command("show")
 @click.argument("policy_id")
-def policy_show(policy_id: str) -> None:
-    """以中文显示政策摘要及条款出处 / print a readable summary with citations."""
-    click.echo(policy_summary(load_policy(policy_id)))
+@click.option(
+    "--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="语言 / language"
+)
+def policy_show(policy_id: str, lang: str) -> None:
+    """显示政策的全部条款及出处、推定事项 / print every section with citations and assumptions."""
+    click.echo(policy_summary(load_policy(policy_id), lang))
 
 
 @policy_group.command("check")
@@ -74,8 +77,7 @@ def policy_test(files: tuple[Path, ...], quiet: bool) -> None:
     for f in outcome.failures:
         click.echo(f"失败 FAIL {f.zh}\n    {f.en}")
     click.echo(
-        f"{outcome.passed}个通过，{outcome.failed}个失败 / "
-        f"{outcome.passed} passed, {outcome.failed} failed"
+        f"{outcome.passed}个通过，{outcome.failed}个失败 / {outcome.passed} passed, {outcome.failed} failed"
     )
     if outcome.failed:
         sys.exit(1)
