@@ -299,7 +299,7 @@ def _find_line(node: Any, value: str) -> int | None:
     return None
 
 
-def _located(exc: UnknownCategory, trees: list[tuple[Path, CommentedMap]]) -> PolicyFileError:
+def _located(exc: UnknownCategory, trees: list[tuple[Path, CommentedMap]]) -> UnknownCategory:
     """An unknown identity in a policy file, with the file and line that names it."""
     quoted = re.search(r"“(.+?)”", exc.zh)
     name = quoted.group(1) if quoted else ""
@@ -309,7 +309,7 @@ def _located(exc: UnknownCategory, trees: list[tuple[Path, CommentedMap]]) -> Po
         if line is not None:
             pos = f"{file}:{line}"
             break
-    return PolicyFileError(f"{pos}：{exc.zh}", f"{pos}: {exc.en}")
+    return UnknownCategory(f"{pos}：{exc.zh}", f"{pos}: {exc.en}")
 
 
 def _schema_error(exc: ValidationError, trees: list[tuple[Path, CommentedMap]]) -> PolicyFileError:
