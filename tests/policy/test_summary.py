@@ -116,3 +116,12 @@ def test_explanations_keep_assumed_for_reductions_premiums_fiscal_part(tmp_path:
     for mark in ("推定甲", "推定乙", "推定丙", "推定丁"):
         assert mark in explained
         assert mark in policy_summary(p)
+
+
+SNAKE = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b")  # an internal code (low_income, late_full_cost)
+
+
+def test_chinese_summary_shows_no_internal_code() -> None:
+    for p in _policies():
+        text = policy_summary(p)
+        assert not SNAKE.search(text), (p.id, SNAKE.findall(text))
