@@ -95,7 +95,9 @@ class _Out:
             self.assumed(rule.assumed)
 
     def assumed(self, text: str) -> None:
-        self.add(self.t(f"    ※ 系统选择（非通知原文）：{text}", f"    * assumed (not in the notice): {text}"))
+        self.add(
+            self.t(f"    ※ 系统选择（非通知原文）：{text}", f"    * assumed (not in the notice): {text}")
+        )
 
 
 def _yuan(o: _Out, v: Decimal) -> str:
