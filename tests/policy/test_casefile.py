@@ -72,6 +72,7 @@ def test_an_unexpected_refusal_fails_naming_the_error(tmp_path: Path) -> None:
     )
     [failure] = casefile.run_files([path]).failures
     assert "outside_window" in failure.got
+    assert failure.field == "error" and "expected (none)" in failure.en
 
 
 def test_money_is_exact(tmp_path: Path) -> None:

@@ -83,6 +83,7 @@ def test_show_in_english_by_switch() -> None:
     res = CliRunner().invoke(main, ["policy", "show", "changji-2023", "--lang", "en"])
     assert res.exit_code == 0
     assert "Fiscal subsidy" in res.output and "critical illness deductible: 13700 yuan" in res.output
+    assert "特困人员: subsidised in full" in res.output and "全额资助" not in res.output
     assert "财政补助" not in res.output.split("\n", 4)[-1].split("Fiscal subsidy")[0]
     zh = CliRunner().invoke(main, ["policy", "show", "changji-2023"]).output
     assert "、财政补助" in zh and "Fiscal subsidy" not in zh

@@ -127,7 +127,8 @@ class Failure:
     def en(self) -> str:
         return (
             f"{self.path}:{self.line}: case {self.case!r} (clause {self.clause}): "
-            f"{self.field} expected {self.expected}, got {self.got}"
+            f"{self.field} expected {self.expected.replace(_NONE, '(none)')}, "
+            f"got {self.got.replace(_NONE, '(none)')}"
         )
 
 
@@ -176,13 +177,16 @@ def load_cases(path: Path) -> LoadedCases:
     return LoadedCases(path, _policy_for(path, model.policy), model.cases, tree)
 
 
+_NONE = "（无）"
+
+
 def _show(value: Any) -> str:
     if value is None:
-        return "（无）"
+        return _NONE
     if isinstance(value, Decimal):
         return fmt(value)
     if isinstance(value, tuple | list):
-        return "、".join(map(str, value)) or "（无）"
+        return "、".join(map(str, value)) or _NONE
     return str(value)
 
 

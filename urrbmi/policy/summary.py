@@ -42,6 +42,26 @@ def _rule_zh(p: LoadedPolicy, rule: s.Rule) -> str:
     return f"【未规定】{rule.gap}"
 
 
+def _rule_en(rule: s.Rule) -> str:
+    if isinstance(rule, s.FullRule):
+        return "subsidised in full"
+    if isinstance(rule, s.AmountRule | s.PaymentRule):
+        head = "subsidy of" if isinstance(rule, s.AmountRule) else "pays"
+        if rule.by_class:
+            return f"{head}: " + ", ".join(
+                f"{_CLASS_EN.get(k, k)} {fmt(v)} yuan" for k, v in rule.by_class.items()
+            )
+        assert rule.amount is not None
+        return f"{head} {fmt(rule.amount)} yuan"
+    if isinstance(rule, s.PercentRule):
+        stated = f" (= {fmt(rule.stated)} yuan)" if rule.stated is not None else ""
+        label = _CLASS_EN.get(rule.of.person_class, rule.of.person_class)
+        return f"{fmt(rule.percent)}% of the tier {rule.of.tier} standard of {label}{stated}"
+    if isinstance(rule, s.NoneRule):
+        return f"no subsidy ({rule.reason})"
+    return f"[not stated] {rule.gap}"
+
+
 def _money_or_gap(value: Decimal | None) -> str:
     return "—" if value is None else f"{fmt(value)}元"
 
@@ -264,15 +284,20 @@ def _subsidy_section(o: _Out, m: s.Policy) -> None:
     o.section("资助参保", "Subsidised enrollment")
     for sub in m.subsidies:
         if sub.rule is not None:
-            rule_txt = _rule_zh(p, sub.rule)
+            rule_txt = _rule_en(sub.rule) if o.en else _rule_zh(p, sub.rule)
         else:
-            rule_txt = "；".join(f"{t}档{_rule_zh(p, r)}" for t, r in sorted((sub.by_tier or {}).items()))
+            rule_txt = o.t("；", "; ").join(
+                f"tier {t}: {_rule_en(r)}" if o.en else f"{t}档{_rule_zh(p, r)}"
+                for t, r in sorted((sub.by_tier or {}).items())
+            )
         funder = o.t(f"；资金：{sub.funder}", f"; funded by {sub.funder}") if sub.funder else ""
-        o.item(f"{sub.notice_name}：{rule_txt}{funder}", sub)
+        o.item(f"{sub.notice_name}{o.t('：', ': ')}{rule_txt}{funder}", sub)
         if sub.departments:
             dep = sub.departments
-            who = "；".join(f"{k}由{v}认定" for k, v in dep.certified_by.items())
-            fund = f"；{dep.funded_by}资助" if dep.funded_by else ""
+            who = o.t("；", "; ").join(
+                o.t(f"{k}由{v}认定", f"{k} by {v}") for k, v in dep.certified_by.items()
+            )
+            fund = o.t(f"；{dep.funded_by}资助", f"; funded by {dep.funded_by}") if dep.funded_by else ""
             o.item(o.t("  认定：", "  certified: ") + who + fund, dep)
     mi = m.multiple_identities
     as_of = (
