@@ -43,3 +43,22 @@ def test_policies_lists_schedules_on_request_only() -> None:
     out = CliRunner().invoke(main, ["policies", "--schedules"]).output
     [line] = [x for x in out.splitlines() if x.startswith("qianjiang-2021\t")]
     assert "2021年度" in line and "资助标准表" in line
+
+
+def test_unknown_identity_in_a_schedule_names_file_and_line(tmp_path: Path) -> None:
+    from urrbmi.errors import UnknownCategory
+    from urrbmi.policy import compare
+
+    src = Path(compare.__file__).parent / "schedules" / "qianjiang-2021.yaml"
+    text = src.read_text("utf-8").replace(
+        "categories: [建档立卡低收入人口]", "categories: [建档立卡低收入人囗]"
+    )
+    line = text.splitlines().index("    categories: [建档立卡低收入人囗]") + 1
+    path = tmp_path / "qianjiang-2021.yaml"
+    path.write_text(text, "utf-8")
+    try:
+        compare.load_schedule_file(path)
+    except UnknownCategory as exc:
+        assert f"{path}:{line}" in exc.zh and "建档立卡低收入人口" in exc.zh
+    else:
+        raise AssertionError("an unknown identity was accepted")
