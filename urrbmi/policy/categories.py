@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -32,12 +33,19 @@ class Vocabulary:
         key = _normalize(name)
         found = self.by_name.get(key)
         if found is None:
-            known = "、".join(c.name for c in self.categories)
+            near = self.nearest(name)
+            zh = f"相近的身份：{'、'.join(near)}" if near else "没有相近的身份"
+            en = f"nearest: {', '.join(near)}" if near else "no near name"
             raise UnknownCategory(
-                f"未知的人员身份“{name}”；已知身份：{known}",
-                f"unknown category {name!r}; known: {', '.join(c.code for c in self.categories)}",
+                f"未知的人员身份“{name}”；{zh}（全部身份见 urrbmi/policy/categories.yaml）",
+                f"unknown category {name!r}; {en} (all of them: urrbmi/policy/categories.yaml)",
             )
         return found
+
+    def nearest(self, name: str, n: int = 3) -> list[str]:
+        """The known names (canonical names and aliases) nearest to ``name``, best first."""
+        names = {key: cat for cat in self.categories for key in (cat.name, *cat.aliases)}
+        return difflib.get_close_matches(str(name), list(names), n=n, cutoff=0.4)
 
     def code(self, name: str) -> str:
         return self.resolve(name).code

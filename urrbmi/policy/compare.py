@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from urrbmi.errors import PolicyFileError, UnknownPolicy
+from urrbmi.errors import PolicyFileError, UnknownCategory, UnknownPolicy
 from urrbmi.money import canonical
 from urrbmi.policy import schema as s
 from urrbmi.policy.categories import vocabulary
@@ -28,6 +28,7 @@ from urrbmi.policy.loader import (
     POLICY_ID,
     ROUNDING,
     LoadedPolicy,
+    _located,
     _plain,
     _read,
     _schema_error,
@@ -109,7 +110,10 @@ def load_schedule_file(path: Path) -> Schedule:
         if set(rules) != set(model.tiers):
             raise PolicyFileError(f"{path}：资助{sub.id}未覆盖全部档次", f"{path}: {sub.id}: by_tier ≠ tiers")
         for name in sub.categories:
-            code = voc.resolve(name).code
+            try:
+                code = voc.resolve(name).code
+            except UnknownCategory as exc:
+                raise _located(exc, [(path, tree)]) from None
             if code in seen:
                 raise PolicyFileError(f"{path}：身份{name}重复", f"{path}: category {name} listed twice")
             seen.add(code)

@@ -148,7 +148,7 @@ def _eligibility(ctx: _Ctx) -> None:
     if res is None:
         return
     if res in el.residence or (el.students_any_residence and ctx.r.student is not None):
-        ctx.step("eligibility", f"参保对象：{_residence_zh(el)}", el.cite, res)
+        ctx.step("eligibility", f"参保对象：{_residence_zh(el)}", el.cite, res, el.assumed)
         return
     raise InvalidInput(
         f"不属于本政策参保对象：{_residence_zh(el)}（{ctx.policy.cite(el.cite)}）",
@@ -218,7 +218,9 @@ def _reductions(ctx: _Ctx, standard: Decimal) -> Decimal:
         if _holds(ctx, red.when):
             cut = percent_of(red.percent, standard - total, ctx.policy.rounding)
             total += cut
-            ctx.step("reduction", f"{red.label}：减{fmt(red.percent)}%", red.cite, fmt(cut))
+            ctx.step(
+                "reduction", f"{red.label}：减{fmt(red.percent)}%", red.cite, fmt(cut), red.assumed
+            )
     return total
 
 
@@ -301,6 +303,7 @@ def _fiscal_portion(ctx: _Ctx, pw: s.Pathway) -> Decimal:
                 f"逾期缴费应补缴财政补助部分，本人所属群体由{ex.funder}统筹落实",
                 ex.cite,
                 "0",
+                ex.assumed,
             )
             return ZERO
     fs = model.fiscal_subsidy
@@ -311,6 +314,7 @@ def _fiscal_portion(ctx: _Ctx, pw: s.Pathway) -> Decimal:
         f"{pw.label}：不享受财政补助，须个人缴纳人均财政补助{fmt(fs.amount)}元",
         pw.cite,
         fmt(fs.amount),
+        fs.assumed,
     )
     return fs.amount
 
@@ -423,7 +427,7 @@ def quote(policy: LoadedPolicy, r: ResidentInput) -> Quote:
     others = ZERO
     for op in model.other_premiums:
         others += op.amount
-        ctx.step("other_premium", f"同时缴纳{op.label}", op.cite, fmt(op.amount))
+        ctx.step("other_premium", f"同时缴纳{op.label}", op.cite, fmt(op.amount), op.assumed)
     total = individual + fiscal + others
     start, waiting = _benefit_start(ctx, pw, period_start)
     if start > period_end:

@@ -30,7 +30,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from urrbmi.errors import PolicyFileError, UnknownPolicy
+from urrbmi.errors import PolicyFileError, UnknownCategory, UnknownPolicy
 from urrbmi.money import FEN
 from urrbmi.policy import schema as s
 from urrbmi.policy.categories import vocabulary
@@ -99,7 +99,7 @@ def policy_ids() -> list[str]:
     found: set[str] = set()
     for d in _dirs():
         if d.is_dir():
-            found.update(p.stem for p in d.glob("*.yaml"))
+            found.update(p.stem for p in d.glob("*.yaml") if not p.name.endswith(".tests.yaml"))
     return sorted(found)
 
 
@@ -276,7 +276,40 @@ def load_policy_file(path: Path) -> LoadedPolicy:
             f"{path}：文件名应为政策id“{model.id}.yaml”",
             f"{path}: the file name must be the policy id ({model.id}.yaml)",
         )
-    return _check(model, path, digest.hexdigest()[:12])
+    try:
+        return _check(model, path, digest.hexdigest()[:12])
+    except UnknownCategory as exc:
+        raise _located(exc, trees) from None
+
+
+def _find_line(node: Any, value: str) -> int | None:
+    """1-based line of the first scalar equal to ``value`` in a YAML tree."""
+    items: list[tuple[Any, Any]] = []
+    if isinstance(node, CommentedMap):
+        items = [(k, node.lc.value(k)) for k in node]
+    elif isinstance(node, CommentedSeq):
+        items = [(i, node.lc.item(i)) for i in range(len(node))]
+    for key, pos in items:
+        child = node[key]
+        if isinstance(child, str) and child == value:
+            return int(pos[0]) + 1
+        found = _find_line(child, value)
+        if found is not None:
+            return found
+    return None
+
+
+def _located(exc: UnknownCategory, trees: list[tuple[Path, CommentedMap]]) -> UnknownCategory:
+    """An unknown identity in a policy file, with the file and line that names it."""
+    quoted = re.search(r"“(.+?)”", exc.zh)
+    name = quoted.group(1) if quoted else ""
+    pos = str(trees[0][0])
+    for file, tree in trees:
+        line = _find_line(tree, name) if name else None
+        if line is not None:
+            pos = f"{file}:{line}"
+            break
+    return UnknownCategory(f"{pos}：{exc.zh}", f"{pos}: {exc.en}")
 
 
 def _schema_error(exc: ValidationError, trees: list[tuple[Path, CommentedMap]]) -> PolicyFileError:

@@ -42,111 +42,451 @@ def _rule_zh(p: LoadedPolicy, rule: s.Rule) -> str:
     return f"【未规定】{rule.gap}"
 
 
+def _rule_en(rule: s.Rule) -> str:
+    if isinstance(rule, s.FullRule):
+        return "subsidised in full"
+    if isinstance(rule, s.AmountRule | s.PaymentRule):
+        head = "subsidy of" if isinstance(rule, s.AmountRule) else "pays"
+        if rule.by_class:
+            return f"{head}: " + ", ".join(
+                f"{_CLASS_EN.get(k, k)} {fmt(v)} yuan" for k, v in rule.by_class.items()
+            )
+        assert rule.amount is not None
+        return f"{head} {fmt(rule.amount)} yuan"
+    if isinstance(rule, s.PercentRule):
+        stated = f" (= {fmt(rule.stated)} yuan)" if rule.stated is not None else ""
+        label = _CLASS_EN.get(rule.of.person_class, rule.of.person_class)
+        return f"{fmt(rule.percent)}% of the tier {rule.of.tier} standard of {label}{stated}"
+    if isinstance(rule, s.NoneRule):
+        return f"no subsidy ({rule.reason})"
+    return f"[not stated] {rule.gap}"
+
+
 def _money_or_gap(value: Decimal | None) -> str:
     return "—" if value is None else f"{fmt(value)}元"
 
 
-def policy_summary(p: LoadedPolicy) -> str:
+_NUM = "一二三四五六七八九十"
+
+_START_EN = {
+    "period_start": "from the start of the benefit period",
+    "birth_date": "from the date of birth",
+    "payment_day": "from the day of payment",
+    "next_day": "from the day after payment",
+    "next_month": "from the month after payment",
+    "wait_days": "{days} days after payment",
+    "wait_months": "{months} months after payment",
+}
+_CLASS_EN = {
+    "adult": "adults",
+    "minor": "minors",
+    "student": "students",
+    "college_student": "college students",
+    "resident": "residents",
+}
+_RESIDENCE_EN = {"hukou": "local hukou", "permit": "local residence permit", "none": "neither"}
+_GROUP_ZH = {"all": "全体", "general": "一般居民", "students": "学生", "low_income": "低收入人口"}
+_UNIT_ZH = {"county": "县（区）", "town": "乡镇（街道）", "village": "村（社区）", "school": "学校"}
+
+
+class _Out:
+    """Lines of a summary in one language, with sections numbered as they appear."""
+
+    def __init__(self, p: LoadedPolicy, lang: str) -> None:
+        self.p, self.en, self.n = p, lang == "en", 0
+        self.lines: list[str] = []
+
+    def t(self, zh: str, en: str) -> str:
+        return en if self.en else zh
+
+    def add(self, text: str) -> None:
+        self.lines.append(text)
+
+    def section(self, zh: str, en: str) -> None:
+        self.n += 1
+        head = f"{self.n}. {en}" if self.en else f"{_NUM[self.n - 1]}、{zh}"
+        self.add(head)
+
+    def item(self, text: str, rule: s.Cited | None = None, cite: str | None = None) -> None:
+        """One line, its citation, and the rule's ``assumed`` mark on the line below."""
+        clause = cite if cite is not None else rule.cite if rule is not None else None
+        self.add(f"  {text}" + (f"  〔{self.p.cite(clause)}〕" if clause else ""))
+        if rule is not None and rule.assumed:
+            self.assumed(rule.assumed)
+
+    def assumed(self, text: str) -> None:
+        self.add(
+            self.t(f"    ※ 系统选择（非通知原文）：{text}", f"    * assumed (not in the notice): {text}")
+        )
+
+
+def _yuan(o: _Out, v: Decimal) -> str:
+    return o.t(f"{fmt(v)}元", f"{fmt(v)} yuan")
+
+
+def _cond(o: _Out, c: s.Condition) -> str:
+    """The parts of a condition an officer needs to read (categories, residence, birth dates)."""
+    parts: list[str] = []
+    if c.categories_any:
+        parts.append("、".join(c.categories_any))
+    if c.residence:
+        names = _RESIDENCE_EN if o.en else RESIDENCE_ZH
+        parts.append(o.t("或", " or ").join(names[x] for x in c.residence))
+    if c.born_on_or_after:
+        parts.append(o.t(f"{c.born_on_or_after}及以后出生", f"born on or after {c.born_on_or_after}"))
+    if c.born_before:
+        parts.append(o.t(f"{c.born_before}前出生", f"born before {c.born_before}"))
+    if c.student:
+        parts.append(o.t("学生", "students"))
+    return o.t("，", ", ").join(parts)
+
+
+def policy_summary(p: LoadedPolicy, lang: str = "zh") -> str:
+    """Every section the policy has, with citations and every ``assumed`` mark; a section the
+    policy lacks is omitted (gaps the notice leaves are shown as 【未规定】). ``lang``: zh or en;
+    the notice's own names (groups, pathways) stay as the notice writes them."""
     m = p.model
+    o = _Out(p, lang)
     doc = m.documents["main"]
-    out: list[str] = []
-    add = out.append
-    add(f"{m.jurisdiction.name} {m.benefit_year}年度城乡居民基本医疗保险政策（{m.id}）")
-    add(f"依据：{doc.number or ''}《{doc.title}》{doc.issuer}" + (
-        f" {doc.issued_on}" if doc.issued_on else ""))
-    add(f"版本：{p.version}")
-    add("")
-    add("一、个人缴费标准")
+    o.add(
+        o.t(
+            f"{m.jurisdiction.name} {m.benefit_year}年度城乡居民基本医疗保险政策（{m.id}）",
+            f"{m.jurisdiction.name}: resident medical insurance policy, benefit year "
+            f"{m.benefit_year} ({m.id})",
+        )
+    )
+    issued = f" {doc.issued_on}" if doc.issued_on else ""
+    o.add(o.t("依据：", "Source: ") + f"{doc.number or ''}《{doc.title}》{doc.issuer}{issued}")
+    for key, d in m.documents.items():
+        if key != "main":
+            o.add(o.t("相关文件：", "Related: ") + f"{d.number or ''}《{d.title}》{d.issuer}")
+    o.add(o.t("版本：", "Version: ") + p.version)
+    o.add("")
+
+    _eligibility_section(o, m)
+    _standards_section(o, m)
+    _fiscal_section(o, m)
+    if m.reductions:
+        o.section("减免", "Reductions")
+        for red in m.reductions:
+            who = _cond(o, red.when)
+            o.item(
+                o.t(
+                    f"{red.label}：{who}个人缴费减{fmt(red.percent)}%",
+                    f"{red.label}: {who} pay {fmt(red.percent)}% less",
+                ),
+                red,
+            )
+    if m.other_premiums:
+        o.section("同时缴纳的其他保费", "Other premiums collected with it")
+        for op in m.other_premiums:
+            o.item(
+                o.t(
+                    f"{op.label}：{fmt(op.amount)}元/人·年",
+                    f"{op.label}: {fmt(op.amount)} yuan per person a year",
+                ),
+                op,
+            )
+    _subsidy_section(o, m)
+    _periods_section(o, m)
+    _benefits_section(o, m)
+    _targets_section(o, m)
+    if m.milestones:
+        o.section("工作安排", "Schedule")
+        for ms in m.milestones:
+            when = (
+                (f"{ms.start or ''}至{ms.end or ''}" if ms.start else f"{ms.end}前")
+                if (ms.start or ms.end)
+                else o.t(f"每月{ms.day_of_month}日", f"day {ms.day_of_month}")
+            )
+            o.item(f"{ms.label}：{when}", ms)
+    if m.gaps:
+        o.section("通知未规定事项", "Matters the notice leaves open")
+        for g in m.gaps:
+            o.item(g.gap, g)
+    if m.notes:
+        o.add(o.t("附：其他条款", "Notes"))
+        for n in m.notes:
+            o.item(f"{n.topic}：{n.text}", n)
+    return "\n".join(o.lines)
+
+
+def _eligibility_section(o: _Out, m: s.Policy) -> None:
+    el = m.eligibility
+    o.section("参保对象", "Who is covered")
+    names = _RESIDENCE_EN if o.en else RESIDENCE_ZH
+    text = o.t("或", " or ").join(names[x] for x in el.residence)
+    if el.students_any_residence:
+        text += o.t("；在校学生不受户籍限制", "; students whatever their residence")
+    o.item(text, el)
+
+
+def _standards_section(o: _Out, m: s.Policy) -> None:
+    o.section("人员类别与个人缴费标准", "Classes and individual contribution standards")
     for pc in m.person_classes:
+        label = pc.label if not o.en else f"{pc.label} ({_CLASS_EN.get(pc.code, pc.code)})"
+        cond = _cond(o, pc.when) if pc.when else ""
+        o.item(label + (o.t(f"（{cond}）", f" [{cond}]") if cond else ""), pc)
         for tier in m.tiers:
             std = m.standards[pc.code][tier]
-            tier_txt = f"{tier}档" if len(m.tiers) > 1 else ""
-            add(f"  {pc.label}{tier_txt}：{fmt(std.amount)}元/人·年  〔{p.cite(std.cite)}〕")
-        if pc.assumed:
-            add(f"    ※ 系统选择：{pc.assumed}")
-    add("二、财政补助")
+            tier_txt = o.t(f"{tier}档", f"tier {tier}") if len(m.tiers) > 1 else ""
+            o.item(
+                o.t(
+                    f"  {tier_txt}{fmt(std.amount)}元/人·年",
+                    f"  {tier_txt} {fmt(std.amount)} yuan per person a year",
+                ),
+                std,
+            )
+    if m.individual_average:
+        ia = m.individual_average
+        inc = o.t(f"（新增{fmt(ia.increase)}元）", f" (up {fmt(ia.increase)})") if ia.increase else ""
+        o.item(
+            o.t(
+                f"人均个人缴费{fmt(ia.amount)}元{inc}",
+                f"average individual contribution {fmt(ia.amount)} yuan{inc}",
+            ),
+            ia,
+        )
+
+
+def _fiscal_section(o: _Out, m: s.Policy) -> None:
+    o.section("财政补助", "Fiscal subsidy")
     fs = m.fiscal_subsidy
     if isinstance(fs, s.Gap):
-        add(f"  【未规定】{fs.gap}  〔{p.cite(fs.cite)}〕")
+        o.item(o.t("【未规定】", "[not stated] ") + fs.gap, fs)
     else:
         parts = "＋".join(f"{x.label}{fmt(x.amount)}" for x in fs.split)
-        add(f"  {fs.year_label}年人均{fmt(fs.amount)}元" + (f" = {parts}" if parts else "")
-            + f"  〔{p.cite(fs.cite)}〕")
+        inc = o.t(f"（新增{fmt(fs.increase)}元）", f" (up {fmt(fs.increase)})") if fs.increase else ""
+        o.item(
+            o.t(
+                f"{fs.year_label}年人均{fmt(fs.amount)}元{inc}",
+                f"{fs.year_label}: {fmt(fs.amount)} yuan per person{inc}",
+            )
+            + (f" = {parts}" if parts else ""),
+            fs,
+        )
     if m.financing_total:
         ft = m.financing_total
-        add(f"  筹资标准每人{fmt(ft.amount)}元 = 财政{fmt(ft.fiscal)} + 个人{fmt(ft.individual)}"
-            f"  〔{p.cite(ft.cite)}〕")
-    add("三、资助参保（多重身份：就高不就低）" if m.subsidies else "三、资助参保：无")
+        o.item(
+            o.t(
+                f"筹资标准每人{fmt(ft.amount)}元 = 财政{fmt(ft.fiscal)} + 个人{fmt(ft.individual)}",
+                f"financing {fmt(ft.amount)} yuan per person = fiscal {fmt(ft.fiscal)} + "
+                f"individual {fmt(ft.individual)}",
+            ),
+            ft,
+        )
+
+
+def _subsidy_section(o: _Out, m: s.Policy) -> None:
+    p = o.p
+    if not m.subsidies:
+        return
+    o.section("资助参保", "Subsidised enrollment")
     for sub in m.subsidies:
         if sub.rule is not None:
-            rule_txt = _rule_zh(p, sub.rule)
+            rule_txt = _rule_en(sub.rule) if o.en else _rule_zh(p, sub.rule)
         else:
-            rule_txt = "；".join(
-                f"{t}档{_rule_zh(p, r)}" for t, r in sorted((sub.by_tier or {}).items())
+            rule_txt = o.t("；", "; ").join(
+                f"tier {t}: {_rule_en(r)}" if o.en else f"{t}档{_rule_zh(p, r)}"
+                for t, r in sorted((sub.by_tier or {}).items())
             )
-        funder = f"；资金：{sub.funder}" if sub.funder else ""
-        add(f"  {sub.notice_name}：{rule_txt}{funder}  〔{p.cite(sub.cite)}〕")
-        if sub.assumed:
-            add(f"    ※ 系统选择：{sub.assumed}")
-    add("四、缴费期与待遇享受")
+        funder = o.t(f"；资金：{sub.funder}", f"; funded by {sub.funder}") if sub.funder else ""
+        o.item(f"{sub.notice_name}{o.t('：', ': ')}{rule_txt}{funder}", sub)
+        if sub.departments:
+            dep = sub.departments
+            who = o.t("；", "; ").join(
+                o.t(f"{k}由{v}认定", f"{k} by {v}") for k, v in dep.certified_by.items()
+            )
+            fund = o.t(f"；{dep.funded_by}资助", f"; funded by {dep.funded_by}") if dep.funded_by else ""
+            o.item(o.t("  认定：", "  certified: ") + who + fund, dep)
+    mi = m.multiple_identities
+    as_of = (
+        o.t("按缴费时身份", "identity at payment")
+        if mi.as_of == "payment"
+        else o.t(f"按{mi.reference_date}的身份", f"identity on {mi.reference_date}")
+    )
+    o.item(
+        o.t(
+            f"多重身份：就高不就低，不叠加（{as_of}）",
+            f"several identities: the highest subsidy applies, never summed ({as_of})",
+        ),
+        mi,
+    )
+    ic = m.identity_change
+    if isinstance(ic, s.Gap):
+        o.item(o.t("缴费后身份变化：【未规定】", "identity change after payment: [not stated] ") + ic.gap, ic)
+    else:
+        o.item(
+            o.t("缴费后身份变化：不再差额资助", "identity change after payment: no top-up")
+            if ic.rule == "no_difference"
+            else o.t("缴费后新认定身份：补差资助", "identity certified after payment: top-up"),
+            ic,
+        )
+
+
+def _periods_section(o: _Out, m: s.Policy) -> None:
+    o.section("缴费期与待遇享受", "Payment windows and benefit periods")
     bp = m.benefit_period
-    add(f"  待遇享受期：{bp.start}至{bp.end}  〔{p.cite(bp.cite)}〕")
+    o.item(o.t(f"待遇享受期：{bp.start}至{bp.end}", f"benefit period: {bp.start} to {bp.end}"), bp)
     for code, cp in bp.by_class.items():
-        grad = f"（当年毕业延至{cp.graduating_end}）" if cp.graduating_end else ""
-        add(f"  {CLASS_ZH.get(code, code)}：{cp.start}至{cp.end}{grad}  〔{p.cite(cp.cite)}〕")
+        grad = (
+            o.t(f"（当年毕业延至{cp.graduating_end}）", f" (graduates: to {cp.graduating_end})")
+            if cp.graduating_end
+            else ""
+        )
+        label = _CLASS_EN.get(code, code) if o.en else CLASS_ZH.get(code, code)
+        o.item(f"{label}：{cp.start}至{cp.end}{grad}", cp)
     for pw in m.pathways:
-        start = _START[pw.start.kind].format(days=pw.start.days, months=pw.start.months)
-        extra = "；须补缴财政补助部分" if pw.fiscal_portion_due else ""
-        extra += "；本人不单独缴费" if pw.contribution_waived else ""
-        add(f"  {pw.label}：{start}享受待遇{extra}  〔{p.cite(pw.cite)}〕")
+        fmt_args = {"days": pw.start.days, "months": pw.start.months}
+        start = (_START_EN if o.en else _START)[pw.start.kind].format(**fmt_args)
+        extra = o.t("；须补缴财政补助部分", "; pays the fiscal portion") if pw.fiscal_portion_due else ""
+        extra += o.t("；本人不单独缴费", "; no own contribution") if pw.contribution_waived else ""
+        text = o.t(f"{pw.label}：{start}享受待遇{extra}", f"{pw.label}: benefits {start}{extra}")
+        o.item(text, pw)
+        if pw.start.assumed and pw.start.assumed != pw.assumed:
+            o.assumed(pw.start.assumed)
     al = m.after_last_window
-    add(("  【未规定】" if al.kind == "gap" else "  截止：") + f"{al.text}  〔{p.cite(al.cite)}〕")
+    o.item(
+        (o.t("【未规定】", "[not stated] ") if al.kind == "gap" else o.t("截止：", "deadline: ")) + al.text,
+        al,
+    )
     for ex in m.waiting_exemptions:
-        add(f"  不设等待期：{ex.label}  〔{p.cite(ex.cite)}〕")
+        start = (_START_EN if o.en else _START)[ex.start.kind].format(
+            days=ex.start.days, months=ex.start.months
+        )
+        o.item(
+            o.t(
+                f"不设等待期：{ex.label}（{start}享受）", f"no waiting period: {ex.label} (benefits {start})"
+            ),
+            ex,
+        )
+        if ex.start.assumed and ex.start.assumed != ex.assumed:
+            o.assumed(ex.start.assumed)
     for fx in m.fiscal_portion_exemptions:
-        add(f"  免补缴财政补助部分：{'、'.join(fx.categories)}（{fx.funder}）  〔{p.cite(fx.cite)}〕")
+        o.item(
+            o.t(
+                f"免补缴财政补助部分：{'、'.join(fx.categories)}（{fx.funder}）",
+                f"fiscal portion not charged: {'、'.join(fx.categories)} ({fx.funder})",
+            ),
+            fx,
+        )
+
+
+def _benefits_section(o: _Out, m: s.Policy) -> None:
     b = m.benefits
-    add("五、待遇")
-    for label, lim in (("普通门诊年度最高支付限额", b.outpatient_cap),
-                       ("住院年度最高支付限额", b.inpatient_cap)):
-        if isinstance(lim, s.Limit):
-            val = _money_or_gap(lim.amount) if lim.by_tier is None else "，".join(
-                f"{t}档{fmt(v)}元" for t, v in sorted(lim.by_tier.items()))
-            prev = f"（原{fmt(lim.previous)}元）" if lim.previous is not None else ""
-            add(f"  {label}：{val}{prev}  〔{p.cite(lim.cite)}〕")
+    items: list[tuple[str, s.Cited | None]] = []
+    for zh, en, lim in (
+        ("普通门诊年度最高支付限额", "outpatient annual cap", b.outpatient_cap),
+        ("住院年度最高支付限额", "inpatient annual cap", b.inpatient_cap),
+    ):
+        label = o.t(zh, en)
+        if isinstance(lim, s.Gap):
+            items.append((label + o.t("：【未规定】", ": [not stated] ") + lim.gap, lim))
+        elif isinstance(lim, s.Limit):
+            val = (
+                _yuan(o, lim.amount)
+                if lim.amount is not None
+                else "，".join(
+                    o.t(f"{t}档{fmt(v)}元", f"tier {t} {fmt(v)} yuan")
+                    for t, v in sorted((lim.by_tier or {}).items())
+                )
+            )
+            prev = (
+                o.t(f"（原{fmt(lim.previous)}元）", f" (was {fmt(lim.previous)})")
+                if (lim.previous is not None)
+                else ""
+            )
+            since = (
+                o.t(f"，{lim.effective_from}起", f", from {lim.effective_from}")
+                if (lim.effective_from)
+                else ""
+            )
+            items.append((label + o.t("：", ": ") + f"{val}{prev}{since}", lim))
     ci = b.critical_illness
-    if ci:
-        if ci.funding_per_capita:
-            add(f"  大病保险人均筹资：{fmt(ci.funding_per_capita.amount)}元"
-                f"  〔{p.cite(ci.funding_per_capita.cite)}〕")
-        if ci.deductible and ci.deductible.amount is not None:
-            add(f"  大病保险起付线：{fmt(ci.deductible.amount)}元  〔{p.cite(ci.deductible.cite)}〕")
-        if ci.reduced_deductible:
-            rd = ci.reduced_deductible
-            add(f"  {'、'.join(rd.categories)}大病保险起付线：{fmt(rd.amount)}元"
-                f"  〔{p.cite(rd.cite)}〕")
+    if ci and ci.funding_per_capita:
+        year = f"{ci.funding_year_label}年" if ci.funding_year_label else ""
+        items.append(
+            (
+                o.t(
+                    f"{year}大病保险人均筹资：{fmt(ci.funding_per_capita.amount)}元",
+                    f"critical illness funding per person: {fmt(ci.funding_per_capita.amount)} yuan",
+                ),
+                ci.funding_per_capita,
+            )
+        )
+    if ci and ci.deductible and ci.deductible.amount is not None:
+        items.append(
+            (
+                o.t(
+                    f"大病保险起付线：{fmt(ci.deductible.amount)}元",
+                    f"critical illness deductible: {fmt(ci.deductible.amount)} yuan",
+                ),
+                ci.deductible,
+            )
+        )
+    if ci and ci.reduced_deductible:
+        rd = ci.reduced_deductible
+        items.append(
+            (
+                o.t(
+                    f"{'、'.join(rd.categories)}大病保险起付线：{fmt(rd.amount)}元",
+                    f"critical illness deductible for {'、'.join(rd.categories)}: {fmt(rd.amount)} yuan",
+                ),
+                rd,
+            )
+        )
+    ratio_cite = None
+    if b.inpatient_fund_ratio is not None:
+        text = o.t(
+            f"住院统筹基金支付比例：{fmt(b.inpatient_fund_ratio)}%",
+            f"inpatient fund share: {fmt(b.inpatient_fund_ratio)}%",
+        )
+        items.append((text, None))
+        ratio_cite = b.inpatient_fund_ratio_cite
+    if not items:
+        return  # no empty heading: a notice silent on benefits has no benefits section
+    o.section("待遇", "Benefits")
+    for text, rule in items:
+        o.item(text, rule, None if rule is not None else ratio_cite)
+
+
+def _targets_section(o: _Out, m: s.Policy) -> None:
     t = m.targets
-    if t.rates or t.staged_deadlines or t.task_total:
-        add("六、目标任务")
-        for r in t.rates:
-            add(f"  参保率目标（{r.group}，以{r.unit}为单位）：{fmt(r.rate)}%  〔{p.cite(r.cite)}〕")
-        for d in t.staged_deadlines:
-            add(f"  {d.by}前完成：{d.group}  〔{p.cite(d.cite)}〕")
-        if t.task_total:
-            add(f"  参保任务数：{fmt(t.task_total.amount)}人  〔{p.cite(t.task_total.cite)}〕")
-        if t.incentive_per_person:
-            add(f"  超额完成奖励：{fmt(t.incentive_per_person.amount)}元/人"
-                f"  〔{p.cite(t.incentive_per_person.cite)}〕")
-    gaps = [g for g in m.gaps]
-    if gaps:
-        add("七、通知未规定事项")
-        for g in gaps:
-            add(f"  {g.gap}  〔{p.cite(g.cite)}〕")
-    if m.notes:
-        add("附：其他条款")
-        for n in m.notes:
-            add(f"  {n.topic}：{n.text}  〔{p.cite(n.cite)}〕")
-    return "\n".join(out)
+    if not (t.rates or t.staged_deadlines or t.task_total or t.incentive_per_person or t.population_base):
+        return
+    o.section("目标任务", "Targets")
+    for r in t.rates:
+        group = _GROUP_ZH.get(r.group, r.group)
+        unit = _UNIT_ZH.get(r.unit, r.unit)
+        o.item(
+            o.t(
+                f"参保率目标（{group}，以{unit}为单位）：{fmt(r.rate)}%",
+                f"enrollment rate target ({r.group}, per {r.unit}): {fmt(r.rate)}%",
+            ),
+            r,
+        )
+    for d in t.staged_deadlines:
+        o.item(o.t(f"{d.by}前完成：{d.group}", f"by {d.by}: {d.group}"), d)
+    if t.population_base:
+        pb = t.population_base
+        when = pb.as_of_label or (str(pb.as_of) if pb.as_of else "")
+        o.item(o.t(f"任务基数：{when}{pb.source}", f"base: {pb.source} {when}"), pb)
+    if t.task_total:
+        o.item(
+            o.t(
+                f"参保任务数：{fmt(t.task_total.amount)}人",
+                f"enrollment task: {fmt(t.task_total.amount)} persons",
+            ),
+            t.task_total,
+        )
+    if t.incentive_per_person:
+        o.item(
+            o.t(
+                f"超额完成奖励：{fmt(t.incentive_per_person.amount)}元/人",
+                f"incentive: {fmt(t.incentive_per_person.amount)} yuan per person above target",
+            ),
+            t.incentive_per_person,
+        )
 
 
 # the steps whose value is a code: the rule's text already names the choice in Chinese
