@@ -26,6 +26,8 @@ PERMISSIONS: dict[str, str] = {
     "payment.import": "导入渠道缴费文件 / import a channel file",
     "payment.cancel": "退费、撤销缴费 / refund or cancel a payment",
     "payment.accept": "复核后确认待处理缴费 / accept a held payment after review",
+    "refund.approve": "审批、驳回退费和补发（不能审批本人发起的）/ approve or reject refunds (not one's own)",
+    "refund.pay": "生成退费文件、导入渠道支付结果（含完整身份证号码）/ refund file and the channel's result",
     "audit.read": "查询审计日志 / query the audit log",
     "list.upload": "上传部门名单（报送员仅限本部门来源）/ upload department lists (uploaders: own sources)",
     "funding.read": "资金测算、进度 / funding and progress reports",
@@ -50,6 +52,7 @@ _ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "payment.import",
             "payment.cancel",
             "payment.accept",
+            "refund.approve",
             "funding.read",
             "list.upload",
         }
@@ -68,7 +71,7 @@ _ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "village_agent": frozenset({"region.read", "resident.read", "payment.record"}),
     "dept_uploader": frozenset({"list.upload"}),
     "auditor": frozenset({"region.read", "resident.read", "campaign.read", "audit.read"}),
-    "finance": frozenset({"region.read", "campaign.read", "funding.read"}),
+    "finance": frozenset({"region.read", "campaign.read", "funding.read", "refund.pay"}),
 }
 ROLE_PERMISSIONS = MappingProxyType(_ROLE_PERMISSIONS)
 assert set(ROLE_PERMISSIONS) == set(ROLES)
