@@ -185,7 +185,7 @@ def list_refunds(
         q = q.where(Refund.status == S(status))
     if limit is not None:
         q = q.limit(limit)
-    return [_row(*t) for t in session.execute(q).tuples()]
+    return [_row(*t) for t in session.execute(q)]
 
 
 def _load(session: Session, c: Campaign, refund_ids: Sequence[int], scope: str) -> list[Refund]:
@@ -330,7 +330,7 @@ def export_refund_file(
             _rows(c, scope)
             .where(Refund.status.in_((S.APPROVED, S.FAILED)), Refund.kind.in_(PAYABLE_KINDS))
             .with_for_update(of=Refund)
-        ).tuples()
+        )
     )
     batch = f"RF{c.id}-{clock.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}" if rows else None
     now = audit.now()
@@ -571,7 +571,7 @@ def reconcile_refunds(
     totals = sorted(
         (
             StatusTotal(st, _zh(st), kind, KIND_ZH.get(kind, kind), int(n), from_fen(int(fen or 0)))
-            for st, kind, n, fen in session.execute(q).tuples()
+            for st, kind, n, fen in session.execute(q)
         ),
         key=lambda t: (order.get(t.status, 99), t.kind),
     )
@@ -579,9 +579,7 @@ def reconcile_refunds(
     cutoff = dt.datetime.combine(day - dt.timedelta(days=stale_days), dt.time(), tzinfo=clock.CHINA)
     stale = [
         _row(*t)
-        for t in session.execute(
-            _rows(c, scope).where(Refund.status == S.SENT, Refund.sent_at < cutoff)
-        ).tuples()
+        for t in session.execute(_rows(c, scope).where(Refund.status == S.SENT, Refund.sent_at < cutoff))
     ]
     return RefundReconciliation(totals, stale_days, stale)
 
