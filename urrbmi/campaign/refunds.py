@@ -178,13 +178,21 @@ def _row(r: Refund, id_number: str, name: str, region: str, pch: str | None, pre
 
 
 def list_refunds(
-    session: Session, c: Campaign, *, scope: str = "", status: str | None = None, limit: int | None = None
+    session: Session,
+    c: Campaign,
+    *,
+    scope: str = "",
+    status: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[RefundRow]:
     q = _rows(c, scope)
     if status is not None:
         q = q.where(Refund.status == S(status))
     if limit is not None:
         q = q.limit(limit)
+    if offset:
+        q = q.offset(offset)
     return [_row(*t) for t in session.execute(q)]
 
 
