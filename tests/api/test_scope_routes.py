@@ -82,6 +82,7 @@ class Ctx:
     hukou_batch: int
     b_check_token: str
     a_numbers: list[str]
+    b_refund: int = 0  # a pending refund of a town B resident
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,36 @@ CASES: dict[tuple[str, str], Builder] = {
     ],
     ("POST", "/api/v1/campaigns/{campaign_id}/payments/{payment_id}/accept"): lambda x, u: [
         Call(DENY, path=c(x) | {"payment_id": x.b_payment_held}, json={"reason": "复核"})
+    ],
+    # --- refunds and 补发 (town B's pending refund: never listed, decided, sent or paid by an outsider)
+    ("GET", "/api/v1/campaigns/{campaign_id}/refunds"): lambda x, u: [
+        Call(LIST, path=c(x)),
+        Call(LIST, path=c(x), params={"status": "pending"}),
+    ],
+    ("POST", "/api/v1/campaigns/{campaign_id}/refunds/approve"): lambda x, u: [
+        Call(DENY, path=c(x), json={"refund_ids": [x.b_refund]})
+    ],
+    ("POST", "/api/v1/campaigns/{campaign_id}/refunds/reject"): lambda x, u: [
+        Call(DENY, path=c(x), json={"refund_ids": [x.b_refund], "reason": "驳回"})
+    ],
+    ("POST", "/api/v1/campaigns/{campaign_id}/refunds/file"): lambda x, u: [
+        Call(DENY, path=c(x), params={"channel": "bank", "format": "csv"})
+    ],
+    ("POST", "/api/v1/campaigns/{campaign_id}/refunds/result"): lambda x, u: [
+        Call(
+            DENY,
+            path=c(x),
+            files={
+                "file": (
+                    "res.csv",
+                    f"退费编号,结果,金额（元）,支付日期\n{x.b_refund},成功,1.00,2022-01-05\n".encode(),
+                    "text/csv",
+                )
+            },
+        )
+    ],
+    ("GET", "/api/v1/campaigns/{campaign_id}/refunds/reconcile"): lambda x, u: [
+        Call(LIST, path=c(x), params={"days": "0"})
     ],
     # --- targets, lists for action, funding
     ("GET", "/api/v1/campaigns/{campaign_id}/progress"): lambda x, u: [
@@ -416,18 +447,18 @@ def ctx(world: World, client: TestClient) -> Ctx:
         headers=hb,
     )
     assert r.status_code == 200 and r.json()["status"] == "accepted", r.text
+    # a wrong amount at the counter is refused (guards on money); a channel file keeps it, held
+    held_file = f"交易流水号,身份证号码,金额,缴费日期\nB-HELD,{b_numbers[1]},1.00,{AS_OF.isoformat()}\n"
     r = client.post(
-        base,
-        json={
-            "id_number": b_numbers[1],
-            "amount": "1.00",
-            "external_ref": "B-HELD",
-            "paid_on": AS_OF.isoformat(),
-        },
-        headers=hb,
+        f"{base}/import",
+        files={"file": ("held.csv", held_file.encode(), "text/csv")},
+        data={"channel": "bank"},
+        headers=world.auth("officer"),
     )
-    assert r.status_code == 200 and r.json()["status"] == "held", r.text
-    held = r.json()["payment_id"]
+    assert r.status_code == 200, r.text
+    with session_scope(world.engine) as s:
+        held = s.scalars(select(Payment.id).where(Payment.external_ref == "B-HELD")).one()
+        assert s.get(Payment, held).status == "held"  # type: ignore[union-attr]
     r = client.patch(
         f"/api/v1/residents/{resident}", json={"row_version": 1, "household_id": "HB-1"}, headers=hb
     )
@@ -444,6 +475,20 @@ def ctx(world: World, client: TestClient) -> Ctx:
     item = r.json()["items"][0]["id"]
     r = client.post("/api/v1/imports/lists/check", files=files, data={"source": "minzheng"}, headers=hb)
     assert r.status_code == 200, r.text
+    with session_scope(world.engine) as s:
+        rf = Refund(
+            campaign_id=world.campaign_id,
+            resident_id=resident,
+            kind="refund",
+            amount_fen=100,
+            reason="多缴",
+            status="pending",
+            created_at=dt.datetime.now(dt.UTC),
+            created_by="api:admin_b",
+        )
+        s.add(rf)
+        s.flush()
+        b_refund = rf.id
     return Ctx(
         world=world,
         client=client,
@@ -456,6 +501,7 @@ def ctx(world: World, client: TestClient) -> Ctx:
         hukou_batch=hukou_batch,
         b_check_token=r.json()["token"],
         a_numbers=world.people_a,
+        b_refund=b_refund,
     )
 
 
