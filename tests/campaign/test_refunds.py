@@ -9,6 +9,7 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 from dbfixtures import ACTOR, add_people, setup_regions
@@ -232,3 +233,73 @@ def test_refund_lifecycle_by_cli(engine: Engine, tmp_path: Path) -> None:
     assert f"已支付\t撤销缴费退款\t1\t{fmt(amount)}" in rec
     assert "已发送渠道" in rec and "已审批未支付合计" in rec
     assert statuses(engine) == ["paid", "sent", "rejected"]
+
+
+def test_a_failed_refund_may_be_rejected_and_odd_result_lines_are_reported(
+    engine: Engine, tmp_path: Path
+) -> None:
+    cid, people, amount = world(engine)
+    with session_scope(engine) as s:
+        c = get_campaign(s, cid)
+        rid = list_refunds(s, c)[0].id
+        approve(s, c, [rid], actor=CHECKER)
+        f = export_refund_file(s, c, "wechat", tmp_path / "f.xlsx", actor="payer")
+    book = openpyxl.load_workbook(tmp_path / "f.xlsx")
+    rows = list(book.active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert rows[0][0] == "退费编号" and rows[1][:3] == (str(rid), f.batch_id, people[0])
+    res = result_csv(
+        tmp_path / "r.csv",
+        [
+            (rid, "也许", amount, "", "", ""),
+            (rid + 1000, "成功", "abc", "", "", ""),
+            ("", "成功", amount, "", "", ""),
+        ],
+    )
+    with session_scope(engine) as s:
+        rep = import_result(s, get_campaign(s, cid), read_result_file(res), actor="payer")
+    assert [p.code for p in rep.problems] == ["invalid", "unknown_ref", "unknown_ref"] and rep.paid == 0
+    res = result_csv(tmp_path / "r2.csv", [(rid, "失败", amount, "", "", "户名不符")])
+    with session_scope(engine) as s:
+        c = get_campaign(s, cid)
+        assert import_result(s, c, read_result_file(res), actor="payer").failed == 1
+        assert [r.status for r in reject(s, c, [rid], actor=CHECKER, reason="居民改为现金领取")] == [
+            "rejected"
+        ]
+    with session_scope(engine) as s:  # a rejected one is never sent again
+        assert (
+            export_refund_file(s, get_campaign(s, cid), "bank", tmp_path / "n.csv", "csv", actor="p").count
+            == 0
+        )
+
+
+def test_migration_0012_keeps_old_rows(tmp_path: Path) -> None:
+    """A refund marked ``done`` before 0012 is ``paid`` after it, and ``done`` again after a downgrade."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from urrbmi.db.session import alembic_config, upgrade
+
+    url = f"sqlite:///{tmp_path / 'm.sqlite'}"
+    upgrade(url, "0011")
+    eng = create_engine(url)
+    setup_regions(eng)
+    people = add_people(eng, "500114001", "500114", 1)
+    with session_scope(eng) as s:
+        cid = create_campaign(s, "qianjiang-2022", "500114", actor=ACTOR).id
+        s.execute(
+            text(
+                "INSERT INTO refunds (campaign_id, resident_id, kind, amount_fen, reason, status, created_at) "
+                "SELECT :c, id, 'refund', 100, 'old', 'done', '2022-01-01 00:00:00' FROM residents WHERE id_number = :n"
+            ),
+            {"c": cid, "n": people[0]},
+        )
+    upgrade(url)
+    with eng.connect() as conn:
+        assert conn.execute(text("SELECT status, created_by FROM refunds")).one() == ("paid", None)
+    cfg = alembic_config()
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0011")
+    with eng.connect() as conn:
+        assert conn.execute(text("SELECT status FROM refunds")).scalar_one() == "done"
+    eng.dispose()

@@ -34,7 +34,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -211,7 +211,7 @@ def _load(session: Session, c: Campaign, refund_ids: Sequence[int], scope: str) 
                 Resident.region_code.startswith(scope, autoescape=True),
             )
             .order_by(Refund.id)
-            .with_for_update()
+            .with_for_update(of=Refund)
         )
     )
     missing = sorted(set(wanted) - {r.id for r in found})
@@ -476,7 +476,7 @@ def import_result(
             continue
         try:
             amount_fen = to_fen(Decimal(row.get("amount", "")))
-        except (InvalidOperation, ValueError):
+        except (ArithmeticError, ValueError):  # InvalidOperation, an infinite or huge amount
             problem(n, ref, "invalid", f"金额“{row.get('amount', '')}”")
             continue
         if amount_fen != r.amount_fen:
