@@ -415,7 +415,13 @@ def _decode(path: Path) -> str:
 
 def read_result_file(path: Path) -> list[dict[str, str]]:
     """The result CSV's rows by field (ref, result, amount, paid_on, channel_ref, reason, batch)."""
-    reader = csv.reader(_decode(path).splitlines())
+    try:
+        table = list(csv.reader(_decode(path).splitlines()))
+    except csv.Error as exc:
+        raise InvalidInput(
+            f"结果文件{path.name}不是有效的CSV：{exc}", f"the result file {path.name} is not valid CSV: {exc}"
+        ) from None
+    reader = iter(table)
     header = next(reader, None)
     if header is None:
         raise InvalidInput(f"结果文件{path.name}为空", f"the result file {path.name} is empty")
