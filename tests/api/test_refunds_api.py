@@ -61,6 +61,12 @@ def test_refund_lifecycle_through_the_api(world: World, client: TestClient) -> N
     assert r.status_code == 200, r.text
     batch = r.headers["X-Refund-Batch"]
     assert batch and number in r.content.decode("utf-8-sig") and r.headers["X-Refund-Count"] == "1"
+    # a file lost on the way is written again from its batch, changing nothing
+    again = {"channel": "bank", "format": "csv", "again": batch}
+    r2 = client.post(f"{base}/refunds/file", params=again, headers=finance)
+    assert r2.status_code == 200 and r2.content == r.content, r2.text
+    r2 = client.post(f"{base}/refunds/file", params=again | {"again": "RF-none"}, headers=finance)
+    assert r2.status_code == 404
     # ... and imports the bank's answer; the same file again changes nothing
     result = (
         f"退费编号,结果,金额（元）,支付日期,渠道流水号,批次号\n{rid},成功,{amount},2022-01-06,BK-9,{batch}\n"

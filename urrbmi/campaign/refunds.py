@@ -328,11 +328,17 @@ def export_refund_file(
     *,
     actor: str,
     scope: str = "",
+    again: str | None = None,
 ) -> RefundFile:
     """Write the approved and failed money-out refunds to ``path`` for ``channel`` and mark them
-    ``sent`` in one batch (the batch number is on every row and in the file)."""
+    ``sent`` in one batch (the batch number is on every row and in the file).
+
+    ``again``: write the file of that earlier batch once more (its rows still ``sent``; a file
+    lost on the way), changing nothing but an audit row."""
     if fmt not in ("xlsx", "csv"):
         raise InvalidInput(f"文件格式应为xlsx或csv：{fmt}", f"the format is xlsx or csv, not {fmt!r}")
+    if again is not None:
+        return _write_again(session, c, channel, path, fmt, actor=actor, scope=scope, batch=again)
     rows = list(
         session.execute(
             _rows(c, scope)
@@ -369,15 +375,52 @@ def export_refund_file(
             {"status": "sent", "batch_id": batch, "channel": channel},
         )
     session.flush()
+    _write(path, fmt, lines)
+    total = sum((from_fen(r.amount_fen) for r, *_ in rows), Decimal("0.00"))
+    return RefundFile(batch, channel, len(rows), total, path)
+
+
+def _write(path: Path, fmt: str, lines: list[list[object]]) -> None:
     if fmt == "csv":
         write_csv(path, FILE_HEADER, lines)
-    else:
-        book = Book()
-        sheet = book.sheet("退费")
-        sheet.append(FILE_HEADER)
-        for line in lines:
-            sheet.append(line)
-        book.save(path)
+        return
+    book = Book()
+    sheet = book.sheet("退费")
+    sheet.append(FILE_HEADER)
+    for line in lines:
+        sheet.append(line)
+    book.save(path)
+
+
+def _write_again(
+    session: Session, c: Campaign, channel: str, path: Path, fmt: str, *, actor: str, scope: str, batch: str
+) -> RefundFile:
+    rows = list(session.execute(_rows(c, scope).where(Refund.batch_id == batch, Refund.status == S.SENT)))
+    if not rows:
+        raise NotFound(
+            f"征缴批次{c.id}中没有待渠道回复的退费批次{batch}",
+            f"no refund batch {batch} awaiting the channel's result in campaign {c.id}",
+        )
+    if any(r.channel != channel for r, *_ in rows):
+        raise InvalidInput(
+            f"退费批次{batch}是发给{rows[0][0].channel}渠道的",
+            f"refund batch {batch} went to {rows[0][0].channel}",
+        )
+    lines: list[list[object]] = [
+        [
+            str(r.id),
+            batch,
+            number,
+            name,
+            from_fen(r.amount_fen),
+            KIND_ZH.get(r.kind, r.kind),
+            pch or "",
+            pref or "",
+        ]
+        for r, number, name, _region, pch, pref in rows
+    ]
+    _write(path, fmt, lines)
+    audit.record(session, actor, "refunds", f"batch:{batch}", "resend_file", None, {"rows": len(rows)})
     total = sum((from_fen(r.amount_fen) for r, *_ in rows), Decimal("0.00"))
     return RefundFile(batch, channel, len(rows), total, path)
 

@@ -90,17 +90,18 @@ def refund_reject(
 @refund.command("file")
 @click.option("--channel", type=click.Choice(list(CHANNELS)), required=True, help="支付渠道")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--again", default=None, help="重新生成此前一批（仍待渠道回复）的文件 / write a batch again")
 @campaign_option
 @db_option
 @actor_option
 def refund_file(
-    channel: str, out: Path, campaign_id: int | None, db_url: str | None, actor: str | None
+    channel: str, out: Path, again: str | None, campaign_id: int | None, db_url: str | None, actor: str | None
 ) -> None:
     """生成退费文件（已审批和支付失败的，含完整身份证号码），并标记为已发送 / write the refund file."""
     fmt_ = "csv" if out.suffix.lower() == ".csv" else "xlsx"
     with session_scope(_engine(db_url)) as s:
         f = export_refund_file(
-            s, get_campaign(s, campaign_id), channel, out, fmt_, actor=actor or default_actor()
+            s, get_campaign(s, campaign_id), channel, out, fmt_, actor=actor or default_actor(), again=again
         )
     if f.batch_id is None:
         click.echo("没有待发送的退费 / nothing to send")

@@ -201,6 +201,9 @@ def refund_file(
         Literal["cash", "pos", "wechat", "alipay", "unionpay", "bank", "tax"], Query(description="支付渠道")
     ],
     format: Literal["xlsx", "csv"] = "xlsx",
+    again: Annotated[
+        str | None, Query(max_length=64, description="重新生成此前一批（仍待渠道回复）的文件，不改变状态")
+    ] = None,
 ) -> Response:
     fd, tmp = tempfile.mkstemp(prefix="urrbmi-refunds-", suffix=f".{format}")
     os.close(fd)
@@ -208,7 +211,9 @@ def refund_file(
     try:
         with tx(request) as s:
             c = scoped_campaign(s, p, campaign_id, whole=True)
-            f = export_refund_file(s, c, channel, path, format, actor=p.actor, scope=p.region_prefix)
+            f = export_refund_file(
+                s, c, channel, path, format, actor=p.actor, scope=p.region_prefix, again=again
+            )
     except BaseException:
         path.unlink(missing_ok=True)
         raise
