@@ -84,6 +84,7 @@ class Ctx:
     b_check_token: str
     a_numbers: list[str]
     b_handover: int
+    b_refund: int = 0  # a pending refund of a town B resident
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,36 @@ CASES: dict[tuple[str, str], Builder] = {
     ],
     ("POST", "/api/v1/campaigns/{campaign_id}/handovers/{handover_id}/confirm"): lambda x, u: [
         Call(DENY, path=c(x) | {"handover_id": x.b_handover}, json={"received": "1.00", "reason": "x"})
+    ],
+    # --- refunds and 补发 (town B's pending refund: never listed, decided, sent or paid by an outsider)
+    ("GET", "/api/v1/campaigns/{campaign_id}/refunds"): lambda x, u: [
+        Call(LIST, path=c(x)),
+        Call(LIST, path=c(x), params={"status": "pending"}),
+    ],
+    ("POST", "/api/v1/campaigns/{campaign_id}/refunds/approve"): lambda x, u: [
+        Call(DENY, path=c(x), json={"refund_ids": [x.b_refund]})
+    ],
+    ("POST", "/api/v1/campaigns/{campaign_id}/refunds/reject"): lambda x, u: [
+        Call(DENY, path=c(x), json={"refund_ids": [x.b_refund], "reason": "驳回"})
+    ],
+    ("POST", "/api/v1/campaigns/{campaign_id}/refunds/file"): lambda x, u: [
+        Call(DENY, path=c(x), params={"channel": "bank", "format": "csv"})
+    ],
+    ("POST", "/api/v1/campaigns/{campaign_id}/refunds/result"): lambda x, u: [
+        Call(
+            DENY,
+            path=c(x),
+            files={
+                "file": (
+                    "res.csv",
+                    f"退费编号,结果,金额（元）,支付日期\n{x.b_refund},成功,1.00,2022-01-05\n".encode(),
+                    "text/csv",
+                )
+            },
+        )
+    ],
+    ("GET", "/api/v1/campaigns/{campaign_id}/refunds/reconcile"): lambda x, u: [
+        Call(LIST, path=c(x), params={"days": "0"})
     ],
     # --- targets, lists for action, funding
     ("GET", "/api/v1/campaigns/{campaign_id}/progress"): lambda x, u: [
@@ -480,6 +511,20 @@ def ctx(world: World, client: TestClient) -> Ctx:
     item = r.json()["items"][0]["id"]
     r = client.post("/api/v1/imports/lists/check", files=files, data={"source": "minzheng"}, headers=hb)
     assert r.status_code == 200, r.text
+    with session_scope(world.engine) as s:
+        rf = Refund(
+            campaign_id=world.campaign_id,
+            resident_id=resident,
+            kind="refund",
+            amount_fen=100,
+            reason="多缴",
+            status="pending",
+            created_at=dt.datetime.now(dt.UTC),
+            created_by="api:admin_b",
+        )
+        s.add(rf)
+        s.flush()
+        b_refund = rf.id
     return Ctx(
         world=world,
         client=client,
@@ -493,6 +538,7 @@ def ctx(world: World, client: TestClient) -> Ctx:
         b_check_token=r.json()["token"],
         a_numbers=world.people_a,
         b_handover=handover,
+        b_refund=b_refund,
     )
 
 

@@ -83,7 +83,7 @@ def build_random(engine: Engine, seed: int, n: int = 160) -> int:
                         Refund(
                             campaign_id=cid, resident_id=rid, payment_id=pid,
                             kind=rng.choice(("refund", "cancellation", "top_up")), amount_fen=rng.choice((100, 32000)),
-                            reason="test", status=rng.choice(("done", "pending", "void")),
+                            reason="test", status=rng.choice(("paid", "pending", "void")),
                             created_at=stamp(day + dt.timedelta(days=rng.randrange(40))),
                         )
                     )  # fmt: skip

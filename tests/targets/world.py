@@ -155,7 +155,7 @@ def build_suixi(engine: Engine) -> tuple[int, dict[str, str]]:
         s.add(
             Refund(
                 campaign_id=cid, resident_id=r6, payment_id=p6, kind="cancellation", amount_fen=32000,
-                reason="注销", status="done", created_at=stamp(d(2021, 12, 1)),
+                reason="注销", status="paid", created_at=stamp(d(2021, 12, 1)),
             )
         )  # fmt: skip
         r7 = w.resident("r7", VILLAGE_B, status="deceased", died_on=d(2021, 11, 10))

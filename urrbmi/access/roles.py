@@ -29,6 +29,8 @@ PERMISSIONS: dict[str, str] = {
     "payment.cancel_handed_over": "撤销已解缴的现金收据 / cancel a cash receipt already handed over",
     "handover.submit": "现金日清日结、提交解缴 / daily cash and handing it over",
     "handover.confirm": "清点确认现金解缴、查看解缴报表 / count and confirm cash handovers, reports",
+    "refund.approve": "审批、驳回退费和补发（不能审批本人发起的）/ approve or reject refunds (not one's own)",
+    "refund.pay": "生成退费文件、导入渠道支付结果（含完整身份证号码）/ refund file and the channel's result",
     "audit.read": "查询审计日志 / query the audit log",
     "list.upload": "上传部门名单（报送员仅限本部门来源）/ upload department lists (uploaders: own sources)",
     "funding.read": "资金测算、进度 / funding and progress reports",
@@ -56,6 +58,7 @@ _ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "payment.cancel_handed_over",
             "handover.submit",
             "handover.confirm",
+            "refund.approve",
             "funding.read",
             "list.upload",
         }
@@ -76,7 +79,7 @@ _ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "village_agent": frozenset({"region.read", "resident.read", "payment.record", "handover.submit"}),
     "dept_uploader": frozenset({"list.upload"}),
     "auditor": frozenset({"region.read", "resident.read", "campaign.read", "audit.read"}),
-    "finance": frozenset({"region.read", "campaign.read", "funding.read", "handover.confirm"}),
+    "finance": frozenset({"region.read", "campaign.read", "funding.read", "handover.confirm", "refund.pay"}),
 }
 ROLE_PERMISSIONS = MappingProxyType(_ROLE_PERMISSIONS)
 assert set(ROLE_PERMISSIONS) == set(ROLES)

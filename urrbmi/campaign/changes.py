@@ -324,6 +324,7 @@ def _change(
                 reason=f"缴费后新认定身份（{names}），按政策补发资助参保金",
                 status="pending",
                 created_at=audit.now(),
+                created_by=actor,
             )
         )
         audit.record(

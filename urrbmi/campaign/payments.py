@@ -674,6 +674,7 @@ def cancel_payment(
                 reason=reason,
                 status="pending",
                 created_at=audit.now(),
+                created_by=actor,
             )
         )
     session.flush()
@@ -777,6 +778,7 @@ def accept_payment(
                 reason=f"审核接受金额不符的缴费（应缴{from_fen(due)}元，实缴{from_fen(p.amount_fen)}元）：{reason}",
                 status="pending",
                 created_at=audit.now(),
+                created_by=actor,
             )
         )
     session.flush()

@@ -16,6 +16,7 @@ migrations agree.
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -318,7 +319,21 @@ class Receipt(Base):
 
 
 REFUND_KIND = ("refund", "top_up", "cancellation")
-REFUND_STATUS = ("pending", "done", "void")
+
+
+class RefundStatus(StrEnum):
+    """The lifecycle of money after payment (docs/registry.md "Refunds and 补发")."""
+
+    PENDING = "pending"  # created (cancel, accept with a difference, identity change)
+    APPROVED = "approved"  # an officer other than the creator approved it
+    REJECTED = "rejected"  # an officer refused it (with a reason): final
+    SENT = "sent"  # written to a refund file for the paying channel (a batch)
+    PAID = "paid"  # the channel reported it paid: final
+    FAILED = "failed"  # the channel reported a failure: may be sent again or rejected
+    VOID = "void"  # withdrawn by the system (kept for old rows)
+
+
+REFUND_STATUS = tuple(s.value for s in RefundStatus)
 
 
 class Refund(Base):
@@ -340,6 +355,17 @@ class Refund(Base):
     reason: Mapped[str] = mapped_column(String(400))
     status: Mapped[str] = mapped_column(String(8), default="pending")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # the lifecycle (urrbmi.campaign.refunds); NULL until the step is taken
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_reason: Mapped[str | None] = mapped_column(String(400))
+    channel: Mapped[str | None] = mapped_column(String(10))
+    batch_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    paid_on: Mapped[dt.date | None] = mapped_column(Date)
+    channel_ref: Mapped[str | None] = mapped_column(String(64))
+    result_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class BenefitPeriod(Base):

@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "policies": "urrbmi.interfaces.cli_policy:policies_cmd",
     "policy": "urrbmi.interfaces.cli_policy:policy_group",
     "quote": "urrbmi.interfaces.cli_policy:quote_cmd",
+    "refund": "urrbmi.interfaces.cli_refunds:refund",
     "region": "urrbmi.interfaces.cli_campaign:region",
     "resident": "urrbmi.interfaces.cli_campaign:resident",
     "review": "urrbmi.interfaces.cli_imports:review_group",

@@ -23,6 +23,7 @@ from urrbmi.db.models import (
     Enrollment,
     Membership,
     Payment,
+    Refund,
     Region,
     Resident,
     ResidentTier,
@@ -143,6 +144,12 @@ def _subjects() -> list[tuple[str, Any]]:
             .distinct(),
         ),
         ("refunds", select(key("payment:", payment_rows.c.id), payment_rows.c.region)),
+        (
+            "refunds",
+            select(key("", Refund.id), Resident.region_code).join(
+                Resident, Resident.id == Refund.resident_id
+            ),
+        ),
         (
             "resident_tiers",
             select(

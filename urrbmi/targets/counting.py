@@ -22,7 +22,7 @@ from sqlalchemy import BigInteger, and_, case, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from urrbmi.campaign.campaigns import campaign_policy
-from urrbmi.db.models import Assessment, Campaign, Enrollment, Payment, Refund, Region, Resident
+from urrbmi.db.models import Assessment, Campaign, Enrollment, Payment, Refund, RefundStatus, Region, Resident
 from urrbmi.db.models_targets import TargetSet
 from urrbmi.errors import InvalidInput
 from urrbmi.targets.progress import RankBy, UnitCounts, UnitProgress, progress_table, progress_total
@@ -328,7 +328,7 @@ def collected_fen(session: Session, campaign_id: int, on: dt.date, scope: str = 
             func.sum(Refund.amount_fen).label("done_fen"),
             func.max(Refund.created_at).label("done_at"),
         )
-        .where(Refund.campaign_id == c.id, Refund.kind.in_(REVERSING), Refund.status == "done")
+        .where(Refund.campaign_id == c.id, Refund.kind.in_(REVERSING), Refund.status == RefundStatus.PAID)
         .group_by(Refund.payment_id)
         .subquery()
     )

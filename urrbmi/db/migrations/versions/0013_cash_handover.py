@@ -12,8 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-# down_revision becomes "0012" when merged after the refunds migration
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | None = None
 depends_on: str | None = None
 
