@@ -4,7 +4,7 @@ const ALL = [
   'region.read', 'region.write', 'resident.read', 'resident.full_id', 'resident.write', 'identity.write',
   'campaign.read', 'campaign.manage', 'roster.read', 'payment.record', 'payment.backdate', 'payment.import',
   'payment.cancel', 'payment.cancel_handed_over', 'payment.accept', 'audit.read', 'list.upload', 'funding.read',
-  'user.manage', 'handover.submit', 'handover.confirm',
+  'user.manage', 'handover.submit', 'handover.confirm', 'refund.approve', 'refund.pay',
 ];
 export const ROLE_PERMISSIONS = {
   bureau_admin: ALL,
@@ -12,7 +12,7 @@ export const ROLE_PERMISSIONS = {
     'region.read', 'resident.read', 'resident.full_id', 'resident.write', 'identity.write', 'campaign.read',
     'campaign.manage', 'roster.read', 'payment.record', 'payment.backdate', 'payment.import', 'payment.cancel',
     'payment.accept', 'payment.cancel_handed_over', 'list.upload', 'funding.read', 'handover.submit',
-    'handover.confirm',
+    'handover.confirm', 'refund.approve',
   ],
   township_officer: [
     'region.read', 'resident.read', 'resident.write', 'identity.write', 'campaign.read', 'payment.record',
@@ -28,7 +28,7 @@ export const ROLE_PERMISSIONS = {
     'region.read', 'resident.read', 'campaign.read', 'audit.read',
   ],
   finance: [
-    'region.read', 'campaign.read', 'funding.read', 'handover.confirm',
+    'region.read', 'campaign.read', 'funding.read', 'handover.confirm', 'refund.pay',
   ],
 };
 
