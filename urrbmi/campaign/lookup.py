@@ -124,7 +124,12 @@ def fast_statement(
     now: set[str] = set()
     identities = []
     for row in rows:
-        code, department, valid_from, valid_to = row[8:12]
+        code, department, valid_from, valid_to = (
+            row.category_code,
+            row.source_department,
+            row.valid_from,
+            row.valid_to,
+        )
         if code is None:
             continue  # the LEFT JOIN's row of a resident without identities
         if valid_from <= on and (valid_to is None or valid_to >= on):
