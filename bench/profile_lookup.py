@@ -11,7 +11,9 @@ assessed, some payments recorded), over ``-n`` random residents:
    transaction: statements sent (SQLAlchemy's ``before_cursor_execute``), pool check-outs, and
    wall time per look-up;
 2. the whole request through FastAPI's TestClient (token cached: no database work for it);
-3. with ``--profile``, cProfile of the requests, the top 25 functions by cumulative time.
+3. with ``--profile``, cProfile of the two-query service over the sample, the top 25 functions by
+   internal time (the requests themselves run in TestClient's server thread, which cProfile does
+   not see; ``bench/cpu_per_lookup.sh`` measures a real worker's CPU instead).
 
 Nothing is asserted; figures go to docs/api.md.
 """
@@ -104,7 +106,6 @@ def main() -> None:
     token = accounts.login(engine, "bench_officer", "bench-password-1", "token").token
     headers = {"Authorization": f"Bearer {token}"}
     with TestClient(create_app(url)) as client:
-        app_engine = client.app.state.engine if hasattr(client.app, "state") else engine  # type: ignore[attr-defined]
 
         def request(number: str) -> None:
             r = client.post("/api/v1/residents/lookup", json={"id_number": number}, headers=headers)
@@ -120,9 +121,9 @@ def main() -> None:
             prof = cProfile.Profile()
             prof.enable()
             for number in sample:
-                request(number)
+                new(number)
             prof.disable()
-            pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+            pstats.Stats(prof).sort_stats("tottime").print_stats(25)
 
 
 if __name__ == "__main__":
