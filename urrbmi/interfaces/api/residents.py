@@ -14,8 +14,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from urrbmi import clock, ids
+from urrbmi.access.errors import out_of_scope
 from urrbmi.access.scope import Principal, check_region, resident_clause, scoped_resident
 from urrbmi.campaign.changes import record_external_enrollment, statement
+from urrbmi.campaign.lookup import fast_statement
 from urrbmi.db.models import Resident, ResidentHistory
 from urrbmi.interfaces.api.common import (
     AUTH_ERRORS,
@@ -204,6 +206,15 @@ def statement_for(s: Any, p: Principal, r: Resident, on: dt.date | None) -> dict
     return out
 
 
+def _read_statement(s: Any, p: Principal, which: Any, on: dt.date | None) -> dict[str, Any]:
+    """The hot path of 缴费查询: the resident through the scope condition and its statement in two
+    queries (:func:`urrbmi.campaign.lookup.fast_statement`); out of scope or unknown: one 403."""
+    out = fast_statement(s, [which, resident_clause(p)], on or clock.today(), p.show_id)
+    if out is None:
+        raise out_of_scope()
+    return out
+
+
 @router.post(
     "/lookup",
     response_model=StatementOut,
@@ -211,9 +222,9 @@ def statement_for(s: Any, p: Principal, r: Resident, on: dt.date | None) -> dict
     responses=AUTH_ERRORS,
 )
 def lookup(body: LookupIn, request: Request, p: ReadP) -> dict[str, Any]:
+    number = ids.validate(body.id_number)
     with tx(request, write=False) as s:
-        r = scoped_resident(s, p, id_number=body.id_number)
-        return statement_for(s, p, r, body.on)
+        return _read_statement(s, p, Resident.id_number == number, body.on)
 
 
 @router.get(
@@ -295,8 +306,7 @@ def get_one(
     resident_id: Id, request: Request, p: ReadP, on: Annotated[Day | None, Query()] = None
 ) -> dict[str, Any]:
     with tx(request) as s:
-        r = scoped_resident(s, p, resident_id=resident_id)
-        return statement_for(s, p, r, on)
+        return _read_statement(s, p, Resident.id == resident_id, on)
 
 
 @router.patch(
