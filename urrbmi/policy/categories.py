@@ -76,9 +76,10 @@ class Vocabulary:
         for alias in same_as:
             i = index[alias.code]
             old = cats[i]
-            cats[i] = replace(
+            cats[i] = replace(  # the notice's wording becomes the name its labels show
                 old,
-                aliases=(*old.aliases, *(a for a in (alias.name, *alias.aliases) if a != old.name)),
+                name=alias.name,
+                aliases=(*(a for a in (old.name, *old.aliases, *alias.aliases) if a != alias.name),),
                 lists=(*old.lists, *alias.lists),
             )
         for cat in extra:
