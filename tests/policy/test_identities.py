@@ -80,9 +80,7 @@ def test_a_directorys_identities_file_serves_its_policies(
     text = LINGSHAN.read_text("utf-8")
     start = text.index("  - code: martyr_family")
     end = text.index("  - code: low_income_population")
-    (tmp_path / "identities.yaml").write_text(
-        "schema_version: 1\nidentities:\n" + text[start:end], "utf-8"
-    )
+    (tmp_path / "identities.yaml").write_text("schema_version: 1\nidentities:\n" + text[start:end], "utf-8")
     _write(tmp_path, text[:start] + text[end:])
     monkeypatch.setenv("URRBMI_POLICY_PATH", str(tmp_path))
     p = load_policy("lingshan-2025")

@@ -15,8 +15,8 @@ import polars as pl
 
 from urrbmi.errors import UrrbmiError
 from urrbmi.money import canonical
-from urrbmi.policy.identities import all_identities
 from urrbmi.policy.engine import quote
+from urrbmi.policy.identities import all_identities
 from urrbmi.policy.loader import LoadedPolicy
 from urrbmi.policy.resident import ResidentInput
 from urrbmi.policy.result import Quote

@@ -16,8 +16,8 @@ from urrbmi.campaign.payments import HOLD_ZH, read_payment_file
 from urrbmi.db.models import Assessment, Campaign, Enrollment, Payment, Resident
 from urrbmi.export import Book, write_csv
 from urrbmi.money import fmt, from_fen
-from urrbmi.policy.categories import vocabulary
 from urrbmi.policy.engine import CLASS_ZH
+from urrbmi.policy.identities import all_identities
 
 ROSTER_HEADERS = (
     "序号",
@@ -45,7 +45,7 @@ def roster_rows(
     """The collection roster for the tax bureau: everyone with an amount due, in region and
     household order; those already enrolled are left out unless ``include_paid``; only residents
     whose region code starts with ``scope`` (numbered within it)."""
-    voc = vocabulary()
+    voc = all_identities()
     enrolled = select(Enrollment.resident_id).where(
         Enrollment.campaign_id == c.id, Enrollment.status == "enrolled"
     )

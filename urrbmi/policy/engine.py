@@ -133,7 +133,8 @@ def _holds(ctx: _Ctx, c: s.Condition) -> bool:
             return False
         if c.employee_min_years is not None and Decimal(str(ei.years)) < c.employee_min_years:
             return False
-    if c.categories_any is not None and not _codes(ctx.policy.vocabulary, c.categories_any).intersection(ctx.codes):
+    cats = c.categories_any
+    if cats is not None and not _codes(ctx.policy.vocabulary, cats).intersection(ctx.codes):
         return False
     return not (c.residence is not None and (r.residence or "hukou") not in c.residence)
 

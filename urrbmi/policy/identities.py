@@ -88,8 +88,16 @@ def _categories(
         if item.same_as is not None:
             target = resolve_in(base, item.same_as, trees)
             same.append(
-                Category(target.code, item.name, target.en, target.department, target.low_income,
-                         item.aliases, lists, str(path))
+                Category(
+                    target.code,
+                    item.name,
+                    target.en,
+                    target.department,
+                    target.low_income,
+                    item.aliases,
+                    lists,
+                    str(path),
+                )
             )
             continue
         assert item.code is not None
@@ -97,8 +105,17 @@ def _categories(
         department = item.certified_by or (parent.department if parent else "")
         low_income = item.low_income if item.low_income is not None else bool(parent and parent.low_income)
         extra.append(
-            Category(item.code, item.name, item.en or item.name, department, low_income, item.aliases,
-                     lists, str(path), parent.code if parent else None)
+            Category(
+                item.code,
+                item.name,
+                item.en or item.name,
+                department,
+                low_income,
+                item.aliases,
+                lists,
+                str(path),
+                parent.code if parent else None,
+            )
         )
     return extra, same
 
@@ -132,7 +149,9 @@ def _shared(directory: str, _mtime: int) -> tuple[Vocabulary, tuple[tuple[Path, 
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
-        raise PolicyFileError(f"{path}：字段 {loc}：{err['msg']}", f"{path}: field {loc}: {err['msg']}") from None
+        raise PolicyFileError(
+            f"{path}：字段 {loc}：{err['msg']}", f"{path}: field {loc}: {err['msg']}"
+        ) from None
     return _extend(vocabulary(), model.identities, path, trees), trees
 
 
@@ -152,9 +171,7 @@ def shared_vocabulary(directory: Path) -> tuple[Vocabulary, tuple[tuple[Path, An
     return _shared(str(directory.resolve()), path.stat().st_mtime_ns)
 
 
-def policy_vocabulary(
-    model: s.Policy, path: Path, trees: Sequence[tuple[Path, Any]]
-) -> Vocabulary:
+def policy_vocabulary(model: s.Policy, path: Path, trees: Sequence[tuple[Path, Any]]) -> Vocabulary:
     """The vocabulary a policy file speaks: national, its directory's shared identities, then
     its own ``identities:`` (see the module docstring)."""
     base, shared_trees = shared_vocabulary(path.parent)

@@ -816,7 +816,7 @@ def composition(
     session: Session, campaign_id: int, *, on: dt.date, scope: str = "", frames: CampaignFrames | None = None
 ) -> dict[str, int]:
     """Enrolled at ``on`` by subsidy category (its Chinese name; ``普通居民`` without a subsidy)."""
-    from urrbmi.policy.categories import vocabulary
+    from urrbmi.policy.identities import all_identities
 
     status = _status(session, campaign_id, on, scope, frames, ("subsidy_category",))
     counts = (
@@ -824,7 +824,7 @@ def composition(
         .group_by("subsidy_category")
         .agg(pl.col("n").sum())
     )
-    vocab = vocabulary().by_code
+    vocab = all_identities().by_code
     out: dict[str, int] = {}
     for code, n in counts.iter_rows():
         label = vocab[code].name if code in vocab else (code or "普通居民")
