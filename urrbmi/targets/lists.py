@@ -20,7 +20,6 @@ from urrbmi import ids
 from urrbmi.campaign.campaigns import campaign_policy
 from urrbmi.db.models import Campaign, Region, Resident
 from urrbmi.errors import InvalidInput
-from urrbmi.policy.identities import all_identities
 from urrbmi.targets.counting import read_frames, status_at
 from urrbmi.targets.store import campaign_or_fail
 
@@ -151,7 +150,7 @@ def hardship_stages(c: Campaign) -> list[Stage]:
     Without either: the subsidised groups of the policy, with no deadline."""
     policy = campaign_policy(c)
     m = policy.model
-    vocab = all_identities()
+    vocab = policy.vocabulary
     out: list[Stage] = []
     for sd in m.targets.staged_deadlines:
         if sd.categories:

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from urrbmi.campaign.campaigns import campaign_policy
 from urrbmi.export import Book
 from urrbmi.money import ZERO, from_fen, round_fen, yuan
-from urrbmi.policy.identities import all_identities
 from urrbmi.policy.schema import FiscalSubsidy
 from urrbmi.targets.bulletin import Bulletin, build_bulletin, write_html, write_xlsx
 from urrbmi.targets.counting import (
@@ -250,7 +249,7 @@ def funding_report(
         else grouped_status(session, campaign_id, on, scope, keys)
     )
     st = weighed.filter(pl.col("alive") & pl.col("enrolled"))
-    vocab = all_identities().by_code
+    vocab = policy.vocabulary.by_code  # the notice's names for its identities
     lines: list[FundingLine] = []
     subs = (
         st.filter(pl.col("subsidy_pos"))
