@@ -17,6 +17,7 @@ engine numbers identity bits from it, and labels for a code with no policy at ha
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -217,7 +218,9 @@ def _all(_key: tuple[tuple[str, int], ...]) -> Vocabulary:
     names: dict[str, set[str]] = {}
     for voc in (national, *(p.vocabulary for p in _policies())):
         for cat in voc.categories:
-            cats.setdefault(cat.code, cat)
+            known = cats.setdefault(cat.code, cat)
+            if known is not cat and cat.lists:  # e.g. a same_as entry's list values
+                cats[cat.code] = replace(known, lists=(*known.lists, *cat.lists))
             for k in (cat.code, cat.name, *cat.aliases):
                 names.setdefault(_normalize(k), set()).add(cat.code)
     if len(cats) > MAX_IDENTITIES:
