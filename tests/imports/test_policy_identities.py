@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from import_helpers import AS_OF, MINZHENG_HEADER, minzheng_row, person, write_csv
 
 from urrbmi.imports.check import check_file
@@ -39,3 +40,25 @@ def test_without_the_policy_the_value_is_unknown(tmp_path: Path) -> None:
     batch = check_file(f, "tuiyijunren", as_of=AS_OF)  # no policy on the search path defines it
     assert not batch.rows
     assert batch.invalid[0].problems[0].code == "category_unknown"
+
+
+def test_list_check_reads_with_the_campaign_policys_identities(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from urrbmi.interfaces.cli import main
+
+    monkeypatch.setenv("URRBMI_POLICY_PATH", str(LINGSHAN.parent))
+    rows = [MINZHENG_HEADER, minzheng_row(1, 人员类别="低收入人口"), minzheng_row(2)]
+    f = write_csv(tmp_path / "mz.csv", rows)
+
+    def check(policy: str) -> str:
+        args = ["list", "check", str(f), "--source", "minzheng", "--as-of", "2021-09-30"]
+        args += ["--report", str(tmp_path / "r.xlsx"), "--no-progress", "--policy", policy]
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 0, res.output
+        return res.stdout
+
+    assert "未知的人员类别" not in check("lingshan-2025")
+    assert "未知的人员类别" in check("suixi-2022")  # a policy without the identity refuses the row
