@@ -57,3 +57,21 @@ def test_batch_agrees_on_a_larger_sample_reaching_every_pathway(pid: str) -> Non
     quotable = {w.code for w in p.model.pathways if not (gap and w.fiscal_portion_due)}
     assert quotable <= set(seen), seen
     assert {"invalid_input", "missing_input"} & set(seen), seen
+
+
+def test_batch_agrees_on_a_notices_own_identities(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Identities a notice defines get bit numbers (after the national ones) and price alike."""
+    import numpy as np
+
+    monkeypatch.setenv("URRBMI_POLICY_PATH", str(FIXTURES))
+    p = load_policy("lingshan-2025")
+    names = [n for c in p.vocabulary.categories for n in (c.name, *c.aliases)]
+    rng = np.random.default_rng(17)
+    rows = [
+        r.model_copy(update={"categories": tuple(rng.choice(names, size=int(rng.integers(0, 3))))})
+        for r in random_residents(p, 1500, seed=17)
+    ]
+    seen = compare(p, rows)
+    assert seen["centralized"] > 0, seen
+    got = batch_rows(assess_frame(frame_from_inputs(rows), p))
+    assert {"三、四级残疾人", "烈属", "低收入人口"} <= {g.get("subsidy_category") for g in got}

@@ -48,7 +48,7 @@ from urrbmi.batch.ir import (
     table,
 )
 from urrbmi.policy import schema as s
-from urrbmi.policy.categories import vocabulary
+from urrbmi.policy.identities import all_identities
 from urrbmi.policy.loader import LoadedPolicy, percent_of
 
 # Integer codes of the coded input columns.
@@ -93,8 +93,9 @@ LABELS = ("policy", "error", "person_class", "subsidy_category", "subsidy_funder
 
 
 def category_bits() -> dict[str, int]:
-    """Category code -> bit number (its position in the national vocabulary)."""
-    return {c.code: i for i, c in enumerate(vocabulary().categories)}
+    """Category code -> bit number: its position among the national identities followed by
+    those the policies on the search path define (:func:`urrbmi.policy.identities.all_identities`)."""
+    return {c.code: i for i, c in enumerate(all_identities().categories)}
 
 
 def fen(amount: Decimal) -> int:
@@ -120,7 +121,10 @@ class _Compiler:
         self.policy = policy
         self.model = policy.model
         self.bits = category_bits()
-        self.voc = vocabulary()
+        self.voc = policy.vocabulary
+        missing = [c.code for c in self.voc.categories if c.code not in self.bits]
+        if missing:  # a policy file read from outside the search path
+            raise ValueError(f"identities {missing} of {policy.id} are not on URRBMI_POLICY_PATH")
         self.born = col("birth_date")
         self.paid = col("paid_on")
 

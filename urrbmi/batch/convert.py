@@ -15,8 +15,8 @@ import polars as pl
 
 from urrbmi.errors import UrrbmiError
 from urrbmi.money import canonical
-from urrbmi.policy.categories import vocabulary
 from urrbmi.policy.engine import quote
+from urrbmi.policy.identities import all_identities
 from urrbmi.policy.loader import LoadedPolicy
 from urrbmi.policy.resident import ResidentInput
 from urrbmi.policy.result import Quote
@@ -49,7 +49,7 @@ def canonical_categories(policy: LoadedPolicy, names: Iterable[str]) -> tuple[st
     The scalar engine gives a tie to the identity the resident lists first, so it agrees with
     the batch engine (which reads identities as an unordered bitmask) when fed this order.
     """
-    voc = vocabulary()
+    voc = policy.vocabulary
     rank: dict[str, int] = {}
     for sub in policy.model.subsidies:
         for n in sub.categories:
@@ -158,7 +158,7 @@ def batch_rows(result: pl.DataFrame) -> list[dict[str, Any]]:
 def inputs_from_coded(coded: pl.DataFrame) -> list[ResidentInput | None]:
     """Coded rows (see :func:`urrbmi.batch.encode`) back to scalar inputs, for spot checks;
     None where the row is not a valid ResidentInput (the batch row then carries an input error)."""
-    voc = vocabulary()
+    voc = all_identities()
     students = {0: None, 1: "school", 2: "college"}
     residences = {0: "hukou", 1: "permit", 2: "none"}
     out: list[ResidentInput | None] = []

@@ -12,7 +12,7 @@ import polars as pl
 from urrbmi.batch import ir
 from urrbmi.batch.compile import LABELS, MONEY, OUTPUTS, RESIDENCE_CODES, STUDENT_CODES, compile_policy
 from urrbmi.batch.compile import LIMITS as LIMIT_COLUMNS
-from urrbmi.policy.categories import vocabulary
+from urrbmi.policy.identities import all_identities
 from urrbmi.policy.loader import LoadedPolicy, load_policy
 
 _CMP: dict[str, Callable[[Any, Any], Any]] = {
@@ -146,7 +146,7 @@ INPUT_COLUMNS = (
 
 def category_mask_of(names: Sequence[str]) -> int:
     """The identity bitmask of names, aliases or codes (unknown names set UNKNOWN_BIT)."""
-    voc = vocabulary()
+    voc = all_identities()
     bits = {c.code: i for i, c in enumerate(voc.categories)}
     out = 0
     for n in names:
@@ -176,7 +176,7 @@ def encode(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
 
     Accepts ``student``/``residence`` as strings (or Enum/Categorical) or integer codes,
     ``categories`` as a list of names/aliases/codes or an integer bitmask (bit i = the i-th
-    category of the national vocabulary), and fills absent optional columns with the
+    identity of :func:`~urrbmi.policy.identities.all_identities`), and fills absent optional columns with the
     defaults of :class:`~urrbmi.policy.resident.ResidentInput`.
     """
     lf = frame.lazy()
@@ -216,7 +216,7 @@ def encode(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _list_to_mask(c: pl.Expr) -> pl.Expr:
-    voc = vocabulary()
+    voc = all_identities()
     bits = {c.code: i for i, c in enumerate(voc.categories)}
     mapping = {k: 1 << bits[cat.code] for k, cat in voc.by_name.items()}
     norm = c.list.eval(

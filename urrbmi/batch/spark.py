@@ -29,7 +29,7 @@ from urrbmi.batch.compile import (
     compile_policy,
 )
 from urrbmi.batch.polars_backend import UNKNOWN_BIT
-from urrbmi.policy.categories import vocabulary
+from urrbmi.policy.identities import all_identities
 from urrbmi.policy.loader import LoadedPolicy, load_policy
 
 _CMP = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
@@ -145,7 +145,7 @@ def _coded(df: DataFrame, name: str, codes: dict[str, int], null: int | None) ->
 
 def _mask_of_names(c: Column) -> Column:
     """array<string> of identity names -> bitmask (as :func:`..polars_backend.encode`)."""
-    voc = vocabulary()
+    voc = all_identities()
     bits = {cat.code: i for i, cat in enumerate(voc.categories)}
     pairs: list[Column] = []
     for k, cat in voc.by_name.items():

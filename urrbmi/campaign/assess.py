@@ -33,7 +33,6 @@ from urrbmi.db.bulk import bulk_insert
 from urrbmi.db.frames import is_postgres, read_frame, write_frame
 from urrbmi.db.models import Campaign, Explanation
 from urrbmi.errors import UrrbmiError
-from urrbmi.policy.categories import vocabulary
 from urrbmi.policy.loader import LoadedPolicy
 from urrbmi.registry import audit
 from urrbmi.registry.regions import get_region, prefix
@@ -309,7 +308,7 @@ def subsidy_code(policy: LoadedPolicy, label: str | None, categories: str) -> st
     comma-joined codes. Within a rule the category listed first wins, as in both engines."""
     if label is None:
         return None
-    voc = vocabulary()
+    voc = policy.vocabulary
     held = set(categories.split(","))
     for sub in policy.model.subsidies:
         for name in sub.categories:

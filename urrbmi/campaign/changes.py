@@ -34,7 +34,7 @@ from urrbmi.db.models import (
 )
 from urrbmi.errors import InvalidInput, PolicyGap
 from urrbmi.money import from_fen
-from urrbmi.policy.categories import vocabulary
+from urrbmi.policy.identities import all_identities
 from urrbmi.registry import audit
 from urrbmi.registry.residents import (
     NewResident,
@@ -312,7 +312,7 @@ def _change(
         )
     ).first()
     if exists is None:
-        voc = vocabulary()
+        voc = all_identities()
         names = "、".join(voc.by_code[x].name for x in new if x in voc.by_code)
         session.execute(
             insert(Refund).values(
@@ -355,7 +355,7 @@ def statement(session: Session, id_number: str, on: dt.date) -> dict[str, Any]:
     """Everything a resident asks at the counter: identities, amount due per campaign, payments
     with receipt numbers, enrollment and benefit period. The ID number is shown masked."""
     r = get_resident(session, id_number)
-    voc = vocabulary()
+    voc = all_identities()
     out: dict[str, Any] = {
         "id_number": ids.mask(r.id_number),
         "name": r.name,

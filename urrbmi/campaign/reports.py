@@ -11,12 +11,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from urrbmi import ids
-from urrbmi.campaign.campaigns import EXCLUSION_ZH
+from urrbmi.campaign.campaigns import EXCLUSION_ZH, campaign_policy
 from urrbmi.campaign.payments import HOLD_ZH, read_payment_file
 from urrbmi.db.models import Assessment, Campaign, Enrollment, Payment, Resident
 from urrbmi.export import Book, write_csv
 from urrbmi.money import fmt, from_fen
-from urrbmi.policy.categories import vocabulary
 from urrbmi.policy.engine import CLASS_ZH
 
 ROSTER_HEADERS = (
@@ -45,7 +44,7 @@ def roster_rows(
     """The collection roster for the tax bureau: everyone with an amount due, in region and
     household order; those already enrolled are left out unless ``include_paid``; only residents
     whose region code starts with ``scope`` (numbered within it)."""
-    voc = vocabulary()
+    voc = campaign_policy(c).vocabulary  # the notice's names for its identities
     enrolled = select(Enrollment.resident_id).where(
         Enrollment.campaign_id == c.id, Enrollment.status == "enrolled"
     )

@@ -19,6 +19,7 @@ from urrbmi.imports.model import Counts, InvalidRow, ListBatch, Problem, SourceF
 from urrbmi.imports.reader import read
 from urrbmi.imports.validate import Regions, TableValidator
 from urrbmi.limits import SHOWN_CHARS, check_list_date, limits
+from urrbmi.policy.categories import Vocabulary
 
 Progress = Callable[[int], None]
 
@@ -75,6 +76,7 @@ def _check_file(
     progress: Progress | None = None,
     on_total: Callable[[int], None] | None = None,
     content: bytes | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> ListBatch:
     config = cfg.source(source)
     as_of = as_of or clock.today()
@@ -84,7 +86,7 @@ def _check_file(
     t1 = time.perf_counter()
     header, start = find_header(table.head(SCAN_ROWS + 2), config)
     labels = {fld: header.labels[c] for fld, c in header.columns.items()}
-    validator = TableValidator(config, header.columns, labels, as_of, regions)
+    validator = TableValidator(config, header.columns, labels, as_of, regions, vocabulary)
     data_rows = table.count() - start
     if on_total is not None:
         on_total(data_rows)
@@ -151,11 +153,15 @@ def check_file(
     progress: Progress | None = None,
     on_total: Callable[[int], None] | None = None,
     content: bytes | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> ListBatch:
     """Check a list file from ``source`` (a key of headers.yaml). ``as_of`` is the date the list
     describes (default today): later birth dates and dates more than a year after it are errors.
     ``progress`` is called with the number of rows done since the last call. ``content``: the
     file's bytes when the caller has read them already (``path`` then only names the file).
+    ``vocabulary``: the campaign policy's (:func:`urrbmi.policy.identities.vocabulary_for`), so
+    a column value a policy identity lists for this source is read as that identity; default:
+    every identity of the policies on the search path.
 
     The cyclic garbage collector is paused meanwhile: the rows are millions of small acyclic
     objects, and its passes over them cost a quarter of the time (measured)."""
@@ -171,6 +177,7 @@ def check_file(
             progress=progress,
             on_total=on_total,
             content=content,
+            vocabulary=vocabulary,
         )
     finally:
         if enabled:

@@ -10,7 +10,7 @@ from ruamel.yaml import YAML
 
 from urrbmi.errors import InvalidInput
 from urrbmi.imports.normalize import header_key
-from urrbmi.policy.categories import vocabulary
+from urrbmi.policy.identities import all_identities
 
 KNOWN_FIELDS = (
     "id_number",
@@ -51,7 +51,7 @@ def load(text: str) -> dict[str, SourceConfig]:
         raise InvalidInput(
             "表头配置须含 common 与 sources", "the header configuration needs common and sources"
         )
-    voc = vocabulary()
+    voc = all_identities()
     out: dict[str, SourceConfig] = {}
     for key, src in raw["sources"].items():
         extra = set(src) - {"name", "required", "category", "default_category", "fields"}

@@ -19,7 +19,7 @@ from urrbmi.campaign.campaigns import get_campaign
 from urrbmi.campaign.changes import IdentityChange, identity_changes
 from urrbmi.export import Book
 from urrbmi.imports.load import SourceNotAllowed
-from urrbmi.policy.categories import vocabulary
+from urrbmi.policy.identities import all_identities
 
 EFFECT_HEADERS = (
     "身份证号码",
@@ -51,7 +51,7 @@ def subsidy_effects(
 
 
 def _names(codes: tuple[str, ...]) -> str:
-    voc = vocabulary()
+    voc = all_identities()
     return "、".join(voc.by_code[c].name if c in voc.by_code else c for c in codes) or "（无）"
 
 

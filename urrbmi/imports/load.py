@@ -66,7 +66,8 @@ from urrbmi.imports.check import check_file
 from urrbmi.imports.model import ListBatch, ListRow
 from urrbmi.imports.validate import Regions
 from urrbmi.limits import check_list_date, check_removals, check_size, list_date_window
-from urrbmi.policy.categories import vocabulary
+from urrbmi.policy.categories import Vocabulary
+from urrbmi.policy.identities import all_identities
 from urrbmi.registry import audit
 from urrbmi.registry.residents import snapshot, update_resident
 
@@ -140,8 +141,10 @@ def batch_kind(source: str) -> str:
 def source_categories(source: str) -> set[str]:
     """The categories a source certifies (vocabulary ``department``) plus its default one: a list
     in ``replace`` mode is the whole truth for these."""
-    voc = vocabulary()
-    out = {c.code for c in voc.by_code.values() if c.department == source}
+    voc = all_identities()
+    out = {
+        c.code for c in voc.by_code.values() if c.department == source or any(s == source for s, _ in c.lists)
+    }
     default = cfg.source(source).default_category
     if default:
         out.add(default)
@@ -220,6 +223,7 @@ def load_list(
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
     confirm_removals: bool = False,
+    vocabulary: Vocabulary | None = None,
 ) -> LoadResult:
     """Check and load one list file (a path or its bytes) from ``source`` in the session's
     transaction. ``scope`` is a region-code prefix ("" = everything): rows of residents outside
@@ -229,7 +233,8 @@ def load_list(
     ``add`` (a supplement: only adds). A ``replace`` list that would end more than
     ``URRBMI_REPLACE_MAX_SHARE`` percent of the source's current identities (or attributes) in
     ``scope``, or all of them (an empty or header-only list), is refused (``ConfirmRemovals``,
-    nothing changed) unless ``confirm_removals``. Same file and source twice: nothing changes,
+    nothing changed) unless ``confirm_removals``. ``vocabulary``: the campaign policy's identities
+    (see :func:`~urrbmi.imports.check.check_file`). Same file and source twice: nothing changes,
     ``already_loaded`` is True."""
     t0 = time.perf_counter()
     config = cfg.source(source)
@@ -293,6 +298,7 @@ def load_list(
         progress=progress,
         on_total=on_total,
         content=content,
+        vocabulary=vocabulary,
     )
     t1 = time.perf_counter()
 

@@ -25,7 +25,8 @@ from urrbmi.imports import normalize as norm
 from urrbmi.imports.config import SourceConfig
 from urrbmi.imports.model import InvalidRow, Problem
 from urrbmi.imports.reader import columns_of
-from urrbmi.policy.categories import vocabulary
+from urrbmi.policy.categories import Vocabulary
+from urrbmi.policy.identities import all_identities
 
 EARLIEST_DATE = dt.date(1949, 10, 1)  # no list date (认定时间, 变动日期) is earlier
 MAX_AGE = 120
@@ -148,8 +149,11 @@ class TableValidator:
         labels: dict[str, str],
         as_of: dt.date,
         regions: Regions | None = None,
+        vocabulary: Vocabulary | None = None,
     ) -> None:
         self.config = config
+        # the campaign policy's identities (its list mappings); default: every policy's
+        self.vocabulary = vocabulary if vocabulary is not None else all_identities()
         self.columns = columns  # field -> column index
         self.labels = labels  # field -> header text in the file
         self.as_of = as_of
@@ -454,8 +458,11 @@ class TableValidator:
             if mode == "required" and self.config.default_category is None:
                 return _Outcome(value, (("category_missing", "人员类别为空", "the category is empty"),))
             return _Outcome(value, code=self.config.default_category)
+        listed = self.vocabulary.for_list(self.config.key, value)
+        if listed is not None:
+            return _Outcome(value, code=listed.code)
         try:
-            return _Outcome(value, code=vocabulary().code(value))
+            return _Outcome(value, code=self.vocabulary.code(value))
         except UnknownCategory:
             return _Outcome(
                 value, (("category_unknown", f"未知的人员类别“{value}”", f"unknown category {value!r}"),)

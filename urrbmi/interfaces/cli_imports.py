@@ -25,12 +25,22 @@ from urrbmi.imports.model import PROBLEM_ZH
 from urrbmi.imports.report import summary_lines, write_report
 from urrbmi.imports.review import DECISIONS, decide_review, list_reviews, show_review
 from urrbmi.interfaces.cli_campaign import dumps
+from urrbmi.policy.categories import Vocabulary
 from urrbmi.registry.audit import default_actor
 
 
 @click.group("list")
 def list_group() -> None:
     """部门名单 / department lists."""
+
+
+def _vocabulary(policy_id: str | None) -> Vocabulary | None:
+    """The identities of a policy (None: every policy's, the default of the importer)."""
+    if policy_id is None:
+        return None
+    from urrbmi.policy.loader import load_policy
+
+    return load_policy(policy_id).vocabulary
 
 
 @list_group.command("check")
@@ -51,6 +61,13 @@ def list_group() -> None:
 )
 @click.option("--sheet", default=None, help="Worksheet name (default the first).")
 @click.option(
+    "--policy",
+    "policy_id",
+    default=None,
+    help="按该政策（活动所用政策）自定的人员身份读取类别列 / read the category column with the "
+    "identities this policy (the campaign's) defines (default: every policy on the search path).",
+)
+@click.option(
     "--report",
     "report",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -66,6 +83,7 @@ def check_cmd(
     sheet: str | None,
     report: Path | None,
     progress: bool,
+    policy_id: str | None,
 ) -> None:
     """检查名单文件并写出错误报告 / check a list file and write its error report."""
     start = time.perf_counter()
@@ -92,6 +110,7 @@ def check_cmd(
             sheet=sheet,
             progress=tick,
             on_total=on_total,
+            vocabulary=_vocabulary(policy_id),
         )
     finally:
         if bar is not None:
@@ -193,6 +212,13 @@ def _print_load(r: LoadResult) -> None:
     "load a replace list even if it ends more than the allowed share of identities.",
 )
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option(
+    "--policy",
+    "policy_id",
+    default=None,
+    help="按该政策（活动所用政策）自定的人员身份读取类别列 / read the category column with the "
+    "identities this policy (the campaign's) defines (default: every policy on the search path).",
+)
 @click.option("--db", "db_url", default=None, help="数据库URL / database URL (URRBMI_DATABASE_URL)")
 @click.option("--actor", default=None, help="操作人 / who does this (URRBMI_ACTOR or OS user)")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
@@ -209,8 +235,10 @@ def load_cmd(
     actor: str | None,
     as_json: bool,
     progress: bool,
+    policy_id: str | None,
 ) -> None:
     """导入名单到数据库 / load a list into the database (one transaction; same file twice: no change)."""
+    vocabulary = _vocabulary(policy_id)
     on_total, tick, close = _bar(progress, "导入 loading")
     try:
         with session_scope(open_db(db_url)) as s:
@@ -225,6 +253,7 @@ def load_cmd(
                 progress=tick,
                 on_total=on_total,
                 confirm_removals=confirm_removals,
+                vocabulary=vocabulary,
             )
     finally:
         close()

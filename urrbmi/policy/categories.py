@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 
@@ -20,9 +21,13 @@ class Category:
     department: str
     low_income: bool
     aliases: tuple[str, ...]
+    # department lists whose column value names this identity: (source, value) pairs
+    lists: tuple[tuple[str, str], ...] = ()
+    defined_in: str | None = None  # the file that defined it; None for the national vocabulary
+    extends: str | None = None  # the package identity it refines (a local sub-group)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity (engines cache per vocabulary)
 class Vocabulary:
     categories: tuple[Category, ...]
     by_code: dict[str, Category]
@@ -42,13 +47,50 @@ class Vocabulary:
             )
         return found
 
-    def nearest(self, name: str, n: int = 3) -> list[str]:
-        """The known names (canonical names and aliases) nearest to ``name``, best first."""
-        names = {key: cat for cat in self.categories for key in (cat.name, *cat.aliases)}
-        return difflib.get_close_matches(str(name), list(names), n=n, cutoff=0.4)
-
     def code(self, name: str) -> str:
         return self.resolve(name).code
+
+    def nearest(self, name: str, n: int = 3) -> list[str]:
+        """The known names and aliases closest to ``name`` (for error messages: names, not codes)."""
+        keys = {_normalize(k): k for c in self.categories for k in (c.name, *c.aliases)}
+        near = difflib.get_close_matches(_normalize(name), list(keys), n=n, cutoff=0.4)
+        return [keys[k] for k in near]
+
+    def label(self, code: str) -> str:
+        """The Chinese name of a code (the code itself only if nothing defines it)."""
+        cat = self.by_code.get(code)
+        return cat.name if cat is not None else code
+
+    def for_list(self, source: str, value: str) -> Category | None:
+        """The identity a department list's column value maps to (``lists`` of an identity)."""
+        key = _normalize(value)
+        for cat in self.categories:
+            if any(s == source and _normalize(v) == key for s, v in cat.lists):
+                return cat
+        return None
+
+    def with_identities(self, extra: Iterable[Category], same_as: Iterable[Category]) -> Vocabulary:
+        """This vocabulary plus ``extra`` identities (new codes, appended in order so that the
+        national codes keep their positions) and ``same_as`` entries (a notice's wording of an
+        existing identity: its name, aliases and list mappings added to that identity).
+        Raises ValueError naming the clash if a name would denote two identities."""
+        cats = list(self.categories)
+        index = {c.code: i for i, c in enumerate(cats)}
+        for alias in same_as:
+            i = index[alias.code]
+            old = cats[i]
+            cats[i] = replace(  # the notice's wording becomes the name its labels show
+                old,
+                name=alias.name,
+                aliases=(*(a for a in (old.name, *old.aliases, *alias.aliases) if a != alias.name),),
+                lists=(*old.lists, *alias.lists),
+            )
+        for cat in extra:
+            if cat.code in index:
+                raise ValueError(f"identity code {cat.code!r} is already defined")
+            index[cat.code] = len(cats)
+            cats.append(cat)
+        return _build(cats)
 
 
 def _normalize(name: str) -> str:
@@ -61,10 +103,8 @@ def _normalize(name: str) -> str:
 def vocabulary() -> Vocabulary:
     text = resources.files("urrbmi.policy").joinpath("categories.yaml").read_text("utf-8")
     raw = YAML(typ="safe").load(text)
-    cats: list[Category] = []
-    by_name: dict[str, Category] = {}
-    for item in raw["categories"]:
-        cat = Category(
+    cats = [
+        Category(
             code=item["code"],
             name=item["name"],
             en=item["en"],
@@ -72,10 +112,17 @@ def vocabulary() -> Vocabulary:
             low_income=bool(item.get("low_income", False)),
             aliases=tuple(item.get("aliases") or ()),
         )
-        cats.append(cat)
+        for item in raw["categories"]
+    ]
+    return _build(cats)
+
+
+def _build(cats: list[Category]) -> Vocabulary:
+    by_name: dict[str, Category] = {}
+    for cat in cats:
         for key in (cat.code, cat.name, *cat.aliases):
             norm = _normalize(key)
             if norm in by_name and by_name[norm].code != cat.code:
-                raise ValueError(f"categories.yaml: {key!r} names two categories")
+                raise ValueError(f"“{key}” names two identities ({by_name[norm].code}, {cat.code})")
             by_name[norm] = cat
     return Vocabulary(tuple(cats), {c.code: c for c in cats}, by_name)

@@ -4,10 +4,10 @@
 Each side of a comparison is a *schedule*: the subsidy rules of one benefit year, taken from that
 year's full policy file when there is one, else from a ``schedules/<id>.yaml`` file (a
 :class:`~urrbmi.policy.schema.SubsidySchedule`: what an annex tells of a year whose notice we do
-not have). Rows are matched by national category code (the vocabulary in ``categories.yaml``), so
-a group renamed between notices (困难大学生 / 家庭经济困难在校大学生) is one row. Amounts are
-computed exactly from the rules; where a year's standard is unknown the amount is ``None`` and
-the row says why (the schedule's gap), never a guess.
+not have). Rows are matched by identity code (national, ``categories.yaml``, and those the
+policies on the search path define), so a group renamed between notices (困难大学生 / 家庭经济困难在校大学生)
+is one row. Amounts are computed exactly from the rules; where a year's standard is unknown
+the amount is ``None`` and the row says why (the schedule's gap), never a guess.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from urrbmi.errors import PolicyFileError, UnknownCategory, UnknownPolicy
 from urrbmi.money import canonical
 from urrbmi.policy import schema as s
-from urrbmi.policy.categories import vocabulary
+from urrbmi.policy.identities import all_identities
 from urrbmi.policy.loader import (
     POLICY_ID,
     ROUNDING,
@@ -103,7 +103,7 @@ def load_schedule_file(path: Path) -> Schedule:
         raise PolicyFileError(
             f"{path}：文件名应为“{model.id}.yaml”", f"{path}: the file name must be {model.id}.yaml"
         )
-    voc = vocabulary()
+    voc = all_identities()
     seen: set[str] = set()
     for sub in model.subsidies:
         rules = {t: sub.rule for t in model.tiers} if sub.rule else dict(sub.by_tier or {})
@@ -233,7 +233,7 @@ def _describe(sch: Schedule, rule: s.Rule, tier: int) -> TierRule:
 
 
 def _side(sch: Schedule, sub: s.Subsidy, category_name: str, code: str) -> Side:
-    voc = vocabulary()
+    voc = all_identities()
     rules = {t: sub.rule for t in sch.tiers} if sub.rule else dict(sub.by_tier or {})
     certified = funded = None
     assumed = [a for a in (sub.assumed,) if a]
@@ -293,7 +293,7 @@ class Comparison:
 
 
 def _groups(sch: Schedule) -> dict[str, tuple[s.Subsidy, str]]:
-    voc = vocabulary()
+    voc = all_identities()
     out: dict[str, tuple[s.Subsidy, str]] = {}
     for sub in sch.subsidies:
         for name in sub.categories:

@@ -28,7 +28,7 @@ from urrbmi.errors import (
 )
 from urrbmi.money import ZERO, canonical, fmt
 from urrbmi.policy import schema as s
-from urrbmi.policy.categories import vocabulary
+from urrbmi.policy.categories import Vocabulary
 from urrbmi.policy.loader import LoadedPolicy, percent_of
 from urrbmi.policy.resident import ResidentInput
 from urrbmi.policy.result import BenefitLimits, Quote, Step
@@ -51,7 +51,7 @@ class _Ctx:
         self.policy = policy
         self.r = r
         self.born = r.born()
-        voc = vocabulary()
+        voc = policy.vocabulary
         self.codes: tuple[str, ...] = tuple(dict.fromkeys(voc.code(c) for c in r.categories))
         self.steps: list[Step] = []
 
@@ -73,9 +73,8 @@ class _Ctx:
 
 
 @cache
-def _codes(names: tuple[str, ...]) -> frozenset[str]:
+def _codes(voc: Vocabulary, names: tuple[str, ...]) -> frozenset[str]:
     """Category codes for names in a policy file (resolved once, then cached)."""
-    voc = vocabulary()
     return frozenset(voc.code(n) for n in names)
 
 
@@ -134,7 +133,8 @@ def _holds(ctx: _Ctx, c: s.Condition) -> bool:
             return False
         if c.employee_min_years is not None and Decimal(str(ei.years)) < c.employee_min_years:
             return False
-    if c.categories_any is not None and not _codes(c.categories_any).intersection(ctx.codes):
+    cats = c.categories_any
+    if cats is not None and not _codes(ctx.policy.vocabulary, cats).intersection(ctx.codes):
         return False
     return not (c.residence is not None and (r.residence or "hukou") not in c.residence)
 
@@ -254,7 +254,8 @@ def _subsidy(
     ctx: _Ctx, pc: s.PersonClass, tier: int, base: Decimal
 ) -> tuple[Decimal, str | None, str | None]:
     """Highest identity wins (就高不就低): the largest subsidy among the resident's categories."""
-    policy, voc = ctx.policy, vocabulary()
+    policy = ctx.policy
+    voc = policy.vocabulary
     best: tuple[Decimal, s.Subsidy, str, str] | None = None
     for code in sorted(ctx.codes, key=policy.rule_order):  # ties go to the rule listed first
         cat = voc.by_code[code]
@@ -297,7 +298,7 @@ def _fiscal_portion(ctx: _Ctx, pw: s.Pathway) -> Decimal:
         return ZERO
     model = ctx.policy.model
     for ex in model.fiscal_portion_exemptions:
-        if _codes(ex.categories).intersection(ctx.codes):
+        if _codes(ctx.policy.vocabulary, ex.categories).intersection(ctx.codes):
             ctx.step(
                 "fiscal_portion",
                 f"逾期缴费应补缴财政补助部分，本人所属群体由{ex.funder}统筹落实",
@@ -396,7 +397,7 @@ def _limits(ctx: _Ctx, tier: int) -> BenefitLimits:
     if ci is not None and ci.deductible is not None:
         deductible = pick(ci.deductible)
         rd = ci.reduced_deductible
-        if rd is not None and _codes(rd.categories).intersection(ctx.codes):
+        if rd is not None and _codes(ctx.policy.vocabulary, rd.categories).intersection(ctx.codes):
             deductible = rd.amount
     return BenefitLimits(pick(b.outpatient_cap), pick(b.inpatient_cap), deductible)
 

@@ -33,7 +33,8 @@ from ruamel.yaml.error import YAMLError
 from urrbmi.errors import PolicyFileError, UnknownCategory, UnknownPolicy
 from urrbmi.money import FEN
 from urrbmi.policy import schema as s
-from urrbmi.policy.categories import vocabulary
+from urrbmi.policy.categories import Vocabulary
+from urrbmi.policy.identities import SHARED_FILE, policy_vocabulary, resolve_in
 
 ROUNDING = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN}
 
@@ -48,6 +49,7 @@ class LoadedPolicy:
     subsidy_by_category: dict[str, s.Subsidy]  # category code -> subsidy rule
     class_codes: tuple[str, ...]
     category_rank: dict[str, tuple[int, int]]  # category code -> (rule index, position in rule)
+    vocabulary: Vocabulary  # national + the directory's identities.yaml + the policy's own
 
     @property
     def id(self) -> str:
@@ -99,7 +101,8 @@ def policy_ids() -> list[str]:
     found: set[str] = set()
     for d in _dirs():
         if d.is_dir():
-            found.update(p.stem for p in d.glob("*.yaml") if not p.name.endswith(".tests.yaml"))
+            names = (p for p in d.glob("*.yaml") if p.name != SHARED_FILE)
+            found.update(p.stem for p in names if not p.name.endswith(".tests.yaml"))
     return sorted(found)
 
 
@@ -276,10 +279,7 @@ def load_policy_file(path: Path) -> LoadedPolicy:
             f"{path}：文件名应为政策id“{model.id}.yaml”",
             f"{path}: the file name must be the policy id ({model.id}.yaml)",
         )
-    try:
-        return _check(model, path, digest.hexdigest()[:12])
-    except UnknownCategory as exc:
-        raise _located(exc, trees) from None
+    return _check(model, path, digest.hexdigest()[:12], trees)
 
 
 def _find_line(node: Any, value: str) -> int | None:
@@ -372,8 +372,10 @@ def percent_of(percent: Decimal, base: Decimal, rounding: str) -> Decimal:
     return (base * percent / 100).quantize(FEN, rounding=rounding)
 
 
-def _check(model: s.Policy, path: Path, version: str) -> LoadedPolicy:
-    voc = vocabulary()
+def _check(
+    model: s.Policy, path: Path, version: str, trees: list[tuple[Path, CommentedMap]]
+) -> LoadedPolicy:
+    voc = policy_vocabulary(model, path, trees)
     if "main" not in model.documents:
         raise _fail(path, "documents 必须含 main（主文件）", "documents must have a 'main' entry")
     for cite in _cites(model.model_dump()):
@@ -408,7 +410,7 @@ def _check(model: s.Policy, path: Path, version: str) -> LoadedPolicy:
     rank: dict[str, tuple[int, int]] = {}
     for index, sub in enumerate(model.subsidies):
         for position, name in enumerate(sub.categories):
-            cat = voc.resolve(name)
+            cat = resolve_in(voc, name, trees)
             rank.setdefault(cat.code, (index, position))
             if cat.code in by_cat:
                 raise _fail(
@@ -418,7 +420,7 @@ def _check(model: s.Policy, path: Path, version: str) -> LoadedPolicy:
                 )
             by_cat[cat.code] = sub
         for n in sub.names:
-            voc.resolve(n)
+            resolve_in(voc, n, trees)
         rules = {t: sub.rule for t in model.tiers} if sub.rule else dict(sub.by_tier or {})
         if set(rules) != set(model.tiers):
             raise _fail(
@@ -440,12 +442,12 @@ def _check(model: s.Policy, path: Path, version: str) -> LoadedPolicy:
     for d in model.targets.staged_deadlines:
         names.extend(d.categories)
     for n in names:
-        voc.resolve(n)
+        resolve_in(voc, n, trees)
 
     pcodes = [p.code for p in model.pathways]
     if len(set(pcodes)) != len(pcodes):
         raise _fail(path, "pathways 代码重复", "duplicate pathway code")
-    return LoadedPolicy(model, str(path), version, by_cat, codes, rank)
+    return LoadedPolicy(model, str(path), version, by_cat, codes, rank, voc)
 
 
 def _check_rule(

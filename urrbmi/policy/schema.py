@@ -134,6 +134,52 @@ class IndividualAverage(Cited):
     increase: Money | None = None
 
 
+# --- identities the notice defines (open vocabulary) ------------------------------------------
+
+
+class ListValue(_Model):
+    """A department list (source key of imports/headers.yaml) and the category-column value
+    that denotes the identity in it, e.g. ``{source: canlian, value: 三级}``."""
+
+    source: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    value: str = Field(min_length=1)
+
+
+class Identity(_Model):
+    """A resident identity (人员身份) named by a notice. Either a new identity (``code``, with
+    ``extends`` when it refines a package identity) or the notice's own wording of an existing
+    one (``same_as``: its name and aliases become aliases of that identity)."""
+
+    code: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{1,39}$")
+    same_as: str | None = None  # a package identity (code, name or alias)
+    extends: str | None = None  # the package identity a new one refines (inherits department)
+    name: str = Field(min_length=1)  # as the notice names it
+    en: str | None = None
+    aliases: tuple[str, ...] = ()
+    certified_by: str | None = None  # department key, e.g. canlian (see categories.yaml)
+    low_income: bool | None = None
+    lists: tuple[ListValue, ...] = ()
+    cite: str | None = None
+
+    @model_validator(mode="after")
+    def _code_or_same_as(self) -> Identity:
+        if (self.code is None) == (self.same_as is None):
+            raise ValueError("give exactly one of 'code' (a new identity) or 'same_as'")
+        if self.same_as is not None and (self.extends or self.certified_by or self.en):
+            raise ValueError("'same_as' takes only name, aliases, lists and cite")
+        if self.code is not None and self.certified_by is None and self.extends is None:
+            raise ValueError("a new identity needs 'certified_by' (or 'extends')")
+        return self
+
+
+class IdentitiesFile(_Model):
+    """``identities.yaml`` in a directory of URRBMI_POLICY_PATH: identities shared by every
+    policy file of that directory (a jurisdiction's vocabulary)."""
+
+    schema_version: Literal[1]
+    identities: tuple[Identity, ...] = Field(min_length=1)
+
+
 # --- subsidised enrollment (资助参保) --------------------------------------------------------
 
 
@@ -413,6 +459,7 @@ class Policy(_Model):
     financing_total: FinancingTotal | None = None
     other_premiums: tuple[OtherPremium, ...] = ()
 
+    identities: tuple[Identity, ...] = ()  # the notice's own identities (open vocabulary)
     reductions: tuple[Reduction, ...] = ()
     subsidies_cite: str  # the clause that lists the subsidised groups
     subsidies: tuple[Subsidy, ...] = ()

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from urrbmi import ids
 from urrbmi.db.models import RESIDENCE, STUDENT, Membership, Resident, ResidentHistory
 from urrbmi.errors import InvalidInput
-from urrbmi.policy.categories import vocabulary
+from urrbmi.policy.identities import all_identities
 from urrbmi.registry import audit
 from urrbmi.registry.errors import Conflict, NotFound
 from urrbmi.registry.regions import get_region
@@ -185,7 +185,7 @@ def add_membership(
 ) -> Membership:
     """Record an identity; the category may be a name, an alias or a code (national vocabulary).
     The department defaults to the one that certifies the category."""
-    cat = vocabulary().resolve(category)
+    cat = all_identities().resolve(category)
     if valid_to is not None and valid_to < valid_from:
         raise InvalidInput(
             f"身份有效期止{valid_to}早于起{valid_from}",
@@ -216,7 +216,7 @@ def add_membership(
 
 def end_membership(session: Session, id_number: str, category: str, valid_to: dt.date, *, actor: str) -> int:
     """Close the open memberships of a category on ``valid_to``; returns how many."""
-    code = vocabulary().code(category)
+    code = all_identities().code(category)
     resident = get_resident(session, id_number)
     rows = session.scalars(
         select(Membership).where(

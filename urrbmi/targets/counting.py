@@ -606,7 +606,7 @@ def burnup(session: Session, campaign_id: int, *, on: dt.date, scope: str = "") 
 
 def composition(session: Session, campaign_id: int, *, on: dt.date, scope: str = "") -> dict[str, int]:
     """Enrolled at ``on`` by subsidy category (its Chinese name; ``普通居民`` without a subsidy)."""
-    from urrbmi.policy.categories import vocabulary
+    from urrbmi.policy.identities import all_identities
 
     status = grouped_status(session, campaign_id, on, scope, ("subsidy_category",))
     counts = (
@@ -614,7 +614,7 @@ def composition(session: Session, campaign_id: int, *, on: dt.date, scope: str =
         .group_by("subsidy_category")
         .agg(pl.col("n").sum())
     )
-    vocab = vocabulary().by_code
+    vocab = all_identities().by_code
     out: dict[str, int] = {}
     for code, n in counts.iter_rows():
         label = vocab[code].name if code in vocab else (code or "普通居民")

@@ -20,7 +20,6 @@ from urrbmi import ids
 from urrbmi.campaign.campaigns import campaign_policy
 from urrbmi.db.models import Campaign, Region, Resident
 from urrbmi.errors import InvalidInput
-from urrbmi.policy.categories import vocabulary
 from urrbmi.targets.counting import resident_rows
 from urrbmi.targets.store import campaign_or_fail
 
@@ -150,7 +149,7 @@ def hardship_stages(c: Campaign) -> list[Stage]:
     Without either: the subsidised groups of the policy, with no deadline."""
     policy = campaign_policy(c)
     m = policy.model
-    vocab = vocabulary()
+    vocab = policy.vocabulary
     out: list[Stage] = []
     for sd in m.targets.staged_deadlines:
         if sd.categories:

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from urrbmi.campaign.campaigns import campaign_policy
 from urrbmi.export import Book
 from urrbmi.money import ZERO, from_fen, round_fen, yuan
-from urrbmi.policy.categories import vocabulary
 from urrbmi.policy.schema import FiscalSubsidy
 from urrbmi.targets import columns as spec
 from urrbmi.targets.bulletin import Bulletin, build_bulletin, write_html, write_xlsx
@@ -252,7 +251,7 @@ def funding_report(session: Session, campaign_id: int, *, on: dt.date, scope: st
     keys = ("subsidy_category", "subsidy_pos", "fiscal_zero")
     weighed = grouped_status(session, campaign_id, on, scope, keys)
     st = weighed.filter(pl.col("alive") & pl.col("enrolled"))
-    vocab = vocabulary().by_code
+    vocab = policy.vocabulary.by_code  # the notice's names for its identities
     lines: list[FundingLine] = []
     subs = (
         st.filter(pl.col("subsidy_pos"))
