@@ -24,7 +24,7 @@ def test_unknown_identity_names_file_line_and_nearest_names(tmp_path: Path) -> N
     assert res.exit_code == 2
     assert res.output.count("\n") == 1
     assert f"{path}:{line}：未知的人员身份“低保对像”" in res.output
-    assert "相近的身份：低保对象" in res.output and "nearest: 低保对象" in res.output
+    assert "是否指：低保对象" in res.output and "did you mean: 低保对象" in res.output
     far = [c.name for c in vocabulary().categories if c.name not in res.output]
     assert len(far) > len(vocabulary().categories) // 2  # not the whole vocabulary
 

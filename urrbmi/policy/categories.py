@@ -39,8 +39,8 @@ class Vocabulary:
         found = self.by_name.get(key)
         if found is None:
             near = self.nearest(name)
-            zh = f"相近的身份：{'、'.join(near)}" if near else "没有相近的身份"
-            en = f"nearest: {', '.join(near)}" if near else "no near name"
+            zh = f"是否指：{'、'.join(near)}" if near else "没有相近的身份"
+            en = f"did you mean: {', '.join(near)}" if near else "no near name"
             raise UnknownCategory(
                 f"未知的人员身份“{name}”；{zh}（全部身份见 urrbmi/policy/categories.yaml）",
                 f"unknown category {name!r}; {en} (all of them: urrbmi/policy/categories.yaml)",
