@@ -1,0 +1,101 @@
+"""Every demo role visits every menu entry it sees, at phone (390×844) and desktop (1366×900) sizes
+(issue 15): no permission error or red error banner in normal navigation, no horizontal scroll at
+phone width (390 and 360 px), and no raw code on the screen (snake_case identifiers, dotted keys
+like ``source.hukou``, policy ids with ``@`` hashes, ``docs/….md``, Python list/dict reprs).
+
+Screenshots: var/screenshots/tour-<user>-<page>-<width>.png."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.web.conftest import SHOTS
+
+pytestmark = pytest.mark.slow
+
+USERS = ["admin", "officer", "town", "agent", "uploader", "auditor", "finance"]
+SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
+
+# What an officer must never read: internal codes and program text.
+RAW = [
+    ("snake_case", re.compile(r"\b[a-z]+_[a-z_]+\b")),
+    ("dotted key", re.compile(r"\b[a-z]+\.[a-z_]+[a-z]\b")),
+    ("policy id", re.compile(r"[a-z0-9-]+@[0-9a-f]{4,}")),
+    ("doc path", re.compile(r"\bdocs/\S+\.md\b")),
+    ("python list", re.compile(r"\[\s*'[^']*'")),
+    ("python dict", re.compile(r"\{\s*'[^']*'\s*:")),
+    ("bare code", re.compile(r"(?<![A-Za-z])(dibao|tekun|hukou|pinkun|kcxcd|lowincome)(?![A-Za-z])")),
+]
+# Shown on purpose: the user's own log-in name, and host names/addresses.
+ALLOW = re.compile(r"\b\w+@\w+\.\w+\b|https?://\S+")
+
+
+def raw_codes(text: str, allowed: set[str]) -> list[str]:
+    text = ALLOW.sub(" ", text)
+    found = []
+    for name, rx in RAW:
+        for m in rx.finditer(text):
+            if m.group(0) not in allowed:
+                found.append(f"{name}: {m.group(0)!r} in …{text[max(0, m.start() - 30) : m.end() + 30]!r}…")
+    return found
+
+
+def test_raw_code_pattern_catches_the_issue_examples() -> None:
+    for bad in ["来源 source.hukou", "dibao", "路径 late_full_cost", "suixi-2022@8f3c91ab", "见 docs/targets.md",
+                "['缺少列: 姓名']", "{'a': 1}"]:
+        assert raw_codes(bad, set()), bad
+    assert raw_codes("征缴进度 82.5% 低保对象 通报-2021-12-15.xlsx", set()) == []
+
+
+def _settle(p: Any) -> None:
+    p.wait_for_load_state("networkidle")
+    p.wait_for_timeout(150)
+
+
+def _visible_text(p: Any) -> str:
+    return str(p.evaluate("() => document.body.innerText"))
+
+
+def _scroll(p: Any) -> tuple[int, int]:
+    w = p.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    return int(w[0]), int(w[1])
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("username", USERS)
+def test_role_tour_no_errors_no_codes_no_sideways_scroll(browser: Any, live: Any, username: str, size: str) -> None:
+    from tests.web.conftest import Page
+
+    tab = Page(browser, live, SIZES[size])
+    try:
+        p = tab.login(username)
+        routes = [a.get_attribute("data-testid").removeprefix("menu-") for a in p.query_selector_all("[data-testid=menu] a")]
+        assert routes, f"{username} sees no menu"
+        problems: list[str] = []
+        allowed = {username}
+        for r in routes:
+            p.goto(f"{live.base}/#/{r}")
+            p.wait_for_selector(f"[data-testid=page-{r}]")
+            _settle(p)
+            width = SIZES[size]["width"]
+            for e in p.query_selector_all(".notice.error"):
+                if e.is_visible():
+                    problems.append(f"{r}@{width}: error banner {e.inner_text()!r}")
+            for c in raw_codes(_visible_text(p), allowed):
+                problems.append(f"{r}@{width}: {c}")
+            if size == "phone":
+                for w in (390, 360):
+                    p.set_viewport_size({"width": w, "height": 844})
+                    p.wait_for_timeout(100)
+                    sw, iw = _scroll(p)
+                    if sw > iw:
+                        problems.append(f"{r}@{w}: page scrolls sideways ({sw} > {iw})")
+                p.set_viewport_size(SIZES[size])
+            p.screenshot(path=str(SHOTS / f"tour-{username}-{r}-{width}.png"), full_page=True)
+        assert tab.csp_errors() == []
+        assert problems == [], "\n".join(problems)
+    finally:
+        tab.ctx.close()
