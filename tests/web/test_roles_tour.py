@@ -7,7 +7,9 @@ Screenshots: var/screenshots/tour-<user>-<page>-<width>.png."""
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 from typing import Any
 
 import pytest
@@ -44,8 +46,15 @@ def raw_codes(text: str, allowed: set[str]) -> list[str]:
 
 
 def test_raw_code_pattern_catches_the_issue_examples() -> None:
-    for bad in ["来源 source.hukou", "dibao", "路径 late_full_cost", "suixi-2022@8f3c91ab", "见 docs/targets.md",
-                "['缺少列: 姓名']", "{'a': 1}"]:
+    for bad in [
+        "来源 source.hukou",
+        "dibao",
+        "路径 late_full_cost",
+        "suixi-2022@8f3c91ab",
+        "见 docs/targets.md",
+        "['缺少列: 姓名']",
+        "{'a': 1}",
+    ]:
         assert raw_codes(bad, set()), bad
     assert raw_codes("征缴进度 82.5% 低保对象 通报-2021-12-15.xlsx", set()) == []
 
@@ -56,7 +65,17 @@ def _settle(p: Any) -> None:
 
 
 def _visible_text(p: Any) -> str:
-    return str(p.evaluate("() => document.body.innerText"))
+    """The page's text plus every option of its drop-downs (shown when opened)."""
+    return str(
+        p.evaluate(
+            "() => [document.body.innerText, ...[...document.querySelectorAll('option')].map((o) => o.text)].join('\\n')"
+        )
+    )
+
+
+def _policy_ids(base: str) -> set[str]:
+    with urllib.request.urlopen(base + "/api/v1/policies", timeout=10) as r:
+        return {p["id"] for p in json.load(r)}
 
 
 def _scroll(p: Any) -> tuple[int, int]:
@@ -66,16 +85,24 @@ def _scroll(p: Any) -> tuple[int, int]:
 
 @pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize("username", USERS)
-def test_role_tour_no_errors_no_codes_no_sideways_scroll(browser: Any, live: Any, username: str, size: str) -> None:
+def test_role_tour_no_errors_no_codes_no_sideways_scroll(
+    browser: Any, live: Any, username: str, size: str
+) -> None:
     from tests.web.conftest import Page
 
     tab = Page(browser, live, SIZES[size])
     try:
         p = tab.login(username)
-        routes = [a.get_attribute("data-testid").removeprefix("menu-") for a in p.query_selector_all("[data-testid=menu] a")]
+        routes = [
+            a.get_attribute("data-testid").removeprefix("menu-")
+            for a in p.query_selector_all("[data-testid=menu] a")
+        ]
         assert routes, f"{username} sees no menu"
         problems: list[str] = []
         allowed = {username}
+        ids = _policy_ids(live.base)
+        refused: list[str] = []
+        p.on("response", lambda r: r.status == 403 and "/api/" in r.url and refused.append(r.url))
         for r in routes:
             p.goto(f"{live.base}/#/{r}")
             p.wait_for_selector(f"[data-testid=page-{r}]")
@@ -84,8 +111,12 @@ def test_role_tour_no_errors_no_codes_no_sideways_scroll(browser: Any, live: Any
             for e in p.query_selector_all(".notice.error"):
                 if e.is_visible():
                     problems.append(f"{r}@{width}: error banner {e.inner_text()!r}")
-            for c in raw_codes(_visible_text(p), allowed):
+            text = _visible_text(p)
+            for c in raw_codes(text, allowed):
                 problems.append(f"{r}@{width}: {c}")
+            problems += [f"{r}@{width}: policy id {i!r} on the page" for i in ids if i in text]
+            problems += [f"{r}@{width}: the API refused {u}" for u in refused]
+            refused.clear()
             if size == "phone":
                 for w in (390, 360):
                     p.set_viewport_size({"width": w, "height": 844})

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from urrbmi import clock
 from urrbmi.access.scope import Principal, scoped_campaign
-from urrbmi.interfaces.api.common import AUTH_ERRORS, Day, Id, Limit, Offset
+from urrbmi.interfaces.api.common import AUTH_ERRORS, Day, Id, Limit, Offset, attachment
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import JSONOut, Out, Ratio, Yuan
 from urrbmi.targets.counting import ProgressReport, progress
@@ -223,7 +223,7 @@ def get_bulletin(
         return Response(
             data,
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f'attachment; filename="bulletin-{campaign_id}.xlsx"'},
+            headers=attachment(f"通报-{b.as_of.isoformat()}.xlsx", f"bulletin-{campaign_id}.xlsx"),
         )
     return JSONOut(BulletinOut.model_validate(b).model_dump(mode="json"))
 

@@ -3,17 +3,17 @@
 const ALL = [
   'region.read', 'region.write', 'resident.read', 'resident.full_id', 'resident.write', 'identity.write',
   'campaign.read', 'campaign.manage', 'roster.read', 'payment.record', 'payment.import', 'payment.cancel',
-  'payment.accept', 'audit.read', 'list.upload', 'funding.read', 'user.manage',
+  'payment.accept', 'payment.backdate', 'audit.read', 'list.upload', 'funding.read', 'user.manage',
 ];
 export const ROLE_PERMISSIONS = {
   bureau_admin: ALL,
   bureau_officer: [
     'region.read', 'resident.read', 'resident.full_id', 'resident.write', 'identity.write', 'campaign.read',
-    'campaign.manage', 'roster.read', 'payment.record', 'payment.import', 'payment.cancel', 'payment.accept',
+    'campaign.manage', 'roster.read', 'payment.record', 'payment.import', 'payment.cancel', 'payment.accept', 'payment.backdate',
     'list.upload', 'funding.read',
   ],
   township_officer: [
-    'region.read', 'resident.read', 'resident.write', 'identity.write', 'campaign.read', 'payment.record',
+    'region.read', 'resident.read', 'resident.write', 'identity.write', 'campaign.read', 'payment.record', 'payment.backdate',
   ],
   village_agent: [
     'region.read', 'resident.read', 'payment.record',

@@ -143,7 +143,7 @@ export function CampaignPicker({ value, onChange }) {
   return html`<div class="row gap">
     <label class="field inline"><span>${t('campaign.pick')}</span>
       <select data-testid="campaign-pick" value=${value || ''} onChange=${(e) => onChange(Number(e.target.value))}>
-        ${items.map((c) => html`<option value=${c.id}>${t('campaign.option', { year: c.benefit_year, region: regionNames.get(c.region_code) || c.region_code, policy: c.policy_id || c.policy })}</option>`)}
+        ${items.map((c) => html`<option value=${c.id}>${t('campaign.option', { year: c.benefit_year, region: regionNames.get(c.region_code) || c.region_code })}</option>`)}
       </select></label>
     ${items.length > 0 && html`<span class="muted small"><${RegionName} code=${items[items.length - 1].region_code} /></span>`}
     <${Notice} error=${error} />

@@ -9,7 +9,7 @@ import { can } from '../roles.js';
 import { Notice, Section, Field, Table, PagedTable } from '../ui.js';
 
 // List sources as the imports configuration names them (urrbmi/imports/headers.yaml).
-const SOURCES = ['minzheng', 'xiangcun', 'canlian', 'tuiyijunren', 'weijian', 'jiaoyu', 'gongan', 'renshe'];
+const SOURCES = ['minzheng', 'xiangcun', 'canlian', 'tuiyijunren', 'weijian', 'jiaoyu', 'gongan', 'renshe', 'hukou', 'enrollment'];
 
 const COUNTS = ['data_rows', 'valid', 'invalid', 'duplicates', 'conflicts', 'conflict_rows', 'skipped', 'blank'];
 

@@ -133,9 +133,14 @@ function CampaignBlock({ c, st, idNumber, user, onPaid }) {
   <//>`;
 }
 
+// A step's value that is a code (a payment window's or a person class's name in the policy file,
+// e.g. "centralized") is not shown: the rule beside it says the same in Chinese.
+const CODE = /^[a-z][a-z0-9_]*$/;
+function stepName(step) { const k = 'step.' + step; const s = t(k); return s === k ? '' : s; }
+
 export function Explanation({ steps }) {
   return html`<ol class="explain" data-testid="explanation">
-    ${steps.map((s) => html`<li><b>${s.step}</b>：${s.rule}${s.value ? ' → ' + s.value : ''}
+    ${steps.map((s) => html`<li>${stepName(s.step) && html`<b>${stepName(s.step)}</b>：`}${s.rule}${s.value && !CODE.test(s.value) ? ' → ' + s.value : ''}
       ${s.cite && html`<div class="cite">${t('policy.cite')}：${s.cite}</div>`}
       ${s.assumed && html`<div class="assumed">${t('policy.assumed')}：${s.assumed}</div>`}</li>`)}
   </ol>`;
