@@ -130,3 +130,74 @@ def test_role_tour_no_errors_no_codes_no_sideways_scroll(
         assert problems == [], "\n".join(problems)
     finally:
         tab.ctx.close()
+
+
+def _unpaid_in_village(live: Any, village: str, skip: set[str]) -> list[str]:
+    """ID numbers of the agent's village with no payment at all (not the ones other tests pay)."""
+    from sqlalchemy import create_engine, text
+
+    eng = create_engine(f"sqlite:///{live.db_path}")
+    with eng.connect() as c:
+        rows = c.execute(
+            text(
+                "select id_number from residents r where region_code = :v and status = 'active'"
+                " and not employee_insured and birth_date < '2000-01-01'"
+                " and not exists (select 1 from payments p where p.id_number = r.id_number)"
+                " and not exists (select 1 from enrollments e where e.resident_id = r.id and e.benefit_year = 2022)"
+                " order by id"
+            ),
+            {"v": village},
+        ).scalars()
+        found = [str(x) for x in rows if x not in skip]
+    eng.dispose()
+    return found
+
+
+@pytest.mark.parametrize("width", [360, 390])
+def test_agent_pays_on_a_phone_the_button_is_reachable_and_the_receipt_fits(
+    browser: Any, live: Any, width: str
+) -> None:
+    """At phone width: the statement with its payment table, the pay button on screen without
+    scrolling sideways or far down (a sticky action bar), and the receipt within the screen."""
+    from tests.web.conftest import Page
+
+    tab = Page(browser, live, {"width": int(width), "height": 844})
+    try:
+        p = tab.login("agent")
+        village = live.accounts["agent"].region_code
+        candidates = _unpaid_in_village(live, village, {live.unpaid_id, live.other_id})
+        assert candidates, "the demo has no other unpaid resident in the agent's village"
+        for idn in candidates:
+            p.goto(f"{live.base}/#/resident")
+            p.fill("[data-testid=id-input]", idn)
+            p.click("[data-testid=lookup]")
+            p.wait_for_selector("[data-testid=statement], .notice.error")
+            if p.query_selector("[data-testid=pay-form]"):
+                break
+        else:
+            pytest.fail("no payable resident found")
+        p.click("[data-testid=show-why]")
+        text = _visible_text(p)
+        assert raw_codes(text, {"agent"}) == []
+        assert [i for i in _policy_ids(live.base) if i in text] == []
+        p.evaluate("() => window.scrollTo(0, 0)")
+        p.screenshot(path=str(SHOTS / f"pay-agent-{width}-first-screen.png"))  # what the agent sees first
+        box = p.locator("[data-testid=pay-submit]").bounding_box()
+        assert box and box["y"] + box["height"] <= 844 and box["x"] + box["width"] <= int(width), box
+        sw, iw = _scroll(p)
+        assert sw <= iw, f"statement page {sw}px wide at {iw}px"
+        tab.shot(f"pay-agent-{width}")
+        p.click("[data-testid=pay-submit]")
+        p.wait_for_selector("[data-testid=receipt]")
+        sw, iw = _scroll(p)
+        receipt = p.locator(".receipt").bounding_box()
+        assert sw <= iw, f"receipt page {sw}px wide at {iw}px"
+        assert receipt and receipt["x"] >= 0 and receipt["x"] + receipt["width"] <= iw, receipt
+        # the payment table's status column is on screen or inside a scrolling table, never cut off
+        for wrap in p.query_selector_all("[data-testid=statement] .table-wrap"):
+            b = wrap.bounding_box()
+            assert b and b["x"] + b["width"] <= iw, b
+        tab.shot(f"receipt-agent-{width}")
+        assert tab.csp_errors() == []
+    finally:
+        tab.ctx.close()
