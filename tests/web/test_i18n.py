@@ -50,6 +50,14 @@ def _sources() -> list[str]:
     return list(yaml.safe_load(headers.read_text("utf-8"))["sources"])
 
 
+def _categories() -> list[str]:
+    """The national vocabulary of identities (a review item or a list may show any of them)."""
+    import yaml
+
+    cats = Path(__file__).parents[2] / "urrbmi" / "policy" / "categories.yaml"
+    return [c["code"] for c in yaml.safe_load(cats.read_text("utf-8"))["categories"]]
+
+
 def test_dynamic_keys_cover_their_values() -> None:
     zh = _dict("zh")
     roles = re.findall(r"^  (\w+): ", (STATIC / "js" / "roles.js").read_text("utf-8"), re.M)
@@ -59,6 +67,7 @@ def test_dynamic_keys_cover_their_values() -> None:
         "channel.": ["cash", "pos", "wechat", "alipay", "unionpay", "bank", "tax"],
         "payment.status.": ["accepted", "held", "cancelled", "refunded"],
         "source.": _sources(),
+        "category.": _categories(),
         "assessment.": ["due", "excluded", "error"],
         "menu.": ["resident", "dashboard", "imports", "payments", "policies", "reports"],
         "imports.pop.": ["added", "deceased", "moved_out", "moved", "updated", "cleared", "absent"],
