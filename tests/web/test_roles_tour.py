@@ -60,8 +60,11 @@ def test_raw_code_pattern_catches_the_issue_examples() -> None:
 
 
 def _settle(p: Any) -> None:
-    p.wait_for_load_state("networkidle")
-    p.wait_for_timeout(150)
+    """Until the page's requests (which chain: campaigns, then progress …) are done."""
+    for _ in range(3):
+        p.wait_for_load_state("networkidle")
+        p.wait_for_timeout(200)
+    p.wait_for_function("() => !document.body.innerText.includes('正在加载')", timeout=15000)
 
 
 def _visible_text(p: Any) -> str:
@@ -132,25 +135,30 @@ def test_role_tour_no_errors_no_codes_no_sideways_scroll(
         tab.ctx.close()
 
 
-def _unpaid_in_village(live: Any, village: str, skip: set[str]) -> list[str]:
-    """ID numbers of the agent's village with no payment at all (not the ones other tests pay)."""
-    from sqlalchemy import create_engine, text
+def _register_in_village(live: Any, village: str, serial: str) -> str:
+    """A newborn of the agent's village registered into the campaign through the API by the
+    officer (assessed at once, so it has an amount due; the test does not depend on which demo
+    residents other tests have paid for)."""
+    import httpx
 
-    eng = create_engine(f"sqlite:///{live.db_path}")
-    with eng.connect() as c:
-        rows = c.execute(
-            text(
-                "select id_number from residents r where region_code = :v and status = 'active'"
-                " and not employee_insured and birth_date < '2000-01-01'"
-                " and not exists (select 1 from payments p where p.id_number = r.id_number)"
-                " and not exists (select 1 from enrollments e where e.resident_id = r.id and e.benefit_year = 2022)"
-                " order by id"
-            ),
-            {"v": village},
-        ).scalars()
-        found = [str(x) for x in rows if x not in skip]
-    eng.dispose()
-    return found
+    from tests.web.test_e2e import _with_check_digit
+
+    number = _with_check_digit("340621" + "20211101" + serial)
+    with httpx.Client(base_url=live.base, timeout=60) as c:
+        me = c.post("/api/v1/auth/login", json={"username": "officer", "password": live.password}).json()
+        body = {
+            "id_number": number,
+            "name": "测试手机缴费",
+            "region_code": village,
+            "guardian_id_number": live.other_id,
+        }
+        r = c.post(
+            f"/api/v1/campaigns/{live.campaign_id}/newborns",
+            json=body,
+            headers={"X-CSRF-Token": me["csrf_token"]},
+        )
+        assert r.status_code in (200, 201), r.text
+    return number
 
 
 @pytest.mark.parametrize("width", [360, 390])
@@ -164,18 +172,13 @@ def test_agent_pays_on_a_phone_the_button_is_reachable_and_the_receipt_fits(
     tab = Page(browser, live, {"width": int(width), "height": 844})
     try:
         p = tab.login("agent")
-        village = live.accounts["agent"].region_code
-        candidates = _unpaid_in_village(live, village, {live.unpaid_id, live.other_id})
-        assert candidates, "the demo has no other unpaid resident in the agent's village"
-        for idn in candidates:
-            p.goto(f"{live.base}/#/resident")
-            p.fill("[data-testid=id-input]", idn)
-            p.click("[data-testid=lookup]")
-            p.wait_for_selector("[data-testid=statement], .notice.error")
-            if p.query_selector("[data-testid=pay-form]"):
-                break
-        else:
-            pytest.fail("no payable resident found")
+        idn = _register_in_village(
+            live, live.accounts["agent"].region_code, "55" + str(int(width) // 10 % 10)
+        )
+        p.goto(f"{live.base}/#/resident")
+        p.fill("[data-testid=id-input]", idn)
+        p.click("[data-testid=lookup]")
+        p.wait_for_selector("[data-testid=pay-form]")
         p.click("[data-testid=show-why]")
         text = _visible_text(p)
         assert raw_codes(text, {"agent"}) == []
