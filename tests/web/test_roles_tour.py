@@ -204,3 +204,44 @@ def test_agent_pays_on_a_phone_the_button_is_reachable_and_the_receipt_fits(
         assert tab.csp_errors() == []
     finally:
         tab.ctx.close()
+
+
+def _register_resident(live: Any, village: str, serial: str) -> str:
+    """A resident registered through the API by the officer and changed once (a history entry)."""
+    import httpx
+
+    from tests.web.test_e2e import _with_check_digit
+
+    number = _with_check_digit("340621" + "19800101" + serial)
+    with httpx.Client(base_url=live.base, timeout=60) as c:
+        me = c.post("/api/v1/auth/login", json={"username": "officer", "password": live.password}).json()
+        body = {"id_number": number, "name": "测试历史", "region_code": village}
+        h = {"X-CSRF-Token": me["csrf_token"]}
+        r = c.post("/api/v1/residents", json=body, headers=h)
+        assert r.status_code in (200, 201), r.text
+        st = c.post("/api/v1/residents/lookup", json={"id_number": number}, headers=h).json()
+        patch = {"row_version": st["row_version"], "residence": "permit", "reason": "测试"}
+        r = c.patch(f"/api/v1/residents/{st['resident_id']}", json=patch, headers=h)
+        assert r.status_code == 200, r.text
+    return number
+
+
+def test_officer_statement_and_history_show_no_codes(tab: Any) -> None:
+    """A resident's statement as the bureau sees it (identities, explanation, the change history):
+    labels and values in Chinese, no keys such as ``region_code=`` or ``synth``."""
+    live = tab.live
+    p = tab.login("officer")
+    p.goto(f"{live.base}/#/resident")
+    idn = _register_resident(live, live.accounts["agent"].region_code, "571")  # a history entry
+    p.fill("[data-testid=id-input]", idn)
+    p.click("[data-testid=lookup]")
+    p.wait_for_selector("[data-testid=history] tbody tr td:has-text('officer')")
+    _settle(p)
+    if p.query_selector("[data-testid=show-why]"):
+        p.click("[data-testid=show-why]")
+    text = _visible_text(p)
+    assert raw_codes(text, {"officer"}) == []
+    assert [i for i in _policy_ids(live.base) if i in text] == []
+    assert "=" not in p.inner_text("[data-testid=history]")
+    tab.shot("statement-officer-1366")
+    assert tab.csp_errors() == []

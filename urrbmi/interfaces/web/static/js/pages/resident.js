@@ -103,9 +103,20 @@ function Statement({ st, idNumber, user, onPaid }) {
   </div>`;
 }
 
+// A history entry's fields as an officer reads them (labels and values in Chinese, never keys).
 function summarize(data) {
   if (!data || typeof data !== 'object') return String(data ?? '');
-  return Object.entries(data).filter(([k]) => k !== 'id_number').map(([k, v]) => `${k}=${v}`).join(', ');
+  const lab = (prefix, k) => { const s = t(prefix + k); return s === prefix + k ? null : s; };
+  const value = (k, v) => {
+    if (v === null || v === undefined || v === '') return '—';
+    if (typeof v === 'boolean') return t(v ? 'common.yes' : 'common.no');
+    if (k === 'sex') return t(v === 'F' || v === '2' ? 'resident.female' : 'resident.male');
+    if (k === 'status') return lab('resident.status.', v) || String(v);
+    if (k === 'residence') return lab('residence.', v) || String(v);
+    return typeof v === 'object' ? JSON.stringify(v) : String(v);
+  };
+  return Object.entries(data).filter(([k]) => k !== 'id_number' && lab('field.', k))
+    .map(([k, v]) => `${lab('field.', k)}：${value(k, v)}`).join('；');
 }
 
 // A policy by its notice's name (GET policies), not its id@version.
