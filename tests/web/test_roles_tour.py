@@ -245,3 +245,28 @@ def test_officer_statement_and_history_show_no_codes(tab: Any) -> None:
     assert "=" not in p.inner_text("[data-testid=history]")
     tab.shot("statement-officer-1366")
     assert tab.csp_errors() == []
+
+
+def test_downloads_are_named_in_chinese(live: Any) -> None:
+    """The bulletin and the not-enrolled roster download as 通报-<day>.xlsx / 未参保名单-<day>.xlsx
+    (RFC 5987 ``filename*``; an ASCII ``filename`` for old clients), not bulletin-1.xlsx."""
+    from urllib.parse import quote
+
+    import httpx
+
+    with httpx.Client(base_url=live.base, timeout=60) as c:
+        c.post(
+            "/api/v1/auth/login", json={"username": "officer", "password": live.password}
+        ).raise_for_status()
+        for path, name in [
+            (f"/api/v1/campaigns/{live.campaign_id}/bulletin?format=xlsx", "通报-2021-12-15.xlsx"),
+            (
+                f"/api/v1/campaigns/{live.campaign_id}/roster?format=xlsx&include_paid=false",
+                "未参保名单-2021-12-15.xlsx",
+            ),
+        ]:
+            r = c.get(path)
+            assert r.status_code == 200, r.text
+            cd = r.headers["content-disposition"]
+            assert f"filename*=UTF-8''{quote(name)}" in cd, cd
+            assert 'filename="' in cd and cd.isascii(), cd
