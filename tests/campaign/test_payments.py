@@ -299,3 +299,20 @@ def test_cancelling_payments_records_pending_refunds(engine: Engine) -> None:
         assert set(s.scalars(select(Payment.status))) == {"refunded"}
     # the resident may now pay again and be enrolled
     assert pay(engine, cid, people[1], due(people[1]), "K-3")[0] == "accepted"
+
+
+def test_payment_file_errors_read_as_text_not_code(tmp_path: Path) -> None:
+    """Issue 15: an officer reads the file's header as text (not a Python list) and the missing
+    cell by its Chinese name (not the internal key)."""
+    from urrbmi.errors import UrrbmiError
+
+    bad = tmp_path / "pay.csv"
+    bad.write_text("流水号,金额\nA1,320\n", encoding="utf-8")
+    with pytest.raises(UrrbmiError) as e:
+        read_payment_file(bad)
+    assert "['" not in e.value.zh and "流水号、金额" in e.value.zh, e.value.zh
+    blank = tmp_path / "blank.csv"
+    blank.write_text("流水号,身份证号码,金额,缴费日期\n,110101199003077777,320,2021-12-01\n", encoding="utf-8")
+    with pytest.raises(UrrbmiError) as e:
+        read_payment_file(blank)
+    assert "external_ref" not in e.value.zh and "缺少" in e.value.zh, e.value.zh

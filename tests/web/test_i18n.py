@@ -42,6 +42,22 @@ def test_every_key_the_code_uses_exists() -> None:
     assert sorted(used - set(zh)) == []
 
 
+def _sources() -> list[str]:
+    """Every list source the imports configuration names (the API may send any of them)."""
+    import yaml
+
+    headers = Path(__file__).parents[2] / "urrbmi" / "imports" / "headers.yaml"
+    return list(yaml.safe_load(headers.read_text("utf-8"))["sources"])
+
+
+def _categories() -> list[str]:
+    """The national vocabulary of identities (a review item or a list may show any of them)."""
+    import yaml
+
+    cats = Path(__file__).parents[2] / "urrbmi" / "policy" / "categories.yaml"
+    return [c["code"] for c in yaml.safe_load(cats.read_text("utf-8"))["categories"]]
+
+
 def test_dynamic_keys_cover_their_values() -> None:
     zh = _dict("zh")
     roles = re.findall(r"^  (\w+): ", (STATIC / "js" / "roles.js").read_text("utf-8"), re.M)
@@ -50,7 +66,8 @@ def test_dynamic_keys_cover_their_values() -> None:
         "role.": roles,
         "channel.": ["cash", "pos", "wechat", "alipay", "unionpay", "bank", "tax"],
         "payment.status.": ["accepted", "held", "cancelled", "refunded"],
-        "source.": ["minzheng", "xiangcun", "canlian", "tuiyijunren", "weijian", "jiaoyu", "gongan", "renshe"],
+        "source.": _sources(),
+        "category.": _categories(),
         "assessment.": ["due", "excluded", "error"],
         "menu.": ["resident", "dashboard", "imports", "payments", "policies", "reports"],
         "imports.pop.": ["added", "deceased", "moved_out", "moved", "updated", "cleared", "absent"],

@@ -171,7 +171,7 @@ def read_lines(rows: Iterable[dict[str, str]], *, first_line: int = 2) -> list[P
 def _need(row: dict[str, str], key: str) -> str:
     value = (row.get(key) or "").strip()
     if not value:
-        raise ValueError(f"缺少{HEADERS[key][2]}（{key}）")
+        raise ValueError(f"缺少{HEADERS[key][2]}")
     cap = 64 if key == "external_ref" else limits().max_cell_chars  # payments.external_ref: 64
     if len(value) > cap:
         raise ValueError(f"{HEADERS[key][2]}超过{cap}个字符（{key}）")
@@ -201,8 +201,8 @@ def read_payment_file(path: Path) -> list[PaymentLine]:
     missing = [k for k in HEADERS if k not in names]
     if missing:
         raise InvalidInput(
-            f"缴费文件缺少列：{'、'.join(HEADERS[k][2] for k in missing)}（表头：{header}）",
-            f"payment file lacks columns: {', '.join(missing)} (header: {header})",
+            f"缴费文件缺少列：{'、'.join(HEADERS[k][2] for k in missing)}（文件的表头：{'、'.join(header)}）",
+            f"payment file lacks columns: {', '.join(missing)} (the file's header: {', '.join(header)})",
         )
     rows = ({k: v for k, v in zip(names, rec, strict=False) if k is not None} for rec in reader if any(rec))
     return read_lines(rows)

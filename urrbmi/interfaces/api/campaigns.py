@@ -31,7 +31,18 @@ from urrbmi.campaign.changes import identity_changes, register_newborn
 from urrbmi.campaign.payments import apply_payments, cancel_payment, read_payment_file, record_payment
 from urrbmi.campaign.reports import duplicate_enrollments, reconcile, write_roster
 from urrbmi.db.models import Campaign, Payment, Resident
-from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Day, Id, Limit, Offset, Strict, instant, page
+from urrbmi.interfaces.api.common import (
+    AUTH_ERRORS,
+    CONFLICT,
+    Day,
+    Id,
+    Limit,
+    Offset,
+    Strict,
+    attachment,
+    instant,
+    page,
+)
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import Yuan
 from urrbmi.limits import check_size
@@ -321,7 +332,10 @@ def roster(
     return FileResponse(
         path,
         media_type=media,
-        filename=f"roster-{campaign_id}-{p.region_code}.{format}",
+        headers=attachment(
+            f"{'参保名册' if include_paid else '未参保名单'}-{clock.today().isoformat()}.{format}",
+            f"roster-{campaign_id}-{p.region_code}.{format}",
+        ),
         background=BackgroundTask(path.unlink, missing_ok=True),
     )
 

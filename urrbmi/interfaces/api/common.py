@@ -57,3 +57,11 @@ def page(rows: list[Any], limit: int, offset: int) -> dict[str, Any]:
 def instant(value: dt.datetime) -> str:
     """An instant as RFC 3339 text with its offset (SQLite hands back naive UTC datetimes)."""
     return (value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)).isoformat()
+
+
+def attachment(name: str, fallback: str) -> dict[str, str]:
+    """The ``Content-Disposition`` header of a download named in Chinese: ``filename*`` (RFC 5987,
+    UTF-8) for browsers, an ASCII ``filename`` for clients that cannot read it."""
+    from urllib.parse import quote
+
+    return {"Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"}

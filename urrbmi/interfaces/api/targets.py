@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from urrbmi import clock
 from urrbmi.access.scope import Principal, scoped_campaign
-from urrbmi.interfaces.api.common import AUTH_ERRORS, Day, Id, Limit, Offset
+from urrbmi.interfaces.api.common import AUTH_ERRORS, Day, Id, Limit, Offset, attachment
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import JSONOut, Out, Ratio, Yuan
 from urrbmi.targets.columns import report_lines, table_json
@@ -249,7 +249,7 @@ def get_bulletin(
         return Response(
             data,
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f'attachment; filename="bulletin-{campaign_id}.xlsx"'},
+            headers=attachment(f"通报-{b.as_of.isoformat()}.xlsx", f"bulletin-{campaign_id}.xlsx"),
         )
     out = BulletinOut.model_validate(b)
     lines = [bulletin_line(u, b) for u in (*b.rows, b.total)]

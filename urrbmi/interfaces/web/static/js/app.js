@@ -2,7 +2,7 @@
 import { html, render, useState, useEffect } from '../vendor/htm-preact-standalone-3.1.1.module.js';
 import { api, EP, setCsrf } from './api.js';
 import { t, loadLang, getLang, LANGS } from './i18n.js';
-import { Notice, Field } from './ui.js';
+import { Notice, Field, setUserRegion } from './ui.js';
 import { can } from './roles.js';
 import { ResidentPage } from './pages/resident.js';
 import { DashboardPage } from './pages/dashboard.js';
@@ -67,6 +67,7 @@ function Shell({ user, onLogout, onLang }) {
     addEventListener('hashchange', f);
     return () => removeEventListener('hashchange', f);
   }, []);
+  setUserRegion(user.region_code);
   const menu = visibleMenu(user);
   const current = menu.find((m) => m.route === r) || menu[0];
   const Page = current ? current.page : null;

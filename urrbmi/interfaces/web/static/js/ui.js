@@ -56,8 +56,9 @@ export function PagedTable({ path, query, columns, empty, testid, rowKey }) {
   </div>`;
 }
 
-export function Table({ columns, rows, empty, rowKey }) {
-  return html`<div class="table-wrap"><table>
+// cards: on a phone each row is a card of label/value lines (short tables whose every column matters)
+export function Table({ columns, rows, empty, rowKey, cards }) {
+  return html`<div class=${'table-wrap' + (cards ? ' cards' : '')}><table>
     <thead><tr>${columns.map((c) => html`<th class=${c.num ? 'num' : ''}>${t(c.label)}</th>`)}</tr></thead>
     <tbody>
       ${rows.length === 0 && html`<tr><td colspan=${columns.length} class="muted">${empty || t('common.empty')}</td></tr>`}
@@ -136,16 +137,18 @@ export function Section({ title, children, actions, testid }) {
 // The campaign the page works on (the newest by default).
 export function CampaignPicker({ value, onChange }) {
   const [data, error] = useApi('campaigns', { limit: 50, offset: 0 });
+  const [policies] = useApi('policies');
   const items = (data && (data.items || data)) || [];
+  const jurisdiction = (c) => { const p = (policies || []).find((x) => x.id === c.policy_id); return p ? p.jurisdiction : undefined; };
   useEffect(() => {
     if (!value && items.length) onChange(items[items.length - 1].id);
   }, [data]);
   return html`<div class="row gap">
     <label class="field inline"><span>${t('campaign.pick')}</span>
       <select data-testid="campaign-pick" value=${value || ''} onChange=${(e) => onChange(Number(e.target.value))}>
-        ${items.map((c) => html`<option value=${c.id}>${t('campaign.option', { year: c.benefit_year, region: regionNames.get(c.region_code) || c.region_code, policy: c.policy_id || c.policy })}</option>`)}
+        ${items.map((c) => html`<option value=${c.id}>${t('campaign.option', { year: c.benefit_year, region: regionNames.get(c.region_code) || c.region_code })}</option>`)}
       </select></label>
-    ${items.length > 0 && html`<span class="muted small"><${RegionName} code=${items[items.length - 1].region_code} /></span>`}
+    ${items.length > 0 && html`<span class="muted small"><${RegionName} code=${items[items.length - 1].region_code} fallback=${jurisdiction(items[items.length - 1])} /></span>`}
     <${Notice} error=${error} />
   </div>`;
 }
@@ -168,9 +171,14 @@ export function loadECharts() {
 
 // A region's name from its code (GET regions?under=CODE&limit=1 lists the region itself first).
 const regionNames = new Map();
-export function RegionName({ code }) {
+// The user's region (set at log-in): names of regions outside it are not asked for (the API would
+// refuse them); a caller may pass a fallback name (e.g. the policy's jurisdiction).
+let userRegion = '';
+export function setUserRegion(code) { userRegion = code || ''; }
+export function RegionName({ code, fallback }) {
+  if (fallback && !regionNames.has(code) && !code.startsWith(userRegion)) regionNames.set(code, fallback);
   const known = regionNames.get(code);
-  const [data] = useApi(known || !code ? null : 'regions', { under: code, limit: 1, offset: 0 });
+  const [data] = useApi(known || !code || !code.startsWith(userRegion) ? null : 'regions', { under: code, limit: 1, offset: 0 });
   const item = data && (data.items || [])[0];
   if (item && item.code === code) regionNames.set(code, item.name);
   const name = regionNames.get(code);

@@ -11,22 +11,37 @@ export function DashboardPage({ user }) {
   const [campaign, setCampaign] = useState(null);
   const [parent, setParent] = useState(null); // null: towns; else the town whose villages are shown
   const [county, setCounty] = useState(null); // the county (scope) total: the day and the task
+  const [campaigns] = useApi(EP.campaigns, { limit: 50, offset: 0 });
   return html`<div class="page" data-testid="page-dashboard">
     <${CampaignPicker} value=${campaign} onChange=${(c) => { setCampaign(c); setParent(null); }} />
-    ${campaign && html`<${Ledger} campaign=${campaign} onCounty=${setCounty} />
+    ${campaign && html`<${Ledger} campaign=${campaign} onCounty=${setCounty} whole=${coversCampaign(user, campaigns, campaign)} />
       <${Progress} campaign=${campaign} parent=${parent} onDrill=${setParent} />
       <${BurnUp} campaign=${campaign} county=${county} />
-      <${TargetList} path=${EP.hardship(campaign)} title="progress.groups" testid="hardship" />
+      ${can(user, 'resident.read') && html`<${TargetList} path=${EP.hardship(campaign)} title="progress.groups" testid="hardship" />
       <${TargetList} path=${EP.notEnrolled(campaign)} title="progress.not_enrolled" testid="not-enrolled"
-        exportHref=${can(user, 'roster.read') && html`<a class="button" data-testid="export-xlsx" href=${url(EP.roster(campaign), { format: 'xlsx', include_paid: 'false' })} download>${t('common.export_xlsx')}</a>`} />`}
+        exportHref=${can(user, 'roster.read') && html`<a class="button" data-testid="export-xlsx" href=${url(EP.roster(campaign), { format: 'xlsx', include_paid: 'false' })} download>${t('common.export_xlsx')}</a>`} />`}`}
   </div>`;
 }
 
+// Whether the user's region covers the whole campaign (the reconciliation is county-wide: a
+// township officer sees the campaign but not its whole ledger, so the card is not shown).
+function coversCampaign(user, campaigns, id) {
+  const c = ((campaigns && campaigns.items) || []).find((x) => x.id === id);
+  return !!c && (!user.region_code || c.region_code.startsWith(user.region_code));
+}
+
+// The scope a progress report counts in (its `scope` region code): 全县 / 全镇 / 全村.
+export function scopeWord(code) {
+  const n = String(code || '').length;
+  return t(n >= 12 ? 'scope.village' : n >= 9 ? 'scope.town' : 'scope.county');
+}
+
 // Paid / still to pay, straight from the payment ledger (the reconciliation).
-function Ledger({ campaign, onCounty }) {
-  const [data, error] = useApi(EP.reconcile(campaign));
+function Ledger({ campaign, onCounty, whole }) {
+  const [data, error] = useApi(whole ? EP.reconcile(campaign) : null);
   const [rep] = useApi(EP.progress(campaign), { level: 'county' });
   useEffect(() => { if (rep) onCounty(rep); }, [rep]);
+  if (!whole) return null;
   return html`<${Section} title="progress.ledger" testid="ledger">
     <${Notice} error=${error} />
     ${data && html`<${LedgerSummary} data=${data} />`}
@@ -76,12 +91,12 @@ function Progress({ campaign, parent, onDrill }) {
       actions=${parent && html`<button type="button" class="link" onClick=${() => onDrill(null)}>${t('progress.back')}</button>`}>
     ${parent && html`<p class="muted">${parent.name}</p>`}
     <${Notice} error=${error} />
-    ${total && html`<p class="big" data-testid="progress-total">${t('progress.total', {
+    ${total && html`<p class="big" data-testid="progress-total">${t('progress.total', { scope: scopeWord(data.scope),
       enrolled: total.covered ?? total.enrolled, task: target(total), rate: pct(total.progress.completion ?? total.progress.rate) })}</p>`}
     ${data && html`<p class="muted small">${t('progress.as_of', { on: data.on, rate: pct(data.target_rate) })}</p>`}
     ${rows.length > 0 && html`<${Chart} option=${option} testid="progress-chart" />`}
     <${Table} rowKey="unit" columns=${[
-      { key: 'rank', label: 'progress.rank', num: true, render: (r) => r.progress.rank ?? '—' },
+      { key: 'rank', label: t('progress.rank_in', { scope: data ? scopeWord(data.scope) : '' }), num: true, render: (r) => r.progress.rank ?? '—' },
       { key: 'name', label: 'progress.unit', render: (r) => level === 'town'
         ? html`<button type="button" class="link" onClick=${() => onDrill({ code: r.unit, name: r.name })}>${r.name}</button>` : r.name },
       { key: 'base', label: 'progress.base', num: true, render: (r) => r.progress.base },

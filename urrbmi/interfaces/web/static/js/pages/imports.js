@@ -9,7 +9,7 @@ import { can } from '../roles.js';
 import { Notice, Section, Field, Table, PagedTable } from '../ui.js';
 
 // List sources as the imports configuration names them (urrbmi/imports/headers.yaml).
-const SOURCES = ['minzheng', 'xiangcun', 'canlian', 'tuiyijunren', 'weijian', 'jiaoyu', 'gongan', 'renshe'];
+const SOURCES = ['minzheng', 'xiangcun', 'canlian', 'tuiyijunren', 'weijian', 'jiaoyu', 'gongan', 'renshe', 'hukou', 'enrollment'];
 
 const COUNTS = ['data_rows', 'valid', 'invalid', 'duplicates', 'conflicts', 'conflict_rows', 'skipped', 'blank'];
 
@@ -122,9 +122,17 @@ function fieldName(k) {
   const s = t('field.' + k);
   return s === 'field.' + k ? k : s;
 }
+// A field's value as an officer reads it: identity categories and sex by their Chinese names.
+function fieldValue(k, x) {
+  if (x === null || x === undefined || x === '') return '—';
+  if (k === 'sex') return t({ M: 'resident.male', 1: 'resident.male', F: 'resident.female', 2: 'resident.female' }[x] || String(x));
+  if (k === 'category' || k === 'categories') return String(x).split(/[,，、]/).map((c) => label('category.', c.trim())).join('、');
+  return String(x);
+}
+function label(prefix, code) { const s = t(prefix + code); return s === prefix + code ? code : s; }
 function versionText(v) {
   if (!v) return '—';
-  return Object.entries(v).filter(([k]) => !HIDDEN.includes(k)).map(([k, x]) => `${fieldName(k)}：${x ?? '—'}`).join('；');
+  return Object.entries(v).filter(([k]) => !HIDDEN.includes(k)).map(([k, x]) => `${fieldName(k)}：${fieldValue(k, x)}`).join('；');
 }
 
 function ReviewQueue({ tick }) {

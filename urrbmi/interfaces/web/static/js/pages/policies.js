@@ -4,19 +4,35 @@ import { html, useState } from '../../vendor/htm-preact-standalone-3.1.1.module.
 import { api, EP } from '../api.js';
 import { t } from '../i18n.js';
 import { Notice, Section, Table, Field, useApi, yuan } from '../ui.js';
+import { can } from '../roles.js';
 import { Explanation } from './resident.js';
 
-export function PoliciesPage() {
+// The policy the page opens on: the one of the campaign covering the user's region (users who see
+// campaigns), else the latest one whose jurisdiction contains the user's region (or lies in it).
+export function ownPolicy(user, items, campaigns) {
+  const region = (user && user.region_code) || '';
+  const overlaps = (code) => !region || code.startsWith(region) || region.startsWith(code);
+  const mine = ((campaigns && campaigns.items) || []).filter((c) => overlaps(c.region_code) && items.some((p) => p.id === c.policy_id));
+  if (mine.length) return mine[mine.length - 1].policy_id;
+  const own = items.filter((p) => p.jurisdiction_code && overlaps(p.jurisdiction_code))
+    .sort((a, b) => (b.jurisdiction_code.length - a.jurisdiction_code.length) || (b.benefit_year - a.benefit_year));
+  return own.length ? own[0].id : (items[0] && items[0].id);
+}
+
+export function PoliciesPage({ user }) {
   const [list, error] = useApi(EP.policies);
+  const [campaigns] = useApi(can(user, 'campaign.read') ? EP.campaigns : null, { limit: 50, offset: 0 });
   const items = (list && (list.items || list)) || [];
   const [sel, setSel] = useState('');
-  const current = sel || (items[0] && items[0].id);
+  const ready = list && (!can(user, 'campaign.read') || campaigns);
+  const own = ready ? ownPolicy(user, items, campaigns) : null;
+  const current = sel || own;
   const cur = items.find((p) => p.id === current);
   return html`<div class="page" data-testid="page-policies">
     <${Notice} error=${error} />
     <${Section} title="policy.list">
       <${Table} columns=${[
-        { key: 'jurisdiction', label: 'policy.jurisdiction', render: (p) => html`<button type="button" class="link" data-testid=${'policy-' + p.id} onClick=${() => setSel(p.id)}>${p.jurisdiction}</button>` },
+        { key: 'jurisdiction', label: 'policy.jurisdiction', render: (p) => html`<button type="button" class="link" data-testid=${'policy-' + p.id} onClick=${() => setSel(p.id)}>${p.jurisdiction}</button>${p.id === own ? html` <span class="tag">${t('policy.yours')}</span>` : ''}` },
         { key: 'benefit_year', label: 'resident.benefit_year' },
         { key: 'document', label: 'policy.document' },
         { key: 'version', label: 'policy.version' },
@@ -33,7 +49,7 @@ function PolicyView({ id }) {
     <${Notice} error=${error} />
     ${p && html`<h3>${p.jurisdiction} · ${p.benefit_year}</h3>
       <p class="muted">${p.document}</p>
-      <pre class="summary" data-testid="policy-summary">${p.summary}</pre>
+      <pre class="summary" data-testid="policy-summary">${(p.summary || '').split('（' + p.id + '）').join('')}</pre>
       <${TrialQuote} id=${id} />`}
   <//>`;
 }
@@ -78,7 +94,8 @@ function Compare({ jurisdiction, year }) {
         </select></label>
       <span class="muted">→ ${year}</span>
     </div>
-    <${Notice} error=${error} />
+    ${error && error.code === 'unknown_policy'
+      ? html`<${Notice} kind="info">${t('policy.no_earlier', { year: before })}<//>` : html`<${Notice} error=${error} />`}
     ${data && html`<${Table} rowKey="category_code" columns=${[
       { key: 'category_name', label: 'policy.item' },
       { key: 'before', label: 'policy.before', render: (r) => side(r.before) },

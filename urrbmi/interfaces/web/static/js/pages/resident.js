@@ -5,7 +5,7 @@ import { html, useState, useRef, useEffect } from '../../vendor/htm-preact-stand
 import { api, EP } from '../api.js';
 import { t } from '../i18n.js';
 import { can } from '../roles.js';
-import { Notice, Section, Table, Field, PagedTable, RegionName, yuan, yuanCapital, normalizeId, validId } from '../ui.js';
+import { Notice, Section, Table, Field, PagedTable, RegionName, useApi, yuan, yuanCapital, normalizeId, validId } from '../ui.js';
 
 export function ResidentPage({ user }) {
   const [idInput, setIdInput] = useState('');
@@ -66,7 +66,12 @@ export function ResidentPage({ user }) {
 
 function Statement({ st, idNumber, user, onPaid }) {
   const camps = st.campaigns || [];
+  // the amount due and the payment form first (on a phone the pay button is on the first screen),
+  // under the person's name and masked ID; the details follow
   return html`<div data-testid="statement">
+    <p class="who-line"><b>${st.name}</b> · ${st.id_number}</p>
+    ${camps.length === 0 && html`<${Notice} kind="info">${t('resident.no_campaign')}<//>`}
+    ${camps.map((c) => html`<${CampaignBlock} c=${c} st=${st} idNumber=${idNumber} user=${user} onPaid=${onPaid} />`)}
     <${Section} title="resident.person">
       <dl class="kv">
         <dt>${t('resident.name')}</dt><dd data-testid="st-name">${st.name}</dd>
@@ -81,13 +86,11 @@ function Statement({ st, idNumber, user, onPaid }) {
     <${Section} title="resident.identities">
       <${Table} columns=${[
         { key: 'category', label: 'resident.category' },
-        { key: 'department', label: 'resident.department' },
+        { key: 'department', label: 'resident.department', render: (r) => { const k = 'source.' + r.department; const s = t(k); return s === k ? r.department : s; } },
         { key: 'valid_from', label: 'resident.valid_from' },
         { key: 'valid_to', label: 'resident.valid_to' },
       ]} rows=${st.identities || []} />
     <//>
-    ${camps.length === 0 && html`<${Notice} kind="info">${t('resident.no_campaign')}<//>`}
-    ${camps.map((c) => html`<${CampaignBlock} c=${c} st=${st} idNumber=${idNumber} user=${user} onPaid=${onPaid} />`)}
     ${can(user, 'audit.read') || can(user, 'resident.write') ? html`<${Section} title="resident.history" testid="history">
       <${PagedTable} path=${EP.residentHistory(st.resident_id)} columns=${[
         { key: 'row_version', label: 'audit.version', num: true },
@@ -100,9 +103,27 @@ function Statement({ st, idNumber, user, onPaid }) {
   </div>`;
 }
 
+// A history entry's fields as an officer reads them (labels and values in Chinese, never keys).
 function summarize(data) {
   if (!data || typeof data !== 'object') return String(data ?? '');
-  return Object.entries(data).filter(([k]) => k !== 'id_number').map(([k, v]) => `${k}=${v}`).join(', ');
+  const lab = (prefix, k) => { const s = t(prefix + k); return s === prefix + k ? null : s; };
+  const value = (k, v) => {
+    if (v === null || v === undefined || v === '') return '—';
+    if (typeof v === 'boolean') return t(v ? 'common.yes' : 'common.no');
+    if (k === 'sex') return t(v === 'F' || v === '2' ? 'resident.female' : 'resident.male');
+    if (k === 'status') return lab('resident.status.', v) || String(v);
+    if (k === 'residence') return lab('residence.', v) || String(v);
+    return typeof v === 'object' ? JSON.stringify(v) : String(v);
+  };
+  return Object.entries(data).filter(([k]) => k !== 'id_number' && lab('field.', k))
+    .map(([k, v]) => `${lab('field.', k)}：${value(k, v)}`).join('；');
+}
+
+// A policy by its notice's name (GET policies), not its id@version.
+function PolicyName({ id }) {
+  const [list] = useApi(EP.policies);
+  const p = (list || []).find((x) => x.id === String(id || '').split('@')[0]);
+  return html`<span>${p ? p.document : '—'}</span>`;
 }
 
 function CampaignBlock({ c, st, idNumber, user, onPaid }) {
@@ -111,7 +132,7 @@ function CampaignBlock({ c, st, idNumber, user, onPaid }) {
   return html`<${Section} title="resident.campaign" testid=${'campaign-' + c.campaign}>
     <dl class="kv">
       <dt>${t('resident.benefit_year')}</dt><dd>${c.benefit_year}</dd>
-      <dt>${t('resident.policy')}</dt><dd>${c.policy}</dd>
+      <dt>${t('resident.policy')}</dt><dd><${PolicyName} id=${c.policy} /></dd>
       <dt>${t('resident.assessment')}</dt><dd>${t('assessment.' + c.assessment)}${c.reason ? '（' + c.reason + '）' : ''}</dd>
       ${c.tier && html`<dt>${t('resident.tier')}</dt><dd>${t('resident.tier_n', { n: c.tier })}</dd>`}
       ${c.subsidy_category && html`<dt>${t('resident.subsidy_category')}</dt><dd>${c.subsidy_category}</dd>`}
@@ -119,6 +140,8 @@ function CampaignBlock({ c, st, idNumber, user, onPaid }) {
       <dt>${t('resident.enrolled')}</dt><dd data-testid="enrolled">${c.enrolled ? t('common.yes') : t('common.no')}</dd>
       <dt>${t('resident.benefit_period')}</dt><dd data-testid="benefit-period">${c.benefit_period ? c.benefit_period.start + ' — ' + c.benefit_period.end : '—'}</dd>
     </dl>
+    ${'' /* the payment form comes right after the amount due: on a phone its button is on the first screen */}
+    ${can(user, 'payment.record') && c.assessment === 'due' && !c.enrolled && html`<${PayForm} c=${c} st=${st} idNumber=${idNumber} onPaid=${onPaid} />`}
     ${expl.length > 0 && html`<button type="button" class="link" data-testid="show-why" onClick=${() => setShowWhy(!showWhy)}>${t(showWhy ? 'resident.hide_why' : 'resident.show_why')}</button>`}
     ${showWhy && html`<${Explanation} steps=${expl} />`}
     <h3>${t('resident.payments')}</h3>
@@ -128,14 +151,18 @@ function CampaignBlock({ c, st, idNumber, user, onPaid }) {
       { key: 'amount', label: 'payment.amount', num: true, render: (p) => yuan(p.amount) },
       { key: 'paid_on', label: 'payment.paid_on' },
       { key: 'status', label: 'payment.status', render: (p) => t('payment.status.' + p.status) + (p.hold_reason ? '（' + p.hold_reason + '）' : '') },
-    ]} rows=${c.payments || []} />
-    ${can(user, 'payment.record') && c.assessment === 'due' && !c.enrolled && html`<${PayForm} c=${c} st=${st} idNumber=${idNumber} onPaid=${onPaid} />`}
+    ]} rows=${c.payments || []} cards=${true} />
   <//>`;
 }
 
+// A step's value that is a code (a payment window's or a person class's name in the policy file,
+// e.g. "centralized") is not shown: the rule beside it says the same in Chinese.
+const CODE = /^[a-z][a-z0-9_]*$/;
+function stepName(step) { const k = 'step.' + step; const s = t(k); return s === k ? '' : s; }
+
 export function Explanation({ steps }) {
   return html`<ol class="explain" data-testid="explanation">
-    ${steps.map((s) => html`<li><b>${s.step}</b>：${s.rule}${s.value ? ' → ' + s.value : ''}
+    ${steps.map((s) => html`<li>${stepName(s.step) && html`<b>${stepName(s.step)}</b>：`}${s.rule}${s.value && !CODE.test(s.value) ? ' → ' + s.value : ''}
       ${s.cite && html`<div class="cite">${t('policy.cite')}：${s.cite}</div>`}
       ${s.assumed && html`<div class="assumed">${t('policy.assumed')}：${s.assumed}</div>`}</li>`)}
   </ol>`;
@@ -176,12 +203,15 @@ function PayForm({ c, st, idNumber, onPaid }) {
     </div>
     <${Notice} error=${error} />
     ${held && html`<div class="notice warn" role="status" data-testid="pay-held">${t('payment.held', { reason: held.hold_reason ? t('hold.' + held.hold_reason) : '—', due: yuan(held.due) })}</div>`}
-    <button class="primary" type="submit" disabled=${busy} data-testid="pay-submit">${t('payment.submit')}</button>
+    <div class="action-bar"><button class="primary" type="submit" disabled=${busy} data-testid="pay-submit">${t('payment.submit')}</button></div>
   </form>`;
 }
 
 function Receipt({ r }) {
-  return html`<div class="receipt-box" data-testid="receipt">
+  const el = useRef(null);
+  // the receipt is below the statement: brought into view when it appears (a phone's screen)
+  useEffect(() => { if (el.current && el.current.scrollIntoView) el.current.scrollIntoView({ block: 'start' }); }, [r.receipt_no]);
+  return html`<div class="receipt-box" data-testid="receipt" ref=${el}>
     <${Notice} kind="ok">${t('payment.recorded', { no: r.receipt_no || '—' })}<//>
     <button type="button" class="primary" data-testid="print" onClick=${() => window.print()}>${t('receipt.print')}</button>
     <div class="receipt">
