@@ -101,18 +101,35 @@ def main() -> None:
         return
     # in its own process: Linux keeps the peak RSS across fork+exec, so the 2 GiB of the
     # bandwidth test would otherwise show up in every size's peak
-    bw = float(subprocess.run([sys.executable, __file__, "--bandwidth"], check=True,
-                              capture_output=True, text=True).stdout)
+    bw = float(
+        subprocess.run(
+            [sys.executable, __file__, "--bandwidth"], check=True, capture_output=True, text=True
+        ).stdout
+    )
     print(f"memory bandwidth (numpy copy, read+write): {bw / 2**30:.1f} GiB/s")
     print(f"policy {args.policy}\n")
-    print("| residents | batch best (first) | peak RSS | bytes moved | physical limit | "
-          "vs limit | scalar loop (extrapolated) | batch speed-up |")
+    print(
+        "| residents | batch best (first) | peak RSS | bytes moved | physical limit | "
+        "vs limit | scalar loop (extrapolated) | batch speed-up |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for n in args.sizes:
         res = subprocess.run(
-            [sys.executable, __file__, "--one", str(n), "--policy", args.policy,
-             "--repeat", str(args.repeat), "--scalar-sample", str(args.scalar_sample)],
-            check=True, capture_output=True, text=True,
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                str(n),
+                "--policy",
+                args.policy,
+                "--repeat",
+                str(args.repeat),
+                "--scalar-sample",
+                str(args.scalar_sample),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         r = json.loads(res.stdout.strip().splitlines()[-1])
         limit = r["moved_gib"] * 2**30 / bw

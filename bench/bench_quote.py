@@ -15,10 +15,15 @@ from urrbmi.policy.resident import ResidentInput
 
 CASES = {
     "changji-2023": {
-        "paid_on": "2022-11-15", "birth_date": "1980-01-01", "categories": ["低保对象", "稳定脱贫人口"]
+        "paid_on": "2022-11-15",
+        "birth_date": "1980-01-01",
+        "categories": ["低保对象", "稳定脱贫人口"],
     },
     "fengdu-shetan-2023": {
-        "paid_on": "2023-03-10", "birth_date": "1980-01-01", "tier": 2, "categories": ["低保对象"]
+        "paid_on": "2023-03-10",
+        "birth_date": "1980-01-01",
+        "tier": 2,
+        "categories": ["低保对象"],
     },
     "qianjiang-2022": {"paid_on": "2022-07-10", "categories": ["低保边缘户"]},
     "suixi-2022": {"paid_on": "2021-11-01", "categories": ["返贫致贫人口"]},

@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check urrbmi tests bench
+.venv/bin/ruff format --check urrbmi tests bench
 .venv/bin/mypy
 .venv/bin/python -m pytest "$@"

@@ -55,9 +55,7 @@ def validate(number: str) -> str:
             f"the ID number's birth date is invalid ({shown})",
         ) from None
     if ric.calc_check_digit(value) != value[17]:
-        raise InvalidId(
-            f"身份证号码校验位错误（{shown}）", f"the ID number's check digit is wrong ({shown})"
-        )
+        raise InvalidId(f"身份证号码校验位错误（{shown}）", f"the ID number's check digit is wrong ({shown})")
     if not known_region(value[:6]):
         raise InvalidId(
             f"身份证号码前6位不是已知的行政区划代码（{shown}）",

@@ -62,5 +62,3 @@ def build_world(engine: Engine, url: str) -> World:
     for name in USERS:
         w.tokens[name] = accounts.login(engine, name, PASSWORD, "token").token
     return w
-
-

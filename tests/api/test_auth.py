@@ -32,7 +32,10 @@ def test_every_role_has_a_row_and_only_known_permissions() -> None:
         assert perms <= set(PERMISSIONS)
     assert ROLE_PERMISSIONS["dept_uploader"] == {"list.upload"}
     assert "audit.read" in ROLE_PERMISSIONS["auditor"]
-    assert not any(p.endswith((".write", ".manage", ".record", ".import", ".cancel")) for p in ROLE_PERMISSIONS["auditor"])
+    assert not any(
+        p.endswith((".write", ".manage", ".record", ".import", ".cancel"))
+        for p in ROLE_PERMISSIONS["auditor"]
+    )
 
 
 def test_token_login_and_me(world: World, client: TestClient) -> None:
@@ -53,11 +56,18 @@ def test_wrong_password_and_unknown_user_answer_alike(world: World, client: Test
     assert a.json() == b.json() and a.json()["error"]["code"] == "bad_credentials"
 
 
-def test_lockout_after_repeated_failures(world: World, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_lockout_after_repeated_failures(
+    world: World, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("URRBMI_LOCKOUT_FAILURES", "3")
     monkeypatch.setenv("URRBMI_LOCKOUT_MINUTES", "10")
     for _ in range(3):
-        assert client.post("/api/v1/auth/login", json={"username": "agent_a", "password": "nope nope nope"}).status_code == 401
+        assert (
+            client.post(
+                "/api/v1/auth/login", json={"username": "agent_a", "password": "nope nope nope"}
+            ).status_code
+            == 401
+        )
     r = client.post("/api/v1/auth/login", json={"username": "agent_a", "password": PASSWORD})
     unknown = client.post("/api/v1/auth/login", json={"username": "nobody", "password": PASSWORD})
     # locked: the right password is refused, with the answer an unknown user gets
@@ -67,8 +77,13 @@ def test_lockout_after_repeated_failures(world: World, client: TestClient, monke
         assert u.locked_until is not None
         assert s.scalars(select(AuditLog).where(AuditLog.action == "locked")).first() is not None
         # the lock ends by itself
-        s.execute(update(User).where(User.id == u.id).values(locked_until=dt.datetime(2000, 1, 1, tzinfo=dt.UTC)))
-    assert client.post("/api/v1/auth/login", json={"username": "agent_a", "password": PASSWORD}).status_code == 200
+        s.execute(
+            update(User).where(User.id == u.id).values(locked_until=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        )
+    assert (
+        client.post("/api/v1/auth/login", json={"username": "agent_a", "password": PASSWORD}).status_code
+        == 200
+    )
 
 
 def test_browser_session_cookie_and_csrf(world: World, client: TestClient) -> None:
@@ -152,7 +167,9 @@ def test_auth_cache_holds_a_revoked_token_at_most_its_ttl(
     clock[0] += 0.2
     assert client.get("/api/v1/auth/me", headers=h).status_code == 401
     # logout evicts at once
-    tok = client.post("/api/v1/auth/login", json={"username": "town_a", "password": PASSWORD, "kind": "token"}).json()["token"]
+    tok = client.post(
+        "/api/v1/auth/login", json={"username": "town_a", "password": PASSWORD, "kind": "token"}
+    ).json()["token"]
     h2 = {"Authorization": f"Bearer {tok}"}
     assert client.get("/api/v1/auth/me", headers=h2).status_code == 200
     assert client.post("/api/v1/auth/logout", headers=h2).status_code == 204

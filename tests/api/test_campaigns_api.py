@@ -42,31 +42,47 @@ def test_list_and_get_campaigns(world: World, client: TestClient) -> None:
 
 
 def test_create_campaign_in_scope_only(world: World, client: TestClient) -> None:
-    r = client.post("/api/v1/campaigns", json={"policy_id": "qianjiang-2022", "region_code": "500114"},
-                    headers=world.auth("officer"))
+    r = client.post(
+        "/api/v1/campaigns",
+        json={"policy_id": "qianjiang-2022", "region_code": "500114"},
+        headers=world.auth("officer"),
+    )
     assert r.status_code == 409 and r.json()["error"]["code"] == "campaign_overlap"  # one per region and year
-    r = client.post("/api/v1/campaigns", json={"policy_id": "fengdu-shetan-2023", "region_code": "500230108"},
-                    headers=world.auth("officer"))
+    r = client.post(
+        "/api/v1/campaigns",
+        json={"policy_id": "fengdu-shetan-2023", "region_code": "500230108"},
+        headers=world.auth("officer"),
+    )
     assert r.status_code == 403  # Shetan is not in Qianjiang
-    r = client.post("/api/v1/campaigns", json={"policy_id": "qianjiang-2022", "region_code": "500114"},
-                    headers=world.auth("town_a"))
+    r = client.post(
+        "/api/v1/campaigns",
+        json={"policy_id": "qianjiang-2022", "region_code": "500114"},
+        headers=world.auth("town_a"),
+    )
     assert r.status_code == 403
     r = client.post("/api/v1/campaigns", json={"policy_id": "qianjiang-2022"}, headers=world.auth("officer"))
     assert r.status_code == 422 and "行政区划代码" in r.json()["error"]["message"]
 
 
 def test_assess_whole_campaign_needs_county_scope(world: World, client: TestClient) -> None:
-    r = client.post(f"/api/v1/campaigns/{world.campaign_id}/assess", json={"as_of": AS_OF.isoformat()},
-                    headers=world.auth("officer"))
+    r = client.post(
+        f"/api/v1/campaigns/{world.campaign_id}/assess",
+        json={"as_of": AS_OF.isoformat()},
+        headers=world.auth("officer"),
+    )
     assert r.status_code == 200, r.text
     assert r.json()["assessed"] == 6
     r = client.post(f"/api/v1/campaigns/{world.campaign_id}/assess", json={}, headers=world.auth("town_a"))
     assert r.status_code == 403
-    r = client.post(f"/api/v1/campaigns/{world.campaign_id}/assess", json={"tier": 0}, headers=world.auth("officer"))
+    r = client.post(
+        f"/api/v1/campaigns/{world.campaign_id}/assess", json={"tier": 0}, headers=world.auth("officer")
+    )
     assert r.status_code == 422
 
 
-def test_record_payment_scoped_idempotent(world: World, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_record_payment_scoped_idempotent(
+    world: World, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("URRBMI_TODAY", AS_OF.isoformat())  # the agent records on the day it is paid
     n = world.people_a[1]
     amount = due(world, client, n)
@@ -89,9 +105,13 @@ def test_record_payment_scoped_idempotent(world: World, client: TestClient, monk
     assert r.status_code == 403 and payments(world) == before
     assert m not in r.text and ids.mask(m) not in r.text
     for user in ("auditor", "finance", "uploader"):
-        assert client.post(url, json=body | {"external_ref": "R-3"}, headers=world.auth(user)).status_code == 403
+        assert (
+            client.post(url, json=body | {"external_ref": "R-3"}, headers=world.auth(user)).status_code == 403
+        )
     # bad input
-    r = client.post(url, json=body | {"amount": "12.345", "external_ref": "R-4"}, headers=world.auth("agent_a"))
+    r = client.post(
+        url, json=body | {"amount": "12.345", "external_ref": "R-4"}, headers=world.auth("agent_a")
+    )
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
     r = client.post(url, json=body | {"amount": -5, "external_ref": "R-4"}, headers=world.auth("agent_a"))
     assert r.status_code == 422
@@ -99,7 +119,9 @@ def test_record_payment_scoped_idempotent(world: World, client: TestClient, monk
     assert r.status_code == 422 and r.json()["error"]["code"] == "missing_input"
     # the statement now shows the payment and the benefit period
     st = client.post("/api/v1/residents/lookup", json={"id_number": n}, headers=world.auth("agent_a")).json()
-    assert st["campaigns"][0]["enrolled"] is True and st["campaigns"][0]["payments"][0]["external_ref"] == "R-1"
+    assert (
+        st["campaigns"][0]["enrolled"] is True and st["campaigns"][0]["payments"][0]["external_ref"] == "R-1"
+    )
 
 
 def test_wrong_amount_at_the_counter_is_refused_with_the_amount_due(
@@ -122,8 +144,12 @@ def test_wrong_amount_at_the_counter_is_refused_with_the_amount_due(
     # a bank's file keeps a wrong amount in the held queue (the money is already taken)
     m = world.people_a[2]
     data = f"交易流水号,身份证号码,金额,缴费日期\nB-1,{m},1.00,{AS_OF.isoformat()}\n".encode()
-    r = client.post(f"{url}/import", files={"file": ("bank.csv", data, "text/csv")}, data={"channel": "bank"},
-                    headers=world.auth("officer"))
+    r = client.post(
+        f"{url}/import",
+        files={"file": ("bank.csv", data, "text/csv")},
+        data={"channel": "bank"},
+        headers=world.auth("officer"),
+    )
     assert r.status_code == 200 and r.json()["held"] == {"amount_mismatch": 1}, r.text
 
 
@@ -149,18 +175,36 @@ def test_paid_on_not_after_today_nor_backdated_without_an_officer(
     week = (today - dt.timedelta(days=7)).isoformat()
     r = client.post(url, json=body | {"paid_on": week}, headers=world.auth("agent_a"))
     assert r.status_code == 200 and r.json()["status"] == "accepted", r.text
-    r = client.post(url, json=body | {"id_number": world.people_a[2], "external_ref": "D-2",
-                                      "amount": str(due(world, client, world.people_a[2])),
-                                      "paid_on": AS_OF.isoformat()}, headers=world.auth("town_a"))
+    r = client.post(
+        url,
+        json=body
+        | {
+            "id_number": world.people_a[2],
+            "external_ref": "D-2",
+            "amount": str(due(world, client, world.people_a[2])),
+            "paid_on": AS_OF.isoformat(),
+        },
+        headers=world.auth("town_a"),
+    )
     assert r.status_code == 200 and r.json()["status"] == "accepted", r.text
     with session_scope(world.engine) as s:
         backdated = s.scalars(select(AuditLog).where(AuditLog.action == "backdate")).all()
-        assert [(a.actor, a.new) for a in backdated] == [("api:town_a", {"paid_on": AS_OF.isoformat(), "days": 3})]
+        assert [(a.actor, a.new) for a in backdated] == [
+            ("api:town_a", {"paid_on": AS_OF.isoformat(), "days": 3})
+        ]
     # the window is a setting
     monkeypatch.setenv("URRBMI_BACKDATE_DAYS", "14")
     m = world.people_b[1]
-    r = client.post(url, json={"id_number": m, "amount": str(due(world, client, m)), "external_ref": "D-3",
-                               "paid_on": AS_OF.isoformat()}, headers=world.auth("agent_b"))
+    r = client.post(
+        url,
+        json={
+            "id_number": m,
+            "amount": str(due(world, client, m)),
+            "external_ref": "D-3",
+            "paid_on": AS_OF.isoformat(),
+        },
+        headers=world.auth("agent_b"),
+    )
     assert r.status_code == 200, r.text
 
 
@@ -168,8 +212,11 @@ def test_second_campaign_over_part_of_the_county_is_refused(world: World, client
     with session_scope(world.engine) as s:  # a bureau officer scoped to one town (the issue's case)
         accounts.create_user(s, "town_officer", PASSWORD, "bureau_officer", "500114001", actor="test")
     token = accounts.login(world.engine, "town_officer", PASSWORD, "token").token
-    r = client.post("/api/v1/campaigns", json={"policy_id": "qianjiang-2022", "region_code": "500114001"},
-                    headers={"Authorization": f"Bearer {token}"})
+    r = client.post(
+        "/api/v1/campaigns",
+        json={"policy_id": "qianjiang-2022", "region_code": "500114001"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert r.status_code == 409, r.text
     err = r.json()["error"]
     assert err["code"] == "campaign_overlap"
@@ -184,8 +231,11 @@ def test_cancel_payment_scope(world: World, client: TestClient, monkeypatch: pyt
     n = world.people_b[0]
     amount = due(world, client, n)
     url = f"/api/v1/campaigns/{world.campaign_id}"
-    r = client.post(f"{url}/payments", json={"id_number": n, "amount": str(amount), "external_ref": "C-1",
-                                             "paid_on": AS_OF.isoformat()}, headers=world.auth("agent_b"))
+    r = client.post(
+        f"{url}/payments",
+        json={"id_number": n, "amount": str(amount), "external_ref": "C-1", "paid_on": AS_OF.isoformat()},
+        headers=world.auth("agent_b"),
+    )
     assert r.status_code == 200, r.text
     body = {"channel": "cash", "external_ref": "C-1", "reason": "已参加职工医保"}
     # a bureau officer of the whole county may; an agent may not (no permission); town A: out of scope
@@ -196,7 +246,9 @@ def test_cancel_payment_scope(world: World, client: TestClient, monkeypatch: pyt
     assert r.status_code == 200 and r.json()["status"] == "refunded"
     r = client.post(f"{url}/payments/cancel", json=body, headers=world.auth("officer"))
     assert r.status_code == 409
-    r = client.post(f"{url}/payments/cancel", json=body | {"external_ref": "nope"}, headers=world.auth("officer"))
+    r = client.post(
+        f"{url}/payments/cancel", json=body | {"external_ref": "nope"}, headers=world.auth("officer")
+    )
     assert r.status_code == 404
     r = client.post(f"{url}/payments/cancel", json={"channel": "gold"}, headers=world.auth("officer"))
     assert r.status_code == 422
@@ -208,22 +260,42 @@ def test_import_channel_file(world: World, client: TestClient) -> None:
         lines.append(f"W-{i},{n},{due(world, client, n)},{AS_OF.isoformat()}")
     data = ("\n".join(lines) + "\n").encode("utf-8")
     url = f"/api/v1/campaigns/{world.campaign_id}/payments/import"
-    r = client.post(url, files={"file": ("pay.csv", data, "text/csv")}, data={"channel": "wechat"},
-                    headers=world.auth("officer"))
+    r = client.post(
+        url,
+        files={"file": ("pay.csv", data, "text/csv")},
+        data={"channel": "wechat"},
+        headers=world.auth("officer"),
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == {"accepted": 6} and r.json()["lines"] == 6
-    r = client.post(url, files={"file": ("pay.csv", data, "text/csv")}, data={"channel": "wechat"},
-                    headers=world.auth("officer"))
+    r = client.post(
+        url,
+        files={"file": ("pay.csv", data, "text/csv")},
+        data={"channel": "wechat"},
+        headers=world.auth("officer"),
+    )
     assert r.json()["replayed"] == 6
-    r = client.post(url, files={"file": ("pay.csv", data, "text/csv")}, data={"channel": "wechat"},
-                    headers=world.auth("town_a"))
+    r = client.post(
+        url,
+        files={"file": ("pay.csv", data, "text/csv")},
+        data={"channel": "wechat"},
+        headers=world.auth("town_a"),
+    )
     assert r.status_code == 403
     bad = "交易流水号,身份证号码,金额,缴费日期\nX-1,123,1,2021-12-15\n".encode()
-    r = client.post(url, files={"file": ("pay.csv", bad, "text/csv")}, data={"channel": "wechat"},
-                    headers=world.auth("officer"))
+    r = client.post(
+        url,
+        files={"file": ("pay.csv", bad, "text/csv")},
+        data={"channel": "wechat"},
+        headers=world.auth("officer"),
+    )
     assert r.status_code == 422 and "第2行" in r.json()["error"]["message"]
-    r = client.post(url, files={"file": ("pay.csv", data, "text/csv")}, data={"channel": "cash"},
-                    headers=world.auth("officer"))
+    r = client.post(
+        url,
+        files={"file": ("pay.csv", data, "text/csv")},
+        data={"channel": "cash"},
+        headers=world.auth("officer"),
+    )
     assert r.status_code == 422
 
 
@@ -248,7 +320,11 @@ def test_roster_is_cut_to_scope(world: World, client: TestClient, fmt: str) -> N
 
 def test_roster_file_writes_a_hostile_name_as_text(world: World, client: TestClient) -> None:
     """Issue 13.1: the roster the API serves holds a registered name as text, not a formula."""
-    names = {world.people_a[0]: "=cmd|' /C calc'!A0", world.people_a[1]: "+1+1", world.people_b[0]: "@SUM(A1)"}
+    names = {
+        world.people_a[0]: "=cmd|' /C calc'!A0",
+        world.people_a[1]: "+1+1",
+        world.people_b[0]: "@SUM(A1)",
+    }
     with session_scope(world.engine) as s:
         for n, name in names.items():
             s.execute(update(Resident).where(Resident.id_number == n).values(name=name))
@@ -276,15 +352,23 @@ def test_reconcile_duplicates_identity_changes(world: World, client: TestClient)
     r = client.post(f"{base}/identity-changes", json={"on": "2022-03-01"}, headers=world.auth("officer"))
     assert r.status_code == 200, r.text
     assert client.post(f"{base}/identity-changes", json={}, headers=world.auth("town_a")).status_code == 403
-    assert client.post(f"{base}/identity-changes", json={"on": "x"}, headers=world.auth("officer")).status_code == 422
+    assert (
+        client.post(f"{base}/identity-changes", json={"on": "x"}, headers=world.auth("officer")).status_code
+        == 422
+    )
 
 
 def test_newborn(world: World, client: TestClient) -> None:
     import datetime as dt
 
     baby = ids.make("500114", dt.date(2021, 11, 1), 612)
-    body = {"id_number": baby, "name": "新生儿", "region_code": "500114001001",
-            "guardian_id_number": world.people_a[0], "on": "2021-12-01"}
+    body = {
+        "id_number": baby,
+        "name": "新生儿",
+        "region_code": "500114001001",
+        "guardian_id_number": world.people_a[0],
+        "on": "2021-12-01",
+    }
     url = f"/api/v1/campaigns/{world.campaign_id}/newborns"
     r = client.post(url, json=body | {"region_code": "500114002001"}, headers=world.auth("town_a"))
     assert r.status_code == 403
@@ -294,7 +378,9 @@ def test_newborn(world: World, client: TestClient) -> None:
     assert r.status_code == 201, r.text
     assert r.json()["assessment"] in ("due", "excluded", "error")
     with session_scope(world.engine) as s:
-        assert s.scalars(select(Resident).where(Resident.id_number == baby)).one().region_code == "500114001001"
+        assert (
+            s.scalars(select(Resident).where(Resident.id_number == baby)).one().region_code == "500114001001"
+        )
     r = client.post(url, json={"name": "x"}, headers=world.auth("town_a"))
     assert r.status_code == 422
 
@@ -308,8 +394,11 @@ def test_assess_without_tier_uses_the_campaign_default_tier(world: World, client
 
     with session_scope(world.engine) as s:
         configure(s, s.get(Campaign, world.campaign_id), default_tier=2, actor="tester")  # type: ignore[arg-type]
-    r = client.post(f"/api/v1/campaigns/{world.campaign_id}/assess", json={"as_of": AS_OF.isoformat()},
-                    headers=world.auth("officer"))
+    r = client.post(
+        f"/api/v1/campaigns/{world.campaign_id}/assess",
+        json={"as_of": AS_OF.isoformat()},
+        headers=world.auth("officer"),
+    )
     assert r.status_code == 200, r.text
     with session_scope(world.engine) as s:
         tiers = set(s.scalars(select(Assessment.tier).where(Assessment.campaign_id == world.campaign_id)))
@@ -325,13 +414,25 @@ def test_a_double_enrollment_refused_by_the_database_is_a_bilingual_409(
 
     def racing(s: Session, c: Campaign, **_: object) -> None:
         rid = s.scalars(select(Resident.id).where(Resident.id_number == world.people_a[1])).one()
-        row = {"campaign_id": c.id, "resident_id": rid, "benefit_year": c.benefit_year, "region_code": "500114001",
-               "source": "payment", "enrolled_on": AS_OF}
+        row = {
+            "campaign_id": c.id,
+            "resident_id": rid,
+            "benefit_year": c.benefit_year,
+            "region_code": "500114001",
+            "source": "payment",
+            "enrolled_on": AS_OF,
+        }
         s.execute(insert(Enrollment), [row, row])  # what two racing writers would leave
 
     monkeypatch.setattr(api, "record_payment", racing)
     body = {"id_number": world.people_a[1], "amount": "1", "external_ref": "X-1"}
-    r = client.post(f"/api/v1/campaigns/{world.campaign_id}/payments", json=body, headers=world.auth("agent_a"))
+    r = client.post(
+        f"/api/v1/campaigns/{world.campaign_id}/payments", json=body, headers=world.auth("agent_a")
+    )
     assert r.status_code == 409, r.text
     err = r.json()["error"]
-    assert err["code"] == "already_enrolled" and "只能参保一次" in err["message"] and "benefit year" in err["message_en"]
+    assert (
+        err["code"] == "already_enrolled"
+        and "只能参保一次" in err["message"]
+        and "benefit year" in err["message_en"]
+    )

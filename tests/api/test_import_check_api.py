@@ -46,15 +46,25 @@ def batches(world: World) -> int:
 def test_check_pages_masks_reports_and_confirms(world: World, client: TestClient) -> None:
     data = messy(world)
     before = batches(world)
-    r = client.post(CHECK + "?limit=2", files={"file": ("低保.csv", data, "text/csv")}, data=AS_OF,
-                    headers=world.auth("uploader"))
+    r = client.post(
+        CHECK + "?limit=2",
+        files={"file": ("低保.csv", data, "text/csv")},
+        data=AS_OF,
+        headers=world.auth("uploader"),
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert batches(world) == before  # the check writes nothing
     assert body["sha256"] == hashlib.sha256(data).hexdigest()
     c = body["counts"]
-    assert (c["data_rows"], c["valid"], c["invalid"], c["duplicates"], c["conflicts"], c["conflict_rows"]) == (
-        7, 3, 1, 1, 1, 2)
+    assert (
+        c["data_rows"],
+        c["valid"],
+        c["invalid"],
+        c["duplicates"],
+        c["conflicts"],
+        c["conflict_rows"],
+    ) == (7, 3, 1, 1, 1, 2)
     probs = body["problems"]
     assert probs["total"] == 4 and len(probs["items"]) == 2 and probs["has_more"] is True
     first = probs["items"][0]
@@ -87,14 +97,24 @@ def test_check_pages_masks_reports_and_confirms(world: World, client: TestClient
     # confirm: the same file with the checked checksum loads; a different file is refused
     url = "/api/v1/imports/lists"
     changed = data + b"8,,,,,,\n9,x\n"
-    r = client.post(url, files={"file": ("低保.csv", changed, "text/csv")}, data={**AS_OF, "sha256": body["sha256"]},
-                    headers=world.auth("uploader"))
+    r = client.post(
+        url,
+        files={"file": ("低保.csv", changed, "text/csv")},
+        data={**AS_OF, "sha256": body["sha256"]},
+        headers=world.auth("uploader"),
+    )
     assert r.status_code == 409 and re.search("[\u4e00-\u9fff]", r.json()["error"]["message"])
     assert batches(world) == before
-    r = client.post(url, files={"file": ("低保.csv", data, "text/csv")}, data={**AS_OF, "sha256": body["sha256"]},
-                    headers=world.auth("uploader"))
+    r = client.post(
+        url,
+        files={"file": ("低保.csv", data, "text/csv")},
+        data={**AS_OF, "sha256": body["sha256"]},
+        headers=world.auth("uploader"),
+    )
     assert r.status_code == 200, r.text
-    assert r.json()["sha256"] == body["sha256"] and r.json()["data_rows"] == 7 and batches(world) == before + 1
+    assert (
+        r.json()["sha256"] == body["sha256"] and r.json()["data_rows"] == 7 and batches(world) == before + 1
+    )
     for n in world.people_a:
         assert n not in r.text
 
@@ -103,10 +123,16 @@ def test_error_file_writes_hostile_cells_as_text(world: World, client: TestClien
     """Issue 13.1: the error file the API serves holds a list's cells as text, not formulas."""
     hostile = ('=HYPERLINK("http://x","y")', "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)")
     lines = minzheng_csv([(world.people_a[0], "王一")]).decode("gb18030").splitlines(keepends=True)
-    lines += [f'{i},王二,男,{world.people_a[1]},"{h.replace(chr(34), chr(34) * 2)}",城西街道,2021-01-01\n'
-              for i, h in enumerate(hostile, start=2)]
-    r = client.post(CHECK, files={"file": ("低保.csv", "".join(lines).encode("gb18030"), "text/csv")}, data=AS_OF,
-                    headers=world.auth("uploader"))
+    lines += [
+        f'{i},王二,男,{world.people_a[1]},"{h.replace(chr(34), chr(34) * 2)}",城西街道,2021-01-01\n'
+        for i, h in enumerate(hostile, start=2)
+    ]
+    r = client.post(
+        CHECK,
+        files={"file": ("低保.csv", "".join(lines).encode("gb18030"), "text/csv")},
+        data=AS_OF,
+        headers=world.auth("uploader"),
+    )
     assert r.status_code == 200, r.text
     x = client.get(f"{CHECK}/{r.json()['token']}/report", headers=world.auth("uploader"))
     assert x.status_code == 200
@@ -120,19 +146,27 @@ def test_error_file_writes_hostile_cells_as_text(world: World, client: TestClien
 
 def test_officer_sees_full_ids(world: World, client: TestClient) -> None:
     data = messy(world)
-    r = client.post(CHECK, files={"file": ("低保.csv", data, "text/csv")}, data=AS_OF, headers=world.auth("officer"))
+    r = client.post(
+        CHECK, files={"file": ("低保.csv", data, "text/csv")}, data=AS_OF, headers=world.auth("officer")
+    )
     assert r.status_code == 200, r.text
     assert world.people_b[0] in r.text
 
 
 def test_check_refuses_other_sources_and_roles(world: World, client: TestClient) -> None:
     data = messy(world)
-    r = client.post(CHECK, files={"file": ("残联.csv", data, "text/csv")}, data={"source": "canlian"},
-                    headers=world.auth("uploader"))
+    r = client.post(
+        CHECK,
+        files={"file": ("残联.csv", data, "text/csv")},
+        data={"source": "canlian"},
+        headers=world.auth("uploader"),
+    )
     assert r.status_code == 403 and r.json()["error"]["code"] == "source_not_allowed"
     assert "错号人" not in r.text and ids.mask(world.people_a[0]) not in r.text and "token" not in r.json()
     for user in ("town_a", "agent_a", "auditor", "finance"):
-        r = client.post(CHECK, files={"file": ("x.csv", data, "text/csv")}, data=AS_OF, headers=world.auth(user))
+        r = client.post(
+            CHECK, files={"file": ("x.csv", data, "text/csv")}, data=AS_OF, headers=world.auth(user)
+        )
         assert r.status_code == 403, user
         assert "错号人" not in r.text and "token" not in r.json()
 
@@ -144,11 +178,17 @@ def test_check_bad_files_answer_in_chinese(world: World, client: TestClient) -> 
         ("x.csv", "甲,乙,丙\n1,2,3\n".encode()),
         ("x.csv", b""),
     ):
-        r = client.post(CHECK, files={"file": (name, content, "text/csv")}, data=AS_OF, headers=world.auth("uploader"))
+        r = client.post(
+            CHECK, files={"file": (name, content, "text/csv")}, data=AS_OF, headers=world.auth("uploader")
+        )
         assert r.status_code == 422, (name, r.text)
         assert han.search(r.json()["error"]["message"]), r.text
-    r = client.post(CHECK, files={"file": ("x.csv", HEADER.encode(), "text/csv")}, data={"source": "nowhere"},
-                    headers=world.auth("officer"))
+    r = client.post(
+        CHECK,
+        files={"file": ("x.csv", HEADER.encode(), "text/csv")},
+        data={"source": "nowhere"},
+        headers=world.auth("officer"),
+    )
     assert r.status_code == 422 and han.search(r.json()["error"]["message"])
     r = client.post(CHECK, data=AS_OF, headers=world.auth("uploader"))
     assert r.status_code == 422 and r.json()["error"]["code"] == "missing_input"
@@ -167,8 +207,12 @@ def test_a_check_is_served_by_any_worker_and_expires(
     from urrbmi.interfaces.api import imports as api_imports
 
     def check(name: str) -> str:
-        r = client.post(CHECK, files={"file": (name, messy(world), "text/csv")}, data=AS_OF,
-                        headers=world.auth("uploader"))
+        r = client.post(
+            CHECK,
+            files={"file": (name, messy(world), "text/csv")},
+            data=AS_OF,
+            headers=world.auth("uploader"),
+        )
         assert r.status_code == 200, r.text
         return str(r.json()["token"])
 

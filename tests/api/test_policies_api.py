@@ -30,8 +30,10 @@ def test_policy_detail_has_citations(client: TestClient) -> None:
 
 
 def test_quote_exact_money(client: TestClient) -> None:
-    r = client.post("/api/v1/policies/fengdu-shetan-2023/quote",
-                    json={"paid_on": "2022-11-20", "categories": ["低保对象"]})
+    r = client.post(
+        "/api/v1/policies/fengdu-shetan-2023/quote",
+        json={"paid_on": "2022-11-20", "categories": ["低保对象"]},
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["standard"], body["subsidy"], body["total_due"]) == (350, 315, 35)
@@ -45,10 +47,18 @@ def test_quote_exact_money(client: TestClient) -> None:
         ("/api/v1/policies/suixi-2022/quote", {}, 422, "missing_input"),
         ("/api/v1/policies/suixi-2022/quote", {"paid_on": "2021-11-01", "x": 1}, 422, "invalid_input"),
         ("/api/v1/policies/suixi-2022/quote", {"paid_on": "not a date"}, 422, "invalid_input"),
-        ("/api/v1/policies/suixi-2022/quote",
-         {"paid_on": "2021-11-01", "id_number": "110105194912310021"}, 422, "invalid_id"),
-        ("/api/v1/policies/suixi-2022/quote",
-         {"paid_on": "2021-11-01", "categories": ["重点优抚对象"]}, 409, "policy_gap"),
+        (
+            "/api/v1/policies/suixi-2022/quote",
+            {"paid_on": "2021-11-01", "id_number": "110105194912310021"},
+            422,
+            "invalid_id",
+        ),
+        (
+            "/api/v1/policies/suixi-2022/quote",
+            {"paid_on": "2021-11-01", "categories": ["重点优抚对象"]},
+            409,
+            "policy_gap",
+        ),
         ("/api/v1/policies/suixi-2022/quote", {"paid_on": "2020-01-01"}, 422, "outside_window"),
     ],
 )

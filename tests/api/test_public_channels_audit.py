@@ -42,7 +42,9 @@ def test_public_lookup_discloses_only_amount_and_period(world: World, client: Te
 def test_public_lookup_same_answer_for_unknown_and_wrong_name(world: World, client: TestClient) -> None:
     n = world.people_a[1]
     wrong = client.post(PUBLIC, json={"id_number": n, "name": "张三丰"})
-    unknown = client.post(PUBLIC, json={"id_number": ids.make("500114", dt.date(1991, 1, 1), 11), "name": "张三丰"})
+    unknown = client.post(
+        PUBLIC, json={"id_number": ids.make("500114", dt.date(1991, 1, 1), 11), "name": "张三丰"}
+    )
     assert wrong.status_code == unknown.status_code == 200
     assert wrong.content == unknown.content == b'{"match": false, "years": []}'
     bad = client.post(PUBLIC, json={"id_number": n[:17] + ("1" if n[17] != "1" else "2"), "name": "x"})
@@ -82,12 +84,22 @@ def test_sliding_window_frees_up() -> None:
 @pytest.fixture
 def channel(world: World) -> str:
     with session_scope(world.engine) as s:
-        _, secret = add_channel(s, "tax-bureau", "tax", world.campaign_id, actor="t", secret="s3cret-for-tests")
+        _, secret = add_channel(
+            s, "tax-bureau", "tax", world.campaign_id, actor="t", secret="s3cret-for-tests"
+        )
     return secret
 
 
-def post_signed(client: TestClient, secret: str, body: dict[str, object], *, nonce: str, ts: int | None = None,
-                sig: str | None = None, name: str = "tax-bureau") -> object:
+def post_signed(
+    client: TestClient,
+    secret: str,
+    body: dict[str, object],
+    *,
+    nonce: str,
+    ts: int | None = None,
+    sig: str | None = None,
+    name: str = "tax-bureau",
+) -> object:
     raw = json.dumps(body).encode()
     stamp = str(ts if ts is not None else int(time.time()))
     headers = {
@@ -104,9 +116,16 @@ def due(world: World, client: TestClient, n: str) -> Decimal:
     return Decimal(str(r.json()["campaigns"][0]["amount_due"]))
 
 
-def test_channel_notification_signed_idempotent_replay_protected(world: World, client: TestClient, channel: str) -> None:
+def test_channel_notification_signed_idempotent_replay_protected(
+    world: World, client: TestClient, channel: str
+) -> None:
     lines = [
-        {"external_ref": f"T-{i}", "id_number": n, "amount": str(due(world, client, n)), "paid_on": AS_OF.isoformat()}
+        {
+            "external_ref": f"T-{i}",
+            "id_number": n,
+            "amount": str(due(world, client, n)),
+            "paid_on": AS_OF.isoformat(),
+        }
         for i, n in enumerate(world.people_a)
     ]
     body = {"payments": lines}
@@ -126,7 +145,9 @@ def test_channel_notification_signed_idempotent_replay_protected(world: World, c
 
 def test_channel_refusals(world: World, client: TestClient, channel: str) -> None:
     n = world.people_a[0]
-    body = {"payments": [{"external_ref": "T-9", "id_number": n, "amount": "10", "paid_on": AS_OF.isoformat()}]}
+    body = {
+        "payments": [{"external_ref": "T-9", "id_number": n, "amount": "10", "paid_on": AS_OF.isoformat()}]
+    }
     r = post_signed(client, channel, body, nonce="nonce-1001", sig="0" * 64)
     assert r.status_code == 401 and r.json()["error"]["code"] == "bad_signature"  # type: ignore[attr-defined]
     r = post_signed(client, "wrong-secret", body, nonce="nonce-1002")

@@ -26,9 +26,17 @@ def test_add_region(world: World, client: TestClient) -> None:
     r = client.post("/api/v1/regions", json=body, headers=world.auth("admin"))
     assert r.status_code == 201 and r.json()["name"] == "新村"
     assert client.post("/api/v1/regions", json=body, headers=world.auth("admin")).status_code == 409
-    r = client.post("/api/v1/regions", json=body | {"code": "500230108001", "parent_code": "500230108"},
-                    headers=world.auth("admin"))
+    r = client.post(
+        "/api/v1/regions",
+        json=body | {"code": "500230108001", "parent_code": "500230108"},
+        headers=world.auth("admin"),
+    )
     assert r.status_code == 403  # Fengdu is not the admin's county
-    assert client.post("/api/v1/regions", json=body | {"code": "500114001003"}, headers=world.auth("officer")).status_code == 403
+    assert (
+        client.post(
+            "/api/v1/regions", json=body | {"code": "500114001003"}, headers=world.auth("officer")
+        ).status_code
+        == 403
+    )
     r = client.post("/api/v1/regions", json=body | {"level": "galaxy"}, headers=world.auth("admin"))
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"

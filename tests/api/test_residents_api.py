@@ -99,7 +99,9 @@ def test_list_is_scoped_masked_and_paged(world: World, client: TestClient) -> No
     for n in world.people_a + world.people_b:
         assert n not in r.text
     for n in world.people_b:
-        assert name_of(world, n) not in r.text or name_of(world, n) in [name_of(world, x) for x in world.people_a]
+        assert name_of(world, n) not in r.text or name_of(world, n) in [
+            name_of(world, x) for x in world.people_a
+        ]
     r = client.get("/api/v1/residents?region=500114002", headers=world.auth("town_a"))
     assert r.status_code == 403
     r = client.get("/api/v1/residents?limit=0", headers=world.auth("town_a"))
@@ -125,8 +127,11 @@ def test_register_in_scope_and_refused_outside(world: World, client: TestClient)
     assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
     # into the other town: refused before anything is written
     n2 = new_person(503)
-    r = client.post("/api/v1/residents", json=body | {"id_number": n2, "region_code": "500114002001"},
-                    headers=world.auth("town_a"))
+    r = client.post(
+        "/api/v1/residents",
+        json=body | {"id_number": n2, "region_code": "500114002001"},
+        headers=world.auth("town_a"),
+    )
     assert r.status_code == 403
     with session_scope(world.engine) as s:
         assert s.scalars(select(Resident).where(Resident.id_number == n2)).first() is None
@@ -142,14 +147,18 @@ def test_patch_with_row_version(world: World, client: TestClient) -> None:
     key = rid(world, n)
     h = world.auth("town_a")
     v = client.get(f"/api/v1/residents/{key}", headers=h).json()["row_version"]
-    r = client.patch(f"/api/v1/residents/{key}", json={"row_version": v, "name": "改名", "reason": "更正"}, headers=h)
+    r = client.patch(
+        f"/api/v1/residents/{key}", json={"row_version": v, "name": "改名", "reason": "更正"}, headers=h
+    )
     assert r.status_code == 200, r.text
     assert r.json()["name"] == "改名" and r.json()["row_version"] == v + 1
     # a second edit based on the old version is stale
     r = client.patch(f"/api/v1/residents/{key}", json={"row_version": v, "name": "又改"}, headers=h)
     assert r.status_code == 409 and r.json()["error"]["code"] == "stale_version"
     # moving the resident out of one's scope is refused
-    r = client.patch(f"/api/v1/residents/{key}", json={"row_version": v + 1, "region_code": "500114002001"}, headers=h)
+    r = client.patch(
+        f"/api/v1/residents/{key}", json={"row_version": v + 1, "region_code": "500114002001"}, headers=h
+    )
     assert r.status_code == 403
     # history shows the earlier version, masked for a township officer
     hist = client.get(f"/api/v1/residents/{key}/history", headers=h)
@@ -168,22 +177,37 @@ def test_patch_with_row_version(world: World, client: TestClient) -> None:
 def test_identities_add_and_end(world: World, client: TestClient) -> None:
     key = rid(world, world.people_a[1])
     h = world.auth("town_a")
-    r = client.post(f"/api/v1/residents/{key}/identities", json={"category": "低保对象", "valid_from": "2021-01-01"},
-                    headers=h)
+    r = client.post(
+        f"/api/v1/residents/{key}/identities",
+        json={"category": "低保对象", "valid_from": "2021-01-01"},
+        headers=h,
+    )
     assert r.status_code == 201, r.text
-    r = client.post(f"/api/v1/residents/{key}/identities/end", json={"category": "低保对象", "valid_to": "2021-06-30"},
-                    headers=h)
+    r = client.post(
+        f"/api/v1/residents/{key}/identities/end",
+        json={"category": "低保对象", "valid_to": "2021-06-30"},
+        headers=h,
+    )
     assert r.status_code == 200 and r.json()["count"] == 1
-    r = client.post(f"/api/v1/residents/{key}/identities", json={"category": "不存在的身份", "valid_from": "2021-01-01"},
-                    headers=h)
+    r = client.post(
+        f"/api/v1/residents/{key}/identities",
+        json={"category": "不存在的身份", "valid_from": "2021-01-01"},
+        headers=h,
+    )
     assert r.status_code == 422 and r.json()["error"]["code"] == "unknown_category"
     other = rid(world, world.people_b[1])
-    r = client.post(f"/api/v1/residents/{other}/identities", json={"category": "低保对象", "valid_from": "2021-01-01"},
-                    headers=h)
+    r = client.post(
+        f"/api/v1/residents/{other}/identities",
+        json={"category": "低保对象", "valid_from": "2021-01-01"},
+        headers=h,
+    )
     assert r.status_code == 403
     # agents cannot change identities
-    r = client.post(f"/api/v1/residents/{key}/identities", json={"category": "低保对象", "valid_from": "2021-01-01"},
-                    headers=world.auth("agent_a"))
+    r = client.post(
+        f"/api/v1/residents/{key}/identities",
+        json={"category": "低保对象", "valid_from": "2021-01-01"},
+        headers=world.auth("agent_a"),
+    )
     assert r.status_code == 403
 
 
@@ -193,24 +217,36 @@ def test_external_enrollment(world: World, client: TestClient) -> None:
     r = client.post(f"/api/v1/residents/{key}/external-enrollments", json=body, headers=world.auth("officer"))
     assert r.status_code == 201, r.text
     other = rid(world, world.people_b[1])
-    r = client.post(f"/api/v1/residents/{other}/external-enrollments", json=body, headers=world.auth("town_a"))
+    r = client.post(
+        f"/api/v1/residents/{other}/external-enrollments", json=body, headers=world.auth("town_a")
+    )
     assert r.status_code == 403
-    r = client.post(f"/api/v1/residents/{key}/external-enrollments", json=body | {"insurance_type": "999"},
-                    headers=world.auth("officer"))
+    r = client.post(
+        f"/api/v1/residents/{key}/external-enrollments",
+        json=body | {"insurance_type": "999"},
+        headers=world.auth("officer"),
+    )
     assert r.status_code == 422
 
 
 def test_writes_are_audited_with_the_api_user(world: World, client: TestClient) -> None:
     key = rid(world, world.people_a[0])
-    r = client.patch(f"/api/v1/residents/{key}", json={"row_version": 1, "household_id": "H1"},
-                     headers=world.auth("officer"))
+    r = client.patch(
+        f"/api/v1/residents/{key}",
+        json={"row_version": 1, "household_id": "H1"},
+        headers=world.auth("officer"),
+    )
     assert r.status_code == 200, r.text
     with session_scope(world.engine) as s:
-        row = s.scalars(select(AuditLog).where(AuditLog.table_name == "residents", AuditLog.action == "update")).one()
+        row = s.scalars(
+            select(AuditLog).where(AuditLog.table_name == "residents", AuditLog.action == "update")
+        ).one()
         assert row.actor == "api:officer"
 
 
-def test_request_logs_never_contain_full_ids(world: World, client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+def test_request_logs_never_contain_full_ids(
+    world: World, client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
     n = world.people_a[0]
     with caplog.at_level(logging.DEBUG):
         client.post(LOOKUP, json={"id_number": n}, headers=world.auth("officer"))

@@ -10,12 +10,17 @@ from urrbmi.campaign.changes import record_external_enrollment
 from urrbmi.db.session import session_scope
 
 
-def test_registering_a_taken_id_answers_alike_inside_and_outside_the_scope(world: World, client: TestClient) -> None:
+def test_registering_a_taken_id_answers_alike_inside_and_outside_the_scope(
+    world: World, client: TestClient
+) -> None:
     h = world.auth("town_a")
     answers = []
     for taken in (world.people_a[0], world.people_b[0]):  # registered in town A / in town B
-        r = client.post("/api/v1/residents", json={"id_number": taken, "name": "某某", "region_code": "500114001001"},
-                        headers=h)
+        r = client.post(
+            "/api/v1/residents",
+            json={"id_number": taken, "name": "某某", "region_code": "500114001001"},
+            headers=h,
+        )
         assert r.status_code == 409 and r.json()["error"]["code"] == "conflict", r.text
         answers.append(r.content)
     assert answers[0] == answers[1]  # not even the masked number: the same bytes

@@ -33,12 +33,16 @@ def test_progress_scoped(world: World, client: TestClient) -> None:
     assert r.status_code == 200, r.text
     assert {row["unit"] for row in r.json()["rows"]} == {"500114001001"}
     assert client.get(f"{base(world)}/progress", headers=world.auth("uploader")).status_code == 403
-    assert client.get(f"{base(world)}/progress?level=planet", headers=world.auth("officer")).status_code == 422
+    assert (
+        client.get(f"{base(world)}/progress?level=planet", headers=world.auth("officer")).status_code == 422
+    )
 
 
 def test_bulletin_formats(world: World, client: TestClient) -> None:
     for fmt in ("json", "html", "xlsx"):
-        r = client.get(f"{base(world)}/bulletin?on={ON}&format={fmt}&rate=0.95", headers=world.auth("officer"))
+        r = client.get(
+            f"{base(world)}/bulletin?on={ON}&format={fmt}&rate=0.95", headers=world.auth("officer")
+        )
         assert r.status_code == 200, (fmt, r.text[:300])
     assert load_workbook(io.BytesIO(r.content)).active is not None
     assert client.get(f"{base(world)}/bulletin?format=pdf", headers=world.auth("officer")).status_code == 422
@@ -59,15 +63,21 @@ def test_not_enrolled_list_is_scoped_and_masked(world: World, client: TestClient
     r = client.get(f"{base(world)}/lists/hardship?on={ON}", headers=world.auth("town_a"))
     assert r.status_code == 200, r.text
     assert client.get(f"{base(world)}/lists/not-enrolled", headers=world.auth("finance")).status_code == 403
-    assert client.get(f"{base(world)}/lists/not-enrolled?limit=0", headers=world.auth("officer")).status_code == 422
+    assert (
+        client.get(f"{base(world)}/lists/not-enrolled?limit=0", headers=world.auth("officer")).status_code
+        == 422
+    )
 
 
 def test_funding_for_finance(world: World, client: TestClient) -> None:
     n = world.people_a[1]
     st = client.post("/api/v1/residents/lookup", json={"id_number": n}, headers=world.auth("officer")).json()
     amount = Decimal(str(st["campaigns"][0]["amount_due"]))
-    pay = client.post(f"{base(world)}/payments", json={"id_number": n, "amount": str(amount), "external_ref": "F-1",
-                                                        "paid_on": AS_OF.isoformat()}, headers=world.auth("officer"))
+    pay = client.post(
+        f"{base(world)}/payments",
+        json={"id_number": n, "amount": str(amount), "external_ref": "F-1", "paid_on": AS_OF.isoformat()},
+        headers=world.auth("officer"),
+    )
     assert pay.status_code == 200, pay.text
     r = client.get(f"{base(world)}/funding?on={ON}", headers=world.auth("finance"))
     assert r.status_code == 200, r.text
@@ -83,18 +93,28 @@ def test_accept_held_payment(world: World, client: TestClient) -> None:
     n = world.people_a[2]
     url = f"{base(world)}/payments"
     data = f"交易流水号,身份证号码,金额,缴费日期\nH-1,{n},1.00,{AS_OF.isoformat()}\n".encode()
-    r = client.post(f"{url}/import", files={"file": ("bank.csv", data, "text/csv")}, data={"channel": "bank"},
-                    headers=world.auth("officer"))
+    r = client.post(
+        f"{url}/import",
+        files={"file": ("bank.csv", data, "text/csv")},
+        data={"channel": "bank"},
+        headers=world.auth("officer"),
+    )
     assert r.status_code == 200 and r.json()["held"] == {"amount_mismatch": 1}, r.text
     with session_scope(world.engine) as s:
         pid = s.scalars(select(Payment.id).where(Payment.external_ref == "H-1")).one()
-    assert client.post(f"{url}/{pid}/accept", json={"reason": "复核"}, headers=world.auth("agent_a")).status_code == 403
+    assert (
+        client.post(f"{url}/{pid}/accept", json={"reason": "复核"}, headers=world.auth("agent_a")).status_code
+        == 403
+    )
     r = client.post(f"{url}/{pid}/accept", json={"reason": "经复核按实收确认"}, headers=world.auth("officer"))
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "accepted" and r.json()["receipt_no"]
     r = client.post(f"{url}/{pid}/accept", json={"reason": "again"}, headers=world.auth("officer"))
     assert r.status_code == 409
-    assert client.post(f"{url}/999999/accept", json={"reason": "x"}, headers=world.auth("officer")).status_code == 403
+    assert (
+        client.post(f"{url}/999999/accept", json={"reason": "x"}, headers=world.auth("officer")).status_code
+        == 403
+    )
     assert client.post(f"{url}/{pid}/accept", json={}, headers=world.auth("officer")).status_code == 422
 
 
@@ -121,27 +141,46 @@ def test_uploader_loads_its_own_source_only(world: World, client: TestClient) ->
     url = "/api/v1/imports/lists"
     # no row is valid here (the towns are not the world's): the replace ends the one 低保 identity,
     # all there is, which must be confirmed (test_bounds_lists.py)
-    r = client.post(url, files={"file": ("低保.csv", data, "text/csv")},
-                    data={"source": "minzheng", "as_of": "2021-10-31", "confirm_removals": "true"},
-                    headers=world.auth("uploader"))
+    r = client.post(
+        url,
+        files={"file": ("低保.csv", data, "text/csv")},
+        data={"source": "minzheng", "as_of": "2021-10-31", "confirm_removals": "true"},
+        headers=world.auth("uploader"),
+    )
     assert r.status_code == 200, r.text
     assert r.json()["already_loaded"] is False and r.json()["data_rows"] == 3
     for n in world.people_a:
         assert n not in r.text
-    again = client.post(url, files={"file": ("低保.csv", data, "text/csv")},
-                        data={"source": "minzheng", "as_of": "2021-10-31"}, headers=world.auth("uploader"))
+    again = client.post(
+        url,
+        files={"file": ("低保.csv", data, "text/csv")},
+        data={"source": "minzheng", "as_of": "2021-10-31"},
+        headers=world.auth("uploader"),
+    )
     assert again.status_code == 200 and again.json()["already_loaded"] is True
-    r = client.post(url, files={"file": ("残联.csv", data, "text/csv")}, data={"source": "canlian"},
-                    headers=world.auth("uploader"))
+    r = client.post(
+        url,
+        files={"file": ("残联.csv", data, "text/csv")},
+        data={"source": "canlian"},
+        headers=world.auth("uploader"),
+    )
     assert r.status_code == 403 and r.json()["error"]["code"] == "source_not_allowed"
     for user in ("town_a", "agent_a", "auditor", "finance"):
-        r = client.post(url, files={"file": ("x.csv", data, "text/csv")}, data={"source": "minzheng"},
-                        headers=world.auth(user))
+        r = client.post(
+            url,
+            files={"file": ("x.csv", data, "text/csv")},
+            data={"source": "minzheng"},
+            headers=world.auth(user),
+        )
         assert r.status_code == 403, user
     r = client.post(url, data={"source": "minzheng"}, headers=world.auth("uploader"))
     assert r.status_code == 422 and r.json()["error"]["code"] == "missing_input"
-    r = client.post(url, files={"file": ("x.csv", data, "text/csv")}, data={"source": "minzheng", "mode": "swap"},
-                    headers=world.auth("uploader"))
+    r = client.post(
+        url,
+        files={"file": ("x.csv", data, "text/csv")},
+        data={"source": "minzheng", "mode": "swap"},
+        headers=world.auth("uploader"),
+    )
     assert r.status_code == 422
 
 
@@ -149,8 +188,12 @@ def test_review_queue_scoped(world: World, client: TestClient) -> None:
     # a list naming a town-A resident differently: a conflict for a person to decide
     n = world.people_a[0]
     data = minzheng_csv([(n, "改了名字")])
-    r = client.post("/api/v1/imports/lists", files={"file": ("低保.csv", data, "text/csv")},
-                    data={"source": "minzheng", "as_of": "2021-10-31"}, headers=world.auth("officer"))
+    r = client.post(
+        "/api/v1/imports/lists",
+        files={"file": ("低保.csv", data, "text/csv")},
+        data={"source": "minzheng", "as_of": "2021-10-31"},
+        headers=world.auth("officer"),
+    )
     assert r.status_code == 200, r.text
     assert r.json()["review_items"] == 1
     items = client.get("/api/v1/imports/reviews", headers=world.auth("town_a")).json()["items"]
@@ -160,14 +203,22 @@ def test_review_queue_scoped(world: World, client: TestClient) -> None:
     r = client.get(f"/api/v1/imports/reviews/{item}", headers=world.auth("town_b"))
     assert r.status_code == 403 and ids.mask(n) not in r.text and "改了名字" not in r.text
     assert client.get("/api/v1/imports/reviews/99999", headers=world.auth("town_b")).json() == r.json()
-    r = client.post(f"/api/v1/imports/reviews/{item}/decide", json={"decision": "keep_registry"},
-                    headers=world.auth("town_b"))
+    r = client.post(
+        f"/api/v1/imports/reviews/{item}/decide",
+        json={"decision": "keep_registry"},
+        headers=world.auth("town_b"),
+    )
     assert r.status_code == 403
     assert client.get("/api/v1/imports/reviews", headers=world.auth("agent_a")).status_code == 403
-    r = client.post(f"/api/v1/imports/reviews/{item}/decide", json={"decision": "maybe"}, headers=world.auth("town_a"))
+    r = client.post(
+        f"/api/v1/imports/reviews/{item}/decide", json={"decision": "maybe"}, headers=world.auth("town_a")
+    )
     assert r.status_code == 422
-    r = client.post(f"/api/v1/imports/reviews/{item}/decide", json={"decision": "keep_registry", "note": "户籍为准"},
-                    headers=world.auth("town_a"))
+    r = client.post(
+        f"/api/v1/imports/reviews/{item}/decide",
+        json={"decision": "keep_registry", "note": "户籍为准"},
+        headers=world.auth("town_a"),
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "decided" and n not in r.text
 
@@ -176,8 +227,11 @@ def test_charts_data_scoped(world: World, client: TestClient) -> None:
     n = world.people_b[1]
     st = client.post("/api/v1/residents/lookup", json={"id_number": n}, headers=world.auth("officer")).json()
     amount = str(st["campaigns"][0]["amount_due"])
-    r = client.post(f"{base(world)}/payments", json={"id_number": n, "amount": amount, "external_ref": "G-1",
-                                                      "paid_on": AS_OF.isoformat()}, headers=world.auth("officer"))
+    r = client.post(
+        f"{base(world)}/payments",
+        json={"id_number": n, "amount": amount, "external_ref": "G-1", "paid_on": AS_OF.isoformat()},
+        headers=world.auth("officer"),
+    )
     assert r.status_code == 200, r.text
     r = client.get(f"{base(world)}/charts?on={ON}", headers=world.auth("officer"))
     assert r.status_code == 200, r.text

@@ -12,13 +12,18 @@ def test_admin_lists_creates_disables_resets(world: World, client: TestClient) -
     assert r.status_code == 200, r.text
     assert {u["username"] for u in r.json()["items"]} >= {"admin", "agent_a", "town_b"}
     assert "password" not in r.text and "argon2" not in r.text
-    body = {"username": "agent_c", "password": "another long one", "role": "village_agent",
-            "region_code": "500114001001"}
+    body = {
+        "username": "agent_c",
+        "password": "another long one",
+        "role": "village_agent",
+        "region_code": "500114001001",
+    }
     r = client.post("/api/v1/users", json=body, headers=h)
     assert r.status_code == 201 and r.json()["role_zh"] == "村（社区）代办员"
     assert client.post("/api/v1/users", json=body, headers=h).status_code == 409
-    login = client.post("/api/v1/auth/login", json={"username": "agent_c", "password": "another long one",
-                                                    "kind": "token"})
+    login = client.post(
+        "/api/v1/auth/login", json={"username": "agent_c", "password": "another long one", "kind": "token"}
+    )
     assert login.status_code == 200
     r = client.post("/api/v1/users/agent_c/disable", headers=h)
     assert r.status_code == 200 and r.json()["disabled"] is True
@@ -40,5 +45,7 @@ def test_admin_lists_creates_disables_resets(world: World, client: TestClient) -
 def test_non_admins_cannot_manage_accounts(world: World, client: TestClient) -> None:
     for user in ("officer", "town_a", "agent_a", "uploader", "auditor", "finance"):
         assert client.get("/api/v1/users", headers=world.auth(user)).status_code == 403
-        r = client.post("/api/v1/users/agent_a/password", json={"password": PASSWORD + "x"}, headers=world.auth(user))
+        r = client.post(
+            "/api/v1/users/agent_a/password", json={"password": PASSWORD + "x"}, headers=world.auth(user)
+        )
         assert r.status_code == 403

@@ -71,7 +71,9 @@ def random_residents(p: LoadedPolicy, n: int, seed: int) -> list[ResidentInput]:
         kind = rng.integers(0, 4)
         born: dt.date | None
         if kind == 0:
-            born = dt.date(1925, 1, 1) + dt.timedelta(days=int(rng.integers(0, (dt.date(year, 12, 31) - dt.date(1925, 1, 1)).days)))
+            born = dt.date(1925, 1, 1) + dt.timedelta(
+                days=int(rng.integers(0, (dt.date(year, 12, 31) - dt.date(1925, 1, 1)).days))
+            )
         elif kind == 1:
             born = dt.date(year, 1, 1) + dt.timedelta(days=int(rng.integers(0, 365)))
         elif kind == 2:

@@ -31,8 +31,20 @@ def test_assess_writes_one_row_per_resident(tmp_path: Path) -> None:
     df = _residents(tmp_path / "in.parquet")
     res = CliRunner().invoke(
         main,
-        ["batch", "assess", "--policy", "qianjiang-2022", "--input", str(tmp_path / "in.parquet"),
-         "--output", str(tmp_path / "out.parquet"), "--keep", "resident", "--verify", "4"],
+        [
+            "batch",
+            "assess",
+            "--policy",
+            "qianjiang-2022",
+            "--input",
+            str(tmp_path / "in.parquet"),
+            "--output",
+            str(tmp_path / "out.parquet"),
+            "--keep",
+            "resident",
+            "--verify",
+            "4",
+        ],
     )
     assert res.exit_code == 0, res.output
     assert "4 rows, 4 assessed" in res.stdout and "4 rows agree with quote" in res.stdout
@@ -47,8 +59,16 @@ def test_assess_reports_refused_rows_by_code(tmp_path: Path) -> None:
     _residents(tmp_path / "in.parquet")
     res = CliRunner().invoke(
         main,
-        ["batch", "assess", "--policy", "suixi-2022", "--input", str(tmp_path / "in.parquet"),
-         "--output", str(tmp_path / "out.parquet")],
+        [
+            "batch",
+            "assess",
+            "--policy",
+            "suixi-2022",
+            "--input",
+            str(tmp_path / "in.parquet"),
+            "--output",
+            str(tmp_path / "out.parquet"),
+        ],
     )
     assert res.exit_code == 0, res.output
     # suixi has one tier: tier 2 is invalid_input
@@ -58,8 +78,17 @@ def test_assess_reports_refused_rows_by_code(tmp_path: Path) -> None:
 def test_unknown_file_type_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / "in.txt").write_text("x")
     res = CliRunner().invoke(
-        main, ["batch", "assess", "--policy", "suixi-2022", "--input", str(tmp_path / "in.txt"),
-               "--output", str(tmp_path / "out.parquet")],
+        main,
+        [
+            "batch",
+            "assess",
+            "--policy",
+            "suixi-2022",
+            "--input",
+            str(tmp_path / "in.txt"),
+            "--output",
+            str(tmp_path / "out.parquet"),
+        ],
     )
     assert res.exit_code == 2
     assert "错误[invalid_input]" in res.stderr

@@ -73,4 +73,3 @@ def test_batch_agrees_with_scalar_on_every_resident_of_a_suixi_size_county(tmp_p
         ]
         bad = [i for f in futures for i in f.result()]
     assert bad == [], f"{len(bad)} rows disagree, e.g. {frame[bad[:3]].to_dicts()}"
-

@@ -84,8 +84,9 @@ def test_a_province_assesses_each_county_under_its_own_policy(spark: Any) -> Non
     ).sort("row")
     expected = pl.concat(
         [
-            assess_frame(registry.filter(pl.col("county") == c), p, keep=["county", "row"])
-            .with_columns(pl.selectors.enum().cast(pl.String))
+            assess_frame(registry.filter(pl.col("county") == c), p, keep=["county", "row"]).with_columns(
+                pl.selectors.enum().cast(pl.String)
+            )
             for c, p in (("340621", suixi), ("500114", qianjiang))
         ]
     )

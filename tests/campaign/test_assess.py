@@ -30,7 +30,8 @@ def _campaign(engine: Engine, policy: str = "qianjiang-2022", region: str = "500
 def _assessments(engine: Engine, cid: int) -> dict[str, Assessment]:
     with session_scope(engine) as s:
         rows = s.execute(
-            select(Resident.id_number, Assessment).join(Assessment, Assessment.resident_id == Resident.id)
+            select(Resident.id_number, Assessment)
+            .join(Assessment, Assessment.resident_id == Resident.id)
             .where(Assessment.campaign_id == cid)
         ).all()
         return {n: a for n, a in rows}
@@ -58,7 +59,9 @@ def test_assessment_equals_the_engine_quote_and_excludes_who_must_not_pay(engine
     with session_scope(engine) as s:
         update_resident(s, people[2], {"employee_insured": True}, actor=ACTOR)
         update_resident(s, people[3], {"died_on": dt.date(2021, 11, 1)}, actor=ACTOR)
-        record_external_enrollment(s, people[4], 2022, "500230", enrolled_on=dt.date(2021, 11, 1), actor=ACTOR)
+        record_external_enrollment(
+            s, people[4], 2022, "500230", enrolled_on=dt.date(2021, 11, 1), actor=ACTOR
+        )
     cid = _campaign(engine)
     with session_scope(engine) as s:
         summary = assess(s, get_campaign(s, cid), AS_OF, actor=ACTOR, chunk=3)  # several chunks
@@ -107,8 +110,15 @@ def test_reassessment_replaces_unpaid_rows_only(engine: Engine) -> None:
     assert due is not None
     with session_scope(engine) as s:
         record_payment(
-            s, get_campaign(s, cid), id_number=people[0], amount=from_fen(due), channel="cash",
-            external_ref="R1", paid_on=AS_OF, actor=ACTOR, may_backdate=True,
+            s,
+            get_campaign(s, cid),
+            id_number=people[0],
+            amount=from_fen(due),
+            channel="cash",
+            external_ref="R1",
+            paid_on=AS_OF,
+            actor=ACTOR,
+            may_backdate=True,
         )
     with session_scope(engine) as s:
         summary = assess(s, get_campaign(s, cid), dt.date(2022, 4, 1), actor=ACTOR)

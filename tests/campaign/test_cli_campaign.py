@@ -48,21 +48,48 @@ def test_campaign_end_to_end(db_url: str, tmp_path: Path) -> None:
     policy = load_policy("qianjiang-2022")
     due_b = quote(policy, ResidentInput.parse({"id_number": b, "paid_on": "2021-12-15"})).total_due
     # the season's receipts, entered afterwards: backdating needs an officer's --backdate
-    code, _, err = run(db_url, "payment", "record", b, "--amount", str(due_b), "--ref", "现金-001",
-                       "--paid-on", "2021-12-15")
+    code, _, err = run(
+        db_url, "payment", "record", b, "--amount", str(due_b), "--ref", "现金-001", "--paid-on", "2021-12-15"
+    )
     assert code == 2 and err.startswith("错误[backdate_not_allowed]") and len(err.strip().splitlines()) == 1
-    out = json.loads(ok(db_url, "payment", "record", b, "--amount", str(due_b), "--ref", "现金-001",
-                        "--paid-on", "2021-12-15", "--backdate"))
+    out = json.loads(
+        ok(
+            db_url,
+            "payment",
+            "record",
+            b,
+            "--amount",
+            str(due_b),
+            "--ref",
+            "现金-001",
+            "--paid-on",
+            "2021-12-15",
+            "--backdate",
+        )
+    )
     assert out["status"] == "accepted" and out["receipt_no"] and b not in json.dumps(out)
     # a wrong amount at the counter is refused, saying the amount due; nothing is written
-    code, _, err = run(db_url, "payment", "record", c, "--amount", "1", "--ref", "现金-002",
-                       "--paid-on", "2021-12-15", "--backdate")
+    code, _, err = run(
+        db_url,
+        "payment",
+        "record",
+        c,
+        "--amount",
+        "1",
+        "--ref",
+        "现金-002",
+        "--paid-on",
+        "2021-12-15",
+        "--backdate",
+    )
     assert code == 2 and err.startswith("错误[amount_mismatch]") and f"应缴{due_b:.2f}元" in err
     assert "现金-002" not in ok(db_url, "campaign", "reconcile")
     # a bank's file keeps its wrong amounts in the held queue
     f = tmp_path / "bank.csv"
-    f.write_text(f"交易流水号,身份证号码,金额,缴费日期\nB1,{c},{due_b},2021-12-16\nB2,{a},1,2021-12-16\n",
-                 encoding="utf-8-sig")
+    f.write_text(
+        f"交易流水号,身份证号码,金额,缴费日期\nB1,{c},{due_b},2021-12-16\nB2,{a},1,2021-12-16\n",
+        encoding="utf-8-sig",
+    )
     imported = json.loads(ok(db_url, "payment", "import", str(f), "--channel", "bank"))
     assert imported["status"] == {"accepted": 1, "held": 1} and imported["held"] == {"amount_mismatch": 1}
     roster = tmp_path / "roster.csv"
@@ -83,12 +110,18 @@ def test_campaign_end_to_end(db_url: str, tmp_path: Path) -> None:
 def test_errors_are_one_bilingual_line_and_change_nothing(db_url: str) -> None:
     ok(db_url, "db", "upgrade")
     code, _out, err = run(db_url, "resident", "show", person("500114", dt.date(1980, 1, 1), 11))
-    assert code == 2 and err.startswith("错误[not_found]") and "Error:" in err and len(err.strip().splitlines()) == 1
+    assert (
+        code == 2
+        and err.startswith("错误[not_found]")
+        and "Error:" in err
+        and len(err.strip().splitlines()) == 1
+    )
     assert "500114198001010" not in err  # the ID is masked
     code, _, err = run(db_url, "campaign", "create", "--policy", "qianjiang-2022", "--region", "500114")
     assert code == 2 and "not_found" in err
-    code, _, err = run(db_url, "payment", "record", person("500114", dt.date(1980, 1, 1), 11), "--amount", "1",
-                       "--ref", "x")
+    code, _, err = run(
+        db_url, "payment", "record", person("500114", dt.date(1980, 1, 1), 11), "--amount", "1", "--ref", "x"
+    )
     assert code == 2 and "campaign" in err
 
 
@@ -139,8 +172,14 @@ def test_a_double_enrollment_refused_by_the_database_is_one_bilingual_line(
 
     def racing(s: Session, c: Campaign, **_: object) -> None:
         rid = s.scalars(select(Resident.id)).one()
-        row = {"campaign_id": c.id, "resident_id": rid, "benefit_year": c.benefit_year, "region_code": "500114",
-               "source": "payment", "enrolled_on": dt.date(2021, 12, 15)}
+        row = {
+            "campaign_id": c.id,
+            "resident_id": rid,
+            "benefit_year": c.benefit_year,
+            "region_code": "500114",
+            "source": "payment",
+            "enrolled_on": dt.date(2021, 12, 15),
+        }
         s.execute(insert(Enrollment), [row, row])  # what two racing writers would leave
 
     monkeypatch.setattr(cli, "record_payment", racing)

@@ -59,7 +59,9 @@ def test_tier_configure_reassess_and_accept(db_url: str, tmp_path: Path) -> None
     paid = held[0]
     code, _, err = run(db_url, "payment", "accept", "--payment", str(paid["payment"]), "--reason", "")
     assert code != 0 and "invalid_input" in err
-    out = ok(db_url, "payment", "accept", "--payment", str(paid["payment"]), "--reason", "按一档收取，差额另行补缴")
+    out = ok(
+        db_url, "payment", "accept", "--payment", str(paid["payment"]), "--reason", "按一档收取，差额另行补缴"
+    )
     assert out["status"] == "accepted" and out["receipt_no"] is not None
     assert Decimal(str(out["due"])) == due_b.total_due
     shown = ok(db_url, "resident", "show", b, "--json")["campaigns"][0]

@@ -34,7 +34,9 @@ QJ = load_policy("qianjiang-2022")
 
 
 def due(number: str, paid_on: dt.date = AS_OF, cats: tuple[str, ...] = ()) -> Decimal:
-    return quote(QJ, ResidentInput.parse({"id_number": number, "categories": cats, "paid_on": paid_on})).total_due
+    return quote(
+        QJ, ResidentInput.parse({"id_number": number, "categories": cats, "paid_on": paid_on})
+    ).total_due
 
 
 def world(engine: Engine, n: int = 4) -> tuple[int, list[str]]:
@@ -47,12 +49,29 @@ def world(engine: Engine, n: int = 4) -> tuple[int, list[str]]:
         return c.id, people
 
 
-def pay(engine: Engine, cid: int, number: str, amount: Decimal, ref: str, channel: str = "cash",
-        paid_on: dt.date = AS_OF, officer: bool = True) -> tuple[str, str | None, int | None, bool]:
+def pay(
+    engine: Engine,
+    cid: int,
+    number: str,
+    amount: Decimal,
+    ref: str,
+    channel: str = "cash",
+    paid_on: dt.date = AS_OF,
+    officer: bool = True,
+) -> tuple[str, str | None, int | None, bool]:
     """A counter payment; by an officer (who may backdate: these tests' season is 2021-22)."""
     with session_scope(engine) as s:
-        r = record_payment(s, get_campaign(s, cid), id_number=number, amount=amount, channel=channel,
-                           external_ref=ref, paid_on=paid_on, actor=ACTOR, may_backdate=officer)
+        r = record_payment(
+            s,
+            get_campaign(s, cid),
+            id_number=number,
+            amount=amount,
+            channel=channel,
+            external_ref=ref,
+            paid_on=paid_on,
+            actor=ACTOR,
+            may_backdate=officer,
+        )
         return r.payment.status, r.payment.hold_reason, r.receipt_no, r.replayed
 
 
@@ -151,8 +170,10 @@ def test_bulk_file_statuses(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_invalid_line_refuses_the_whole_file(tmp_path: Path) -> None:
-    path = _write(tmp_path / "bad.csv", [("X1", "500114199001010011", "320", "2021-12-20"),
-                                         ("X2", "123", "abc", "2021-13-01")])
+    path = _write(
+        tmp_path / "bad.csv",
+        [("X1", "500114199001010011", "320", "2021-12-20"), ("X2", "123", "abc", "2021-13-01")],
+    )
     with pytest.raises(InvalidInput) as err:
         read_payment_file(path)
     assert "第3行" in err.value.zh
@@ -160,11 +181,21 @@ def test_invalid_line_refuses_the_whole_file(tmp_path: Path) -> None:
 
 def test_amounts_must_be_exact_fen() -> None:
     with pytest.raises(InvalidInput):
-        read_lines([{"external_ref": "1", "id_number": "11010519491231002X", "amount": "320.005",
-                     "paid_on": "2021-12-01"}])
+        read_lines(
+            [
+                {
+                    "external_ref": "1",
+                    "id_number": "11010519491231002X",
+                    "amount": "320.005",
+                    "paid_on": "2021-12-01",
+                }
+            ]
+        )
 
 
-def test_a_crash_mid_file_leaves_the_database_as_before(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_mid_file_leaves_the_database_as_before(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import urrbmi.campaign.payments as pm
 
     cid, _ = world(engine, 1)
@@ -172,10 +203,12 @@ def test_a_crash_mid_file_leaves_the_database_as_before(engine: Engine, monkeypa
     with session_scope(engine) as s:
         assess(s, get_campaign(s, cid), AS_OF, actor=ACTOR)
     before = {m: count(engine, m) for m in (Payment, Receipt, Enrollment, PaymentStaging, AuditLog)}
-    lines = read_lines([
-        {"external_ref": f"B{i}", "id_number": n, "amount": str(due(n)), "paid_on": "2021-12-20"}
-        for i, n in enumerate(setup)
-    ])
+    lines = read_lines(
+        [
+            {"external_ref": f"B{i}", "id_number": n, "amount": str(due(n)), "paid_on": "2021-12-20"}
+            for i, n in enumerate(setup)
+        ]
+    )
     monkeypatch.setattr(pm, "STAGING_BATCH", 10)
     calls: list[int] = []
 
@@ -220,9 +253,17 @@ def test_two_agents_paying_for_one_resident_at_once_make_one_payment(
             with session_scope(engine) as s:
                 if name == "second":
                     first_in.wait(5)
-                r = record_payment(s, get_campaign(s, cid), id_number=people[1], amount=amount,
-                                   channel="cash", external_ref=ref, paid_on=AS_OF, actor=name,
-                                   may_backdate=True)
+                r = record_payment(
+                    s,
+                    get_campaign(s, cid),
+                    id_number=people[1],
+                    amount=amount,
+                    channel="cash",
+                    external_ref=ref,
+                    paid_on=AS_OF,
+                    actor=name,
+                    may_backdate=True,
+                )
                 results[name] = (r.payment.status, r.payment.hold_reason, r.receipt_no, r.replayed)
                 if name == "first":
                     first_in.set()
@@ -261,9 +302,17 @@ def test_many_agents_racing(pg_engine: Engine) -> None:
         try:
             barrier.wait(5)
             with session_scope(engine) as s:
-                record_payment(s, get_campaign(s, cid), id_number=people[1], amount=amount,
-                               channel="pos", external_ref=f"M-{i % 3}", paid_on=AS_OF, actor=f"a{i}",
-                               may_backdate=True)
+                record_payment(
+                    s,
+                    get_campaign(s, cid),
+                    id_number=people[1],
+                    amount=amount,
+                    channel="pos",
+                    external_ref=f"M-{i % 3}",
+                    paid_on=AS_OF,
+                    actor=f"a{i}",
+                    may_backdate=True,
+                )
         except BaseException as exc:
             errors.append(exc)
 
@@ -294,7 +343,10 @@ def test_cancelling_payments_records_pending_refunds(engine: Engine) -> None:
             cancel_payment(s, c, channel="cash", external_ref="K-1", reason="again", actor=ACTOR)
     with session_scope(engine) as s:
         refunds = s.execute(select(Refund.kind, Refund.amount_fen, Refund.status).order_by(Refund.id)).all()
-        assert refunds == [("refund", to_fen(due(people[1])), "pending"), ("cancellation", to_fen(due(people[1])), "pending")]
+        assert refunds == [
+            ("refund", to_fen(due(people[1])), "pending"),
+            ("cancellation", to_fen(due(people[1])), "pending"),
+        ]
         assert s.scalars(select(Enrollment.status)).all() == ["cancelled"]
         assert set(s.scalars(select(Payment.status))) == {"refunded"}
     # the resident may now pay again and be enrolled
@@ -312,7 +364,9 @@ def test_payment_file_errors_read_as_text_not_code(tmp_path: Path) -> None:
         read_payment_file(bad)
     assert "['" not in e.value.zh and "流水号、金额" in e.value.zh, e.value.zh
     blank = tmp_path / "blank.csv"
-    blank.write_text("流水号,身份证号码,金额,缴费日期\n,110101199003077777,320,2021-12-01\n", encoding="utf-8")
+    blank.write_text(
+        "流水号,身份证号码,金额,缴费日期\n,110101199003077777,320,2021-12-01\n", encoding="utf-8"
+    )
     with pytest.raises(UrrbmiError) as e:
         read_payment_file(blank)
     assert "external_ref" not in e.value.zh and "缺少" in e.value.zh, e.value.zh

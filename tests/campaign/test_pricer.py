@@ -13,15 +13,22 @@ from urrbmi.errors import UrrbmiError
 from urrbmi.money import to_fen
 from urrbmi.policy import ResidentInput, load_policy, policy_ids, quote
 
-POLICIES = {pid: load_policy(pid) for pid in policy_ids() if pid in {
-    "changji-2023", "fengdu-shetan-2023", "taixing-2022", "suixi-2022", "qianjiang-2022"}}
+POLICIES = {
+    pid: load_policy(pid)
+    for pid in policy_ids()
+    if pid in {"changji-2023", "fengdu-shetan-2023", "taixing-2022", "suixi-2022", "qianjiang-2022"}
+}
 CATEGORIES = ["低保对象", "特困人员", "稳定脱贫人口", "低保边缘户", "孤儿"]
 
 
 def row(born: dt.date, student: str | None, guardian: bool) -> SimpleNamespace:
     return SimpleNamespace(
-        birth_date=born, student=student, residence="hukou", guardian_enrolled=guardian,
-        employee_insurance_ended_on=None, employee_insurance_years=None,
+        birth_date=born,
+        student=student,
+        residence="hukou",
+        guardian_enrolled=guardian,
+        employee_insurance_ended_on=None,
+        employee_insurance_years=None,
     )
 
 
@@ -44,8 +51,14 @@ def test_cached_price_equals_a_direct_quote(
     other = pricer.canonical_birth(born)
     pricer.price(profile(row(other, student, guardian), tuple(sorted(cats)), 1, paid_on))
     got = pricer.price(profile(row(born, student, guardian), tuple(sorted(cats)), 1, paid_on))
-    data = {"birth_date": born, "categories": sorted(cats), "student": student, "paid_on": paid_on,
-            "residence": "hukou", "guardian_enrolled": guardian}
+    data = {
+        "birth_date": born,
+        "categories": sorted(cats),
+        "student": student,
+        "paid_on": paid_on,
+        "residence": "hukou",
+        "guardian_enrolled": guardian,
+    }
     try:
         q = quote(policy, ResidentInput.parse(data))
     except UrrbmiError as exc:
@@ -53,9 +66,17 @@ def test_cached_price_equals_a_direct_quote(
         return
     assert got.error_code is None
     assert (got.total_due_fen, got.subsidy_fen, got.individual_fen, got.fiscal_fen) == (
-        to_fen(q.total_due), to_fen(q.subsidy), to_fen(q.individual_payment), to_fen(q.fiscal_portion_due))
+        to_fen(q.total_due),
+        to_fen(q.subsidy),
+        to_fen(q.individual_payment),
+        to_fen(q.fiscal_portion_due),
+    )
     assert (got.person_class, got.benefit_start, got.benefit_end, got.window) == (
-        q.person_class, q.benefit_start, q.benefit_end, q.window)
+        q.person_class,
+        q.benefit_start,
+        q.benefit_end,
+        q.window,
+    )
     assert got.explanation == tuple(s.as_dict() for s in q.explanation)
 
 

@@ -39,8 +39,17 @@ def campaign(engine: Engine, policy: str, region: str, as_of: dt.date) -> int:
 
 def pay(engine: Engine, cid: int, number: str, amount: Decimal, ref: str, paid_on: dt.date) -> str:
     with session_scope(engine) as s:
-        r = record_payment(s, get_campaign(s, cid), id_number=number, amount=amount, channel="cash",
-                           external_ref=ref, paid_on=paid_on, actor=ACTOR, may_backdate=True)
+        r = record_payment(
+            s,
+            get_campaign(s, cid),
+            id_number=number,
+            amount=amount,
+            channel="cash",
+            external_ref=ref,
+            paid_on=paid_on,
+            actor=ACTOR,
+            may_backdate=True,
+        )
         return r.payment.status
 
 
@@ -80,8 +89,11 @@ def test_roster_writes_hostile_names_as_text(engine: Engine, tmp_path: Path) -> 
     setup_regions(engine)
     with session_scope(engine) as s:
         for i, name in enumerate(HOSTILE):
-            add_resident(s, NewResident(person("500114", dt.date(1980, 1, 1 + i), 11 + 2 * i), name, "500114001"),
-                         actor=ACTOR)
+            add_resident(
+                s,
+                NewResident(person("500114", dt.date(1980, 1, 1 + i), 11 + 2 * i), name, "500114001"),
+                actor=ACTOR,
+            )
     cid = campaign(engine, "qianjiang-2022", "500114", AS_OF)
     with session_scope(engine) as s:
         assert write_roster(s, get_campaign(s, cid), tmp_path / "r.xlsx", "xlsx") == len(HOSTILE)
@@ -104,18 +116,22 @@ def test_reconcile_sorts_payments_and_compares_a_statement(engine: Engine, tmp_p
     cid = campaign(engine, "qianjiang-2022", "500114", AS_OF)
     d = q("qianjiang-2022", people[0], AS_OF)
     stranger = person("500114", dt.date(1999, 9, 9), 99)
-    lines = read_lines([
-        {"external_ref": "T1", "id_number": people[0], "amount": str(d), "paid_on": "2021-12-20"},
-        {"external_ref": "T2", "id_number": people[1], "amount": str(d + 10), "paid_on": "2021-12-20"},
-        {"external_ref": "T3", "id_number": stranger, "amount": str(d), "paid_on": "2021-12-20"},
-        {"external_ref": "T4", "id_number": people[0], "amount": str(d), "paid_on": "2021-12-21"},
-    ])
+    lines = read_lines(
+        [
+            {"external_ref": "T1", "id_number": people[0], "amount": str(d), "paid_on": "2021-12-20"},
+            {"external_ref": "T2", "id_number": people[1], "amount": str(d + 10), "paid_on": "2021-12-20"},
+            {"external_ref": "T3", "id_number": stranger, "amount": str(d), "paid_on": "2021-12-20"},
+            {"external_ref": "T4", "id_number": people[0], "amount": str(d), "paid_on": "2021-12-21"},
+        ]
+    )
     with session_scope(engine) as s:
         apply_payments(s, get_campaign(s, cid), "tax", lines, actor=ACTOR)
     stmt = tmp_path / "tax.csv"
-    stmt.write_text("流水号,身份证号码,金额,日期\n"
-                    f"T1,{people[0]},{d},2021-12-20\nT2,{people[1]},{d},2021-12-20\nT9,{people[2]},{d},2021-12-20\n",
-                    encoding="utf-8")
+    stmt.write_text(
+        "流水号,身份证号码,金额,日期\n"
+        f"T1,{people[0]},{d},2021-12-20\nT2,{people[1]},{d},2021-12-20\nT9,{people[2]},{d},2021-12-20\n",
+        encoding="utf-8",
+    )
     with session_scope(engine) as s:
         rec = reconcile(s, get_campaign(s, cid), statement=stmt, channel="tax")
     assert rec.matched["count"] == 1 and rec.matched["amount"] == d
@@ -125,8 +141,11 @@ def test_reconcile_sorts_payments_and_compares_a_statement(engine: Engine, tmp_p
     assert [(x["external_ref"], x["amount"] - x["due"]) for x in rec.mismatches] == [("T2", 10)]
     assert stranger not in str(rec.as_dict())
     assert rec.statement == {
-        "channel": "tax", "statement_lines": 3, "in_statement_not_in_ledger": ["T9"],
-        "in_ledger_not_in_statement": ["T3", "T4"], "amount_or_date_differs": ["T2"],
+        "channel": "tax",
+        "statement_lines": 3,
+        "in_statement_not_in_ledger": ["T9"],
+        "in_ledger_not_in_statement": ["T3", "T4"],
+        "amount_or_date_differs": ["T2"],
     }
 
 
@@ -158,14 +177,25 @@ def test_newborn_follows_an_enrolled_guardian_in_fengdu(engine: Engine) -> None:
     orphan_baby = person("500230", born, 14)
     with session_scope(engine) as s:
         c = get_campaign(s, cid)
-        out = register_newborn(s, c, NewResident(baby, "婴儿", "500230108", guardian_id_number=mother),
-                               dt.date(2023, 3, 1), actor=ACTOR)
+        out = register_newborn(
+            s,
+            c,
+            NewResident(baby, "婴儿", "500230108", guardian_id_number=mother),
+            dt.date(2023, 3, 1),
+            actor=ACTOR,
+        )
         assert out.enrolled_with_guardian and out.assessment.total_due_fen == 0
         other = register_newborn(
-            s, c, NewResident(orphan_baby, "婴儿二", "500230108", guardian_id_number=unpaid), dt.date(2023, 3, 1),
-            actor=ACTOR)  # the guardian has not paid
+            s,
+            c,
+            NewResident(orphan_baby, "婴儿二", "500230108", guardian_id_number=unpaid),
+            dt.date(2023, 3, 1),
+            actor=ACTOR,
+        )  # the guardian has not paid
     assert not other.enrolled_with_guardian and other.assessment.total_due_fen
-    assert from_fen(other.assessment.total_due_fen) == q("fengdu-shetan-2023", orphan_baby, dt.date(2023, 3, 1))
+    assert from_fen(other.assessment.total_due_fen) == q(
+        "fengdu-shetan-2023", orphan_baby, dt.date(2023, 3, 1)
+    )
     with session_scope(engine) as s:
         e = s.scalars(select(Enrollment).where(Enrollment.source == "guardian")).one()
         bp = s.scalars(select(BenefitPeriod).where(BenefitPeriod.enrollment_id == e.id)).one()
@@ -190,7 +220,9 @@ def test_identity_change_in_changji_refunds_the_difference(engine: Engine) -> No
     with session_scope(engine) as s:  # running it again does not duplicate the refund
         identity_changes(s, get_campaign(s, cid), dt.date(2022, 12, 15), actor=ACTOR)
         refunds = s.scalars(select(Refund)).all()
-    assert [(r.kind, r.amount_fen, r.status) for r in refunds] == [("refund", to_fen(paid - new_due), "pending")]
+    assert [(r.kind, r.amount_fen, r.status) for r in refunds] == [
+        ("refund", to_fen(paid - new_due), "pending")
+    ]
 
 
 def test_identity_change_in_qianjiang_makes_no_difference(engine: Engine) -> None:

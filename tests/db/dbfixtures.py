@@ -132,13 +132,17 @@ def add_people(
     out = []
     with session_scope(engine) as s:
         for i in range(n):
-            number = person(id_region, dt.date(start_year + i % 40, 1 + i % 12, 1 + i % 28), (2 * i + 1) % 1000)
+            number = person(
+                id_region, dt.date(start_year + i % 40, 1 + i % 12, 1 + i % 28), (2 * i + 1) % 1000
+            )
             add_resident(s, NewResident(number, f"居民{i}", region_code, **kw), actor=ACTOR)  # type: ignore[arg-type]
             out.append(number)
     return out
 
 
-def give_identity(engine: Engine, number: str, category: str, since: dt.date, until: dt.date | None = None) -> None:
+def give_identity(
+    engine: Engine, number: str, category: str, since: dt.date, until: dt.date | None = None
+) -> None:
     with session_scope(engine) as s:
         add_membership(s, number, category, since, until, actor=ACTOR)
 

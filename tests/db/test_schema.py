@@ -139,7 +139,9 @@ def test_memberships_of_unknown_residents_are_refused_by_the_database(engine: En
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(text("UPDATE memberships SET resident_id = resident_id + 1000"))
     with engine.connect() as conn:
-        assert conn.execute(select(Membership.resident_id, Membership.category_code)).all() == [(rid, "dibao")]
+        assert conn.execute(select(Membership.resident_id, Membership.category_code)).all() == [
+            (rid, "dibao")
+        ]
 
 
 def test_deleting_a_resident_deletes_its_memberships(engine: Engine) -> None:

@@ -25,9 +25,19 @@ def test_quote_json_contract() -> None:
     assert code == 0 and err == ""
     data = json.loads(out)
     expected_keys = {
-        "policy", "person_class", "standard", "subsidy", "subsidy_category", "subsidy_funder",
-        "individual_payment", "fiscal_portion_due", "total_due", "benefit_start", "benefit_end",
-        "waiting_days", "explanation",
+        "policy",
+        "person_class",
+        "standard",
+        "subsidy",
+        "subsidy_category",
+        "subsidy_funder",
+        "individual_payment",
+        "fiscal_portion_due",
+        "total_due",
+        "benefit_start",
+        "benefit_end",
+        "waiting_days",
+        "explanation",
     }
     assert expected_keys <= set(data)
     assert (data["standard"], data["subsidy"], data["individual_payment"]) == (695, 320, 375)
@@ -78,15 +88,20 @@ def test_invalid_json() -> None:
 
 
 def test_id_numbers_are_masked_in_errors() -> None:
-    code, _, err = run(["quote", "--policy", "suixi-2022"],
-                       json.dumps({"paid_on": "2021-11-01", "id_number": "110105194912310021"}))
+    code, _, err = run(
+        ["quote", "--policy", "suixi-2022"],
+        json.dumps({"paid_on": "2021-11-01", "id_number": "110105194912310021"}),
+    )
     assert code == 2 and "110105194912310021" not in err and "1101**********0021" in err
 
 
 def test_explain_is_readable_chinese() -> None:
-    code, out, _ = run(["quote", "--policy", "changji-2023", "--explain"],
-                       json.dumps({"paid_on": "2022-11-01", "birth_date": "1960-01-01",
-                                   "categories": ["低保对象", "稳定脱贫人口"]}))
+    code, out, _ = run(
+        ["quote", "--policy", "changji-2023", "--explain"],
+        json.dumps(
+            {"paid_on": "2022-11-01", "birth_date": "1960-01-01", "categories": ["低保对象", "稳定脱贫人口"]}
+        ),
+    )
     assert code == 0
     assert "合计应缴：40元" in out and "就高不就低" in out and "昌州医保发〔2022〕12号 三（二）" in out
 
@@ -111,11 +126,16 @@ def test_real_process_exit_code() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "urrbmi", "quote", "--policy", "suixi-2022"],
         input='{"paid_on": "2021-11-01", "categories": ["低保对象"]}',
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0 and json.loads(proc.stdout)["total_due"] == 40
     proc = subprocess.run(
         [sys.executable, "-m", "urrbmi", "quote", "--policy", "suixi-2022"],
-        input='{"paid_on": "2020-11-01"}', capture_output=True, text=True, check=False,
+        input='{"paid_on": "2020-11-01"}',
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 2 and proc.stdout == "" and proc.stderr.count("\n") == 1

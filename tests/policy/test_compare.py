@@ -61,8 +61,13 @@ def test_annex2_row2_dibao_cut_from_100_to_90_percent_288(qj: cmp.Comparison) ->
 
 @pytest.mark.parametrize(
     ("name", "certified_by"),
-    [("低保边缘户", "区民政局"), ("返贫致贫人口", "区乡村振兴局"), ("脱贫不稳定户", "区乡村振兴局"),
-     ("边缘易致贫户", "区乡村振兴局"), ("突发严重困难户", "区乡村振兴局")],
+    [
+        ("低保边缘户", "区民政局"),
+        ("返贫致贫人口", "区乡村振兴局"),
+        ("脱贫不稳定户", "区乡村振兴局"),
+        ("边缘易致贫户", "区乡村振兴局"),
+        ("突发严重困难户", "区乡村振兴局"),
+    ],
 )
 def test_annex2_rows3_to_7_new_low_income_groups_70_percent_224(
     qj: cmp.Comparison, name: str, certified_by: str
@@ -86,9 +91,19 @@ def test_annex2_row8_stable_out_of_poverty_new_100_yuan_from_finance(qj: cmp.Com
     ("name", "name_2021", "name_2022", "certified_by"),
     [
         ("重度残疾人", "一、二级残疾人", "重度（1-2级）残疾人", "区残联"),
-        ("重点优抚对象", "在乡重点优抚对象(不含1-6级残疾军人)", "在乡重点优抚对象（不含1-6级残疾军人）", "区退役军人事务局"),
+        (
+            "重点优抚对象",
+            "在乡重点优抚对象(不含1-6级残疾军人)",
+            "在乡重点优抚对象（不含1-6级残疾军人）",
+            "区退役军人事务局",
+        ),
         ("家庭经济困难在校大学生", "困难大学生", "家庭经济困难在校大学生", "所在高校"),
-        ("因病致贫家庭重病患者", "因病致贫家庭重病患者", "因病致贫家庭重病患者", "乡镇街道认定，区医保局备案审核"),
+        (
+            "因病致贫家庭重病患者",
+            "因病致贫家庭重病患者",
+            "因病致贫家庭重病患者",
+            "乡镇街道认定，区医保局备案审核",
+        ),
     ],
 )
 def test_annex2_rows_9_to_12_unchanged_70_percent_under_either_name(
@@ -129,8 +144,10 @@ def test_schedule_file_on_the_policy_path_with_unknown_category_is_rejected(
     (tmp_path / "schedules").mkdir()
     bad = tmp_path / "schedules" / "qianjiang-2020.yaml"
     bad.write_text(
-        src.read_text("utf-8").replace("id: qianjiang-2021", "id: qianjiang-2020")
-        .replace("benefit_year: 2021", "benefit_year: 2020").replace("categories: [特困人员]", "categories: [不存在的身份]"),
+        src.read_text("utf-8")
+        .replace("id: qianjiang-2021", "id: qianjiang-2020")
+        .replace("benefit_year: 2021", "benefit_year: 2020")
+        .replace("categories: [特困人员]", "categories: [不存在的身份]"),
         "utf-8",
     )
     monkeypatch.setenv("URRBMI_POLICY_PATH", str(tmp_path))
@@ -138,7 +155,9 @@ def test_schedule_file_on_the_policy_path_with_unknown_category_is_rejected(
     with pytest.raises(Exception) as err:
         cmp.load_schedule("qianjiang-2020")
     assert "不存在的身份" in str(err.value)
-    bad.write_text(src.read_text("utf-8").replace("cite: 附件2\n", "cite: 附件2\n  extra_field: 1\n", 1), "utf-8")
+    bad.write_text(
+        src.read_text("utf-8").replace("cite: 附件2\n", "cite: 附件2\n  extra_field: 1\n", 1), "utf-8"
+    )
     with pytest.raises(PolicyFileError):
         cmp.load_schedule("qianjiang-2020")
 
@@ -148,7 +167,13 @@ def test_excel_has_the_annex_shape(qj: cmp.Comparison, tmp_path: Path) -> None:
     ws = load_workbook(path).active
     assert ws is not None
     assert ws["A1"].value == "重庆市黔江区2021年与2022年特殊困难群体参保资助类别及标准对比表"
-    assert [c.value for c in ws[2]][:5] == ["序号", "2021年人员类别", "认定部门", "参保资助部门", "2021年资助标准"]
+    assert [c.value for c in ws[2]][:5] == [
+        "序号",
+        "2021年人员类别",
+        "认定部门",
+        "参保资助部门",
+        "2021年资助标准",
+    ]
     dibao = next(row for row in ws.iter_rows(min_row=3, values_only=True) if row[1] == "低保对象")
     assert dibao[8] == "一档：按一档标准的90%资助（288元）；二档：按一档标准全额资助（320元）"
     assert dibao[9] == "调整"
@@ -165,11 +190,15 @@ def test_cli_json_and_api_agree(qj: cmp.Comparison) -> None:
     assert api.json() == cli
     dibao = next(r for r in cli["rows"] if r["category_name"] == "低保对象")
     assert dibao["after"]["rules"][0]["amount"] == 288
-    bad = TestClient(create_app()).get("/api/v1/policy-comparisons", params={"jurisdiction": "x", "before": 1, "after": 2})
+    bad = TestClient(create_app()).get(
+        "/api/v1/policy-comparisons", params={"jurisdiction": "x", "before": 1, "after": 2}
+    )
     assert bad.status_code == 422
 
 
-@pytest.mark.parametrize("policy_id", ["changji-2023", "fengdu-shetan-2023", "taixing-2022", "suixi-2022", "qianjiang-2022"])
+@pytest.mark.parametrize(
+    "policy_id", ["changji-2023", "fengdu-shetan-2023", "taixing-2022", "suixi-2022", "qianjiang-2022"]
+)
 def test_every_seed_policy_compared_with_itself_is_unchanged_with_exact_amounts(policy_id: str) -> None:
     sch = cmp.load_schedule(policy_id)
     c = cmp.compare(sch, sch)

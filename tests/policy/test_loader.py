@@ -34,8 +34,11 @@ def test_all_five_seed_policies_listed_and_load() -> None:
 
 
 def test_misspelt_field_is_rejected_with_file_line_and_field(tmp_path: Path) -> None:
-    path = _copy(tmp_path, "suixi-2022", ("    funder: 同级财政\n    cite: 四（二）",
-                                          "    fundr: 同级财政\n    cite: 四（二）"))
+    path = _copy(
+        tmp_path,
+        "suixi-2022",
+        ("    funder: 同级财政\n    cite: 四（二）", "    fundr: 同级财政\n    cite: 四（二）"),
+    )
     with pytest.raises(PolicyFileError) as exc:
         load_policy_file(path)
     line = next(i for i, t in enumerate(path.read_text("utf-8").splitlines(), 1) if "fundr" in t)
@@ -51,16 +54,28 @@ def test_wrong_type_is_rejected(tmp_path: Path) -> None:
 
 
 def test_missing_citation_is_rejected(tmp_path: Path) -> None:
-    path = _copy(tmp_path, "suixi-2022", ("fiscal_subsidy: {amount: 580, year_label: 2022, cite: 三}",
-                                          "fiscal_subsidy: {amount: 580, year_label: 2022}"))
+    path = _copy(
+        tmp_path,
+        "suixi-2022",
+        (
+            "fiscal_subsidy: {amount: 580, year_label: 2022, cite: 三}",
+            "fiscal_subsidy: {amount: 580, year_label: 2022}",
+        ),
+    )
     with pytest.raises(PolicyFileError) as exc:
         load_policy_file(path)
     assert "cite" in exc.value.en
 
 
 def test_stated_amount_must_match_the_rule(tmp_path: Path) -> None:
-    path = _copy(tmp_path, "qianjiang-2022", ("percent: 90, of: {person_class: resident, tier: 1}, stated: 288",
-                                              "percent: 90, of: {person_class: resident, tier: 1}, stated: 287"))
+    path = _copy(
+        tmp_path,
+        "qianjiang-2022",
+        (
+            "percent: 90, of: {person_class: resident, tier: 1}, stated: 288",
+            "percent: 90, of: {person_class: resident, tier: 1}, stated: 287",
+        ),
+    )
     with pytest.raises(PolicyFileError) as exc:
         load_policy_file(path)
     assert "287" in exc.value.zh and "288" in exc.value.zh
@@ -80,7 +95,7 @@ def test_unknown_category_in_policy_is_rejected(tmp_path: Path) -> None:
 
 
 def test_unknown_document_in_citation_is_rejected(tmp_path: Path) -> None:
-    path = _copy(tmp_path, "suixi-2022", ("cite: 四（三）", "cite: \"nodoc:四（三）\""))
+    path = _copy(tmp_path, "suixi-2022", ("cite: 四（三）", 'cite: "nodoc:四（三）"'))
     with pytest.raises(PolicyFileError) as exc:
         load_policy_file(path)
     assert "nodoc" in exc.value.en
@@ -118,14 +133,21 @@ def test_file_name_must_match_id(tmp_path: Path) -> None:
 
 def test_next_county_is_data_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A new county's notice is a new file on URRBMI_POLICY_PATH; no code changes."""
-    path = _copy(tmp_path, "suixi-2022", ("amount: 320, cite: 三}}", "amount: 350, cite: 三}}"),
-                 new_id="newcounty-2023")
-    path.write_text(path.read_text("utf-8").replace("amount: 40, stated_subsidy: {resident: 280}",
-                                                    "amount: 40, stated_subsidy: {resident: 310}")
-                    .replace("amount: 70, stated_subsidy: {resident: 250}", "amount: 70")
-                    .replace("amount: 160, stated_subsidy: {resident: 160}", "amount: 160")
-                    .replace("individual: 320", "individual: 350").replace("amount: 900", "amount: 930"),
-                    "utf-8")
+    path = _copy(
+        tmp_path,
+        "suixi-2022",
+        ("amount: 320, cite: 三}}", "amount: 350, cite: 三}}"),
+        new_id="newcounty-2023",
+    )
+    path.write_text(
+        path.read_text("utf-8")
+        .replace("amount: 40, stated_subsidy: {resident: 280}", "amount: 40, stated_subsidy: {resident: 310}")
+        .replace("amount: 70, stated_subsidy: {resident: 250}", "amount: 70")
+        .replace("amount: 160, stated_subsidy: {resident: 160}", "amount: 160")
+        .replace("individual: 320", "individual: 350")
+        .replace("amount: 900", "amount: 930"),
+        "utf-8",
+    )
     monkeypatch.setenv("URRBMI_POLICY_PATH", str(tmp_path))
     assert "newcounty-2023" in policy_ids()
     from quote_helpers import D, q

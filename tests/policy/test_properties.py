@@ -90,9 +90,7 @@ def test_adding_an_identity_never_raises_what_the_resident_pays(
 
 @settings(max_examples=300, deadline=None)
 @given(residents())
-def test_quote_is_deterministic_and_order_of_categories_irrelevant(
-    case: tuple[str, dict[str, Any]]
-) -> None:
+def test_quote_is_deterministic_and_order_of_categories_irrelevant(case: tuple[str, dict[str, Any]]) -> None:
     pid, fields = case
     a = _try(pid, fields)
     b = _try(pid, dict(fields, categories=list(reversed(fields["categories"]))))
@@ -100,5 +98,8 @@ def test_quote_is_deterministic_and_order_of_categories_irrelevant(
         assert (a is None) == (b is None)
         return
     assert (a.subsidy, a.subsidy_category, a.total_due, a.benefit_start) == (
-        b.subsidy, b.subsidy_category, b.total_due, b.benefit_start
+        b.subsidy,
+        b.subsidy_category,
+        b.total_due,
+        b.benefit_start,
     )

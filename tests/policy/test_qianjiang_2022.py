@@ -38,8 +38,7 @@ def test_clause_1_1_college_academic_year_2021_09_to_2022_08() -> None:
 @pytest.mark.parametrize("paid", ["2021-12-01", "2022-02-28"])
 def test_clause_1_3_centralized_2021_12_01_to_2022_02_28_from_2022_01_01(paid: str) -> None:
     r = q(P, paid_on=paid)
-    assert (r.benefit_start, r.benefit_end, r.waiting_days) == (
-        dt.date(2022, 1, 1), dt.date(2022, 12, 31), 0)
+    assert (r.benefit_start, r.benefit_end, r.waiting_days) == (dt.date(2022, 1, 1), dt.date(2022, 12, 31), 0)
 
 
 def test_clause_1_3_before_window() -> None:
@@ -126,7 +125,10 @@ def test_clause_3_and_4_task_463000_incentive_5_per_person() -> None:
 def test_clause_4_2_lists_by_2021_12_31_then_monthly_through_2022() -> None:
     ms = {m.code: m for m in load_policy(P).model.milestones}
     assert ms["department_lists"].end == dt.date(2021, 12, 31)
-    assert (ms["monthly_lists"].start, ms["monthly_lists"].end) == (dt.date(2022, 1, 1), dt.date(2022, 12, 31))
+    assert (ms["monthly_lists"].start, ms["monthly_lists"].end) == (
+        dt.date(2022, 1, 1),
+        dt.date(2022, 12, 31),
+    )
     assert (ms["centralized"].start, ms["centralized"].end) == (dt.date(2021, 12, 1), dt.date(2022, 2, 28))
 
 

@@ -81,7 +81,10 @@ def test_highest_identity_among_several() -> None:
 def test_clause_5_window_october_to_december_benefits_from_2022_01_01(paid: str) -> None:
     r = q(P, paid_on=paid)
     assert (r.benefit_start, r.benefit_end, r.window) == (
-        dt.date(2022, 1, 1), dt.date(2022, 12, 31), "centralized")
+        dt.date(2022, 1, 1),
+        dt.date(2022, 12, 31),
+        "centralized",
+    )
 
 
 def test_clause_5_before_october_is_outside() -> None:
@@ -135,8 +138,7 @@ def test_clause_7_schedule() -> None:
     ms = {m.code: m for m in load_policy(P).model.milestones}
     assert ms["mobilization"].end == dt.date(2021, 10, 29)
     assert ms["department_lists"].end == dt.date(2021, 10, 29)
-    assert (ms["centralized"].start, ms["centralized"].end) == (
-        dt.date(2021, 10, 29), dt.date(2021, 12, 31))
+    assert (ms["centralized"].start, ms["centralized"].end) == (dt.date(2021, 10, 29), dt.date(2021, 12, 31))
     assert (ms["inspection"].start, ms["inspection"].end) == (dt.date(2021, 12, 10), dt.date(2021, 12, 31))
     assert ms["dynamic_additions"].end == dt.date(2021, 12, 31)
     assert ms["monthly_dynamic"].day_of_month == 10

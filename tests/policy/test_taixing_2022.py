@@ -23,8 +23,11 @@ def test_issued_2021_08_24_citing_tai_yibao_fa_2021_56() -> None:
 
 def test_clause_2_targets_98_5_per_town_100_per_school_100_coverage() -> None:
     rates = {(r.group, r.unit): r.rate for r in load_policy(P).model.targets.rates}
-    assert rates == {("general", "town"): D("98.5"), ("students", "school"): D(100),
-                     ("all", "county"): D(100)}
+    assert rates == {
+        ("general", "town"): D("98.5"),
+        ("students", "school"): D(100),
+        ("all", "county"): D(100),
+    }
 
 
 def test_clause_3_1_general_resident_420() -> None:
@@ -36,9 +39,7 @@ def test_clause_3_1_general_resident_420() -> None:
     ("born", "klass", "standard"),
     [("2004-01-01", "minor", 200), ("2003-12-31", "adult", 420), ("2021-06-01", "minor", 200)],
 )
-def test_clause_3_2_minors_born_on_or_after_2004_01_01_pay_200(
-    born: str, klass: str, standard: int
-) -> None:
+def test_clause_3_2_minors_born_on_or_after_2004_01_01_pay_200(born: str, klass: str, standard: int) -> None:
     r = q(P, paid_on=IN, birth_date=born)
     assert (r.person_class, r.standard) == (klass, D(standard))
 
@@ -51,9 +52,23 @@ def test_clause_3_2_students_pay_200_whatever_their_age(student: str) -> None:
 
 @pytest.mark.parametrize(
     "cat",
-    ["最低生活保障家庭成员", "特困供养人员", "20世纪60年代精减退职职工", "特殊困难残疾人", "困境儿童", "孤儿",
-     "事实无人抚养儿童", "一二级残疾儿童", "重点优抚对象", "特困职工", "重残学生", "建档立卡低收入人口",
-     "重度精神病患者", "麻风病患者", "新中国成立前老党员"],
+    [
+        "最低生活保障家庭成员",
+        "特困供养人员",
+        "20世纪60年代精减退职职工",
+        "特殊困难残疾人",
+        "困境儿童",
+        "孤儿",
+        "事实无人抚养儿童",
+        "一二级残疾儿童",
+        "重点优抚对象",
+        "特困职工",
+        "重残学生",
+        "建档立卡低收入人口",
+        "重度精神病患者",
+        "麻风病患者",
+        "新中国成立前老党员",
+    ],
 )
 def test_clause_3_3_city_finance_pays_for_listed_groups(cat: str) -> None:
     adult = q(P, paid_on=IN, birth_date="1950-01-01", categories=[cat])

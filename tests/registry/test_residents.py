@@ -88,7 +88,9 @@ def test_audit_log_records_changes_with_masked_ids(engine: Engine) -> None:
     with session_scope(engine) as s:
         update_resident(s, number, {"employee_insured": True}, actor="agent7")
     with session_scope(engine) as s:
-        rows = s.scalars(select(AuditLog).where(AuditLog.table_name == "residents").order_by(AuditLog.id)).all()
+        rows = s.scalars(
+            select(AuditLog).where(AuditLog.table_name == "residents").order_by(AuditLog.id)
+        ).all()
         assert [r.action for r in rows] == ["insert", "update"]
         assert rows[1].actor == "agent7"
         assert rows[1].old is not None and rows[1].new is not None

@@ -26,7 +26,9 @@ def test_targets_commands_on_a_campaign_database(tmp_path: Path) -> None:
     assert "task total 1,130,260" in ok("load", "--table", "suixi-2022")
     assert "93,954" in ok("loaded")
     reductions = tmp_path / "r.csv"
-    reductions.write_text("region,persons,evidence,evidence_ref,recorded_on\n濉溪镇,4,异地职工医保参保凭证,A-1,2021-11-10\n")
+    reductions.write_text(
+        "region,persons,evidence,evidence_ref,recorded_on\n濉溪镇,4,异地职工医保参保凭证,A-1,2021-11-10\n"
+    )
     assert "濉溪镇: 93,954 - 4 = 93,950" in ok("reduce", "--table", "suixi-2022", "--file", str(reductions))
     out = ok("progress", "--on", "2021-11-15", "--xlsx", str(tmp_path / "p.xlsx"))
     assert "濉溪镇" in out and "93,950" in out and "1,130,256" in out

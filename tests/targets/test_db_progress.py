@@ -77,7 +77,9 @@ def test_school_level_counts_students_at_their_school(engine: Engine) -> None:
     cid, _ = build_suixi(engine)
     with session_scope(engine) as s:
         rep = progress(s, cid, on=D, level="school", target_rate=Decimal(1))
-    assert [(r.unit, r.registry, r.enrolled, r.progress.remaining) for r in rep.rows] == [("濉溪中学", 2, 1, 1)]
+    assert [(r.unit, r.registry, r.enrolled, r.progress.remaining) for r in rep.rows] == [
+        ("濉溪中学", 2, 1, 1)
+    ]
 
 
 def test_burnup_and_composition(engine: Engine) -> None:

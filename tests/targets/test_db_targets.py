@@ -28,10 +28,18 @@ D = dt.date(2021, 11, 15)
 
 # the 濉溪 annex as printed (seed 003): town, 户籍人口, 参保任务数
 SUIXI = [
-    ("濉溪镇", 94903, 93954), ("开发区（含濉芜产业园）", 23836, 23598), ("百善镇", 122266, 121043),
-    ("铁佛镇", 137849, 136471), ("孙疃镇", 110988, 109878), ("南坪镇", 105375, 104321),
-    ("韩村镇", 71967, 71247), ("五沟镇", 110448, 109344), ("刘桥镇", 61399, 60785),
-    ("双堆集镇", 111251, 110138), ("临涣镇", 98552, 97566), ("四铺镇", 92843, 91915),
+    ("濉溪镇", 94903, 93954),
+    ("开发区（含濉芜产业园）", 23836, 23598),
+    ("百善镇", 122266, 121043),
+    ("铁佛镇", 137849, 136471),
+    ("孙疃镇", 110988, 109878),
+    ("南坪镇", 105375, 104321),
+    ("韩村镇", 71967, 71247),
+    ("五沟镇", 110448, 109344),
+    ("刘桥镇", 61399, 60785),
+    ("双堆集镇", 111251, 110138),
+    ("临涣镇", 98552, 97566),
+    ("四铺镇", 92843, 91915),
 ]
 
 
@@ -47,10 +55,16 @@ def test_suixi_annex_round_trips_through_the_database(engine: Engine) -> None:
         assert all(t.stated_task == t.original for t in tasks)
         assert tasks[0].region_code == TOWN_SUIXI and tasks[2].region_code == TOWN_BAISHAN
         assert (ts.rate, ts.base_kind, ts.base_as_of, ts.includes_employee) == (
-            "0.99", "户籍人口", dt.date(2020, 12, 31), True,
+            "0.99",
+            "户籍人口",
+            dt.date(2020, 12, 31),
+            True,
         )
         assert stored_table(s, ts).rows == load_table("suixi-2022").rows
-        assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.table_name == "target_sets")) == 1
+        assert (
+            s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.table_name == "target_sets"))
+            == 1
+        )
         with pytest.raises(TaskTableError) as e:
             load_task_table(s, cid, "suixi-2022", actor="t")
         assert e.value.code == "target_exists"
@@ -62,7 +76,9 @@ def test_qianjiang_fixed_tasks_load_as_printed(engine: Engine) -> None:
         ts = load_task_table(s, cid, "qianjiang-2022", actor="t")
         tasks = stored_tasks(s, ts)
         assert len(tasks) == 30 and sum(t.task for t in tasks) == 463_000
-        assert [(t.unit_name, t.original) for t in tasks] == [(r.region, r.task) for r in load_table("qianjiang-2022").rows]
+        assert [(t.unit_name, t.original) for t in tasks] == [
+            (r.region, r.task) for r in load_table("qianjiang-2022").rows
+        ]
         assert all(t.base is None for t in tasks) and ts.incentive_per_person_fen == 500
 
 
@@ -82,14 +98,19 @@ def test_reductions_lower_the_task_with_evidence(engine: Engine) -> None:
     cid, numbers = build_suixi(engine)
     with session_scope(engine) as s:
         ts = load_task_table(s, cid, "suixi-2022", actor="t")
-        one = TaskReduction("濉溪镇", 2, EvidenceKind.OTHER_PLACE_EMPLOYEE, "异地职工-001", D, (numbers["r4"], numbers["r5"]))
+        one = TaskReduction(
+            "濉溪镇", 2, EvidenceKind.OTHER_PLACE_EMPLOYEE, "异地职工-001", D, (numbers["r4"], numbers["r5"])
+        )
         add_reductions(s, ts, [one], actor="t")
     with session_scope(engine) as s:
         ts = s.scalars(select(TargetSet)).one()
         first = stored_tasks(s, ts)[0]
         assert (first.original, first.reduced_by, first.task) == (93954, 2, 93952)
         logged = s.scalars(select(AuditLog.new).where(AuditLog.table_name == "target_reductions")).one()
-        assert logged is not None and logged["resident_ids"] == [ids.mask(numbers["r4"]), ids.mask(numbers["r5"])]
+        assert logged is not None and logged["resident_ids"] == [
+            ids.mask(numbers["r4"]),
+            ids.mask(numbers["r5"]),
+        ]
         # the same evidence again, or evidence the notice does not list: refused, nothing stored
         with pytest.raises(TaskTableError):
             add_reductions(s, ts, [one], actor="t")
@@ -108,7 +129,11 @@ def test_town_progress_against_the_suixi_tasks_counts_employee_insurance(engine:
     first = rep.rows[0]
     # 濉溪镇: enrolled r1, r3, r6 + employee-insured r4 = 4 of 93,954; base = the annex's 94,903
     assert (first.name, first.enrolled, first.covered, first.progress.base, first.progress.task) == (
-        "濉溪镇", 3, 4, 94903, 93954,
+        "濉溪镇",
+        3,
+        4,
+        94903,
+        93954,
     )
     assert first.progress.remaining == 93950 and first.progress.rank == 1
     # 4 of 93,954 (濉溪镇) and 1 of 121,043 (百善镇) print as 0.00% like the ten towns with nobody
@@ -152,7 +177,11 @@ def test_not_enrolled_list_with_last_year_and_paging(engine: Engine) -> None:
     # r2 (pays on 11-20), r5 in A; r10 in C. Not r4 (employee), r8 (elsewhere), r7 (dead)
     assert page.total == 3
     got = [(r["name"], r["last_status"], r["village_code"]) for r in page.rows]
-    assert got == [("居民r2", "上年已参保", VILLAGE_A), ("居民r5", "上年未参保", VILLAGE_A), ("居民r10", "上年已参保", "340621102201")]
+    assert got == [
+        ("居民r2", "上年已参保", VILLAGE_A),
+        ("居民r5", "上年未参保", VILLAGE_A),
+        ("居民r10", "上年已参保", "340621102201"),
+    ]
     assert page.rows[0]["id_number"] == ids.mask(numbers["r2"]) != numbers["r2"]
     assert page.rows[0]["due"] == "320.00"
     assert small.total == 3 and [r["id_number"] for r in small.rows] == [numbers["r5"]]
@@ -195,9 +224,15 @@ def test_funding_changji_fiscal_split_by_level(engine: Engine) -> None:
         rep = funding_report(s, cid, on=dt.date(2022, 11, 20))
     fiscal = {ln.item: ln.amount for ln in rep.lines if ln.section == "财政补助"}
     # h2 and g1 enrolled: 2 × 488 / 73.2 / 98.8
-    assert fiscal == {"中央财政": Decimal("976.00"), "自治区财政": Decimal("146.40"), "县市财政": Decimal("197.60")}
+    assert fiscal == {
+        "中央财政": Decimal("976.00"),
+        "自治区财政": Decimal("146.40"),
+        "县市财政": Decimal("197.60"),
+    }
     sub = [ln for ln in rep.lines if ln.section == "资助参保"]
-    assert [(ln.item, ln.amount, ln.funder) for ln in sub] == [("低保对象", Decimal("380.00"), "医疗救助资金")]
+    assert [(ln.item, ln.amount, ln.funder) for ln in sub] == [
+        ("低保对象", Decimal("380.00"), "医疗救助资金")
+    ]
     assert [ln.amount for ln in rep.lines if ln.section == "个人缴费"] == [Decimal("380.00")]
 
 
@@ -211,7 +246,11 @@ def test_bulletin_from_the_database(engine: Engine, tmp_path: Path) -> None:
     cells = [c for row in ws.iter_rows(values_only=True) for c in row if c is not None]
     assert "濉溪镇" in cells and 93954 in cells and 1130260 in cells
     assert "濉溪镇" in files.html.read_text("utf-8")
-    assert [p.name.rsplit("-", 1)[1] for p in files.charts] == ["progress.png", "burnup.png", "composition.png"]
+    assert [p.name.rsplit("-", 1)[1] for p in files.charts] == [
+        "progress.png",
+        "burnup.png",
+        "composition.png",
+    ]
     assert all(p.stat().st_size > 1000 for p in files.charts)
 
 
@@ -223,8 +262,14 @@ def test_identity_changed_after_payment_is_listed_by_scope(engine: Engine) -> No
     with session_scope(engine) as s:
         rid = s.scalar(select(Resident.id).where(Resident.id_number == numbers["g1"]))
         assert rid is not None
-        s.add(Membership(resident_id=rid, category_code="dibao", source_department="minzheng",
-                         valid_from=dt.date(2022, 11, 10)))
+        s.add(
+            Membership(
+                resident_id=rid,
+                category_code="dibao",
+                source_department="minzheng",
+                valid_from=dt.date(2022, 11, 10),
+            )
+        )
     on = dt.date(2022, 11, 20)
     with session_scope(engine) as s:
         page = identity_changed(s, cid, on=on, actor="t")
@@ -232,7 +277,12 @@ def test_identity_changed_after_payment_is_listed_by_scope(engine: Engine) -> No
         outside = identity_changed(s, cid, on=on, actor="t", scope="652302")
     assert page.total == 1 and inside.total == 1 and outside.total == 0
     row = page.rows[0]
-    assert (row["name"], row["id_number"], row["new"], row["action"]) == ("居民g1", ids.mask(numbers["g1"]), "dibao", "refund")
+    assert (row["name"], row["id_number"], row["new"], row["action"]) == (
+        "居民g1",
+        ids.mask(numbers["g1"]),
+        "dibao",
+        "refund",
+    )
     assert row["amount"] == "340.00"  # 昌吉 补发资助参保金: paid 380, due 40 as 低保
 
 
@@ -244,9 +294,9 @@ def test_a_target_rate_per_school_from_the_rules(engine: Engine) -> None:
         load_rate(s, cid, "taixing-2022-students", actor="t", unit="school", group="students")
         rep = progress(s, cid, on=D, level="school")
     assert rep.target_name == "taixing-2022-students" and rep.target_rate == Decimal(1)
-    assert [(r.unit, r.progress.base, r.enrolled, r.progress.required, r.progress.remaining) for r in rep.rows] == [
-        ("濉溪中学", 2, 1, 2, 1)
-    ]
+    assert [
+        (r.unit, r.progress.base, r.enrolled, r.progress.required, r.progress.remaining) for r in rep.rows
+    ] == [("濉溪中学", 2, 1, 2, 1)]
 
 
 def test_fengdu_low_income_deadline_is_the_end_of_the_centralized_window(engine: Engine) -> None:
@@ -256,8 +306,10 @@ def test_fengdu_low_income_deadline_is_the_end_of_the_centralized_window(engine:
 
     with session_scope(engine) as s:
         for code, name, level, parent in [
-            ("500000", "重庆市", "province", None), ("500230", "丰都县", "county", "500000"),
-            ("500230108", "社坛镇", "town", "500230"), ("500230108201", "社坛村", "village", "500230108"),
+            ("500000", "重庆市", "province", None),
+            ("500230", "丰都县", "county", "500000"),
+            ("500230108", "社坛镇", "town", "500230"),
+            ("500230108201", "社坛村", "village", "500230108"),
         ]:
             s.add(Region(code=code, name=name, level=level, parent_code=parent))
             s.flush()

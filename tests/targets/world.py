@@ -148,7 +148,10 @@ def build_suixi(engine: Engine) -> tuple[int, dict[str, str]]:
         w.enroll(r3, d(2021, 10, 10), "subsidy")
         r4 = w.resident("r4", VILLAGE_A, employee_insured=True)
         w.enroll(r4, d(2020, 11, 1), "external", year=2021, itype="310")
-        w.resident("r5", VILLAGE_A, )
+        w.resident(
+            "r5",
+            VILLAGE_A,
+        )
         r6 = w.resident("r6", VILLAGE_B)
         p6 = w.pay(r6, d(2021, 11, 5), status="refunded")
         w.enroll(r6, d(2021, 11, 5), payment_id=p6, status="cancelled", village=VILLAGE_B)

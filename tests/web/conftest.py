@@ -21,8 +21,13 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 SHOTS = Path(__file__).parents[2] / "var" / "screenshots"
 PHONE = {"width": 375, "height": 667}
@@ -88,13 +93,28 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     eng.dispose()
     port = _free_port()
     # the demo campaign runs in the 2021 window: the server's "today" is the demo's report day
-    env = dict(os.environ, URRBMI_DATABASE_URL=f"sqlite:///{db}", URRBMI_COOKIE_SECURE="0", URRBMI_TODAY=DEMO_TODAY)
+    env = dict(
+        os.environ, URRBMI_DATABASE_URL=f"sqlite:///{db}", URRBMI_COOKIE_SECURE="0", URRBMI_TODAY=DEMO_TODAY
+    )
     log = tmp / "server.log"
     with log.open("wb") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "urrbmi.interfaces.api:create_app",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            env=env, stdout=fh, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "urrbmi.interfaces.api:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -107,8 +127,17 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
                     raise RuntimeError(log.read_text("utf-8", "replace")) from None
                 time.sleep(0.1)
         SHOTS.mkdir(parents=True, exist_ok=True)
-        yield Live(base, db, cid, DEMO_PASSWORD, {a.username: a for a in setup.accounts},
-                   setup.unpaid_id, setup.other_village_id, log, {"demo": r})
+        yield Live(
+            base,
+            db,
+            cid,
+            DEMO_PASSWORD,
+            {a.username: a for a in setup.accounts},
+            setup.unpaid_id,
+            setup.other_village_id,
+            log,
+            {"demo": r},
+        )
     finally:
         proc.terminate()
         proc.wait(10)

@@ -18,8 +18,20 @@ def test_demo_serves_the_ui_with_demo_accounts(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    cmd = [sys.executable, "-m", "urrbmi", "demo", "--scale", "0.002", "--db", str(tmp_path / "d.sqlite"),
-           "--out", str(tmp_path / "out"), "--port", str(port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "urrbmi",
+        "demo",
+        "--scale",
+        "0.002",
+        "--db",
+        str(tmp_path / "d.sqlite"),
+        "--out",
+        str(tmp_path / "out"),
+        "--port",
+        str(port),
+    ]
     log = tmp_path / "demo.log"
     with log.open("wb") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)

@@ -38,7 +38,9 @@ def need(live: Any, method: str, path: str) -> None:
     """xfail (with the reason) while the API does not offer ``method path`` yet."""
     ops = _paths(live.base).get(path, {})
     if method.lower() not in ops:
-        pytest.xfail(f"API endpoint {method} {path} not available yet (web UI built to the expected contract)")
+        pytest.xfail(
+            f"API endpoint {method} {path} not available yet (web UI built to the expected contract)"
+        )
 
 
 def test_login_page_chinese_by_default_english_remembered(tab: Any) -> None:
@@ -73,7 +75,10 @@ def test_wrong_password_is_refused_in_chinese(tab: Any) -> None:
 @pytest.mark.parametrize("username", list(MENUS))
 def test_each_role_sees_only_its_menus(tab: Any, username: str) -> None:
     p = tab.login(username)
-    shown = [a.get_attribute("data-testid").removeprefix("menu-") for a in p.query_selector_all("[data-testid=menu] a")]
+    shown = [
+        a.get_attribute("data-testid").removeprefix("menu-")
+        for a in p.query_selector_all("[data-testid=menu] a")
+    ]
     assert shown == MENUS[username]
     role = tab.live.accounts[username].role
     assert username in p.inner_text("[data-testid=who]")
@@ -240,11 +245,15 @@ def _another_unpaid(live: Any) -> str:
     eng = create_engine(f"sqlite:///{live.db_path}")
     village = live.accounts["agent"].region_code
     with eng.connect() as c:
-        row = c.execute(text(
-            "select r.id_number from residents r join assessments a on a.resident_id = r.id "
-            "where a.campaign_id = :c and a.status = 'due' and r.region_code = :v and r.id_number <> :u "
-            "and not exists (select 1 from enrollments e where e.resident_id = r.id and e.campaign_id = :c) "
-            "order by r.id limit 1"), {"c": live.campaign_id, "v": village, "u": live.unpaid_id}).first()
+        row = c.execute(
+            text(
+                "select r.id_number from residents r join assessments a on a.resident_id = r.id "
+                "where a.campaign_id = :c and a.status = 'due' and r.region_code = :v and r.id_number <> :u "
+                "and not exists (select 1 from enrollments e where e.resident_id = r.id and e.campaign_id = :c) "
+                "order by r.id limit 1"
+            ),
+            {"c": live.campaign_id, "v": village, "u": live.unpaid_id},
+        ).first()
     eng.dispose()
     assert row is not None
     return str(row[0])
@@ -277,11 +286,19 @@ def test_payment_file_upload_moves_progress(tab: Any, tmp_path: Any) -> None:
 
     eng = create_engine(f"sqlite:///{live.db_path}")
     with eng.connect() as c:
-        fen = c.execute(text("select a.total_due_fen from assessments a join residents r on r.id = a.resident_id "
-                             "where r.id_number = :n and a.campaign_id = :c"), {"n": number, "c": live.campaign_id}).scalar_one()
+        fen = c.execute(
+            text(
+                "select a.total_due_fen from assessments a join residents r on r.id = a.resident_id "
+                "where r.id_number = :n and a.campaign_id = :c"
+            ),
+            {"n": number, "c": live.campaign_id},
+        ).scalar_one()
     eng.dispose()
     f = tmp_path / "wechat.csv"
-    f.write_text(f"交易流水号,身份证号码,缴费金额,缴费日期\nWXE2E0001,{number},{fen // 100}.{fen % 100:02d},2021-12-01\n", "utf-8-sig")
+    f.write_text(
+        f"交易流水号,身份证号码,缴费金额,缴费日期\nWXE2E0001,{number},{fen // 100}.{fen % 100:02d},2021-12-01\n",
+        "utf-8-sig",
+    )
     p.click("[data-testid=menu-payments]")
     p.set_input_files("[data-testid=payment-file-form] input[type=file]", str(f))
     p.click("[data-testid=payment-file-form] button[type=submit]")
@@ -303,14 +320,19 @@ def test_payment_file_upload_moves_progress(tab: Any, tmp_path: Any) -> None:
     tab.shot("payments-reconcile-1366")
 
 
-def test_uploader_uploads_a_department_list_and_officer_reviews_the_conflict(tab: Any, browser: Any, tmp_path: Any) -> None:
+def test_uploader_uploads_a_department_list_and_officer_reviews_the_conflict(
+    tab: Any, browser: Any, tmp_path: Any
+) -> None:
     live = tab.live
     need(live, "POST", "/api/v1/imports/lists")
     need(live, "POST", "/api/v1/imports/lists/check")
     p = tab.login("uploader")
     f = tmp_path / "低保名单.csv"
     # one row whose name differs from the registry's (a conflict to review), one bad ID number
-    f.write_text(f"身份证号码,姓名,类别\n{live.unpaid_id},名字不同,低保对象\n11010519491231002Y,无此人,低保对象\n", "utf-8")
+    f.write_text(
+        f"身份证号码,姓名,类别\n{live.unpaid_id},名字不同,低保对象\n11010519491231002Y,无此人,低保对象\n",
+        "utf-8",
+    )
     p.select_option("[data-testid=import-source]", "minzheng")
     p.set_input_files("[data-testid=import-file]", str(f))
     # 1. check: the counts and the problem rows, nothing loaded yet
@@ -393,7 +415,9 @@ def test_policy_year_over_year_comparison(tab: Any) -> None:
     table = p.locator("[data-testid=policy-compare] table")
     table.wait_for()
     text = table.inner_text()
-    assert "低保对象" in text and "调整" in text and "金额未载明" in text  # 2021 amounts are not in the notice
+    assert (
+        "低保对象" in text and "调整" in text and "金额未载明" in text
+    )  # 2021 amounts are not in the notice
     tab.shot("policies-compare-1366")
     p.click("[data-testid=policy-suixi-2022]")
     # no 2021 schedule for Suixi: said so, as information (not a red error)
@@ -405,10 +429,12 @@ def test_policy_year_over_year_comparison(tab: Any) -> None:
 
 def _transferred(p: Any) -> int:
     """Bytes over the wire for the page and everything it loaded (compressed sizes, with headers)."""
-    return int(p.evaluate(
-        "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
-        ".reduce((n, e) => n + e.transferSize, 0)"
-    ))
+    return int(
+        p.evaluate(
+            "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
+            ".reduce((n, e) => n + e.transferSize, 0)"
+        )
+    )
 
 
 def test_first_load_is_light_for_old_pcs(tab: Any, browser: Any) -> None:
@@ -491,17 +517,26 @@ def test_town_officer_registers_a_newborn_with_a_guardian(tab: Any) -> None:
     number = _with_check_digit(live.unpaid_id[:6] + "20211120" + "124")
     p = tab.login("town")
     _fill_register(
-        p, "newborn", id_number=number, name="测试新生儿", region_code=village, guardian_id_number=live.unpaid_id
+        p,
+        "newborn",
+        id_number=number,
+        name="测试新生儿",
+        region_code=village,
+        guardian_id_number=live.unpaid_id,
     )
     tab.shot("register-newborn-town-1366")
     p.click("[data-testid=register-submit]")
     p.wait_for_selector("[data-testid=statement], .notice.error")
     assert p.query_selector("[data-testid=statement]"), p.inner_text("main")
     assert p.inner_text("[data-testid=st-name]") == "测试新生儿"
-    assert p.inner_text("[data-testid=st-id]") == number[:4] + "*" * 10 + number[-4:]  # masked for a town officer
+    assert (
+        p.inner_text("[data-testid=st-id]") == number[:4] + "*" * 10 + number[-4:]
+    )  # masked for a town officer
     # a bad guardian ID is refused in the form, before any request
     other = _with_check_digit(live.unpaid_id[:6] + "20211121" + "126")
-    _fill_register(p, "newborn", id_number=other, name="另一个", region_code=village, guardian_id_number="123")
+    _fill_register(
+        p, "newborn", id_number=other, name="另一个", region_code=village, guardian_id_number="123"
+    )
     p.click("[data-testid=register-submit]")
     p.wait_for_selector("[data-testid=register-newborn] .notice.error")
     assert tab.csp_errors() == []

@@ -24,7 +24,9 @@ def test_zh_and_en_have_the_same_keys_and_no_empty_label() -> None:
 
 def _literal_keys() -> set[str]:
     keys: set[str] = set()
-    pattern = re.compile(r"""(?:\bt\(|label[:=]\s*|title[:=]\s*|\?\s*|:\s*)['"]([a-z_]+\.[a-z_.]+[a-z_])['"]""")
+    pattern = re.compile(
+        r"""(?:\bt\(|label[:=]\s*|title[:=]\s*|\?\s*|:\s*)['"]([a-z_]+\.[a-z_.]+[a-z_])['"]"""
+    )
     for f in JS:
         keys.update(m.group(1) for m in pattern.finditer(f.read_text("utf-8")))
     return {k for k in keys if not k.endswith((".js", ".json", ".svg"))}

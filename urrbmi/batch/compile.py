@@ -172,9 +172,7 @@ class _Compiler:
                 parts.append(op("gt", paid, op("add_days", born, int_(c.newborn_after_days))))
         if c.newborn_guardian_enrolled is not None:
             parts.append(born_this_year)
-            parts.append(
-                op("eq", col("guardian_enrolled"), ir.Lit(c.newborn_guardian_enrolled, "bool"))
-            )
+            parts.append(op("eq", col("guardian_enrolled"), ir.Lit(c.newborn_guardian_enrolled, "bool")))
         if (
             c.employee_max_gap_months is not None
             or c.employee_min_gap_months is not None
@@ -235,8 +233,10 @@ class _Compiler:
         ended = col("employee_ended_on")
         input_err = case(
             [
-                (not_(and_(op("not_null", col("tier")), is_in(col("tier"), (1, 2)))),
-                 int_(E["invalid_input"])),
+                (
+                    not_(and_(op("not_null", col("tier")), is_in(col("tier"), (1, 2)))),
+                    int_(E["invalid_input"]),
+                ),
                 (not_(op("coalesce", is_in(col("student"), (0, 1, 2)), FALSE)), int_(E["invalid_input"])),
                 (op("is_null", col("graduating")), int_(E["invalid_input"])),
                 (op("is_null", self.paid), int_(E["missing_input"])),
@@ -247,8 +247,10 @@ class _Compiler:
                     int_(E["invalid_input"]),
                 ),
                 (op("is_null", col("guardian_enrolled")), int_(E["invalid_input"])),
-                (op("coalesce", op("not", is_in(col("residence"), (0, 1, 2))), FALSE),
-                 int_(E["invalid_input"])),
+                (
+                    op("coalesce", op("not", is_in(col("residence"), (0, 1, 2))), FALSE),
+                    int_(E["invalid_input"]),
+                ),
                 (op("is_null", col("categories")), int_(E["invalid_input"])),
                 (
                     op("bit_any", col("categories"), param=~((1 << len(self.bits)) - 1)),
@@ -290,8 +292,9 @@ class _Compiler:
         stage2.append(("_pc", pc_idx))
         stage2.append(("_ex", ex_idx))
         tiers = m.tiers
-        stage2.append(("_t", case([(op("eq", col("tier"), int_(t)), int_(i)) for i, t in enumerate(tiers)],
-                                  int_(0))))
+        stage2.append(
+            ("_t", case([(op("eq", col("tier"), int_(t)), int_(i)) for i, t in enumerate(tiers)], int_(0)))
+        )
 
         # --- stage 3: indices into the policy's tables
         stage3: list[tuple[str, Expr]] = []
@@ -325,16 +328,12 @@ class _Compiler:
             values = keys.rules[r]
             if all(v < 0 for v in values):
                 continue
-            stage4.append(
-                (f"_cand{r}", case([(self.has_any(bits), table(values, kk))], int_(-1)))
-            )
+            stage4.append((f"_cand{r}", case([(self.has_any(bits), table(values, kk))], int_(-1))))
             rule_cols.append(col(f"_cand{r}"))
         stage4.append(("_std", table(keys.standard, kk)))
         stage4.append(("_redamt", table(keys.reduction, kk)))
         gap_by_tier = [self.gap_bits(t) for t in tiers]
-        stage4.append(
-            ("_sub_gap", self.has_any_by_tier(gap_by_tier))
-        )
+        stage4.append(("_sub_gap", self.has_any_by_tier(gap_by_tier)))
         # fiscal portion
         due = [int(p.fiscal_portion_due and not p.contribution_waived) for p in m.pathways]
         exempt = 0
@@ -518,9 +517,7 @@ class _Compiler:
                             out.rules[r].append(-1 if got is None else fen(min(got, base)))
         return out
 
-    def rule_amount(
-        self, sub: s.Subsidy, tier: int, pc: s.PersonClass, base: Decimal
-    ) -> Decimal | None:
+    def rule_amount(self, sub: s.Subsidy, tier: int, pc: s.PersonClass, base: Decimal) -> Decimal | None:
         """As engine._rule_amount: None for kind none (and gap, raised per row instead)."""
         rule = sub.rule if sub.rule is not None else (sub.by_tier or {})[tier]
         if isinstance(rule, s.GapRule | s.NoneRule):
@@ -630,4 +627,3 @@ def _date_table(values: list[dt.date], index: Expr) -> Expr:
     if len(set(values)) == 1:
         return date_(values[0])
     return case([(op("eq", index, int_(i)), date_(v)) for i, v in enumerate(values)], date_(values[-1]))
-

@@ -22,15 +22,26 @@ from typing import Literal
 
 LitType = Literal["int", "bool", "date", "float", "null"]
 OpName = Literal[
-    "and", "or", "not",
-    "eq", "ne", "lt", "le", "gt", "ge",
-    "add", "sub",
+    "and",
+    "or",
+    "not",
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "add",
+    "sub",
     "mul",  # x * param
-    "is_null", "not_null", "is_nan",
+    "is_null",
+    "not_null",
+    "is_nan",
     "bit_any",  # (x & param) != 0
     "add_days",  # date + int days (second argument)
     "add_months",  # date + param months, clamped to month end
-    "month_start", "year",
+    "month_start",
+    "year",
     "days_between",  # first - second, in days
     "max",  # elementwise, nulls skipped
     "coalesce",

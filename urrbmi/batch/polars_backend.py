@@ -190,9 +190,7 @@ def encode(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
         )
     exprs.append(pl.col("tier").cast(pl.Int8) if "tier" in schema else pl.lit(1, pl.Int8).alias("tier"))
     for name in ("graduating", "returning_migrant_worker", "guardian_enrolled"):
-        exprs.append(
-            pl.col(name).cast(pl.Boolean) if name in schema else pl.lit(False).alias(name)
-        )
+        exprs.append(pl.col(name).cast(pl.Boolean) if name in schema else pl.lit(False).alias(name))
     if "student" in schema:
         exprs.append(_coded("student", schema["student"], STUDENT_CODES, 0))
     else:

@@ -125,9 +125,14 @@ _INPUT_TYPES: dict[str, T.DataType] = {
     "employee_years": T.DoubleType(),
     "categories": T.LongType(),
 }
-_DEFAULTS: dict[str, Any] = {"tier": 1, "student": 0, "graduating": False,
-                             "returning_migrant_worker": False, "guardian_enrolled": False,
-                             "categories": 0}
+_DEFAULTS: dict[str, Any] = {
+    "tier": 1,
+    "student": 0,
+    "graduating": False,
+    "returning_migrant_worker": False,
+    "guardian_enrolled": False,
+    "categories": 0,
+}
 
 
 def _coded(df: DataFrame, name: str, codes: dict[str, int], null: int | None) -> Column:
@@ -156,8 +161,9 @@ def _mask_of_names(c: Column) -> Column:
         x = F.regexp_replace(x, r"\s", "")
         return F.translate(x, "（），—－、", "(),--,")
 
-    looked = F.transform(c, lambda x: F.coalesce(F.element_at(mapping, norm(x)),
-                                                  F.lit(UNKNOWN_BIT).cast(T.LongType())))
+    looked = F.transform(
+        c, lambda x: F.coalesce(F.element_at(mapping, norm(x)), F.lit(UNKNOWN_BIT).cast(T.LongType()))
+    )
     return F.aggregate(looked, F.lit(0).cast(T.LongType()), lambda acc, x: acc.bitwiseOR(x))
 
 
@@ -172,8 +178,7 @@ def encode_spark(df: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
         elif name == "residence":
             cols.append(_coded(df, name, RESIDENCE_CODES, None).alias(name))
         elif name == "categories" and isinstance(df.schema[name].dataType, T.ArrayType):
-            cols.append(F.coalesce(_mask_of_names(F.col(name)), F.lit(0).cast(T.LongType()))
-                        .alias(name))
+            cols.append(F.coalesce(_mask_of_names(F.col(name)), F.lit(0).cast(T.LongType())).alias(name))
         else:
             cols.append(F.col(name).cast(dtype).alias(name))
     if "paid_on" not in df.columns:
@@ -181,9 +186,7 @@ def encode_spark(df: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
     return df.select(cols)
 
 
-def assess_spark(
-    df: DataFrame, policy: LoadedPolicy | str, *, keep: Sequence[str] = ()
-) -> DataFrame:
+def assess_spark(df: DataFrame, policy: LoadedPolicy | str, *, keep: Sequence[str] = ()) -> DataFrame:
     """Assess every resident of a Spark DataFrame under one policy (lazily: nothing runs until
     the result is written or collected). Columns as :func:`urrbmi.batch.assess_frame`."""
     loaded = load_policy(policy) if isinstance(policy, str) else policy

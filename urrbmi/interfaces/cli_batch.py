@@ -40,15 +40,18 @@ def _read(path: Path) -> pl.DataFrame:
 
 @batch.command("assess")
 @click.option("--policy", "policy_id", required=True, help="政策id / policy id, e.g. suixi-2022")
-@click.option("--input", "input_path", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--input", "input_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option("--output", "output_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--keep", multiple=True, help="输入中需保留的列（如居民编号） / input columns to carry through")
-@click.option("--verify", default=0, show_default=True,
-              help="随机抽取N行用逐人引擎复核 / re-quote N random rows with the scalar engine")
-def assess(
-    policy_id: str, input_path: Path, output_path: Path, keep: Sequence[str], verify: int
-) -> None:
+@click.option(
+    "--verify",
+    default=0,
+    show_default=True,
+    help="随机抽取N行用逐人引擎复核 / re-quote N random rows with the scalar engine",
+)
+def assess(policy_id: str, input_path: Path, output_path: Path, keep: Sequence[str], verify: int) -> None:
     """测算文件中每位居民的应缴金额与待遇期 / assess every resident in a file.
 
     Input columns as the quote command's fields (birth_date, paid_on, tier, student,
@@ -68,8 +71,10 @@ def assess(
     errors = out["error"].value_counts().drop_nulls().sort("error")
     ok = out.height - int(errors["count"].sum())
     total = out["total_due_fen"].sum()
-    click.echo(f"{out.height}行，可测算{ok}行，应缴合计{total / 100:.2f}元，用时{seconds:.2f}秒 / "
-               f"{out.height} rows, {ok} assessed, total due {total / 100:.2f} yuan, {seconds:.2f} s")
+    click.echo(
+        f"{out.height}行，可测算{ok}行，应缴合计{total / 100:.2f}元，用时{seconds:.2f}秒 / "
+        f"{out.height} rows, {ok} assessed, total due {total / 100:.2f} yuan, {seconds:.2f} s"
+    )
     for code, count in errors.iter_rows():
         click.echo(f"  {code}: {count}")
     if verify:

@@ -20,8 +20,10 @@ if TYPE_CHECKING:
 SAMPLES: dict[str, list[tuple[str, dict[str, Any]]]] = {
     "changji-2023": [
         ("成年居民，集中期缴费", {"paid_on": "2022-11-15", "birth_date": "1975-03-02"}),
-        ("低保、稳定脱贫双重身份的成年人", {"paid_on": "2022-11-15", "birth_date": "1968-07-01",
-                                  "categories": ["低保对象", "稳定脱贫人口"]}),
+        (
+            "低保、稳定脱贫双重身份的成年人",
+            {"paid_on": "2022-11-15", "birth_date": "1968-07-01", "categories": ["低保对象", "稳定脱贫人口"]},
+        ),
         ("集中期后缴费（通知未规定）", {"paid_on": "2023-02-10", "birth_date": "1975-03-02"}),
     ],
     "fengdu-shetan-2023": [
@@ -81,16 +83,36 @@ def assess_line(a: AssessSummary) -> str:
 
 
 @click.command("demo")
-@click.option("--scale", default=0.01, show_default=True, type=float,
-              help="合成县规模（相对濉溪县114万人）/ county size relative to Suixi")
+@click.option(
+    "--scale",
+    default=0.01,
+    show_default=True,
+    type=float,
+    help="合成县规模（相对濉溪县114万人）/ county size relative to Suixi",
+)
 @click.option("--seed", default=1, show_default=True, type=int)
-@click.option("--db", "db_path", default="var/demo.sqlite", show_default=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="演示数据库（每次重建）")
-@click.option("--out", default="var/demo", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="通报等输出目录")
+@click.option(
+    "--db",
+    "db_path",
+    default="var/demo.sqlite",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="演示数据库（每次重建）",
+)
+@click.option(
+    "--out",
+    default="var/demo",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="通报等输出目录",
+)
 @click.option("--quotes-only", is_flag=True, help="只演示测算，不建演示征缴")
-@click.option("--serve/--no-serve", default=True, show_default=True,
-              help="建好演示征缴后启动网页服务 / then start the web server on the demo database")
+@click.option(
+    "--serve/--no-serve",
+    default=True,
+    show_default=True,
+    help="建好演示征缴后启动网页服务 / then start the web server on the demo database",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="网页服务监听地址 / bind address")
 @click.option("--port", default=8000, show_default=True, type=int, help="网页服务端口 / port")
 def demo(

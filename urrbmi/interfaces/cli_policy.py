@@ -36,8 +36,7 @@ def policies_cmd(schedules: bool) -> None:
     for pid in policy_ids():
         p = load_policy(pid)
         doc = p.model.documents["main"]
-        click.echo(f"{pid}\t{p.model.jurisdiction.name}\t{p.benefit_year}年度\t"
-                   f"{doc.number or doc.title}")
+        click.echo(f"{pid}\t{p.model.jurisdiction.name}\t{p.benefit_year}年度\t{doc.number or doc.title}")
     if schedules:
         from urrbmi.policy import compare as cmp
 
@@ -45,8 +44,10 @@ def policies_cmd(schedules: bool) -> None:
             if sid in policy_ids():
                 continue
             sch = cmp.load_schedule(sid)
-            click.echo(f"{sid}\t{sch.jurisdiction_name}\t{sch.benefit_year}年度\t"
-                       "资助标准表（仅用于年度对比，不能核定缴费）/ subsidy schedule (comparisons only)")
+            click.echo(
+                f"{sid}\t{sch.jurisdiction_name}\t{sch.benefit_year}年度\t"
+                "资助标准表（仅用于年度对比，不能核定缴费）/ subsidy schedule (comparisons only)"
+            )
 
 
 @click.group("policy")
@@ -150,8 +151,9 @@ def _source_zh(schedule_id: str) -> str:
 @click.argument("after_year", type=int)
 @click.option("--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="写出Excel对比表 / write Excel")
 @click.option("--json", "as_json", is_flag=True, help="输出JSON / print JSON")
-def policy_compare(jurisdiction_code: str, before_year: int, after_year: int, xlsx: Path | None,
-                   as_json: bool) -> None:
+def policy_compare(
+    jurisdiction_code: str, before_year: int, after_year: int, xlsx: Path | None, as_json: bool
+) -> None:
     """两个年度的资助参保类别及标准对比（如黔江附件2）/ year-over-year subsidy comparison.
 
     Example: urrbmi policy compare 500114 2021 2022 --xlsx 对比表.xlsx

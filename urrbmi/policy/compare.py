@@ -71,9 +71,17 @@ def from_policy(p: LoadedPolicy) -> Schedule:
     m = p.model
     standards: dict[str, dict[int, s.Amount | s.Gap]] = {k: dict(v) for k, v in m.standards.items()}
     return Schedule(
-        m.id, m.jurisdiction.code, m.jurisdiction.name, m.benefit_year, m.tiers,
-        {c.code: c.label for c in m.person_classes}, standards, m.subsidies, p.rounding,
-        m.documents, m.gaps,
+        m.id,
+        m.jurisdiction.code,
+        m.jurisdiction.name,
+        m.benefit_year,
+        m.tiers,
+        {c.code: c.label for c in m.person_classes},
+        standards,
+        m.subsidies,
+        p.rounding,
+        m.documents,
+        m.gaps,
     )
 
 
@@ -125,9 +133,17 @@ def load_schedule_file(path: Path) -> Schedule:
                     f"{path}：资助{sub.id}的基准标准不存在", f"{path}: {sub.id}: base standard missing"
                 )
     return Schedule(
-        model.id, model.jurisdiction.code, model.jurisdiction.name, model.benefit_year, model.tiers,
-        dict(model.class_labels), {k: dict(v) for k, v in model.standards.items()}, model.subsidies,
-        ROUNDING[model.rounding], model.documents, model.gaps,
+        model.id,
+        model.jurisdiction.code,
+        model.jurisdiction.name,
+        model.benefit_year,
+        model.tiers,
+        dict(model.class_labels),
+        {k: dict(v) for k, v in model.standards.items()},
+        model.subsidies,
+        ROUNDING[model.rounding],
+        model.documents,
+        model.gaps,
     )
 
 
@@ -343,8 +359,12 @@ def _side_dict(side: Side | None) -> dict[str, object] | None:
         "certified_by": side.certified_by,
         "funded_by": side.funded_by,
         "rules": [
-            {"tier": r.tier, "text": r.text, "amount": None if r.amount is None else canonical(r.amount),
-             "missing": r.missing}
+            {
+                "tier": r.tier,
+                "text": r.text,
+                "amount": None if r.amount is None else canonical(r.amount),
+                "missing": r.missing,
+            }
             for r in side.rules
         ],
         "cite": side.cite,
@@ -398,8 +418,20 @@ def write_xlsx(c: Comparison, path: Path) -> Path:
     sheet.append([f"{c.jurisdiction}{y0}年与{y1}年特殊困难群体参保资助类别及标准对比表"])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=10)
     ws["A1"].font = Font(bold=True, size=14)
-    sheet.append(["序号", f"{y0}年人员类别", "认定部门", "参保资助部门", f"{y0}年资助标准",
-                  f"{y1}年人员类别", "认定部门", "参保资助部门", f"{y1}年资助标准", "变化"])
+    sheet.append(
+        [
+            "序号",
+            f"{y0}年人员类别",
+            "认定部门",
+            "参保资助部门",
+            f"{y0}年资助标准",
+            f"{y1}年人员类别",
+            "认定部门",
+            "参保资助部门",
+            f"{y1}年资助标准",
+            "变化",
+        ]
+    )
     for head in ws[2]:
         head.font = Font(bold=True)
     for i, r in enumerate(c.rows, 1):

@@ -64,8 +64,7 @@ class _Ctx:
         where = self.policy.cite(cite)
         return PolicyGap(
             f"政策{self.policy.id}未规定：{what}（{where}）。请在政策文件中补充后再试",
-            f"policy {self.policy.id} leaves this undefined: {en} ({where}); "
-            "fill the gap in the policy file",
+            f"policy {self.policy.id} leaves this undefined: {en} ({where}); fill the gap in the policy file",
         )
 
 
@@ -96,10 +95,7 @@ def _holds(ctx: _Ctx, c: s.Condition) -> bool:
         return False
     if c.paid_to is not None and r.paid_on > c.paid_to:
         return False
-    if (
-        c.returning_migrant_worker is not None
-        and r.returning_migrant_worker != c.returning_migrant_worker
-    ):
+    if c.returning_migrant_worker is not None and r.returning_migrant_worker != c.returning_migrant_worker:
         return False
     if c.newborn_within_days is not None or c.newborn_after_days is not None:
         if born is None or born.year != year:
@@ -108,9 +104,7 @@ def _holds(ctx: _Ctx, c: s.Condition) -> bool:
             r.paid_on > born + dt.timedelta(days=c.newborn_within_days) or r.paid_on < born
         ):
             return False
-        if c.newborn_after_days is not None and r.paid_on <= born + dt.timedelta(
-            days=c.newborn_after_days
-        ):
+        if c.newborn_after_days is not None and r.paid_on <= born + dt.timedelta(days=c.newborn_after_days):
             return False
     if c.newborn_guardian_enrolled is not None and (
         born is None or born.year != year or r.guardian_enrolled != c.newborn_guardian_enrolled
@@ -203,8 +197,7 @@ def _standard(ctx: _Ctx, pc: s.PersonClass, tier: int) -> Decimal:
     assert amount is not None  # every class has every tier (checked at load)
     ctx.step(
         "standard",
-        f"{pc.label}{tier}档个人缴费标准" if len(ctx.policy.model.tiers) > 1 else
-        f"{pc.label}个人缴费标准",
+        f"{pc.label}{tier}档个人缴费标准" if len(ctx.policy.model.tiers) > 1 else f"{pc.label}个人缴费标准",
         amount.cite,
         fmt(amount.amount),
         amount.assumed,
@@ -218,9 +211,7 @@ def _reductions(ctx: _Ctx, standard: Decimal) -> Decimal:
         if _holds(ctx, red.when):
             cut = percent_of(red.percent, standard - total, ctx.policy.rounding)
             total += cut
-            ctx.step(
-                "reduction", f"{red.label}：减{fmt(red.percent)}%", red.cite, fmt(cut), red.assumed
-            )
+            ctx.step("reduction", f"{red.label}：减{fmt(red.percent)}%", red.cite, fmt(cut), red.assumed)
     return total
 
 
@@ -435,8 +426,7 @@ def quote(policy: LoadedPolicy, r: ResidentInput) -> Quote:
         raise NoBenefitPeriod(
             f"{r.paid_on}缴费后待遇起始日{start}晚于待遇享受期终止日{period_end}，无可享受的待遇期"
             f"（本通知未规定最终缴费截止日）",
-            f"paying on {r.paid_on} gives a benefit start {start} after the period ends "
-            f"({period_end})",
+            f"paying on {r.paid_on} gives a benefit start {start} after the period ends ({period_end})",
         )
     ctx.step("total_due", "应缴合计 = 个人应缴 + 应补缴财政补助部分", pw.cite, fmt(total))
     return Quote(

@@ -61,7 +61,7 @@ class LoadedPolicy:
 
     @property
     def identity_change(self) -> str | None:
-        """"no_difference", "retro_subsidy", or None where the notice is silent (a gap)."""
+        """ "no_difference", "retro_subsidy", or None where the notice is silent (a gap)."""
         ic = self.model.identity_change
         return ic.rule if isinstance(ic, s.IdentityChange) else None
 
@@ -127,8 +127,7 @@ def policy_for(jurisdiction_code: str, benefit_year: int) -> LoadedPolicy:
     ids = ", ".join(p.id for p in found)
     raise PolicyFileError(
         f"辖区{jurisdiction_code}的{benefit_year}年度有多个政策：{ids}；请用 extends 表明修订关系",
-        f"several policies for {jurisdiction_code} in {benefit_year}: {ids}; mark amendments "
-        "with 'extends'",
+        f"several policies for {jurisdiction_code} in {benefit_year}: {ids}; mark amendments with 'extends'",
     )
 
 
@@ -316,9 +315,7 @@ def _schema_error(exc: ValidationError, trees: list[tuple[Path, CommentedMap]]) 
     lines_zh, lines_en = [], []
     for err in exc.errors()[:5]:
         loc = tuple(err["loc"])
-        where = ".".join(
-            str(p) for p in loc if not (str(p)[:1].isupper() or "[" in str(p))
-        )
+        where = ".".join(str(p) for p in loc if not (str(p)[:1].isupper() or "[" in str(p)))
         file, line = trees[0][0], None
         for f, t in trees:
             line = _line_of(t, loc)
@@ -372,9 +369,7 @@ def percent_of(percent: Decimal, base: Decimal, rounding: str) -> Decimal:
     return (base * percent / 100).quantize(FEN, rounding=rounding)
 
 
-def _check(
-    model: s.Policy, path: Path, version: str, trees: list[tuple[Path, CommentedMap]]
-) -> LoadedPolicy:
+def _check(model: s.Policy, path: Path, version: str, trees: list[tuple[Path, CommentedMap]]) -> LoadedPolicy:
     voc = policy_vocabulary(model, path, trees)
     if "main" not in model.documents:
         raise _fail(path, "documents 必须含 main（主文件）", "documents must have a 'main' entry")
@@ -423,9 +418,7 @@ def _check(
             resolve_in(voc, n, trees)
         rules = {t: sub.rule for t in model.tiers} if sub.rule else dict(sub.by_tier or {})
         if set(rules) != set(model.tiers):
-            raise _fail(
-                path, f"资助{sub.id}：by_tier 应覆盖档次{model.tiers}", f"{sub.id}: by_tier ≠ tiers"
-            )
+            raise _fail(path, f"资助{sub.id}：by_tier 应覆盖档次{model.tiers}", f"{sub.id}: by_tier ≠ tiers")
         for tier, rule in rules.items():
             _check_rule(path, model, sub.id, tier, rule, codes, rounding)
 
@@ -464,9 +457,7 @@ def _check_rule(
         if (rule.amount is None) == (rule.by_class is None):
             raise _fail(path, f"{where}：amount 与 by_class 须二选一", f"{where}: amount xor by_class")
         if rule.by_class is not None and set(rule.by_class) != set(codes):
-            raise _fail(
-                path, f"{where}：by_class 应覆盖全部人员类别{codes}", f"{where}: by_class ≠ {codes}"
-            )
+            raise _fail(path, f"{where}：by_class 应覆盖全部人员类别{codes}", f"{where}: by_class ≠ {codes}")
     if isinstance(rule, s.PaymentRule) and rule.stated_subsidy:
         for code, stated in rule.stated_subsidy.items():
             std = model.standards[code][tier].amount

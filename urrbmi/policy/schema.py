@@ -289,7 +289,12 @@ class IdentityChange(Cited):
 
 class StartRule(Cited):
     kind: Literal[
-        "period_start", "birth_date", "payment_day", "next_day", "next_month", "wait_days",
+        "period_start",
+        "birth_date",
+        "payment_day",
+        "next_day",
+        "next_month",
+        "wait_days",
         "wait_months",
     ]
     days: int | None = Field(default=None, ge=1)

@@ -17,8 +17,13 @@ from urrbmi.registry.audit import now
 from urrbmi.registry.regions import add_region
 from urrbmi.synth import County
 
-_STUDENT = {"preschool": "school", "primary": "school", "junior": "school", "senior": "school",
-            "college": "college"}
+_STUDENT = {
+    "preschool": "school",
+    "primary": "school",
+    "junior": "school",
+    "senior": "school",
+    "college": "college",
+}
 _CHUNK = 10_000
 
 
@@ -37,21 +42,23 @@ def load_county(session: Session, county: County, *, actor: str, province: tuple
     cats: dict[str, tuple[str, ...]] = {}
     count = 0
     for r in county.residents():
-        rows.append({
-            "id_number": r.id_number,
-            "name": r.name,
-            "sex": r.sex,
-            "birth_date": r.birth_date,
-            "region_code": r.village_code,
-            "residence": r.residence,
-            "student": _STUDENT.get(r.student),
-            "employee_insured": r.employee_insured,
-            "status": "deceased" if r.deceased_on else "active",
-            "died_on": r.deceased_on,
-            "household_id": r.household_id,
-            "row_version": 1,
-            "updated_at": stamp,
-        })
+        rows.append(
+            {
+                "id_number": r.id_number,
+                "name": r.name,
+                "sex": r.sex,
+                "birth_date": r.birth_date,
+                "region_code": r.village_code,
+                "residence": r.residence,
+                "student": _STUDENT.get(r.student),
+                "employee_insured": r.employee_insured,
+                "status": "deceased" if r.deceased_on else "active",
+                "died_on": r.deceased_on,
+                "household_id": r.household_id,
+                "row_version": 1,
+                "updated_at": stamp,
+            }
+        )
         if r.categories:
             cats[r.id_number] = r.categories
         if len(rows) == _CHUNK:
@@ -69,9 +76,16 @@ def _load_identities(session: Session, cats: dict[str, tuple[str, ...]], since: 
     rows = session.execute(select(Resident.id_number, Resident.id))
     by_number: dict[str, int] = {number: rid for number, rid in rows}
     members = [
-        {"resident_id": by_number[number], "category_code": code, "source_department": "synth",
-         "valid_from": since, "valid_to": None, "batch_id": "synth"}
-        for number, codes in cats.items() for code in codes
+        {
+            "resident_id": by_number[number],
+            "category_code": code,
+            "source_department": "synth",
+            "valid_from": since,
+            "valid_to": None,
+            "batch_id": "synth",
+        }
+        for number, codes in cats.items()
+        for code in codes
     ]
     for k in range(0, len(members), _CHUNK):
         bulk_insert(session, Membership, members[k : k + _CHUNK])

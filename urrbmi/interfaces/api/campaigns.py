@@ -82,9 +82,7 @@ class CampaignIn(Strict):
 
 class AssessIn(Strict):
     as_of: Day | None = Field(None, description="按此缴费日期核定（默认今天）")
-    tier: int | None = Field(
-        None, ge=1, le=9, description="档次；不填时按居民自选档次或本批次默认档次"
-    )
+    tier: int | None = Field(None, ge=1, le=9, description="档次；不填时按居民自选档次或本批次默认档次")
 
 
 class AssessOut(BaseModel):

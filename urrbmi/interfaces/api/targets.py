@@ -338,9 +338,7 @@ def list_identity_changed(
     summary="资金测算：资助、财政补助分级、个人缴费、人均筹资 / funding",
     responses=AUTH_ERRORS,
 )
-def get_funding(
-    campaign_id: Id, request: Request, p: FundP, on: Day | None = None
-) -> FundingReport:
+def get_funding(campaign_id: Id, request: Request, p: FundP, on: Day | None = None) -> FundingReport:
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id)
         return funding_report(s, campaign_id, on=on or clock.today(), scope=p.region_prefix)
@@ -379,9 +377,7 @@ class ChartsOut(BaseModel):
     summary="图表数据：累计参保（燃尽图）与按资助类别构成 / burn-up and composition",
     responses=AUTH_ERRORS,
 )
-def get_charts(
-    campaign_id: Id, request: Request, p: ReadP, on: Day | None = None
-) -> dict[str, Any]:
+def get_charts(campaign_id: Id, request: Request, p: ReadP, on: Day | None = None) -> dict[str, Any]:
     from urrbmi.targets.counting import burnup, composition
     from urrbmi.targets.reports import campaign_window
 

@@ -52,9 +52,7 @@ class BodyLimit:
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > cap:
             err = _body_error(upload)
-            response = JSONOut(
-                error_body(err.code, err.zh, err.en), 413, headers={"Connection": "close"}
-            )
+            response = JSONOut(error_body(err.code, err.zh, err.en), 413, headers={"Connection": "close"})
             await response(scope, receive, send)
             return
         seen = 0

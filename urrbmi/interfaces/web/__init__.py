@@ -27,7 +27,10 @@ class _Static(StaticFiles):
     _gz: dict[str, tuple[float, bytes]] = {}  # noqa: RUF012 - process-wide cache, keyed by path
 
     def file_response(
-        self, full_path: str | os.PathLike[str], stat_result: os.stat_result, scope: Scope,
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
         status_code: int = 200,
     ) -> Response:
         path = str(full_path)
