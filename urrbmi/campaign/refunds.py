@@ -349,19 +349,9 @@ def export_refund_file(
     batch = f"RF{c.id}-{clock.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}" if rows else None
     now = audit.now()
     lines: list[list[object]] = []
-    for r, number, name, _region, pch, pref in rows:
-        lines.append(
-            [
-                str(r.id),
-                batch,
-                number,
-                name,
-                from_fen(r.amount_fen),
-                KIND_ZH.get(r.kind, r.kind),
-                pch or "",
-                pref or "",
-            ]
-        )
+    for row in rows:
+        r = row[0]
+        lines.append(_file_line(batch or "", row))
         old = r.status
         r.status, r.channel, r.batch_id, r.sent_at = S.SENT.value, channel, batch, now
         r.paid_on = r.channel_ref = r.result_reason = None
@@ -406,19 +396,7 @@ def _write_again(
             f"退费批次{batch}是发给{rows[0][0].channel}渠道的",
             f"refund batch {batch} went to {rows[0][0].channel}",
         )
-    lines: list[list[object]] = [
-        [
-            str(r.id),
-            batch,
-            number,
-            name,
-            from_fen(r.amount_fen),
-            KIND_ZH.get(r.kind, r.kind),
-            pch or "",
-            pref or "",
-        ]
-        for r, number, name, _region, pch, pref in rows
-    ]
+    lines = [_file_line(batch, row) for row in rows]
     _write(path, fmt, lines)
     audit.record(session, actor, "refunds", f"batch:{batch}", "resend_file", None, {"rows": len(rows)})
     total = sum((from_fen(r.amount_fen) for r, *_ in rows), Decimal("0.00"))
@@ -669,3 +647,19 @@ __all__ = [
     "reconcile_refunds",
     "reject",
 ]
+
+
+def _file_line(batch: str, row: Any) -> list[object]:
+    """One line of a refund file: the refund id as the channel's reference, the batch, the full ID
+    number, name, amount in yuan, kind in Chinese, and the original payment's channel and reference."""
+    r, number, name, _region, pch, pref = row
+    return [
+        str(r.id),
+        batch,
+        number,
+        name,
+        from_fen(r.amount_fen),
+        KIND_ZH.get(r.kind, r.kind),
+        pch or "",
+        pref or "",
+    ]
