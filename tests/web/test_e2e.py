@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -224,6 +225,19 @@ def test_progress_by_town_chart(tab: Any) -> None:
     assert p.get_attribute("[data-testid=burnup] [data-points]", "data-deadline") == "2021-12-31"
     assert "2021-12-31" in p.inner_text("[data-testid=burnup]")
     p.wait_for_selector("[data-testid=not-enrolled] tbody tr td")
+    # the dashboard shows the API's figures as every report prints them (two decimals), and names
+    # them as the CLI and the bulletin do: without a task table, 应完成人数 and 参保率, not 任务数/完成率
+    api = p.evaluate(
+        "async (u) => (await fetch(u)).json()", f"/api/v1/campaigns/{live.campaign_id}/progress?level=town"
+    )
+    total = api["total"]["progress"]
+    total_text = p.inner_text("[data-testid=progress-total]")
+    shown = total["completion"] if total["completion"] is not None else total["rate"]
+    assert f"{Decimal(str(shown)) * 100:.2f}%" in total_text, (total_text, shown)
+    header = p.inner_text("[data-testid=progress] thead")
+    if total["task"] is None:
+        assert "应完成" in total_text and "应完成人数" in header and "参保率" in header, (total_text, header)
+        assert "任务数" not in header and "完成率" not in header, header
     tab.shot("dashboard-progress-1366")
     first_town = p.locator("[data-testid=progress] tbody button.link").first
     first_town.click()

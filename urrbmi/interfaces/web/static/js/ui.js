@@ -73,7 +73,7 @@ function fmtCell(v) {
   return String(v);
 }
 
-export function pct(x) { return x === null || x === undefined ? '—' : (Number(x) * 100).toFixed(1) + '%'; }
+export function pct(x) { return x === null || x === undefined ? '—' : (Number(x) * 100).toFixed(2) + '%'; }
 
 export function yuan(v) {
   if (v === null || v === undefined) return '—';

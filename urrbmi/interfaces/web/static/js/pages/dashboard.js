@@ -74,6 +74,9 @@ function Progress({ campaign, parent, onDrill }) {
   const rows = parent ? all.filter((r) => String(r.unit).startsWith(parent.code)) : all;
   const total = data && data.total;
   const target = (r) => r.progress.task ?? r.progress.required;
+  // With a task table: 任务数 and 完成率; without: 应完成人数 and 参保率 (as the CLI and the bulletin
+  // label them, urrbmi/targets/columns.py).
+  const hasTask = !!(total && total.progress.task !== null && total.progress.task !== undefined);
   const option = {
     animation: false,
     textStyle: { fontFamily: 'WenQuanYi Micro Hei, Microsoft YaHei, sans-serif' },
@@ -84,14 +87,14 @@ function Progress({ campaign, parent, onDrill }) {
     yAxis: { type: 'value' },
     series: [
       { name: t('progress.enrolled'), type: 'bar', data: rows.map((r) => r.covered ?? r.enrolled) },
-      { name: t('progress.task'), type: 'bar', data: rows.map(target) },
+      { name: t(hasTask ? 'progress.task' : 'progress.required'), type: 'bar', data: rows.map(target) },
     ],
   };
   return html`<${Section} title=${parent ? 'progress.by_village' : 'progress.by_town'} testid="progress"
       actions=${parent && html`<button type="button" class="link" onClick=${() => onDrill(null)}>${t('progress.back')}</button>`}>
     ${parent && html`<p class="muted">${parent.name}</p>`}
     <${Notice} error=${error} />
-    ${total && html`<p class="big" data-testid="progress-total">${t('progress.total', { scope: scopeWord(data.scope),
+    ${total && html`<p class="big" data-testid="progress-total">${t(hasTask ? 'progress.total' : 'progress.total_rate', { scope: scopeWord(data.scope),
       enrolled: total.covered ?? total.enrolled, task: target(total), rate: pct(total.progress.completion ?? total.progress.rate) })}</p>`}
     ${data && html`<p class="muted small">${t('progress.as_of', { on: data.on, rate: pct(data.target_rate) })}</p>`}
     ${rows.length > 0 && html`<${Chart} option=${option} testid="progress-chart" />`}
@@ -100,10 +103,10 @@ function Progress({ campaign, parent, onDrill }) {
       { key: 'name', label: 'progress.unit', render: (r) => level === 'town'
         ? html`<button type="button" class="link" onClick=${() => onDrill({ code: r.unit, name: r.name })}>${r.name}</button>` : r.name },
       { key: 'base', label: 'progress.base', num: true, render: (r) => r.progress.base },
-      { key: 'task', label: 'progress.task', num: true, render: target },
+      { key: 'task', label: hasTask ? 'progress.task' : 'progress.required', num: true, render: target },
       { key: 'enrolled', label: 'progress.enrolled', num: true, render: (r) => r.covered ?? r.enrolled },
       { key: 'subsidised', label: 'progress.subsidised', num: true },
-      { key: 'completion', label: 'progress.completion', num: true, render: (r) => pct(r.progress.completion ?? r.progress.rate) },
+      { key: 'completion', label: hasTask ? 'progress.completion' : 'progress.rate', num: true, render: (r) => pct(r.progress.completion ?? r.progress.rate) },
       { key: 'remaining', label: 'progress.remaining', num: true, render: (r) => r.progress.remaining },
       { key: 'last', label: 'progress.last_year', num: true, render: (r) => r.last_year_enrolled ?? '—' },
     ]} rows=${rows} />
