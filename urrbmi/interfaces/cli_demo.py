@@ -153,6 +153,7 @@ def serve_demo(db_path: Path, host: str, port: int) -> None:
 
     import uvicorn
 
+    from urrbmi.access.roles import ROLE_ZH
     from urrbmi.interfaces.api import create_app
     from urrbmi.interfaces.demo_campaign import DEMO_PASSWORD, REPORT_DAY, create_demo_accounts
 
@@ -166,7 +167,7 @@ def serve_demo(db_path: Path, host: str, port: int) -> None:
     click.secho(f"\n■ 网页服务 / web UI: http://{shown}:{port}/  （Ctrl-C 停止 / to stop）", bold=True)
     click.echo(f"  演示账号（密码均为 {DEMO_PASSWORD}，仅限演示库）/ demo accounts, password as shown:")
     for a in setup.accounts:
-        click.echo(f"  · {a.username:<9} {a.role:<17} {a.region_name}（{a.region_code}）")
+        click.echo(f"  · {a.username:<9} {ROLE_ZH.get(a.role, a.role)}，{a.region_name}（{a.region_code}）")
     if setup.unpaid_id:
         click.echo(f"  · 代办员村里尚未缴费的合成居民 / a synthetic resident still to pay: {setup.unpaid_id}")
     uvicorn.run(create_app(f"sqlite:///{db_path}"), host=host, port=port, log_level="warning")
