@@ -50,6 +50,29 @@ def code_zh(code: str) -> str:
     return CODE_ZH.get(code, code)
 
 
+# The optional extras of pyproject.toml: what each one adds, in words for the person installing.
+EXTRAS = {
+    "charts": ("PNG 图表（matplotlib）", "PNG charts (matplotlib)"),
+    "postgres": ("PostgreSQL 数据库驱动（psycopg）", "the PostgreSQL driver (psycopg)"),
+    "spark": ("Spark 批量测算（pyspark、pyarrow）", "Spark batch assessment (pyspark, pyarrow)"),
+}
+
+
+class MissingComponent(UrrbmiError):
+    """An optional part of the installation (an extra of pyproject.toml) is not installed."""
+
+    code = "missing_component"
+    http_status = 501
+
+    def __init__(self, extra: str, hint_zh: str = "", hint_en: str = "") -> None:
+        what_zh, what_en = EXTRAS[extra]
+        super().__init__(
+            f"未安装{what_zh}；请执行 pip install 'urrbmi[{extra}]'{hint_zh}",
+            f"{what_en} is not installed; run pip install 'urrbmi[{extra}]'{hint_en}",
+        )
+        self.extra = extra
+
+
 class InvalidInput(UrrbmiError):
     code = "invalid_input"
     http_status = 422

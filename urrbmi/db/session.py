@@ -27,7 +27,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from urrbmi.errors import UrrbmiError
+from urrbmi.errors import MissingComponent, UrrbmiError
 
 DEFAULT_URL = "sqlite:///var/urrbmi.sqlite"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -188,7 +188,9 @@ def get_engine(url: str) -> Engine:
         engine = create_engine(u, **pool_options())
         event.listen(engine, "handle_error", _disconnect)
         return engine
-    except (NoSuchModuleError, ArgumentError, ImportError):
+    except (NoSuchModuleError, ArgumentError, ImportError) as exc:
+        if isinstance(exc, ImportError) and u.get_backend_name() == "postgresql":
+            raise MissingComponent("postgres") from None
         shown = u.render_as_string(hide_password=True)
         raise DatabaseError(
             f"不支持的数据库类型“{u.drivername}”（{shown}）；可用 sqlite 或 postgresql+psycopg",

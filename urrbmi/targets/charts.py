@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from urrbmi.errors import MissingComponent
 from urrbmi.targets.progress import percent
 
 if TYPE_CHECKING:
@@ -103,8 +104,19 @@ def find_cjk_font() -> str | None:
     return None
 
 
+def _matplotlib() -> None:
+    """Fail with one clear message when the ``charts`` extra is not installed."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise MissingComponent(
+            "charts", "，或不要图表（--no-charts）", ", or leave the charts out (--no-charts)"
+        ) from None
+
+
 @contextmanager
 def _style() -> Iterator[bool]:
+    _matplotlib()
     import matplotlib
 
     matplotlib.use("Agg")
@@ -135,6 +147,7 @@ def _save(fig: Figure, path: Path) -> Path:
 def progress_chart(b: Bulletin, path: Path) -> Path:
     """Bars by unit in rank order: task completion when there are tasks (target line 100%),
     else the enrollment rate (target line at the target rate)."""
+    _matplotlib()
     import matplotlib.pyplot as plt
 
     with _style():
@@ -176,6 +189,7 @@ def burnup_chart(
 ) -> Path:
     """Cumulative enrolled at each date, the target as a line, and an even pace from ``start``
     (0 enrolled) to the target at ``deadline`` (dashed) to show whether the campaign is behind."""
+    _matplotlib()
     import matplotlib.pyplot as plt
     from matplotlib import dates as mdates
 
@@ -212,6 +226,7 @@ def burnup_chart(
 
 def composition_chart(counts: Mapping[str, int], *, title: str, path: Path) -> Path:
     """Enrolled by category, largest first, each bar labelled with its count and share."""
+    _matplotlib()
     import matplotlib.pyplot as plt
 
     if not counts or sum(counts.values()) <= 0:
