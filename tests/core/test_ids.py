@@ -52,3 +52,28 @@ def test_region_code_must_be_known_but_may_postdate_the_birth() -> None:
     with pytest.raises(InvalidId) as exc:
         ids.validate(ids.make("501234", dt.date(1980, 1, 1), 1))
     assert "行政区划代码" in exc.value.zh
+
+
+def test_the_check_digit_has_one_home() -> None:
+    """Issue 16: the GB 11643 check was written three times (stdnum, ids, imports/validate.py).
+    Now python-stdnum checks one number and ``ids.error_codes`` a column; no other module of the
+    package or the tests spells the weights or the check characters again."""
+    from pathlib import Path
+
+    root = Path(__file__).parents[2]
+    spelled = ("10X98765432", "7, 9, 10, 5, 8, 4, 2")
+    found = [
+        str(p.relative_to(root))
+        for folder in ("urrbmi", "tests", "bench")
+        for p in (root / folder).rglob("*.py")
+        if p != Path(__file__) and any(s in p.read_text("utf-8") for s in spelled)
+    ]
+    assert found == []
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17), st.sampled_from("0123456789X"))
+def test_column_check_agrees_with_stdnum_on_every_check_character(first17: str, last: str) -> None:
+    number = "110105" + first17[6:] if not ids.known_region(first17[:6]) else first17
+    number = number[:6] + "19900101" + number[14:17] + last
+    assert ids.error_codes([number]) == [ids.error_code(number)]
+    assert (ids.error_code(number) is None) == ids.is_valid(number)

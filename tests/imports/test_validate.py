@@ -11,7 +11,7 @@ from import_helpers import AS_OF, MINZHENG_HEADER, minzheng_row, person, write_c
 from urrbmi import ids
 from urrbmi.imports.check import check_file
 from urrbmi.imports.model import ListBatch
-from urrbmi.imports.validate import Regions, id_error
+from urrbmi.imports.validate import Regions
 
 GOOD = person(7)
 REGIONS = Regions.from_rows(
@@ -139,13 +139,13 @@ _digits = st.text(alphabet="0123456789X", min_size=17, max_size=19)
 
 @given(st.one_of(_digits, st.builds(lambda n: n, st.sampled_from([GOOD, person(2, "F"), bad_date_id()]))))
 def test_fast_id_check_agrees_with_ids_validate(number: str) -> None:
-    assert (id_error(number) is None) == ids.is_valid(number)
+    assert (ids.error_code(number) is None) == ids.is_valid(number)
 
 
 @given(st.integers(0, 16), st.sampled_from("0123456789X"))
 def test_fast_id_check_agrees_on_single_changes(pos: int, ch: str) -> None:
     number = GOOD[:pos] + ch + GOOD[pos + 1 :]
-    assert (id_error(number) is None) == ids.is_valid(number)
+    assert (ids.error_code(number) is None) == ids.is_valid(number)
 
 
 def test_short_rows_read_missing_cells_as_empty(tmp_path: Path) -> None:
@@ -161,6 +161,4 @@ def test_short_rows_read_missing_cells_as_empty(tmp_path: Path) -> None:
 )
 @settings(deadline=None)  # timing on a shared 2-CPU machine is not what this test checks
 def test_column_wise_id_check_agrees_with_the_single_one(numbers: list[str]) -> None:
-    from urrbmi.imports.validate import id_errors
-
-    assert id_errors(numbers) == [id_error(n) for n in numbers]
+    assert ids.error_codes(numbers) == [ids.error_code(n) for n in numbers]

@@ -5,9 +5,9 @@ so each distinct text is normalised and checked once and rows look the outcome u
 column is checked cell by cell, and the checks that span columns (sex and birth date against the
 ID, village within town, end after start) run per row.
 
-The ID check is ``urrbmi.ids``: a fast pre-check (length, characters, birth date, the
-``ids.check_digit`` function, ``ids.known_region``) decides validity, and only failing IDs go
-through ``ids.validate`` for its message. The fast path agrees with ``ids.is_valid`` (tested).
+The ID check is ``urrbmi.ids``: its problem codes (``ids.error_codes`` for the column,
+``ids.error_code`` for one cell) decide validity, and only failing IDs go through
+``ids.validate`` for its message. The codes agree with ``ids.is_valid`` (tested).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import polars as pl
 
@@ -30,74 +29,10 @@ from urrbmi.policy.identities import all_identities
 
 EARLIEST_DATE = dt.date(1949, 10, 1)  # no list date (认定时间, 变动日期) is earlier
 MAX_AGE = 120
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643 (as ids.check_digit)
-_CHECK = "10X98765432"
 # a name of CJK ideographs (basic block and extension A) and the middle dot only, at most 30:
 # already normalised and valid (``_name`` would return it unchanged)
 _PLAIN_NAME = r"^[\u4e00-\u9fff\u3400-\u4dbf·]{1,30}$"
 _SEX = {"男": "M", "女": "F", "M": "M", "F": "F", "1": "M", "2": "F", "男性": "M", "女性": "F"}
-
-
-@lru_cache(maxsize=65536)
-def _date_ok(yyyymmdd: str) -> bool:
-    try:
-        dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:8]))
-    except ValueError:
-        return False
-    return True
-
-
-def id_error(value: str) -> str | None:
-    """The error code of a normalised ID (same order of checks as ``ids.validate``), or None."""
-    if len(value) != 18:
-        return "id_length"
-    if not (value[:17].isascii() and value[:17].isdigit() and value[17] in "0123456789X"):
-        return "id_chars"
-    if not _date_ok(value[6:14]):
-        return "id_birth_date"
-    if ids.check_digit(value[:17]) != value[17]:
-        return "id_check_digit"
-    if not ids.known_region(value[:6]):
-        return "id_region"
-    return None
-
-
-def id_errors(numbers: list[str]) -> list[str | None]:
-    """``id_error`` of many normalised IDs at once (the same checks in the same order), with the
-    per-character work done column-wise by Polars: the check digit of a million IDs in Python
-    was the largest single cost of a list check. Birth dates and region codes repeat, so each
-    distinct one is checked once in Python. Agrees with ``id_error`` (tested)."""
-    if not numbers:
-        return []
-    s = pl.Series("id", numbers, dtype=pl.String)
-    frame = pl.DataFrame({"id": s}).with_columns(
-        length_ok=pl.col("id").str.len_chars() == 18,
-        chars_ok=pl.col("id").str.contains(r"^[0-9]{17}[0-9X]$"),
-    )
-    ok = frame.filter(pl.col("length_ok") & pl.col("chars_ok"))
-    dates = ok["id"].str.slice(6, 8).unique().to_list()
-    bad_dates = {d for d in dates if not _date_ok(d)}
-    regions = ok["id"].str.slice(0, 6).unique().to_list()
-    bad_regions = {r for r in regions if not ids.known_region(r)}
-    total = pl.lit(0, dtype=pl.Int64)
-    for i, w in enumerate(_WEIGHTS):
-        total = total + pl.col("id").str.slice(i, 1).cast(pl.Int64, strict=False).fill_null(0) * w
-    check = pl.lit(_CHECK).str.slice((total % 11).cast(pl.Int64), 1)
-    out = frame.with_columns(check_ok=check == pl.col("id").str.slice(17, 1)).select(
-        pl.when(~pl.col("length_ok"))
-        .then(pl.lit("id_length"))
-        .when(~pl.col("chars_ok"))
-        .then(pl.lit("id_chars"))
-        .when(pl.col("id").str.slice(6, 8).is_in(sorted(bad_dates)))
-        .then(pl.lit("id_birth_date"))
-        .when(~pl.col("check_ok"))
-        .then(pl.lit("id_check_digit"))
-        .when(pl.col("id").str.slice(0, 6).is_in(sorted(bad_regions)))
-        .then(pl.lit("id_region"))
-        .otherwise(pl.lit(None, dtype=pl.String))
-        .alias("code")
-    )
-    return out["code"].to_list()
 
 
 @dataclass
@@ -191,7 +126,7 @@ class TableValidator:
             {
                 "row": numbers.cast(pl.Int64).alias("row"),
                 "id_number": pl.Series(ids_, dtype=pl.String),
-                "id_code": pl.Series(id_errors(ids_), dtype=pl.String),
+                "id_code": pl.Series(ids.error_codes(ids_), dtype=pl.String),
             }
         )
         if progress is not None and n:
@@ -299,7 +234,7 @@ class TableValidator:
         out: dict[int, list[Problem]] = {}
         for i, (row, _cells) in enumerate(data):
             number = norm.id_number(cols["id_number"][i])
-            code = id_error(number) if number else "id_missing"
+            code = ids.error_code(number) if number else "id_missing"
             out[row] = self._row_problems(row, i, number, code, outcomes, cols)
         return out
 
