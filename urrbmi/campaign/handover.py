@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from urrbmi import clock
+from urrbmi import clock, money
 from urrbmi.db.models import Campaign, Payment, Receipt, Resident
 from urrbmi.db.models_handover import CashHandover, CashHandoverItem
 from urrbmi.errors import InvalidInput, UrrbmiError
@@ -227,8 +227,7 @@ def confirm_handover(
 ) -> CashHandover:
     """The receiving officer records the amount counted. A difference from the expected total
     (short or over) needs a reason; the agent who submitted cannot confirm."""
-    if isinstance(received, float):
-        raise TypeError("received must be Decimal")
+    received = money.yuan(received)  # a float is refused: not exact
     if not received.is_finite() or received < 0 or received != received.quantize(Decimal("0.01")):
         raise InvalidInput(
             f"实收金额应为非负数、至多两位小数：{received}",

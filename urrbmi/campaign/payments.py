@@ -40,7 +40,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from urrbmi import clock, ids
+from urrbmi import clock, ids, money
 from urrbmi.access.settings import settings
 from urrbmi.campaign.campaigns import Pricer, campaign_policy, profile, profile_columns
 from urrbmi.campaign.handover import guard_cancel
@@ -516,8 +516,7 @@ def record_payment(
     the amount due is refused with the amount due (:func:`check_counter_payment`). A channel's
     file (:func:`apply_payments`) keeps such payments in the held queue instead: its money has
     already been taken."""
-    if isinstance(amount, float):
-        raise TypeError("amount must be Decimal")
+    amount = money.yuan(amount)  # a float is refused: not exact
     line = read_lines(
         [
             {

@@ -264,7 +264,7 @@ def _side(sch: Schedule, sub: s.Subsidy, category_name: str, code: str) -> Side:
         name or (sub.notice_name if len(sub.categories) == 1 else category_name),
         certified,
         funded,
-        tuple(_describe(sch, r, t) for t, r in sorted(rules.items()) if r is not None),
+        tuple(_describe(sch, r, t) for t, r in sorted(rules.items())),
         sch.cite(sub.cite),
         tuple(assumed),
     )

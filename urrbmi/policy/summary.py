@@ -195,8 +195,8 @@ def policy_summary(p: LoadedPolicy, lang: str = "zh") -> str:
         o.section("工作安排", "Schedule")
         for ms in m.milestones:
             when = (
-                (f"{ms.start or ''}至{ms.end or ''}" if ms.start else f"{ms.end}前")
-                if (ms.start or ms.end)
+                (f"{ms.start}至{ms.end or ''}" if ms.start is not None else f"{ms.end}前")
+                if ms.start is not None or ms.end is not None
                 else o.t(f"每月{ms.day_of_month}日", f"day {ms.day_of_month}")
             )
             o.item(f"{ms.label}：{when}", ms)
