@@ -14,7 +14,6 @@ from urrbmi.errors import InvalidInput
 from urrbmi.policy import load_policy, load_policy_file, policy_ids, quote
 from urrbmi.policy.resident import ResidentInput
 from urrbmi.policy.schema import Policy
-from urrbmi.policy.summary import explain_quote, policy_summary
 
 
 def dumps(obj: Any) -> str:
@@ -62,6 +61,8 @@ def policy_group() -> None:
 )
 def policy_show(policy_id: str, lang: str) -> None:
     """显示政策的全部条款及出处、推定事项 / print every section with citations and assumptions."""
+    from urrbmi.policy.summary import policy_summary
+
     click.echo(policy_summary(load_policy(policy_id), lang))
 
 
@@ -126,7 +127,12 @@ def quote_cmd(policy_id: str, explain: bool) -> None:
             f"the input is not valid JSON (line {exc.lineno}, column {exc.colno})",
         ) from None
     result = quote(policy, ResidentInput.parse(data))
-    click.echo(explain_quote(result) if explain else dumps(result.as_dict()))
+    if explain:  # the readable summary module is imported only when asked for (quote CPU, issue 17.6)
+        from urrbmi.policy.summary import explain_quote
+
+        click.echo(explain_quote(result))
+    else:
+        click.echo(dumps(result.as_dict()))
 
 
 def _source_zh(schedule_id: str) -> str:

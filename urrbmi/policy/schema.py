@@ -26,7 +26,7 @@ StudentKind = Literal["school", "college", "none"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Cited(_Model):
