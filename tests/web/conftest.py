@@ -118,13 +118,21 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
+        # a loaded CI machine can take tens of seconds to import the app: wait up to 120 s, and
+        # fail here, saying so, rather than let the first browser test meet "connection refused"
+        deadline = time.monotonic() + 120
+        while True:
             try:
-                urllib.request.urlopen(base + "/api/v1/policies", timeout=1).read()
+                urllib.request.urlopen(base + "/api/v1/policies", timeout=5).read()
                 break
             except OSError:
                 if proc.poll() is not None:
                     raise RuntimeError(log.read_text("utf-8", "replace")) from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        "the web test server did not answer within 120 s:\n"
+                        + log.read_text("utf-8", "replace")
+                    ) from None
                 time.sleep(0.1)
         SHOTS.mkdir(parents=True, exist_ok=True)
         yield Live(
