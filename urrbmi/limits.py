@@ -239,11 +239,14 @@ def check_removals(removed: int, current: int, *, what_zh: str, what_en: str, co
     )
 
 
-def read_text(path: Path, encoding: str = "utf-8-sig") -> str:
-    """A small text file given by an officer (task table, reductions, counts), bounded like an
-    upload: size before reading, then lines and line length."""
+def read_text(path: Path) -> str:
+    """A text file given by an officer or a channel (task table, reductions, counts, payment and
+    refund-result files), bounded like an upload: size before reading, then lines and line
+    length; its encoding detected by the one detector (UTF-8 with or without BOM, GB18030…)."""
+    from urrbmi.encoding import decode
+
     check_size(path.stat().st_size)
-    text = path.read_text(encoding=encoding)
+    _, text = decode(path.read_bytes(), path.name)
     check_rows(text.count("\n"))
     check_lines(text)
     return text

@@ -58,7 +58,7 @@ from urrbmi.db.models import (
     Resident,
 )
 from urrbmi.errors import InvalidId, InvalidInput
-from urrbmi.limits import check_lines, check_rows, check_size, limits
+from urrbmi.limits import limits, read_text
 from urrbmi.money import from_fen
 from urrbmi.registry import audit
 from urrbmi.registry.errors import (
@@ -182,14 +182,7 @@ def read_payment_file(path: Path) -> list[PaymentLine]:
     """A channel's CSV file (UTF-8, with or without BOM; GB18030 accepted), headers in Chinese or
     English (see ``HEADERS``). Bounded before parsing: size, lines and line length
     (``urrbmi.limits``)."""
-    check_size(path.stat().st_size)
-    raw = path.read_bytes()
-    try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        content = raw.decode("gb18030")
-    check_rows(content.count("\n"))
-    check_lines(content)
+    content = read_text(path)
     reader = csv.reader(io.StringIO(content))
     header = next(reader, None)
     if header is None:

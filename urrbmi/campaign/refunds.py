@@ -46,6 +46,7 @@ from urrbmi.access.errors import Forbidden, out_of_scope
 from urrbmi.db.models import Campaign, Payment, Refund, RefundStatus, Resident
 from urrbmi.errors import InvalidInput
 from urrbmi.export import Book, write_csv
+from urrbmi.limits import read_text
 from urrbmi.money import from_fen, to_fen
 from urrbmi.registry import audit
 from urrbmi.registry.errors import Conflict, NotFound
@@ -424,20 +425,10 @@ class ResultReport:
     problems: list[ResultProblem] = field(default_factory=list)
 
 
-def _decode(path: Path) -> str:
-    raw = path.read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    raise InvalidInput(f"无法识别文件{path.name}的编码", f"cannot decode {path.name} (UTF-8 or GB18030)")
-
-
 def read_result_file(path: Path) -> list[dict[str, str]]:
     """The result CSV's rows by field (ref, result, amount, paid_on, channel_ref, reason, batch)."""
     try:
-        table = list(csv.reader(_decode(path).splitlines()))
+        table = list(csv.reader(read_text(path).splitlines()))
     except csv.Error as exc:
         raise InvalidInput(
             f"结果文件{path.name}不是有效的CSV：{exc}", f"the result file {path.name} is not valid CSV: {exc}"

@@ -21,9 +21,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import polars as pl
-from charset_normalizer import from_bytes
 from python_calamine import CalamineWorkbook
 
+from urrbmi.encoding import decode
 from urrbmi.errors import InvalidInput
 from urrbmi.limits import check_columns, check_lines, check_rows, check_size
 
@@ -129,23 +129,6 @@ def read(path: Path, sheet: str | None = None, content: bytes | None = None) -> 
             fmt, name, rows = "csv", None, _csv_rows(text, dialect)
     kept = [(n, cells) for n, cells in rows if any(cells) and "".join(cells).strip()]
     return RawTable(path, digest, len(data), fmt, enc, name, len(rows) - len(kept), row_list=kept)
-
-
-def decode(data: bytes) -> tuple[str, str]:
-    """(encoding, text) for a text file's bytes."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig", data[3:].decode("utf-8", errors="replace")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16", data.decode("utf-16", errors="replace")
-    for enc in ("utf-8", "gb18030"):
-        try:
-            return enc, data.decode(enc)
-        except UnicodeDecodeError:
-            pass
-    best = from_bytes(data[:200_000]).best()
-    if best is not None:
-        return best.encoding, data.decode(best.encoding, errors="replace")
-    raise InvalidInput("无法识别文件编码", "cannot tell the file's text encoding")
 
 
 def cell_text(value: object) -> str:

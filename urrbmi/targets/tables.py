@@ -289,7 +289,7 @@ def _yaml(text: str) -> Any:
 
 def load_table_files(csv_path: Path, yaml_path: Path, *, strict: bool = True) -> TaskTable:
     """Load a table from a CSV and its YAML sidecar anywhere on disk (a new county's table)."""
-    meta = parse_meta(_yaml(read_text(yaml_path, "utf-8")), str(yaml_path))
+    meta = parse_meta(_yaml(read_text(yaml_path)), str(yaml_path))
     return check_consistent(build_table(meta, read_text(csv_path)), strict)
 
 
