@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pytest
 from dbfixtures import ACTOR, add_people, give_identity, setup_regions
@@ -135,3 +136,44 @@ def test_a_changed_policy_file_stops_the_campaign(engine: Engine) -> None:
         s.execute(update(Campaign).where(Campaign.id == cid).values(policy_version="000000000000"))
     with pytest.raises(PolicyChanged), session_scope(engine) as s:
         assess(s, get_campaign(s, cid), AS_OF, actor=ACTOR)
+
+
+def _rewritten(engine: Engine, cid: int, run: Callable[[], object]) -> set[int]:
+    """The residents whose assessment row ``run`` wrote: on PostgreSQL the rows whose xmin (the
+    writing transaction) changed, on SQLite those an AFTER UPDATE trigger saw."""
+    sql = f"SELECT resident_id, xmin::text FROM assessments WHERE campaign_id = {int(cid)}"
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            before = dict(conn.exec_driver_sql(sql).all())
+        run()
+        with engine.connect() as conn:
+            return {r for r, x in conn.exec_driver_sql(sql).all() if before.get(r) != x}
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE seen (resident_id INTEGER)")
+        conn.exec_driver_sql(
+            "CREATE TRIGGER seen_update AFTER UPDATE ON assessments "
+            "BEGIN INSERT INTO seen VALUES (new.resident_id); END"
+        )
+    run()
+    with engine.begin() as conn:
+        return {r for (r,) in conn.exec_driver_sql("SELECT resident_id FROM seen").all()}
+
+
+def test_a_reassessment_with_nothing_changed_writes_no_row(engine: Engine) -> None:
+    """Issue 19, item 2: re-assessing identical rows leaves them untouched (an upsert that
+    changes nothing is skipped), and a changed resident is still rewritten."""
+    setup_regions(engine)
+    people = add_people(engine, "500114001", "500114", 4)
+    cid = _campaign(engine)
+    with session_scope(engine) as s:
+        assess(s, get_campaign(s, cid), AS_OF, actor=ACTOR)
+    give_identity(engine, people[0], "低保对象", dt.date(2021, 1, 1))
+
+    def again() -> None:
+        with session_scope(engine) as s:
+            assert assess(s, get_campaign(s, cid), AS_OF, actor=ACTOR).assessed == 4
+
+    written = _rewritten(engine, cid, again)
+    with session_scope(engine) as s:
+        changed = s.scalar(select(Resident.id).where(Resident.id_number == people[0]))
+    assert written == {changed}

@@ -52,15 +52,27 @@ def read_frame(session: Session, sql: str, params: dict[str, Any], schema: dict[
     return frame.with_columns(pl.col(n).str.to_date() for n, t in schema.items() if t == pl.Date)
 
 
+def _differs(session: Session, table: str, cols: list[str]) -> str:
+    """SQL: the existing row of ``table`` differs from ``excluded`` in one of ``cols``, nulls
+    compared as values (PostgreSQL's row ``IS DISTINCT FROM``; SQLite's ``IS NOT``)."""
+    if is_postgres(session):
+        mine = ", ".join(f'"{table}"."{c}"' for c in cols)
+        theirs = ", ".join(f'excluded."{c}"' for c in cols)
+        return f"ROW({mine}) IS DISTINCT FROM ROW({theirs})"
+    return "(" + " OR ".join(f'"{table}"."{c}" IS NOT excluded."{c}"' for c in cols) + ")"
+
+
 def write_frame(
     session: Session, table: str, frame: pl.DataFrame, *, upsert_on: tuple[str, ...] = ()
 ) -> None:
     """Insert every row of ``frame`` into ``table`` (columns named as the table's).
 
     ``upsert_on``: the columns of a unique constraint; a row that matches an existing one
-    replaces its other columns (``INSERT … ON CONFLICT … DO UPDATE``). On PostgreSQL the rows
-    are first copied into a temporary table. An update that leaves a foreign key unchanged is
-    not checked again, so re-writing a million rows costs no per-row key lookups."""
+    replaces its other columns (``INSERT … ON CONFLICT … DO UPDATE``) — only if one of them
+    differs: an identical row is left as it is (no new row version, no index or WAL writes), so
+    re-assessing a million residents of whom nothing changed writes nothing (issue 19). On
+    PostgreSQL the rows are first copied into a temporary table. An update that leaves a foreign
+    key unchanged is not checked again."""
     if frame.height == 0:
         return
     session.flush()
@@ -68,8 +80,10 @@ def write_frame(
     names = ", ".join(f'"{c}"' for c in frame.columns)
     conflict = ""
     if upsert_on:
-        sets = ", ".join(f'"{c}" = excluded."{c}"' for c in frame.columns if c not in upsert_on)
-        conflict = f" ON CONFLICT ({', '.join(upsert_on)}) DO UPDATE SET {sets}"
+        cols = [c for c in frame.columns if c not in upsert_on]
+        sets = ", ".join(f'"{c}" = excluded."{c}"' for c in cols)
+        differs = _differs(session, table, cols)
+        conflict = f" ON CONFLICT ({', '.join(upsert_on)}) DO UPDATE SET {sets} WHERE {differs}"
     if is_postgres(session):
         # strings quoted, nulls as unquoted empty fields: PostgreSQL's CSV tells them apart
         data = frame.write_csv(include_header=False, quote_style="non_numeric").encode()
