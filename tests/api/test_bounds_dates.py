@@ -114,7 +114,7 @@ def test_a_date_far_ahead_is_a_bilingual_422_not_a_server_error(world: World, cl
 
 def test_the_cli_bounds_its_dates_the_same_way() -> None:
     from urrbmi.errors import InvalidInput
-    from urrbmi.interfaces.cli_campaign import _day
+    from urrbmi.interfaces.cli_common import parse_day as _day
 
     assert _day("2100-12-31") == dt.date(2100, 12, 31)
     for bad in BAD:

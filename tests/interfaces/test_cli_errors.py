@@ -156,7 +156,7 @@ def test_a_real_process_prints_one_line_and_no_traceback(tmp_path: Path) -> None
 
 
 def test_id_numbers_from_stdin_or_a_file_not_the_command_line(tmp_path: Path) -> None:
-    from urrbmi.interfaces.cli_campaign import _id_value
+    from urrbmi.interfaces.cli_common import id_value as _id_value
 
     number = "34062119700101001X"
     f = tmp_path / "id.txt"

@@ -8,18 +8,14 @@ numbers) unless stated; ID numbers are masked in everything printed except the r
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import sys
-from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-import simplejson
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 
 from urrbmi import clock, ids
 from urrbmi.campaign.assess import assess
@@ -44,13 +40,22 @@ from urrbmi.db.session import (
     check_exists,
     connected_revision,
     database_url,
-    open_db,
     session_scope,
     shown_url,
     upgrade,
 )
 from urrbmi.errors import InvalidInput, code_zh
-from urrbmi.limits import check_day
+from urrbmi.interfaces.cli_common import (
+    F,
+    actor_option,
+    campaign_option,
+    db_option,
+    dumps,
+    id_argument,
+    id_value,
+    open_engine,
+    parse_day,
+)
 from urrbmi.money import fmt, from_fen
 from urrbmi.registry.audit import default_actor
 from urrbmi.registry.regions import add_region, list_regions
@@ -61,70 +66,6 @@ from urrbmi.registry.residents import (
     end_membership,
     update_resident,
 )
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def dumps(obj: Any) -> str:
-    return simplejson.dumps(obj, use_decimal=True, ensure_ascii=False, default=str, indent=1)
-
-
-DB_HELP = "数据库文件路径或URL / SQLite file path or database URL (URRBMI_DATABASE_URL)"
-
-
-def db_option(f: F) -> F:
-    return click.option("--db", "db_url", default=None, help=DB_HELP)(f)
-
-
-def actor_option(f: F) -> F:
-    return click.option("--actor", default=None, help="操作人 / who does this (URRBMI_ACTOR or OS user)")(f)
-
-
-def _engine(db_url: str | None, *, write: bool = True) -> Engine:
-    """The database of a command; one that only reads (``write=False``) never creates one."""
-    return open_db(db_url, create=write)
-
-
-def _id_value(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
-    """An ID number as given, or read from standard input (``-``) or a file (``@FILE``), so that
-    it need not appear in the process list (``ps``) or the shell history."""
-    if value is None or (value != "-" and not value.startswith("@")):
-        return value
-    if value == "-":
-        text, where_zh, where_en = sys.stdin.read(), "标准输入", "standard input"
-    else:
-        path = Path(value[1:])
-        where_zh = where_en = str(path)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeError) as exc:
-            raise InvalidInput(
-                f"无法读取身份证号码文件{path}：{exc}", f"cannot read the ID number file {path}: {exc}"
-            ) from None
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if len(lines) != 1:
-        raise InvalidInput(
-            f"{where_zh}中应恰有一个身份证号码（一行），实有{len(lines)}行",
-            f"{where_en} should hold exactly one ID number (one line), found {len(lines)} lines",
-            code="missing_input",
-        )
-    return lines[0]
-
-
-id_argument = click.argument("id_number", callback=_id_value, metavar="ID_NUMBER|-|@FILE")
-
-
-def _day(value: str | None, default: dt.date | None = None) -> dt.date:
-    if value is None:
-        return default or clock.today()
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(
-            f"日期“{value}”应为YYYY-MM-DD", f"a date is YYYY-MM-DD: {value!r}", code="bad_date"
-        ) from None
-    return check_day(day)
-
 
 # --- db ------------------------------------------------------------------------------------
 
@@ -174,7 +115,7 @@ def region_add(
     code: str, name: str, level: str, parent: str | None, db_url: str | None, actor: str | None
 ) -> None:
     """登记行政区划 / register a region."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         add_region(s, code, name, level, parent, actor=actor or default_actor())
     click.echo(f"已登记 / added {code} {name}")
 
@@ -184,7 +125,7 @@ def region_add(
 @db_option
 def region_list(under: str | None, db_url: str | None) -> None:
     """列出行政区划 / list regions."""
-    with session_scope(_engine(db_url, write=False)) as s:
+    with session_scope(open_engine(db_url, write=False)) as s:
         for r in list_regions(s, under):
             click.echo(f"{r.code}\t{r.level}\t{r.name}\t{r.parent_code or ''}")
 
@@ -211,7 +152,7 @@ def _resident_options(f: F) -> F:
                 "--guardian",
                 "guardian",
                 default=None,
-                callback=_id_value,
+                callback=id_value,
                 help="监护人身份证号码（或 - / @文件）/ guardian's ID number (or - / @FILE)",
             ),
         ]
@@ -245,7 +186,7 @@ def resident_add(
 ) -> None:
     """登记居民 / register a resident."""
     who = actor or default_actor()
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         r = add_resident(s, _new_resident(id_number, kw), actor=who)
         for cat in identities:
             add_membership(s, r.id_number, cat, clock.today(), actor=who)
@@ -259,8 +200,8 @@ def resident_add(
 @db_option
 def resident_show(id_number: str, on: str | None, as_json: bool, db_url: str | None) -> None:
     """缴费查询：身份、应缴、缴费、待遇期 / identities, amount due, payments, benefit period."""
-    with session_scope(_engine(db_url, write=False)) as s:
-        st = statement(s, id_number, _day(on))
+    with session_scope(open_engine(db_url, write=False)) as s:
+        st = statement(s, id_number, parse_day(on))
     click.echo(dumps(st) if as_json else statement_text(st))
 
 
@@ -350,17 +291,17 @@ def resident_identity(
 ) -> None:
     """登记或结束人员身份 / record (or end) an identity."""
     who = actor or default_actor()
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         if end:
-            n = end_membership(s, id_number, category, _day(valid_to or valid_from), actor=who)
+            n = end_membership(s, id_number, category, parse_day(valid_to or valid_from), actor=who)
             click.echo(f"已结束{n}条 / ended {n}")
         else:
-            to = _day(valid_to) if valid_to else None
+            to = parse_day(valid_to) if valid_to else None
             add_membership(
                 s,
                 id_number,
                 category,
-                _day(valid_from),
+                parse_day(valid_from),
                 to,
                 department=department,
                 batch_id=batch_id,
@@ -391,14 +332,14 @@ def resident_update(
     """修改居民信息（保留历史）/ change a resident (history kept)."""
     changes: dict[str, Any] = {}
     if died_on is not None:
-        changes["died_on"] = _day(died_on)
+        changes["died_on"] = parse_day(died_on)
     if employee_insured is not None:
         changes["employee_insured"] = employee_insured
     if student is not None:
         changes["student"] = None if student == "none" else student
     if region_code is not None:
         changes["region_code"] = region_code
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         update_resident(s, id_number, changes, actor=actor or default_actor(), reason=reason)
     click.echo(f"已修改 / updated {ids.mask(id_number)}")
 
@@ -414,9 +355,11 @@ def resident_newborn(
     id_number: str, campaign_id: int | None, on: str | None, db_url: str | None, actor: str | None, **kw: Any
 ) -> None:
     """新生儿登记（可随已参保监护人参保）/ register a newborn (may follow an enrolled guardian)."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         c = get_campaign(s, campaign_id)
-        out = register_newborn(s, c, _new_resident(id_number, kw), _day(on), actor=actor or default_actor())
+        out = register_newborn(
+            s, c, _new_resident(id_number, kw), parse_day(on), actor=actor or default_actor()
+        )
         a = out.assessment
         click.echo(
             dumps(
@@ -450,14 +393,14 @@ def resident_elsewhere(
     actor: str | None,
 ) -> None:
     """记录在外地或其他险种的参保 / record an enrollment elsewhere (platform report)."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         record_external_enrollment(
             s,
             id_number,
             year,
             region_code,
             insurance_type=insurance_type,
-            enrolled_on=_day(on),
+            enrolled_on=parse_day(on),
             actor=actor or default_actor(),
         )
     click.echo(f"已记录 / recorded for {ids.mask(id_number)}")
@@ -471,9 +414,6 @@ def campaign() -> None:
     """年度参保缴费征缴 / the annual enrollment and contribution campaign."""
 
 
-campaign_option = click.option("--campaign", "campaign_id", type=int, default=None, help="征缴批次编号")
-
-
 @campaign.command("create")
 @click.option("--policy", "policy_id", required=True)
 @click.option("--region", "region_code", required=True)
@@ -481,7 +421,7 @@ campaign_option = click.option("--campaign", "campaign_id", type=int, default=No
 @actor_option
 def campaign_create(policy_id: str, region_code: str, db_url: str | None, actor: str | None) -> None:
     """按政策为区划开设年度征缴 / open a campaign for a region under a policy."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         c = create_campaign(s, policy_id, region_code, actor=actor or default_actor())
         click.echo(
             f"征缴批次 / campaign {c.id}: {c.region_code} {c.benefit_year} {c.policy_id}@{c.policy_version}"
@@ -492,7 +432,7 @@ def campaign_create(policy_id: str, region_code: str, db_url: str | None, actor:
 @db_option
 def campaign_list(db_url: str | None) -> None:
     """列出征缴批次 / list campaigns."""
-    with session_scope(_engine(db_url, write=False)) as s:
+    with session_scope(open_engine(db_url, write=False)) as s:
         for c in s.scalars(select(Campaign).order_by(Campaign.id)):
             click.echo(f"{c.id}\t{c.region_code}\t{c.benefit_year}\t{c.policy_id}@{c.policy_version}")
 
@@ -503,7 +443,7 @@ def campaign_list(db_url: str | None) -> None:
 @actor_option
 def campaign_repin(campaign_id: int | None, db_url: str | None, actor: str | None) -> None:
     """确认已变更的政策文件 / accept a reviewed change of the policy file."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         v = repin(s, get_campaign(s, campaign_id), actor=actor or default_actor())
     click.echo(f"已确认政策版本 / policy version {v}")
 
@@ -533,10 +473,10 @@ def campaign_assess(
     actor: str | None,
 ) -> None:
     """核定区划内每位居民的应缴金额 / assess every resident of the region."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         c = get_campaign(s, campaign_id)
         summary = assess(
-            s, c, _day(as_of), tier=tier, actor=actor or default_actor(), only_changed=changed_only
+            s, c, parse_day(as_of), tier=tier, actor=actor or default_actor(), only_changed=changed_only
         )
     click.echo(dumps(summary.as_dict()))
 
@@ -552,9 +492,9 @@ def campaign_tier(
     id_number: str, tier: int, campaign_id: int | None, on: str | None, db_url: str | None, actor: str | None
 ) -> None:
     """登记居民选择的缴费档次并重新核定 / record the tier a resident chose and re-assess them."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         c = get_campaign(s, campaign_id)
-        summary = choose_tier(s, c, id_number, tier, actor=actor or default_actor(), on=_day(on))
+        summary = choose_tier(s, c, id_number, tier, actor=actor or default_actor(), on=parse_day(on))
     click.echo(dumps({"id_number": ids.mask(id_number), "tier": tier} | summary.as_dict()))
 
 
@@ -576,7 +516,7 @@ def campaign_configure(
     actor: str | None,
 ) -> None:
     """批次设置 / campaign settings (default tier, enrollment of fully subsidised residents)."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         c = configure(
             s,
             get_campaign(s, campaign_id),
@@ -601,7 +541,7 @@ def campaign_roster(
     campaign_id: int | None, fmt: str, output: Path, include_paid: bool, db_url: str | None
 ) -> None:
     """征缴名册（交税务部门）/ the collection roster for the tax bureau."""
-    with session_scope(_engine(db_url, write=False)) as s:
+    with session_scope(open_engine(db_url, write=False)) as s:
         n = write_roster(s, get_campaign(s, campaign_id), output, fmt, include_paid=include_paid)
     click.echo(f"已写出{n}人 / wrote {n} rows to {output}")
 
@@ -621,7 +561,7 @@ def campaign_reconcile(
             "--statement needs --channel",
             code="missing_input",
         )
-    with session_scope(_engine(db_url, write=False)) as s:
+    with session_scope(open_engine(db_url, write=False)) as s:
         rec = reconcile(s, get_campaign(s, campaign_id), statement=statement, channel=channel)
     click.echo(dumps(rec.as_dict()))
 
@@ -635,8 +575,10 @@ def campaign_identity_changes(
     campaign_id: int | None, on: str | None, db_url: str | None, actor: str | None
 ) -> None:
     """缴费后身份变化的退补名单 / refund list after identity changes (per the policy)."""
-    with session_scope(_engine(db_url)) as s:
-        items = identity_changes(s, get_campaign(s, campaign_id), _day(on), actor=actor or default_actor())
+    with session_scope(open_engine(db_url)) as s:
+        items = identity_changes(
+            s, get_campaign(s, campaign_id), parse_day(on), actor=actor or default_actor()
+        )
     click.echo(dumps([i.as_dict() for i in items]))
 
 
@@ -645,7 +587,7 @@ def campaign_identity_changes(
 @db_option
 def campaign_duplicates(campaign_id: int | None, db_url: str | None) -> None:
     """重复参保名单 / residents enrolled more than once for the benefit year."""
-    with session_scope(_engine(db_url, write=False)) as s:
+    with session_scope(open_engine(db_url, write=False)) as s:
         c = get_campaign(s, campaign_id)
         click.echo(dumps(duplicate_enrollments(s, c.benefit_year)))
 
@@ -686,7 +628,7 @@ def payment_record(
     """村代办员现金或POS收款入账 / record one payment (village agent, cash or POS).
 
     金额须等于应缴金额，否则拒绝并提示应缴金额 / an amount other than the amount due is refused."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         c = get_campaign(s, campaign_id)
         res = record_payment(
             s,
@@ -695,7 +637,7 @@ def payment_record(
             amount=Decimal(amount),
             channel=channel,
             external_ref=external_ref,
-            paid_on=_day(paid_on),
+            paid_on=parse_day(paid_on),
             actor=actor or default_actor(),
             may_backdate=backdate,
         )
@@ -727,7 +669,7 @@ def payment_import(
 ) -> None:
     """批量导入渠道缴费文件（一个事务）/ import a channel's payment file (one transaction)."""
     lines = read_payment_file(file)
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         c = get_campaign(s, campaign_id)
         summary = apply_payments(s, c, channel, lines, actor=actor or default_actor())
     click.echo(dumps(summary.as_dict()))
@@ -743,7 +685,7 @@ def payment_accept(
     payment_id: int, reason: str, campaign_id: int | None, db_url: str | None, actor: str | None
 ) -> None:
     """审核后接受挂起的缴费（办理参保）/ accept a held payment after review (enrolls the resident)."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         out = accept_payment(
             s,
             get_campaign(s, campaign_id),
@@ -788,7 +730,7 @@ def payment_cancel(
     actor: str | None,
 ) -> None:
     """退费或撤销缴费（生成待退费记录）/ refund or cancel a payment (pending refund)."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         p = cancel_payment(
             s,
             get_campaign(s, campaign_id),

@@ -20,7 +20,7 @@ from urrbmi.campaign.handover import (
 from urrbmi.campaign.payments import parse_amount
 from urrbmi.db.session import session_scope
 from urrbmi.errors import InvalidInput
-from urrbmi.interfaces.cli_campaign import _day, _engine, actor_option, campaign_option, db_option
+from urrbmi.interfaces.cli_common import actor_option, campaign_option, db_option, open_engine, parse_day
 from urrbmi.money import from_fen
 from urrbmi.registry.audit import default_actor
 
@@ -49,8 +49,8 @@ def handover_daily(
 ) -> None:
     """代办员当日现金收款（日清日结）/ an agent's cash receipts of a day."""
     who = agent or actor or default_actor()
-    with session_scope(_engine(db_url, write=False)) as s:
-        d = daily_cash(s, get_campaign(s, campaign_id), who, _day(day))
+    with session_scope(open_engine(db_url, write=False)) as s:
+        d = daily_cash(s, get_campaign(s, campaign_id), who, parse_day(day))
         click.echo(
             f"代办员{d.agent} {d.day} 现金收款{d.receipts}笔，合计{from_fen(d.amount_fen)}元，"
             f"其中已解缴{from_fen(d.handed_over_fen)}元"
@@ -80,10 +80,15 @@ def handover_submit(
 ) -> None:
     """提交现金解缴：截至某日未解缴的现金收款成一批 / hand over the agent's cash up to a day."""
     by = actor or default_actor()
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         c = get_campaign(s, campaign_id)
         h = submit_handover(
-            s, c, agent=agent or by, region_code=region_code or c.region_code, through=_day(through), actor=by
+            s,
+            c,
+            agent=agent or by,
+            region_code=region_code or c.region_code,
+            through=parse_day(through),
+            actor=by,
         )
         click.echo(
             f"已提交解缴批次{h.id}：代办员{h.agent} {h.first_day}至{h.last_day} 现金收款{h.receipts}笔，"
@@ -111,7 +116,7 @@ def handover_confirm(
         fen = parse_amount(received)
     except ValueError as exc:
         raise InvalidInput(str(exc), f"invalid amount received: {received!r}") from None
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         c = get_campaign(s, campaign_id)
         confirm_handover(
             s, c, handover_id, received=from_fen(fen), reason=reason, actor=actor or default_actor()
@@ -133,7 +138,7 @@ def handover_list(
     agent: str | None, status: str | None, scope: str, campaign_id: int | None, db_url: str | None
 ) -> None:
     """解缴批次列表 / cash handover batches."""
-    with session_scope(_engine(db_url, write=False)) as s:
+    with session_scope(open_engine(db_url, write=False)) as s:
         rows = list_handovers(s, get_campaign(s, campaign_id), scope=scope, agent=agent, status=status)
         if not rows:
             click.echo("没有解缴批次")
@@ -155,7 +160,7 @@ def handover_report_cmd(
     older_than: int | None, scope: str, campaign_id: int | None, db_url: str | None
 ) -> None:
     """按代办员和日期：收款、已解缴、已确认、差额；或超期未解缴的现金 / the handover report."""
-    with session_scope(_engine(db_url, write=False)) as s:
+    with session_scope(open_engine(db_url, write=False)) as s:
         c = get_campaign(s, campaign_id)
         if older_than is not None:
             stale = stale_cash(s, c, older_than_days=older_than, scope=scope)

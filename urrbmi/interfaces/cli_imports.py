@@ -24,7 +24,7 @@ from urrbmi.imports.load import MODES, LoadResult, absent_from_hukou, load_list
 from urrbmi.imports.model import PROBLEM_ZH
 from urrbmi.imports.report import summary_lines, write_report
 from urrbmi.imports.review import DECISIONS, decide_review, list_reviews, show_review
-from urrbmi.interfaces.cli_campaign import dumps
+from urrbmi.interfaces.cli_common import dumps
 from urrbmi.policy.categories import Vocabulary
 from urrbmi.registry.audit import default_actor
 

@@ -5,20 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
-import simplejson
 
 from urrbmi.errors import InvalidInput
+from urrbmi.interfaces.cli_common import dumps
 from urrbmi.policy import load_policy, load_policy_file, policy_ids, quote
 from urrbmi.policy.resident import ResidentInput
 from urrbmi.policy.schema import Policy
-
-
-def dumps(obj: Any) -> str:
-    """JSON with exact Decimal money as numbers and Chinese left readable."""
-    return simplejson.dumps(obj, use_decimal=True, ensure_ascii=False)
 
 
 @click.command("policies")
@@ -132,7 +126,7 @@ def quote_cmd(policy_id: str, explain: bool) -> None:
 
         click.echo(explain_quote(result))
     else:
-        click.echo(dumps(result.as_dict()))
+        click.echo(dumps(result.as_dict(), indent=None))
 
 
 def _source_zh(schedule_id: str) -> str:
@@ -168,7 +162,7 @@ def policy_compare(
 
     c = cmp.compare_years(jurisdiction_code, before_year, after_year)
     if as_json:
-        click.echo(dumps(cmp.as_dict(c)))
+        click.echo(dumps(cmp.as_dict(c), indent=None))
     else:
         click.echo(
             f"{c.jurisdiction} {before_year}年（{c.before.id}）与{after_year}年（{c.after.id}）资助参保对比"

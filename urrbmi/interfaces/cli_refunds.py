@@ -24,7 +24,7 @@ from urrbmi.campaign.refunds import (
 )
 from urrbmi.db.models import CHANNELS, RefundStatus
 from urrbmi.db.session import session_scope
-from urrbmi.interfaces.cli_campaign import _engine, actor_option, campaign_option, db_option
+from urrbmi.interfaces.cli_common import actor_option, campaign_option, db_option, open_engine
 from urrbmi.money import fmt
 from urrbmi.registry.audit import default_actor
 
@@ -45,7 +45,7 @@ def refund() -> None:
 @db_option
 def refund_list(status: str | None, campaign_id: int | None, db_url: str | None) -> None:
     """列出退费和补发（身份证号码脱敏）/ list refunds (ID numbers masked)."""
-    with session_scope(_engine(db_url, write=False)) as s:
+    with session_scope(open_engine(db_url, write=False)) as s:
         rows = list_refunds(s, get_campaign(s, campaign_id), status=status)
     click.echo("编号\t状态\t类别\t金额（元）\t身份证号码\t姓名\t原因\t批次号")
     for r in rows:
@@ -65,7 +65,7 @@ def refund_approve(
     refund_ids: tuple[int, ...], campaign_id: int | None, db_url: str | None, actor: str | None
 ) -> None:
     """审批退费（不能审批本人发起的）/ approve refunds (not your own)."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         rows = approve(s, get_campaign(s, campaign_id), refund_ids, actor=actor or default_actor())
     click.echo(f"已审批{len(rows)}笔：{'、'.join(str(r.id) for r in rows)} / approved {len(rows)}")
 
@@ -80,7 +80,7 @@ def refund_reject(
     refund_ids: tuple[int, ...], reason: str, campaign_id: int | None, db_url: str | None, actor: str | None
 ) -> None:
     """驳回退费（待审批或支付失败的）/ reject refunds."""
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         rows = reject(
             s, get_campaign(s, campaign_id), refund_ids, actor=actor or default_actor(), reason=reason
         )
@@ -99,7 +99,7 @@ def refund_file(
 ) -> None:
     """生成退费文件（已审批和支付失败的，含完整身份证号码），并标记为已发送 / write the refund file."""
     fmt_ = "csv" if out.suffix.lower() == ".csv" else "xlsx"
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         f = export_refund_file(
             s, get_campaign(s, campaign_id), channel, out, fmt_, actor=actor or default_actor(), again=again
         )
@@ -117,7 +117,7 @@ def refund_file(
 def refund_result(path: Path, campaign_id: int | None, db_url: str | None, actor: str | None) -> None:
     """导入渠道的支付结果文件（CSV：退费编号、结果、金额（元）、支付日期、渠道流水号、失败原因）。"""
     rows = read_result_file(path)
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         rep = import_result(s, get_campaign(s, campaign_id), rows, actor=actor or default_actor())
     click.echo(
         f"共{rep.lines}行：支付成功{rep.paid}笔（{fmt(rep.paid_amount)}元），支付失败{rep.failed}笔，"
@@ -133,7 +133,7 @@ def refund_result(path: Path, campaign_id: int | None, db_url: str | None, actor
 @db_option
 def refund_reconcile(days: int, campaign_id: int | None, db_url: str | None) -> None:
     """退费对账：各状态笔数和金额，发送后久无结果的 / totals by status, sent with no result."""
-    with session_scope(_engine(db_url, write=False)) as s:
+    with session_scope(open_engine(db_url, write=False)) as s:
         rec = reconcile_refunds(s, get_campaign(s, campaign_id), stale_days=days)
     click.echo("状态\t类别\t笔数\t金额（元）")
     for t in rec.totals:

@@ -10,8 +10,10 @@ from typing import Any, cast
 
 import click
 
+from urrbmi.interfaces.cli_common import actor_option, db_option, open_engine, parse_day
 from urrbmi.limits import read_text
 from urrbmi.money import fmt
+from urrbmi.targets.counting import Level
 from urrbmi.targets.incentive import incentive_total
 from urrbmi.targets.progress import percent
 from urrbmi.targets.reductions import apply_reductions, read_reductions_csv
@@ -108,9 +110,6 @@ def bulletin_demo(out: Path, no_charts: bool) -> None:
 
 # --- from the campaign database --------------------------------------------------------------
 
-from urrbmi.interfaces.cli_campaign import _day, _engine, actor_option, db_option  # noqa: E402
-from urrbmi.targets.counting import Level  # noqa: E402
-
 
 def campaign_option(f: Any) -> Any:
     return click.option(
@@ -162,7 +161,7 @@ def load_cmd(
 
     if (table_id is None) == (rule_id is None):
         raise click.UsageError("give exactly one of --table or --rule")
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         cid = _cid(s, campaign_id)
         who = actor or default_actor()
         if table_id is not None:
@@ -185,7 +184,7 @@ def loaded_cmd(db_url: str | None, campaign_id: int | None) -> None:
     from urrbmi.db.session import session_scope
     from urrbmi.targets.store import stored_tasks, target_sets
 
-    with session_scope(_engine(db_url, write=False)) as s:
+    with session_scope(open_engine(db_url, write=False)) as s:
         cid = _cid(s, campaign_id)
         for ts in target_sets(s, cid):
             tasks = stored_tasks(s, ts)
@@ -232,7 +231,7 @@ def reduce_cmd(
     from urrbmi.targets.store import add_reductions, get_set
 
     reductions = read_reductions_csv(read_text(path))
-    with session_scope(_engine(db_url)) as s:
+    with session_scope(open_engine(db_url)) as s:
         cid = _cid(s, campaign_id)
         result = add_reductions(s, get_set(s, cid, table_id), reductions, actor=actor or default_actor())
     for r in result:
@@ -277,8 +276,8 @@ def progress_cmd(
     from urrbmi.targets.counting import progress
     from urrbmi.targets.reports import write_progress_xlsx
 
-    day = _day(on)
-    with session_scope(_engine(db_url, write=False)) as s:
+    day = parse_day(on)
+    with session_scope(open_engine(db_url, write=False)) as s:
         rep = progress(
             s,
             _cid(s, campaign_id),
@@ -325,8 +324,8 @@ def list_cmd(
     from urrbmi.registry.audit import default_actor
     from urrbmi.targets.lists import hardship_not_enrolled, identity_changed, not_enrolled, write_page_xlsx
 
-    day = _day(on)
-    with session_scope(_engine(db_url, write=False)) as s:
+    day = parse_day(on)
+    with session_scope(open_engine(db_url, write=False)) as s:
         cid = _cid(s, campaign_id)
         if kind == "not-enrolled":
             page = not_enrolled(s, cid, on=day, scope=scope, limit=limit, offset=offset, full_ids=full_ids)
@@ -384,12 +383,12 @@ def bulletin_build(
     from urrbmi.db.session import session_scope
     from urrbmi.targets.reports import write_bulletin_files
 
-    with session_scope(_engine(db_url, write=False)) as s:
+    with session_scope(open_engine(db_url, write=False)) as s:
         files = write_bulletin_files(
             s,
             _cid(s, campaign_id),
             out,
-            on=_day(on),
+            on=parse_day(on),
             level=cast(Level, level),
             scope=scope,
             target=target,
@@ -424,11 +423,11 @@ def incentive_cmd(
     from urrbmi.db.session import session_scope
     from urrbmi.targets.reports import incentive_from_db
 
-    with session_scope(_engine(db_url, write=False)) as s:
+    with session_scope(open_engine(db_url, write=False)) as s:
         lines = incentive_from_db(
             s,
             _cid(s, campaign_id),
-            on=_day(on),
+            on=parse_day(on),
             target=target,
             per_person=Decimal(per_person) if per_person else None,
         )
@@ -452,8 +451,8 @@ def funding_cmd(
     from urrbmi.db.session import session_scope
     from urrbmi.targets.reports import funding_report, write_funding_xlsx
 
-    with session_scope(_engine(db_url, write=False)) as s:
-        rep = funding_report(s, _cid(s, campaign_id), on=_day(on), scope=scope)
+    with session_scope(open_engine(db_url, write=False)) as s:
+        rep = funding_report(s, _cid(s, campaign_id), on=parse_day(on), scope=scope)
     click.echo(f"截至 {rep.on}：已参保 {rep.enrolled} 人；{rep.financing_note}")
     rows: list[list[object]] = [
         [
