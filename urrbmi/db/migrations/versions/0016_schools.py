@@ -27,7 +27,9 @@ def upgrade() -> None:
         sa.Column("code", sa.String(length=20), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=False),
-        sa.ForeignKeyConstraint(["region_code"], ["regions.code"], name=op.f("fk_schools_region_code_regions")),
+        sa.ForeignKeyConstraint(
+            ["region_code"], ["regions.code"], name=op.f("fk_schools_region_code_regions")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_schools")),
         sa.UniqueConstraint("region_code", "name", name="uq_schools_region_name"),
     )
@@ -49,7 +51,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["resident_id"], ["residents.id"], name=op.f("fk_school_pupils_resident_id_residents")
         ),
-        sa.ForeignKeyConstraint(["school_id"], ["schools.id"], name=op.f("fk_school_pupils_school_id_schools")),
+        sa.ForeignKeyConstraint(
+            ["school_id"], ["schools.id"], name=op.f("fk_school_pupils_school_id_schools")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_school_pupils")),
         sa.UniqueConstraint("campaign_id", "resident_id", name="uq_school_pupils_campaign_resident"),
     )
