@@ -262,7 +262,7 @@ def read_roster(content: bytes, file_name: str = "roster") -> tuple[list[RosterR
                 zh, en = "身份证号码无效", "invalid ID number"
             except InvalidId as exc:
                 zh, en = exc.zh, exc.en
-            problems.append(Problem(n, label, raw_id, code, zh, en))
+            problems.append(Problem(n, label, ids.mask_text(raw_id), code, zh, en))
             continue
         if not name:
             problems.append(
@@ -296,10 +296,12 @@ def upload_roster(
     file_name: str = "roster",
     actor: str,
     on: dt.date | None = None,
+    scope: str = "",
 ) -> RosterResult:
     """Replace the school's roster for the campaign by the file's valid rows (see the module
     docstring); returns the counts and the rows not taken with their reasons. Pupils made school
-    students are re-assessed as if paying on ``on`` (default today)."""
+    students are re-assessed as if paying on ``on`` (default today). ``scope``: the region-code
+    prefix of the residents the actor may list (a pupil outside it is "not in the registry")."""
     _check_campaign(session, school, c)
     rows, problems = read_roster(content, file_name)
     in_file = len(rows) + len(problems)
@@ -323,8 +325,8 @@ def upload_roster(
     if found:
         ids_ = [r.id for r in found.values()]
         for i in range(0, len(ids_), LOOKUP_BATCH):
-            for rid, other in session.execute(
-                select(SchoolPupil.resident_id, School.name)
+            for rid, other, where in session.execute(
+                select(SchoolPupil.resident_id, School.name, School.region_code)
                 .join(School, School.id == SchoolPupil.school_id)
                 .where(
                     SchoolPupil.campaign_id == c.id,
@@ -332,26 +334,23 @@ def upload_roster(
                     SchoolPupil.resident_id.in_(ids_[i : i + LOOKUP_BATCH]),
                 )
             ):
-                others[rid] = other
+                others[rid] = f"“{other}”" if where.startswith(scope) else "另一所学校"
     keep: list[tuple[RosterRow, Any]] = []
     id_label = "身份证号码"
     for r in rows:
         rec = found.get(r.id_number)
         shown = ids.mask(r.id_number)
-        if rec is None:
+        if (
+            rec is None
+            or not rec.region_code.startswith(campaign_prefix)
+            or not rec.region_code.startswith(scope)
+        ):
+            # one answer for "no such person" and "not yours to list": nothing told about others
             problems.append(
                 Problem(
                     r.row, id_label, shown, "pupil_unknown",
-                    "居民登记册中没有此人，请先登记居民后再上传",
-                    "not in the resident registry: register the pupil first",
-                )
-            )  # fmt: skip
-        elif not rec.region_code.startswith(campaign_prefix):
-            problems.append(
-                Problem(
-                    r.row, id_label, shown, "pupil_outside",
-                    "此人登记的区划不在本征缴批次范围内",
-                    "the pupil is registered outside the campaign's region",
+                    "本征缴批次（您的管辖范围内）的居民登记册中没有此人，请先登记居民后再上传",
+                    "not in the campaign's resident registry (in your scope): register the pupil first",
                 )
             )  # fmt: skip
         elif normalize.name(rec.name) != r.name:
@@ -365,7 +364,7 @@ def upload_roster(
             problems.append(
                 Problem(
                     r.row, id_label, shown, "pupil_other_school",
-                    f"已在“{others[rec.id]}”的学生名册中（一名学生只能在一所学校的名册中）",
+                    f"已在{others[rec.id]}的学生名册中（一名学生只能在一所学校的名册中）",
                     "already on another school's roster for this campaign",
                 )
             )  # fmt: skip
