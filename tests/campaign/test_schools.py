@@ -6,6 +6,8 @@ progress by school. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -72,6 +74,10 @@ def taixing(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int, 
     """泰兴 2022 campaign, assessed on 2021-09-20; four pupils (three aged 13, one aged 19 who the
     registry does not know to be a student) and one adult who is no pupil; a school in 济川街道."""
     monkeypatch.setenv("URRBMI_TODAY", str(SEPT))
+    return build_taixing(engine)
+
+
+def build_taixing(engine: Engine) -> tuple[int, int, list[str]]:
     taixing_regions(engine)
     pupils = [ids.make(TAIXING, dt.date(2008, 3, 1 + i), 11 + 2 * i) for i in range(3)]
     pupils.append(ids.make(TAIXING, dt.date(2002, 5, 5), 21))
@@ -319,6 +325,10 @@ def test_school_scope_roster_rules_and_statement_file(
             s, get_school(s, sid), c, roster_csv([("学生0", pupils[0], "一（1）")]), actor=ACTOR
         )
         assert (res.pupils, res.removed) == (1, 1)
+        # a file with no row to take leaves the roster as it was
+        with pytest.raises(InvalidInput, match="名册未更改"):
+            upload_roster(s, get_school(s, sid), c, roster_csv([("某某", "123", "x")]), actor=ACTOR)
+        assert len(statement(s, get_school(s, sid), c, SEPT).lines) == 1
         st = statement(s, get_school(s, sid), c, SEPT)
         out = write_statement(st, tmp_path / "清单.xlsx", full_ids=False)
         cells = [tuple(r) for r in load_workbook(out).active.iter_rows(values_only=True)]  # type: ignore[union-attr]
@@ -327,3 +337,68 @@ def test_school_scope_roster_rules_and_statement_file(
         assert cells[-1][0] == "合计" and cells[-1][4] == 200
         csv_out = write_statement(st, tmp_path / "清单.csv", full_ids=True, fmt="csv")
         assert pupils[0] in csv_out.read_text(encoding="utf-8-sig")
+
+
+def test_taixing_4_1_2_school_and_parent_paying_at_once_enroll_once(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A parent pays at the counter while the school's payment is being recorded: each pupil is
+    enrolled once, with one receipt; the school's line for that pupil is held as already paid
+    (its money goes back through the refund lifecycle)."""
+    monkeypatch.setenv("URRBMI_TODAY", str(SEPT))
+    engine = pg_engine
+    cid, sid, pupils = build_taixing(engine)
+    with session_scope(engine) as s:
+        upload_roster(
+            s, get_school(s, sid), get_campaign(s, cid),
+            roster_csv([(f"学生{i}", n, "初一") for i, n in enumerate(pupils)]), actor=ACTOR,
+        )  # fmt: skip
+    parent_in = threading.Event()
+    results: dict[str, object] = {}
+    errors: list[BaseException] = []
+
+    def parent() -> None:
+        try:
+            with session_scope(engine) as s:
+                r = record_payment(
+                    s, get_campaign(s, cid), id_number=pupils[3], amount=Decimal("200"), channel="cash",
+                    external_ref="P-3", paid_on=SEPT, actor="agent:li",
+                )  # fmt: skip
+                results["parent"] = r.payment.status
+                parent_in.set()
+                time.sleep(0.5)  # the enrollment stays uncommitted while the school pays
+        except BaseException as exc:
+            errors.append(exc)
+            parent_in.set()
+
+    def school() -> None:
+        try:
+            parent_in.wait(5)
+            with session_scope(engine) as s:
+                paid = pay_school(
+                    s, get_school(s, sid), get_campaign(s, cid), amount=Decimal("800.00"), channel="bank",
+                    external_ref="JC-RACE", paid_on=SEPT, actor="officer:zhou",
+                )  # fmt: skip
+                results["school"] = (paid.accepted, paid.held)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=parent), threading.Thread(target=school)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert results == {"parent": "accepted", "school": (3, 1)}
+    with session_scope(engine) as s:
+        live = s.execute(
+            select(Enrollment.resident_id, func.count())
+            .where(Enrollment.status == "enrolled")
+            .group_by(Enrollment.resident_id)
+        ).all()
+        assert len(live) == 4 and all(n == 1 for _, n in live)
+        assert s.scalar(select(func.count()).select_from(Receipt)) == 4
+        held = s.execute(
+            select(Payment.external_ref, Payment.hold_reason).where(Payment.status == "held")
+        ).all()
+        assert len(held) == 1 and held[0][1] == "already_paid" and held[0][0].startswith("JC-RACE#")

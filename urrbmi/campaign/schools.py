@@ -371,6 +371,12 @@ def upload_roster(
         else:
             keep.append((r, rec))
     problems.sort(key=lambda p: p.row)
+    if not keep:
+        shown = "；".join(f"第{p.row}行{p.zh}" for p in problems[:10])
+        raise InvalidInput(
+            f"名册中没有可登记的学生，名册未更改：{shown or '文件没有数据行'}",
+            f"no row of the roster could be taken; the roster is unchanged ({len(problems)} problem rows)",
+        )
     before = set(
         session.scalars(
             select(SchoolPupil.resident_id).where(
@@ -485,6 +491,25 @@ class Statement:
         return sum(1 for x in self.lines if x.status == "enrolled")
 
 
+def _pupils_prefix(session: Session, c: Campaign, school_ids: Sequence[int] | Any) -> str:
+    """The longest region-code prefix shared by the pupils of these schools' rosters (at least the
+    campaign's): :func:`resident_state` then reads one town, not the whole county."""
+    own = prefix(get_region(session, c.region_code))
+    codes = list(
+        session.scalars(
+            select(Resident.region_code)
+            .join(SchoolPupil, SchoolPupil.resident_id == Resident.id)
+            .where(SchoolPupil.campaign_id == c.id, SchoolPupil.school_id.in_(school_ids))
+            .distinct()
+        )
+    )
+    common = codes[0] if codes else own
+    for code in codes[1:]:
+        while not code.startswith(common):
+            common = common[:-1]
+    return common if common.startswith(own) else own
+
+
 def statement(session: Session, school: School, c: Campaign, on: dt.date) -> Statement:
     """Every pupil of the school's roster for the campaign, priced as if paying on ``on``."""
     _check_campaign(session, school, c)
@@ -498,18 +523,19 @@ def statement(session: Session, school: School, c: Campaign, on: dt.date) -> Sta
     ).all()
     rids = [p.resident_id for p in pupils]
     state = resident_state(
-        session, c, prefix(get_region(session, c.region_code)), on, columns=["rid", "enrolled"]
+        session, c, _pupils_prefix(session, c, [school.id]), on, columns=["rid", "enrolled"]
     )
-    enrolled: set[int] = set()
+    enrolled = set(
+        session.scalars(
+            select(state.c.rid)
+            .join(SchoolPupil, SchoolPupil.resident_id == state.c.rid)
+            .where(SchoolPupil.school_id == school.id, SchoolPupil.campaign_id == c.id, state.c.enrolled == 1)
+        )
+    )
     facts: dict[int, Any] = {}
     cols = profile_columns(c.benefit_year, c.id)
     for i in range(0, len(rids), LOOKUP_BATCH):
         part = rids[i : i + LOOKUP_BATCH]
-        enrolled.update(
-            rid
-            for rid, e in session.execute(select(state.c.rid, state.c.enrolled).where(state.c.rid.in_(part)))
-            if e
-        )
         for rec in session.execute(
             select(
                 *cols,
@@ -696,6 +722,18 @@ def pay_school(
         )
     ).all()
     if earlier:
+        mine = set(
+            session.scalars(
+                select(SchoolPupil.id).where(
+                    SchoolPupil.school_id == school.id, SchoolPupil.campaign_id == c.id
+                )
+            )
+        )
+        if any(int(r.rsplit("#", 1)[1]) not in mine for r, *_ in earlier):
+            raise Conflict(
+                f"交易流水号{ref}已用于另一所学校的缴费，未入账",
+                f"reference {ref} was already used for another school's payment; nothing was recorded",
+            )
         if sum(a for _, a, _ in earlier) != fen or any(cid != c.id for *_, cid in earlier):
             raise Conflict(
                 f"交易流水号{ref}已按不同金额入账（{from_fen(sum(a for _, a, _ in earlier))}元），未入账",
@@ -718,14 +756,6 @@ def pay_school(
             f"“{school.name}”名册中没有按{paid_on}应缴费的学生（已参保{st.enrolled}人），未入账",
             f"no pupil of the school's roster is due on {paid_on}; nothing was recorded",
         )
-    if fen != st.total_fen:
-        total, given = from_fen(st.total_fen), from_fen(fen)
-        raise AmountMismatch(
-            f"金额与应缴不符：“{school.name}”{len(due)}名学生按缴费日期{paid_on}应缴合计{total}元，"
-            f"缴入的是{given}元；未入账，请按应缴合计{total}元缴费",
-            f"the amount {given} yuan is not the amount due: {total} yuan for {len(due)} pupils paying "
-            f"on {paid_on}; nothing was recorded",
-        )
     lines = [
         PaymentLine(
             line_no=i,
@@ -736,8 +766,17 @@ def pay_school(
         )
         for i, x in enumerate(due, start=1)
     ]
-    # the date guards of a counter payment (today, backdating), read only
+    # the date guards of a counter payment (not after today, the backdating window), read only;
+    # the first pupil's line is also priced by the pipeline's own check (it must agree)
     check_counter_payment(session, c, lines[0], may_backdate)
+    if fen != st.total_fen:
+        total, given = from_fen(st.total_fen), from_fen(fen)
+        raise AmountMismatch(
+            f"金额与应缴不符：“{school.name}”{len(due)}名学生按缴费日期{paid_on}应缴合计{total}元，"
+            f"缴入的是{given}元；未入账，请按应缴合计{total}元缴费",
+            f"the amount {given} yuan is not the amount due: {total} yuan for {len(due)} pupils paying "
+            f"on {paid_on}; nothing was recorded",
+        )
     summary = apply_payments_raced(session, c, channel, lines, actor=actor)
     result = SchoolPaid(
         school.id,
@@ -834,9 +873,8 @@ class SchoolProgress:
 def school_progress(session: Session, c: Campaign, on: dt.date, *, scope: str = "") -> list[SchoolProgress]:
     """Per school of the campaign (inside ``scope``) with a roster: pupils on it and enrolled at
     ``on``, by :func:`urrbmi.targets.counting.resident_state`."""
-    state = resident_state(
-        session, c, prefix(get_region(session, c.region_code)), on, columns=["rid", "enrolled"]
-    )
+    in_scope = select(School.id).where(School.region_code.startswith(scope, autoescape=True))
+    state = resident_state(session, c, _pupils_prefix(session, c, in_scope), on, columns=["rid", "enrolled"])
     rows = session.execute(
         select(
             School.id,
