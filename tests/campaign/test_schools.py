@@ -31,7 +31,16 @@ from urrbmi.campaign.schools import (
     upload_roster,
     write_statement,
 )
-from urrbmi.db.models import Assessment, AuditLog, BenefitPeriod, Enrollment, Payment, Receipt, Resident
+from urrbmi.db.models import (
+    Assessment,
+    AuditLog,
+    BenefitPeriod,
+    Enrollment,
+    Payment,
+    Receipt,
+    Resident,
+    ResidentHistory,
+)
 from urrbmi.db.session import session_scope
 from urrbmi.errors import InvalidInput
 from urrbmi.policy import ResidentInput, load_policy, quote
@@ -184,6 +193,10 @@ def test_taixing_4_1_2_school_pays_for_pupils(engine: Engine, taixing: tuple[int
             s.execute(select(AuditLog.table_name, AuditLog.action).where(AuditLog.actor == "officer:zhou"))
         )
         assert {("school_pupils", "upload"), ("schools", "pay"), ("residents", "update")} <= actions
+        # the registry's earlier versions are kept (the pupils were not known to be students)
+        kept = s.execute(select(ResidentHistory.id_number, ResidentHistory.changed_by)).all()
+        assert sorted(kept) == sorted((n, "officer:zhou") for n in pupils)
+        assert set(s.scalars(select(Resident.student).where(Resident.id_number.in_(pupils)))) == {"school"}
 
 
 def test_taixing_2_progress_by_school(engine: Engine, taixing: tuple[int, int, list[str]]) -> None:

@@ -71,7 +71,7 @@ from urrbmi.money import from_fen
 from urrbmi.registry import audit
 from urrbmi.registry.errors import AmountMismatch, Conflict, NotFound
 from urrbmi.registry.regions import get_region, prefix
-from urrbmi.registry.residents import update_resident
+from urrbmi.registry.residents import update_many
 from urrbmi.targets.counting import policy_rate, resident_state
 
 LOOKUP_BATCH = 900
@@ -408,17 +408,13 @@ def upload_roster(
             "名册中有学生刚被另一所学校的名册登记，请重新上传",
             "a pupil was just put on another school's roster; upload again",
         ) from None
-    marked = []
-    for r, rec in keep:
-        if rec.student is None or rec.school_name != school.name:
-            update_resident(
-                session,
-                r.id_number,
-                {"student": rec.student or "school", "school_name": school.name},
-                actor=actor,
-                reason=f"学校学生名册：{school.name}",
-            )
-            marked.append(rec.id)
+    changes = {
+        rec.id: {"student": rec.student or "school", "school_name": school.name}
+        for _, rec in keep
+        if rec.student is None or rec.school_name != school.name
+    }
+    update_many(session, changes, actor=actor, reason=f"学校学生名册：{school.name}")
+    marked = list(changes)
     if marked:
         assess(session, c, on or clock.today(), actor=actor, residents=marked)
     result = RosterResult(
