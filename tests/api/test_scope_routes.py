@@ -294,6 +294,9 @@ CASES: dict[tuple[str, str], Builder] = {
     ("POST", "/api/v1/campaigns/{campaign_id}/schools/{school_id}/roster"): lambda x, u: [
         Call(DENY, path=c(x) | {"school_id": x.b_school}, files=school_roster(x))
     ],
+    ("POST", "/api/v1/campaigns/{campaign_id}/schools/{school_id}/roster/confirm"): lambda x, u: [
+        Call(DENY, path=c(x) | {"school_id": x.b_school})
+    ],
     ("GET", "/api/v1/campaigns/{campaign_id}/schools/{school_id}/statement"): lambda x, u: [
         Call(DENY, path=c(x) | {"school_id": x.b_school}, params={"on": AS_OF.isoformat()})
     ],

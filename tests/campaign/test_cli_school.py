@@ -49,6 +49,7 @@ def test_taixing_4_1_2_school_pays_for_pupils_by_cli(db_url: str, tmp_path: Path
     roster = tmp_path / "名册.csv"
     rows = "".join(f"学生{i},{n},六（1）班\n" for i, n in enumerate(pupils))
     roster.write_bytes(("姓名,身份证号码,班级\n" + rows + "某某,123,六（1）班\n").encode("gb18030"))
+    refused(db_url, "invalid_input", "school", "roster", "1")  # neither a file nor --from-registry
     out = ok(db_url, "school", "roster", "1", str(roster))
     assert "登记学生3人" in out and "第5行" in out and "身份证号码" in out
     out = ok(db_url, "school", "statement", "1")

@@ -21,6 +21,7 @@ from urrbmi.campaign.assess import assess
 from urrbmi.campaign.campaigns import create_campaign, get_campaign
 from urrbmi.campaign.payments import PaymentLine, record_payment
 from urrbmi.campaign.schools import (
+    confirm_roster,
     get_school,
     list_schools,
     pay_school,
@@ -415,3 +416,25 @@ def test_taixing_4_1_2_school_and_parent_paying_at_once_enroll_once(
             select(Payment.external_ref, Payment.hold_reason).where(Payment.status == "held")
         ).all()
         assert len(held) == 1 and held[0][1] == "already_paid" and held[0][0].startswith("JC-RACE#")
+
+
+def test_taixing_4_1_2_school_confirms_its_pupils_from_the_registry(
+    engine: Engine, taixing: tuple[int, int, list[str]]
+) -> None:
+    """ "学校代为统一办理参保登记": the registry already knows some pupils as students of the school
+    (the education department's list); the school confirms them as its roster instead of a file."""
+    cid, sid, _pupils = taixing
+    known = [ids.make(TAIXING, dt.date(2009, 2, 2 + i), 71 + 2 * i) for i in range(2)]
+    register(engine, TX_TOWN, [(n, f"在册{i}") for i, n in enumerate(known)], student="school",
+             school_name="泰兴市实验初级中学")  # fmt: skip
+    register(engine, TX_TOWN, [(ids.make(TAIXING, dt.date(2009, 3, 3), 81), "他校")], student="school",
+             school_name="泰兴市第二中学")  # fmt: skip
+    with session_scope(engine) as s:
+        c = get_campaign(s, cid)
+        assess(s, c, SEPT, actor=ACTOR)
+        res = confirm_roster(s, get_school(s, sid), c, actor="officer:zhou")
+        assert (res.pupils, res.students_marked, res.problems) == (2, 0, [])
+        st = statement(s, get_school(s, sid), c, SEPT)
+        assert [(x.name, x.due_fen) for x in st.lines] == [("在册0", 20000), ("在册1", 20000)]
+        with pytest.raises(InvalidInput, match="名册未更改"):  # nobody of that school in a town's scope
+            confirm_roster(s, get_school(s, sid), c, actor="officer:zhou", scope="321283002")

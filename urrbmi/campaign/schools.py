@@ -83,6 +83,7 @@ __all__ = [
     "SchoolProgress",
     "Statement",
     "StatementLine",
+    "confirm_roster",
     "get_school",
     "list_schools",
     "pay_school",
@@ -304,6 +305,47 @@ def upload_roster(
     prefix of the residents the actor may list (a pupil outside it is "not in the registry")."""
     _check_campaign(session, school, c)
     rows, problems = read_roster(content, file_name)
+    return _take_rows(session, school, c, rows, problems, source=file_name, actor=actor, on=on, scope=scope)
+
+
+def confirm_roster(
+    session: Session, school: School, c: Campaign, *, actor: str, on: dt.date | None = None, scope: str = ""
+) -> RosterResult:
+    """The school confirms its pupils as the registry knows them: every resident of the campaign
+    (inside ``scope``) registered as a school student of this school's name (``school_name``,
+    e.g. from the education department's list) becomes its roster, as an upload would."""
+    _check_campaign(session, school, c)
+    campaign_prefix = prefix(get_region(session, c.region_code))
+    found = session.execute(
+        select(Resident.id_number, Resident.name)
+        .where(
+            Resident.school_name == school.name,
+            Resident.student.is_not(None),
+            Resident.status == "active",
+            Resident.region_code.startswith(campaign_prefix, autoescape=True),
+            Resident.region_code.startswith(scope, autoescape=True),
+        )
+        .order_by(Resident.id)
+    ).all()
+    rows = [
+        RosterRow(i, number, normalize.name(name), None) for i, (number, name) in enumerate(found, start=1)
+    ]
+    return _take_rows(session, school, c, rows, [], source="居民登记册", actor=actor, on=on, scope=scope)
+
+
+def _take_rows(
+    session: Session,
+    school: School,
+    c: Campaign,
+    rows: list[RosterRow],
+    problems: list[Problem],
+    *,
+    source: str,
+    actor: str,
+    on: dt.date | None,
+    scope: str,
+) -> RosterResult:
+    """Check the rows against the registry and replace the school's roster with those taken."""
     in_file = len(rows) + len(problems)
     campaign_prefix = prefix(get_region(session, c.region_code))
     found: dict[str, Any] = {}
@@ -435,7 +477,7 @@ def upload_roster(
         None,
         {
             "campaign": c.id,
-            "file": file_name,
+            "file": source,
             "pupils": result.pupils,
             "removed": result.removed,
             "students_marked": result.students_marked,

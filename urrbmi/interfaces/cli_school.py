@@ -11,6 +11,7 @@ from urrbmi import ids
 from urrbmi.campaign.campaigns import get_campaign
 from urrbmi.campaign.payments import HOLD_ZH, parse_amount, read_payment_file
 from urrbmi.campaign.schools import (
+    confirm_roster,
     get_school,
     list_schools,
     pay_school,
@@ -76,24 +77,33 @@ def school_list(scope: str, db_url: str | None) -> None:
 
 @school.command("roster")
 @click.argument("school_id", type=int)
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
+@click.option("--from-registry", is_flag=True, help="确认居民登记册中登记为该校学生的居民为名册（代替文件）")
 @campaign_option
 @db_option
 @actor_option
 def school_roster(
-    school_id: int, file: Path, campaign_id: int | None, db_url: str | None, actor: str | None
+    school_id: int,
+    file: Path | None,
+    from_registry: bool,
+    campaign_id: int | None,
+    db_url: str | None,
+    actor: str | None,
 ) -> None:
-    """上传学生名册（CSV/XLSX：身份证号码、姓名、班级），替换该校本批次名册 / upload a school's roster."""
+    """上传学生名册（CSV/XLSX：身份证号码、姓名、班级）或确认登记册中的学生，替换该校本批次名册 /
+    upload or confirm a school's roster."""
+    if (file is None) == (not from_registry):
+        raise InvalidInput(
+            "请给出名册文件或 --from-registry（二者之一）", "give a roster file or --from-registry"
+        )
     with session_scope(_engine(db_url)) as s:
         sc = get_school(s, school_id)
-        res = upload_roster(
-            s,
-            sc,
-            get_campaign(s, campaign_id),
-            file.read_bytes(),
-            file_name=file.name,
-            actor=actor or default_actor(),
-        )
+        c = get_campaign(s, campaign_id)
+        who = actor or default_actor()
+        if file is None:
+            res = confirm_roster(s, sc, c, actor=who)
+        else:
+            res = upload_roster(s, sc, c, file.read_bytes(), file_name=file.name, actor=who)
         click.echo(
             f"{sc.name}：名册{res.rows}行，登记学生{res.pupils}人，移出{res.removed}人，"
             f"标记为在校学生并重新核定{res.students_marked}人，有问题的行{len(res.problems)}行"

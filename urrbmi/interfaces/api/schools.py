@@ -26,7 +26,9 @@ from urrbmi.access.errors import out_of_scope
 from urrbmi.access.scope import Principal, check_region, scoped_campaign
 from urrbmi.campaign.payments import read_payment_file
 from urrbmi.campaign.schools import (
+    RosterResult,
     Statement,
+    confirm_roster,
     get_school,
     list_schools,
     pay_school,
@@ -249,15 +251,31 @@ def roster(
         res = upload_roster(
             s, school, c, content, file_name=file.filename or "roster", actor=p.actor, scope=p.region_prefix
         )
-        return {
-            "school_id": res.school_id,
-            "campaign_id": res.campaign_id,
-            "rows": res.rows,
-            "pupils": res.pupils,
-            "removed": res.removed,
-            "students_marked": res.students_marked,
-            "problems": res.problems,
-        }
+        return _roster_out(res)
+
+
+def _roster_out(res: RosterResult) -> dict[str, Any]:
+    return {
+        "school_id": res.school_id,
+        "campaign_id": res.campaign_id,
+        "rows": res.rows,
+        "pupils": res.pupils,
+        "removed": res.removed,
+        "students_marked": res.students_marked,
+        "problems": res.problems,
+    }
+
+
+@router.post(
+    "/campaigns/{campaign_id}/schools/{school_id}/roster/confirm",
+    response_model=RosterOut,
+    summary="确认居民登记册中登记为该校学生的居民为名册 / confirm the registry's pupils as the roster",
+    responses={**AUTH_ERRORS, **CONFLICT},
+)
+def roster_confirm(campaign_id: Id, school_id: Id, request: Request, p: SchoolP) -> dict[str, Any]:
+    with tx(request) as s:
+        c, school = _both(s, p, campaign_id, school_id)
+        return _roster_out(confirm_roster(s, school, c, actor=p.actor, scope=p.region_prefix))
 
 
 @router.get(
