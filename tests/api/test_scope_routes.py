@@ -35,10 +35,12 @@ from urrbmi.access.roles import PERMISSIONS, ROLE_PERMISSIONS
 from urrbmi.campaign.assess import assess
 from urrbmi.campaign.campaigns import create_campaign
 from urrbmi.campaign.changes import record_external_enrollment
+from urrbmi.campaign.schools import register_school, upload_roster
 from urrbmi.db.models import Campaign, Enrollment, Membership, Payment, Refund, Region, Resident
 from urrbmi.db.models_access import ROLES, ApiSession, User
 from urrbmi.db.models_handover import CashHandover
 from urrbmi.db.models_imports import ReviewItem
+from urrbmi.db.models_schools import School, SchoolPupil
 from urrbmi.db.session import session_scope
 from urrbmi.imports.load import load_list
 from urrbmi.interfaces.api import create_app
@@ -85,6 +87,7 @@ class Ctx:
     a_numbers: list[str]
     b_handover: int
     b_refund: int = 0  # a pending refund of a town B resident
+    b_school: int = 0  # a school of town B with town B's pupils on its roster
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,15 @@ def minzheng(rows: list[tuple[str, str]], town: str) -> bytes:
         for i, (n, name) in enumerate(rows)
     )
     return (head + body).encode("gb18030")
+
+
+def school_roster_bytes(numbers: list[str]) -> bytes:
+    rows = "".join(f"{n},{name}\n" for n, name in zip(numbers, SECRET_NAMES, strict=True))
+    return ("身份证号码,姓名\n" + rows).encode()
+
+
+def school_roster(ctx: Ctx) -> dict[str, Any]:
+    return {"file": ("名册.csv", school_roster_bytes(ctx.b_numbers), "text/csv")}
 
 
 Builder = Callable[[Ctx, str], list[Call]]
@@ -274,6 +286,36 @@ CASES: dict[tuple[str, str], Builder] = {
     ("GET", "/api/v1/campaigns/{campaign_id}/refunds/reconcile"): lambda x, u: [
         Call(LIST, path=c(x), params={"days": "0"})
     ],
+    # --- schools as payers: town B's school (its name, pupils and statement never shown)
+    ("GET", "/api/v1/schools"): lambda x, u: [Call(LIST)],
+    ("POST", "/api/v1/schools"): lambda x, u: [
+        Call(DENY, json={"name": "城东二小", "region_code": VILLAGE_B})
+    ],
+    ("POST", "/api/v1/campaigns/{campaign_id}/schools/{school_id}/roster"): lambda x, u: [
+        Call(DENY, path=c(x) | {"school_id": x.b_school}, files=school_roster(x))
+    ],
+    ("POST", "/api/v1/campaigns/{campaign_id}/schools/{school_id}/roster/confirm"): lambda x, u: [
+        Call(DENY, path=c(x) | {"school_id": x.b_school})
+    ],
+    ("GET", "/api/v1/campaigns/{campaign_id}/schools/{school_id}/statement"): lambda x, u: [
+        Call(DENY, path=c(x) | {"school_id": x.b_school}, params={"on": AS_OF.isoformat()})
+    ],
+    ("GET", "/api/v1/campaigns/{campaign_id}/schools/{school_id}/statement/file"): lambda x, u: [
+        Call(DENY, path=c(x) | {"school_id": x.b_school}, params={"format": "csv"})
+    ],
+    ("POST", "/api/v1/campaigns/{campaign_id}/schools/{school_id}/payments"): lambda x, u: [
+        Call(
+            DENY,
+            path=c(x) | {"school_id": x.b_school},
+            json={"amount": "1.00", "external_ref": "SC-S", "paid_on": AS_OF.isoformat()},
+        )
+    ],
+    ("POST", "/api/v1/campaigns/{campaign_id}/schools/{school_id}/payments/import"): lambda x, u: [
+        Call(DENY, path=c(x) | {"school_id": x.b_school}, files=payment_file(x), data={"channel": "bank"})
+    ],
+    ("GET", "/api/v1/campaigns/{campaign_id}/schools/progress"): lambda x, u: [
+        Call(LIST, path=c(x), params=ON)
+    ],
     # --- targets, lists for action, funding
     ("GET", "/api/v1/campaigns/{campaign_id}/progress"): lambda x, u: [
         Call(LIST, path=c(x), params=ON | {"level": level, "rate": "0.95"})
@@ -340,6 +382,8 @@ CASES: dict[tuple[str, str], Builder] = {
             "enrollments",
             "review_items",
             "cash_handovers",
+            "schools",
+            "school_pupils",
         )
     ],
     ("GET", "/api/v1/users"): lambda x, u: [Call(LIST, params={"limit": 500})],
@@ -429,6 +473,8 @@ def fingerprint(world: World) -> list[Any]:
             (ApiSession, ApiSession.user_id.in_(select(User.id).where(User.region_code.startswith(TOWN_B)))),
             (Region, Region.code.startswith(TOWN_B)),
             (CashHandover, CashHandover.region_code.startswith(TOWN_B)),
+            (School, School.region_code.startswith(TOWN_B)),
+            (SchoolPupil, SchoolPupil.resident_id.in_(b_ids)),
         ):
             cols = [col for col in model.__table__.columns if col.name not in ("last_seen_at",)]
             rows = s.execute(select(*cols).where(cond)).all()
@@ -525,6 +571,12 @@ def ctx(world: World, client: TestClient) -> Ctx:
         s.add(rf)
         s.flush()
         b_refund = rf.id
+        school = register_school(s, name="城东第一小学", region_code=VILLAGE_B, actor="api:admin_b")
+        c_ = s.get(Campaign, world.campaign_id)
+        assert c_ is not None
+        got = upload_roster(s, school, c_, school_roster_bytes(b_numbers), actor="api:admin_b", on=AS_OF)
+        assert got.pupils == 3, got.problems
+        b_school = school.id
     return Ctx(
         world=world,
         client=client,
@@ -539,6 +591,7 @@ def ctx(world: World, client: TestClient) -> Ctx:
         a_numbers=world.people_a,
         b_handover=handover,
         b_refund=b_refund,
+        b_school=b_school,
     )
 
 

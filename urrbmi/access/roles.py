@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, str] = {
     "handover.confirm": "清点确认现金解缴、查看解缴报表 / count and confirm cash handovers, reports",
     "refund.approve": "审批、驳回退费和补发（不能审批本人发起的）/ approve or reject refunds (not one's own)",
     "refund.pay": "生成退费文件、导入渠道支付结果（含完整身份证号码）/ refund file and the channel's result",
+    "school.manage": "登记学校、学生名册、缴费清单和学校代缴 / schools, rosters, statements, payments",
     "audit.read": "查询审计日志 / query the audit log",
     "list.upload": "上传部门名单（报送员仅限本部门来源）/ upload department lists (uploaders: own sources)",
     "funding.read": "资金测算、进度 / funding and progress reports",
@@ -61,6 +62,7 @@ _ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "refund.approve",
             "funding.read",
             "list.upload",
+            "school.manage",
         }
     ),
     "township_officer": frozenset(
@@ -74,6 +76,7 @@ _ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "payment.backdate",
             "handover.submit",
             "handover.confirm",
+            "school.manage",
         }
     ),
     "village_agent": frozenset({"region.read", "resident.read", "payment.record", "handover.submit"}),

@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "region": "urrbmi.interfaces.cli_campaign:region",
     "resident": "urrbmi.interfaces.cli_campaign:resident",
     "review": "urrbmi.interfaces.cli_imports:review_group",
+    "school": "urrbmi.interfaces.cli_school:school",
     "serve": "urrbmi.interfaces.cli_api:serve",
     "synth": "urrbmi.interfaces.cli_synth:synth",
     "targets": "urrbmi.interfaces.cli_targets:targets",

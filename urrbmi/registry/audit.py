@@ -31,6 +31,7 @@ from urrbmi.db.models import (
 from urrbmi.db.models_access import ApiChannel, User
 from urrbmi.db.models_handover import CashHandover
 from urrbmi.db.models_imports import ImportBatch, ReviewItem
+from urrbmi.db.models_schools import School
 from urrbmi.db.models_targets import TargetSet
 
 MASKED_KEYS = frozenset({"id_number", "guardian_id_number"})
@@ -179,6 +180,8 @@ def _subjects() -> list[tuple[str, Any]]:
         ("review_items", select(key("", ReviewItem.id), func.nullif(ReviewItem.region_code, ""))),
         ("import_batches", select(key("", ImportBatch.id), batch_scope)),
         ("cash_handovers", select(key("", CashHandover.id), CashHandover.region_code)),
+        ("schools", select(key("", School.id), School.region_code)),
+        ("school_pupils", select(key("school:", School.id), School.region_code)),
     ]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from urrbmi import ids
-from urrbmi.db.models import RESIDENCE, STUDENT, Membership, Resident, ResidentHistory
+from urrbmi.db.models import RESIDENCE, STUDENT, AuditLog, Membership, Resident, ResidentHistory
 from urrbmi.errors import InvalidInput
 from urrbmi.policy.identities import all_identities
 from urrbmi.registry import audit
@@ -164,6 +164,65 @@ def update_resident(
     session.flush()
     audit.record(session, actor, "residents", resident.id, "update", old, snapshot(resident))
     return resident
+
+
+def update_many(
+    session: Session, changes: dict[int, dict[str, Any]], *, actor: str, reason: str | None = None
+) -> int:
+    """:func:`update_resident` for many residents at once (resident id -> changes): the same
+    history and audit rows, written with one statement each per batch of residents (a school's
+    roster of thousands of pupils). Only ``student`` and ``school_name`` (the fields a roster
+    sets); returns the number of residents changed."""
+    fields = {f for ch in changes.values() for f in ch}
+    if not fields <= {"student", "school_name"}:
+        raise InvalidInput(
+            f"不能批量修改的字段：{sorted(fields)}",
+            f"fields that cannot be changed in bulk: {sorted(fields)}",
+        )
+    for ch in changes.values():
+        _check_choice("student", ch.get("student"), STUDENT, "学生类型")
+    wanted = list(changes)
+    stamp = audit.now()
+    done = 0
+    for i in range(0, len(wanted), 900):
+        found = list(session.scalars(select(Resident).where(Resident.id.in_(wanted[i : i + 900]))))
+        history: list[dict[str, Any]] = []
+        logs: list[dict[str, Any]] = []
+        for r in found:
+            old = snapshot(r)
+            history.append(
+                {
+                    "resident_id": r.id,
+                    "id_number": r.id_number,
+                    "row_version": r.row_version,
+                    "data": old,
+                    "valid_from": r.updated_at,
+                    "valid_to": stamp,
+                    "changed_by": actor,
+                    "reason": reason,
+                }
+            )
+            for key, value in changes[r.id].items():
+                setattr(r, key, value)
+            r.row_version += 1
+            r.updated_at = stamp
+            logs.append(
+                {
+                    "at": stamp,
+                    "actor": actor,
+                    "table_name": "residents",
+                    "row_key": str(r.id),
+                    "action": "update",
+                    "old": audit.masked(old),
+                    "new": audit.masked(snapshot(r)),
+                }
+            )
+        if history:
+            session.execute(insert(ResidentHistory), history)
+            session.execute(insert(AuditLog), logs)
+            done += len(history)
+    session.flush()
+    return done
 
 
 def history(session: Session, id_number: str) -> list[ResidentHistory]:

@@ -4,7 +4,7 @@ const ALL = [
   'region.read', 'region.write', 'resident.read', 'resident.full_id', 'resident.write', 'identity.write',
   'campaign.read', 'campaign.manage', 'roster.read', 'payment.record', 'payment.backdate', 'payment.import',
   'payment.cancel', 'payment.cancel_handed_over', 'payment.accept', 'audit.read', 'list.upload', 'funding.read',
-  'user.manage', 'handover.submit', 'handover.confirm', 'refund.approve', 'refund.pay',
+  'user.manage', 'handover.submit', 'handover.confirm', 'refund.approve', 'refund.pay', 'school.manage',
 ];
 export const ROLE_PERMISSIONS = {
   bureau_admin: ALL,
@@ -12,11 +12,11 @@ export const ROLE_PERMISSIONS = {
     'region.read', 'resident.read', 'resident.full_id', 'resident.write', 'identity.write', 'campaign.read',
     'campaign.manage', 'roster.read', 'payment.record', 'payment.backdate', 'payment.import', 'payment.cancel',
     'payment.accept', 'payment.cancel_handed_over', 'list.upload', 'funding.read', 'handover.submit',
-    'handover.confirm', 'refund.approve',
+    'handover.confirm', 'refund.approve', 'school.manage',
   ],
   township_officer: [
     'region.read', 'resident.read', 'resident.write', 'identity.write', 'campaign.read', 'payment.record',
-    'payment.backdate', 'handover.submit', 'handover.confirm',
+    'payment.backdate', 'handover.submit', 'handover.confirm', 'school.manage',
   ],
   village_agent: [
     'region.read', 'resident.read', 'payment.record', 'handover.submit',
