@@ -415,4 +415,10 @@ class PaymentStaging(Base):
 
 
 # Tables of the other parts live in their own modules; import them so Base.metadata is complete.
-from urrbmi.db import models_access, models_handover, models_imports, models_targets  # noqa: E402,F401
+from urrbmi.db import (  # noqa: E402,F401
+    models_access,
+    models_fieldwork,
+    models_handover,
+    models_imports,
+    models_targets,
+)
