@@ -49,7 +49,7 @@ class ActivationImport:
     recorded: int = 0  # new activations
     earlier: int = 0  # an earlier day than the one recorded
     unchanged: int = 0
-    bad: list[dict[str, Any]] = field(default_factory=list)  # {row, id_number (masked), reason}
+    bad: list[dict[str, Any]] = field(default_factory=list)  # {row, reason}
     bad_total: int = 0
 
 
@@ -78,12 +78,12 @@ def import_activations(session: Session, p: Principal, table: RawTable, *, actor
     today = clock.today()
     good: dict[str, tuple[int, dt.date]] = {}
 
-    def bad(row: int, number: str, zh: str) -> None:
+    def bad(row: int, zh: str) -> None:
+        # the row number only: the file's ID number is not echoed (an ID outside the region and an
+        # unknown one read the same)
         out.bad_total += 1
         if len(out.bad) < MAX_BAD_SHOWN:
-            out.bad.append(
-                {"row": row, "id_number": ids.mask(number) if len(number) >= 8 else number, "reason": zh}
-            )
+            out.bad.append({"row": row, "reason": zh})
 
     for row_no, cells in table.rows[head + 1 :]:
         out.rows += 1
@@ -92,15 +92,15 @@ def import_activations(session: Session, p: Principal, table: RawTable, *, actor
         try:
             number = ids.validate(raw_id)
         except InvalidId:
-            bad(row_no, raw_id, "身份证号码无效")
+            bad(row_no, "身份证号码无效")
             continue
         try:
             day = parse_day(raw_day)
         except ValueError:
-            bad(row_no, number, f"激活日期无效：{raw_day or '（空）'}")
+            bad(row_no, f"激活日期无效：{raw_day or '（空）'}")
             continue
         if day > today:
-            bad(row_no, number, f"激活日期{day}晚于今天")
+            bad(row_no, f"激活日期{day}晚于今天")
             continue
         if number in good and good[number][1] <= day:
             continue
@@ -126,7 +126,7 @@ def import_activations(session: Session, p: Principal, table: RawTable, *, actor
     for number, (row_no, day) in good.items():
         rid = known.get(number)
         if rid is None:
-            bad(row_no, number, "不在本辖区居民名册中")
+            bad(row_no, "不在本辖区居民名册中")
             continue
         a = existing.get(rid)
         if a is None:
