@@ -77,6 +77,10 @@ class HouseholdOut(BaseModel):
     members: list[MemberOut]
 
 
+class HouseholdViewOut(HouseholdOut):
+    on: dt.date = Field(description="金额和状态的日期（今天）/ the day of the amounts and states")
+
+
 class WorklistOut(BaseModel):
     campaign_id: int
     benefit_year: int
@@ -270,7 +274,7 @@ def get_worklist(
 
 @router.get(
     "/households/{resident_id}",
-    response_model=HouseholdOut,
+    response_model=HouseholdViewOut,
     summary="一户全部成员及应缴金额 / a household with every member's amount due",
     responses=AUTH_ERRORS,
 )
@@ -283,7 +287,8 @@ def get_household(
 ) -> dict[str, Any]:
     with tx(request) as s:
         c = fieldwork.current_campaign(s, p, campaign_id)
-        return _group(fieldwork.household(s, p, c, resident_id, on=on))
+        day = on or clock.today()
+        return _group(fieldwork.household(s, p, c, resident_id, on=day)) | {"on": day}
 
 
 @router.post(

@@ -2,7 +2,7 @@
 // a household with every member's amount due → payment for several members at once (after a
 // confirmation) → a visit outcome per person → who to remind (Excel with phone numbers); and who
 // has not activated the 医保电子凭证 (item 2). Data: /api/v1/fieldwork (docs/api.md).
-import { html, useState, useEffect } from '../../vendor/htm-preact-standalone-3.1.1.module.js';
+import { html, useState, useEffect, useRef } from '../../vendor/htm-preact-standalone-3.1.1.module.js';
 import { api, url } from '../api.js';
 import { t } from '../i18n.js';
 import { can } from '../roles.js';
@@ -24,11 +24,6 @@ export const STATES = ['todo', 'enrolled', 'employee', 'elsewhere', 'gone'];
 export const OUTCOMES = ['promised', 'unreachable', 'refused', 'paid_elsewhere', 'employee', 'died', 'army'];
 const WITH_VOUCHER = ['paid_elsewhere', 'employee'];
 const PAGE = 10;
-
-function today() {
-  // China time (UTC+8), whatever the phone's clock zone
-  return new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10);
-}
 
 function StateTag({ m }) {
   return html`<span class=${'tag state-' + m.state}>${t('fw.state.' + m.state)}</span>`;
@@ -160,11 +155,11 @@ function Household({ rid, user, onBack }) {
         <${OutcomeLine} m=${m} />
         ${m.phone && html`<div class="small">${t('fw.phone')}：<a href=${'tel:' + m.phone}>${m.phone}</a></div>`}
         ${mayVisit && m.state === 'todo' && !m.paid && html`<button type="button" data-testid="visit-open" onClick=${() => { setSaved(null); setVisit(m); }}>${t('fw.record_visit')}</button>`}
-        ${visit && visit.resident_id === m.resident_id && html`<${VisitForm} m=${m} onCancel=${() => setVisit(null)}
+        ${visit && visit.resident_id === m.resident_id && html`<${VisitForm} m=${m} day=${data.on} onCancel=${() => setVisit(null)}
           onSaved=${(v) => { setVisit(null); setSaved({ name: m.name, outcome: v.outcome }); reload(); }} />`}
       </li>`)}
     </ul>
-    ${mayPay && chosen.length > 0 && !confirm && html`<div class="action-bar">
+    ${mayPay && chosen.length > 0 && !confirm && !visit && html`<div class="action-bar">
       <button type="button" class="primary wide" data-testid="pay-selected"
         onClick=${() => { setPaid(null); setConfirm({ ref: 'HH-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 8), members: chosen }); }}>
         ${t('fw.pay_selected', { n: chosen.length, total: yuan((total / 100).toFixed(2)) })}</button></div>`}
@@ -178,6 +173,9 @@ function ConfirmPay({ c, onCancel, onPaid }) {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const total = c.members.reduce((s, m) => s + Math.round(Number(m.amount_due) * 100), 0);
+  const el = useRef(null);
+  // on a phone the confirmation opens below the household: brought into view
+  useEffect(() => { if (el.current && el.current.scrollIntoView) el.current.scrollIntoView({ block: 'start' }); }, []);
   async function pay() {
     setBusy(true); setError(null);
     try {
@@ -185,7 +183,7 @@ function ConfirmPay({ c, onCancel, onPaid }) {
       onPaid(await api(FW.pay, { method: 'POST', body }));
     } catch (err) { setError(err); } finally { setBusy(false); }
   }
-  return html`<div class="card confirm" role="dialog" aria-modal="true" data-testid="pay-confirm">
+  return html`<div class="card confirm" role="dialog" aria-modal="true" data-testid="pay-confirm" ref=${el}>
     <h3>${t('fw.confirm_title')}</h3>
     <table class="confirm-table"><tbody>
       ${c.members.map((m) => html`<tr><td>${m.name}</td><td class="num">¥${yuan(m.amount_due)}</td></tr>`)}
@@ -197,15 +195,16 @@ function ConfirmPay({ c, onCancel, onPaid }) {
       </select><//>
     <p class="small muted">${t('fw.confirm_hint')}</p>
     <${Notice} error=${error} />
-    <div class="action-bar row gap">
+    <div class="confirm-actions">
       <button type="button" class="primary" disabled=${busy} data-testid="pay-confirm-btn" onClick=${pay}>${t('fw.confirm_pay')}</button>
       <button type="button" disabled=${busy} onClick=${onCancel}>${t('common.cancel')}</button>
     </div>
   </div>`;
 }
 
-function VisitForm({ m, onCancel, onSaved }) {
-  const [f, setF] = useState({ outcome: 'promised', reason: '', visited_on: today(), promised_on: '', phone: m.phone || '', evidence_ref: '' });
+function VisitForm({ m, day, onCancel, onSaved }) {
+  // the visit's day defaults to the server's today (the bureau's calendar, China time)
+  const [f, setF] = useState({ outcome: 'promised', reason: '', visited_on: day, promised_on: '', phone: m.phone || '', evidence_ref: '' });
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const set = (k) => (e) => setF({ ...f, [k]: e.target.value });
@@ -223,7 +222,7 @@ function VisitForm({ m, onCancel, onSaved }) {
       ${OUTCOMES.map((o) => html`<option value=${o}>${t('fw.outcome.' + o)}</option>`)}</select><//>
     <${Field} label="fw.reason"><textarea name="reason" rows="2" required maxlength="400" value=${f.reason} onInput=${set('reason')} data-testid="visit-reason" placeholder=${t('fw.reason_ph')}></textarea><//>
     <div class="grid2">
-      <${Field} label="fw.visited_on"><input type="date" name="visited_on" required max=${today()} value=${f.visited_on} onInput=${set('visited_on')} /><//>
+      <${Field} label="fw.visited_on"><input type="date" name="visited_on" required max=${day} data-testid="visit-day" value=${f.visited_on} onInput=${set('visited_on')} /><//>
       ${f.outcome === 'promised' && html`<${Field} label="fw.promised_on"><input type="date" name="promised_on" required min=${f.visited_on} value=${f.promised_on} onInput=${set('promised_on')} data-testid="visit-promised" /><//>`}
       <${Field} label="fw.phone"><input type="tel" name="phone" inputmode="tel" maxlength="20" value=${f.phone} onInput=${set('phone')} data-testid="visit-phone" /><//>
       ${WITH_VOUCHER.includes(f.outcome) && html`<${Field} label="fw.evidence_ref"><input name="evidence_ref" maxlength="200" value=${f.evidence_ref} onInput=${set('evidence_ref')} /><//>`}
