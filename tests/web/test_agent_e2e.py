@@ -169,7 +169,7 @@ def test_officer_imports_activation_list_and_sees_rates(browser: Any, live: Any)
         con.close()
     csv = "身份证号码,姓名,激活日期\n" + "".join(f"{n},某,2021-11-0{i + 1}\n" for i, n in enumerate(numbers))
     csv += "123456,错号,2021-11-01\n"
-    for size, viewport in SIZES.items():
+    for viewport in SIZES.values():
         tab = Page(browser, live, viewport)
         try:
             p = tab.login("officer")

@@ -124,12 +124,13 @@ def import_activations(session: Session, p: Principal, table: RawTable, *, actor
             existing[a.resident_id] = a
     now = clock.now()
     for number, (row_no, day) in good.items():
-        rid = known.get(number)
-        if rid is None:
+        found = known.get(number)
+        if found is None:
             bad(row_no, "不在本辖区居民名册中")
             continue
-        a = existing.get(rid)
-        if a is None:
+        rid = found
+        act = existing.get(rid)
+        if act is None:
             session.add(
                 CredentialActivation(
                     resident_id=rid,
@@ -140,8 +141,8 @@ def import_activations(session: Session, p: Principal, table: RawTable, *, actor
                 )
             )
             out.recorded += 1
-        elif day < a.activated_on:
-            a.activated_on, a.batch_id, a.imported_by, a.imported_at = day, out.batch_id, actor, now
+        elif day < act.activated_on:
+            act.activated_on, act.batch_id, act.imported_by, act.imported_at = day, out.batch_id, actor, now
             out.earlier += 1
         else:
             out.unchanged += 1
