@@ -404,11 +404,11 @@ def pay_members(
                     may_backdate=p.can("payment.backdate"),
                 )
             except UrrbmiError as exc:
-                raise type(exc)(
-                    f"{r.name}：{exc.zh}（本次{len(members)}人均未入账）",
-                    f"{r.name}: {exc.en} (none of the {len(members)} payments was recorded)",
-                    code=exc.code,
-                ) from None
+                # the same error (code, HTTP status), naming the member; nothing of the request stays
+                exc.zh = f"{r.name}：{exc.zh}（本次{len(members)}人均未入账）"
+                exc.en = f"{r.name}: {exc.en} (none of the {len(members)} payments was recorded)"
+                exc.args = (f"{exc.zh} / {exc.en}",)
+                raise
             pay = res.payment
             if pay.status != "accepted":
                 why = HOLD_ZH.get(pay.hold_reason or "", "未能入账")
