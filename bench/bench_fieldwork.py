@@ -59,17 +59,15 @@ def main() -> None:
             ):
                 print(f"{role:17} {code:12} {name:14} {best(f):7.0f} ms")
         county = Principal(1, "bench", "bureau_officer", village[:6], village[:6])
-        print(
-            f"activation rates by village (county)   {best(lambda: activation.activation_rates(s, county, c)):7.0f} ms"
-        )
+        rates = best(lambda: activation.activation_rates(s, county, c))
+        print(f"activation rates by village (county)   {rates:7.0f} ms")
         agent = Principal(1, "bench", "village_agent", village, village)
         rid = s.scalar(
             select(Resident.id).where(Resident.region_code == village, Resident.household_id.is_not(None))
         )
         assert rid is not None
-        print(
-            f"household view                         {best(lambda: fieldwork.household(s, agent, c, rid)):7.0f} ms"
-        )
+        view = best(lambda: fieldwork.household(s, agent, c, rid))
+        print(f"household view                         {view:7.0f} ms")
 
 
 if __name__ == "__main__":
