@@ -38,6 +38,7 @@ from urrbmi.campaign.changes import record_external_enrollment
 from urrbmi.campaign.schools import register_school, upload_roster
 from urrbmi.db.models import Campaign, Enrollment, Membership, Payment, Refund, Region, Resident
 from urrbmi.db.models_access import ROLES, ApiSession, User
+from urrbmi.db.models_fieldwork import CredentialActivation, ResidentContact, VisitOutcome
 from urrbmi.db.models_handover import CashHandover
 from urrbmi.db.models_imports import ReviewItem
 from urrbmi.db.models_schools import School, SchoolPupil
@@ -88,6 +89,7 @@ class Ctx:
     b_handover: int
     b_refund: int = 0  # a pending refund of a town B resident
     b_school: int = 0  # a school of town B with town B's pupils on its roster
+    b_visit: int = 0  # a visit outcome (paid elsewhere, with a voucher) of a town B resident
 
 
 @dataclass(frozen=True)
@@ -370,6 +372,60 @@ CASES: dict[tuple[str, str], Builder] = {
     ("GET", "/api/v1/imports/lists/check/{token}/report"): lambda x, u: [
         Call(GONE, path={"token": x.b_check_token})
     ],
+    # --- field work (issue 15): town B's residents, visit, phone and activation stay out of sight
+    ("GET", "/api/v1/fieldwork/worklist"): lambda x, u: [
+        Call(LIST),
+        Call(LIST, params={"q": "乙镇", "state": "all"}),
+        Call(LIST, params={"q": x.b_numbers[0][-6:], "state": "all"}),
+        Call(DENY, params={"region": VILLAGE_B}),
+    ],
+    ("GET", "/api/v1/fieldwork/households/{resident_id}"): lambda x, u: [
+        Call(DENY, path={"resident_id": x.b_resident})
+    ],
+    ("POST", "/api/v1/fieldwork/payments"): lambda x, u: [
+        Call(
+            DENY,
+            json={"request_ref": "SCOPE-1", "members": [{"resident_id": x.b_resident, "amount": "1.00"}]},
+        )
+    ],
+    ("POST", "/api/v1/fieldwork/visits"): lambda x, u: [
+        Call(
+            DENY,
+            json={"resident_id": x.b_resident, "outcome": "refused", "reason": "x", "phone": "13900003333"},
+        )
+    ],
+    ("POST", "/api/v1/fieldwork/visits/{visit_id}/reduction"): lambda x, u: [
+        Call(DENY, path={"visit_id": x.b_visit}, json={"evidence_ref": "X-1"})
+    ],
+    ("GET", "/api/v1/fieldwork/reminders"): lambda x, u: [
+        Call(LIST),
+        Call(DENY, params={"region": VILLAGE_B}),
+    ],
+    ("GET", "/api/v1/fieldwork/reminders/export"): lambda x, u: [
+        Call(LIST),
+        Call(DENY, params={"region": VILLAGE_B}),
+    ],
+    ("GET", "/api/v1/fieldwork/not-activated"): lambda x, u: [
+        Call(LIST),
+        Call(DENY, params={"region": VILLAGE_B}),
+    ],
+    ("GET", "/api/v1/fieldwork/activation"): lambda x, u: [
+        Call(LIST),
+        Call(LIST, params={"level": "town"}),
+        Call(DENY, params={"region": TOWN_B}),
+    ],
+    ("POST", "/api/v1/fieldwork/activations/import"): lambda x, u: [
+        Call(
+            LIST,
+            files={
+                "file": (
+                    "激活.csv",
+                    ("身份证号码,激活日期\n" + "".join(f"{n},2021-12-01\n" for n in x.b_numbers)).encode(),
+                    "text/csv",
+                )
+            },
+        )
+    ],
     # --- the audit log and accounts
     ("GET", "/api/v1/audit"): lambda x, u: [
         Call(LIST, params={"limit": 500} | ({"table": t} if t else {}))
@@ -384,6 +440,9 @@ CASES: dict[tuple[str, str], Builder] = {
             "cash_handovers",
             "schools",
             "school_pupils",
+            "visit_outcomes",
+            "resident_contacts",
+            "credential_activations",
         )
     ],
     ("GET", "/api/v1/users"): lambda x, u: [Call(LIST, params={"limit": 500})],
@@ -475,6 +534,9 @@ def fingerprint(world: World) -> list[Any]:
             (CashHandover, CashHandover.region_code.startswith(TOWN_B)),
             (School, School.region_code.startswith(TOWN_B)),
             (SchoolPupil, SchoolPupil.resident_id.in_(b_ids)),
+            (VisitOutcome, VisitOutcome.region_code.startswith(TOWN_B)),
+            (ResidentContact, ResidentContact.resident_id.in_(b_ids)),
+            (CredentialActivation, CredentialActivation.resident_id.in_(b_ids)),
         ):
             cols = [col for col in model.__table__.columns if col.name not in ("last_seen_at",)]
             rows = s.execute(select(*cols).where(cond)).all()
@@ -577,6 +639,25 @@ def ctx(world: World, client: TestClient) -> Ctx:
         got = upload_roster(s, school, c_, school_roster_bytes(b_numbers), actor="api:admin_b", on=AS_OF)
         assert got.pupils == 3, got.problems
         b_school = school.id
+    rv = client.post(
+        "/api/v1/fieldwork/visits",
+        json={
+            "resident_id": resident,
+            "outcome": "paid_elsewhere",
+            "reason": "在外地参保",
+            "visited_on": AS_OF.isoformat(),
+            "phone": "13900002222",
+            "evidence_ref": "B-VOUCHER",
+        },
+        headers=hb,
+    )
+    assert rv.status_code == 201, rv.text
+    b_visit = rv.json()["visit_id"]
+    act = f"身份证号码,激活日期\n{b_numbers[1]},{AS_OF.isoformat()}\n".encode()
+    rv = client.post(
+        "/api/v1/fieldwork/activations/import", files={"file": ("激活.csv", act, "text/csv")}, headers=hb
+    )
+    assert rv.status_code == 200 and rv.json()["recorded"] == 1, rv.text
     return Ctx(
         world=world,
         client=client,
@@ -592,6 +673,7 @@ def ctx(world: World, client: TestClient) -> Ctx:
         b_handover=handover,
         b_refund=b_refund,
         b_school=b_school,
+        b_visit=b_visit,
     )
 
 

@@ -21,13 +21,13 @@ from urrbmi import ids
 pytestmark = pytest.mark.slow
 
 MENUS = {
-    "admin": ["resident", "dashboard", "imports", "payments", "policies", "reports"],
-    "officer": ["resident", "dashboard", "imports", "payments", "policies", "reports"],
-    "town": ["resident", "dashboard", "imports", "policies", "reports"],
-    "agent": ["resident", "policies"],
+    "admin": ["resident", "dashboard", "imports", "payments", "policies", "reports", "agent", "activation"],
+    "officer": ["resident", "dashboard", "imports", "payments", "policies", "reports", "agent", "activation"],
+    "town": ["resident", "dashboard", "imports", "policies", "reports", "agent", "activation"],
+    "agent": ["resident", "policies", "agent"],
     "uploader": ["imports"],
-    "auditor": ["resident", "dashboard", "policies", "reports"],
-    "finance": ["dashboard", "policies", "reports"],
+    "auditor": ["resident", "dashboard", "policies", "reports", "activation"],
+    "finance": ["dashboard", "policies", "reports", "activation"],
 }
 
 

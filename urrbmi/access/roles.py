@@ -36,6 +36,8 @@ PERMISSIONS: dict[str, str] = {
     "list.upload": "上传部门名单（报送员仅限本部门来源）/ upload department lists (uploaders: own sources)",
     "funding.read": "资金测算、进度 / funding and progress reports",
     "user.manage": "管理账号 / manage accounts",
+    "visit.record": "记录入户走访结果 / record visit outcomes",
+    "activation.import": "导入医保电子凭证激活名单 / import 医保电子凭证 activation lists",
 }
 
 _ALL = frozenset(PERMISSIONS)
@@ -63,6 +65,8 @@ _ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "funding.read",
             "list.upload",
             "school.manage",
+            "visit.record",
+            "activation.import",
         }
     ),
     "township_officer": frozenset(
@@ -77,9 +81,12 @@ _ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "handover.submit",
             "handover.confirm",
             "school.manage",
+            "visit.record",
         }
     ),
-    "village_agent": frozenset({"region.read", "resident.read", "payment.record", "handover.submit"}),
+    "village_agent": frozenset(
+        {"region.read", "resident.read", "payment.record", "handover.submit", "visit.record"}
+    ),
     "dept_uploader": frozenset({"list.upload"}),
     "auditor": frozenset({"region.read", "resident.read", "campaign.read", "audit.read"}),
     "finance": frozenset({"region.read", "campaign.read", "funding.read", "handover.confirm", "refund.pay"}),

@@ -417,6 +417,7 @@ class PaymentStaging(Base):
 # Tables of the other parts live in their own modules; import them so Base.metadata is complete.
 from urrbmi.db import (  # noqa: E402,F401
     models_access,
+    models_fieldwork,
     models_handover,
     models_imports,
     models_schools,

@@ -29,6 +29,7 @@ from urrbmi.db.models import (
     ResidentTier,
 )
 from urrbmi.db.models_access import ApiChannel, User
+from urrbmi.db.models_fieldwork import CredentialActivation, ResidentContact, VisitOutcome
 from urrbmi.db.models_handover import CashHandover
 from urrbmi.db.models_imports import ImportBatch, ReviewItem
 from urrbmi.db.models_schools import School
@@ -182,6 +183,20 @@ def _subjects() -> list[tuple[str, Any]]:
         ("cash_handovers", select(key("", CashHandover.id), CashHandover.region_code)),
         ("schools", select(key("", School.id), School.region_code)),
         ("school_pupils", select(key("school:", School.id), School.region_code)),
+        # field work (issue 15): a visit's region is the resident's village when visited
+        ("visit_outcomes", select(key("", VisitOutcome.id), VisitOutcome.region_code)),
+        (
+            "resident_contacts",
+            select(key("", ResidentContact.resident_id), Resident.region_code).join(
+                Resident, Resident.id == ResidentContact.resident_id
+            ),
+        ),
+        (
+            "credential_activations",
+            select(key("batch:", CredentialActivation.batch_id), Resident.region_code)
+            .join(Resident, Resident.id == CredentialActivation.resident_id)
+            .distinct(),
+        ),
     ]
 
 

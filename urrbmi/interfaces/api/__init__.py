@@ -18,6 +18,7 @@ from urrbmi.interfaces.api import (
     compare,
     deps,
     errors,
+    fieldwork,
     handovers,
     imports,
     logs,
@@ -81,6 +82,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         channels,
         audit,
         users,
+        fieldwork,
     ):
         app.include_router(module.router)
     from urrbmi.interfaces.web import mount as mount_web  # the browser UI at / (imports the API)

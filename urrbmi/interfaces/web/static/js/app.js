@@ -10,6 +10,8 @@ import { ImportsPage } from './pages/imports.js';
 import { PaymentsPage } from './pages/payments.js';
 import { PoliciesPage } from './pages/policies.js';
 import { ReportsPage } from './pages/reports.js';
+import { AgentPage } from './pages/agent.js';
+import { ActivationPage } from './pages/activation.js';
 
 // Menu entries and the permission (from the API's role table) each needs.
 export const MENU = [
@@ -19,6 +21,9 @@ export const MENU = [
   { route: 'payments', label: 'menu.payments', need: ['payment.import', 'campaign.manage'], page: PaymentsPage },
   { route: 'policies', label: 'menu.policies', need: ['resident.read', 'campaign.read'], page: PoliciesPage },
   { route: 'reports', label: 'menu.reports', need: ['funding.read', 'campaign.read'], page: ReportsPage },
+  // field work (issue 15): the agent's round is a village agent's home page
+  { route: 'agent', label: 'menu.agent', need: ['visit.record'], page: AgentPage, home: ['village_agent'] },
+  { route: 'activation', label: 'menu.activation', need: ['activation.import', 'campaign.read'], page: ActivationPage },
 ];
 
 function visibleMenu(user) { return MENU.filter((m) => m.need.some((p) => can(user, p))); }
@@ -69,7 +74,7 @@ function Shell({ user, onLogout, onLang }) {
   }, []);
   setUserRegion(user.region_code);
   const menu = visibleMenu(user);
-  const current = menu.find((m) => m.route === r) || menu[0];
+  const current = menu.find((m) => m.route === r) || menu.find((m) => (m.home || []).includes(user.role)) || menu[0];
   const Page = current ? current.page : null;
   return html`<div class="shell">
     <header class="top">

@@ -5,6 +5,7 @@ const ALL = [
   'campaign.read', 'campaign.manage', 'roster.read', 'payment.record', 'payment.backdate', 'payment.import',
   'payment.cancel', 'payment.cancel_handed_over', 'payment.accept', 'audit.read', 'list.upload', 'funding.read',
   'user.manage', 'handover.submit', 'handover.confirm', 'refund.approve', 'refund.pay', 'school.manage',
+  'visit.record', 'activation.import',
 ];
 export const ROLE_PERMISSIONS = {
   bureau_admin: ALL,
@@ -12,14 +13,14 @@ export const ROLE_PERMISSIONS = {
     'region.read', 'resident.read', 'resident.full_id', 'resident.write', 'identity.write', 'campaign.read',
     'campaign.manage', 'roster.read', 'payment.record', 'payment.backdate', 'payment.import', 'payment.cancel',
     'payment.accept', 'payment.cancel_handed_over', 'list.upload', 'funding.read', 'handover.submit',
-    'handover.confirm', 'refund.approve', 'school.manage',
+    'handover.confirm', 'refund.approve', 'school.manage', 'visit.record', 'activation.import',
   ],
   township_officer: [
     'region.read', 'resident.read', 'resident.write', 'identity.write', 'campaign.read', 'payment.record',
-    'payment.backdate', 'handover.submit', 'handover.confirm', 'school.manage',
+    'payment.backdate', 'handover.submit', 'handover.confirm', 'school.manage', 'visit.record',
   ],
   village_agent: [
-    'region.read', 'resident.read', 'payment.record', 'handover.submit',
+    'region.read', 'resident.read', 'payment.record', 'handover.submit', 'visit.record',
   ],
   dept_uploader: [
     'list.upload',

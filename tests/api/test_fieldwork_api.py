@@ -1,0 +1,97 @@
+"""The field-work API (issue 15 items 1–2) as the agent's phone calls it: worklist, household,
+several members paid in one request (all or nothing), a visit outcome, reminders as Excel with a
+Chinese file name, an activation list with a bad row. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from urllib.parse import unquote
+
+from apiworld import AS_OF, World
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from urrbmi.db.models import Payment
+from urrbmi.db.session import session_scope
+
+
+def test_agent_pays_two_at_once_records_a_visit_and_exports_reminders(
+    world: World, client: TestClient, monkeypatch: object
+) -> None:
+    monkeypatch.setenv("URRBMI_TODAY", AS_OF.isoformat())  # type: ignore[attr-defined]
+    h = world.auth("agent_a")
+    w = client.get("/api/v1/fieldwork/worklist", headers=h)
+    assert w.status_code == 200, w.text
+    body = w.json()
+    assert body["total_residents"] == 3 and body["campaign_id"] == world.campaign_id
+    rids = [m["resident_id"] for g in body["households"] for m in g["members"]]
+    dues = {}
+    for rid in rids:
+        hh = client.get(f"/api/v1/fieldwork/households/{rid}", headers=h).json()
+        dues[rid] = next(m["amount_due"] for m in hh["members"] if m["resident_id"] == rid)
+    bad = client.post(
+        "/api/v1/fieldwork/payments",
+        json={"request_ref": "T-0001", "members": [{"resident_id": rids[0], "amount": str(dues[rids[0]])},
+              {"resident_id": rids[1], "amount": "0.01"}]},
+        headers=h,
+    )  # fmt: skip
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "amount_mismatch"
+    assert "均未入账" in bad.json()["error"]["message"]
+    with session_scope(world.engine) as s:
+        assert s.scalar(select(func.count()).select_from(Payment)) == 0  # the first member too
+    ok = client.post(
+        "/api/v1/fieldwork/payments",
+        json={
+            "request_ref": "T-0002",
+            "members": [{"resident_id": r, "amount": str(dues[r])} for r in rids[:2]],
+        },
+        headers=h,
+    )
+    assert ok.status_code == 200, ok.text
+    assert len(ok.json()["members"]) == 2 and all(m["receipt_no"] for m in ok.json()["members"])
+    v = client.post(
+        "/api/v1/fieldwork/visits",
+        json={"resident_id": rids[2], "outcome": "promised", "reason": "下周缴", "promised_on": "2021-12-20",
+              "phone": "13700001234"},
+        headers=h,
+    )  # fmt: skip
+    assert v.status_code == 201 and v.json()["outcome_zh"] == "承诺缴费", v.text
+    no_day = client.post(
+        "/api/v1/fieldwork/visits",
+        json={"resident_id": rids[2], "outcome": "promised", "reason": "下周缴"},
+        headers=h,
+    )
+    assert no_day.status_code == 422
+    left = client.get("/api/v1/fieldwork/worklist", headers=h).json()
+    assert [m["resident_id"] for g in left["households"] for m in g["members"]] == [rids[2]]
+    rem = client.get("/api/v1/fieldwork/reminders", headers=h).json()
+    assert [(m["resident_id"], m["phone"]) for m in rem["items"]] == [(rids[2], "13700001234")]
+    x = client.get("/api/v1/fieldwork/reminders/export", headers=h)
+    assert x.status_code == 200
+    assert "催缴提醒名单" in unquote(x.headers["content-disposition"])
+    ws = load_workbook(BytesIO(x.content)).active
+    assert ws is not None and ws["E4"].value == "13700001234"
+
+
+def test_activation_import_and_rates(world: World, client: TestClient) -> None:
+    data = "身份证号码,激活日期\n" + f"{world.people_a[0]},2021-11-01\n" + "bad,2021-11-01\n"
+    r = client.post(
+        "/api/v1/fieldwork/activations/import",
+        files={"file": ("激活.csv", data.encode(), "text/csv")},
+        headers=world.auth("officer"),
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["recorded"], r.json()["bad"]) == (1, [{"row": 3, "reason": "身份证号码无效"}])
+    assert client.post(
+        "/api/v1/fieldwork/activations/import",
+        files={"file": ("激活.csv", data.encode(), "text/csv")},
+        headers=world.auth("town_a"),
+    ).status_code == 403  # fmt: skip
+    rates = client.get(
+        "/api/v1/fieldwork/activation", params={"level": "town"}, headers=world.auth("officer")
+    )
+    by = {row["name"]: (row["activated"], row["registry"]) for row in rates.json()["rows"]}
+    assert by["城西街道"] == (1, 3)
+    missing = client.get("/api/v1/fieldwork/not-activated", headers=world.auth("agent_a")).json()
+    assert missing["total"] == 2
