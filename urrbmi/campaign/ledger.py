@@ -169,13 +169,15 @@ def enroll_from(
     audit_new: Mapping[str, Any] | None = None,
     unless_enrolled: bool = False,
     analyze_after: bool = False,
+    with_periods: bool = True,
 ) -> int:
     """Write the rows of a ``SELECT`` naming :data:`COLUMNS` as live enrollments of ``source``,
     with a benefit period each where ``start_on`` is not NULL; returns how many were enrolled.
     ``unless_enrolled``: skip residents already enrolled for the year by a campaign (else the
     unique index refuses the statement). ``analyze_after``: a big write (thousands): let
     PostgreSQL's planner see the new enrollments before joining them to their periods. The audit
-    row is written only when something was."""
+    row is written only when something was. ``with_periods=False``: the rows have none (reports
+    from elsewhere), the second statement is not sent."""
     s = rows.subquery("s")
     pick = select(
         s.c.campaign_id,
@@ -195,7 +197,7 @@ def enroll_from(
     n = result.rowcount
     if n and analyze_after:
         dialect.analyze(session, "enrollments")
-    if n:
+    if n and with_periods:
         # the periods of the enrollments just written: the live one of the campaign for the
         # resident and year (unique), still without a period
         e = aliased(Enrollment)
@@ -217,6 +219,7 @@ def enroll_from(
                 .where(s.c.start_on.is_not(None), ~exists().where(b.enrollment_id == e.id)),
             )
         )
+    if n:
         _audit(
             session,
             actor,

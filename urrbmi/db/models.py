@@ -248,6 +248,7 @@ class InsuranceType(StrEnum):
     CRITICAL_ILLNESS = "392"  # 大病保险
 
 
+INSURANCE_TYPES = tuple(s.value for s in InsuranceType)
 ENROLLMENT_STATUS = tuple(s.value for s in EnrollmentStatus)
 ENROLLMENT_SOURCE = tuple(s.value for s in EnrollmentSource)
 ONE_PER_YEAR = "status = 'enrolled' AND campaign_id IS NOT NULL"
@@ -279,7 +280,9 @@ class Enrollment(Base):
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
     benefit_year: Mapped[int] = mapped_column(Integer)
     region_code: Mapped[str] = mapped_column(String(12))
-    insurance_type: Mapped[str] = mapped_column(String(3), default=InsuranceType.RESIDENT.value)  # 390 resident, 310 employee
+    insurance_type: Mapped[str] = mapped_column(
+        String(3), default=InsuranceType.RESIDENT.value
+    )  # 390 resident, 310 employee
     status: Mapped[str] = mapped_column(String(10), default=EnrollmentStatus.ENROLLED.value)
     source: Mapped[str] = mapped_column(String(10))
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
