@@ -24,6 +24,7 @@ already enrolled (``unless_enrolled``: the subsidised, who may have paid meanwhi
 from __future__ import annotations
 
 import datetime as dt
+import typing
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -33,6 +34,7 @@ from sqlalchemy import (
     Integer,
     SelectBase,
     String,
+    Table,
     and_,
     cast,
     exists,
@@ -42,11 +44,11 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, aliased
 
 from urrbmi.db import dialect
 from urrbmi.db.models import (
+    Base,
     BenefitPeriod,
     Enrollment,
     EnrollmentSource,
@@ -56,6 +58,11 @@ from urrbmi.db.models import (
     RefundStatus,
 )
 from urrbmi.registry import audit
+
+
+def cast_table(model: type[Base]) -> Table:
+    return typing.cast(Table, model.__table__)
+
 
 ENROLLED = EnrollmentStatus.ENROLLED.value
 
@@ -88,6 +95,8 @@ COLUMNS = (
 )
 _ENROLLMENT_COLUMNS = [*COLUMNS[:7], "status", "source"]
 _PERIOD_COLUMNS = ["enrollment_id", "resident_id", "start_on", "end_on"]
+_ENROLLMENTS = cast_table(Enrollment)
+_PERIODS = cast_table(BenefitPeriod)
 
 
 def enrolled_for_year(resident_id: Any, benefit_year: Any) -> ColumnElement[bool]:
@@ -192,9 +201,7 @@ def enroll_from(
     )
     if unless_enrolled:
         pick = pick.where(~enrolled_for_year(s.c.resident_id, s.c.benefit_year))
-    result = session.execute(insert(Enrollment).from_select(_ENROLLMENT_COLUMNS, pick))
-    assert isinstance(result, CursorResult)
-    n = result.rowcount
+    n = dialect.write_count(session, insert(_ENROLLMENTS).from_select(_ENROLLMENT_COLUMNS, pick))
     if n and analyze_after:
         dialect.analyze(session, "enrollments")
     if n and with_periods:
@@ -203,7 +210,7 @@ def enroll_from(
         e = aliased(Enrollment)
         b = aliased(BenefitPeriod)
         session.execute(
-            insert(BenefitPeriod).from_select(
+            insert(_PERIODS).from_select(
                 _PERIOD_COLUMNS,
                 select(e.id, e.resident_id, s.c.start_on, s.c.end_on)
                 .join(
@@ -246,16 +253,11 @@ def cancel(
     live = and_(Enrollment.status == ENROLLED, where)
     if drop_periods:
         session.execute(
-            BenefitPeriod.__table__.delete().where(  # type: ignore[attr-defined]
-                BenefitPeriod.enrollment_id.in_(select(Enrollment.id).where(live))
-            )
+            _PERIODS.delete().where(BenefitPeriod.enrollment_id.in_(select(Enrollment.id).where(live)))
         )
-    result = session.execute(
-        update(Enrollment).where(live).values(status=EnrollmentStatus.CANCELLED.value),
-        execution_options={"synchronize_session": False},
+    n = dialect.write_count(
+        session, update(_ENROLLMENTS).where(live).values(status=EnrollmentStatus.CANCELLED.value)
     )
-    assert isinstance(result, CursorResult)
-    n = result.rowcount
     if n:
         _audit(session, actor, audit_key, "cancel", {"cancelled": n} | dict(audit_new or {}))
     return n
