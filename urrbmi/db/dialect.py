@@ -20,9 +20,10 @@ def analyze(session: Session, *tables: str) -> None:
 
 def write_count(session: Session, stmt: Insert | Update) -> int:
     """Run an ``INSERT … SELECT`` or an ``UPDATE`` and return how many rows it wrote.
-    PostgreSQL: counted by the statement itself (``WITH w AS (INSERT … RETURNING 1) SELECT count(*) FROM w``): psycopg's
-    rowcount came back -1 for some of these statements run through the session; SQLite: the
-    cursor's rowcount."""
+
+    PostgreSQL: counted by the statement itself (``WITH w AS (INSERT … RETURNING 1) SELECT
+    count(*) FROM w``): psycopg's rowcount came back -1 for some of these statements run through
+    the session; SQLite: the cursor's rowcount."""
     if is_postgres(session):
         w = stmt.returning(literal_column("1")).cte("w")
         return int(session.execute(select(func.count()).select_from(w)).scalar_one())
