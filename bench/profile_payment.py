@@ -56,7 +56,9 @@ def database(kind: str, tmp: Path) -> str:
 
 def drop(kind: str) -> None:
     if kind == "postgresql":
-        admin = create_engine(make_url(os.environ.get("URRBMI_TEST_PG_URL") or SERVER), isolation_level="AUTOCOMMIT")
+        admin = create_engine(
+            make_url(os.environ.get("URRBMI_TEST_PG_URL") or SERVER), isolation_level="AUTOCOMMIT"
+        )
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{NAME}" WITH (FORCE)'))
         admin.dispose()

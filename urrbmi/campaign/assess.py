@@ -381,7 +381,9 @@ def assess(
     frame = read_residents(session, c, day, only=residents, changed_only=only_changed)
     summary.seconds["read"] = time.perf_counter() - clock
     changed = pl.col("a_categories").is_null() | (pl.col("a_categories") != pl.col("categories"))
-    keep = pl.col("enrolled_by").is_not_null() & ((pl.col("enrolled_by") != "subsidy") | ~changed)
+    keep = pl.col("enrolled_by").is_not_null() & (
+        (pl.col("enrolled_by") != EnrollmentSource.SUBSIDY.value) | ~changed
+    )
     frame = frame.filter(~keep)
     if only_changed:
         frame = frame.filter(changed)

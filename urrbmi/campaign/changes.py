@@ -33,6 +33,7 @@ from urrbmi.db.models import (
     Explanation,
     Membership,
     Payment,
+    PaymentStatus,
     Refund,
     Resident,
 )
@@ -246,7 +247,7 @@ def identity_changes(
             )
             .join(Payment, (Payment.resident_id == Resident.id) & (Payment.campaign_id == c.id))
             .join(Assessment, (Assessment.resident_id == Resident.id) & (Assessment.campaign_id == c.id))
-            .where(Payment.status == "accepted", Payment.id > last)
+            .where(Payment.status == PaymentStatus.ACCEPTED, Payment.id > last)
             .order_by(Payment.id)
             .limit(chunk)
         ).all()
