@@ -139,7 +139,7 @@ def register_newborn(
             ],
             source=EnrollmentSource.GUARDIAN,
             actor=actor,
-            audit_key=f"resident:{resident.id}",
+            audit_key=ledger.EACH,
             audit_new={"resident_id": resident.id},
         )
     return NewbornOutcome(resident, a, follows)
@@ -169,16 +169,13 @@ def record_external_enrollment(
         ],
         source=EnrollmentSource.EXTERNAL,
         actor=actor,
-        audit_key=None,  # keyed by the enrollment, below
-    )
-    audit.record(
-        session,
-        actor,
-        "enrollments",
-        eid,
-        "insert",
-        None,
-        {"id_number": r.id_number, "year": benefit_year, "region": region_code, "type": insurance_type},
+        audit_key=ledger.EACH,
+        audit_new={
+            "id_number": r.id_number,
+            "year": benefit_year,
+            "region": region_code,
+            "type": insurance_type,
+        },
     )
     e = session.get(Enrollment, eid)
     assert e is not None

@@ -65,6 +65,7 @@ def cast_table(model: type[Base]) -> Table:
 
 
 ENROLLED = EnrollmentStatus.ENROLLED.value
+EACH = "each"  # audit_key of enroll: one audit row per enrollment, keyed by its id
 
 
 class NewEnrollment(NamedTuple):
@@ -128,8 +129,9 @@ def enroll(
     audit_new: Mapping[str, Any] | None = None,
 ) -> list[int]:
     """Write ``rows`` as live enrollments of ``source`` with their benefit periods; returns the
-    enrollment ids in the order of ``rows``. ``audit_key``: the audit row's key (None: the
-    caller's own audit row covers the write, e.g. the payment's)."""
+    enrollment ids in the order of ``rows``. ``audit_key``: the audit row's key (:data:`EACH`:
+    one row per enrollment keyed by its id; None: the caller's own audit row covers the write,
+    e.g. the payment's)."""
     if not rows:
         return []
     values = [
@@ -158,13 +160,12 @@ def enroll(
     ]
     if periods:
         session.execute(insert(BenefitPeriod), periods)
-    _audit(
-        session,
-        actor,
-        audit_key,
-        "insert",
-        {"source": source.value, "enrolled": len(got)} | dict(audit_new or {}),
-    )
+    if audit_key == EACH:  # one row per enrollment, keyed by its id (the audit log scopes it)
+        for i in got:
+            _audit(session, actor, i, "insert", {"source": source.value} | dict(audit_new or {}))
+    else:
+        new = {"source": source.value, "enrolled": len(got)} | dict(audit_new or {})
+        _audit(session, actor, audit_key, "insert", new)
     return got
 
 
@@ -299,6 +300,7 @@ def typed_null(kind: str) -> Any:
 
 __all__ = [
     "COLUMNS",
+    "EACH",
     "NewEnrollment",
     "cancel",
     "enroll",

@@ -675,7 +675,7 @@ def _record_accepted(
         hold_reason=None,
         recorded_by=actor,
         recorded_at=audit.now(),
-        batch_id=None,
+        batch_id=uuid.uuid4().hex,  # a one-line batch, as the file pipeline gives it
     )
     session.add(p)
     session.flush()
