@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from dbfixtures import ACTOR, add_people, setup_regions
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Date, Engine, Integer, String, event, func, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from urrbmi.campaign import ledger
@@ -19,6 +19,7 @@ from urrbmi.campaign.assess import assess
 from urrbmi.campaign.campaigns import create_campaign, get_campaign
 from urrbmi.campaign.payments import apply_payments, read_lines, record_payment
 from urrbmi.db.models import (
+    Assessment,
     AuditLog,
     BenefitPeriod,
     Enrollment,
@@ -209,8 +210,6 @@ def test_enroll_from_a_select_skips_the_enrolled_and_cancel_drops_periods(engine
         .where(Resident.id.in_(people[:3]))
         .subquery()
     )
-    from sqlalchemy import Date, Integer, String, literal
-
     q = select(
         literal(cid, Integer()).label("campaign_id"),
         chosen.c.resident_id,
@@ -274,17 +273,12 @@ def test_owe_records_a_pending_refund(engine: Engine) -> None:
 
 def _due(engine: Engine, cid: int, resident_id: int) -> tuple[str, int]:
     with session_scope(engine) as s:
-        from urrbmi.db.models import Assessment
-
-        return (
-            s.execute(
-                select(Resident.id_number, Assessment.total_due_fen)
-                .join(Assessment, Assessment.resident_id == Resident.id)
-                .where(Assessment.campaign_id == cid, Resident.id == resident_id)
-            )
-            .one()
-            ._tuple()
-        )
+        number, fen = s.execute(
+            select(Resident.id_number, Assessment.total_due_fen)
+            .join(Assessment, Assessment.resident_id == Resident.id)
+            .where(Assessment.campaign_id == cid, Resident.id == resident_id)
+        ).one()
+        return number, fen
 
 
 # measured: 8 on both databases (the read; SAVEPOINT; payment, receipt, enrollment, benefit
