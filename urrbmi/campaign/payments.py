@@ -1,6 +1,6 @@
 """Payments: one at a village agent's counter, or a channel's file of thousands.
 
-Both go through one pipeline, in the caller's transaction:
+A channel's file goes through this pipeline, in the caller's transaction:
 
 1. lines are validated (ID numbers, amounts in yuan with at most two decimals, dates); a file with
    any bad line is refused whole, naming the lines;
@@ -10,11 +10,14 @@ Both go through one pipeline, in the caller's transaction:
 3. one set-based ``INSERT … SELECT`` moves staging into ``payments``, deciding the status:
    ``unmatched`` (ID not in the registry), ``held`` (amount differs from what is due, not
    assessed, or the resident already paid), else ``accepted``;
-4. set-based inserts issue receipts (numbers from the database), enrollments and benefit periods.
+4. set-based inserts issue receipts (numbers from the database), and the ledger
+   (:mod:`urrbmi.campaign.ledger`) the enrollments and benefit periods.
 
-A counter payment (:func:`record_payment`) is checked before step 1 and refused, with nothing
-written, when its amount is not the amount due or its date is after today or backdated too far
-(:func:`check_counter_payment`); a channel's file keeps such lines in the held queue.
+A counter payment (:func:`record_payment`) is checked first and refused, with nothing written,
+when its amount is not the amount due or its date is after today or backdated too far
+(:func:`check_counter_payment`); a channel's file keeps such lines in the held queue. An accepted
+counter payment is then written directly (one read, one insert per table, no staging); anything
+else, and a lost race, takes the pipeline above for one line.
 
 Idempotent: a (channel, external reference) already recorded with the same data is skipped; with
 different data the whole file is refused. Two agents paying for the same resident at once give one
