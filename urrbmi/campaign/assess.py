@@ -24,14 +24,36 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select, text
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    SelectBase,
+    String,
+    and_,
+    bindparam,
+    literal,
+    not_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from urrbmi.batch import assess_frame, category_mask_of
+from urrbmi.campaign import ledger
 from urrbmi.campaign.campaigns import Priced, Pricer, campaign_policy, identity_day
 from urrbmi.db.bulk import bulk_insert
 from urrbmi.db.frames import is_postgres, read_frame, write_frame
-from urrbmi.db.models import Campaign, Explanation
+from urrbmi.db.models import (
+    Assessment,
+    Campaign,
+    Enrollment,
+    EnrollmentSource,
+    Explanation,
+    InsuranceType,
+    Resident,
+)
 from urrbmi.errors import UrrbmiError
 from urrbmi.policy.loader import LoadedPolicy
 from urrbmi.registry import audit
@@ -359,7 +381,9 @@ def assess(
     frame = read_residents(session, c, day, only=residents, changed_only=only_changed)
     summary.seconds["read"] = time.perf_counter() - clock
     changed = pl.col("a_categories").is_null() | (pl.col("a_categories") != pl.col("categories"))
-    keep = pl.col("enrolled_by").is_not_null() & ((pl.col("enrolled_by") != "subsidy") | ~changed)
+    keep = pl.col("enrolled_by").is_not_null() & (
+        (pl.col("enrolled_by") != EnrollmentSource.SUBSIDY.value) | ~changed
+    )
     frame = frame.filter(~keep)
     if only_changed:
         frame = frame.filter(changed)
@@ -428,61 +452,70 @@ DELETE FROM assessments WHERE campaign_id = :cid
                     AND e.status = 'enrolled' AND e.source <> 'subsidy')
 """
 
+
 # Fully subsidised: the engine says nothing is due because a subsidy covers it (not because the
 # contribution is waived, as for a newborn following a guardian: that is source 'guardian').
-_FREE = "a.status = 'due' AND a.total_due_fen = 0 AND a.subsidy_fen > 0"
+def _free() -> ColumnElement[bool]:
+    return and_(Assessment.status == "due", Assessment.total_due_fen == 0, Assessment.subsidy_fen > 0)
 
-_UNENROLL_PERIODS = f"""
-DELETE FROM benefit_periods WHERE enrollment_id IN (
-    SELECT e.id FROM enrollments e JOIN assessments a
-        ON a.campaign_id = e.campaign_id AND a.resident_id = e.resident_id
-    WHERE e.campaign_id = :cid AND e.source = 'subsidy' AND e.status = 'enrolled' AND NOT ({_FREE}){{scope}})
-"""
-_UNENROLL = f"""
-UPDATE enrollments SET status = 'cancelled'
-WHERE campaign_id = :cid AND source = 'subsidy' AND status = 'enrolled' AND resident_id IN (
-    SELECT a.resident_id FROM assessments a WHERE a.campaign_id = :cid AND NOT ({_FREE}){{scope}})
-"""
-# not if a campaign (this one or another region's) has enrolled the resident for the year: one
-# live enrollment per resident and benefit year (migration 0011)
-_ENROLL = f"""
-INSERT INTO enrollments (campaign_id, resident_id, benefit_year, region_code, insurance_type,
-                         status, source, payment_id, enrolled_on)
-SELECT a.campaign_id, a.resident_id, :year, r.region_code, '390', 'enrolled', 'subsidy', NULL, :on
-FROM assessments a JOIN residents r ON r.id = a.resident_id
-WHERE a.campaign_id = :cid AND {_FREE}{{scope}}
-  AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.resident_id = a.resident_id
-                  AND e.benefit_year = :year AND e.status = 'enrolled' AND e.campaign_id IS NOT NULL)
-"""
-_PERIODS = """
-INSERT INTO benefit_periods (enrollment_id, resident_id, start_on, end_on)
-SELECT e.id, e.resident_id, a.benefit_start, a.benefit_end
-FROM enrollments e JOIN assessments a ON a.campaign_id = e.campaign_id AND a.resident_id = e.resident_id
-WHERE e.campaign_id = :cid AND e.source = 'subsidy' AND e.status = 'enrolled'{scope}
-  AND NOT EXISTS (SELECT 1 FROM benefit_periods b WHERE b.enrollment_id = e.id)
-"""
+
+def _subsidised(c: Campaign, on: dt.date, scope: ColumnElement[bool]) -> SelectBase:
+    """The campaign's fully subsidised residents as enrollments (with the assessment's period)."""
+    return (
+        select(
+            Assessment.campaign_id.label("campaign_id"),
+            Assessment.resident_id.label("resident_id"),
+            literal(c.benefit_year, Integer()).label("benefit_year"),
+            Resident.region_code.label("region_code"),
+            literal(InsuranceType.RESIDENT.value, String()).label("insurance_type"),
+            ledger.typed_null("int").label("payment_id"),
+            literal(on, Date()).label("enrolled_on"),
+            Assessment.benefit_start.label("start_on"),
+            Assessment.benefit_end.label("end_on"),
+        )
+        .join(Resident, Resident.id == Assessment.resident_id)
+        .where(Assessment.campaign_id == c.id, _free(), scope)
+    )
 
 
 def sync_subsidised(
     session: Session, c: Campaign, on: dt.date, *, actor: str, only: Sequence[int] | None = None
 ) -> tuple[int, int]:
     """Enroll the fully subsidised residents of the campaign (if the campaign says so) and cancel
-    the subsidy enrollments of residents who now owe money; returns (enrolled, cancelled).
-    ``only``: just these residents (those a re-assessment wrote); None: the whole campaign."""
-    scope = ""
+    the subsidy enrollments of residents who now owe money (their benefit periods removed);
+    returns (enrolled, cancelled). ``only``: just these residents (those a re-assessment wrote);
+    None: the whole campaign. Residents a campaign already enrolled for the year (they paid, or
+    another region enrolled them) are left alone: one enrollment per resident and year."""
+    scope: ColumnElement[bool] = true()
     if only is not None:
         if not only:
             return 0, 0
         if len(only) <= 50_000:  # literal integers; beyond that a scan of the campaign is cheaper
-            scope = " AND a.resident_id IN ({})".format(",".join(str(int(i)) for i in only))
-    p = {"cid": c.id}
-    session.execute(text(_UNENROLL_PERIODS.format(scope=scope)), p)
-    cancelled = session.execute(text(_UNENROLL.format(scope=scope)), p).rowcount  # type: ignore[attr-defined]
+            scope = Assessment.resident_id.in_(
+                bindparam("only", [int(i) for i in only], expanding=True, literal_execute=True)
+            )
+    owes = select(Assessment.resident_id).where(Assessment.campaign_id == c.id, not_(_free()), scope)
+    cancelled = ledger.cancel(
+        session,
+        and_(
+            Enrollment.campaign_id == c.id,
+            Enrollment.source == EnrollmentSource.SUBSIDY.value,
+            Enrollment.resident_id.in_(owes),
+        ),
+        actor=actor,
+        audit_key=None,  # the campaign's subsidy_sync row below
+        drop_periods=True,
+    )
     enrolled = 0
     if c.enroll_subsidised:
-        enroll = text(_ENROLL.format(scope=scope))
-        enrolled = session.execute(enroll, p | {"year": c.benefit_year, "on": on}).rowcount  # type: ignore[attr-defined]
-        session.execute(text(_PERIODS.format(scope=scope)), p)
+        enrolled = ledger.enroll_from(
+            session,
+            _subsidised(c, on, scope),
+            source=EnrollmentSource.SUBSIDY,
+            actor=actor,
+            audit_key=None,
+            unless_enrolled=True,
+        )
     if enrolled or cancelled:
         audit.record(
             session,

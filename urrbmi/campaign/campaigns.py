@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from urrbmi.batch.convert import canonical_categories
 from urrbmi.db.locks import lock_for_transaction
-from urrbmi.db.models import LEVEL_DIGITS, Campaign, Enrollment, Region, Resident
+from urrbmi.db.models import LEVEL_DIGITS, Campaign, Enrollment, EnrollmentStatus, Region, Resident
 from urrbmi.errors import InvalidInput, UrrbmiError
 from urrbmi.money import to_fen
 from urrbmi.policy import LoadedPolicy, ResidentInput, load_policy, quote
@@ -163,12 +163,12 @@ def profile_columns(benefit_year: int, campaign_id: int) -> list[Any]:
     guardian_enrolled = exists().where(
         guardian_enr.resident_id == Resident.guardian_id,
         guardian_enr.benefit_year == benefit_year,
-        guardian_enr.status == "enrolled",
+        guardian_enr.status == EnrollmentStatus.ENROLLED,
     )
     elsewhere = exists().where(
         other.resident_id == Resident.id,
         other.benefit_year == benefit_year,
-        other.status == "enrolled",
+        other.status == EnrollmentStatus.ENROLLED,
         and_(other.campaign_id.is_distinct_from(campaign_id)),
     )
     return [

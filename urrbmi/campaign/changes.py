@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from urrbmi import ids
+from urrbmi.campaign import ledger
 from urrbmi.campaign.campaigns import (
     EXCLUSION_ZH,
     Pricer,
@@ -22,13 +23,17 @@ from urrbmi.campaign.campaigns import (
 )
 from urrbmi.campaign.payments import HOLD_ZH, payments_of
 from urrbmi.db.models import (
+    INSURANCE_TYPES,
     Assessment,
     BenefitPeriod,
     Campaign,
     Enrollment,
+    EnrollmentSource,
+    EnrollmentStatus,
     Explanation,
     Membership,
     Payment,
+    PaymentStatus,
     Refund,
     Resident,
 )
@@ -118,32 +123,24 @@ def register_newborn(
     pathway = next((p for p in policy.model.pathways if p.code == pr.window), None)
     follows = bool(pathway is not None and pathway.contribution_waived and row.guardian_enrolled)
     if follows:
-        e = Enrollment(
-            campaign_id=c.id,
-            resident_id=resident.id,
-            benefit_year=c.benefit_year,
-            region_code=resident.region_code,
-            insurance_type="390",
-            status="enrolled",
-            source="guardian",
-            enrolled_on=registered_on,
-        )
-        session.add(e)
-        session.flush()
-        session.add(
-            BenefitPeriod(
-                enrollment_id=e.id, resident_id=resident.id, start_on=pr.benefit_start, end_on=pr.benefit_end
-            )
-        )
-        session.flush()
-        audit.record(
+        assert pr.benefit_start is not None and pr.benefit_end is not None
+        ledger.enroll(
             session,
-            actor,
-            "enrollments",
-            e.id,
-            "insert",
-            None,
-            {"source": "guardian", "resident_id": resident.id},
+            [
+                ledger.NewEnrollment(
+                    c.id,
+                    resident.id,
+                    c.benefit_year,
+                    resident.region_code,
+                    registered_on,
+                    pr.benefit_start,
+                    pr.benefit_end,
+                )
+            ],
+            source=EnrollmentSource.GUARDIAN,
+            actor=actor,
+            audit_key=ledger.EACH,
+            audit_new={"resident_id": resident.id},
         )
     return NewbornOutcome(resident, a, follows)
 
@@ -160,30 +157,28 @@ def record_external_enrollment(
 ) -> Enrollment:
     """Note that a resident is enrolled elsewhere (another region's resident insurance, or
     employee insurance 310), as the provincial platform reports it."""
-    if insurance_type not in ("310", "390", "392"):
+    if insurance_type not in INSURANCE_TYPES:
         raise InvalidInput(f"未知险种{insurance_type}", f"unknown insurance type {insurance_type}")
     r = get_resident(session, id_number)
-    e = Enrollment(
-        campaign_id=None,
-        resident_id=r.id,
-        benefit_year=benefit_year,
-        region_code=region_code,
-        insurance_type=insurance_type,
-        status="enrolled",
-        source="external",
-        enrolled_on=enrolled_on,
-    )
-    session.add(e)
-    session.flush()
-    audit.record(
+    (eid,) = ledger.enroll(
         session,
-        actor,
-        "enrollments",
-        e.id,
-        "insert",
-        None,
-        {"id_number": r.id_number, "year": benefit_year, "region": region_code, "type": insurance_type},
+        [
+            ledger.NewEnrollment(
+                None, r.id, benefit_year, region_code, enrolled_on, insurance_type=insurance_type
+            )
+        ],
+        source=EnrollmentSource.EXTERNAL,
+        actor=actor,
+        audit_key=ledger.EACH,
+        audit_new={
+            "id_number": r.id_number,
+            "year": benefit_year,
+            "region": region_code,
+            "type": insurance_type,
+        },
     )
+    e = session.get(Enrollment, eid)
+    assert e is not None
     return e
 
 
@@ -249,7 +244,7 @@ def identity_changes(
             )
             .join(Payment, (Payment.resident_id == Resident.id) & (Payment.campaign_id == c.id))
             .join(Assessment, (Assessment.resident_id == Resident.id) & (Assessment.campaign_id == c.id))
-            .where(Payment.status == "accepted", Payment.id > last)
+            .where(Payment.status == PaymentStatus.ACCEPTED, Payment.id > last)
             .order_by(Payment.id)
             .limit(chunk)
         ).all()
@@ -314,18 +309,15 @@ def _change(
     if exists is None:
         voc = all_identities()
         names = "、".join(voc.by_code[x].name for x in new if x in voc.by_code)
-        session.execute(
-            insert(Refund).values(
-                campaign_id=c.id,
-                resident_id=r.id,
-                payment_id=r.payment_id,
-                kind="refund",
-                amount_fen=r.amount_fen - int(pr.total_due_fen or 0),
-                reason=f"缴费后新认定身份（{names}），按政策补发资助参保金",
-                status="pending",
-                created_at=audit.now(),
-                created_by=actor,
-            )
+        ledger.owe(
+            session,
+            campaign_id=c.id,
+            resident_id=r.id,
+            payment_id=r.payment_id,
+            kind="refund",
+            amount_fen=r.amount_fen - int(pr.total_due_fen or 0),
+            reason=f"缴费后新认定身份（{names}），按政策补发资助参保金",
+            actor=actor,
         )
         audit.record(
             session,
@@ -388,7 +380,7 @@ def statement(session: Session, id_number: str, on: dt.date) -> dict[str, Any]:
             select(Enrollment).where(
                 Enrollment.campaign_id == camp.id,
                 Enrollment.resident_id == r.id,
-                Enrollment.status == "enrolled",
+                Enrollment.status == EnrollmentStatus.ENROLLED,
             )
         ).first()
         period = None

@@ -32,6 +32,7 @@ from urrbmi.db.models import (
     BenefitPeriod,
     Campaign,
     Enrollment,
+    EnrollmentStatus,
     Explanation,
     Membership,
     Payment,
@@ -90,7 +91,7 @@ _LINES = (
         and_(
             Enrollment.campaign_id == Assessment.campaign_id,
             Enrollment.resident_id == Assessment.resident_id,
-            Enrollment.status == "enrolled",
+            Enrollment.status == EnrollmentStatus.ENROLLED,
         ),
     )
     .outerjoin(BenefitPeriod, BenefitPeriod.enrollment_id == Enrollment.id)

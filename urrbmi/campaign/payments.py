@@ -1,6 +1,6 @@
 """Payments: one at a village agent's counter, or a channel's file of thousands.
 
-Both go through one pipeline, in the caller's transaction:
+A channel's file goes through this pipeline, in the caller's transaction:
 
 1. lines are validated (ID numbers, amounts in yuan with at most two decimals, dates); a file with
    any bad line is refused whole, naming the lines;
@@ -10,11 +10,14 @@ Both go through one pipeline, in the caller's transaction:
 3. one set-based ``INSERT … SELECT`` moves staging into ``payments``, deciding the status:
    ``unmatched`` (ID not in the registry), ``held`` (amount differs from what is due, not
    assessed, or the resident already paid), else ``accepted``;
-4. set-based inserts issue receipts (numbers from the database), enrollments and benefit periods.
+4. set-based inserts issue receipts (numbers from the database), and the ledger
+   (:mod:`urrbmi.campaign.ledger`) the enrollments and benefit periods.
 
-A counter payment (:func:`record_payment`) is checked before step 1 and refused, with nothing
-written, when its amount is not the amount due or its date is after today or backdated too far
-(:func:`check_counter_payment`); a channel's file keeps such lines in the held queue.
+A counter payment (:func:`record_payment`) is checked first and refused, with nothing written,
+when its amount is not the amount due or its date is after today or backdated too far
+(:func:`check_counter_payment`); a channel's file keeps such lines in the held queue. An accepted
+counter payment is then written directly (one read, one insert per table, no staging); anything
+else, and a lost race, takes the pipeline above for one line.
 
 Idempotent: a (channel, external reference) already recorded with the same data is skipped; with
 different data the whole file is refused. Two agents paying for the same resident at once give one
@@ -32,29 +35,46 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, insert, select, text, tuple_, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    SelectBase,
+    String,
+    bindparam,
+    delete,
+    insert,
+    literal,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from urrbmi import clock, ids, money
 from urrbmi.access.settings import settings
+from urrbmi.campaign import ledger
 from urrbmi.campaign.campaigns import Pricer, campaign_policy, profile, profile_columns
 from urrbmi.campaign.handover import guard_cancel
+from urrbmi.db import dialect
 from urrbmi.db.bulk import bulk_insert
 from urrbmi.db.models import (
     CHANNELS,
     Assessment,
-    BenefitPeriod,
     Campaign,
     Enrollment,
+    EnrollmentSource,
+    EnrollmentStatus,
+    InsuranceType,
     Payment,
     PaymentStaging,
+    PaymentStatus,
     Receipt,
-    Refund,
     Resident,
 )
 from urrbmi.errors import InvalidId, InvalidInput
@@ -248,39 +268,44 @@ def _stage_rows(
             )
         }
         for ln in part:
-            rec: dict[str, Any] = {
-                "batch_id": batch_id,
-                "line_no": ln.line_no,
-                "external_ref": ln.external_ref,
-                "id_number": ln.id_number,
-                "amount_fen": ln.amount_fen,
-                "paid_on": ln.paid_on,
-                "resident_id": None,
-                "due_fen": None,
-                "benefit_start": None,
-                "benefit_end": None,
-                "hold_reason": None,
+            yield _price_line(pricer, found.get(ln.id_number), ln, batch_id)
+
+
+def _price_line(pricer: Pricer, row: Any, ln: PaymentLine, batch_id: str) -> dict[str, Any]:
+    """A line's staging row: the amount due at its payment date, the benefit period, and why it
+    would be held (``row``: the resident's profile and assessment; None: not in the registry)."""
+    rec: dict[str, Any] = {
+        "batch_id": batch_id,
+        "line_no": ln.line_no,
+        "external_ref": ln.external_ref,
+        "id_number": ln.id_number,
+        "amount_fen": ln.amount_fen,
+        "paid_on": ln.paid_on,
+        "resident_id": None,
+        "due_fen": None,
+        "benefit_start": None,
+        "benefit_end": None,
+        "hold_reason": None,
+    }
+    if row is None:
+        rec["hold_reason"] = "unmatched"
+    elif row.a_status != "due":
+        rec |= {"resident_id": row.id, "hold_reason": "not_assessed"}
+    else:
+        codes = tuple(x for x in row.a_categories.split(",") if x)
+        pr = pricer.price(profile(row, codes, row.a_tier, ln.paid_on))
+        rec["resident_id"] = row.id
+        if pr.error_code is not None:
+            rec["hold_reason"] = "quote_error"
+        else:
+            rec |= {
+                "due_fen": pr.total_due_fen,
+                "benefit_start": pr.benefit_start,
+                "benefit_end": pr.benefit_end,
             }
-            row = found.get(ln.id_number)
-            if row is None:
-                rec["hold_reason"] = "unmatched"
-            elif row.a_status != "due":
-                rec |= {"resident_id": row.id, "hold_reason": "not_assessed"}
-            else:
-                codes = tuple(x for x in row.a_categories.split(",") if x)
-                pr = pricer.price(profile(row, codes, row.a_tier, ln.paid_on))
-                rec["resident_id"] = row.id
-                if pr.error_code is not None:
-                    rec["hold_reason"] = "quote_error"
-                else:
-                    rec |= {
-                        "due_fen": pr.total_due_fen,
-                        "benefit_start": pr.benefit_start,
-                        "benefit_end": pr.benefit_end,
-                    }
-                    if pr.total_due_fen != ln.amount_fen:
-                        rec["hold_reason"] = "amount_mismatch"
-            yield rec
+            if pr.total_due_fen != ln.amount_fen:
+                rec["hold_reason"] = "amount_mismatch"
+    return rec
 
 
 # Candidates for acceptance are ranked per resident (a matching amount first, then file order):
@@ -325,27 +350,29 @@ SELECT id FROM payments WHERE batch_id = :batch_id AND status = 'accepted' ORDER
 """
 )
 
-_ENROLL = text(
-    """
-INSERT INTO enrollments (campaign_id, resident_id, benefit_year, region_code, insurance_type,
-                         status, source, payment_id, enrolled_on)
-SELECT p.campaign_id, p.resident_id, :year, r.region_code, '390', 'enrolled', 'payment', p.id,
-       p.paid_on
-FROM payments p JOIN residents r ON r.id = p.resident_id
-WHERE p.batch_id = :batch_id AND p.status = 'accepted'
-"""
-)
 
-_PERIODS = text(
-    """
-INSERT INTO benefit_periods (enrollment_id, resident_id, start_on, end_on)
-SELECT e.id, e.resident_id, st.benefit_start, st.benefit_end
-FROM payment_staging st
-JOIN payments p ON p.channel = :channel AND p.external_ref = st.external_ref
-JOIN enrollments e ON e.payment_id = p.id
-WHERE st.batch_id = :batch_id AND p.batch_id = :batch_id AND p.status = 'accepted'
-"""
-)
+def _enrollments(batch_id: str, year: int) -> SelectBase:
+    """The enrollments of a file's accepted payments, with the benefit period priced at staging
+    (for :func:`urrbmi.campaign.ledger.enroll_from`)."""
+    return (
+        select(
+            Payment.campaign_id.label("campaign_id"),
+            Payment.resident_id.label("resident_id"),
+            literal(year, Integer()).label("benefit_year"),
+            Resident.region_code.label("region_code"),
+            literal(InsuranceType.RESIDENT.value, String()).label("insurance_type"),
+            Payment.id.label("payment_id"),
+            Payment.paid_on.label("enrolled_on"),
+            PaymentStaging.benefit_start.label("start_on"),
+            PaymentStaging.benefit_end.label("end_on"),
+        )
+        .join(Resident, Resident.id == Payment.resident_id)
+        .join(
+            PaymentStaging,
+            (PaymentStaging.batch_id == batch_id) & (PaymentStaging.external_ref == Payment.external_ref),
+        )
+        .where(Payment.batch_id == batch_id, Payment.status == PaymentStatus.ACCEPTED.value)
+    )
 
 
 def _conflicts(session: Session, c: Campaign, channel: str, batch_id: str) -> list[str]:
@@ -367,6 +394,14 @@ def _conflicts(session: Session, c: Campaign, channel: str, batch_id: str) -> li
     return [f"{ln}:{ref}" for ln, ref in rows]
 
 
+def _check_channel(channel: str) -> None:
+    if channel not in CHANNELS:
+        raise InvalidInput(
+            f"未知的缴费渠道{channel}；可用：{'、'.join(CHANNELS)}",
+            f"unknown channel {channel!r}; one of {', '.join(CHANNELS)}",
+        )
+
+
 def apply_payments(
     session: Session,
     c: Campaign,
@@ -383,17 +418,13 @@ def apply_payments(
     ``after_staging_batch`` is called with the number of lines staged so far after each staging
     batch (progress display; tests use it to inject a failure mid-file). ``priced``: the lines'
     staging rows as the caller already priced them (a counter payment's check), not priced again."""
-    if channel not in CHANNELS:
-        raise InvalidInput(
-            f"未知的缴费渠道{channel}；可用：{'、'.join(CHANNELS)}",
-            f"unknown channel {channel!r}; one of {', '.join(CHANNELS)}",
-        )
+    _check_channel(channel)
     batch = batch_id or uuid.uuid4().hex
     summary = PaymentSummary(batch_id=batch, lines=len(lines))
-    if len(lines) >= ANALYZE_FROM and session.get_bind().dialect.name == "postgresql":
+    if len(lines) >= ANALYZE_FROM:
         # a big file after a bulk assessment: stale statistics make PostgreSQL hash whole tables
         # for every lookup batch (measured: 86 s instead of a few for 100,000 lines)
-        session.execute(text("ANALYZE residents, assessments"))
+        dialect.analyze(session, "residents", "assessments")
     unique, summary.replayed = _dedupe_file(lines)
     staged = 0
     buf: list[dict[str, Any]] = []
@@ -415,10 +446,10 @@ def apply_payments(
         staged += len(buf)
         if after_staging_batch is not None:
             after_staging_batch(staged)
-    if staged >= ANALYZE_FROM and session.get_bind().dialect.name == "postgresql":
+    if staged >= ANALYZE_FROM:
         # a big file's fresh rows: let the planner see them (not for single payments: ANALYZE
         # locks the staging table until commit, which would serialize the agents)
-        session.execute(text("ANALYZE payment_staging"))
+        dialect.analyze(session, "payment_staging")
     bad = _conflicts(session, c, channel, batch)
     if bad:
         raise Conflict(
@@ -431,14 +462,18 @@ def apply_payments(
     assert isinstance(result, CursorResult)
     moved = result.rowcount
     summary.replayed += len(unique) - moved
-    big = staged >= ANALYZE_FROM and session.get_bind().dialect.name == "postgresql"
+    big = staged >= ANALYZE_FROM
     if big:  # the planner must see this file's payments (else: nested loops over all of them)
-        session.execute(text("ANALYZE payments"))
+        dialect.analyze(session, "payments")
     session.execute(_RECEIPTS, {"batch_id": batch})
-    session.execute(_ENROLL, {"batch_id": batch, "year": c.benefit_year})
-    if big:
-        session.execute(text("ANALYZE enrollments"))
-    session.execute(_PERIODS, {"batch_id": batch, "channel": channel})
+    ledger.enroll_from(
+        session,
+        _enrollments(batch, c.benefit_year),
+        source=EnrollmentSource.PAYMENT,
+        actor=actor,
+        audit_key=None,  # the file's audit row below counts them
+        analyze_after=big,
+    )
     session.execute(delete(PaymentStaging).where(PaymentStaging.batch_id == batch))
     for status, reason, n in session.execute(
         text(
@@ -448,7 +483,7 @@ def apply_payments(
         {"b": batch},
     ):
         summary.status[status] += n
-        if status == "held":
+        if status == PaymentStatus.HELD:
             summary.held[reason] += n
     audit.record(
         session, actor, "payments", f"batch:{batch}", "import", None, summary.as_dict() | {"channel": channel}
@@ -499,16 +534,25 @@ def record_payment(
     actor: str,
     may_backdate: bool = False,
 ) -> PaymentResult:
-    """One counter payment (village agent, cash or POS). Safe to repeat and to race: a concurrent
-    recording for the same resident or reference makes this one re-run in a savepoint, after which
-    it is either the same payment (replayed) or held as ``already_paid``.
+    """One counter payment (village agent, cash or POS). Safe to repeat and to race.
 
     Guards (before anything is written; a repeat of a recorded reference skips them): ``paid_on``
     is not after today (China time) nor more than ``URRBMI_BACKDATE_DAYS`` days before it unless
     ``may_backdate`` (an officer: permission ``payment.backdate``; audited); an amount that is not
     the amount due is refused with the amount due (:func:`check_counter_payment`). A channel's
     file (:func:`apply_payments`) keeps such payments in the held queue instead: its money has
-    already been taken."""
+    already been taken.
+
+    The common case — a known, assessed resident not yet enrolled for the year, paying the
+    amount due under a new reference — is one read (:func:`_counter_read`: the resident's
+    profile, assessment, enrollment and the reference), a price from the campaign's cached
+    :class:`Pricer`, and in a savepoint the payment, its receipt, the enrollment and the benefit
+    period (:mod:`urrbmi.campaign.ledger`) and one audit row: no staging. Everything else (a
+    replay, an unknown ID number, a resident already enrolled, a line the policy cannot price)
+    and a lost race (a unique violation: a concurrent recording of the same reference or for
+    the same resident) take the channel-file pipeline for one line
+    (:func:`apply_payments_raced`), which answers with the replay or holds the payment as
+    ``already_paid``, exactly as a file would."""
     amount = money.yuan(amount)  # a float is refused: not exact
     line = read_lines(
         [
@@ -521,30 +565,154 @@ def record_payment(
         ],
         first_line=1,
     )[0]
-    known = session.scalar(
-        select(Payment.id).where(Payment.channel == channel, Payment.external_ref == line.external_ref)
-    )
-    checked = None if known is not None else check_counter_payment(session, c, line, may_backdate)
+    _check_channel(channel)
+    row = _counter_read(session, c, line, channel)
+    if row is not None and row.known is None:
+        late = _check_day(line, may_backdate)
+        rec = _price_line(_pricer(c), row, line, "counter")
+        _refuse_wrong_amount(line, rec)
+        checked: CounterCheck | None = CounterCheck(rec, late)
+        if rec["hold_reason"] is None and not row.enrolled:
+            try:
+                with session.begin_nested():
+                    done = _record_accepted(session, c, channel, line, rec, row.region_code, actor)
+            except IntegrityError:
+                done = None  # lost a race: the pipeline below sees the winner's rows
+            if done is not None:
+                _audit_backdate(session, actor, done.payment, late)
+                return done
+    elif row is None:  # an ID number the registry does not know: priced (unmatched) below
+        checked = check_counter_payment(session, c, line, may_backdate)
+    else:
+        checked = None  # a repeat: answered as recorded, whatever the day has become
     summary = apply_payments_raced(
         session, c, channel, [line], actor=actor, priced=None if checked is None else [checked.priced]
     )
     p = session.scalars(
         select(Payment).where(Payment.channel == channel, Payment.external_ref == line.external_ref)
     ).one()
-    if checked is not None and checked.backdated_days and summary.replayed == 0:
-        audit.record(
-            session,
-            actor,
-            "payments",
-            p.id,
-            "backdate",
-            None,
-            {"paid_on": str(p.paid_on), "days": checked.backdated_days},
-        )
-    receipt = session.execute(
-        text("SELECT receipt_no FROM receipts WHERE payment_id = :p"), {"p": p.id}
-    ).scalar_one_or_none()
+    if checked is not None and summary.replayed == 0:
+        _audit_backdate(session, actor, p, checked.backdated_days)
+    receipt = session.scalar(select(Receipt.receipt_no).where(Receipt.payment_id == p.id))
     return PaymentResult(p, receipt, replayed=summary.replayed > 0)
+
+
+_PRICERS: dict[tuple[str, str], Pricer] = {}
+
+
+def _pricer(c: Campaign) -> Pricer:
+    """The campaign's pricer, kept per policy version (its quote cache serves every counter
+    payment of the process); the policy is checked unchanged on every call."""
+    policy = campaign_policy(c)
+    key = (c.policy_id, policy.version)
+    found = _PRICERS.get(key)
+    if found is None or found.policy is not policy:
+        found = _PRICERS[key] = Pricer(policy)
+    return found
+
+
+@cache
+def _counter_statement(benefit_year: int, campaign_id: int) -> Select[Any]:
+    """The one read of a counter payment, built once per campaign (compiled once)."""
+    known = (
+        select(Payment.id)
+        .where(Payment.channel == bindparam("channel"), Payment.external_ref == bindparam("ref"))
+        .scalar_subquery()
+    )
+    return (
+        select(
+            *profile_columns(benefit_year, campaign_id),
+            Resident.id_number,
+            Resident.region_code,
+            Assessment.status.label("a_status"),
+            Assessment.categories.label("a_categories"),
+            Assessment.tier.label("a_tier"),
+            ledger.enrolled_for_year(Resident.id, benefit_year).label("enrolled"),
+            known.label("known"),
+        )
+        .outerjoin(
+            Assessment, (Assessment.resident_id == Resident.id) & (Assessment.campaign_id == campaign_id)
+        )
+        .where(Resident.id_number == bindparam("id_number"))
+    )
+
+
+def _counter_read(session: Session, c: Campaign, line: PaymentLine, channel: str) -> Any:
+    """The resident with its profile, assessment, whether a campaign enrolled it for the year,
+    and the payment already recorded under the reference (None: no such resident)."""
+    return session.execute(
+        _counter_statement(c.benefit_year, c.id),
+        {"channel": channel, "ref": line.external_ref, "id_number": line.id_number},
+    ).first()
+
+
+def _record_accepted(
+    session: Session,
+    c: Campaign,
+    channel: str,
+    line: PaymentLine,
+    rec: dict[str, Any],
+    region_code: str,
+    actor: str,
+) -> PaymentResult:
+    """Write an accepted counter payment: the payment, its receipt, the enrollment with its
+    benefit period, one audit row (the partial unique indexes refuse a lost race)."""
+    p = Payment(
+        campaign_id=c.id,
+        resident_id=rec["resident_id"],
+        id_number=line.id_number,
+        channel=channel,
+        external_ref=line.external_ref,
+        amount_fen=line.amount_fen,
+        due_fen=rec["due_fen"],
+        paid_on=line.paid_on,
+        status=PaymentStatus.ACCEPTED.value,
+        hold_reason=None,
+        recorded_by=actor,
+        recorded_at=audit.now(),
+        batch_id=uuid.uuid4().hex,  # a one-line batch, as the file pipeline gives it
+    )
+    session.add(p)
+    session.flush()
+    receipt = session.execute(_RECEIPT, {"payment_id": p.id}).scalar_one()
+    ledger.enroll(
+        session,
+        [
+            ledger.NewEnrollment(
+                c.id,
+                rec["resident_id"],
+                c.benefit_year,
+                region_code,
+                line.paid_on,
+                rec["benefit_start"],
+                rec["benefit_end"],
+                p.id,
+            )
+        ],
+        source=EnrollmentSource.PAYMENT,
+        actor=actor,
+        audit_key=None,  # the payment's audit row
+    )
+    audit.record(
+        session,
+        actor,
+        "payments",
+        p.id,
+        "insert",
+        None,
+        {"channel": channel, "amount_fen": p.amount_fen, "status": p.status, "receipt_no": receipt},
+    )
+    return PaymentResult(p, receipt, replayed=False)
+
+
+_RECEIPT = insert(Receipt).values(payment_id=bindparam("payment_id")).returning(Receipt.receipt_no)
+
+
+def _audit_backdate(session: Session, actor: str, p: Payment, late_days: int) -> None:
+    if late_days:
+        audit.record(
+            session, actor, "payments", p.id, "backdate", None, {"paid_on": str(p.paid_on), "days": late_days}
+        )
 
 
 class CounterCheck(NamedTuple):
@@ -558,6 +726,15 @@ def check_counter_payment(
     """Refuse a counter payment dated after today, backdated beyond the window without
     ``may_backdate``, or whose amount is not the amount due (reads only). Returns the line priced
     as the ledger stages it, and how many days beyond the window an officer backdated it."""
+    late = _check_day(line, may_backdate)
+    rec = next(iter(_stage_rows(session, c, [line], "check")))
+    _refuse_wrong_amount(line, rec)
+    return CounterCheck(rec, late)
+
+
+def _check_day(line: PaymentLine, may_backdate: bool) -> int:
+    """Refuse a date after today or backdated beyond the window without ``may_backdate``;
+    returns the days beyond the window (an officer's backdating; 0: within it)."""
     today = clock.today()
     if line.paid_on > today:
         raise PaidInFuture(
@@ -574,7 +751,10 @@ def check_counter_payment(
             f"(earliest {today - dt.timedelta(days=window)}); nothing was recorded: an officer "
             "must backdate it",
         )
-    rec = next(iter(_stage_rows(session, c, [line], "check")))
+    return max(late, 0)
+
+
+def _refuse_wrong_amount(line: PaymentLine, rec: dict[str, Any]) -> None:
     if rec["hold_reason"] == "amount_mismatch":
         due, given = from_fen(rec["due_fen"]), from_fen(line.amount_fen)
         who = ids.mask(line.id_number)
@@ -584,7 +764,6 @@ def check_counter_payment(
             f"the amount {given} yuan is not the amount due: {due} yuan for {who} paying on "
             f"{line.paid_on}; nothing was recorded",
         )
-    return CounterCheck(rec, max(late, 0))
 
 
 def payments_of(session: Session, resident_id: int) -> list[tuple[Payment, int | None]]:
@@ -642,32 +821,25 @@ def cancel_payment(
         raise NotFound(
             f"找不到{channel}渠道流水号{external_ref}的缴费", f"no {channel} payment {external_ref}"
         )
-    if p.status == "refunded":
+    if p.status == PaymentStatus.REFUNDED:
         raise Conflict(f"流水号{external_ref}已退费", f"payment {external_ref} is already refunded")
     handed_over = guard_cancel(session, p, may_cancel_handed_over)
     old = {"status": p.status, "hold_reason": p.hold_reason}
-    kind = "cancellation" if p.status == "accepted" else "refund"
-    if p.status == "accepted":
-        session.execute(
-            update(Enrollment)
-            .where(Enrollment.payment_id == p.id, Enrollment.status == "enrolled")
-            .values(status="cancelled")
-        )
-    p.status = "refunded"
+    kind = "cancellation" if p.status == PaymentStatus.ACCEPTED else "refund"
+    if p.status == PaymentStatus.ACCEPTED:
+        ledger.cancel(session, Enrollment.payment_id == p.id, actor=actor, audit_key=None)  # audited below
+    p.status = PaymentStatus.REFUNDED.value
     resident_id = p.resident_id
     if resident_id is not None:
-        session.execute(
-            insert(Refund).values(
-                campaign_id=c.id,
-                resident_id=resident_id,
-                payment_id=p.id,
-                kind=kind,
-                amount_fen=p.amount_fen,
-                reason=reason,
-                status="pending",
-                created_at=audit.now(),
-                created_by=actor,
-            )
+        ledger.owe(
+            session,
+            campaign_id=c.id,
+            resident_id=resident_id,
+            payment_id=p.id,
+            kind=kind,
+            amount_fen=p.amount_fen,
+            reason=reason,
+            actor=actor,
         )
     session.flush()
     new: dict[str, Any] = {"status": p.status, "kind": kind, "reason": reason}
@@ -696,7 +868,7 @@ def accept_payment(
         raise NotFound(
             f"征缴批次{c.id}中找不到缴费{payment_id}", f"no payment {payment_id} in campaign {c.id}"
         )
-    if p.status != "held":
+    if p.status != PaymentStatus.HELD:
         raise Conflict(
             f"缴费{payment_id}的状态是{p.status}，只有挂起（待审核）的缴费可以接受",
             f"payment {payment_id} is {p.status}: only held payments can be accepted",
@@ -707,7 +879,7 @@ def accept_payment(
         select(Enrollment.campaign_id, Enrollment.region_code).where(
             Enrollment.resident_id == r.id,
             Enrollment.benefit_year == c.benefit_year,
-            Enrollment.status == "enrolled",
+            Enrollment.status == EnrollmentStatus.ENROLLED.value,
             Enrollment.campaign_id.is_not(None),
         )
     ).first()
@@ -737,41 +909,33 @@ def accept_payment(
     assert pr.benefit_end is not None
     old = {"status": p.status, "hold_reason": p.hold_reason, "due_fen": p.due_fen}
     due = pr.total_due_fen
-    p.status, p.hold_reason, p.due_fen = "accepted", None, due
+    p.status, p.hold_reason, p.due_fen = PaymentStatus.ACCEPTED.value, None, due
     session.flush()  # the partial unique index refuses a second accepted payment here
     receipt = session.execute(
         insert(Receipt).values(payment_id=p.id).returning(Receipt.receipt_no)
     ).scalar_one()
-    e = Enrollment(
-        campaign_id=c.id,
-        resident_id=r.id,
-        benefit_year=c.benefit_year,
-        region_code=r.region_code,
-        insurance_type="390",
-        status="enrolled",
-        source="payment",
-        payment_id=p.id,
-        enrolled_on=p.paid_on,
-    )
-    session.add(e)
-    session.flush()
-    session.add(
-        BenefitPeriod(enrollment_id=e.id, resident_id=r.id, start_on=pr.benefit_start, end_on=pr.benefit_end)
+    ledger.enroll(
+        session,
+        [
+            ledger.NewEnrollment(
+                c.id, r.id, c.benefit_year, r.region_code, p.paid_on, pr.benefit_start, pr.benefit_end, p.id
+            )
+        ],
+        source=EnrollmentSource.PAYMENT,
+        actor=actor,
+        audit_key=None,  # the payment's "accept" row below
     )
     diff = p.amount_fen - due
     if diff:
-        session.execute(
-            insert(Refund).values(
-                campaign_id=c.id,
-                resident_id=r.id,
-                payment_id=p.id,
-                kind="refund" if diff > 0 else "top_up",
-                amount_fen=abs(diff),
-                reason=f"审核接受金额不符的缴费（应缴{from_fen(due)}元，实缴{from_fen(p.amount_fen)}元）：{reason}",
-                status="pending",
-                created_at=audit.now(),
-                created_by=actor,
-            )
+        ledger.owe(
+            session,
+            campaign_id=c.id,
+            resident_id=r.id,
+            payment_id=p.id,
+            kind="refund" if diff > 0 else "top_up",
+            amount_fen=abs(diff),
+            reason=f"审核接受金额不符的缴费（应缴{from_fen(due)}元，实缴{from_fen(p.amount_fen)}元）：{reason}",
+            actor=actor,
         )
     session.flush()
     audit.record(
@@ -782,7 +946,7 @@ def accept_payment(
         "accept",
         old,
         {
-            "status": "accepted",
+            "status": PaymentStatus.ACCEPTED.value,
             "due_fen": due,
             "amount_fen": p.amount_fen,
             "override": diff != 0,

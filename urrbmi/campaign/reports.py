@@ -13,7 +13,16 @@ from sqlalchemy.orm import Session
 from urrbmi import ids
 from urrbmi.campaign.campaigns import EXCLUSION_ZH, campaign_policy
 from urrbmi.campaign.payments import HOLD_ZH, read_payment_file
-from urrbmi.db.models import Assessment, Campaign, Enrollment, Payment, Resident
+from urrbmi.db.models import (
+    Assessment,
+    Campaign,
+    Enrollment,
+    EnrollmentStatus,
+    InsuranceType,
+    Payment,
+    PaymentStatus,
+    Resident,
+)
 from urrbmi.export import Book, write_csv
 from urrbmi.money import fmt, from_fen
 from urrbmi.policy.engine import CLASS_ZH
@@ -46,7 +55,7 @@ def roster_rows(
     whose region code starts with ``scope`` (numbered within it)."""
     voc = campaign_policy(c).vocabulary  # the notice's names for its identities
     enrolled = select(Enrollment.resident_id).where(
-        Enrollment.campaign_id == c.id, Enrollment.status == "enrolled"
+        Enrollment.campaign_id == c.id, Enrollment.status == EnrollmentStatus.ENROLLED
     )
     stmt = (
         select(
@@ -169,7 +178,7 @@ def reconcile(
     out = Reconciliation()
     by_channel = session.execute(
         select(Payment.channel, func.count(), func.sum(Payment.amount_fen))
-        .where(Payment.campaign_id == c.id, Payment.status == "accepted")
+        .where(Payment.campaign_id == c.id, Payment.status == PaymentStatus.ACCEPTED)
         .group_by(Payment.channel)
         .order_by(Payment.channel)
     ).all()
@@ -238,14 +247,14 @@ def duplicate_enrollments(session: Session, benefit_year: int, *, scope: str = "
     region-code prefix of the residents listed ("" = all), applied in SQL."""
     multi = (
         select(Enrollment.resident_id)
-        .where(Enrollment.benefit_year == benefit_year, Enrollment.status == "enrolled")
+        .where(Enrollment.benefit_year == benefit_year, Enrollment.status == EnrollmentStatus.ENROLLED)
         .group_by(Enrollment.resident_id)
         .having(func.count() > 1)
     )
     employee = select(Enrollment.resident_id).where(
         Enrollment.benefit_year == benefit_year,
-        Enrollment.status == "enrolled",
-        Enrollment.insurance_type == "390",
+        Enrollment.status == EnrollmentStatus.ENROLLED,
+        Enrollment.insurance_type == InsuranceType.RESIDENT,
         Enrollment.resident_id.in_(select(Resident.id).where(Resident.employee_insured.is_(True))),
     )
     rows = session.execute(
@@ -265,7 +274,7 @@ def duplicate_enrollments(session: Session, benefit_year: int, *, scope: str = "
             .where(
                 Enrollment.resident_id == rid,
                 Enrollment.benefit_year == benefit_year,
-                Enrollment.status == "enrolled",
+                Enrollment.status == EnrollmentStatus.ENROLLED,
             )
             .order_by(Enrollment.id)
         ).all()

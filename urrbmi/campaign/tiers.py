@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 from urrbmi import clock, ids
 from urrbmi.campaign.assess import AssessSummary, assess
 from urrbmi.campaign.campaigns import campaign_policy
-from urrbmi.db.models import Assessment, Campaign, Enrollment, ResidentTier
+from urrbmi.db.models import (
+    Assessment,
+    Campaign,
+    Enrollment,
+    EnrollmentSource,
+    EnrollmentStatus,
+    ResidentTier,
+)
 from urrbmi.errors import InvalidInput
 from urrbmi.registry import audit
 from urrbmi.registry.errors import Conflict, NotFound
@@ -56,10 +63,12 @@ def choose_tier(
         )
     enrolled = session.scalars(
         select(Enrollment.source).where(
-            Enrollment.campaign_id == c.id, Enrollment.resident_id == r.id, Enrollment.status == "enrolled"
+            Enrollment.campaign_id == c.id,
+            Enrollment.resident_id == r.id,
+            Enrollment.status == EnrollmentStatus.ENROLLED,
         )
     ).first()
-    if enrolled is not None and enrolled != "subsidy":
+    if enrolled is not None and enrolled != EnrollmentSource.SUBSIDY:
         raise Conflict(
             f"居民{ids.mask(r.id_number)}已参保缴费，不能再改档次；请先撤销缴费",
             f"resident {ids.mask(r.id_number)} has paid; cancel the payment before changing the tier",

@@ -225,9 +225,32 @@ class Assessment(Base):
     explanation_hash: Mapped[str | None] = mapped_column(String(64))  # explanations.hash (no FK)
 
 
-ENROLLMENT_STATUS = ("enrolled", "cancelled")
-# subsidy: fully subsidised, enrolled by the bureau (nothing to pay); import: loaded from another system
-ENROLLMENT_SOURCE = ("payment", "guardian", "external", "subsidy", "import")
+class EnrollmentStatus(StrEnum):
+    ENROLLED = "enrolled"
+    CANCELLED = "cancelled"
+
+
+class EnrollmentSource(StrEnum):
+    """Who enrolled the resident (written only by :mod:`urrbmi.campaign.ledger`)."""
+
+    PAYMENT = "payment"  # an accepted payment
+    GUARDIAN = "guardian"  # a newborn following an enrolled guardian without paying
+    EXTERNAL = "external"  # enrolled elsewhere, as the provincial platform reports it
+    SUBSIDY = "subsidy"  # fully subsidised, enrolled by the bureau (nothing to pay)
+    IMPORT = "import"  # loaded from another system (上年参保 list)
+
+
+class InsuranceType(StrEnum):
+    """险种 codes of the national medical insurance information platform."""
+
+    EMPLOYEE = "310"  # 职工基本医疗保险
+    RESIDENT = "390"  # 城乡居民基本医疗保险
+    CRITICAL_ILLNESS = "392"  # 大病保险
+
+
+INSURANCE_TYPES = tuple(s.value for s in InsuranceType)
+ENROLLMENT_STATUS = tuple(s.value for s in EnrollmentStatus)
+ENROLLMENT_SOURCE = tuple(s.value for s in EnrollmentSource)
 ONE_PER_YEAR = "status = 'enrolled' AND campaign_id IS NOT NULL"
 
 
@@ -257,14 +280,23 @@ class Enrollment(Base):
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"))
     benefit_year: Mapped[int] = mapped_column(Integer)
     region_code: Mapped[str] = mapped_column(String(12))
-    insurance_type: Mapped[str] = mapped_column(String(3), default="390")  # 390 resident, 310 employee
-    status: Mapped[str] = mapped_column(String(10), default="enrolled")
+    insurance_type: Mapped[str] = mapped_column(
+        String(3), default=InsuranceType.RESIDENT.value
+    )  # 390 resident, 310 employee
+    status: Mapped[str] = mapped_column(String(10), default=EnrollmentStatus.ENROLLED.value)
     source: Mapped[str] = mapped_column(String(10))
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
     enrolled_on: Mapped[dt.date] = mapped_column(Date)
 
 
-PAYMENT_STATUS = ("accepted", "held", "unmatched", "refunded")
+class PaymentStatus(StrEnum):
+    ACCEPTED = "accepted"  # enrolls the resident, has a receipt
+    HELD = "held"  # waits for review (``hold_reason``)
+    UNMATCHED = "unmatched"  # names an ID number the registry does not know
+    REFUNDED = "refunded"  # given back (urrbmi.campaign.payments.cancel_payment)
+
+
+PAYMENT_STATUS = tuple(s.value for s in PaymentStatus)
 CHANNELS = ("cash", "pos", "wechat", "alipay", "unionpay", "bank", "tax")
 
 

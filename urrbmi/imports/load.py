@@ -1231,6 +1231,9 @@ class _Loader:
     # --- last year's enrollment ---------------------------------------------------------------
 
     def apply_enrollments(self) -> None:
+        from urrbmi.campaign import ledger  # the one writer of enrollments (issue 14)
+        from urrbmi.db.models import EnrollmentSource, EnrollmentStatus
+
         st = self.st
         res = _t(Resident)
         en = _t(Enrollment)
@@ -1239,50 +1242,31 @@ class _Loader:
         known = exists().where(
             en.c.resident_id == st.c.resident_id,
             en.c.benefit_year == st.c.benefit_year,
-            en.c.source == "import",
-            en.c.status == "enrolled",
+            en.c.source == EnrollmentSource.IMPORT.value,
+            en.c.status == EnrollmentStatus.ENROLLED.value,
         )
         self._set_status("unchanged", known)
-        self.result.enrollments = self.s.execute(
-            select(func.count()).where(self._mine(), st.c.status.is_(None))
-        ).scalar_one()
-        self.s.execute(
-            insert(en).from_select(
-                [
-                    "campaign_id",
-                    "resident_id",
-                    "benefit_year",
-                    "region_code",
-                    "insurance_type",
-                    "status",
-                    "source",
-                    "enrolled_on",
-                ],
-                select(
-                    null(),
-                    st.c.resident_id,
-                    st.c.benefit_year,
-                    res.c.region_code,
-                    st.c.insurance_type,
-                    literal("enrolled", String()),
-                    literal("import", String()),
-                    literal(self.batch.as_of, Date()),
-                )
-                .join(res, res.c.id == st.c.resident_id)
-                .where(self._mine(), st.c.status.is_(None)),
+        self.result.enrollments = ledger.enroll_from(
+            self.s,
+            select(
+                ledger.typed_null("int").label("campaign_id"),
+                st.c.resident_id.label("resident_id"),
+                st.c.benefit_year.label("benefit_year"),
+                res.c.region_code.label("region_code"),
+                st.c.insurance_type.label("insurance_type"),
+                ledger.typed_null("int").label("payment_id"),
+                literal(self.batch.as_of, Date()).label("enrolled_on"),
+                ledger.typed_null("date").label("start_on"),  # reports from elsewhere: no period
+                ledger.typed_null("date").label("end_on"),
             )
+            .join(res, res.c.id == st.c.resident_id)
+            .where(self._mine(), st.c.status.is_(None)),
+            source=EnrollmentSource.IMPORT,
+            actor=self.actor,
+            audit_key=f"batch:{self.bid}",
+            with_periods=False,
         )
         self.rest = "loaded"
-        if self.result.enrollments:
-            audit.record(
-                self.s,
-                self.actor,
-                "enrollments",
-                f"batch:{self.bid}",
-                "insert",
-                None,
-                {"imported": self.result.enrollments},
-            )
 
     # --- row outcomes -------------------------------------------------------------------------
 

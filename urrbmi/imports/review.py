@@ -22,7 +22,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from urrbmi import ids
-from urrbmi.db.models import Enrollment, Membership
+from urrbmi.campaign import ledger
+from urrbmi.db.models import Enrollment, EnrollmentSource, EnrollmentStatus, InsuranceType, Membership
 from urrbmi.db.models_imports import ImportBatch, ImportRow, ReviewItem
 from urrbmi.errors import InvalidInput
 from urrbmi.registry import audit
@@ -234,24 +235,24 @@ def _apply(session: Session, item: ReviewItem, v: dict[str, Any], actor: str) ->
             select(Enrollment.id).where(
                 Enrollment.resident_id == resident.id,
                 Enrollment.benefit_year == int(year),
-                Enrollment.source == "import",
-                Enrollment.status == "enrolled",
+                Enrollment.source == EnrollmentSource.IMPORT,
+                Enrollment.status == EnrollmentStatus.ENROLLED,
             )
         ).first()
-        if known is None:
-            session.add(
-                Enrollment(
-                    campaign_id=None,
-                    resident_id=resident.id,
-                    benefit_year=int(year),
-                    region_code=resident.region_code,
-                    insurance_type="310" if values.get("insurance_type") == "310" else "390",
-                    status="enrolled",
-                    source="import",
-                    enrolled_on=batch.as_of,
+        kind = InsuranceType.EMPLOYEE if values.get("insurance_type") == "310" else InsuranceType.RESIDENT
+        ledger.enroll(
+            session,
+            []
+            if known is not None
+            else [
+                ledger.NewEnrollment(
+                    None, resident.id, int(year), resident.region_code, batch.as_of, insurance_type=kind.value
                 )
-            )
-            session.flush()
+            ],
+            source=EnrollmentSource.IMPORT,
+            actor=actor,
+            audit_key=None,
+        )
         audit.record(
             session, actor, "enrollments", f"review:{item.id}", "insert", None, {"benefit_year": year}
         )

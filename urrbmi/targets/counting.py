@@ -22,7 +22,20 @@ from sqlalchemy import BigInteger, and_, case, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from urrbmi.campaign.campaigns import campaign_policy
-from urrbmi.db.models import Assessment, Campaign, Enrollment, Payment, Refund, RefundStatus, Region, Resident
+from urrbmi.db.models import (
+    Assessment,
+    Campaign,
+    Enrollment,
+    EnrollmentSource,
+    EnrollmentStatus,
+    InsuranceType,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+    Region,
+    Resident,
+)
 from urrbmi.db.models_targets import TargetSet
 from urrbmi.errors import InvalidInput
 from urrbmi.targets.progress import RankBy, UnitCounts, UnitProgress, progress_table, progress_total
@@ -133,18 +146,27 @@ def resident_state(
     nd = _next_day(on)
     rev = _reversals(c)
     scoped = Resident.region_code.like(f"{prefix}%")
-    ours = and_(Enrollment.source != "external", Enrollment.insurance_type == "390")
-    ext = Enrollment.source == "external"
+    ours = and_(
+        Enrollment.source != EnrollmentSource.EXTERNAL, Enrollment.insurance_type == InsuranceType.RESIDENT
+    )
+    ext = Enrollment.source == EnrollmentSource.EXTERNAL
     live = or_(
-        Enrollment.status == "enrolled", and_(Enrollment.status == "cancelled", rev.c.reversed_at >= nd)
+        Enrollment.status == EnrollmentStatus.ENROLLED,
+        and_(Enrollment.status == EnrollmentStatus.CANCELLED, rev.c.reversed_at >= nd),
     )
     e = (
         select(
             Resident.id.label("rid"),
             func.max(_flag(and_(ours, live))).label("enrolled"),
-            func.max(_flag(and_(ours, live, Enrollment.source == "subsidy"))).label("by_subsidy"),
-            func.max(_flag(and_(ext, live, Enrollment.insurance_type == "310"))).label("ext_employee"),
-            func.max(_flag(and_(ext, live, Enrollment.insurance_type == "390"))).label("ext_resident"),
+            func.max(_flag(and_(ours, live, Enrollment.source == EnrollmentSource.SUBSIDY))).label(
+                "by_subsidy"
+            ),
+            func.max(_flag(and_(ext, live, Enrollment.insurance_type == InsuranceType.EMPLOYEE))).label(
+                "ext_employee"
+            ),
+            func.max(_flag(and_(ext, live, Enrollment.insurance_type == InsuranceType.RESIDENT))).label(
+                "ext_resident"
+            ),
             func.min(case((ours, Enrollment.enrolled_on))).label("first_day"),
         )
         .select_from(Enrollment)
@@ -160,8 +182,12 @@ def resident_state(
             func.max(_flag(ours)).label("last_ours"),
             *(
                 (
-                    func.max(_flag(Enrollment.insurance_type == "310")).label("last_employee"),
-                    func.max(_flag(and_(ext, Enrollment.insurance_type == "390"))).label("last_elsewhere"),
+                    func.max(_flag(Enrollment.insurance_type == InsuranceType.EMPLOYEE)).label(
+                        "last_employee"
+                    ),
+                    func.max(_flag(and_(ext, Enrollment.insurance_type == InsuranceType.RESIDENT))).label(
+                        "last_elsewhere"
+                    ),
                 )
                 if lists
                 else ()
@@ -169,7 +195,7 @@ def resident_state(
         )
         .select_from(Enrollment)
         .join(Resident, Resident.id == Enrollment.resident_id)
-        .where(scoped, Enrollment.benefit_year == year - 1, Enrollment.status == "enrolled")
+        .where(scoped, Enrollment.benefit_year == year - 1, Enrollment.status == EnrollmentStatus.ENROLLED)
         .group_by(Resident.id)
         .subquery()
     )
@@ -183,7 +209,7 @@ def resident_state(
             Payment.campaign_id == c.id,
             Payment.status.in_(("accepted", "refunded")),
             Payment.paid_on <= on,
-            or_(Payment.status == "accepted", rev.c.reversed_at >= nd),
+            or_(Payment.status == PaymentStatus.ACCEPTED, rev.c.reversed_at >= nd),
         )
         .group_by(Resident.id)
         .subquery()

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from urrbmi import ids
-from urrbmi.db.models import Assessment, BenefitPeriod, Campaign, Enrollment, Resident
+from urrbmi.db.models import Assessment, BenefitPeriod, Campaign, Enrollment, EnrollmentStatus, Resident
 from urrbmi.interfaces.api.common import Strict, _err
 from urrbmi.interfaces.api.deps import tx
 from urrbmi.interfaces.api.schemas import Yuan
@@ -80,7 +80,7 @@ def public_lookup(body: PublicLookupIn, request: Request) -> dict[str, Any]:
                 .where(
                     Enrollment.resident_id == r.id,
                     Enrollment.benefit_year == year,
-                    Enrollment.status == "enrolled",
+                    Enrollment.status == EnrollmentStatus.ENROLLED,
                 )
             ).first()
             if period is not None:

@@ -1,0 +1,35 @@
+"""What differs between PostgreSQL and SQLite for the ledger's writers (domain code asks here or
+in :mod:`urrbmi.db.frames`, never checks the dialect's name itself)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Insert, Update, func, literal_column, select, text
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
+
+from urrbmi.db.frames import is_postgres
+
+
+def analyze(session: Session, *tables: str) -> None:
+    """Refresh the planner's statistics of ``tables`` after a big write in this transaction
+    (PostgreSQL only: its autovacuum has not seen the rows yet; SQLite plans without them).
+    Not for small writes under concurrency: ANALYZE locks the table until commit."""
+    if is_postgres(session):
+        session.execute(text(f"ANALYZE {', '.join(tables)}"))
+
+
+def write_count(session: Session, stmt: Insert | Update) -> int:
+    """Run an ``INSERT … SELECT`` or an ``UPDATE`` and return how many rows it wrote.
+
+    PostgreSQL: counted by the statement itself (``WITH w AS (INSERT … RETURNING 1) SELECT
+    count(*) FROM w``): psycopg's rowcount came back -1 for some of these statements run through
+    the session; SQLite: the cursor's rowcount."""
+    if is_postgres(session):
+        w = stmt.returning(literal_column("1")).cte("w")
+        return int(session.execute(select(func.count()).select_from(w)).scalar_one())
+    result = session.execute(stmt)
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
+__all__ = ["analyze", "is_postgres", "write_count"]
