@@ -75,7 +75,9 @@ SELECT r.id, r.birth_date, r.residence, r.student,
        CASE WHEN r.employee_insured THEN 1 ELSE 0 END,
        r.employee_insurance_ended_on, r.employee_insurance_years, r.status, r.died_on,
        CASE WHEN g.resident_id IS NULL THEN 0 ELSE 1 END,
-       COALESCE(en.elsewhere, 0), en.enrolled_by, m.cats, t.tier, a.categories
+       COALESCE(en.elsewhere, 0), en.enrolled_by, m.cats, t.tier, a.categories,
+       CASE WHEN r.graduation_year = :year THEN 1 ELSE 0 END,
+       CASE WHEN r.returning_migrant_year = :year THEN 1 ELSE 0 END
 FROM residents r
 LEFT JOIN ({cats}) m ON m.resident_id = r.id
 LEFT JOIN (SELECT resident_id,
@@ -116,6 +118,8 @@ _READ_SCHEMA: dict[str, Any] = {
     "cats": pl.String,
     "chosen_tier": pl.Int64,
     "a_categories": pl.String,
+    "graduating": pl.Int8,  # the facts of the benefit year (campaigns.profile_columns)
+    "returning_migrant": pl.Int8,
 }
 
 
@@ -176,6 +180,8 @@ _PROFILE = (
     "guardian_enrolled",
     "employee_ended_on",
     "employee_years",
+    "graduating",
+    "returning_migrant_worker",
 )
 
 
@@ -189,6 +195,8 @@ def price_frame(
         paid_on=pl.lit(as_of, dtype=pl.Date),
         tier=pl.col("chosen_tier").fill_null(default_tier).cast(pl.Int8),
         guardian_enrolled=pl.col("guardian_enrolled") == 1,
+        graduating=pl.col("graduating") == 1,
+        returning_migrant_worker=pl.col("returning_migrant") == 1,
         employee_years=pl.when(pl.col("employee_ended_on").is_not_null())
         .then(pl.col("employee_insurance_years").fill_null(0).cast(pl.Float64))
         .otherwise(None),
@@ -213,6 +221,8 @@ def price_frame(
             "guardian_enrolled",
             "employee_ended_on",
             "employee_years",
+            "graduating",
+            "returning_migrant_worker",
             pl.col("mask").alias("categories"),
         ),
         pricer.policy,
@@ -221,9 +231,11 @@ def price_frame(
     profiles = df.filter(pl.col("reason").is_null()).select(_PROFILE).unique()
     scalar: list[tuple[Any, ...]] = []
     for p in profiles.iter_rows():
-        born, cats, tier, student, residence, guardian, ended, years = p
+        born, cats, tier, student, residence, guardian, ended, years, graduating, returning = p
         codes = tuple(x for x in cats.split(",") if x)
-        pr = pricer.price((born, codes, tier, student, as_of, residence, guardian, ended, years))
+        pr = pricer.price(
+            (born, codes, tier, student, as_of, residence, guardian, ended, years, graduating, returning)
+        )
         scalar.append(_scalar_row(p, pr))
     keys = [f"p_{k}" for k in _PROFILE]
     checks = pl.DataFrame(

@@ -154,6 +154,10 @@ class ResidentPatch(Strict):
     employee_insured: bool | None = None
     employee_insurance_ended_on: Day | None = None
     employee_insurance_years: int | None = Field(None, ge=0, le=80)
+    graduation_year: int | None = Field(None, ge=1950, le=2100, description="毕业年份（高校学生）")
+    returning_migrant_year: int | None = Field(
+        None, ge=1950, le=2100, description="春节返乡农民工的待遇年度"
+    )
     status: Literal["active", "deceased", "moved_out"] | None = None
     died_on: Day | None = None
     household_id: str | None = Field(None, max_length=40)
