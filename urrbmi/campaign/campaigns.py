@@ -186,9 +186,7 @@ def profile_columns(benefit_year: int, campaign_id: int) -> list[Any]:
         guardian_enrolled.label("guardian_enrolled"),
         elsewhere.label("elsewhere"),
         case((Resident.graduation_year == benefit_year, True), else_=False).label("graduating"),
-        case((Resident.returning_migrant_year == benefit_year, True), else_=False).label(
-            "returning_migrant"
-        ),
+        case((Resident.returning_migrant_year == benefit_year, True), else_=False).label("returning_migrant"),
     ]
 
 

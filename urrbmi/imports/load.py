@@ -109,6 +109,8 @@ RENSHE_INSURANCE_TYPES = {
     "生育保险": "510",
 }
 EMPLOYEE_MEDICAL = "310"
+# 学段 words of a school roster meaning higher education: the row is a college student
+COLLEGE_WORDS = ("大学", "本科", "专科", "大专", "高职", "研究生", "高校")
 ENROLLMENT_SOURCES = ("enrollment",)
 MODES = ("replace", "add")
 # 公安 event words -> what they do to the registry (configurable by editing this table)
@@ -200,6 +202,7 @@ class LoadResult:
     population: dict[str, int] = field(default_factory=dict)  # added, deceased, moved_out, moved
     enrollments: int = 0
     review_items: int = 0
+    retro_subsidies: int = 0  # pending 补发 of residents who paid before the identity (昌吉 三)
     seconds: dict[str, float] = field(default_factory=dict)
     check: ListBatch | None = None  # the checked file (for the error report); None if already loaded
 
@@ -219,6 +222,7 @@ class LoadResult:
             "population": dict(self.population),
             "enrollments": self.enrollments,
             "review_items": self.review_items,
+            "retro_subsidies": self.retro_subsidies,
             "seconds": dict(self.seconds),
         }
 
@@ -373,6 +377,11 @@ def load_list(
     loader.match()
     if kind == "list":
         loader.apply_identities()
+        if result.gained:
+            from urrbmi.imports.effects import retro_subsidies  # effects imports this module
+
+            gained = select(Membership.resident_id).where(Membership.batch_id == str(batch.id))
+            result.retro_subsidies = retro_subsidies(session, gained, as_of, actor=actor)
     elif kind == "population":
         loader.apply_population()
     else:
@@ -559,10 +568,14 @@ class _Loader:
         elif self.batch.source == "renshe":
             # the insurance type of the row (only 310 marks employee insurance) and the day it
             # ended (终止日期: the transfer rules of 濉溪 六（四）, 丰都 四（三） count from it)
-            ins = _lookup(staged, v("insurance_type"), lambda t: RENSHE_INSURANCE_TYPES.get(t.replace(" ", "")))
+            ins = _lookup(
+                staged, v("insurance_type"), lambda t: RENSHE_INSURANCE_TYPES.get(t.replace(" ", ""))
+            )
             columns["insurance_type"] = ins
             columns["event_date"] = v("end_date").replace("", None).str.to_date("%Y-%m-%d", strict=False)
-            columns["problem"] = pl.when(ins.is_null()).then(pl.lit("insurance_type_unknown")).otherwise(none_str)
+            columns["problem"] = (
+                pl.when(ins.is_null()).then(pl.lit("insurance_type_unknown")).otherwise(none_str)
+            )
         elif kind == "enrollment":
             year_text = v("benefit_year").str.strip_suffix("年").str.strip_suffix(".0")
             year = year_text.cast(pl.Int32, strict=False)
@@ -1055,13 +1068,17 @@ class _Loader:
             )
         ).all()
         years = {} if school else self._renshe_years()
+        students = self._school_rows() if school else {}
         wanted: dict[int, dict[str, Any]] = {}
         row_of: dict[int, int] = {}
         for r in rows:
             if r.resident_id in wanted:
                 continue
             if school:
-                wanted[r.resident_id] = {"student": "school", "school_name": r.detail}
+                kind, graduates = students.get(r.row_no, ("school", None))
+                wanted[r.resident_id] = {"student": kind, "school_name": r.detail}
+                if graduates is not None:
+                    wanted[r.resident_id]["graduation_year"] = graduates
             else:
                 wanted[r.resident_id] = self._renshe_fields(r.detail, r.event_date, years.get(r.row_no))
             row_of[r.resident_id] = r.row_no
@@ -1083,6 +1100,28 @@ class _Loader:
             )
             cleared = self._set_attributes(absent)
             self.result.population["cleared"] = len(cleared)
+
+    def _school_rows(self) -> dict[int, tuple[str, int | None]]:
+        """Row → (student kind, graduation year) of a school roster: a 学段 naming higher
+        education (大学, 本科, 专科…) is a college student, else a school pupil; 毕业年份 (any text
+        with a four-digit year: 2023, 2023年6月, 2023-06-30) is the year they graduate (丰都
+        三（三）: graduating college students are covered to 12-31)."""
+        frame = self.checked.frame
+        cols = [c for c in ("v.grade", "v.graduation_year") if c in frame.columns]
+        if not cols:
+            return {}
+        grade = pl.col("v.grade") if "v.grade" in frame.columns else pl.lit("")
+        college = grade.str.contains("|".join(COLLEGE_WORDS))
+        year = (
+            pl.col("v.graduation_year").str.extract(r"((?:19|20)[0-9]{2})", 1).cast(pl.Int64, strict=False)
+            if "v.graduation_year" in frame.columns
+            else pl.lit(None, dtype=pl.Int64)
+        )
+        got = frame.select("row", college.fill_null(False).alias("c"), year.alias("y"))
+        return {
+            int(r): ("college" if c else "school", None if y is None else int(y))
+            for r, c, y in got.iter_rows()
+        }
 
     def _renshe_shared_rows(self) -> None:
         """Rows of another insurance type than employee medical insurance (城乡居民养老保险…) are
@@ -1106,7 +1145,9 @@ class _Loader:
         got = frame.select("row", text_.alias("y")).filter(pl.col("y").is_not_null() & (pl.col("y") >= 0))
         return {int(r): int(y) for r, y in got.iter_rows()}
 
-    def _renshe_fields(self, status: str | None, ended_on: dt.date | None, years: int | None) -> dict[str, Any]:
+    def _renshe_fields(
+        self, status: str | None, ended_on: dt.date | None, years: int | None
+    ) -> dict[str, Any]:
         """What an employee-medical-insurance row of a 人社 list says: in it, or ended (the status
         says so, or the end date is on or before the list's date) on the date given."""
         as_of = self.batch.as_of
@@ -1133,7 +1174,7 @@ class _Loader:
         if school:
             if not schools:  # a roster without school names covers no school
                 return {}, 0
-            holding = and_(res.c.student == "school", res.c.school_name.in_(sorted(schools)))
+            holding = and_(res.c.student.in_(("school", "college")), res.c.school_name.in_(sorted(schools)))
             reset: dict[str, Any] = {"student": None, "school_name": None}
         else:
             # only employee-medical rows say who is insured: a list whose rows are all of other

@@ -50,6 +50,7 @@ from urrbmi.db.session import (
     upgrade,
 )
 from urrbmi.errors import InvalidInput, code_zh
+from urrbmi.imports.effects import retro_subsidies
 from urrbmi.limits import check_day
 from urrbmi.money import fmt, from_fen
 from urrbmi.registry.audit import default_actor
@@ -356,7 +357,7 @@ def resident_identity(
             click.echo(f"已结束{n}条 / ended {n}")
         else:
             to = _day(valid_to) if valid_to else None
-            add_membership(
+            m = add_membership(
                 s,
                 id_number,
                 category,
@@ -367,6 +368,9 @@ def resident_identity(
                 actor=who,
             )
             click.echo(f"已登记身份 / identity recorded for {ids.mask(id_number)}")
+            n = retro_subsidies(s, [m.resident_id], m.valid_from, actor=who)
+            if n:
+                click.echo(f"待补发资助参保金 retro-subsidy pending: {n}  (urrbmi refund list)")
 
 
 def _whole(value: str, zh: str, key: str) -> int | None:
@@ -385,9 +389,7 @@ def _whole(value: str, zh: str, key: str) -> int | None:
 @click.option("--employee-insured/--no-employee-insured", default=None)
 @click.option("--student", type=click.Choice(["school", "college", "none"]), default=None)
 @click.option("--region", "region_code", default=None)
-@click.option(
-    "--employee-ended-on", default=None, help="职工医保终止（中断）日期；同时视为已退出职工医保"
-)
+@click.option("--employee-ended-on", default=None, help="职工医保终止（中断）日期；同时视为已退出职工医保")
 @click.option("--employee-years", default=None, help="职工医保连续缴费年限（整年）")
 @click.option("--graduation-year", default=None, help="毕业年份（高校学生；none 清除）")
 @click.option("--returning-migrant-year", default=None, help="春节返乡农民工的待遇年度（none 清除）")
