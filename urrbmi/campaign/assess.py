@@ -143,7 +143,7 @@ def read_residents(
     if changed_only:
         # a superset of the changed (SQLite does not promise group_concat's order): the exact
         # comparison is made in Polars on sorted codes
-        where += " AND (a.categories IS NULL OR COALESCE(m.cats, '') <> a.categories OR " + _EMPLOYEE_MOVED + ")"
+        where += f" AND (a.categories IS NULL OR COALESCE(m.cats, '') <> a.categories OR {_EMPLOYEE_MOVED})"
     if only is not None:
         # a handful of residents (one resident's change): literal integer ids, no parameter limit
         where += " AND r.id IN ({})".format(",".join(str(int(i)) for i in only) or "NULL")
