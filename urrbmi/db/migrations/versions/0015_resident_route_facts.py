@@ -20,12 +20,12 @@ depends_on: str | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("residents", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("graduation_year", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("returning_migrant_year", sa.Integer(), nullable=True))
+    # plain ADD COLUMN (nullable): SQLite keeps the table, and the triggers that name it
+    op.add_column("residents", sa.Column("graduation_year", sa.Integer(), nullable=True))
+    op.add_column("residents", sa.Column("returning_migrant_year", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("residents", schema=None) as batch_op:
-        batch_op.drop_column("returning_migrant_year")
-        batch_op.drop_column("graduation_year")
+    # DROP COLUMN in place (SQLite 3.35+, PostgreSQL): no table copy under the triggers
+    op.execute("ALTER TABLE residents DROP COLUMN returning_migrant_year")
+    op.execute("ALTER TABLE residents DROP COLUMN graduation_year")
