@@ -262,7 +262,7 @@ def test_request_logs_never_contain_full_ids(
 def test_patch_sets_the_facts_of_the_routes(world: World, client: TestClient) -> None:
     """Issue 14 item 2: the end of employee insurance (濉溪 六（四）, 丰都 四（三）: takes the resident
     out of it), the graduation year (丰都 三（三）) and the returning-migrant year (濉溪 五) by API."""
-    n = world.people_a[3]
+    n = world.people_a[-1]
     key = rid(world, n)
     h = world.auth("town_a")
     v = client.get(f"/api/v1/residents/{key}", headers=h).json()["row_version"]
