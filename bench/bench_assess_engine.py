@@ -50,6 +50,8 @@ def frame(n: int) -> pl.DataFrame:
         chosen_tier=pl.lit(None, pl.Int64),
         a_categories=pl.lit(None, pl.String),
         categories=ident.fill_null(""),
+        graduating=pl.lit(0, pl.Int8),
+        returning_migrant=pl.lit(0, pl.Int8),
     )
 
 

@@ -257,3 +257,33 @@ def test_request_logs_never_contain_full_ids(
     assert "/api/v1/residents/lookup" in text  # the request log is there ...
     assert n not in text  # ... without the ID
     assert ids.mask(n) in text
+
+
+def test_patch_sets_the_facts_of_the_routes(world: World, client: TestClient) -> None:
+    """Issue 14 item 2: the end of employee insurance (濉溪 六（四）, 丰都 四（三）: takes the resident
+    out of it), the graduation year (丰都 三（三）) and the returning-migrant year (濉溪 五) by API."""
+    n = world.people_a[-1]
+    key = rid(world, n)
+    h = world.auth("town_a")
+    v = client.get(f"/api/v1/residents/{key}", headers=h).json()["row_version"]
+    body = {
+        "row_version": v,
+        "employee_insurance_ended_on": "2022-01-31",
+        "employee_insurance_years": 5,
+        "graduation_year": 2022,
+        "returning_migrant_year": 2022,
+    }
+    r = client.patch(f"/api/v1/residents/{key}", json=body, headers=h)
+    assert r.status_code == 200, r.text
+    with session_scope(world.engine) as s:
+        got = s.get(Resident, key)
+        assert got is not None and not got.employee_insured
+        assert (got.employee_insurance_years, got.graduation_year, got.returning_migrant_year) == (
+            5,
+            2022,
+            2022,
+        )
+    r = client.patch(
+        f"/api/v1/residents/{key}", json={"row_version": v + 1, "graduation_year": 22}, headers=h
+    )
+    assert r.status_code == 422

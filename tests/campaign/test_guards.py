@@ -11,7 +11,7 @@ import time
 from decimal import Decimal
 
 import pytest
-from dbfixtures import ACTOR, add_people, give_identity, setup_regions
+from dbfixtures import ACTOR, add_people, add_people_at_old_revision, give_identity, setup_regions
 from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -273,7 +273,7 @@ def test_the_migration_stops_on_existing_double_enrollments(tmp_path: object) ->
     upgrade(url, "0010")
     engine = get_engine(url)
     setup_regions(engine)
-    add_people(engine, TOWN_A, "500114", 1)
+    add_people_at_old_revision(engine, TOWN_A, "500114", 1)
     with engine.begin() as conn:
         for cid, region in ((1, "500114"), (2, TOWN_A)):  # the two campaigns
             conn.execute(

@@ -29,6 +29,8 @@ def row(born: dt.date, student: str | None, guardian: bool) -> SimpleNamespace:
         guardian_enrolled=guardian,
         employee_insurance_ended_on=None,
         employee_insurance_years=None,
+        graduating=False,
+        returning_migrant=False,
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from dbfixtures import ACTOR, add_people, setup_regions
+from dbfixtures import ACTOR, add_people, add_people_at_old_revision, setup_regions
 from sqlalchemy import Engine, func, select
 
 from urrbmi import clock
@@ -283,7 +283,7 @@ def test_migration_0012_keeps_old_rows(tmp_path: Path) -> None:
     upgrade(url, "0011")
     eng = create_engine(url)
     setup_regions(eng)
-    people = add_people(eng, "500114001", "500114", 1)
+    people = add_people_at_old_revision(eng, "500114001", "500114", 1)
     with session_scope(eng) as s:
         cid = create_campaign(s, "qianjiang-2022", "500114", actor=ACTOR).id
         s.execute(

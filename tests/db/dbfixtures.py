@@ -140,6 +140,32 @@ def add_people(
     return out
 
 
+def add_people_at_old_revision(engine: Engine, region_code: str, id_region: str, n: int) -> list[str]:
+    """``n`` adults as :func:`add_people`, inserted with only the columns ``residents`` has had
+    since the first migration: for tests of a migration, on a database at an older revision than
+    the models (whose later columns the ORM would insert)."""
+    out = []
+    with engine.begin() as conn:
+        for i in range(n):
+            number = person(id_region, dt.date(1960 + i % 40, 1 + i % 12, 1 + i % 28), (2 * i + 1) % 1000)
+            conn.execute(
+                text(
+                    "INSERT INTO residents (id_number, name, sex, birth_date, region_code, residence, "
+                    "employee_insured, status, row_version, updated_at) VALUES (:n, :name, :sex, :born, "
+                    ":region, 'hukou', false, 'active', 1, '2021-09-01 00:00:00')"
+                ),
+                {
+                    "n": number,
+                    "name": f"居民{i}",
+                    "sex": ids.sex(number),
+                    "born": ids.birth_date(number),
+                    "region": region_code,
+                },
+            )
+            out.append(number)
+    return out
+
+
 def give_identity(
     engine: Engine, number: str, category: str, since: dt.date, until: dt.date | None = None
 ) -> None:

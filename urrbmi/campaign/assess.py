@@ -97,7 +97,9 @@ SELECT r.id, r.birth_date, r.residence, r.student,
        CASE WHEN r.employee_insured THEN 1 ELSE 0 END,
        r.employee_insurance_ended_on, r.employee_insurance_years, r.status, r.died_on,
        CASE WHEN g.resident_id IS NULL THEN 0 ELSE 1 END,
-       COALESCE(en.elsewhere, 0), en.enrolled_by, m.cats, t.tier, a.categories
+       COALESCE(en.elsewhere, 0), en.enrolled_by, m.cats, t.tier, a.categories,
+       CASE WHEN r.graduation_year = :year THEN 1 ELSE 0 END,
+       CASE WHEN r.returning_migrant_year = :year THEN 1 ELSE 0 END, a.reason
 FROM residents r
 LEFT JOIN ({cats}) m ON m.resident_id = r.id
 LEFT JOIN (SELECT resident_id,
@@ -138,6 +140,9 @@ _READ_SCHEMA: dict[str, Any] = {
     "cats": pl.String,
     "chosen_tier": pl.Int64,
     "a_categories": pl.String,
+    "graduating": pl.Int8,  # the facts of the benefit year (campaigns.profile_columns)
+    "returning_migrant": pl.Int8,
+    "a_reason": pl.String,
 }
 
 
@@ -160,7 +165,7 @@ def read_residents(
     if changed_only:
         # a superset of the changed (SQLite does not promise group_concat's order): the exact
         # comparison is made in Polars on sorted codes
-        where += " AND (a.categories IS NULL OR COALESCE(m.cats, '') <> a.categories)"
+        where += f" AND (a.categories IS NULL OR COALESCE(m.cats, '') <> a.categories OR {_EMPLOYEE_MOVED})"
     if only is not None:
         # a handful of residents (one resident's change): literal integer ids, no parameter limit
         where += " AND r.id IN ({})".format(",".join(str(int(i)) for i in only) or "NULL")
@@ -169,6 +174,21 @@ def read_residents(
     frame = read_frame(session, _READ.format(cats=cats, only=where, narrow=narrow), params, _READ_SCHEMA)
     codes = pl.col("cats").fill_null("").str.split(",").list.eval(pl.element().filter(pl.element() != ""))
     return frame.with_columns(categories=codes.list.unique().list.sort().list.join(","))
+
+
+# Residents who joined or left employee insurance since their assessment (a 人社 list, an end date
+# given by CLI or API): a re-assessment of the changed takes them too (濉溪 六（四）, 丰都 四（三）)
+_EMPLOYEE_MOVED = (
+    "(CASE WHEN a.reason = 'employee_insurance' THEN 1 ELSE 0 END) <> "
+    "(CASE WHEN r.employee_insured THEN 1 ELSE 0 END)"
+)
+
+
+def changed_since_assessed() -> pl.Expr:
+    """Residents (as read by :func:`read_residents`) whose identities or employee insurance
+    differ from their assessment's, or never assessed."""
+    moved = (pl.col("a_reason").fill_null("") == "employee_insurance") != (pl.col("employee_insured") == 1)
+    return pl.col("a_categories").is_null() | (pl.col("a_categories") != pl.col("categories")) | moved
 
 
 # Residents not to be collected from, in the order the reasons are tested.
@@ -198,6 +218,8 @@ _PROFILE = (
     "guardian_enrolled",
     "employee_ended_on",
     "employee_years",
+    "graduating",
+    "returning_migrant_worker",
 )
 
 
@@ -211,6 +233,8 @@ def price_frame(
         paid_on=pl.lit(as_of, dtype=pl.Date),
         tier=pl.col("chosen_tier").fill_null(default_tier).cast(pl.Int8),
         guardian_enrolled=pl.col("guardian_enrolled") == 1,
+        graduating=pl.col("graduating") == 1,
+        returning_migrant_worker=pl.col("returning_migrant") == 1,
         employee_years=pl.when(pl.col("employee_ended_on").is_not_null())
         .then(pl.col("employee_insurance_years").fill_null(0).cast(pl.Float64))
         .otherwise(None),
@@ -235,6 +259,8 @@ def price_frame(
             "guardian_enrolled",
             "employee_ended_on",
             "employee_years",
+            "graduating",
+            "returning_migrant_worker",
             pl.col("mask").alias("categories"),
         ),
         pricer.policy,
@@ -243,9 +269,11 @@ def price_frame(
     profiles = df.filter(pl.col("reason").is_null()).select(_PROFILE).unique()
     scalar: list[tuple[Any, ...]] = []
     for p in profiles.iter_rows():
-        born, cats, tier, student, residence, guardian, ended, years = p
+        born, cats, tier, student, residence, guardian, ended, years, graduating, returning = p
         codes = tuple(x for x in cats.split(",") if x)
-        pr = pricer.price((born, codes, tier, student, as_of, residence, guardian, ended, years))
+        pr = pricer.price(
+            (born, codes, tier, student, as_of, residence, guardian, ended, years, graduating, returning)
+        )
         scalar.append(_scalar_row(p, pr))
     keys = [f"p_{k}" for k in _PROFILE]
     checks = pl.DataFrame(
@@ -380,7 +408,7 @@ def assess(
         session.execute(text("ANALYZE residents, memberships, enrollments, assessments, resident_tiers"))
     frame = read_residents(session, c, day, only=residents, changed_only=only_changed)
     summary.seconds["read"] = time.perf_counter() - clock
-    changed = pl.col("a_categories").is_null() | (pl.col("a_categories") != pl.col("categories"))
+    changed = changed_since_assessed()
     keep = pl.col("enrolled_by").is_not_null() & (
         (pl.col("enrolled_by") != EnrollmentSource.SUBSIDY.value) | ~changed
     )

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, case, exists, select
 from sqlalchemy.orm import Session, aliased
 
 from urrbmi.batch.convert import canonical_categories
@@ -155,9 +155,11 @@ Profile = tuple[Any, ...]  # the ResidentInput fields, hashable: the quote cache
 
 
 def profile_columns(benefit_year: int, campaign_id: int) -> list[Any]:
-    """Columns of ``residents`` the engine needs, plus two computed flags: whether the guardian
-    is enrolled for the benefit year, and whether the resident is enrolled anywhere other than
-    this campaign for the same year (another region, or insurance type 310)."""
+    """Columns of ``residents`` the engine needs, plus computed flags: whether the guardian
+    is enrolled for the benefit year, whether the resident is enrolled anywhere other than
+    this campaign for the same year (another region, or insurance type 310), and the facts of
+    the benefit year: graduating this year (``graduation_year``), a migrant worker back for this
+    year's Spring Festival (``returning_migrant_year``)."""
     guardian_enr = aliased(Enrollment)
     other = aliased(Enrollment)
     guardian_enrolled = exists().where(
@@ -183,6 +185,8 @@ def profile_columns(benefit_year: int, campaign_id: int) -> list[Any]:
         Resident.died_on,
         guardian_enrolled.label("guardian_enrolled"),
         elsewhere.label("elsewhere"),
+        case((Resident.graduation_year == benefit_year, True), else_=False).label("graduating"),
+        case((Resident.returning_migrant_year == benefit_year, True), else_=False).label("returning_migrant"),
     ]
 
 
@@ -219,11 +223,13 @@ def profile(row: Any, categories: tuple[str, ...], tier: int, paid_on: dt.date) 
         bool(row.guardian_enrolled),
         ended,
         float(row.employee_insurance_years or 0) if ended is not None else None,
+        bool(row.graduating),
+        bool(row.returning_migrant),
     )
 
 
 def resident_input(p: Profile) -> ResidentInput:
-    born, cats, tier, student, paid_on, residence, guardian, ended, years = p
+    born, cats, tier, student, paid_on, residence, guardian, ended, years, graduating, returning = p
     data: dict[str, Any] = {
         "birth_date": born,
         "categories": cats,
@@ -232,6 +238,8 @@ def resident_input(p: Profile) -> ResidentInput:
         "paid_on": paid_on,
         "residence": residence,
         "guardian_enrolled": guardian,
+        "graduating": graduating,
+        "returning_migrant_worker": returning,
     }
     if ended is not None:
         data["employee_insurance"] = {"ended_on": ended, "years": years}

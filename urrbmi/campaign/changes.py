@@ -212,7 +212,7 @@ class IdentityChange:
 
 
 def identity_changes(
-    session: Session, c: Campaign, on: dt.date, *, actor: str, chunk: int = 5_000
+    session: Session, c: Campaign, on: dt.date, *, actor: str, chunk: int = 5_000, only: Any = None
 ) -> list[IdentityChange]:
     """Residents who paid and whose identities on ``on`` differ from those they were assessed
     with, and what follows under the policy's ``identity_change`` rule:
@@ -223,7 +223,9 @@ def identity_changes(
       ``refund``). A lost identity is not collected again (the notice provides no top-up);
     - no rule (a gap): :class:`PolicyGap`, since the notice leaves the outcome undefined.
 
-    Refund rows are created once per payment (re-running does not duplicate them)."""
+    Refund rows are created once per payment (re-running does not duplicate them). ``only``:
+    just these residents (ids, or a SELECT of ids: those a department list just gave an
+    identity, :func:`urrbmi.imports.effects.retro_subsidies`)."""
     policy = campaign_policy(c)
     rule = policy.identity_change
     pricer = Pricer(policy)
@@ -244,7 +246,11 @@ def identity_changes(
             )
             .join(Payment, (Payment.resident_id == Resident.id) & (Payment.campaign_id == c.id))
             .join(Assessment, (Assessment.resident_id == Resident.id) & (Assessment.campaign_id == c.id))
-            .where(Payment.status == PaymentStatus.ACCEPTED, Payment.id > last)
+            .where(
+                Payment.status == PaymentStatus.ACCEPTED,
+                Payment.id > last,
+                *([] if only is None else [Resident.id.in_(only)]),
+            )
             .order_by(Payment.id)
             .limit(chunk)
         ).all()

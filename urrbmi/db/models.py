@@ -98,6 +98,11 @@ class Resident(Base):
     employee_insured: Mapped[bool] = mapped_column(default=False)  # in 职工医保 now
     employee_insurance_ended_on: Mapped[dt.date | None] = mapped_column(Date)
     employee_insurance_years: Mapped[int | None] = mapped_column(Integer)
+    # the year a college student graduates (丰都 三（三）: covered to 12-31 of that year; 0015)
+    graduation_year: Mapped[int | None] = mapped_column(Integer)
+    # the benefit year for which the resident is a migrant worker back for the Spring Festival
+    # (濉溪 五: may pay until 02-28; 0015)
+    returning_migrant_year: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(10), default="active")
     died_on: Mapped[dt.date | None] = mapped_column(Date)
     household_id: Mapped[str | None] = mapped_column(String(40), index=True)

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from urrbmi.campaign.campaigns import get_campaign
+from urrbmi.campaign.campaigns import campaign_policy, get_campaign
 from urrbmi.campaign.changes import IdentityChange, identity_changes
+from urrbmi.db.models import Campaign
 from urrbmi.export import Book
 from urrbmi.imports.load import SourceNotAllowed
 from urrbmi.policy.identities import all_identities
+from urrbmi.registry.errors import PolicyChanged
 
 EFFECT_HEADERS = (
     "身份证号码",
@@ -48,6 +52,29 @@ def subsidy_effects(
             "the refund / top-up list covers the whole campaign region: a wider scope is needed",
         )
     return identity_changes(session, c, on, actor=actor)
+
+
+def retro_subsidies(session: Session, residents: Any, on: dt.date, *, actor: str) -> int:
+    """补发 as soon as an identity arrives after payment (昌吉 三: 对参保缴费后、动态新增的符合医疗
+    救助资助参保的人员……补发资助参保金): for every campaign whose policy's ``identity_change`` is
+    ``retro_subsidy`` and whose benefit year ``on`` falls in or before, the pending refunds of
+    ``residents`` (ids, or a SELECT of ids) who paid more than their new identities owe, once per
+    payment (:func:`urrbmi.campaign.changes.identity_changes`). Campaigns of other policies are
+    left alone: listing changes under them stays the officer's `list changes`. Returns how many
+    refunds the residents now have."""
+    found = 0
+    for c in session.scalars(select(Campaign).where(Campaign.benefit_year >= on.year)):
+        if c.benefit_year > on.year + 1:
+            continue  # a campaign of a later year: its payments are not made yet
+        try:
+            rule = campaign_policy(c).identity_change
+        except PolicyChanged:  # re-pinned by an officer first; `list changes` then says so
+            continue
+        if rule != "retro_subsidy":
+            continue
+        changes = identity_changes(session, c, on, actor=actor, only=residents)
+        found += sum(1 for x in changes if x.action == "refund")
+    return found
 
 
 def _names(codes: tuple[str, ...]) -> str:

@@ -76,6 +76,41 @@ POPULATION_SOURCES = ("hukou", "gongan")
 ATTRIBUTE_SOURCES = {"jiaoyu": "school", "renshe": "status"}
 # 人社 参保状态 words meaning the person is no longer in employee insurance (else: insured)
 EMPLOYEE_INSURANCE_ENDED = ("终止", "暂停", "中断", "停保", "退保")
+# 人社 lists by insurance type (险种类型: the national codes of 社会保险险种, or their names). Only
+# 职工基本医疗保险 (310) says a person is in employee insurance; the others are information shared by
+# 人社 (昌吉 六: 城乡居民养老保险缴费和享受待遇人员信息) that excludes nobody. A list without the column
+# is an employee-insurance list (assumed: the 人社 list the bureau asks for, 职工医保参保人员).
+RENSHE_INSURANCE_TYPES = {
+    "": "310",
+    "310": "310",
+    "职工基本医疗保险": "310",
+    "城镇职工基本医疗保险": "310",
+    "职工医保": "310",
+    "职工医疗保险": "310",
+    "390": "390",
+    "城乡居民基本医疗保险": "390",
+    "城乡居民医保": "390",
+    "居民医保": "390",
+    "110": "110",
+    "企业职工基本养老保险": "110",
+    "职工养老保险": "110",
+    "120": "120",
+    "机关事业单位养老保险": "120",
+    "机关事业单位基本养老保险": "120",
+    "170": "170",
+    "城乡居民基本养老保险": "170",
+    "城乡居民养老保险": "170",
+    "居民养老保险": "170",
+    "210": "210",
+    "失业保险": "210",
+    "410": "410",
+    "工伤保险": "410",
+    "510": "510",
+    "生育保险": "510",
+}
+EMPLOYEE_MEDICAL = "310"
+# 学段 words of a school roster meaning higher education: the row is a college student
+COLLEGE_WORDS = ("大学", "本科", "专科", "大专", "高职", "研究生", "高校")
 ENROLLMENT_SOURCES = ("enrollment",)
 MODES = ("replace", "add")
 # 公安 event words -> what they do to the registry (configurable by editing this table)
@@ -167,6 +202,7 @@ class LoadResult:
     population: dict[str, int] = field(default_factory=dict)  # added, deceased, moved_out, moved
     enrollments: int = 0
     review_items: int = 0
+    retro_subsidies: int = 0  # pending 补发 of residents who paid before the identity (昌吉 三)
     seconds: dict[str, float] = field(default_factory=dict)
     check: ListBatch | None = None  # the checked file (for the error report); None if already loaded
 
@@ -186,6 +222,7 @@ class LoadResult:
             "population": dict(self.population),
             "enrollments": self.enrollments,
             "review_items": self.review_items,
+            "retro_subsidies": self.retro_subsidies,
             "seconds": dict(self.seconds),
         }
 
@@ -340,6 +377,11 @@ def load_list(
     loader.match()
     if kind == "list":
         loader.apply_identities()
+        if result.gained:
+            from urrbmi.imports.effects import retro_subsidies  # effects imports this module
+
+            gained = select(Membership.resident_id).where(Membership.batch_id == str(batch.id))
+            result.retro_subsidies = retro_subsidies(session, gained, as_of, actor=actor)
     elif kind == "population":
         loader.apply_population()
     else:
@@ -443,6 +485,7 @@ class _Loader:
         # the status of staged rows still without one at the end (set in finish, not by an UPDATE
         # of every remaining row)
         self.rest = "loaded"
+        self.shared = 0  # 人社 rows of another insurance type than 310 (shared information)
 
     # --- staging ---------------------------------------------------------------------------
 
@@ -522,6 +565,17 @@ class _Loader:
             columns["event"] = events
             columns["event_date"] = v("event_date").replace("", None).str.to_date("%Y-%m-%d")
             columns["problem"] = pl.when(events.is_null()).then(pl.lit("event_unknown")).otherwise(none_str)
+        elif self.batch.source == "renshe":
+            # the insurance type of the row (only 310 marks employee insurance) and the day it
+            # ended (终止日期: the transfer rules of 濉溪 六（四）, 丰都 四（三） count from it)
+            ins = _lookup(
+                staged, v("insurance_type"), lambda t: RENSHE_INSURANCE_TYPES.get(t.replace(" ", ""))
+            )
+            columns["insurance_type"] = ins
+            columns["event_date"] = v("end_date").replace("", None).str.to_date("%Y-%m-%d", strict=False)
+            columns["problem"] = (
+                pl.when(ins.is_null()).then(pl.lit("insurance_type_unknown")).otherwise(none_str)
+            )
         elif kind == "enrollment":
             year_text = v("benefit_year").str.strip_suffix("年").str.strip_suffix(".0")
             year = year_text.cast(pl.Int32, strict=False)
@@ -1006,25 +1060,35 @@ class _Loader:
         of other schools are untouched). Residents whose rows are held for review keep theirs."""
         st = self.st
         school = self.batch.source == "jiaoyu"
+        if not school:
+            self._renshe_shared_rows()
         rows = self.s.execute(
-            select(st.c.row_no, st.c.resident_id, st.c.detail).where(self._mine(), st.c.status.is_(None))
+            select(st.c.row_no, st.c.resident_id, st.c.detail, st.c.event_date).where(
+                self._mine(), st.c.status.is_(None)
+            )
         ).all()
+        years = {} if school else self._renshe_years()
+        students = self._school_rows() if school else {}
         wanted: dict[int, dict[str, Any]] = {}
         row_of: dict[int, int] = {}
         for r in rows:
             if r.resident_id in wanted:
                 continue
             if school:
-                wanted[r.resident_id] = {"student": "school", "school_name": r.detail}
+                kind, graduates = students.get(r.row_no, ("school", None))
+                wanted[r.resident_id] = {"student": kind, "school_name": r.detail}
+                if graduates is not None:
+                    wanted[r.resident_id]["graduation_year"] = graduates
             else:
-                ended = any(w in (r.detail or "") for w in EMPLOYEE_INSURANCE_ENDED)
-                wanted[r.resident_id] = {"employee_insured": not ended}
+                wanted[r.resident_id] = self._renshe_fields(r.detail, r.event_date, years.get(r.row_no))
             row_of[r.resident_id] = r.row_no
         changed = self._set_attributes(wanted)
         changed_rows = [row_of[i] for i in changed]
         for i in range(0, len(changed_rows), 1000):
             self._set_status("loaded", st.c.row_no.in_(changed_rows[i : i + 1000]))
         self.result.population = {"updated": len(changed_rows)}
+        if self.shared:
+            self.result.population["shared"] = self.shared
         if self.batch.mode == "replace":
             absent, holders = self._absent_attributes(school, {r.detail for r in rows if r.detail})
             check_removals(
@@ -1036,6 +1100,66 @@ class _Loader:
             )
             cleared = self._set_attributes(absent)
             self.result.population["cleared"] = len(cleared)
+
+    def _school_rows(self) -> dict[int, tuple[str, int | None]]:
+        """Row → (student kind, graduation year) of a school roster: a 学段 naming higher
+        education (大学, 本科, 专科…) is a college student, else a school pupil; 毕业年份 (any text
+        with a four-digit year: 2023, 2023年6月, 2023-06-30) is the year they graduate (丰都
+        三（三）: graduating college students are covered to 12-31)."""
+        frame = self.checked.frame
+        cols = [c for c in ("v.grade", "v.graduation_year") if c in frame.columns]
+        if not cols:
+            return {}
+        grade = pl.col("v.grade") if "v.grade" in frame.columns else pl.lit("")
+        college = grade.str.contains("|".join(COLLEGE_WORDS))
+        year = (
+            pl.col("v.graduation_year").str.extract(r"((?:19|20)[0-9]{2})", 1).cast(pl.Int64, strict=False)
+            if "v.graduation_year" in frame.columns
+            else pl.lit(None, dtype=pl.Int64)
+        )
+        got = frame.select("row", college.fill_null(False).alias("c"), year.alias("y"))
+        return {
+            int(r): ("college" if c else "school", None if y is None else int(y))
+            for r, c, y in got.iter_rows()
+        }
+
+    def _renshe_shared_rows(self) -> None:
+        """Rows of another insurance type than employee medical insurance (城乡居民养老保险…) are
+        kept as shared information (``unchanged``, counted as ``shared``): they mark nobody."""
+        st = self.st
+        shared = self.s.scalar(
+            select(func.count()).where(
+                self._mine(), st.c.status.is_(None), st.c.insurance_type != EMPLOYEE_MEDICAL
+            )
+        )
+        self._set_status("unchanged", st.c.insurance_type != EMPLOYEE_MEDICAL)
+        self.shared = int(shared or 0)
+
+    def _renshe_years(self) -> dict[int, int]:
+        """Row → whole years of employee insurance (缴费年限; fractions dropped: the notices ask
+        for at least N whole years), where the list has the column and the value is a number."""
+        frame = self.checked.frame
+        if "v.insurance_years" not in frame.columns:
+            return {}
+        text_ = pl.col("v.insurance_years").str.replace_all(r"[年\s]", "").cast(pl.Float64, strict=False)
+        got = frame.select("row", text_.alias("y")).filter(pl.col("y").is_not_null() & (pl.col("y") >= 0))
+        return {int(r): int(y) for r, y in got.iter_rows()}
+
+    def _renshe_fields(
+        self, status: str | None, ended_on: dt.date | None, years: int | None
+    ) -> dict[str, Any]:
+        """What an employee-medical-insurance row of a 人社 list says: in it, or ended (the status
+        says so, or the end date is on or before the list's date) on the date given."""
+        as_of = self.batch.as_of
+        ended = any(w in (status or "") for w in EMPLOYEE_INSURANCE_ENDED) or (
+            ended_on is not None and ended_on <= as_of
+        )
+        out: dict[str, Any] = {"employee_insured": not ended}
+        if ended and ended_on is not None:
+            out["employee_insurance_ended_on"] = ended_on
+        if years is not None:
+            out["employee_insurance_years"] = years
+        return out
 
     def _absent_attributes(self, school: bool, schools: set[str]) -> tuple[dict[int, dict[str, Any]], int]:
         """Residents in scope holding the attribute this list covers but not on it (replace mode),
@@ -1050,9 +1174,23 @@ class _Loader:
         if school:
             if not schools:  # a roster without school names covers no school
                 return {}, 0
-            holding = and_(res.c.student == "school", res.c.school_name.in_(sorted(schools)))
+            holding = and_(res.c.student.in_(("school", "college")), res.c.school_name.in_(sorted(schools)))
             reset: dict[str, Any] = {"student": None, "school_name": None}
         else:
+            # only employee-medical rows say who is insured: a list whose rows are all of other
+            # insurance types (pension data shared by 人社, 昌吉 六) covers no employee insurance
+            # and clears nobody
+            listed = exists().where(
+                self._mine(),
+                st.c.resident_id == res.c.id,
+                st.c.insurance_type == EMPLOYEE_MEDICAL,
+                or_(st.c.status.is_(None), st.c.status.in_(("loaded", "unchanged", "conflict"))),
+            )
+            covers = self.s.scalar(
+                select(func.count()).where(self._mine(), st.c.insurance_type == EMPLOYEE_MEDICAL)
+            )
+            if not covers and self.shared:
+                return {}, 0
             holding = res.c.employee_insured.is_(True)
             reset = {"employee_insured": False}
         found = self.s.scalars(

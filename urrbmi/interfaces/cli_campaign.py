@@ -45,6 +45,7 @@ from urrbmi.db.session import (
     upgrade,
 )
 from urrbmi.errors import InvalidInput, code_zh
+from urrbmi.imports.effects import retro_subsidies
 from urrbmi.interfaces.cli_common import (
     F,
     actor_option,
@@ -297,7 +298,7 @@ def resident_identity(
             click.echo(f"已结束{n}条 / ended {n}")
         else:
             to = parse_day(valid_to) if valid_to else None
-            add_membership(
+            m = add_membership(
                 s,
                 id_number,
                 category,
@@ -308,6 +309,19 @@ def resident_identity(
                 actor=who,
             )
             click.echo(f"已登记身份 / identity recorded for {ids.mask(id_number)}")
+            n = retro_subsidies(s, [m.resident_id], m.valid_from, actor=who)
+            if n:
+                click.echo(f"待补发资助参保金 retro-subsidy pending: {n}  (urrbmi refund list)")
+
+
+def _whole(value: str, zh: str, key: str) -> int | None:
+    """A whole number given on the command line; ``none`` (or 无) clears the field."""
+    text = value.strip()
+    if text.lower() in ("none", "无", ""):
+        return None
+    if not text.isdigit():
+        raise InvalidInput(f"{zh}应为整数：{value}", f"{key} must be a whole number: {value}")
+    return int(text)
 
 
 @resident.command("update")
@@ -316,6 +330,10 @@ def resident_identity(
 @click.option("--employee-insured/--no-employee-insured", default=None)
 @click.option("--student", type=click.Choice(["school", "college", "none"]), default=None)
 @click.option("--region", "region_code", default=None)
+@click.option("--employee-ended-on", default=None, help="职工医保终止（中断）日期；同时视为已退出职工医保")
+@click.option("--employee-years", default=None, help="职工医保连续缴费年限（整年）")
+@click.option("--graduation-year", default=None, help="毕业年份（高校学生；none 清除）")
+@click.option("--returning-migrant-year", default=None, help="春节返乡农民工的待遇年度（none 清除）")
 @click.option("--reason", default=None)
 @db_option
 @actor_option
@@ -325,6 +343,10 @@ def resident_update(
     employee_insured: bool | None,
     student: str | None,
     region_code: str | None,
+    employee_ended_on: str | None,
+    employee_years: str | None,
+    graduation_year: str | None,
+    returning_migrant_year: str | None,
     reason: str | None,
     db_url: str | None,
     actor: str | None,
@@ -335,6 +357,15 @@ def resident_update(
         changes["died_on"] = parse_day(died_on)
     if employee_insured is not None:
         changes["employee_insured"] = employee_insured
+    if employee_ended_on is not None:
+        changes["employee_insurance_ended_on"] = parse_day(employee_ended_on)
+    for key, value, zh in (
+        ("employee_insurance_years", employee_years, "职工医保缴费年限"),
+        ("graduation_year", graduation_year, "毕业年份"),
+        ("returning_migrant_year", returning_migrant_year, "春节返乡务工年度"),
+    ):
+        if value is not None:
+            changes[key] = _whole(value, zh, key)
     if student is not None:
         changes["student"] = None if student == "none" else student
     if region_code is not None:

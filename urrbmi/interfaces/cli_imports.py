@@ -183,6 +183,8 @@ def _print_load(r: LoadResult) -> None:
         click.echo(f"上年参保 enrollments imported: {r.enrollments}")
     if r.review_items:
         click.echo(f"待人工核查 review items: {r.review_items}  (urrbmi review list)")
+    if r.retro_subsidies:
+        click.echo(f"待补发资助参保金 retro-subsidies pending: {r.retro_subsidies}  (urrbmi refund list)")
     if r.seconds:
         s = r.seconds
         click.echo(

@@ -33,6 +33,8 @@ EDITABLE = (
     "employee_insured",
     "employee_insurance_ended_on",
     "employee_insurance_years",
+    "graduation_year",
+    "returning_migrant_year",
     "status",
     "died_on",
     "household_id",
@@ -76,6 +78,23 @@ def _check_choice(field: str, value: str | None, allowed: tuple[str, ...], zh: s
     if value is not None and value not in allowed:
         raise InvalidInput(
             f"{zh}应为{'、'.join(allowed)}之一：{value}", f"{field} must be one of {allowed}: {value!r}"
+        )
+
+
+_YEAR_ZH = {"graduation_year": "毕业年份", "returning_migrant_year": "春节返乡务工年度"}
+
+
+def _check_facts(changes: dict[str, Any]) -> None:
+    """Years are four-digit years; employee-insurance years are not negative."""
+    for key, zh in _YEAR_ZH.items():
+        value = changes.get(key)
+        if value is not None and not (isinstance(value, int) and 1950 <= value <= 2100):
+            raise InvalidInput(f"{zh}应为四位年份：{value}", f"{key} must be a four-digit year: {value!r}")
+    years = changes.get("employee_insurance_years")
+    if years is not None and not (isinstance(years, int) and 0 <= years <= 80):
+        raise InvalidInput(
+            f"职工医保缴费年限应为0至80的整数：{years}",
+            f"employee_insurance_years must be a whole number from 0 to 80: {years!r}",
         )
 
 
@@ -140,6 +159,11 @@ def update_resident(
     _check_choice("student", changes.get("student"), STUDENT, "学生类型")
     if "region_code" in changes:
         get_region(session, changes["region_code"])
+    _check_facts(changes)
+    if changes.get("employee_insurance_ended_on") is not None and "employee_insured" not in changes:
+        # the end of employee insurance (人社 list, CLI, API) means the person left it: collected
+        # from again, and priced by the transfer rules (濉溪 六（四）, 丰都 四（三）)
+        changes = {**changes, "employee_insured": False}
     resident = get_resident(session, id_number)
     old = snapshot(resident)
     stamp = audit.now()

@@ -73,6 +73,7 @@ class LoadOut(BaseModel):
     population: dict[str, int]
     enrollments: int
     review_items: int
+    retro_subsidies: int = Field(0, description="缴费后新认定身份而待补发的资助参保金笔数")
     seconds: dict[str, float]
 
 

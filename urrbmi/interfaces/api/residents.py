@@ -19,6 +19,7 @@ from urrbmi.access.scope import Principal, check_region, resident_clause, scoped
 from urrbmi.campaign.changes import record_external_enrollment, statement
 from urrbmi.campaign.lookup import fast_statement
 from urrbmi.db.models import Resident, ResidentHistory
+from urrbmi.imports.effects import retro_subsidies
 from urrbmi.interfaces.api.common import (
     AUTH_ERRORS,
     CONFLICT,
@@ -154,6 +155,8 @@ class ResidentPatch(Strict):
     employee_insured: bool | None = None
     employee_insurance_ended_on: Day | None = None
     employee_insurance_years: int | None = Field(None, ge=0, le=80)
+    graduation_year: int | None = Field(None, ge=1950, le=2100, description="毕业年份（高校学生）")
+    returning_migrant_year: int | None = Field(None, ge=1950, le=2100, description="春节返乡农民工的待遇年度")
     status: Literal["active", "deceased", "moved_out"] | None = None
     died_on: Day | None = None
     household_id: str | None = Field(None, max_length=40)
@@ -354,6 +357,8 @@ def add_identity(resident_id: Id, body: IdentityIn, request: Request, p: Identit
             department=body.department,
             actor=p.actor,
         )
+        # 补发 at once when the identity comes after payment (昌吉 三)
+        retro_subsidies(s, [r.id], body.valid_from, actor=p.actor)
         return statement_for(s, p, r, None)
 
 
