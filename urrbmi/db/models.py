@@ -415,4 +415,4 @@ class PaymentStaging(Base):
 
 
 # Tables of the other parts live in their own modules; import them so Base.metadata is complete.
-from urrbmi.db import models_access, models_handover, models_imports, models_targets  # noqa: E402,F401
+from urrbmi.db import models_access, models_handover, models_imports, models_progress, models_targets  # noqa: E402,F401
