@@ -144,18 +144,21 @@ def list_deadlines(session: Session, campaign_id: int, *, on: dt.date) -> list[D
         dues: list[dt.date] = o.due_dates()
         got = batches.get(o.source, [])
         shown_future = False
+        used: set[int] = set()
         for i, d in enumerate(dues):
             if d >= on and shown_future:
                 break
-            lo = dues[i - 1] if i > 0 else dt.date.min
+            first = o.monthly.start - dt.timedelta(days=1) if o.monthly and not o.due else dt.date.min
+            lo = dues[i - 1] if i > 0 else first
             hi = dues[i + 1] if i + 1 < len(dues) else dt.date.max
-            on_time = [b for b in got if lo < b[0] <= d]
-            late = [b for b in got if d < b[0] <= hi]
+            on_time = [b for b in got if lo < b[0] <= d and b[1] not in used]
+            late = [b for b in got if d < b[0] <= hi and b[1] not in used]
             if on_time:
                 status: Status = "received"
                 day, bid, days = on_time[0][0], on_time[0][1], 0
             elif late:
                 status, (day, bid) = "late", late[0]
+                used.add(bid)  # a late list answers the overdue date, not the next one
                 days = (day - d).days
             elif d < on:
                 status, day, bid, days = "missing", None, None, (on - d).days  # type: ignore[assignment]

@@ -183,7 +183,7 @@ def check_task_file(
 
         name = cells[unit_col].strip() if unit_col < len(cells) else ""
         town = cell("town") if level == "village" else ""
-        if name in TOTAL_NAMES or town in TOTAL_NAMES:
+        if any(x.strip().replace(" ", "") in TOTAL_NAMES for x in cells):
             stated_total = (n, _int(cell("task")))
             continue
         up.data_rows += 1
