@@ -24,6 +24,7 @@ from urrbmi.interfaces.cli_targets import (
 )
 from urrbmi.targets.counting import Level
 from urrbmi.targets.progress import percent
+from urrbmi.targets.tables import parse_rate
 
 
 def _pct(value: Decimal) -> str:
@@ -201,8 +202,17 @@ def list_deadlines_cmd(db_url: str | None, campaign_id: int | None, on: str | No
 @on_option
 @scope_option
 @click.option("--level", type=click.Choice(["county", "town", "village", "school"]), default="town")
+@click.option(
+    "--rate", default=None, help="目标参保率，如98.5% / target rate (default: the table's or policy's)"
+)
 def bulletin_issue(
-    db_url: str | None, actor: str | None, campaign_id: int | None, on: str | None, scope: str, level: str
+    db_url: str | None,
+    actor: str | None,
+    campaign_id: int | None,
+    on: str | None,
+    scope: str,
+    level: str,
+    rate: str | None,
 ) -> None:
     """发布通报并存档 / issue the bulletin for a date and keep it in the archive."""
     from urrbmi.db.session import session_scope
@@ -212,7 +222,7 @@ def bulletin_issue(
     with session_scope(_engine(db_url)) as s:
         row = issue(
             s, _cid(s, campaign_id), on=_day(on), actor=actor or default_actor(), level=cast(Level, level),
-            scope=scope,
+            scope=scope, target_rate=parse_rate(rate) if rate else None,
         )  # fmt: skip
         click.echo(f"已发布通报 第{row.id}号：{row.title}（截至{row.as_of:%Y-%m-%d}）")
 

@@ -104,15 +104,29 @@ def figures(b: Bulletin) -> dict[str, Any]:
 
 
 def render(
-    session: Session, campaign_id: int, *, on: dt.date, level: Level = "town", scope: str = ""
+    session: Session,
+    campaign_id: int,
+    *,
+    on: dt.date,
+    level: Level = "town",
+    scope: str = "",
+    target_rate: Decimal | None = None,
 ) -> tuple[Bulletin, dict[str, Any]]:
-    """The bulletin for ``on`` from the ledger as it stands, and its figures."""
-    b, _ = bulletin_from_db(session, campaign_id, on=on, level=level, scope=scope)
+    """The bulletin for ``on`` from the ledger as it stands, and its figures (``target_rate``
+    overrides the task table's or policy's, as for any bulletin)."""
+    b, _ = bulletin_from_db(session, campaign_id, on=on, level=level, scope=scope, target_rate=target_rate)
     return b, figures(b)
 
 
 def issue(
-    session: Session, campaign_id: int, *, on: dt.date, actor: str, level: Level = "town", scope: str = ""
+    session: Session,
+    campaign_id: int,
+    *,
+    on: dt.date,
+    actor: str,
+    level: Level = "town",
+    scope: str = "",
+    target_rate: Decimal | None = None,
 ) -> BulletinIssue:
     """Render the bulletin for ``on`` and keep it (figures, Excel, HTML). One per date, level and
     scope: issuing the same again is refused (the archive keeps what was sent)."""
@@ -130,7 +144,7 @@ def issue(
             f"{on:%Y-%m-%d}的通报已发布（编号{old}），档案不再改动",
             f"the bulletin for {on} was already issued (number {old}); the archive is not changed",
         )
-    b, figs = render(session, campaign_id, on=on, level=level, scope=scope)
+    b, figs = render(session, campaign_id, on=on, level=level, scope=scope, target_rate=target_rate)
     with tempfile.TemporaryDirectory() as d:
         xlsx = write_xlsx(b, Path(d) / "bulletin.xlsx").read_bytes()
     row = BulletinIssue(
@@ -170,8 +184,10 @@ class Recheck:
 def recheck(session: Session, campaign_id: int, issue_id: int, *, scope: str = "") -> Recheck:
     """Re-render an issued bulletin from the ledger for its date and compare every figure."""
     row = get_issue(session, campaign_id, issue_id, scope=scope)
-    _, now_figs = render(session, campaign_id, on=row.as_of, level=row.level, scope=row.scope)  # type: ignore[arg-type]
     was = row.figures
+    rate = Decimal(was["target_rate"])  # the rate it was issued with, whatever the tables say now
+    level: Level = row.level  # type: ignore[assignment]
+    _, now_figs = render(session, campaign_id, on=row.as_of, level=level, scope=row.scope, target_rate=rate)
     labels = {c["key"]: c["zh"] for c in was.get("columns", [])}
     diffs: list[str] = []
     old_rows = {str(r.get("unit")): r for r in was.get("rows", [])}

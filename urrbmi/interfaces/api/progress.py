@@ -313,6 +313,9 @@ class BulletinArchiveOut(BaseModel):
 class IssueIn(BaseModel):
     on: Day
     level: Level = "town"
+    rate: Decimal | None = Field(
+        default=None, gt=0, le=1, description="目标参保率（小数；默认取任务表或政策）"
+    )
 
 
 class RecheckOut(Out):
@@ -332,8 +335,9 @@ def issue_bulletin(campaign_id: Id, body: IssueIn, request: Request, p: ManageP)
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id)
         row = archive.issue(
-            s, campaign_id, on=body.on, actor=p.actor, level=body.level, scope=p.region_prefix
-        )
+            s, campaign_id, on=body.on, actor=p.actor, level=body.level, scope=p.region_prefix,
+            target_rate=body.rate,
+        )  # fmt: skip
         return BulletinIssueOut.model_validate(row)
 
 
