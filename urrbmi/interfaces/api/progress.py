@@ -21,6 +21,7 @@ from urrbmi.access.scope import Principal, scoped_campaign
 from urrbmi.interfaces.api.common import AUTH_ERRORS, Day, Id, attachment
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import JSONOut, Out, Ratio, Yuan
+from urrbmi.interfaces.api.targets import TableColumnOut
 from urrbmi.interfaces.api.uploads import read_upload
 from urrbmi.targets import archive, deadlines, groups, levels, uploads
 
@@ -318,6 +319,17 @@ class IssueIn(BaseModel):
     )
 
 
+class ArchivedBulletinOut(BaseModel):
+    """An issued bulletin's figures as archived: its table (columns, rows as printed; ratios as
+    exact decimal text, e.g. "0.8830")."""
+
+    title: str
+    as_of: dt.date
+    target_rate: str
+    columns: list[TableColumnOut]
+    rows: list[dict[str, int | str | bool | None]]
+
+
 class RecheckOut(Out):
     issue_id: int
     as_of: dt.date
@@ -368,8 +380,8 @@ def bulletin_archive(campaign_id: Id, request: Request, p: ReadP, on: Day | None
     responses={
         **AUTH_ERRORS,
         200: {
+            "model": ArchivedBulletinOut,
             "content": {
-                "application/json": {"schema": {"type": "object"}},
                 "text/html": {"schema": {"type": "string"}},
                 XLSX: {"schema": {"type": "string", "format": "binary"}},
             },
@@ -397,7 +409,7 @@ def get_archived_bulletin(
             media_type=XLSX,
             headers=attachment(f"通报-{as_of.isoformat()}.xlsx", f"bulletin-{issue_id}.xlsx"),
         )
-    return JSONOut(figures)
+    return JSONOut(ArchivedBulletinOut.model_validate(figures).model_dump(mode="json"))
 
 
 @router.get(
