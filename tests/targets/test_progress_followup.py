@@ -432,3 +432,35 @@ def test_changji_2_county_share_by_12_31_and_5_critical_illness_145(engine: Engi
         and late.paid == Decimal("296.40")
         and late.paid_by_deadline == Decimal("200.00")
     )
+
+
+# --- shown in the reports: the bulletin's notes ------------------------------------------------
+
+
+def test_suixi_6_3_missing_lists_are_shown_in_the_bureau_bulletin(engine: Engine) -> None:
+    from urrbmi.targets.reports import bulletin_from_db
+
+    cid, _ = build_suixi(engine)
+    with session_scope(engine) as s:
+        _batch(s, "minzheng", d(2021, 10, 20), 1)
+        county, _ = bulletin_from_db(s, cid, on=d(2021, 11, 15))
+        town, _ = bulletin_from_db(s, cid, on=d(2021, 11, 15), scope=TOWN_SUIXI)
+    lists = [n for n in county.notes if n.startswith("部门名单")]
+    assert (
+        "部门名单：卫生健康部门应于2021-10-29前报送计划生育特殊困难家庭成员9月份在册名单，未报送（已逾期17天）（濉溪 六（三））。"
+        in lists
+    )
+    assert len(lists) == 3 and not [n for n in town.notes if n.startswith("部门名单")]
+
+
+def test_changji_7_hardship_deadline_is_shown_in_the_bulletin(engine: Engine) -> None:
+    from urrbmi.targets.reports import bulletin_from_db
+
+    cid, _ = build_changji(engine)
+    with session_scope(engine) as s:
+        b, _ = bulletin_from_db(s, cid, on=d(2022, 12, 10), target_rate=Decimal(1))
+    assert any(
+        n.startswith("城乡特困人员（含孤儿）")
+        and "已参保1人/应参保2人（50.00%），距目标差1人；截止2022-11-30，已逾期10天" in n
+        for n in b.notes
+    )

@@ -205,14 +205,15 @@ class GroupProgress:
 
 
 def group_progress(
-    session: Session, campaign_id: int, *, on: dt.date, scope: str = ""
+    session: Session, campaign_id: int, *, on: dt.date, scope: str = "", include_all: bool = True
 ) -> list[GroupProgress]:
     """Every group target of the campaign's policy at ``on``: per unit of the target's kind, the
     living members (less those insured elsewhere or as employees: the base), the enrolled
-    counted at the target's count date, the required count, remaining, rate and rank."""
+    counted at the target's count date, the required count, remaining, rate and rank.
+    ``include_all=False`` leaves out the targets for everyone (a bulletin's table shows them)."""
     c = campaign_or_fail(session, campaign_id)
     prefix = effective_prefix(session, c, scope)
-    targets = group_targets(c)
+    targets = [t for t in group_targets(c) if include_all or t.group != "all"]
     frames: dict[dt.date, pl.DataFrame] = {}
     out: list[GroupProgress] = []
     names = region_names(session, prefix or c.region_code)

@@ -91,6 +91,7 @@ def bulletin_from_db(
     if report.target_name:
         ts = get_set(session, campaign_id, report.target_name)
         notes.append(f"任务数：{ts.title}（{ts.source}）；基数：{ts.base_kind}，{ts.base_source}。")
+    notes.extend(followup_notes(session, campaign_id, on=on, scope=scope))
     b = build_bulletin(
         report_counts(report),
         report.target_rate,
@@ -104,6 +105,34 @@ def bulletin_from_db(
         details=report_details(report),
     )
     return b, report
+
+
+def followup_notes(session: Session, campaign_id: int, *, on: dt.date, scope: str = "") -> list[str]:
+    """Bulletin notes for issue 18: each group target with its deadline and days left
+    (targets/groups.py; not the everyone-target the table itself shows), and, in a bulletin of the
+    whole campaign (the bureau's), department lists
+    late or not received (targets/deadlines.py)."""
+    from urrbmi.targets.deadlines import list_deadlines
+    from urrbmi.targets.groups import deadline_text, group_progress
+    from urrbmi.targets.progress import percent
+
+    out: list[str] = []
+    for g in group_progress(session, campaign_id, on=on, scope=scope, include_all=False):
+        if g.total is None:
+            continue
+        t, p = g.target, g.total.progress
+        when = f"截止{t.deadline:%Y-%m-%d}，{deadline_text(g.days_left)}" if t.deadline else "无期限"
+        out.append(
+            f"{t.label}：已参保{g.total.enrolled:,}人/应参保{p.base:,}人（{percent(p.rate)}），"
+            f"距目标差{p.remaining:,}人；{when}（{t.cite}）。"
+        )
+    if campaign_or_fail(session, campaign_id).region_code.startswith(scope):
+        owed = [x for x in list_deadlines(session, campaign_id, on=on) if x.status in ("missing", "late")]
+        for x in owed:
+            out.append(
+                f"部门名单：{x.department}应于{x.due:%Y-%m-%d}前报送{x.list_name}，{x.status_zh}（{x.cite}）。"
+            )
+    return out
 
 
 @dataclass(frozen=True)
