@@ -75,6 +75,11 @@ class TaskUploadError(InvalidInput):
         self.upload = upload
 
 
+class VersionNotFound(InvalidInput):
+    code = "task_version_not_found"
+    http_status = 404
+
+
 @dataclass(frozen=True)
 class UploadProblem:
     row: int  # as in the file (0: the whole table)
@@ -439,9 +444,7 @@ def version_file(session: Session, campaign_id: int, name: str, version: int) ->
         )
     )
     if v is None:
-        raise InvalidInput(
-            f"没有任务表“{name}”的第{version}版",
-            f"no version {version} of task table {name}",
-            code="not_found",
+        raise VersionNotFound(
+            f"没有任务表“{name}”的第{version}版", f"no version {version} of task table {name}"
         )
     return v

@@ -14,11 +14,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from urrbmi import clock
 from urrbmi.access.scope import Principal, scoped_campaign
-from urrbmi.interfaces.api.common import AUTH_ERRORS, Day, Id, attachment
+from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, NOT_FOUND, Day, Id, attachment, instant
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import JSONOut, Out, Ratio, Yuan
 from urrbmi.interfaces.api.targets import TableColumnOut
@@ -32,6 +32,8 @@ ManageP = Annotated[Principal, Depends(need("campaign.manage"))]
 FundP = Annotated[Principal, Depends(need("funding.read"))]
 UnitLevel = Literal["town", "village"]
 Level = Literal["county", "town", "village", "school"]
+# an instant as RFC 3339 text with its offset (SQLite hands back naive datetimes)
+Instant = Annotated[str, BeforeValidator(lambda v: instant(v) if isinstance(v, dt.datetime) else v)]
 TableName = Annotated[str, Path(min_length=1, max_length=60, description="任务表名称 / table name")]
 
 
@@ -126,7 +128,7 @@ class TaskVersionOut(Out):
     task_total: int
     status: Literal["current", "replaced"]
     loaded_by: str
-    loaded_at: dt.datetime
+    loaded_at: Instant
 
 
 class TaskVersionsOut(BaseModel):
@@ -228,6 +230,7 @@ def task_table_versions(
     summary="取回某版本任务表的原文件 / an uploaded version's original file",
     responses={
         **AUTH_ERRORS,
+        **NOT_FOUND,
         200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
     },
     response_class=Response,
@@ -296,7 +299,7 @@ class BulletinIssueOut(Out):
     scope: str
     title: str
     issued_by: str
-    issued_at: dt.datetime
+    issued_at: Instant
 
 
 class BulletinDueOut(Out):
@@ -341,7 +344,7 @@ class RecheckOut(Out):
     "/{campaign_id}/bulletins",
     response_model=BulletinIssueOut,
     summary="发布通报并存档（本人管辖范围）/ issue a bulletin and archive it",
-    responses=AUTH_ERRORS,
+    responses={**AUTH_ERRORS, **CONFLICT},
 )
 def issue_bulletin(campaign_id: Id, body: IssueIn, request: Request, p: ManageP) -> Any:
     with tx(request) as s:
@@ -379,6 +382,7 @@ def bulletin_archive(campaign_id: Id, request: Request, p: ReadP, on: Day | None
     summary="存档通报（JSON数字、Excel或HTML，与发布时相同）/ an archived bulletin as issued",
     responses={
         **AUTH_ERRORS,
+        **NOT_FOUND,
         200: {
             "model": ArchivedBulletinOut,
             "content": {
@@ -416,7 +420,7 @@ def get_archived_bulletin(
     "/{campaign_id}/bulletins/{issue_id}/recheck",
     response_model=RecheckOut,
     summary="按发布日期从台账重算存档通报并逐项比对 / re-render an issued bulletin and compare",
-    responses=AUTH_ERRORS,
+    responses={**AUTH_ERRORS, **NOT_FOUND},
 )
 def recheck_bulletin(campaign_id: Id, issue_id: Id, request: Request, p: ReadP) -> Any:
     with tx(request) as s:
