@@ -464,3 +464,16 @@ def test_changji_7_hardship_deadline_is_shown_in_the_bulletin(engine: Engine) ->
         and "已参保1人/应参保2人（50.00%），距目标差1人；截止2022-11-30，已逾期10天" in n
         for n in b.notes
     )
+
+
+def test_suixi_6_3_monthly_lists_missing_are_summed_up_in_the_bulletin(engine: Engine) -> None:
+    from urrbmi.targets.reports import followup_notes
+
+    cid, _ = build_suixi(engine)
+    with session_scope(engine) as s:
+        notes = followup_notes(s, cid, on=d(2022, 3, 15))
+    monthly = {n for n in notes if "动态调整人员信息" in n}
+    assert monthly == {
+        "部门名单：民政部门报送动态调整人员信息（每月），未报送3次（01-10、02-10、03-10到期）（濉溪 六（三））。",
+        "部门名单：乡村振兴部门报送动态调整人员信息（每月），未报送3次（01-10、02-10、03-10到期）（濉溪 六（三））。",
+    }

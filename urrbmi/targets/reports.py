@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from openpyxl.styles import Font
@@ -128,10 +129,20 @@ def followup_notes(session: Session, campaign_id: int, *, on: dt.date, scope: st
         )
     if campaign_or_fail(session, campaign_id).region_code.startswith(scope):
         owed = [x for x in list_deadlines(session, campaign_id, on=on) if x.status in ("missing", "late")]
+        by_list: dict[tuple[str, str], list[Any]] = {}
         for x in owed:
-            out.append(
-                f"部门名单：{x.department}应于{x.due:%Y-%m-%d}前报送{x.list_name}，{x.status_zh}（{x.cite}）。"
-            )
+            by_list.setdefault((x.department, x.list_name), []).append(x)
+        for (dept, name), xs in by_list.items():
+            if len(xs) == 1:
+                x = xs[0]
+                out.append(f"部门名单：{dept}应于{x.due:%Y-%m-%d}前报送{name}，{x.status_zh}（{x.cite}）。")
+                continue
+            parts = []
+            for status, label in (("missing", "未报送"), ("late", "逾期报送")):
+                dues = [f"{x.due:%m-%d}" for x in xs if x.status == status]
+                if dues:
+                    parts.append(f"{label}{len(dues)}次（{'、'.join(dues)}到期）")
+            out.append(f"部门名单：{dept}报送{name}，{'，'.join(parts)}（{xs[0].cite}）。")
     return out
 
 
