@@ -335,6 +335,9 @@ def test_fengdu_8_3_half_monthly_bulletin_reissued_from_the_ledger_gives_the_arc
         assert again["rows"] == figures["rows"]
         with pytest.raises(archive.BulletinExists):
             archive.issue(s, cid, on=on, actor="t")
+        with pytest.raises(archive.BulletinExists):  # the county's own prefix is the same bulletin
+            archive.issue(s, cid, on=on, actor="t", scope="340621")
+        assert [x.id for x in archive.issued(s, cid, scope="340621")] == [iid]
     # a back-dated record changes the date's figures: named, not hidden
     with session_scope(engine) as s:
         w = World(s, cid, 2022)

@@ -37,7 +37,7 @@ from urrbmi.targets.bulletin import Bulletin, render_html, write_xlsx
 from urrbmi.targets.bulletin import line as bulletin_line
 from urrbmi.targets.bulletin import shape as bulletin_shape
 from urrbmi.targets.columns import table_json
-from urrbmi.targets.counting import Level
+from urrbmi.targets.counting import Level, ScopeError, effective_prefix
 from urrbmi.targets.reports import bulletin_from_db
 from urrbmi.targets.store import campaign_or_fail
 
@@ -131,6 +131,7 @@ def issue(
     """Render the bulletin for ``on`` and keep it (figures, Excel, HTML). One per date, level and
     scope: issuing the same again is refused (the archive keeps what was sent)."""
     c = campaign_or_fail(session, campaign_id)
+    scope = _normal(session, c, scope)
     old = session.scalar(
         select(BulletinIssue.id).where(
             BulletinIssue.campaign_id == c.id,
@@ -155,6 +156,17 @@ def issue(
     session.flush()
     record(session, actor, "bulletin_issues", row.id, "issue", None, {"campaign": c.id, "on": on.isoformat()})
     return row
+
+
+def _normal(session: Session, c: Any, scope: str) -> str:
+    """The scope as stored: the campaign's region narrowed by ``scope`` (so "" and the county's
+    own prefix are one bulletin)."""
+    prefix = effective_prefix(session, c, scope)
+    if prefix is None:
+        raise ScopeError(
+            f"范围“{scope}”不在征缴批次{c.id}的区划内", f"scope {scope!r} is outside campaign {c.id}"
+        )
+    return prefix
 
 
 def issued(session: Session, campaign_id: int, *, scope: str = "") -> list[BulletinIssue]:
@@ -218,5 +230,6 @@ def schedule(
     sch = schedules().get(c.policy_id)
     if sch is None:
         return None, []
-    by_day = {r.as_of: r.id for r in issued(session, campaign_id, scope=scope) if r.scope == scope}
+    own = _normal(session, c, scope)
+    by_day = {r.as_of: r.id for r in issued(session, campaign_id, scope=scope) if r.scope == own}
     return sch, [Due(d, by_day.get(d)) for d in sch.dates() if d <= until]
