@@ -90,6 +90,7 @@ class Ctx:
     b_refund: int = 0  # a pending refund of a town B resident
     b_school: int = 0  # a school of town B with town B's pupils on its roster
     b_visit: int = 0  # a visit outcome (paid elsewhere, with a voucher) of a town B resident
+    b_bulletin: int = 0  # a bulletin issued for town B (issue 18 item 5)
 
 
 @dataclass(frozen=True)
@@ -338,6 +339,46 @@ CASES: dict[tuple[str, str], Builder] = {
     ("GET", "/api/v1/campaigns/{campaign_id}/funding"): lambda x, u: [Call(LIST, path=c(x), params=ON)],
     ("GET", "/api/v1/campaigns/{campaign_id}/incentive"): lambda x, u: [Call(DENY, path=c(x), params=ON)],
     ("GET", "/api/v1/campaigns/{campaign_id}/charts"): lambda x, u: [Call(LIST, path=c(x), params=ON)],
+    # --- issue 18 items 2-6: group targets, task tables, list deadlines, bulletin archive, funding
+    ("GET", "/api/v1/campaigns/{campaign_id}/group-targets"): lambda x, u: [Call(LIST, path=c(x), params=ON)],
+    ("POST", "/api/v1/campaigns/{campaign_id}/task-tables/check"): lambda x, u: [
+        Call(DENY, path=c(x), files={"file": ("t.csv", "乡镇,任务数\n城东街道,1\n".encode(), "text/csv")})
+    ],
+    ("POST", "/api/v1/campaigns/{campaign_id}/task-tables"): lambda x, u: [
+        Call(
+            DENY,
+            path=c(x),
+            files={"file": ("t.csv", "乡镇,任务数\n城东街道,1\n".encode(), "text/csv")},
+            data={"name": "b-tasks", "level": "town"},
+        )
+    ],
+    ("GET", "/api/v1/campaigns/{campaign_id}/task-tables/versions"): lambda x, u: [Call(DENY, path=c(x))],
+    ("GET", "/api/v1/campaigns/{campaign_id}/task-tables/{name}/versions/{version}/file"): lambda x, u: [
+        Call(DENY, path=c(x) | {"name": "b-tasks", "version": 1})
+    ],
+    ("GET", "/api/v1/campaigns/{campaign_id}/list-deadlines"): lambda x, u: [
+        Call(DENY, path=c(x), params=ON)
+    ],
+    ("POST", "/api/v1/campaigns/{campaign_id}/bulletins"): lambda x, u: [
+        Call(LIST, path=c(x), json={"on": "2021-12-30", "rate": "0.95"})
+    ],
+    ("GET", "/api/v1/campaigns/{campaign_id}/bulletins"): lambda x, u: [Call(LIST, path=c(x), params=ON)],
+    ("GET", "/api/v1/campaigns/{campaign_id}/bulletins/{issue_id}"): lambda x, u: [
+        Call(GONE, path=c(x) | {"issue_id": x.b_bulletin}, params={"format": f}) for f in ("json", "html")
+    ],
+    ("GET", "/api/v1/campaigns/{campaign_id}/bulletins/{issue_id}/recheck"): lambda x, u: [
+        Call(GONE, path=c(x) | {"issue_id": x.b_bulletin})
+    ],
+    ("GET", "/api/v1/campaigns/{campaign_id}/funding/levels"): lambda x, u: [
+        Call(DENY, path=c(x), params=ON)
+    ],
+    ("POST", "/api/v1/campaigns/{campaign_id}/funding/payments"): lambda x, u: [
+        Call(
+            DENY,
+            path=c(x),
+            json={"level": "county", "amount": "1.00", "paid_on": "2021-12-31", "reference": "B"},
+        )
+    ],
     # --- department lists and the review queue
     ("POST", "/api/v1/imports/lists"): lambda x, u: [
         # a list naming town B's residents otherwise: their rows are not loaded, no review item
@@ -619,6 +660,13 @@ def ctx(world: World, client: TestClient) -> Ctx:
     item = r.json()["items"][0]["id"]
     r = client.post("/api/v1/imports/lists/check", files=files, data={"source": "minzheng"}, headers=hb)
     assert r.status_code == 200, r.text
+    rb = client.post(
+        f"/api/v1/campaigns/{world.campaign_id}/bulletins",
+        json={"on": "2021-12-31", "rate": "0.95"},
+        headers=hb,
+    )
+    assert rb.status_code == 200 and rb.json()["scope"] == TOWN_B, rb.text
+    b_bulletin = rb.json()["id"]
     with session_scope(world.engine) as s:
         rf = Refund(
             campaign_id=world.campaign_id,
@@ -674,6 +722,7 @@ def ctx(world: World, client: TestClient) -> Ctx:
         b_refund=b_refund,
         b_school=b_school,
         b_visit=b_visit,
+        b_bulletin=b_bulletin,
     )
 
 

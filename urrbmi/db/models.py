@@ -457,6 +457,7 @@ from urrbmi.db import (  # noqa: E402,F401
     models_fieldwork,
     models_handover,
     models_imports,
+    models_progress,
     models_schools,
     models_targets,
 )

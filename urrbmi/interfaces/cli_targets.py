@@ -477,3 +477,7 @@ def incentive_db_cmd(args: tuple[str, ...]) -> None:
     """Deprecated: `urrbmi targets incentive`."""
     _deprecated("targets incentive-db", "targets incentive")
     incentive_cmd.main(list(args), prog_name="urrbmi targets incentive", standalone_mode=False)
+
+
+# issue 18 items 2-6 (group targets, task uploads, list deadlines, bulletin archive, funding by level)
+from urrbmi.interfaces import cli_progress  # noqa: E402,F401

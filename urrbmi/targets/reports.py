@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from openpyxl.styles import Font
@@ -91,6 +92,7 @@ def bulletin_from_db(
     if report.target_name:
         ts = get_set(session, campaign_id, report.target_name)
         notes.append(f"任务数：{ts.title}（{ts.source}）；基数：{ts.base_kind}，{ts.base_source}。")
+    notes.extend(followup_notes(session, campaign_id, on=on, scope=scope))
     b = build_bulletin(
         report_counts(report),
         report.target_rate,
@@ -104,6 +106,44 @@ def bulletin_from_db(
         details=report_details(report),
     )
     return b, report
+
+
+def followup_notes(session: Session, campaign_id: int, *, on: dt.date, scope: str = "") -> list[str]:
+    """Bulletin notes for issue 18: each group target with its deadline and days left
+    (targets/groups.py; not the everyone-target the table itself shows), and, in a bulletin of the
+    whole campaign (the bureau's), department lists
+    late or not received (targets/deadlines.py)."""
+    from urrbmi.targets.deadlines import list_deadlines
+    from urrbmi.targets.groups import deadline_text, group_progress
+    from urrbmi.targets.progress import percent
+
+    out: list[str] = []
+    for g in group_progress(session, campaign_id, on=on, scope=scope, include_all=False):
+        if g.total is None:
+            continue
+        t, p = g.target, g.total.progress
+        when = f"截止{t.deadline:%Y-%m-%d}，{deadline_text(g.days_left)}" if t.deadline else "无期限"
+        out.append(
+            f"{t.label}：已参保{g.total.enrolled:,}人/应参保{p.base:,}人（{percent(p.rate)}），"
+            f"距目标差{p.remaining:,}人；{when}（{t.cite}）。"
+        )
+    if campaign_or_fail(session, campaign_id).region_code.startswith(scope):
+        owed = [x for x in list_deadlines(session, campaign_id, on=on) if x.status in ("missing", "late")]
+        by_list: dict[tuple[str, str], list[Any]] = {}
+        for x in owed:
+            by_list.setdefault((x.department, x.list_name), []).append(x)
+        for (dept, name), xs in by_list.items():
+            if len(xs) == 1:
+                x = xs[0]
+                out.append(f"部门名单：{dept}应于{x.due:%Y-%m-%d}前报送{name}，{x.status_zh}（{x.cite}）。")
+                continue
+            parts = []
+            for status, label in (("missing", "未报送"), ("late", "逾期报送")):
+                dues = [f"{x.due:%m-%d}" for x in xs if x.status == status]
+                if dues:
+                    parts.append(f"{label}{len(dues)}次（{'、'.join(dues)}到期）")
+            out.append(f"部门名单：{dept}报送{name}，{'，'.join(parts)}（{xs[0].cite}）。")
+    return out
 
 
 @dataclass(frozen=True)
