@@ -69,6 +69,40 @@ def test_not_enrolled_list_is_scoped_and_masked(world: World, client: TestClient
     )
 
 
+def test_township_filters_and_exports_the_not_enrolled_list(world: World, client: TestClient) -> None:
+    town, village, other = "500114001", "500114001001", "500114002"
+    r = client.get(f"{base(world)}/lists/not-enrolled?on={ON}&region={village}", headers=world.auth("town_a"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["total"] == 3 and {"village", "household_head", "phone", "last_status", "due"} <= set(
+        body["keys"]
+    )
+    assert body["title"].startswith(body["rows"][0]["village"])
+    assert (
+        client.get(
+            f"{base(world)}/lists/not-enrolled?region={other}", headers=world.auth("town_a")
+        ).status_code
+        == 403
+    )  # another town: refused, not an empty list
+    r = client.get(
+        f"{base(world)}/lists/not-enrolled/xlsx?on={ON}&region={town}", headers=world.auth("town_a")
+    )
+    assert r.status_code == 200, r.text
+    assert "filename*=UTF-8''" in r.headers["content-disposition"]
+    ws = load_workbook(io.BytesIO(r.content)).active
+    assert ws is not None
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[2][:6] == ("村（社区）", "区划代码", "户主", "姓名", "身份证号", "联系电话")
+    assert len(rows) == 3 + 3 and all(isinstance(x[7], (int, float)) for x in rows[3:])
+    for n in world.people_b:
+        assert ids.mask(n) not in str(rows)
+    assert (
+        client.get(f"{base(world)}/lists/not-enrolled/xlsx", headers=world.auth("finance")).status_code == 403
+    )
+    r = client.get("/api/v1/audit?action=export", headers=world.auth("admin"))
+    assert r.status_code == 200 and r.json()["items"][0]["new"]["rows"] == 3
+
+
 def test_funding_for_finance(world: World, client: TestClient) -> None:
     n = world.people_a[1]
     st = client.post("/api/v1/residents/lookup", json={"id_number": n}, headers=world.auth("officer")).json()

@@ -172,7 +172,7 @@ def not_enrolled(
     return _page(
         session,
         _not_enrolled_frame(session, campaign_id, on, scope),
-        title=f"{_where(session, scope)}未参保人员清单（截至{on:%Y-%m-%d}）",
+        title=f"{place_name(session, scope)}未参保人员清单（截至{on:%Y-%m-%d}）",
         extra=NOT_ENROLLED_EXTRA,
         limit=limit,
         offset=offset,
@@ -189,7 +189,7 @@ def _not_enrolled_frame(session: Session, campaign_id: int, on: dt.date, scope: 
     return resident_rows(session, campaign_id, on, scope).with_columns(due=pl.col("individual_fen"))
 
 
-def _where(session: Session, scope: str) -> str:
+def place_name(session: Session, scope: str) -> str:
     """The name of the town or village a list is narrowed to (its title says where): '' for a
     county or wider."""
     if len(scope) < 9:
@@ -218,7 +218,7 @@ def write_not_enrolled_xlsx(
     cols = (*BASE_COLUMNS, *NOT_ENROLLED_EXTRA)
     book = Book(streaming=True)
     sheet = book.sheet("未参保人员")
-    sheet.append([f"{_where(session, scope)}未参保人员清单（截至{on:%Y-%m-%d}）"])
+    sheet.append([f"{place_name(session, scope)}未参保人员清单（截至{on:%Y-%m-%d}）"])
     sheet.append([f"共{frame.height}人"])
     sheet.append([h for _, h in cols])
     for start in range(0, frame.height, MAX_LIMIT):
