@@ -152,6 +152,34 @@ def test_accept_held_payment(world: World, client: TestClient) -> None:
     assert client.post(f"{url}/{pid}/accept", json={}, headers=world.auth("officer")).status_code == 422
 
 
+def test_held_payment_names_the_resident_and_is_refunded_into_the_lifecycle(
+    world: World, client: TestClient
+) -> None:
+    """Issue 15.4: the reconciliation names who paid a held payment; giving it back makes a
+    pending refund that another officer approves (the refund lifecycle)."""
+    n = world.people_a[2]
+    url = f"{base(world)}/payments"
+    data = f"交易流水号,身份证号码,金额,缴费日期\nH-9,{n},1.00,{AS_OF.isoformat()}\n".encode()
+    r = client.post(
+        f"{url}/import",
+        files={"file": ("bank.csv", data, "text/csv")},
+        data={"channel": "bank"},
+        headers=world.auth("officer"),
+    )
+    assert r.status_code == 200, r.text
+    held = client.get(f"{base(world)}/reconcile", headers=world.auth("officer")).json()["mismatches"]
+    with session_scope(world.engine) as s:
+        name = s.scalars(select(Resident.name).where(Resident.id_number == n)).one()
+    assert [(h["external_ref"], h["name"]) for h in held] == [("H-9", name)]
+    body = {"channel": "bank", "external_ref": "H-9", "reason": "金额不符，退回"}
+    r = client.post(f"{url}/cancel", json=body, headers=world.auth("officer"))
+    assert r.status_code == 200 and r.json()["status"] == "refunded", r.text
+    rows = client.get(f"{base(world)}/refunds?status=pending", headers=world.auth("admin")).json()["items"]
+    assert [(x["name"], x["kind"], Decimal(str(x["amount"]))) for x in rows] == [
+        (name, "refund", Decimal("1"))
+    ]
+
+
 # --- department lists ------------------------------------------------------------------------
 
 HEADER = "序号,姓名,性别,身份证号码,人员类别,所属乡镇,认定时间\n"
