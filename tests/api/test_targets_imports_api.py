@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from urrbmi import ids
-from urrbmi.db.models import Payment, Resident
+from urrbmi.db.models import Payment, Region, Resident
 from urrbmi.db.session import session_scope
 
 ON = "2021-12-31"
@@ -45,6 +45,18 @@ def test_bulletin_formats(world: World, client: TestClient) -> None:
         )
         assert r.status_code == 200, (fmt, r.text[:300])
     assert load_workbook(io.BytesIO(r.content)).active is not None
+    with session_scope(world.engine) as s:
+        names = {r.code: r.name for r in s.scalars(select(Region))}
+    page = client.get(
+        f"{base(world)}/bulletin?on={ON}&format=html&rate=0.95", headers=world.auth("officer")
+    ).text
+    # issue 15.4/15.5: the printed bulletin names the county, framed; no policy id, no doc path
+    assert f"<h1>{names['500114']}2022年度" in page and "border: 2px solid" in page
+    assert "docs/" not in page and "qianjiang-2022" not in page
+    town = client.get(
+        f"{base(world)}/bulletin?on={ON}&format=html&rate=0.95", headers=world.auth("town_a")
+    ).text
+    assert f"<h1>{names['500114001']}2022年度" in town  # a township's bulletin names its town
     assert client.get(f"{base(world)}/bulletin?format=pdf", headers=world.auth("officer")).status_code == 422
     assert client.get(f"{base(world)}/bulletin", headers=world.auth("agent_a")).status_code == 403
 

@@ -10,18 +10,25 @@ import { ImportsPage } from './pages/imports.js';
 import { PaymentsPage } from './pages/payments.js';
 import { PoliciesPage } from './pages/policies.js';
 import { ReportsPage } from './pages/reports.js';
+import { ListsPage, ReviewsPage } from './pages/office.js';
+import { UsersPage, AuditPage } from './pages/admin.js';
 
 // Menu entries and the permission (from the API's role table) each needs.
 export const MENU = [
   { route: 'resident', label: 'menu.resident', need: ['resident.read'], page: ResidentPage },
   { route: 'dashboard', label: 'menu.dashboard', need: ['campaign.read', 'funding.read'], page: DashboardPage },
-  { route: 'imports', label: 'menu.imports', need: ['list.upload', 'identity.write'], page: ImportsPage },
+  { route: 'lists', label: 'menu.lists', need: ['resident.read'], all: ['campaign.read'], page: ListsPage },
+  { route: 'imports', label: 'menu.imports', need: ['list.upload'], page: ImportsPage },
+  { route: 'reviews', label: 'menu.reviews', need: ['identity.write'], page: ReviewsPage },
   { route: 'payments', label: 'menu.payments', need: ['payment.import', 'campaign.manage'], page: PaymentsPage },
   { route: 'policies', label: 'menu.policies', need: ['resident.read', 'campaign.read'], page: PoliciesPage },
   { route: 'reports', label: 'menu.reports', need: ['funding.read', 'campaign.read'], page: ReportsPage },
+  { route: 'users', label: 'menu.users', need: ['user.manage'], page: UsersPage },
+  { route: 'audit', label: 'menu.audit', need: ['audit.read'], page: AuditPage },
 ];
 
-function visibleMenu(user) { return MENU.filter((m) => m.need.some((p) => can(user, p))); }
+// an entry shows when the user has one of `need` and every one of `all`
+function visibleMenu(user) { return MENU.filter((m) => m.need.some((p) => can(user, p)) && (m.all || []).every((p) => can(user, p))); }
 
 function route() { return (location.hash.replace(/^#\/?/, '').split('?')[0] || ''); }
 
