@@ -94,7 +94,7 @@ function changes(row) {
   const show = (v) => {
     if (v === null || v === undefined || v === '') return '—';
     if (typeof v === 'boolean') return t(v ? 'common.yes' : 'common.no');
-    if (typeof v === 'object') return t('audit.detail');
+    if (typeof v === 'object') return t('audit.object_value');
     const s = String(v);
     if (/^[a-z]+(_[a-z]+)*$/.test(s)) return label('audit.value.', s, 'audit.code_value');
     return s;

@@ -48,7 +48,7 @@ function ListTable({ path, query }) {
   const cell = (k, v) => (v === null || v === undefined || v === '' ? '—' : MONEY.has(k) ? yuan(v) : String(v));
   return html`<section class="card" data-testid="list-table">
     <header class="card-h"><h2>${data ? data.title : t('common.loading')}</h2>
-      ${data && html`<span class="muted" data-testid="list-total">${t('common.total', { total })}</span>`}</header>
+      ${data && html`<span class="muted" data-testid="list-total" data-total=${total}>${t('common.total', { total })}</span>`}</header>
     <${Notice} error=${error} />
     ${data && html`<div class="table-wrap"><table>
       <thead><tr>${heads.map((h, i) => html`<th class=${MONEY.has(keys[i]) ? 'num' : ''}>${h}</th>`)}</tr></thead>
