@@ -9,6 +9,8 @@ Screenshots: var/screenshots/office-*.png, bureau-*.png."""
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -63,7 +65,7 @@ def test_township_lists_by_village_and_excel_export(browser: Any, live: Any, wid
             p.click("[data-testid=list-export]")
         d = dl.value
         assert d.suggested_filename.endswith(".xlsx") and "未参保人员清单" in d.suggested_filename
-        ws = load_workbook(d.path()).active
+        ws = load_workbook(io.BytesIO(Path(d.path()).read_bytes())).active
         rows = list(ws.iter_rows(min_row=3))
         head = [c.value for c in rows[0]]
         assert head[:6] == ["村（社区）", "区划代码", "户主", "姓名", "身份证号", "联系电话"], head
