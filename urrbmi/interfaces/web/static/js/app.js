@@ -10,8 +10,20 @@ import { ImportsPage } from './pages/imports.js';
 import { PaymentsPage } from './pages/payments.js';
 import { PoliciesPage } from './pages/policies.js';
 import { ReportsPage } from './pages/reports.js';
-import { ListsPage, ReviewsPage } from './pages/office.js';
-import { UsersPage, AuditPage } from './pages/admin.js';
+
+// Pages loaded on first use, not with the log-in page (old PCs, slow links: docs/web.md "Bytes").
+function lazy(load, name) {
+  let Comp = null;
+  return function Lazy(props) {
+    const [, setReady] = useState(0);
+    useEffect(() => { if (!Comp) load().then((m) => { Comp = m[name]; setReady(1); }); }, []);
+    return Comp ? html`<${Comp} ...${props} />` : html`<p class="boot">${t('common.loading')}</p>`;
+  };
+}
+const ListsPage = lazy(() => import('./pages/office.js'), 'ListsPage');
+const ReviewsPage = lazy(() => import('./pages/office.js'), 'ReviewsPage');
+const UsersPage = lazy(() => import('./pages/admin.js'), 'UsersPage');
+const AuditPage = lazy(() => import('./pages/admin.js'), 'AuditPage');
 
 // Menu entries and the permission (from the API's role table) each needs.
 export const MENU = [

@@ -88,7 +88,11 @@ const ACTIONS = ['insert', 'update', 'delete', 'cancel', 'accept', 'export', 'lo
 
 function label(prefix, code, other) { const k = prefix + code; const s = t(k); return s === k ? t(other) : s; }
 
-// One side of a change as 字段：值 lines; fields and code-like values in Chinese where known.
+// What a row changed, as 字段：旧值 → 新值 lines for the fields that have a Chinese label; values
+// that are codes (ASCII words such as a status, a source list or a policy id) shown by their label
+// or as 代码值; fields without a label counted, not named (issue 15.5: no raw code on a page).
+const CODE_LIKE = /^[\x20-\x7E]*[a-z][\x20-\x7E]*$/;
+function hasLabel(key) { return t(key) !== key; }
 function changes(row) {
   const keys = [...new Set([...Object.keys(row.old || {}), ...Object.keys(row.new || {})])];
   const show = (v) => {
@@ -96,15 +100,25 @@ function changes(row) {
     if (typeof v === 'boolean') return t(v ? 'common.yes' : 'common.no');
     if (typeof v === 'object') return t('audit.object_value');
     const s = String(v);
-    if (/^[a-z]+(_[a-z]+)*$/.test(s)) return label('audit.value.', s, 'audit.code_value');
+    if (CODE_LIKE.test(s)) return hasLabel('audit.value.' + s) ? t('audit.value.' + s) : t('audit.code_value');
     return s;
   };
-  return keys.slice(0, 6).map((k) => {
-    const before = row.old && k in row.old ? show(row.old[k]) : null;
-    const after = row.new && k in row.new ? show(row.new[k]) : null;
-    const name = label('field.', k, 'audit.other_field');
-    return html`<div>${name}：${before !== null && after !== null ? `${before} → ${after}` : (after ?? before)}</div>`;
-  });
+  const named = keys.filter((k) => hasLabel('field.' + k));
+  const others = keys.length - named.length;
+  return [
+    ...named.slice(0, 6).map((k) => {
+      const before = row.old && k in row.old ? show(row.old[k]) : null;
+      const after = row.new && k in row.new ? show(row.new[k]) : null;
+      return html`<div>${t('field.' + k)}：${before !== null && after !== null ? `${before} → ${after}` : (after ?? before)}</div>`;
+    }),
+    others > 0 ? html`<div class="muted">${t('audit.other_fields', { n: others })}</div>` : null,
+  ];
+}
+
+// A row's key: numbers and masked IDs as they are; a user's log-in name; other codes by label.
+function rowKey(r) {
+  const s = String(r.row_key || '');
+  return r.table === 'users' || !CODE_LIKE.test(s) ? s : t('audit.code_value');
 }
 
 export function AuditPage() {
@@ -131,7 +145,7 @@ export function AuditPage() {
         { key: 'at', label: 'audit.at', render: (r) => String(r.at).replace('T', ' ').slice(0, 19) },
         { key: 'actor', label: 'audit.actor', render: (r) => String(r.actor).replace(/^api:/, '') },
         { key: 'table', label: 'audit.table', render: (r) => label('audit.table.', r.table, 'audit.other_table') },
-        { key: 'row_key', label: 'audit.row' },
+        { key: 'row_key', label: 'audit.row', render: rowKey },
         { key: 'action', label: 'audit.action', render: (r) => label('audit.action.', r.action, 'audit.other_action') },
         { key: 'change', label: 'audit.change', render: (r) => html`<div class="small">${changes(r)}</div>` },
       ]} />
