@@ -5,7 +5,7 @@ import { EP, url } from '../api.js';
 import { can } from '../roles.js';
 import { LedgerSummary } from './payments.js';
 import { t } from '../i18n.js';
-import { Notice, Section, Table, CampaignPicker, useApi, pct, loadECharts, PAGE_SIZE } from '../ui.js';
+import { Notice, Section, Table, CampaignPicker, useApi, pct, yuan, loadECharts, PAGE_SIZE } from '../ui.js';
 import { DatePicker } from '../pickers.js';
 
 export function DashboardPage({ user }) {
@@ -230,7 +230,7 @@ function TargetList({ path, testid, title, exportHref }) {
       <thead><tr>${heads.map((h) => html`<th>${h}</th>`)}</tr></thead>
       <tbody>
         ${rows.length === 0 && html`<tr><td colspan=${heads.length || 1} class="muted">${loading ? t('common.loading') : t('common.empty')}</td></tr>`}
-        ${rows.map((r) => html`<tr>${keys.map((k, i) => html`<td data-label=${heads[i]}>${r[k] === null || r[k] === undefined ? '—' : String(r[k])}</td>`)}</tr>`)}
+        ${rows.map((r) => html`<tr>${keys.map((k, i) => html`<td class=${k === 'due' ? 'num' : ''} data-label=${heads[i]}>${r[k] === null || r[k] === undefined || r[k] === '' ? '—' : k === 'due' ? yuan(r[k]) : String(r[k])}</td>`)}</tr>`)}
       </tbody></table></div>
       <div class="pager">
         <button type="button" disabled=${offset === 0} onClick=${() => setOffset(Math.max(0, offset - PAGE_SIZE))}>${t('common.prev')}</button>
