@@ -199,3 +199,33 @@ def test_held_payment_refund_behind_confirmation_then_approved_by_another(
         assert tab.csp_errors() == []
     finally:
         tab.ctx.close()
+
+
+@pytest.mark.parametrize("width", list(SIZES))
+def test_dashboard_countdown_date_picker_and_completion_view(browser: Any, live: Any, width: str) -> None:
+    """The township's dashboard: its villages ranked within the town, the countdown to the end of
+    the collection period from the report day, an earlier day picked (every figure follows), and
+    the chart switched to completion rates (legend and tooltip come with the ECharts build)."""
+    tab = _tab(browser, live, width)
+    try:
+        p = tab.login("town")
+        p.goto(f"{live.base}/#/dashboard")
+        cd = p.wait_for_selector("[data-testid=countdown]")
+        assert cd.get_attribute("data-days") == "16" and "2021-12-31" in cd.inner_text()  # from 12-15
+        assert "全镇（街道）排名" in p.inner_text("[data-testid=progress] thead")
+        assert p.query_selector("[data-testid=progress] button.link") is None  # no way out of its town
+        p.fill("[data-testid=dash-on]", "2021-12-01")
+        p.locator("[data-testid=countdown][data-days='30']").wait_for()
+        p.locator("[data-testid=progress]", has_text="2021-12-01").wait_for()
+        p.click("[data-testid=view-rate]")
+        p.wait_for_selector("[data-testid=progress-chart] canvas")
+        has = p.evaluate(
+            "() => { const c = echarts.getInstanceByDom(document.querySelector('[data-testid=progress-chart]'));"
+            " const o = c.getOption(); return [o.legend.length, o.tooltip.length, o.series[0].markLine.data.length] }"
+        )
+        assert has == [1, 1, 1], has
+        _no_sideways(p)
+        p.screenshot(path=str(SHOTS / f"office-dashboard-rate-{width}.png"), full_page=True)
+        assert tab.csp_errors() == []
+    finally:
+        tab.ctx.close()

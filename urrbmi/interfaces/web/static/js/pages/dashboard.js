@@ -117,7 +117,7 @@ function Progress({ campaign, on, parent, onDrill, fixed }) {
     series: [{
       name: t(hasTask ? 'progress.completion' : 'progress.rate'), type: 'bar',
       data: rows.map((r) => ({ value: Number(rateOf(r).toFixed(2)), itemStyle: { color: rateOf(r) >= goal ? '#1a7f37' : '#c0392b' } })),
-      markLine: { symbol: 'none', label: { formatter: t('dash.target_line', { rate: goal.toFixed(0) + '%' }) }, lineStyle: { color: '#9a6700', type: 'dashed' }, data: [{ yAxis: goal }] },
+      markLine: { symbol: 'none', label: { position: 'insideEndTop', formatter: t('dash.target_line', { rate: goal.toFixed(0) + '%' }) }, lineStyle: { color: '#9a6700', type: 'dashed' }, data: [{ yAxis: goal }] },
     }],
   };
   const option = {
