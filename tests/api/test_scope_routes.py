@@ -328,10 +328,16 @@ CASES: dict[tuple[str, str], Builder] = {
         Call(LIST, path=c(x), params=ON | {"format": f, "rate": "0.95"}) for f in ("json", "html")
     ],
     ("GET", "/api/v1/campaigns/{campaign_id}/lists/not-enrolled"): lambda x, u: [
-        Call(LIST, path=c(x), params=ON)
+        Call(LIST, path=c(x), params=ON),
+        Call(DENY, path=c(x), params=ON | {"region": TOWN_B}),
+    ],
+    ("GET", "/api/v1/campaigns/{campaign_id}/lists/not-enrolled/xlsx"): lambda x, u: [
+        Call(LIST, path=c(x), params=ON),
+        Call(DENY, path=c(x), params=ON | {"region": TOWN_B}),
     ],
     ("GET", "/api/v1/campaigns/{campaign_id}/lists/hardship"): lambda x, u: [
-        Call(LIST, path=c(x), params=ON)
+        Call(LIST, path=c(x), params=ON),
+        Call(DENY, path=c(x), params=ON | {"region": TOWN_B}),
     ],
     ("POST", "/api/v1/campaigns/{campaign_id}/lists/identity-changed"): lambda x, u: [
         Call(DENY, path=c(x), params=ON)

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from urrbmi import ids
-from urrbmi.db.models import Payment, Resident
+from urrbmi.db.models import Payment, Region, Resident
 from urrbmi.db.session import session_scope
 
 ON = "2021-12-31"
@@ -45,6 +45,18 @@ def test_bulletin_formats(world: World, client: TestClient) -> None:
         )
         assert r.status_code == 200, (fmt, r.text[:300])
     assert load_workbook(io.BytesIO(r.content)).active is not None
+    with session_scope(world.engine) as s:
+        names = {r.code: r.name for r in s.scalars(select(Region))}
+    page = client.get(
+        f"{base(world)}/bulletin?on={ON}&format=html&rate=0.95", headers=world.auth("officer")
+    ).text
+    # issue 15.4/15.5: the printed bulletin names the county, framed; no policy id, no doc path
+    assert f"<h1>{names['500114']}2022年度" in page and "border: 2px solid" in page
+    assert "docs/" not in page and "qianjiang-2022" not in page
+    town = client.get(
+        f"{base(world)}/bulletin?on={ON}&format=html&rate=0.95", headers=world.auth("town_a")
+    ).text
+    assert f"<h1>{names['500114001']}2022年度" in town  # a township's bulletin names its town
     assert client.get(f"{base(world)}/bulletin?format=pdf", headers=world.auth("officer")).status_code == 422
     assert client.get(f"{base(world)}/bulletin", headers=world.auth("agent_a")).status_code == 403
 
@@ -67,6 +79,40 @@ def test_not_enrolled_list_is_scoped_and_masked(world: World, client: TestClient
         client.get(f"{base(world)}/lists/not-enrolled?limit=0", headers=world.auth("officer")).status_code
         == 422
     )
+
+
+def test_township_filters_and_exports_the_not_enrolled_list(world: World, client: TestClient) -> None:
+    town, village, other = "500114001", "500114001001", "500114002"
+    r = client.get(f"{base(world)}/lists/not-enrolled?on={ON}&region={village}", headers=world.auth("town_a"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["total"] == 3 and {"village", "household_head", "phone", "last_status", "due"} <= set(
+        body["keys"]
+    )
+    assert body["title"].startswith(body["rows"][0]["village"])
+    assert (
+        client.get(
+            f"{base(world)}/lists/not-enrolled?region={other}", headers=world.auth("town_a")
+        ).status_code
+        == 403
+    )  # another town: refused, not an empty list
+    r = client.get(
+        f"{base(world)}/lists/not-enrolled/xlsx?on={ON}&region={town}", headers=world.auth("town_a")
+    )
+    assert r.status_code == 200, r.text
+    assert "filename*=UTF-8''" in r.headers["content-disposition"]
+    ws = load_workbook(io.BytesIO(r.content)).active
+    assert ws is not None
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[2][:6] == ("村（社区）", "区划代码", "户主", "姓名", "身份证号", "联系电话")
+    assert len(rows) == 3 + 3 and all(isinstance(x[7], (int, float)) for x in rows[3:])
+    for n in world.people_b:
+        assert ids.mask(n) not in str(rows)
+    assert (
+        client.get(f"{base(world)}/lists/not-enrolled/xlsx", headers=world.auth("finance")).status_code == 403
+    )
+    r = client.get("/api/v1/audit?action=export", headers=world.auth("admin"))
+    assert r.status_code == 200 and r.json()["items"][0]["new"]["rows"] == 3
 
 
 def test_funding_for_finance(world: World, client: TestClient) -> None:
@@ -116,6 +162,34 @@ def test_accept_held_payment(world: World, client: TestClient) -> None:
         == 403
     )
     assert client.post(f"{url}/{pid}/accept", json={}, headers=world.auth("officer")).status_code == 422
+
+
+def test_held_payment_names_the_resident_and_is_refunded_into_the_lifecycle(
+    world: World, client: TestClient
+) -> None:
+    """Issue 15.4: the reconciliation names who paid a held payment; giving it back makes a
+    pending refund that another officer approves (the refund lifecycle)."""
+    n = world.people_a[2]
+    url = f"{base(world)}/payments"
+    data = f"交易流水号,身份证号码,金额,缴费日期\nH-9,{n},1.00,{AS_OF.isoformat()}\n".encode()
+    r = client.post(
+        f"{url}/import",
+        files={"file": ("bank.csv", data, "text/csv")},
+        data={"channel": "bank"},
+        headers=world.auth("officer"),
+    )
+    assert r.status_code == 200, r.text
+    held = client.get(f"{base(world)}/reconcile", headers=world.auth("officer")).json()["mismatches"]
+    with session_scope(world.engine) as s:
+        name = s.scalars(select(Resident.name).where(Resident.id_number == n)).one()
+    assert [(h["external_ref"], h["name"]) for h in held] == [("H-9", name)]
+    body = {"channel": "bank", "external_ref": "H-9", "reason": "金额不符，退回"}
+    r = client.post(f"{url}/cancel", json=body, headers=world.auth("officer"))
+    assert r.status_code == 200 and r.json()["status"] == "refunded", r.text
+    rows = client.get(f"{base(world)}/refunds?status=pending", headers=world.auth("admin")).json()["items"]
+    assert [(x["name"], x["kind"], Decimal(str(x["amount"]))) for x in rows] == [
+        (name, "refund", Decimal("1"))
+    ]
 
 
 # --- department lists ------------------------------------------------------------------------

@@ -13,12 +13,12 @@ from sqlalchemy import Engine, func, select
 from world import TOWN_BAISHAN, TOWN_SUIXI, VILLAGE_A, build_changji, build_qianjiang, build_suixi
 
 from urrbmi import ids
-from urrbmi.db.models import AuditLog
+from urrbmi.db.models import AuditLog, Resident
 from urrbmi.db.models_targets import TargetSet, TargetUnit
 from urrbmi.db.session import session_scope
 from urrbmi.errors import InvalidInput
 from urrbmi.targets.counting import progress
-from urrbmi.targets.lists import MAX_LIMIT, hardship_not_enrolled, not_enrolled
+from urrbmi.targets.lists import MAX_LIMIT, hardship_not_enrolled, not_enrolled, write_not_enrolled_xlsx
 from urrbmi.targets.reductions import TaskReduction
 from urrbmi.targets.reports import funding_report, incentive_from_db, write_bulletin_files, write_funding_xlsx
 from urrbmi.targets.store import add_reductions, load_task_table, stored_table, stored_tasks
@@ -183,8 +183,50 @@ def test_not_enrolled_list_with_last_year_and_paging(engine: Engine) -> None:
         ("居民r10", "上年已参保", "340621102201"),
     ]
     assert page.rows[0]["id_number"] == ids.mask(numbers["r2"]) != numbers["r2"]
-    assert page.rows[0]["due"] == "320.00"
+    assert page.rows[0]["due"] == Decimal("320.00")  # exact yuan: a number in Excel
     assert small.total == 3 and [r["id_number"] for r in small.rows] == [numbers["r5"]]
+
+
+def _households(engine: Engine, numbers: dict[str, str]) -> None:
+    """r1 (paid), r2 and r5 live in household H1 whose head r1 is r5's guardian; r10 alone in H2."""
+    with session_scope(engine) as s:
+        by = {k: s.scalars(select(Resident).where(Resident.id_number == n)).one() for k, n in numbers.items()}
+        for k in ("r1", "r2", "r5"):
+            by[k].household_id = "H1"
+        by["r5"].guardian_id = by["r1"].id
+        by["r10"].household_id = "H2"
+
+
+def test_not_enrolled_list_by_town_and_village_with_household_head(engine: Engine) -> None:
+    cid, numbers = build_suixi(engine)
+    _households(engine, numbers)
+    with session_scope(engine) as s:
+        village = not_enrolled(s, cid, on=D, scope=VILLAGE_A)
+        town = not_enrolled(s, cid, on=D, scope=TOWN_BAISHAN)
+    assert [r["name"] for r in village.rows] == ["居民r2", "居民r5"] and village.total == 2
+    assert village.title.startswith(village.rows[0]["village"])  # the title says where
+    assert [r["name"] for r in town.rows] == ["居民r10"]
+    assert {"village", "household_head", "phone", "last_status", "due"} <= set(village.keys)
+    # r1 is r5's guardian: the head of H1 although r2 is listed; r10 heads H2 alone
+    assert [r["household_head"] for r in (*village.rows, *town.rows)] == ["居民r1", "居民r1", "居民r10"]
+
+
+def test_not_enrolled_excel_has_every_row_and_amounts_as_numbers(engine: Engine, tmp_path: Path) -> None:
+    cid, numbers = build_suixi(engine)
+    _households(engine, numbers)
+    with session_scope(engine) as s:
+        path, n = write_not_enrolled_xlsx(s, cid, tmp_path / "未参保.xlsx", on=D, scope=TOWN_SUIXI)
+    ws = load_workbook(path).active
+    assert ws is not None and n == 2
+    rows = list(ws.iter_rows(values_only=True))
+    head = list(rows[2])
+    assert head[:6] == ["村（社区）", "区划代码", "户主", "姓名", "身份证号", "联系电话"]
+    assert head[6:] == ["上年参保情况", "个人应缴（元）"]
+    assert [r[3] for r in rows[3:]] == ["居民r2", "居民r5"]
+    due = ws.cell(row=4, column=8)
+    assert due.data_type == "n" and due.value == 320 and due.number_format == "0.00"
+    assert rows[3][1] == VILLAGE_A and rows[3][2] == "居民r1"
+    assert "*" in str(rows[3][4])  # masked unless full_ids
 
 
 def test_hardship_list_has_the_staged_deadline(engine: Engine) -> None:

@@ -21,14 +21,20 @@ from urrbmi import ids
 pytestmark = pytest.mark.slow
 
 MENUS = {
-    "admin": ["resident", "dashboard", "imports", "payments", "policies", "reports", "agent", "activation"],
-    "officer": ["resident", "dashboard", "imports", "payments", "policies", "reports", "agent", "activation"],
-    "town": ["resident", "dashboard", "imports", "policies", "reports", "agent", "activation"],
+    "admin": [
+        "resident", "dashboard", "lists", "imports", "reviews", "payments", "policies", "reports", "agent",
+        "activation", "users", "audit",
+    ],
+    "officer": [
+        "resident", "dashboard", "lists", "imports", "reviews", "payments", "policies", "reports", "agent",
+        "activation",
+    ],
+    "town": ["resident", "dashboard", "lists", "reviews", "policies", "reports", "agent", "activation"],
     "agent": ["resident", "policies", "agent"],
     "uploader": ["imports"],
-    "auditor": ["resident", "dashboard", "policies", "reports", "activation"],
+    "auditor": ["resident", "dashboard", "lists", "policies", "reports", "activation", "audit"],
     "finance": ["dashboard", "policies", "reports", "activation"],
-}
+}  # fmt: skip
 
 
 @cache
@@ -87,7 +93,7 @@ def test_each_role_sees_only_its_menus(tab: Any, username: str) -> None:
     assert username in p.inner_text("[data-testid=who]")
     tab.shot(f"home-{username}-{role}-1366")
     # a page outside the role's menu is not reachable by typing its address
-    for route in ("imports", "payments", "reports"):
+    for route in ("imports", "payments", "reports", "lists", "reviews", "users", "audit"):
         if route not in MENUS[username]:
             p.goto(f"{tab.live.base}/#/{route}")
             p.wait_for_timeout(150)
@@ -503,8 +509,22 @@ def _with_check_digit(first17: str) -> str:
 def _fill_register(p: Any, kind: str, **fields: str) -> None:
     """Open the registration form (``resident`` or ``newborn``) and type its fields."""
     p.click(f"[data-testid=new-{kind}]")
+    village = fields.pop("region_code", None)
     for name, value in fields.items():
         p.fill(f"[data-testid=register-{kind}] input[name={name}]", value)
+    if village:
+        # the village is picked town → village (issue 15.4), never typed as a 12-digit code
+        assert not p.query_selector(f"[data-testid=register-{kind}] input[name=region_code]")
+        town = p.locator("[data-testid=register-region-town]")
+        if town.is_enabled():
+            p.wait_for_selector(
+                f"[data-testid=register-region-town] option[value='{village[:9]}']", state="attached"
+            )
+            town.select_option(village[:9])
+        p.wait_for_selector(
+            f"[data-testid=register-region-village] option[value='{village}']", state="attached"
+        )
+        p.select_option("[data-testid=register-region-village]", village)
 
 
 def test_town_officer_registers_a_new_resident(tab: Any) -> None:

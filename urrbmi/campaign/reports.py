@@ -202,6 +202,7 @@ def reconcile(
         .order_by(Payment.id)
     ):
         item = _payment_item(p)
+        item["name"] = None  # the resident's name, filled below (an unmatched ID has none)
         if p.status == "unmatched":
             out.unmatched.append(item)
         elif p.hold_reason == "already_paid":
@@ -210,11 +211,27 @@ def reconcile(
             out.mismatches.append(item)
         else:
             out.other_held.append(item)
+    _held_names(session, [*out.unmatched, *out.duplicates, *out.mismatches, *out.other_held])
     if statement is not None:
         if channel is None:
             raise ValueError("a statement needs its channel")
         out.statement = _against_statement(session, c, statement, channel)
     return out
+
+
+def _held_names(session: Session, items: list[dict[str, Any]]) -> None:
+    """The resident's name on each held payment (an officer deciding a refund sees who paid)."""
+    pids = [i["payment"] for i in items]
+    names: dict[int, str] = {}
+    for start in range(0, len(pids), 1000):
+        rows = session.execute(
+            select(Payment.id, Resident.name)
+            .join(Resident, Resident.id == Payment.resident_id)
+            .where(Payment.id.in_(pids[start : start + 1000]))
+        ).tuples()
+        names.update(dict(rows.all()))
+    for i in items:
+        i["name"] = names.get(i["payment"])
 
 
 def _against_statement(session: Session, c: Campaign, path: Path, channel: str) -> dict[str, Any]:

@@ -230,8 +230,8 @@ body { font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei"
        font-size: 11pt; color: #000; }
 h1 { font-size: 16pt; text-align: center; margin: 0 0 4pt; }
 p.sub { text-align: center; margin: 0 0 8pt; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border: 1px solid #666; padding: 2pt 4pt; }
+table { border-collapse: collapse; width: 100%; border: 2px solid #000; }
+th, td { border: 1px solid #444; padding: 2pt 4pt; }
 th { background: #ddebf7; }
 td.count, td.percent, td.points { text-align: right; font-variant-numeric: tabular-nums; }
 tr.lag td { background: #fde2e1; }

@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from urrbmi import ids
 from urrbmi.campaign.campaigns import campaign_policy
 from urrbmi.db.models import Campaign, Region, Resident
 from urrbmi.errors import InvalidInput
+from urrbmi.money import from_fen
 from urrbmi.targets.counting import resident_rows
 from urrbmi.targets.store import campaign_or_fail
 
@@ -48,22 +49,63 @@ def _check_page(limit: int, offset: int) -> None:
         )
 
 
+def _phone_column() -> Any:
+    """The resident's phone number column, when the registry stores one (``Resident.phone``);
+    else an empty text, so the column is there and filled once phones are stored."""
+    column = getattr(Resident, "phone", None)
+    return column if column is not None else literal("")
+
+
+def household_heads(session: Session, households: Sequence[str]) -> dict[str, str]:
+    """household_id -> the household head's name. The registry records no relation to the head:
+    the head is the member who is another member's guardian (a minor's guardian is the head of
+    the minor's household), else the oldest member (docs/decisions.md, assumed)."""
+    if not households:
+        return {}
+    members = session.execute(
+        select(Resident.id, Resident.household_id, Resident.name, Resident.birth_date, Resident.guardian_id)
+        .where(Resident.household_id.in_(list(households)))
+        .order_by(Resident.household_id, Resident.birth_date, Resident.id)
+    ).all()
+    guardians = {g for *_, g in members if g is not None}
+    heads: dict[str, str] = {}
+    oldest: dict[str, str] = {}
+    for rid, hh, name, _born, _g in members:
+        if hh is None:
+            continue
+        oldest.setdefault(hh, name)
+        if rid in guardians:
+            heads.setdefault(hh, name)
+    return {hh: heads.get(hh, name) for hh, name in oldest.items()}
+
+
 def _people(session: Session, rids: Sequence[int], full_ids: bool) -> dict[int, dict[str, Any]]:
     if not rids:
         return {}
     rows = session.execute(
-        select(Resident.id, Resident.id_number, Resident.name, Resident.region_code, Region.name)
+        select(
+            Resident.id,
+            Resident.id_number,
+            Resident.name,
+            Resident.region_code,
+            Region.name,
+            Resident.household_id,
+            _phone_column(),
+        )
         .join(Region, Region.code == Resident.region_code)
         .where(Resident.id.in_(list(rids)))
     ).all()
+    heads = household_heads(session, sorted({hh for *_, hh, _p in rows if hh}))
     return {
         rid: {
             "id_number": number if full_ids else ids.mask(number),
             "name": name,
             "village_code": village,
             "village": vname,
+            "household_head": heads.get(hh, "") if hh else "",
+            "phone": phone or "",
         }
-        for rid, number, name, village, vname in rows
+        for rid, number, name, village, vname, hh, phone in rows
     }
 
 
@@ -79,22 +121,38 @@ def _page(
     notes: tuple[str, ...] = (),
 ) -> Page:
     total = frame.height
-    part = frame.sort(["village", "rid"]).slice(offset, limit)
-    people = _people(session, part.get_column("rid").to_list(), full_ids)
-    rows = []
-    for r in part.iter_rows(named=True):
-        p = people[r["rid"]]
-        rows.append({**p, **{k: r[k] for k, _ in extra}})
-    base = (
-        ("village", "村（社区）"),
-        ("village_code", "区划代码"),
-        ("name", "姓名"),
-        ("id_number", "身份证号"),
-    )
-    cols = (*base, *extra)
+    ordered = frame.sort(["village", "rid"])
+    rows = _rows(session, ordered.slice(offset, limit), extra, full_ids)
+    cols = (*BASE_COLUMNS, *extra)
     return Page(
         title, tuple(h for _, h in cols), tuple(k for k, _ in cols), total, offset, limit, tuple(rows), notes
     )
+
+
+BASE_COLUMNS = (
+    ("village", "村（社区）"),
+    ("village_code", "区划代码"),
+    ("household_head", "户主"),
+    ("name", "姓名"),
+    ("id_number", "身份证号"),
+    ("phone", "联系电话"),
+)
+
+
+def _rows(
+    session: Session, part: pl.DataFrame, extra: tuple[tuple[str, str], ...], full_ids: bool
+) -> list[dict[str, Any]]:
+    people = _people(session, part.get_column("rid").to_list(), full_ids)
+    return [
+        {**people[r["rid"]], **{k: _value(k, r[k]) for k, _ in extra}} for r in part.iter_rows(named=True)
+    ]
+
+
+MONEY_KEYS = frozenset({"due"})  # columns held in fen, shown as Decimal yuan
+
+
+def _value(key: str, v: Any) -> Any:
+    return from_fen(v) if key in MONEY_KEYS and v is not None else v
 
 
 def not_enrolled(
@@ -111,26 +169,62 @@ def not_enrolled(
     insurance, by village, with last year's status (上年已参保 / 上年职工医保 / 上年外地参保 /
     上年未参保) and the individual amount due."""
     _check_page(limit, offset)
-    todo = resident_rows(session, campaign_id, on, scope)
     return _page(
         session,
-        todo.with_columns(due=_yuan_text("individual_fen")),
-        title=f"未参保人员清单（截至{on:%Y-%m-%d}）",
-        extra=(("last_status", "上年参保情况"), ("due", "个人应缴（元）")),
+        _not_enrolled_frame(session, campaign_id, on, scope),
+        title=f"{place_name(session, scope)}未参保人员清单（截至{on:%Y-%m-%d}）",
+        extra=NOT_ENROLLED_EXTRA,
         limit=limit,
         offset=offset,
         full_ids=full_ids,
     )
 
 
-def _yuan_text(column: str) -> pl.Expr:
-    """fen -> 'Y.FF' text, exactly (integer arithmetic, no float)."""
-    fen = pl.col(column)
-    return (
-        pl.when(fen.is_null())
-        .then(pl.lit(""))
-        .otherwise((fen // 100).cast(pl.Utf8) + pl.lit(".") + (fen % 100).cast(pl.Utf8).str.zfill(2))
-    )
+NOT_ENROLLED_EXTRA = (("last_status", "上年参保情况"), ("due", "个人应缴（元）"))
+
+
+def _not_enrolled_frame(session: Session, campaign_id: int, on: dt.date, scope: str) -> pl.DataFrame:
+    # the amount due in fen here; a row carries it as exact Decimal yuan (_rows: a number cell in
+    # Excel, "Y.FF" in JSON)
+    return resident_rows(session, campaign_id, on, scope).with_columns(due=pl.col("individual_fen"))
+
+
+def place_name(session: Session, scope: str) -> str:
+    """The name of the town or village a list is narrowed to (its title says where): '' for a
+    county or wider."""
+    if len(scope) < 9:
+        return ""
+    code = scope.ljust(12, "0")
+    names = session.execute(select(Region.code, Region.name).where(Region.code.in_({code, scope}))).all()
+    by = dict(names)
+    return by.get(scope) or by.get(code) or ""
+
+
+def write_not_enrolled_xlsx(
+    session: Session,
+    campaign_id: int,
+    path: Path,
+    *,
+    on: dt.date,
+    scope: str = "",
+    full_ids: bool = False,
+) -> tuple[Path, int]:
+    """Every resident of :func:`not_enrolled` (not one page) in one sheet, streamed in chunks of
+    :data:`MAX_LIMIT`: title, Chinese headers with village, household head and phone, last year's
+    status, the amount due as a number cell. Returns the path and the number of rows."""
+    from urrbmi.export import Book
+
+    frame = _not_enrolled_frame(session, campaign_id, on, scope).sort(["village", "rid"])
+    cols = (*BASE_COLUMNS, *NOT_ENROLLED_EXTRA)
+    book = Book(streaming=True)
+    sheet = book.sheet("未参保人员")
+    sheet.append([f"{place_name(session, scope)}未参保人员清单（截至{on:%Y-%m-%d}）"])
+    sheet.append([f"共{frame.height}人"])
+    sheet.append([h for _, h in cols])
+    for start in range(0, frame.height, MAX_LIMIT):
+        for r in _rows(session, frame.slice(start, MAX_LIMIT), NOT_ENROLLED_EXTRA, full_ids):
+            sheet.append([r[k] for k, _ in cols])
+    return book.save(path), frame.height
 
 
 @dataclass(frozen=True)

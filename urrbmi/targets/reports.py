@@ -62,6 +62,16 @@ def report_details(report: ProgressReport) -> dict[str, Detail]:
     return {ln.name: ln.detail for ln in lines if ln.detail is not None}
 
 
+def bulletin_place(session: Session, campaign_region: str, scope: str) -> str:
+    """The name a bulletin's title carries: the county (the campaign's region), or the town or
+    village the reader's scope narrows it to ('' when the region is not registered)."""
+    from urrbmi.db.models import Region
+
+    narrower = len(scope) > len(campaign_region) and scope.startswith(campaign_region)
+    region = session.get(Region, scope if narrower else campaign_region)
+    return region.name if region is not None else ""
+
+
 def bulletin_from_db(
     session: Session,
     campaign_id: int,
@@ -83,9 +93,12 @@ def bulletin_from_db(
         target_rate=target_rate,
     )
     c = campaign_or_fail(session, campaign_id)
+    policy = campaign_policy(c).model
+    place = bulletin_place(session, c.region_code, scope) or policy.jurisdiction.name
     notes = [
-        f"数据来源：征缴批次{c.id}（{c.policy_id}），统计截至{on:%Y-%m-%d}（含当日）的参保登记和缴费。",
-        "参保人数口径见 docs/targets.md：本地城乡居民医保参保（缴费、代缴、资助、导入），不含已退费或注销。",
+        f"数据来源：{policy.jurisdiction.name}{c.benefit_year}年度城乡居民医保征缴（批次{c.id}），"
+        f"统计截至{on:%Y-%m-%d}（含当日）的参保登记和缴费。",
+        "参保人数口径：本地城乡居民医保参保（缴费、代缴、资助、导入），不含已退费或注销。",
     ]
     if report.counts_employee:
         notes.append("任务数含城乡居民医保和城镇职工医保参保人数：已参保人数含职工医保参保人员。")
@@ -96,7 +109,7 @@ def bulletin_from_db(
     b = build_bulletin(
         report_counts(report),
         report.target_rate,
-        title=f"{c.benefit_year}年度城乡居民医保参保缴费进度通报",
+        title=f"{place}{c.benefit_year}年度城乡居民医保参保缴费进度通报",
         as_of=on,
         unit_label=UNIT_LABELS[level],
         base_label="户籍人口" if report.target_name else "应参保人数",

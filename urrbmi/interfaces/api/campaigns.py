@@ -173,6 +173,7 @@ class HeldPaymentOut(BaseModel):
     channel: str
     external_ref: str
     id_number: str
+    name: str | None = None  # the resident's (none for an ID the registry lacks)
     amount: Yuan
     due: Yuan | None
     paid_on: dt.date

@@ -7,6 +7,7 @@ show full ID numbers only with ``resident.full_id``."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 from collections.abc import Callable
 from decimal import Decimal
@@ -14,18 +15,29 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel
+from starlette.background import BackgroundTask
 
 from urrbmi import clock
-from urrbmi.access.scope import Principal, scoped_campaign
+from urrbmi.access.scope import Principal, check_region, scoped_campaign
+from urrbmi.interfaces.api.campaigns import XLSX
 from urrbmi.interfaces.api.common import AUTH_ERRORS, Day, Id, Limit, Offset, attachment
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import JSONOut, Out, Ratio, Yuan
+from urrbmi.registry import audit
+from urrbmi.registry.regions import get_region, prefix
 from urrbmi.targets.columns import report_lines, table_json
 from urrbmi.targets.counting import progress
 from urrbmi.targets.incentive import IncentiveLine
-from urrbmi.targets.lists import Page, hardship_not_enrolled, identity_changed, not_enrolled
+from urrbmi.targets.lists import (
+    Page,
+    hardship_not_enrolled,
+    identity_changed,
+    not_enrolled,
+    place_name,
+    write_not_enrolled_xlsx,
+)
 from urrbmi.targets.reports import FundingReport, bulletin_from_db, funding_report, incentive_from_db
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["targets"])
@@ -161,7 +173,7 @@ class ListPageOut(Out):
     total: int
     offset: int
     limit: int
-    rows: list[dict[str, str | int | None]]
+    rows: list[dict[str, Yuan | str | int | None]]
     notes: list[str]
 
 
@@ -257,6 +269,20 @@ def get_bulletin(
     return JSONOut(out.model_dump(mode="json"))
 
 
+RegionFilter = Annotated[
+    str | None,
+    Query(pattern=r"^[0-9]{9}([0-9]{3})?$", description="只列此乡镇（9位）或村（12位）/ a town or village"),
+]
+
+
+def _narrowed(s: Any, p: Principal, region: str | None) -> str:
+    """The scope a list is counted in: the user's region, or a town or village inside it."""
+    if region is None:
+        return p.region_prefix
+    check_region(p, region)
+    return prefix(get_region(s, region))
+
+
 def _list_page(
     request: Request,
     p: Principal,
@@ -267,14 +293,16 @@ def _list_page(
     offset: int,
     *,
     whole: bool = False,
+    region: str | None = None,
     **extra: Any,
 ) -> Page:
-    """One page of a list for action, for a campaign inside the principal's scope."""
+    """One page of a list for action, for a campaign inside the principal's scope (narrowed to
+    ``region`` when given)."""
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id, whole=whole)
         page = build(
-            s, campaign_id, on=on or clock.today(), scope=p.region_prefix, limit=limit, offset=offset,
-            **extra,
+            s, campaign_id, on=on or clock.today(), scope=_narrowed(s, p, region), limit=limit,
+            offset=offset, **extra,
         )  # fmt: skip
         return page  # type: ignore[no-any-return]
 
@@ -292,9 +320,59 @@ def list_not_enrolled(
     on: Day | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
+    region: RegionFilter = None,
 ) -> Page:
     full = p.can("resident.full_id")
-    return _list_page(request, p, campaign_id, not_enrolled, on, limit, offset, full_ids=full)
+    return _list_page(request, p, campaign_id, not_enrolled, on, limit, offset, full_ids=full, region=region)
+
+
+@router.get(
+    "/{campaign_id}/lists/not-enrolled/xlsx",
+    summary="未参保人员清单Excel（全部，含村、户主、电话、上年情况、应缴金额）/ the whole list as Excel",
+    responses={
+        **AUTH_ERRORS,
+        200: {
+            "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}},
+            "description": "清单文件 / the list file",
+        },
+    },
+    response_class=Response,
+)
+def export_not_enrolled(
+    campaign_id: Id,
+    request: Request,
+    p: PeopleP,
+    on: Day | None = None,
+    region: RegionFilter = None,
+) -> Response:
+    day = on or clock.today()
+    fd, tmp = tempfile.mkstemp(prefix="urrbmi-list-", suffix=".xlsx")
+    os.close(fd)
+    path = Path(tmp)
+    try:
+        with tx(request) as s:
+            scoped_campaign(s, p, campaign_id)
+            scope = _narrowed(s, p, region)
+            _, n = write_not_enrolled_xlsx(
+                s, campaign_id, path, on=day, scope=scope, full_ids=p.can("resident.full_id")
+            )
+            # a file of names and phone numbers left the system: who, where, how many
+            audit.record(
+                s, p.actor, "campaigns", campaign_id, "export",
+                new={"list": "未参保人员清单", "region": scope, "on": day, "rows": n},
+            )  # fmt: skip
+            where = place_name(s, scope)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return FileResponse(
+        path,
+        media_type=XLSX,
+        headers=attachment(
+            f"{where}未参保人员清单-{day.isoformat()}.xlsx", f"not-enrolled-{day.isoformat()}.xlsx"
+        ),
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
 
 
 @router.get(
@@ -310,9 +388,12 @@ def list_hardship(
     on: Day | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
+    region: RegionFilter = None,
 ) -> Page:
     full = p.can("resident.full_id")
-    return _list_page(request, p, campaign_id, hardship_not_enrolled, on, limit, offset, full_ids=full)
+    return _list_page(
+        request, p, campaign_id, hardship_not_enrolled, on, limit, offset, full_ids=full, region=region
+    )
 
 
 @router.post(

@@ -42,6 +42,13 @@ export const EP = {
   reviews: 'imports/reviews',
   reviewDecide: (id) => `imports/reviews/${id}/decide`,
   audit: 'audit',
+  // township and bureau pages (issue 15 items 3–4)
+  notEnrolledXlsx: (c) => `campaigns/${c}/lists/not-enrolled/xlsx`, // ?region=&on= the whole list as Excel
+  users: 'users', // GET paged, POST {username, password, role, region_code, display_name}
+  userDisable: (u) => `users/${encodeURIComponent(u)}/disable`,
+  cancelPayment: (c) => `campaigns/${c}/payments/cancel`, // {channel, external_ref, reason}: a pending refund
+  refunds: (c) => `campaigns/${c}/refunds`, // ?status=
+  refundsApprove: (c) => `campaigns/${c}/refunds/approve`, // {refund_ids}
 };
 
 export class ApiError extends Error {

@@ -10,23 +10,42 @@ import { ImportsPage } from './pages/imports.js';
 import { PaymentsPage } from './pages/payments.js';
 import { PoliciesPage } from './pages/policies.js';
 import { ReportsPage } from './pages/reports.js';
-import { AgentPage } from './pages/agent.js';
-import { ActivationPage } from './pages/activation.js';
+
+// Pages loaded on first use, not with the log-in page (old PCs, slow links: docs/web.md "Bytes").
+function lazy(load, name) {
+  let Comp = null;
+  return function Lazy(props) {
+    const [, setReady] = useState(0);
+    useEffect(() => { if (!Comp) load().then((m) => { Comp = m[name]; setReady(1); }); }, []);
+    return Comp ? html`<${Comp} ...${props} />` : html`<p class="boot">${t('common.loading')}</p>`;
+  };
+}
+const ListsPage = lazy(() => import('./pages/office.js'), 'ListsPage');
+const ReviewsPage = lazy(() => import('./pages/office.js'), 'ReviewsPage');
+const UsersPage = lazy(() => import('./pages/admin.js'), 'UsersPage');
+const AuditPage = lazy(() => import('./pages/admin.js'), 'AuditPage');
+const AgentPage = lazy(() => import('./pages/agent.js'), 'AgentPage');
+const ActivationPage = lazy(() => import('./pages/activation.js'), 'ActivationPage');
 
 // Menu entries and the permission (from the API's role table) each needs.
 export const MENU = [
   { route: 'resident', label: 'menu.resident', need: ['resident.read'], page: ResidentPage },
   { route: 'dashboard', label: 'menu.dashboard', need: ['campaign.read', 'funding.read'], page: DashboardPage },
-  { route: 'imports', label: 'menu.imports', need: ['list.upload', 'identity.write'], page: ImportsPage },
+  { route: 'lists', label: 'menu.lists', need: ['resident.read'], all: ['campaign.read'], page: ListsPage },
+  { route: 'imports', label: 'menu.imports', need: ['list.upload'], page: ImportsPage },
+  { route: 'reviews', label: 'menu.reviews', need: ['identity.write'], page: ReviewsPage },
   { route: 'payments', label: 'menu.payments', need: ['payment.import', 'campaign.manage'], page: PaymentsPage },
   { route: 'policies', label: 'menu.policies', need: ['resident.read', 'campaign.read'], page: PoliciesPage },
   { route: 'reports', label: 'menu.reports', need: ['funding.read', 'campaign.read'], page: ReportsPage },
   // field work (issue 15): the agent's round is a village agent's home page
   { route: 'agent', label: 'menu.agent', need: ['visit.record'], page: AgentPage, home: ['village_agent'] },
   { route: 'activation', label: 'menu.activation', need: ['activation.import', 'campaign.read'], page: ActivationPage },
+  { route: 'users', label: 'menu.users', need: ['user.manage'], page: UsersPage },
+  { route: 'audit', label: 'menu.audit', need: ['audit.read'], page: AuditPage },
 ];
 
-function visibleMenu(user) { return MENU.filter((m) => m.need.some((p) => can(user, p))); }
+// an entry shows when the user has one of `need` and every one of `all`
+function visibleMenu(user) { return MENU.filter((m) => m.need.some((p) => can(user, p)) && (m.all || []).every((p) => can(user, p))); }
 
 function route() { return (location.hash.replace(/^#\/?/, '').split('?')[0] || ''); }
 

@@ -160,7 +160,7 @@ export function loadECharts() {
   if (!echartsLoading) {
     echartsLoading = new Promise((resolve, reject) => {
       const s = document.createElement('script');
-      s.src = '/static/vendor/echarts-6.1.0.simple.min.js';
+      s.src = '/static/vendor/echarts-6.1.0.common.min.js';
       s.onload = () => resolve(window.echarts);
       s.onerror = reject;
       document.head.appendChild(s);

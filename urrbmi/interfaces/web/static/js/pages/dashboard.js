@@ -5,18 +5,27 @@ import { EP, url } from '../api.js';
 import { can } from '../roles.js';
 import { LedgerSummary } from './payments.js';
 import { t } from '../i18n.js';
-import { Notice, Section, Table, CampaignPicker, useApi, pct, loadECharts, PAGE_SIZE } from '../ui.js';
+import { Notice, Section, Table, CampaignPicker, useApi, pct, yuan, loadECharts, PAGE_SIZE } from '../ui.js';
+import { DatePicker } from '../pickers.js';
 
 export function DashboardPage({ user }) {
   const [campaign, setCampaign] = useState(null);
-  const [parent, setParent] = useState(null); // null: towns; else the town whose villages are shown
+  // a township officer opens on its own town's villages (ranked within the town)
+  const own = ownTown(user);
+  const [parent, setParent] = useState(own); // null: towns; else the town whose villages are shown
   const [county, setCounty] = useState(null); // the county (scope) total: the day and the task
+  const [on, setOn] = useState(''); // the report day ('' = today, the server's clock)
+  const [window_, setWindow] = useState(null); // {start, deadline} of the campaign (GET …/charts)
   const [campaigns] = useApi(EP.campaigns, { limit: 50, offset: 0 });
   return html`<div class="page" data-testid="page-dashboard">
-    <${CampaignPicker} value=${campaign} onChange=${(c) => { setCampaign(c); setParent(null); }} />
-    ${campaign && html`<${Ledger} campaign=${campaign} onCounty=${setCounty} whole=${coversCampaign(user, campaigns, campaign)} />
-      <${Progress} campaign=${campaign} parent=${parent} onDrill=${setParent} />
-      <${BurnUp} campaign=${campaign} county=${county} />
+    <div class="row gap wrap-row">
+      <${CampaignPicker} value=${campaign} onChange=${(c) => { setCampaign(c); setParent(own); }} />
+      <${DatePicker} label="dash.on" value=${on} onChange=${setOn} testid="dash-on" />
+    </div>
+    ${campaign && county && window_ && html`<${Countdown} day=${county.on} deadline=${window_.deadline} />`}
+    ${campaign && html`<${Ledger} campaign=${campaign} on=${on} onCounty=${setCounty} whole=${coversCampaign(user, campaigns, campaign)} />
+      <${Progress} campaign=${campaign} on=${on} parent=${parent} onDrill=${setParent} fixed=${!!own} />
+      <${BurnUp} campaign=${campaign} on=${on} county=${county} onWindow=${setWindow} />
       ${can(user, 'resident.read') && html`<${TargetList} path=${EP.hardship(campaign)} title="progress.groups" testid="hardship" />
       <${TargetList} path=${EP.notEnrolled(campaign)} title="progress.not_enrolled" testid="not-enrolled"
         exportHref=${can(user, 'roster.read') && html`<a class="button" data-testid="export-xlsx" href=${url(EP.roster(campaign), { format: 'xlsx', include_paid: 'false' })} download>${t('common.export_xlsx')}</a>`} />`}`}
@@ -30,6 +39,23 @@ function coversCampaign(user, campaigns, id) {
   return !!c && (!user.region_code || c.region_code.startsWith(user.region_code));
 }
 
+function ownTown(user) {
+  const code = String((user && user.region_code) || '');
+  return code.length === 9 ? { code, name: '' } : null;
+}
+
+// Days from the report day to the campaign's deadline (the policy's centralized window's end).
+function Countdown({ day, deadline }) {
+  if (!deadline || !day) return null;
+  const days = Math.round((Date.parse(deadline + 'T00:00:00Z') - Date.parse(day + 'T00:00:00Z')) / 86400000);
+  const name = t('dash.deadline');
+  const text = days > 0 ? t('dash.countdown', { name, day: deadline, days })
+    : days === 0 ? t('dash.countdown_today', { name, day: deadline })
+      : t('dash.countdown_over', { name, day: deadline, days: -days });
+  return html`<div class=${'countdown' + (days < 0 ? ' over' : days <= 7 ? ' near' : '')} data-testid="countdown" data-days=${days}>
+    ${days > 0 && html`<b>${days}</b>`}<span>${text}</span></div>`;
+}
+
 // The scope a progress report counts in (its `scope` region code): 全县 / 全镇 / 全村.
 export function scopeWord(code) {
   const n = String(code || '').length;
@@ -37,9 +63,9 @@ export function scopeWord(code) {
 }
 
 // Paid / still to pay, straight from the payment ledger (the reconciliation).
-function Ledger({ campaign, onCounty, whole }) {
+function Ledger({ campaign, on, onCounty, whole }) {
   const [data, error] = useApi(whole ? EP.reconcile(campaign) : null);
-  const [rep] = useApi(EP.progress(campaign), { level: 'county' });
+  const [rep] = useApi(EP.progress(campaign), { level: 'county', on: on || undefined });
   useEffect(() => { if (rep) onCounty(rep); }, [rep]);
   if (!whole) return null;
   return html`<${Section} title="progress.ledger" testid="ledger">
@@ -67,9 +93,10 @@ function Chart({ option, testid }) {
 
 // A progress report (urrbmi.targets): rows [{unit, name, enrolled, ..., progress: {base, task,
 // required, completion, remaining, rank}}] and the total row.
-function Progress({ campaign, parent, onDrill }) {
+function Progress({ campaign, on, parent, onDrill, fixed }) {
   const level = parent ? 'village' : 'town';
-  const [data, error] = useApi(EP.progress(campaign), { level });
+  const [view, setView] = useState('counts'); // counts (enrolled vs task) or rate (completion %)
+  const [data, error] = useApi(EP.progress(campaign), { level, on: on || undefined });
   const all = (data && data.rows) || [];
   const rows = parent ? all.filter((r) => String(r.unit).startsWith(parent.code)) : all;
   const total = data && data.total;
@@ -77,6 +104,22 @@ function Progress({ campaign, parent, onDrill }) {
   // With a task table: 任务数 and 完成率; without: 应完成人数 and 参保率 (as the CLI and the bulletin
   // label them, urrbmi/targets/columns.py).
   const hasTask = !!(total && total.progress.task !== null && total.progress.task !== undefined);
+  const rateOf = (r) => Number(r.progress.completion ?? r.progress.rate) * 100;
+  const goal = hasTask ? 100 : Number((data && data.target_rate) || 0) * 100;
+  const rateOption = {
+    animation: false,
+    textStyle: { fontFamily: 'WenQuanYi Micro Hei, Microsoft YaHei, sans-serif' },
+    legend: { top: 0 },
+    grid: { left: 8, right: 8, bottom: 8, top: 30, containLabel: true },
+    tooltip: { trigger: 'axis', renderMode: 'richText', valueFormatter: (v) => Number(v).toFixed(2) + '%' },
+    xAxis: { type: 'category', data: rows.map((r) => r.name), axisLabel: { interval: 0, rotate: rows.length > 6 ? 40 : 0 } },
+    yAxis: { type: 'value', axisLabel: { formatter: '{value}%' } },
+    series: [{
+      name: t(hasTask ? 'progress.completion' : 'progress.rate'), type: 'bar',
+      data: rows.map((r) => ({ value: Number(rateOf(r).toFixed(2)), itemStyle: { color: rateOf(r) >= goal ? '#1a7f37' : '#c0392b' } })),
+      markLine: { symbol: 'none', label: { position: 'insideEndTop', formatter: t('dash.target_line', { rate: goal.toFixed(0) + '%' }) }, lineStyle: { color: '#9a6700', type: 'dashed' }, data: [{ yAxis: goal }] },
+    }],
+  };
   const option = {
     animation: false,
     textStyle: { fontFamily: 'WenQuanYi Micro Hei, Microsoft YaHei, sans-serif' },
@@ -90,14 +133,16 @@ function Progress({ campaign, parent, onDrill }) {
       { name: t(hasTask ? 'progress.task' : 'progress.required'), type: 'bar', data: rows.map(target) },
     ],
   };
+  const toggle = html`<span class="lang seg" role="group" data-testid="chart-view">
+    ${['counts', 'rate'].map((v) => html`<button type="button" class=${view === v ? 'on' : ''} data-testid=${'view-' + v} onClick=${() => setView(v)}>${t(v === 'rate' ? 'dash.view_rate' : 'dash.view_counts')}</button>`)}</span>`;
   return html`<${Section} title=${parent ? 'progress.by_village' : 'progress.by_town'} testid="progress"
-      actions=${parent && html`<button type="button" class="link" onClick=${() => onDrill(null)}>${t('progress.back')}</button>`}>
+      actions=${html`${toggle}${parent && !fixed && html`<button type="button" class="link" onClick=${() => onDrill(null)}>${t('progress.back')}</button>`}`}>
     ${parent && html`<p class="muted">${parent.name}</p>`}
     <${Notice} error=${error} />
     ${total && html`<p class="big" data-testid="progress-total">${t(hasTask ? 'progress.total' : 'progress.total_rate', { scope: scopeWord(data.scope),
       enrolled: total.covered ?? total.enrolled, task: target(total), rate: pct(total.progress.completion ?? total.progress.rate) })}</p>`}
     ${data && html`<p class="muted small">${t('progress.as_of', { on: data.on, rate: pct(data.target_rate) })}</p>`}
-    ${rows.length > 0 && html`<${Chart} option=${option} testid="progress-chart" />`}
+    ${rows.length > 0 && html`<${Chart} option=${view === 'rate' ? rateOption : option} testid="progress-chart" />`}
     <${Table} rowKey="unit" columns=${[
       { key: 'rank', label: t('progress.rank_in', { scope: data ? scopeWord(data.scope) : '' }), num: true, render: (r) => r.progress.rank ?? '—' },
       { key: 'name', label: 'progress.unit', render: (r) => level === 'town'
@@ -115,8 +160,9 @@ function Progress({ campaign, parent, onDrill }) {
 
 // Burn-up (cumulative enrolled per day up to the report day, against the task) and the enrolled by
 // subsidy category, from GET campaigns/{c}/charts (one request, counted in the user's scope).
-function BurnUp({ campaign, county }) {
-  const [data, error] = useApi(EP.charts(campaign));
+function BurnUp({ campaign, on, county, onWindow }) {
+  const [data, error] = useApi(EP.charts(campaign), { on: on || undefined });
+  useEffect(() => { if (data) onWindow({ start: data.start, deadline: data.deadline }); }, [data]);
   const points = (data && data.burnup) || [];
   const target = county && county.total ? (county.total.progress.task ?? county.total.progress.required) : null;
   const deadline = (data && data.deadline) || null;
@@ -184,7 +230,7 @@ function TargetList({ path, testid, title, exportHref }) {
       <thead><tr>${heads.map((h) => html`<th>${h}</th>`)}</tr></thead>
       <tbody>
         ${rows.length === 0 && html`<tr><td colspan=${heads.length || 1} class="muted">${loading ? t('common.loading') : t('common.empty')}</td></tr>`}
-        ${rows.map((r) => html`<tr>${keys.map((k, i) => html`<td data-label=${heads[i]}>${r[k] === null || r[k] === undefined ? '—' : String(r[k])}</td>`)}</tr>`)}
+        ${rows.map((r) => html`<tr>${keys.map((k, i) => html`<td class=${k === 'due' ? 'num' : ''} data-label=${heads[i]}>${r[k] === null || r[k] === undefined || r[k] === '' ? '—' : k === 'due' ? yuan(r[k]) : String(r[k])}</td>`)}</tr>`)}
       </tbody></table></div>
       <div class="pager">
         <button type="button" disabled=${offset === 0} onClick=${() => setOffset(Math.max(0, offset - PAGE_SIZE))}>${t('common.prev')}</button>

@@ -135,7 +135,7 @@ function versionText(v) {
   return Object.entries(v).filter(([k]) => !HIDDEN.includes(k)).map(([k, x]) => `${fieldName(k)}：${fieldValue(k, x)}`).join('；');
 }
 
-function ReviewQueue({ tick }) {
+export function ReviewQueue({ tick }) {
   const [n, setN] = useState(0);
   const [error, setError] = useState(null);
   async function decide(item, decision, row) {

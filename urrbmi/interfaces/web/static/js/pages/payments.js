@@ -5,6 +5,7 @@ import { api, EP } from '../api.js';
 import { t } from '../i18n.js';
 import { can } from '../roles.js';
 import { Notice, Section, Field, Table, PagedTable, CampaignPicker, useApi, yuan, pct } from '../ui.js';
+import { RefundButton, PendingRefunds } from './refunds.js';
 
 const SHOWN = 100; // held lists are short in practice; the first rows are shown, the count says how many
 
@@ -34,7 +35,8 @@ export function PaymentsPage({ user }) {
       ${result && html`<${Notice} kind="ok">${t('payments.imported', { lines: result.lines, accepted: (result.status || {}).accepted || 0,
         held: (result.status || {}).held || 0, replayed: result.replayed || 0 })}<//>`}
     <//>`}
-    ${campaign && html`<${Reconcile} campaign=${campaign} tick=${tick} user=${user} />
+    ${campaign && html`<${Reconcile} campaign=${campaign} tick=${tick} user=${user} onRefund=${() => setTick(tick + 1)} />
+      <${PendingRefunds} campaign=${campaign} user=${user} tick=${tick} />
       <${Section} title="payments.dup_enrollments" testid="duplicates">
         <${PagedTable} path=${EP.duplicates(campaign)} columns=${[
           { key: 'id_number', label: 'resident.id_number' },
@@ -57,7 +59,7 @@ export function LedgerSummary({ data }) {
   </div>`;
 }
 
-function Reconcile({ campaign, tick, user }) {
+function Reconcile({ campaign, tick, user, onRefund }) {
   const [n, setN] = useState(0);
   const [actError, setActError] = useState(null);
   const [data, error] = useApi(EP.reconcile(campaign), null, [tick, n]);
@@ -71,6 +73,7 @@ function Reconcile({ campaign, tick, user }) {
   const byChannel = data ? Object.entries(data.matched.by_channel || {}).map(([channel, v]) => ({ channel, ...v })) : [];
   const cols = [
     { key: 'external_ref', label: 'payment.external_ref' },
+    { key: 'name', label: 'resident.name', render: (r) => r.name || t('payments.unknown_resident') },
     { key: 'id_number', label: 'resident.id_number' },
     { key: 'channel', label: 'payment.channel', render: (r) => t('channel.' + r.channel) },
     { key: 'amount', label: 'payment.amount', num: true, render: (r) => yuan(r.amount) },
@@ -78,10 +81,13 @@ function Reconcile({ campaign, tick, user }) {
     { key: 'paid_on', label: 'payment.paid_on' },
     { key: 'reason_zh', label: 'payments.reason', render: (r) => r.reason ? t('hold.' + r.reason) : '—' },
   ];
-  const actions = { key: 'payment', label: 'common.actions', render: (r) => html`<button type="button" data-testid=${'accept-' + r.payment} onClick=${() => accept(r)}>${t('payments.accept')}</button>` };
+  // accept (a held amount reviewed) and give back (退费, behind a confirmation: issue 15.4)
+  const actions = (acceptable) => ({ key: 'payment', label: 'common.actions', render: (r) => html`<span class="row gap">
+    ${acceptable && can(user, 'payment.accept') && html`<button type="button" data-testid=${'accept-' + r.payment} onClick=${() => accept(r)}>${t('payments.accept')}</button>`}
+    ${can(user, 'payment.cancel') && html`<${RefundButton} campaign=${campaign} row=${r} onDone=${() => { setN(n + 1); onRefund(); }} />`}</span>` });
   const list = (key, title, acceptable) => html`<${Section} title=${title} testid=${'rec-' + key}>
     ${data[key].length > SHOWN && html`<p class="muted small">${t('payments.first_rows', { shown: SHOWN, total: data[key].length })}</p>`}
-    <${Table} columns=${acceptable && can(user, 'payment.accept') ? [...cols, actions] : cols} rows=${data[key].slice(0, SHOWN)} rowKey="payment" />
+    <${Table} columns=${(acceptable && can(user, 'payment.accept')) || can(user, 'payment.cancel') ? [...cols, actions(acceptable)] : cols} rows=${data[key].slice(0, SHOWN)} rowKey="payment" />
   <//>`;
   return html`<div>
     <${Notice} error=${error} />

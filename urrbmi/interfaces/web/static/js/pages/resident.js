@@ -6,6 +6,7 @@ import { api, EP } from '../api.js';
 import { t } from '../i18n.js';
 import { can } from '../roles.js';
 import { Notice, Section, Table, Field, PagedTable, RegionName, useApi, yuan, yuanCapital, normalizeId, validId } from '../ui.js';
+import { RegionPicker } from '../pickers.js';
 
 export function ResidentPage({ user }) {
   const [idInput, setIdInput] = useState('');
@@ -56,8 +57,8 @@ export function ResidentPage({ user }) {
       </div>
       <${Notice} error=${error} />
     <//>
-    ${mode === 'new' && html`<${RegisterForm} kind="resident" onDone=${(id) => { setMode(''); setIdInput(id); lookup(id); }} onCancel=${() => setMode('')} />`}
-    ${mode === 'newborn' && html`<${RegisterForm} kind="newborn" onDone=${(id) => { setMode(''); setIdInput(id); lookup(id); }} onCancel=${() => setMode('')} />`}
+    ${mode === 'new' && html`<${RegisterForm} kind="resident" user=${user} onDone=${(id) => { setMode(''); setIdInput(id); lookup(id); }} onCancel=${() => setMode('')} />`}
+    ${mode === 'newborn' && html`<${RegisterForm} kind="newborn" user=${user} onDone=${(id) => { setMode(''); setIdInput(id); lookup(id); }} onCancel=${() => setMode('')} />`}
     ${st && html`<${Statement} st=${st} idNumber=${shownId} user=${user}
       onPaid=${paid} />`}
     ${receipt && html`<${Receipt} r=${receipt} />`}
@@ -229,7 +230,7 @@ function Receipt({ r }) {
   </div>`;
 }
 
-function RegisterForm({ kind, onDone, onCancel }) {
+function RegisterForm({ kind, user, onDone, onCancel }) {
   // Sex and date of birth come from the ID number (the API derives them); a newborn needs a guardian.
   const [f, setF] = useState({ id_number: '', name: '', region_code: '', residence: 'hukou', guardian_id_number: '' });
   const [error, setError] = useState(null);
@@ -242,9 +243,12 @@ function RegisterForm({ kind, onDone, onCancel }) {
     if (!validId(id) || (kind === 'newborn' && !validId(guardian))) {
       setError({ zh: t('resident.bad_id'), en: t('resident.bad_id') }); return;
     }
+    // the village comes from the town → village picker (an agent's own village is fixed)
+    const region = f.region_code || (user && String(user.region_code).length === 12 ? user.region_code : '');
+    if (region.length !== 12) { setError({ zh: t('users.need_village'), en: t('users.need_village') }); return; }
     setBusy(true);
     try {
-      const body = { id_number: id, name: f.name.trim(), region_code: f.region_code.trim(), residence: f.residence };
+      const body = { id_number: id, name: f.name.trim(), region_code: region, residence: f.residence };
       if (kind === 'newborn') body.guardian_id_number = guardian;
       if (kind === 'newborn') {
         // a newborn is registered into the current campaign (and enrolled with an enrolled guardian)
@@ -263,11 +267,11 @@ function RegisterForm({ kind, onDone, onCancel }) {
     <div class="grid2">
       <${Field} label="resident.id_number"><input name="id_number" required value=${f.id_number} onInput=${set('id_number')} /><//>
       <${Field} label="resident.name"><input name="name" required value=${f.name} onInput=${set('name')} /><//>
-      <${Field} label="resident.region_code"><input name="region_code" required inputmode="numeric" pattern="[0-9]{6,12}" value=${f.region_code} onInput=${set('region_code')} /><//>
       <${Field} label="resident.residence"><select name="residence" value=${f.residence} onChange=${set('residence')}>
         ${['hukou', 'permit', 'none'].map((r) => html`<option value=${r}>${t('residence.' + r)}</option>`)}</select><//>
       ${kind === 'newborn' && html`<${Field} label="resident.guardian_id"><input name="guardian_id_number" required value=${f.guardian_id_number} onInput=${set('guardian_id_number')} /><//>`}
     </div>
+    <${RegionPicker} user=${user} value=${f.region_code} need="village" onChange=${(code) => setF({ ...f, region_code: code })} testid="register-region" />
     <p class="muted small">${t('resident.derived_hint')}</p>
     <${Notice} error=${error} />
     <div class="row gap"><button class="primary" type="submit" disabled=${busy} data-testid="register-submit">${t('common.save')}</button>
