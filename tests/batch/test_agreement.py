@@ -26,12 +26,15 @@ def _policy(pid: str) -> LoadedPolicy:
     return load_policy(pid)
 
 
-def compare(p: LoadedPolicy, rows: list[ResidentInput]) -> Counter[str]:
+ENGINES = ["plan", "profiles"]
+
+
+def compare(p: LoadedPolicy, rows: list[ResidentInput], engine: str = "auto") -> Counter[str]:
     """Assess rows both ways and assert equality; returns outcome counts (for coverage checks)."""
     # The scalar engine breaks subsidy ties by the order the resident lists identities; the batch
     # engine by the policy's rule order. Give the scalar engine the policy's order.
     rows = [r.model_copy(update={"categories": canonical_categories(p, r.categories)}) for r in rows]
-    got = batch_rows(assess_frame(frame_from_inputs(rows), p))
+    got = batch_rows(assess_frame(frame_from_inputs(rows), p, engine=engine))  # type: ignore[arg-type]
     seen: Counter[str] = Counter()
     for r, actual in zip(rows, got, strict=True):
         expected = scalar_row(p, r)
@@ -40,18 +43,22 @@ def compare(p: LoadedPolicy, rows: list[ResidentInput]) -> Counter[str]:
     return seen
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("pid", [*POLICIES, "example-2025", "fengdu-shetan-2023-filled"])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_batch_agrees_with_scalar_on_random_residents(pid: str, data: st.DataObject) -> None:
+def test_batch_agrees_with_scalar_on_random_residents(pid: str, engine: str, data: st.DataObject) -> None:
+    """For ``profiles`` this checks what the reduction to profiles assumes (the canonical birth
+    date, the coded input read back) and the join; for ``plan`` the second implementation."""
     p = _policy(pid)
-    compare(p, data.draw(st.lists(residents(p), min_size=1, max_size=25)))
+    compare(p, data.draw(st.lists(residents(p), min_size=1, max_size=25)), engine)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("pid", POLICIES)
-def test_batch_agrees_on_a_larger_sample_reaching_every_pathway(pid: str) -> None:
+def test_batch_agrees_on_a_larger_sample_reaching_every_pathway(pid: str, engine: str) -> None:
     p = _policy(pid)
-    seen = compare(p, random_residents(p, 4000, seed=len(pid)))
+    seen = compare(p, random_residents(p, 4000, seed=len(pid)), engine)
     # the sample reaches every pathway a resident can be quoted under, and the main error kinds
     gap = p.model.fiscal_subsidy.__class__.__name__ == "Gap"
     quotable = {w.code for w in p.model.pathways if not (gap and w.fiscal_portion_due)}
@@ -71,7 +78,8 @@ def test_batch_agrees_on_a_notices_own_identities(monkeypatch: pytest.MonkeyPatc
         r.model_copy(update={"categories": tuple(rng.choice(names, size=int(rng.integers(0, 3))))})
         for r in random_residents(p, 1500, seed=17)
     ]
-    seen = compare(p, rows)
+    seen = compare(p, rows, "plan")
+    assert compare(p, rows, "profiles") == seen
     assert seen["centralized"] > 0, seen
     got = batch_rows(assess_frame(frame_from_inputs(rows), p))
     assert {"三、四级残疾人", "烈属", "低收入人口"} <= {g.get("subsidy_category") for g in got}

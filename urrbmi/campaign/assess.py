@@ -31,7 +31,6 @@ from urrbmi.campaign.campaigns import Pricer, campaign_policy, identity_day
 from urrbmi.db.bulk import bulk_insert
 from urrbmi.db.frames import is_postgres, read_frame, write_frame
 from urrbmi.db.models import Campaign, Explanation
-from urrbmi.errors import UrrbmiError
 from urrbmi.policy.loader import LoadedPolicy
 from urrbmi.registry import audit
 from urrbmi.registry.regions import get_region, prefix

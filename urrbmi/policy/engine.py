@@ -13,11 +13,14 @@ Date conventions (docs/decisions.md):
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from functools import cache
 
 from dateutil.relativedelta import relativedelta
+from pydantic import BaseModel
 
 from urrbmi.errors import (
     InvalidInput,
@@ -131,6 +134,53 @@ def _holds(ctx: _Ctx, c: s.Condition) -> bool:
     if cats is not None and not _codes(ctx.policy.vocabulary, cats).intersection(ctx.codes):
         return False
     return not (c.residence is not None and (r.residence or "hukou") not in c.residence)
+
+
+def _all_conditions(node: object) -> Iterator[s.Condition]:
+    """Every Condition anywhere in a policy model."""
+    if isinstance(node, s.Condition):
+        yield node
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from _all_conditions(getattr(node, name))
+    elif isinstance(node, tuple | list):
+        for item in node:
+            yield from _all_conditions(item)
+    elif isinstance(node, dict):
+        for item in node.values():
+            yield from _all_conditions(item)
+
+
+def birth_thresholds(policy: LoadedPolicy) -> tuple[dt.date, ...]:
+    """The birth dates :func:`_holds` compares a birth date with (``born_before``,
+    ``born_on_or_after``), sorted. Written here, beside ``_holds``: a condition that reads the
+    birth date in a new way adds its dates here (or is exact, see :func:`canonical_birth`)."""
+    key = (policy.id, policy.version, policy.path)
+    got = _THRESHOLDS.get(key)
+    if got is None:
+        found: set[dt.date] = set()
+        for c in _all_conditions(policy.model):
+            found.update(d for d in (c.born_before, c.born_on_or_after) if d is not None)
+        got = _THRESHOLDS[key] = tuple(sorted(found))
+    return got
+
+
+_THRESHOLDS: dict[tuple[str, str, str], tuple[dt.date, ...]] = {}
+
+
+def canonical_birth(policy: LoadedPolicy, born: dt.date) -> dt.date:
+    """A birth date every quote treats as ``born``: the engine reads a birth date only through
+    :func:`birth_thresholds` and, for newborns, as the exact date in the benefit year (births
+    from 1 January of the year before are kept exact). So a date is replaced by the first day of
+    its interval between thresholds and a county's residents share a few hundred pricing
+    profiles (docs/decisions.md, "A rule kind is written once"; tested against exact quotes)."""
+    exact_from = dt.date(policy.benefit_year - 1, 1, 1)
+    if born >= exact_from:
+        return born
+    bounds = birth_thresholds(policy)
+    k = bisect.bisect_right(bounds, born)
+    rep = bounds[k - 1] if k else dt.date(1900, 1, 1)
+    return rep if rep < exact_from else born
 
 
 # --- steps ---------------------------------------------------------------------------------
