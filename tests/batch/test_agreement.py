@@ -83,3 +83,33 @@ def test_batch_agrees_on_a_notices_own_identities(monkeypatch: pytest.MonkeyPatc
     assert seen["centralized"] > 0, seen
     got = batch_rows(assess_frame(frame_from_inputs(rows), p))
     assert {"三、四级残疾人", "烈属", "低收入人口"} <= {g.get("subsidy_category") for g in got}
+
+
+def test_a_rule_kind_only_the_scalar_engine_knows_is_priced_by_profiles() -> None:
+    """Issue 17 item 5: a policy using rule kinds the column plan lacks (the national 2025
+    waiting rule from enrollment history, conditional premiums, age bands, identities combined,
+    gaps in days, day-count rules) is refused by the plan and priced by profiles, which agree
+    with the scalar engine row by row, history columns included."""
+    import numpy as np
+
+    from urrbmi.batch.compile import NotCompiled, compile_policy
+
+    p = _policy("national-2025")
+    with pytest.raises(NotCompiled, match="continuity"):
+        compile_policy(p)
+    rng = np.random.default_rng(25)
+    names = ["特困人员", "低保对象", "重度残疾人", "稳定脱贫人口"]
+    rows = []
+    for r in random_residents(p, 1500, seed=25):
+        last = int(rng.integers(2018, 2025))
+        rows.append(
+            r.model_copy(
+                update={
+                    "categories": tuple(rng.choice(names, size=int(rng.integers(0, 3)), replace=False)),
+                    "insured_years": None if rng.random() < 0.2 else (last,),
+                    "repaired_years": int(rng.integers(0, 3)),
+                }
+            )
+        )
+    seen = compare(p, rows)
+    assert {"centralized", "late"} <= set(seen), seen

@@ -74,7 +74,9 @@ def _extra_fields(row: dict[str, Any]) -> list[str]:
     return extra_columns(list(row))
 
 
-def _answer(policy: LoadedPolicy, row: dict[str, Any]) -> dict[str, Any]:
+def profile_answer(policy: LoadedPolicy, row: dict[str, Any]) -> dict[str, Any]:
+    """The scalar engine's answer for one coded profile: result columns (money in fen), or
+    ``{"error": code}``."""
     try:
         r = coded_input(row)
         r = r.model_copy(update={"categories": canonical_categories(policy, r.categories)})
@@ -179,7 +181,7 @@ def assess_profiles(
     answers: list[dict[str, Any]] = []
     for row in distinct.iter_rows(named=True):
         row["birth_date"] = row.pop("_born")
-        answers.append(_answer(loaded, row))
+        answers.append(profile_answer(loaded, row))
     schema = result_schema(loaded)
     stage_cols = [f"{k}_fen" for k in _STAGES] if stages else []
     out_cols = ["error", *OUTPUTS[2:], *stage_cols]
