@@ -101,5 +101,7 @@ def test_spark_profiles_match_polars(spark: Any, pid: str) -> None:
     p = load_policy(pid)
     frame = frame_from_inputs(random_residents(p, 600, seed=5)).with_row_index("row").cast({"row": pl.Int64})
     expected = assess_frame(frame, p, keep=["row"], engine="plan")
-    got = _as_polars(assess_spark(spark.createDataFrame(frame.to_arrow()), p, keep=["row"], engine="profiles"))
+    got = _as_polars(
+        assess_spark(spark.createDataFrame(frame.to_arrow()), p, keep=["row"], engine="profiles")
+    )
     _same(expected, got)

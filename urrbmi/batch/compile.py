@@ -129,7 +129,7 @@ PLAN_KNOWS: dict[str, str] = {
     "Document": "number title issuer issued_on source",
     "Jurisdiction": "name code level=county|prefecture|province|town parent",
     "Gap": "cite assumed gap",
-    "Condition": "student=college|none|school born_on_or_after born_before paid_from paid_to returning_migrant_worker newborn_within_days newborn_after_days newborn_guardian_enrolled employee_max_gap_months employee_min_gap_months employee_min_years categories_any residence=hukou|none|permit",
+    "Condition": "student=college|none|school born_on_or_after born_before paid_from paid_to returning_migrant_worker newborn_within_days newborn_after_days newborn_guardian_enrolled employee_max_gap_months employee_min_gap_months employee_min_years categories_any residence=hukou|none|permit",  # noqa: E501
     "PersonClass": "cite assumed code=adult|college_student|minor|resident|student label when",
     "Amount": "cite assumed amount",
     "FundingShare": "level=central|county|district|prefecture|provincial|regional label amount",
@@ -151,7 +151,7 @@ PLAN_KNOWS: dict[str, str] = {
     "Reduction": "cite assumed id label when percent",
     "MultipleIdentities": "cite assumed rule=highest as_of=payment|reference_date reference_date",
     "IdentityChange": "cite assumed rule=no_difference|retro_subsidy",
-    "StartRule": "cite assumed kind=birth_date|next_day|next_month|payment_day|period_start|wait_days|wait_months days months",
+    "StartRule": "cite assumed kind=birth_date|next_day|next_month|payment_day|period_start|wait_days|wait_months days months",  # noqa: E501
     "Pathway": "cite assumed code label when start fiscal_portion_due contribution_waived",
     "AfterLastWindow": "cite assumed kind=deadline|gap text",
     "WaitingExemption": "cite assumed label when start",
@@ -162,16 +162,16 @@ PLAN_KNOWS: dict[str, str] = {
     "Limit": "cite assumed amount by_tier previous effective_from",
     "ReducedDeductible": "cite assumed amount categories",
     "CriticalIllness": "funding_per_capita funding_year_label deductible reduced_deductible",
-    "Benefits": "outpatient_cap inpatient_cap inpatient_fund_ratio inpatient_fund_ratio_cite critical_illness",
-    "Target": "cite assumed group=all|general|low_income|students unit=county|school|town|village rate categories within_window",
+    "Benefits": "outpatient_cap inpatient_cap inpatient_fund_ratio inpatient_fund_ratio_cite critical_illness",  # noqa: E501
+    "Target": "cite assumed group=all|general|low_income|students unit=county|school|town|village rate categories within_window",  # noqa: E501
     "StagedDeadline": "cite assumed group categories by",
     "PopulationBase": "cite assumed source as_of as_of_label",
     "Targets": "rates staged_deadlines population_base task_total incentive_per_person annex",
     "Milestone": "cite assumed code label start end day_of_month",
     "Note": "cite assumed topic text",
     "OtherPremium": "cite assumed code label amount",
-    "Policy": "schema_version=1 id extends jurisdiction benefit_year documents rounding=down|half_even|half_up eligibility tiers person_classes standards individual_average fiscal_subsidy financing_total other_premiums identities reductions subsidies_cite subsidies multiple_identities identity_change benefit_period pathways after_last_window waiting_exemptions fiscal_portion_exemptions benefits targets milestones notes gaps",
-    "SubsidySchedule": "schema_version=1 kind=subsidy_schedule id jurisdiction benefit_year documents rounding=down|half_even|half_up tiers class_labels standards subsidies_cite subsidies gaps",
+    "Policy": "schema_version=1 id extends jurisdiction benefit_year documents rounding=down|half_even|half_up eligibility tiers person_classes standards individual_average fiscal_subsidy financing_total other_premiums identities reductions subsidies_cite subsidies multiple_identities identity_change benefit_period pathways after_last_window waiting_exemptions fiscal_portion_exemptions benefits targets milestones notes gaps",  # noqa: E501
+    "SubsidySchedule": "schema_version=1 kind=subsidy_schedule id jurisdiction benefit_year documents rounding=down|half_even|half_up tiers class_labels standards subsidies_cite subsidies gaps",  # noqa: E501
 }
 
 

@@ -195,7 +195,9 @@ def assess_profiles(
         schema={f"r.{k}": types[k] for k in out_cols},
     )
     table = pl.concat([distinct, priced], how="horizontal")
-    joined = frame.select(*keep, *key).join(table, on=key, how="left", nulls_equal=True, maintain_order="left")
+    joined = frame.select(*keep, *key).join(
+        table, on=key, how="left", nulls_equal=True, maintain_order="left"
+    )
     return joined.select(
         *keep,
         pl.lit(loaded.id).cast(schema["policy"]).alias("policy"),

@@ -269,7 +269,6 @@ def _spark_type(name: str) -> T.DataType:
 def _typed(name: str) -> Column:
     c = F.col(name)
     name = name.removeprefix("r_")
-    c = F.col(name)
     if name in LABELS:
         return c.cast(T.StringType()).alias(name)
     if name in MONEY or name in LIMITS:

@@ -326,7 +326,9 @@ def _subsidy(
             continue
         name = sub.names.get(cat.name, sub.notice_name)
         if sub.when is not None and not _holds(ctx, sub.when):
-            ctx.step("subsidy", f"{name}：本人不符合资助条件（{_cond_zh(sub.when)}）", sub.cite, "0", sub.assumed)
+            ctx.step(
+                "subsidy", f"{name}：本人不符合资助条件（{_cond_zh(sub.when)}）", sub.cite, "0", sub.assumed
+            )
             continue
         got = _rule_amount(ctx, sub, tier, pc, base)
         cite = sub.cite_by_tier.get(tier, sub.cite)
@@ -385,7 +387,13 @@ def _other_premiums(ctx: _Ctx) -> tuple[Decimal, list[str]]:
     charged: list[str] = []
     for op in ctx.policy.model.other_premiums:
         if op.when is not None and not _holds(ctx, op.when):
-            ctx.step("other_premium", f"{op.label}：本人不在缴纳范围（{_cond_zh(op.when)}）", op.cite, "0", op.assumed)
+            ctx.step(
+                "other_premium",
+                f"{op.label}：本人不在缴纳范围（{_cond_zh(op.when)}）",
+                op.cite,
+                "0",
+                op.assumed,
+            )
             continue
         waiver = next((w for w in op.waivers if _holds(ctx, w.when)), None)
         if waiver is not None:

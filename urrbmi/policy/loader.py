@@ -451,7 +451,9 @@ def _check(model: s.Policy, path: Path, version: str, trees: list[tuple[Path, Co
     if model.continuity is not None:
         for pcode in model.continuity.lapsed_wait_in:
             if pcode not in pcodes:
-                raise _fail(path, f"continuity.lapsed_wait_in：未知缴费途径{pcode}", f"unknown pathway {pcode}")
+                raise _fail(
+                    path, f"continuity.lapsed_wait_in：未知缴费途径{pcode}", f"unknown pathway {pcode}"
+                )
     return LoadedPolicy(model, str(path), version, by_cat, codes, rank, voc)
 
 

@@ -13,9 +13,8 @@ naming the file, line and field (see :mod:`urrbmi.policy.loader`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Annotated, Literal
 
