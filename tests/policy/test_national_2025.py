@@ -68,3 +68,18 @@ def test_policy_show_names_the_premiums_conditions_waivers_and_the_national_rule
     assert "（断保人员在集中参保期中缴费也适用）" in text
     assert "返乡农民工：缴费次日起满30日后享受待遇" in text
     assert "centralized" not in text  # names, not codes
+
+
+def test_explained_quote_shows_the_reduction_assistance_and_other_premium_lines() -> None:
+    from urrbmi.policy.summary import explain_quote
+
+    p = load_policy_file(FIXTURE)
+    q = quote(
+        p,
+        ResidentInput(
+            paid_on=dt.date(2024, 10, 15), birth_date=dt.date(1980, 5, 5), categories=("重度残疾人",)
+        ),
+    )
+    text = explain_quote(q)
+    assert "减免：200元\n资助（减免后）：200元（重度残疾人）" in text
+    assert "同时缴纳的其他保费：30元\n合计应缴：30元" in text

@@ -554,11 +554,22 @@ def explain_quote(q: Quote) -> str:
         f"政策：{q.policy}",
         f"人员类别：{CLASS_ZH.get(q.person_class, q.person_class)}（{q.tier}档）",
         f"个人缴费标准：{fmt(q.standard)}元",
-        f"资助：{fmt(q.subsidy)}元" + (f"（{q.subsidy_category}）" if q.subsidy_category else ""),
-        f"个人应缴：{fmt(q.individual_payment)}元",
     ]
+    if q.reduction:  # two stages: the reduction, then the assistance on what remains
+        lines.append(f"减免：{fmt(q.reduction)}元")
+        lines.append(
+            f"资助（减免后）：{fmt(q.subsidy - q.reduction)}元"
+            + (f"（{q.subsidy_category}）" if q.subsidy_category else "")
+        )
+    else:
+        lines.append(
+            f"资助：{fmt(q.subsidy)}元" + (f"（{q.subsidy_category}）" if q.subsidy_category else "")
+        )
+    lines.append(f"个人应缴：{fmt(q.individual_payment)}元")
     if q.fiscal_portion_due:
         lines.append(f"另须补缴财政补助部分：{fmt(q.fiscal_portion_due)}元")
+    if q.other_premiums:
+        lines.append(f"同时缴纳的其他保费：{fmt(q.other_premiums)}元")
     lines.append(f"合计应缴：{fmt(q.total_due)}元")
     wait = f"（等待期{q.waiting_days}天）" if q.waiting_days else ""
     lines.append(f"待遇享受：{q.benefit_start} 至 {q.benefit_end}{wait}")
