@@ -54,6 +54,15 @@ def test_batch_agrees_with_scalar_on_random_residents(pid: str, engine: str, dat
     compare(p, data.draw(st.lists(residents(p), min_size=1, max_size=25)), engine)
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_profiles_agree_on_random_residents_with_rule_kinds_the_plan_lacks(data: st.DataObject) -> None:
+    """national-2025: conditional premiums, age bands, combined identities, gaps in days, the
+    national waiting rule from random enrollment histories (issue 17 items 2 and 5)."""
+    p = _policy("national-2025")
+    compare(p, data.draw(st.lists(residents(p), min_size=1, max_size=25)))
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("pid", POLICIES)
 def test_batch_agrees_on_a_larger_sample_reaching_every_pathway(pid: str, engine: str) -> None:
