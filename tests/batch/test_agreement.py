@@ -122,3 +122,18 @@ def test_a_rule_kind_only_the_scalar_engine_knows_is_priced_by_profiles() -> Non
         )
     seen = compare(p, rows)
     assert {"centralized", "late"} <= set(seen), seen
+
+
+def test_profiles_give_each_stage_of_the_amount_due() -> None:
+    import datetime as dt
+
+    from urrbmi.batch.profiles import assess_profiles
+
+    p = _policy("national-2025")
+    r = ResidentInput(
+        paid_on=dt.date(2024, 10, 15), birth_date=dt.date(1980, 5, 5), categories=("重度残疾人",)
+    )
+    out = assess_profiles(frame_from_inputs([r]), p, stages=True)
+    row = out.row(0, named=True)
+    assert (row["standard_fen"], row["reduction_fen"], row["assistance_fen"]) == (40000, 20000, 20000)
+    assert (row["other_premiums_fen"], row["total_due_fen"]) == (3000, 3000)

@@ -109,7 +109,7 @@ def _fields(q: Quote) -> dict[str, Any]:
         "outpatient_cap_fen": opt(bl.outpatient_cap),
         "inpatient_cap_fen": opt(bl.inpatient_cap),
         "critical_illness_deductible_fen": opt(bl.critical_illness_deductible),
-        **{k: to_fen(v) for k, v in q.stages().items()},
+        **{f"{k}_fen": to_fen(q.stages()[k]) for k in STAGES},
     }
 
 
@@ -162,7 +162,8 @@ def assess_profiles(
 ) -> pl.DataFrame:
     """Assess every resident of a table under one policy, one scalar quote per distinct
     profile. Same columns and order as :func:`urrbmi.batch.assess_frame`; with ``stages`` also
-    the money stages of :meth:`urrbmi.policy.result.Quote.stages` (``*_fen``)."""
+    ``reduction_fen``, ``assistance_fen`` and ``other_premiums_fen`` (the stages of
+    :meth:`urrbmi.policy.result.Quote.stages` that are not result columns already)."""
     loaded = load_policy(policy) if isinstance(policy, str) else policy
     lf = residents.lazy()
     extra = extra_columns(lf.collect_schema().names())
@@ -183,7 +184,7 @@ def assess_profiles(
         row["birth_date"] = row.pop("_born")
         answers.append(profile_answer(loaded, row))
     schema = result_schema(loaded)
-    stage_cols = [f"{k}_fen" for k in _STAGES] if stages else []
+    stage_cols = [f"{k}_fen" for k in STAGES] if stages else []
     out_cols = ["error", *OUTPUTS[2:], *stage_cols]
     types: dict[str, pl.DataType] = {
         "error": pl.String(),
@@ -206,7 +207,8 @@ def assess_profiles(
     )
 
 
-_STAGES = ("standard", "reduction", "assistance", "fiscal_portion_due", "other_premiums", "total_due")
+# the stages of the amount due not already among the result columns
+STAGES = ("reduction", "assistance", "other_premiums")
 
 
 def _raw(t: pl.DataType) -> pl.DataType:
