@@ -34,15 +34,16 @@ _RESIDENCES = {0: "hukou", 1: "permit", 2: "none"}
 _UNKNOWN = "\x00未知身份"  # a name no vocabulary has: a bit outside it is an unknown identity
 
 
-def coded_input(row: dict[str, Any]) -> ResidentInput:
+def coded_input(row: dict[str, Any], names_by_bit: Sequence[str] | None = None) -> ResidentInput:
     """One coded row (see :func:`urrbmi.batch.encode`) as the scalar engine's input; raises the
-    scalar engine's own input errors (``invalid_input``, ``missing_input``)."""
-    voc = all_identities()
+    scalar engine's own input errors (``invalid_input``, ``missing_input``). ``names_by_bit``:
+    the identity names by bit number (:func:`identity_names`; looked up when not given)."""
+    bits = identity_names() if names_by_bit is None else names_by_bit
     mask = row["categories"]
     names: list[str] | None = None
     if mask is not None:
-        names = [c.name for i, c in enumerate(voc.categories) if mask >> i & 1]
-        if mask >> len(voc.categories):
+        names = [n for i, n in enumerate(bits) if mask >> i & 1]
+        if mask >> len(bits):
             names.append(_UNKNOWN)
     ended, years = row["employee_ended_on"], row["employee_years"]
     fields: dict[str, Any] = {
@@ -63,6 +64,12 @@ def coded_input(row: dict[str, Any]) -> ResidentInput:
     return ResidentInput.parse(fields)
 
 
+def identity_names() -> tuple[str, ...]:
+    """Identity names by bit number (:func:`urrbmi.policy.identities.all_identities`; reading it
+    checks the policy files on the search path, so look it up once per table)."""
+    return tuple(c.name for c in all_identities().categories)
+
+
 def extra_columns(names: Sequence[str]) -> list[str]:
     """Columns of a residents table that are further fields of :class:`ResidentInput`
     (beyond the coded ones): they are part of the profile as they are."""
@@ -74,11 +81,13 @@ def _extra_fields(row: dict[str, Any]) -> list[str]:
     return extra_columns(list(row))
 
 
-def profile_answer(policy: LoadedPolicy, row: dict[str, Any]) -> dict[str, Any]:
+def profile_answer(
+    policy: LoadedPolicy, row: dict[str, Any], names_by_bit: Sequence[str] | None = None
+) -> dict[str, Any]:
     """The scalar engine's answer for one coded profile: result columns (money in fen), or
     ``{"error": code}``."""
     try:
-        r = coded_input(row)
+        r = coded_input(row, names_by_bit)
         r = r.model_copy(update={"categories": canonical_categories(policy, r.categories)})
         return _fields(quote(policy, r))
     except UrrbmiError as exc:
@@ -180,9 +189,10 @@ def assess_profiles(
     key = ["_born", *[c for c in INPUT_COLUMNS if c != "birth_date"], *extra]
     distinct = frame.select(key).unique()
     answers: list[dict[str, Any]] = []
+    bits = identity_names()
     for row in distinct.iter_rows(named=True):
         row["birth_date"] = row.pop("_born")
-        answers.append(profile_answer(loaded, row))
+        answers.append(profile_answer(loaded, row, bits))
     schema = result_schema(loaded)
     stage_cols = [f"{k}_fen" for k in STAGES] if stages else []
     out_cols = ["error", *OUTPUTS[2:], *stage_cols]

@@ -31,7 +31,7 @@ from urrbmi.batch.compile import (
     compile_policy,
 )
 from urrbmi.batch.polars_backend import UNKNOWN_BIT, compiles
-from urrbmi.batch.profiles import extra_columns, profile_answer, result_schema
+from urrbmi.batch.profiles import extra_columns, identity_names, profile_answer, result_schema
 from urrbmi.policy.engine import birth_thresholds
 from urrbmi.policy.identities import all_identities
 from urrbmi.policy.loader import LoadedPolicy, load_policy
@@ -233,10 +233,11 @@ def assess_spark_profiles(df: DataFrame, policy: LoadedPolicy, *, keep: Sequence
     key = ["_born", *[c for c in _INPUT_TYPES if c != "birth_date"], *extra]
     answers: list[dict[str, Any]] = []
     rows = coded.select(*key).distinct().collect()
+    bits = identity_names()
     for row in rows:
         d = row.asDict()
         d["birth_date"] = d.pop("_born")
-        answers.append(profile_answer(policy, d))
+        answers.append(profile_answer(policy, d, bits))
     schema = result_schema(policy)
     out_cols = ["error", *OUTPUTS[2:]]
     fields = [T.StructField(f"k_{k}", coded.schema[k].dataType, True) for k in key]
