@@ -38,7 +38,7 @@ def bandwidth() -> float:
     return 2 * a.nbytes / best
 
 
-def one_size(n: int, policy_id: str, repeat: int, sample: int) -> dict[str, float]:
+def one_size(n: int, policy_id: str, repeat: int, sample: int, engine: str = "auto") -> dict[str, float]:
     import polars as pl
 
     from urrbmi.batch import assess_frame
@@ -54,7 +54,11 @@ def one_size(n: int, policy_id: str, repeat: int, sample: int) -> dict[str, floa
     for _ in range(repeat):
         del out
         t = time.perf_counter()
-        out = assess_frame(residents, policy)
+        out = (
+            assess_frame(residents, policy)
+            if engine == "auto"
+            else assess_frame(residents, policy, engine=engine)
+        )  # type: ignore[arg-type]
         times.append(time.perf_counter() - t)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     moved = residents.estimated_size() + out.estimated_size()
@@ -90,11 +94,12 @@ def main() -> None:
     ap.add_argument("--policy", default="suixi-2022")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--scalar-sample", type=int, default=20_000)
+    ap.add_argument("--engine", default="auto", choices=["auto", "plan", "profiles"])
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)  # child process: one size
     ap.add_argument("--bandwidth", action="store_true", help=argparse.SUPPRESS)  # child process
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(one_size(args.one, args.policy, args.repeat, args.scalar_sample)))
+        print(json.dumps(one_size(args.one, args.policy, args.repeat, args.scalar_sample, args.engine)))
         return
     if args.bandwidth:
         print(bandwidth())
@@ -107,7 +112,7 @@ def main() -> None:
         ).stdout
     )
     print(f"memory bandwidth (numpy copy, read+write): {bw / 2**30:.1f} GiB/s")
-    print(f"policy {args.policy}\n")
+    print(f"policy {args.policy}, engine {args.engine}\n")
     print(
         "| residents | batch best (first) | peak RSS | bytes moved | physical limit | "
         "vs limit | scalar loop (extrapolated) | batch speed-up |"
@@ -126,6 +131,8 @@ def main() -> None:
                 str(args.repeat),
                 "--scalar-sample",
                 str(args.scalar_sample),
+                "--engine",
+                args.engine,
             ],
             check=True,
             capture_output=True,

@@ -48,6 +48,11 @@ def resident_fields(draw: st.DrawFn, p: LoadedPolicy) -> dict[str, Any]:
     }
     if born is not None:
         fields["birth_date"] = born
+    if p.model.continuity is not None:  # enrollment history for the national 2025 rule
+        fields["insured_years"] = draw(
+            st.one_of(st.none(), st.lists(st.integers(year - 8, year), max_size=4).map(tuple))
+        )
+        fields["repaired_years"] = draw(st.integers(0, 4))
     if draw(st.booleans()):
         ended = draw(st.dates(paid - dt.timedelta(days=400), paid + dt.timedelta(days=30)))
         years = draw(st.one_of(st.integers(0, 10), st.floats(0, 10, allow_nan=False)))

@@ -26,12 +26,15 @@ def _policy(pid: str) -> LoadedPolicy:
     return load_policy(pid)
 
 
-def compare(p: LoadedPolicy, rows: list[ResidentInput]) -> Counter[str]:
+ENGINES = ["plan", "profiles"]
+
+
+def compare(p: LoadedPolicy, rows: list[ResidentInput], engine: str = "auto") -> Counter[str]:
     """Assess rows both ways and assert equality; returns outcome counts (for coverage checks)."""
     # The scalar engine breaks subsidy ties by the order the resident lists identities; the batch
     # engine by the policy's rule order. Give the scalar engine the policy's order.
     rows = [r.model_copy(update={"categories": canonical_categories(p, r.categories)}) for r in rows]
-    got = batch_rows(assess_frame(frame_from_inputs(rows), p))
+    got = batch_rows(assess_frame(frame_from_inputs(rows), p, engine=engine))  # type: ignore[arg-type]
     seen: Counter[str] = Counter()
     for r, actual in zip(rows, got, strict=True):
         expected = scalar_row(p, r)
@@ -40,18 +43,31 @@ def compare(p: LoadedPolicy, rows: list[ResidentInput]) -> Counter[str]:
     return seen
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("pid", [*POLICIES, "example-2025", "fengdu-shetan-2023-filled"])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_batch_agrees_with_scalar_on_random_residents(pid: str, data: st.DataObject) -> None:
+def test_batch_agrees_with_scalar_on_random_residents(pid: str, engine: str, data: st.DataObject) -> None:
+    """For ``profiles`` this checks what the reduction to profiles assumes (the canonical birth
+    date, the coded input read back) and the join; for ``plan`` the second implementation."""
     p = _policy(pid)
+    compare(p, data.draw(st.lists(residents(p), min_size=1, max_size=25)), engine)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_profiles_agree_on_random_residents_with_rule_kinds_the_plan_lacks(data: st.DataObject) -> None:
+    """national-2025: conditional premiums, age bands, combined identities, gaps in days, the
+    national waiting rule from random enrollment histories (issue 17 items 2 and 5)."""
+    p = _policy("national-2025")
     compare(p, data.draw(st.lists(residents(p), min_size=1, max_size=25)))
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("pid", POLICIES)
-def test_batch_agrees_on_a_larger_sample_reaching_every_pathway(pid: str) -> None:
+def test_batch_agrees_on_a_larger_sample_reaching_every_pathway(pid: str, engine: str) -> None:
     p = _policy(pid)
-    seen = compare(p, random_residents(p, 4000, seed=len(pid)))
+    seen = compare(p, random_residents(p, 4000, seed=len(pid)), engine)
     # the sample reaches every pathway a resident can be quoted under, and the main error kinds
     gap = p.model.fiscal_subsidy.__class__.__name__ == "Gap"
     quotable = {w.code for w in p.model.pathways if not (gap and w.fiscal_portion_due)}
@@ -71,7 +87,53 @@ def test_batch_agrees_on_a_notices_own_identities(monkeypatch: pytest.MonkeyPatc
         r.model_copy(update={"categories": tuple(rng.choice(names, size=int(rng.integers(0, 3))))})
         for r in random_residents(p, 1500, seed=17)
     ]
-    seen = compare(p, rows)
+    seen = compare(p, rows, "plan")
+    assert compare(p, rows, "profiles") == seen
     assert seen["centralized"] > 0, seen
     got = batch_rows(assess_frame(frame_from_inputs(rows), p))
     assert {"三、四级残疾人", "烈属", "低收入人口"} <= {g.get("subsidy_category") for g in got}
+
+
+def test_a_rule_kind_only_the_scalar_engine_knows_is_priced_by_profiles() -> None:
+    """Issue 17 item 5: a policy using rule kinds the column plan lacks (the national 2025
+    waiting rule from enrollment history, conditional premiums, age bands, identities combined,
+    gaps in days, day-count rules) is refused by the plan and priced by profiles, which agree
+    with the scalar engine row by row, history columns included."""
+    import numpy as np
+
+    from urrbmi.batch.compile import NotCompiled, compile_policy
+
+    p = _policy("national-2025")
+    with pytest.raises(NotCompiled, match="continuity"):
+        compile_policy(p)
+    rng = np.random.default_rng(25)
+    names = ["特困人员", "低保对象", "重度残疾人", "稳定脱贫人口"]
+    rows = []
+    for r in random_residents(p, 1500, seed=25):
+        last = int(rng.integers(2018, 2025))
+        rows.append(
+            r.model_copy(
+                update={
+                    "categories": tuple(rng.choice(names, size=int(rng.integers(0, 3)), replace=False)),
+                    "insured_years": None if rng.random() < 0.2 else (last,),
+                    "repaired_years": int(rng.integers(0, 3)),
+                }
+            )
+        )
+    seen = compare(p, rows)
+    assert {"centralized", "late"} <= set(seen), seen
+
+
+def test_profiles_give_each_stage_of_the_amount_due() -> None:
+    import datetime as dt
+
+    from urrbmi.batch.profiles import assess_profiles
+
+    p = _policy("national-2025")
+    r = ResidentInput(
+        paid_on=dt.date(2024, 10, 15), birth_date=dt.date(1980, 5, 5), categories=("重度残疾人",)
+    )
+    out = assess_profiles(frame_from_inputs([r]), p, stages=True)
+    row = out.row(0, named=True)
+    assert (row["standard_fen"], row["reduction_fen"], row["assistance_fen"]) == (40000, 20000, 20000)
+    assert (row["other_premiums_fen"], row["total_due_fen"]) == (3000, 3000)

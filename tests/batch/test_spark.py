@@ -91,3 +91,36 @@ def test_a_province_assesses_each_county_under_its_own_policy(spark: Any) -> Non
         ]
     )
     assert_frame_equal(got.cast(dict(expected.schema)), expected)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pid", ["qianjiang-2022", "suixi-2022"])
+def test_spark_profiles_match_polars(spark: Any, pid: str) -> None:
+    """The profiles engine on Spark (distinct profiles quoted on the driver, broadcast join)
+    gives the Polars result (issue 17 item 5)."""
+    p = load_policy(pid)
+    frame = frame_from_inputs(random_residents(p, 600, seed=5)).with_row_index("row").cast({"row": pl.Int64})
+    expected = assess_frame(frame, p, keep=["row"], engine="plan")
+    got = _as_polars(
+        assess_spark(spark.createDataFrame(frame.to_arrow()), p, keep=["row"], engine="profiles")
+    )
+    _same(expected, got)
+
+
+@pytest.mark.slow
+def test_spark_prices_a_policy_the_plan_lacks_by_profiles(spark: Any) -> None:
+    """national-2025 (rule kinds only the scalar engine has, enrollment history as an array
+    column): ``auto`` takes the profiles path on Spark and gives the Polars result."""
+    from pathlib import Path
+
+    from urrbmi.policy import load_policy_file
+
+    p = load_policy_file(Path(__file__).parents[1] / "policy" / "fixtures" / "national-2025.yaml")
+    rows = [
+        r.model_copy(update={"insured_years": (2020 + i % 5,), "repaired_years": i % 3})
+        for i, r in enumerate(random_residents(p, 400, seed=9))
+    ]
+    frame = frame_from_inputs(rows).with_row_index("row").cast({"row": pl.Int64})
+    expected = assess_frame(frame, p, keep=["row"])
+    got = _as_polars(assess_spark(spark.createDataFrame(frame.to_arrow()), p, keep=["row"]))
+    _same(expected, got)

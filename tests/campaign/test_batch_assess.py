@@ -298,16 +298,17 @@ def test_a_resident_who_moved_away_loses_the_unpaid_assessment(engine: Engine) -
     assert summary.assessed == 1 and set(_rows(engine, cid)) == {people[0]}
 
 
-def test_a_disagreement_between_the_engines_writes_nothing(
+def test_every_resident_takes_the_scalar_quote_of_their_profile(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """One engine (issue 17 item 5): the assessment is the scalar engine's answer for each
+    profile, joined to the residents; a changed quote shows in every row of its profile."""
     import dataclasses
 
     from urrbmi.campaign import campaigns
-    from urrbmi.campaign.assess import EngineDisagreement
 
     setup_regions(engine)
-    add_people(engine, "500114001", "500114", 3)
+    people = add_people(engine, "500114001", "500114", 3)
     cid = _campaign(engine, "qianjiang-2022", "500114")
     real = campaigns.Pricer._price
 
@@ -315,7 +316,13 @@ def test_a_disagreement_between_the_engines_writes_nothing(
         got = real(self, p)
         return dataclasses.replace(got, total_due_fen=(got.total_due_fen or 0) + 1)
 
-    monkeypatch.setattr(campaigns.Pricer, "_price", off_by_one_fen)
-    with pytest.raises(EngineDisagreement), session_scope(engine) as s:
+    with session_scope(engine) as s:
         assess(s, get_campaign(s, cid), QIANJIANG_DAY, actor=ACTOR)
-    assert _rows(engine, cid) == {}
+    before = _rows(engine, cid)
+    monkeypatch.setattr(campaigns.Pricer, "_price", off_by_one_fen)
+    with session_scope(engine) as s:
+        assess(s, get_campaign(s, cid), QIANJIANG_DAY, actor=ACTOR)
+    after = _rows(engine, cid)
+    assert set(after) == set(people)
+    for rid in people:
+        assert after[rid].total_due_fen == (before[rid].total_due_fen or 0) + 1

@@ -80,9 +80,18 @@ def frame_from_inputs(residents: Sequence[ResidentInput]) -> pl.DataFrame:
                 "categories": list(r.categories),
             }
         )
+    history = any(r.insured_years is not None or r.repaired_years for r in residents)
+    if history:  # the enrollment history (national rule from 2025), only when given
+        for row, r in zip(rows, residents, strict=True):
+            row["insured_years"] = None if r.insured_years is None else list(r.insured_years)
+            row["repaired_years"] = r.repaired_years
+    extra: dict[str, pl.DataType] = (
+        {"insured_years": pl.List(pl.Int64()), "repaired_years": pl.Int64()} if history else {}
+    )
     return pl.DataFrame(
         rows,
         schema={
+            **extra,
             "birth_date": pl.Date,
             "paid_on": pl.Date,
             "tier": pl.Int8,

@@ -5,12 +5,20 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
 from urrbmi.batch import ir
-from urrbmi.batch.compile import LABELS, MONEY, OUTPUTS, RESIDENCE_CODES, STUDENT_CODES, compile_policy
+from urrbmi.batch.compile import (
+    LABELS,
+    MONEY,
+    OUTPUTS,
+    RESIDENCE_CODES,
+    STUDENT_CODES,
+    NotCompiled,
+    compile_policy,
+)
 from urrbmi.batch.compile import LIMITS as LIMIT_COLUMNS
 from urrbmi.policy.identities import all_identities
 from urrbmi.policy.loader import LoadedPolicy, load_policy
@@ -247,6 +255,7 @@ def assess_frame(
     policy: LoadedPolicy | str,
     *,
     keep: Sequence[str] = (),
+    engine: Literal["auto", "plan", "profiles"] = "auto",
 ) -> pl.DataFrame:
     """Assess every resident of a table under one policy: one result row per input row, in order.
 
@@ -257,8 +266,21 @@ def assess_frame(
     ``benefit_start``, ``benefit_end``, ``waiting_days``, ``window``, ``outpatient_cap_fen``,
     ``inpatient_cap_fen``, ``critical_illness_deductible_fen``. ``keep`` names input columns
     (e.g. an ID) to carry through in front.
+
+    ``engine``: ``profiles`` quotes each distinct profile once with the scalar engine
+    (:mod:`urrbmi.batch.profiles`: every rule kind, by construction); ``plan`` runs the compiled
+    column plan (faster on tables of many distinct profiles; :class:`NotCompiled` for a policy
+    using a rule kind the plan lacks); ``auto`` the plan when the policy compiles and the table
+    has no input the plan does not read, else profiles.
     """
+    from urrbmi.batch.profiles import assess_profiles, extra_columns
+
     loaded = load_policy(policy) if isinstance(policy, str) else policy
+    if engine == "auto":
+        extra = extra_columns(residents.lazy().collect_schema().names())
+        engine = "plan" if not extra and compiles(loaded) else "profiles"
+    if engine == "profiles":
+        return assess_profiles(residents, loaded, keep=keep)
     plan = _plan(loaded)
     lf = residents.lazy()
     if keep:
@@ -271,3 +293,12 @@ def assess_frame(
     # The streaming engine works through the table in morsels: the ~60 intermediate columns
     # exist for one morsel at a time, not for the whole table (peak memory ÷ 3, and faster).
     return out.collect(engine="streaming")
+
+
+def compiles(policy: LoadedPolicy) -> bool:
+    """Whether the column plan implements every rule kind the policy uses."""
+    try:
+        _plan(policy)
+    except NotCompiled:
+        return False
+    return True

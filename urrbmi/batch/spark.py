@@ -11,9 +11,10 @@ docs/batch.md describes a province deployment.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -24,11 +25,14 @@ from urrbmi.batch.compile import (
     LABELS,
     LIMITS,
     MONEY,
+    OUTPUTS,
     RESIDENCE_CODES,
     STUDENT_CODES,
     compile_policy,
 )
-from urrbmi.batch.polars_backend import UNKNOWN_BIT
+from urrbmi.batch.polars_backend import UNKNOWN_BIT, compiles
+from urrbmi.batch.profiles import extra_columns, identity_names, profile_answer, result_schema
+from urrbmi.policy.engine import birth_thresholds
 from urrbmi.policy.identities import all_identities
 from urrbmi.policy.loader import LoadedPolicy, load_policy
 
@@ -186,10 +190,22 @@ def encode_spark(df: DataFrame, keep: Sequence[str] = ()) -> DataFrame:
     return df.select(cols)
 
 
-def assess_spark(df: DataFrame, policy: LoadedPolicy | str, *, keep: Sequence[str] = ()) -> DataFrame:
+def assess_spark(
+    df: DataFrame,
+    policy: LoadedPolicy | str,
+    *,
+    keep: Sequence[str] = (),
+    engine: Literal["auto", "plan", "profiles"] = "auto",
+) -> DataFrame:
     """Assess every resident of a Spark DataFrame under one policy (lazily: nothing runs until
-    the result is written or collected). Columns as :func:`urrbmi.batch.assess_frame`."""
+    the result is written or collected). Columns as :func:`urrbmi.batch.assess_frame`; ``engine``
+    as there (``profiles``: the distinct profiles are collected to the driver, quoted once by the
+    scalar engine, and broadcast-joined back)."""
     loaded = load_policy(policy) if isinstance(policy, str) else policy
+    if engine == "auto":
+        engine = "plan" if not extra_columns(df.columns) and compiles(loaded) else "profiles"
+    if engine == "profiles":
+        return assess_spark_profiles(df, loaded, keep=keep)
     plan = compile_policy(loaded)
     out = encode_spark(df, keep)
     for stage in plan.stages:
@@ -199,8 +215,61 @@ def assess_spark(df: DataFrame, policy: LoadedPolicy | str, *, keep: Sequence[st
     return out.select(*[F.col(k) for k in keep], *[_typed(n) for n in plan.outputs])
 
 
+def _canonical_birth_sql(policy: LoadedPolicy) -> str:
+    """:func:`urrbmi.policy.engine.canonical_birth` as a SQL expression (same thresholds)."""
+    exact_from = dt.date(policy.benefit_year - 1, 1, 1)
+    whens = [f"WHEN `birth_date` >= DATE'{exact_from}' THEN `birth_date`"]
+    for t in sorted(birth_thresholds(policy), reverse=True):
+        if t < exact_from:
+            whens.append(f"WHEN `birth_date` >= DATE'{t}' THEN DATE'{t}'")
+    return f"CASE {' '.join(whens)} WHEN `birth_date` IS NOT NULL THEN DATE'1900-01-01' END"
+
+
+def assess_spark_profiles(df: DataFrame, policy: LoadedPolicy, *, keep: Sequence[str] = ()) -> DataFrame:
+    """Each distinct profile quoted once on the driver by the scalar engine, broadcast-joined
+    back (as :func:`urrbmi.batch.profiles.assess_profiles`)."""
+    extra = [e for e in extra_columns(df.columns) if e not in keep]
+    coded = encode_spark(df, [*keep, *extra]).withColumn("_born", F.expr(_canonical_birth_sql(policy)))
+    key = ["_born", *[c for c in _INPUT_TYPES if c != "birth_date"], *extra]
+    answers: list[dict[str, Any]] = []
+    rows = coded.select(*key).distinct().collect()
+    bits = identity_names()
+    for row in rows:
+        d = row.asDict()
+        d["birth_date"] = d.pop("_born")
+        answers.append(profile_answer(policy, d, bits))
+    schema = result_schema(policy)
+    out_cols = ["error", *OUTPUTS[2:]]
+    fields = [T.StructField(f"k_{k}", coded.schema[k].dataType, True) for k in key]
+    fields += [T.StructField(f"r_{n}", _spark_type(n), True) for n in out_cols]
+    table = coded.sparkSession.createDataFrame(
+        [(*row, *(a.get(n) for n in out_cols)) for row, a in zip(rows, answers, strict=True)],
+        T.StructType(fields),
+    )
+    cond = [coded[k].eqNullSafe(table[f"k_{k}"]) for k in key]
+    joined = coded.join(F.broadcast(table), on=cond, how="left")
+    return joined.select(
+        *[coded[k] for k in keep],
+        F.lit(policy.id).alias("policy"),
+        *[_typed(f"r_{n}").alias(n) for n in schema if n != "policy"],
+    )
+
+
+def _spark_type(name: str) -> T.DataType:
+    if name in LABELS:
+        return T.StringType()
+    if name in MONEY or name in LIMITS:
+        return T.LongType()
+    if name in ("benefit_start", "benefit_end"):
+        return T.DateType()
+    if name == "tier":
+        return T.ByteType()
+    return T.IntegerType()
+
+
 def _typed(name: str) -> Column:
     c = F.col(name)
+    name = name.removeprefix("r_")
     if name in LABELS:
         return c.cast(T.StringType()).alias(name)
     if name in MONEY or name in LIMITS:

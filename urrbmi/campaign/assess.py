@@ -1,16 +1,16 @@
 """Assessment: what every resident of the campaign's region owes (or why they owe nothing).
 
-Set-based, on the batch engine (docs/batch.md, "Campaign assessment"):
+Set-based (docs/batch.md, "Campaign assessment"):
 
 1. one SQL query reads the region's residents with everything the engine needs (their
    identities on the identity day aggregated into one text column, their chosen tier, whether
    they are enrolled here or elsewhere, their current assessment's identities) into a Polars
    DataFrame (``COPY … TO STDOUT`` on PostgreSQL);
-2. exclusions and the engine's input columns are computed in Polars and
-   :func:`urrbmi.batch.assess_frame` prices every resident;
-3. the scalar engine quotes each *distinct* profile once (a few hundred per county) for the
-   explanation text and the error messages, and its amount due is checked against the batch
-   engine's for every resident (they must agree: an internal error otherwise);
+2. exclusions and the pricing profiles are computed in Polars: the residents to collect from
+   reduce to their distinct profiles (a few hundred per county);
+3. the scalar engine quotes each profile once (answer, explanation, error message) and every
+   resident takes its profile's answer by a join: one engine, so nothing to cross-check
+   (docs/decisions.md, "A rule kind is written once");
 4. old rows are deleted and the new ones written with COPY (one ``executemany`` on SQLite);
    fully subsidised residents are enrolled (``source='subsidy'``) with set-based SQL.
 """
@@ -40,9 +40,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from urrbmi.batch import assess_frame, category_mask_of
 from urrbmi.campaign import ledger
-from urrbmi.campaign.campaigns import Priced, Pricer, campaign_policy, identity_day
+from urrbmi.campaign.campaigns import Pricer, campaign_policy, identity_day
 from urrbmi.db.bulk import bulk_insert
 from urrbmi.db.frames import is_postgres, read_frame, write_frame
 from urrbmi.db.models import (
@@ -54,17 +53,9 @@ from urrbmi.db.models import (
     InsuranceType,
     Resident,
 )
-from urrbmi.errors import UrrbmiError
 from urrbmi.policy.loader import LoadedPolicy
 from urrbmi.registry import audit
 from urrbmi.registry.regions import get_region, prefix
-
-
-class EngineDisagreement(UrrbmiError):
-    """The batch and scalar engines gave different answers for the same resident (a bug)."""
-
-    code = "engine_disagreement"
-    http_status = 422  # kept as it was answered before statuses were explicit
 
 
 @dataclass
@@ -227,10 +218,15 @@ def price_frame(
     c: Campaign, pricer: Pricer, residents: pl.DataFrame, as_of: dt.date, default_tier: int
 ) -> pl.DataFrame:
     """Assessment rows (the ``assessments`` table's columns) for ``residents`` as read by
-    :func:`read_residents`, assessed as if paying on ``as_of``, in the input order."""
+    :func:`read_residents`, assessed as if paying on ``as_of``, in the input order.
+
+    One engine (docs/decisions.md, "A rule kind is written once"): the residents to collect from
+    are reduced to their distinct pricing profiles (birth date by the policy's boundaries,
+    identities, tier, student, residence, guardian, employee insurance); the scalar engine
+    quotes each profile once and every resident takes its profile's answer by a join. No second
+    engine runs, so there is nothing to disagree."""
     df = residents.with_columns(
         reason=_exclusion(as_of),
-        paid_on=pl.lit(as_of, dtype=pl.Date),
         tier=pl.col("chosen_tier").fill_null(default_tier).cast(pl.Int8),
         guardian_enrolled=pl.col("guardian_enrolled") == 1,
         graduating=pl.col("graduating") == 1,
@@ -239,89 +235,68 @@ def price_frame(
         .then(pl.col("employee_insurance_years").fill_null(0).cast(pl.Float64))
         .otherwise(None),
     )
-    # identity bitmask per distinct identity set (a county has a few dozen sets)
-    sets = df["categories"].unique().to_list()
-    masks = {s: category_mask_of([x for x in s.split(",") if x]) for s in sets}
     births = df["birth_date"].unique().to_list()
     canon = {b: pricer.canonical_birth(b) for b in births if b is not None}
     df = df.with_columns(
-        mask=pl.col("categories").replace_strict(masks, return_dtype=pl.Int64),
-        canon_birth=pl.col("birth_date").replace_strict(canon, default=None, return_dtype=pl.Date),
+        canon_birth=pl.col("birth_date").replace_strict(canon, default=None, return_dtype=pl.Date)
     )
-    # every row, excluded ones too (7% more work, no join back by id): same order as df
-    priced = assess_frame(
-        df.select(
-            "birth_date",
-            "paid_on",
-            "tier",
-            "student",
-            "residence",
-            "guardian_enrolled",
-            "employee_ended_on",
-            "employee_years",
-            "graduating",
-            "returning_migrant_worker",
-            pl.col("mask").alias("categories"),
-        ),
-        pricer.policy,
-    )
-    # the scalar engine once per distinct profile: explanation, error text, and a check
     profiles = df.filter(pl.col("reason").is_null()).select(_PROFILE).unique()
-    scalar: list[tuple[Any, ...]] = []
+    priced: list[tuple[Any, ...]] = []
     for p in profiles.iter_rows():
         born, cats, tier, student, residence, guardian, ended, years, graduating, returning = p
         codes = tuple(x for x in cats.split(",") if x)
         pr = pricer.price(
             (born, codes, tier, student, as_of, residence, guardian, ended, years, graduating, returning)
         )
-        scalar.append(_scalar_row(p, pr))
-    keys = [f"p_{k}" for k in _PROFILE]
-    checks = pl.DataFrame(
-        scalar,
+        priced.append(
+            (
+                *p,
+                pr.error_code,
+                pr.message,
+                pr.person_class,
+                pr.standard_fen,
+                pr.subsidy_fen,
+                pr.subsidy_category,
+                subsidy_code(pricer.policy, pr.subsidy_category, cats),
+                pr.individual_fen,
+                pr.fiscal_fen,
+                pr.total_due_fen,
+                pr.benefit_start,
+                pr.benefit_end,
+                pr.window,
+                pr.explanation_hash,
+            )
+        )
+    answers = pl.DataFrame(
+        priced,
         schema={
-            **{f"p_{k}": df.schema[k] for k in _PROFILE},
-            "s_error": pl.String,
-            "s_total": pl.Int64,
+            **{k: df.schema[k] for k in _PROFILE},
+            "error": pl.String,
             "message": pl.String,
+            "person_class": pl.String,
+            "standard_fen": pl.Int64,
+            "subsidy_fen": pl.Int64,
+            "subsidy_category": pl.String,
+            "subsidy_category_code": pl.String,
+            "individual_fen": pl.Int64,
+            "fiscal_fen": pl.Int64,
+            "total_due_fen": pl.Int64,
+            "benefit_start": pl.Date,
+            "benefit_end": pl.Date,
+            "window": pl.String,
             "explanation_hash": pl.String,
         },
         orient="row",
     )
-    joined = pl.concat(
-        [
-            df.select("id", "reason", *[pl.col(k).alias(f"p_{k}") for k in _PROFILE]),
-            priced.drop("tier", "policy"),
-        ],
-        how="horizontal",
-    ).join(checks, on=keys, how="left", nulls_equal=True, maintain_order="left")
-    err = pl.col("error").cast(pl.String)
+    joined = df.select("id", "reason", *_PROFILE).join(
+        answers, on=list(_PROFILE), how="left", nulls_equal=True, maintain_order="left"
+    )
+    err = pl.col("error")
     quoted = pl.col("reason").is_null()
-    bad = joined.filter(
-        quoted
-        & (
-            (err.fill_null("") != pl.col("s_error").fill_null(""))
-            | (err.is_null() & (pl.col("total_due_fen") != pl.col("s_total")))
-        )
-    )
-    if bad.height:
-        raise EngineDisagreement(
-            f"批量引擎与逐人引擎对{bad.height}人的核定结果不一致（内部错误，请报告）",
-            f"the batch and scalar engines disagree for {bad.height} residents (a bug: please report)",
-        )
-    label = pl.col("subsidy_category").cast(pl.String)
-    pairs = joined.filter(label.is_not_null()).select("p_categories", label).unique()
-    cat_codes = pl.DataFrame(
-        [(cs, lab, subsidy_code(pricer.policy, lab, cs)) for cs, lab in pairs.iter_rows()],
-        schema={"p_categories": pl.String, "subsidy_category": pl.String, "subsidy_category_code": pl.String},
-        orient="row",
-    )
-    joined = joined.with_columns(label).join(
-        cat_codes, on=["p_categories", "subsidy_category"], how="left", maintain_order="left"
-    )
     ok = quoted & err.is_null()
 
-    def when_ok(e: pl.Expr) -> pl.Expr:
-        return pl.when(ok).then(e)
+    def when_ok(name: str) -> pl.Expr:
+        return pl.when(ok).then(pl.col(name))
 
     return joined.select(
         campaign_id=pl.lit(c.id, dtype=pl.Int64),
@@ -335,20 +310,20 @@ def price_frame(
         .otherwise(pl.lit("error")),
         reason=pl.coalesce(pl.col("reason"), err),
         message=pl.when(quoted & err.is_not_null()).then(pl.col("message")),
-        categories=pl.col("p_categories"),
-        tier=pl.col("p_tier").cast(pl.Int64),
-        person_class=when_ok(pl.col("person_class").cast(pl.String)),
-        standard_fen=when_ok(pl.col("standard_fen")),
-        subsidy_fen=when_ok(pl.col("subsidy_fen")),
-        subsidy_category=when_ok(pl.col("subsidy_category")),
-        subsidy_category_code=when_ok(pl.col("subsidy_category_code")),
-        individual_fen=when_ok(pl.col("individual_payment_fen")),
-        fiscal_fen=when_ok(pl.col("fiscal_portion_due_fen")),
-        total_due_fen=when_ok(pl.col("total_due_fen")),
-        benefit_start=when_ok(pl.col("benefit_start")),
-        benefit_end=when_ok(pl.col("benefit_end")),
-        window=when_ok(pl.col("window").cast(pl.String)),
-        explanation_hash=when_ok(pl.col("explanation_hash")),
+        categories=pl.col("categories"),
+        tier=pl.col("tier").cast(pl.Int64),
+        person_class=when_ok("person_class"),
+        standard_fen=when_ok("standard_fen"),
+        subsidy_fen=when_ok("subsidy_fen"),
+        subsidy_category=when_ok("subsidy_category"),
+        subsidy_category_code=when_ok("subsidy_category_code"),
+        individual_fen=when_ok("individual_fen"),
+        fiscal_fen=when_ok("fiscal_fen"),
+        total_due_fen=when_ok("total_due_fen"),
+        benefit_start=when_ok("benefit_start"),
+        benefit_end=when_ok("benefit_end"),
+        window=when_ok("window"),
+        explanation_hash=when_ok("explanation_hash"),
     )
 
 
@@ -366,10 +341,6 @@ def subsidy_code(policy: LoadedPolicy, label: str | None, categories: str) -> st
             if cat.code in held and sub.names.get(cat.name, sub.notice_name) == label:
                 return cat.code
     return None
-
-
-def _scalar_row(p: tuple[Any, ...], pr: Priced) -> tuple[Any, ...]:
-    return (*p, pr.error_code, pr.total_due_fen, pr.message, pr.explanation_hash)
 
 
 def assess(

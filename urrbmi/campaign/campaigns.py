@@ -7,16 +7,13 @@ refuses to quote until it is re-pinned, so amounts already on rosters cannot dri
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import and_, case, exists, select
 from sqlalchemy.orm import Session, aliased
 
@@ -26,7 +23,7 @@ from urrbmi.db.models import LEVEL_DIGITS, Campaign, Enrollment, EnrollmentStatu
 from urrbmi.errors import InvalidInput, UrrbmiError
 from urrbmi.money import to_fen
 from urrbmi.policy import LoadedPolicy, ResidentInput, load_policy, quote
-from urrbmi.policy import schema as s
+from urrbmi.policy.engine import birth_thresholds, canonical_birth
 from urrbmi.registry import audit
 from urrbmi.registry.errors import CampaignOverlap, NotFound, PolicyChanged
 from urrbmi.registry.regions import contains, get_region, prefix
@@ -272,27 +269,9 @@ def _json_default(value: Any) -> str:
     raise TypeError(type(value))
 
 
-def _conditions(node: Any) -> Iterator[s.Condition]:
-    """Every Condition anywhere in a policy model."""
-    if isinstance(node, s.Condition):
-        yield node
-    elif isinstance(node, BaseModel):
-        for name in type(node).model_fields:
-            yield from _conditions(getattr(node, name))
-    elif isinstance(node, tuple | list):
-        for item in node:
-            yield from _conditions(item)
-    elif isinstance(node, dict):
-        for item in node.values():
-            yield from _conditions(item)
-
-
 def birth_boundaries(policy: LoadedPolicy) -> tuple[dt.date, ...]:
-    """The birth dates the policy's conditions compare with (born_before, born_on_or_after)."""
-    found: set[dt.date] = set()
-    for c in _conditions(policy.model):
-        found.update(d for d in (c.born_before, c.born_on_or_after) if d is not None)
-    return tuple(sorted(found))
+    """The birth dates the policy's conditions compare with (the engine's own list)."""
+    return birth_thresholds(policy)
 
 
 class Pricer:
@@ -309,15 +288,9 @@ class Pricer:
         self.policy = policy
         self.cache: dict[Profile, Priced] = {}
         self.quotes = 0
-        self.bounds = birth_boundaries(policy)
-        self.exact_from = dt.date(policy.benefit_year - 1, 1, 1)
 
     def canonical_birth(self, born: dt.date) -> dt.date:
-        if born >= self.exact_from:
-            return born
-        k = bisect.bisect_right(self.bounds, born)
-        rep = self.bounds[k - 1] if k else dt.date(1900, 1, 1)
-        return rep if rep < self.exact_from else born
+        return canonical_birth(self.policy, born)
 
     def price(self, p: Profile) -> Priced:
         p = (self.canonical_birth(p[0]), *p[1:])

@@ -78,6 +78,11 @@ class Expect(_Model):
     outpatient_cap: Money | None = None
     inpatient_cap: Money | None = None
     critical_illness_deductible: Money | None = None
+    reduction: Money | None = None  # first-stage reduction (减免)
+    assistance: Money | None = None  # the subsidy after the reduction (资助)
+    other_premiums: Money | None = None  # premiums collected alongside (e.g. 长期护理保险)
+    explanation_contains: tuple[str, ...] | None = None  # phrases the explanation must contain
+    explanation_lacks: tuple[str, ...] | None = None  # phrases it must not contain
     assumed_in: tuple[str, ...] | None = None  # explanation steps that must carry ``assumed``
     error: str | None = None  # the error code of a refusal, e.g. outside_window, policy_gap
     error_contains: str | None = None  # a phrase of the refusal's Chinese message
@@ -193,6 +198,8 @@ def _show(value: Any) -> str:
 def _got(q: Quote, field: str) -> Any:
     if field == "pathway":
         return q.window
+    if field in ("reduction", "assistance", "other_premiums"):
+        return q.stages()[field]
     if field in ("outpatient_cap", "inpatient_cap", "critical_illness_deductible"):
         return getattr(q.benefit_limits, field)
     return getattr(q, field)
@@ -228,6 +235,12 @@ def run_case(lc: LoadedCases, index: int) -> list[Failure]:
             missing = [step for step in expected if step not in marked]
             if missing:
                 out.append(fail(field, expected, sorted(marked)))
+            continue
+        if field in ("explanation_contains", "explanation_lacks"):
+            text = "\n".join(f"{st.rule} {st.value or ''}" for st in q.explanation)
+            wrong = [x for x in expected if (x in text) != (field == "explanation_contains")]
+            if wrong:
+                out.append(fail(field, wrong, text))
             continue
         got = _got(q, field)
         if got != expected:

@@ -13,6 +13,7 @@ Date conventions (docs/decisions.md):
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from decimal import Decimal
 from functools import cache
@@ -77,6 +78,17 @@ def _codes(voc: Vocabulary, names: tuple[str, ...]) -> frozenset[str]:
     return frozenset(voc.code(n) for n in names)
 
 
+def age_thresholds(c: s.Condition, year: int) -> tuple[dt.date, ...]:
+    """The birth dates an age band compares with: aged N or more on day D means born before
+    D - N years + 1 day (``age_at_least`` first, then ``age_below``)."""
+    on = c.age_on or dt.date(year, 1, 1)
+    return tuple(
+        on - relativedelta(years=n) + dt.timedelta(days=1)
+        for n in (c.age_at_least, c.age_below)
+        if n is not None
+    )
+
+
 def _holds(ctx: _Ctx, c: s.Condition) -> bool:
     r, born, year = ctx.r, ctx.born, ctx.policy.benefit_year
     if c.student is not None and (r.student or "none") not in c.student:
@@ -90,6 +102,17 @@ def _holds(ctx: _Ctx, c: s.Condition) -> bool:
         if c.born_on_or_after is not None and born < c.born_on_or_after:
             return False
         if c.born_before is not None and born >= c.born_before:
+            return False
+    if c.age_at_least is not None or c.age_below is not None:
+        if born is None:
+            raise MissingInput(
+                "本政策按年龄区分，请提供身份证号码或出生日期",
+                "this policy distinguishes residents by age: give id_number or birth_date",
+            )
+        bounds = iter(age_thresholds(c, year))
+        if c.age_at_least is not None and born >= next(bounds):
+            return False
+        if c.age_below is not None and born < next(bounds):
             return False
     if c.paid_from is not None and r.paid_on < c.paid_from:
         return False
@@ -114,6 +137,8 @@ def _holds(ctx: _Ctx, c: s.Condition) -> bool:
         c.employee_max_gap_months is not None
         or c.employee_min_gap_months is not None
         or c.employee_min_years is not None
+        or c.employee_max_gap_days is not None
+        or c.employee_min_gap_days is not None
     ):
         ei = r.employee_insurance
         if ei is None or r.paid_on < ei.ended_on:
@@ -127,10 +152,50 @@ def _holds(ctx: _Ctx, c: s.Condition) -> bool:
             return False
         if c.employee_min_years is not None and Decimal(str(ei.years)) < c.employee_min_years:
             return False
+        gap = (r.paid_on - ei.ended_on).days
+        if c.employee_max_gap_days is not None and gap > c.employee_max_gap_days:
+            return False
+        if c.employee_min_gap_days is not None and gap <= c.employee_min_gap_days:
+            return False
     cats = c.categories_any
     if cats is not None and not _codes(ctx.policy.vocabulary, cats).intersection(ctx.codes):
         return False
+    if c.categories_all is not None and not _codes(ctx.policy.vocabulary, c.categories_all) <= set(ctx.codes):
+        return False
     return not (c.residence is not None and (r.residence or "hukou") not in c.residence)
+
+
+def birth_thresholds(policy: LoadedPolicy) -> tuple[dt.date, ...]:
+    """The birth dates :func:`_holds` compares a birth date with (``born_before``,
+    ``born_on_or_after``), sorted. Written here, beside ``_holds``: a condition that reads the
+    birth date in a new way adds its dates here (or is exact, see :func:`canonical_birth`)."""
+    key = (policy.id, policy.version, policy.path)
+    got = _THRESHOLDS.get(key)
+    if got is None:
+        found: set[dt.date] = set()
+        for c in s.all_conditions(policy.model):
+            found.update(d for d in (c.born_before, c.born_on_or_after) if d is not None)
+            found.update(age_thresholds(c, policy.benefit_year))
+        got = _THRESHOLDS[key] = tuple(sorted(found))
+    return got
+
+
+_THRESHOLDS: dict[tuple[str, str, str], tuple[dt.date, ...]] = {}
+
+
+def canonical_birth(policy: LoadedPolicy, born: dt.date) -> dt.date:
+    """A birth date every quote treats as ``born``: the engine reads a birth date only through
+    :func:`birth_thresholds` and, for newborns, as the exact date in the benefit year (births
+    from 1 January of the year before are kept exact). So a date is replaced by the first day of
+    its interval between thresholds and a county's residents share a few hundred pricing
+    profiles (docs/decisions.md, "A rule kind is written once"; tested against exact quotes)."""
+    exact_from = dt.date(policy.benefit_year - 1, 1, 1)
+    if born >= exact_from:
+        return born
+    bounds = birth_thresholds(policy)
+    k = bisect.bisect_right(bounds, born)
+    rep = bounds[k - 1] if k else dt.date(1900, 1, 1)
+    return rep if rep < exact_from else born
 
 
 # --- steps ---------------------------------------------------------------------------------
@@ -259,8 +324,13 @@ def _subsidy(
                 "0",
             )
             continue
-        got = _rule_amount(ctx, sub, tier, pc, base)
         name = sub.names.get(cat.name, sub.notice_name)
+        if sub.when is not None and not _holds(ctx, sub.when):
+            ctx.step(
+                "subsidy", f"{name}：本人不符合资助条件（{_cond_zh(sub.when)}）", sub.cite, "0", sub.assumed
+            )
+            continue
+        got = _rule_amount(ctx, sub, tier, pc, base)
         cite = sub.cite_by_tier.get(tier, sub.cite)
         if got is None:
             rule = sub.rule if sub.rule is not None else (sub.by_tier or {})[tier]
@@ -311,6 +381,48 @@ def _fiscal_portion(ctx: _Ctx, pw: s.Pathway) -> Decimal:
     return fs.amount
 
 
+def _other_premiums(ctx: _Ctx) -> tuple[Decimal, list[str]]:
+    """Premiums collected alongside: each where its condition holds, unless a waiver does."""
+    total = ZERO
+    charged: list[str] = []
+    for op in ctx.policy.model.other_premiums:
+        if op.when is not None and not _holds(ctx, op.when):
+            ctx.step(
+                "other_premium",
+                f"{op.label}：本人不在缴纳范围（{_cond_zh(op.when)}）",
+                op.cite,
+                "0",
+                op.assumed,
+            )
+            continue
+        waiver = next((w for w in op.waivers if _holds(ctx, w.when)), None)
+        if waiver is not None:
+            by = f"，由{waiver.funder}代缴" if waiver.funder else ""
+            ctx.step("other_premium", f"{op.label}：{waiver.label}免缴{by}", waiver.cite, "0", waiver.assumed)
+            continue
+        total += op.amount
+        charged.append(op.label)
+        ctx.step("other_premium", f"同时缴纳{op.label}", op.cite, fmt(op.amount), op.assumed)
+    return total, charged
+
+
+def _cond_zh(c: s.Condition) -> str:
+    """A condition in words (the parts the new rule kinds use)."""
+    parts: list[str] = []
+    if c.categories_all:
+        parts.append("同时为" + "和".join(c.categories_all))
+    if c.categories_any:
+        parts.append("、".join(c.categories_any))
+    on = f"（{c.age_on}）" if c.age_on else ""
+    if c.age_at_least is not None:
+        parts.append(f"年满{c.age_at_least}周岁{on}")
+    if c.age_below is not None:
+        parts.append(f"未满{c.age_below}周岁{on}")
+    if c.student:
+        parts.append("学生")
+    return "，".join(parts) or "条件"
+
+
 def _period(ctx: _Ctx, pc: s.PersonClass) -> tuple[dt.date, dt.date]:
     bp = ctx.policy.model.benefit_period
     cp = bp.by_class.get(pc.code)
@@ -341,7 +453,8 @@ def _start(ctx: _Ctx, rule: s.StartRule, period_start: dt.date) -> tuple[dt.date
         return (paid.replace(day=1) + relativedelta(months=1)), 0
     if rule.kind == "wait_days":
         assert rule.days is not None
-        return paid + dt.timedelta(days=rule.days), rule.days
+        extra = 1 if rule.day_count == "next_day" else 0
+        return paid + dt.timedelta(days=rule.days + extra), rule.days
     assert rule.months is not None
     start = paid + relativedelta(months=rule.months)
     return start, (start - paid).days
@@ -353,22 +466,65 @@ _START_ZH = {
     "payment_day": "自缴费之日起享受待遇",
     "next_day": "自缴费次日起享受待遇",
     "next_month": "自缴费次月起享受待遇",
-    "wait_days": "设待遇等待期{n}日，满{n}日后享受待遇",
+    "wait_days": "设待遇等待期{n}日（{count}为第1日），第{after}日即{date}起享受待遇",
     "wait_months": "设待遇等待期{n}个月",
+    "continuity_wait": "按国家规定设待遇等待期",
 }
+
+
+def lapse_years(history: tuple[int, ...] | None, year: int) -> int:
+    """Years without insurance right before benefit year ``year`` (0: continuous, or no
+    earlier enrollment known)."""
+    before = [y for y in history or () if y < year]
+    return year - 1 - max(before) if before else 0
+
+
+def _continuity(
+    ctx: _Ctx, cont: s.Continuity, rule: s.StartRule, period_start: dt.date
+) -> tuple[dt.date, int]:
+    r = ctx.r
+    lapse = lapse_years(r.insured_years, ctx.policy.benefit_year)
+    variable = max(0, (lapse - 1) * cont.months_per_lapse_year)
+    repaired = min(variable, r.repaired_years * cont.months_off_per_repaired_year)
+    months = cont.fixed_months + variable - repaired
+    base = r.paid_on if cont.counted_from == "payment" else max(r.paid_on, period_start)
+    start = base + relativedelta(months=months)
+    why = "未连续参保" if lapse else "未在集中参保期内参保"
+    text = f"{why}，固定待遇等待期{cont.fixed_months}个月"
+    if lapse:
+        text += f"；断保{lapse}年，变动待遇等待期{variable}个月"
+        if repaired:
+            text += f"，修复缴费{r.repaired_years}年减{repaired}个月"
+    frm = "缴费之日" if base == r.paid_on else "待遇享受期起始日"
+    text += f"；共{months}个月，自{frm}起算，{start}起享受待遇"
+    ctx.step("benefit_start", text, cont.cite, start.isoformat(), cont.assumed or rule.assumed)
+    return start, (start - r.paid_on).days
 
 
 def _benefit_start(ctx: _Ctx, pw: s.Pathway, period_start: dt.date) -> tuple[dt.date, int]:
     rule = pw.start
-    if rule.kind in ("wait_days", "wait_months"):
+    cont = ctx.policy.model.continuity
+    lapsed = (
+        cont is not None
+        and pw.code in cont.lapsed_wait_in
+        and lapse_years(ctx.r.insured_years, ctx.policy.benefit_year) > 0
+    )
+    exempt = False
+    if rule.kind in ("wait_days", "wait_months", "continuity_wait") or lapsed:
         for ex in ctx.policy.model.waiting_exemptions:
             if _holds(ctx, ex.when):
                 ctx.step("waiting_exemption", f"不设等待期：{ex.label}", ex.cite, None, ex.assumed)
                 rule = ex.start
+                exempt = True
                 break
-    start, waiting = _start(ctx, rule, period_start)
-    text = _START_ZH[rule.kind].format(n=rule.days or rule.months)
-    ctx.step("benefit_start", text, rule.cite, start.isoformat(), rule.assumed)
+    if cont is not None and not exempt and (rule.kind == "continuity_wait" or lapsed):
+        start, waiting = _continuity(ctx, cont, rule, period_start)
+    else:
+        start, waiting = _start(ctx, rule, period_start)
+        count = "缴费次日" if rule.day_count == "next_day" else "缴费当日"
+        after = (start - ctx.r.paid_on).days + (0 if rule.day_count == "next_day" else 1)
+        text = _START_ZH[rule.kind].format(n=rule.days or rule.months, count=count, after=after, date=start)
+        ctx.step("benefit_start", text, rule.cite, start.isoformat(), rule.assumed)
     if start < period_start:
         ctx.step("benefit_start", "早于待遇享受期的，自享受期起始日起", rule.cite, str(period_start))
         start = period_start
@@ -416,10 +572,7 @@ def quote(policy: LoadedPolicy, r: ResidentInput) -> Quote:
     subsidy += reduction
     individual = standard - subsidy
     fiscal = ZERO if waived else _fiscal_portion(ctx, pw)
-    others = ZERO
-    for op in model.other_premiums:
-        others += op.amount
-        ctx.step("other_premium", f"同时缴纳{op.label}", op.cite, fmt(op.amount), op.assumed)
+    others, charged = _other_premiums(ctx)
     total = individual + fiscal + others
     start, waiting = _benefit_start(ctx, pw, period_start)
     if start > period_end:
@@ -428,7 +581,11 @@ def quote(policy: LoadedPolicy, r: ResidentInput) -> Quote:
             f"（本通知未规定最终缴费截止日）",
             f"paying on {r.paid_on} gives a benefit start {start} after the period ends ({period_end})",
         )
-    ctx.step("total_due", "应缴合计 = 个人应缴 + 应补缴财政补助部分", pw.cite, fmt(total))
+    parts = ["个人应缴"]
+    if pw.fiscal_portion_due and not waived:
+        parts.append("应补缴财政补助部分")
+    parts += charged
+    ctx.step("total_due", "应缴合计 = " + " + ".join(parts), pw.cite, fmt(total))
     return Quote(
         policy=policy.id,
         person_class=pc.code,
@@ -446,4 +603,6 @@ def quote(policy: LoadedPolicy, r: ResidentInput) -> Quote:
         window=pw.code,
         benefit_limits=_limits(ctx, r.tier),
         explanation=tuple(ctx.steps),
+        reduction=canonical(reduction),
+        other_premiums=canonical(others),
     )

@@ -423,8 +423,9 @@ def _check(model: s.Policy, path: Path, version: str, trees: list[tuple[Path, Co
             _check_rule(path, model, sub.id, tier, rule, codes, rounding)
 
     names: list[str] = []
-    for _, cond in _conditions(model):
+    for cond in s.all_conditions(model):
         names.extend(cond.categories_any or ())
+        names.extend(cond.categories_all or ())
     for fx in model.fiscal_portion_exemptions:
         names.extend(fx.categories)
     ci = model.benefits.critical_illness
@@ -440,6 +441,19 @@ def _check(model: s.Policy, path: Path, version: str, trees: list[tuple[Path, Co
     pcodes = [p.code for p in model.pathways]
     if len(set(pcodes)) != len(pcodes):
         raise _fail(path, "pathways 代码重复", "duplicate pathway code")
+    starts = [p.start for p in model.pathways] + [w.start for w in model.waiting_exemptions]
+    if model.continuity is None and any(st.kind == "continuity_wait" for st in starts):
+        raise _fail(
+            path,
+            "起始规则 continuity_wait 需要 continuity（国家2025年等待期规则）一节",
+            "start kind continuity_wait needs a 'continuity' section",
+        )
+    if model.continuity is not None:
+        for pcode in model.continuity.lapsed_wait_in:
+            if pcode not in pcodes:
+                raise _fail(
+                    path, f"continuity.lapsed_wait_in：未知缴费途径{pcode}", f"unknown pathway {pcode}"
+                )
     return LoadedPolicy(model, str(path), version, by_cat, codes, rank, voc)
 
 

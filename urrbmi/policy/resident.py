@@ -38,6 +38,10 @@ class ResidentInput(BaseModel):
     employee_insurance: EmployeeInsurance | None = None
     guardian_enrolled: bool = False
     residence: Residence | None = None
+    # enrollment history (the national rule from 2025): benefit years the resident was insured
+    # before, from the registry; None = not known. Years of contributions paid to repair a lapse.
+    insured_years: tuple[int, ...] | None = None
+    repaired_years: int = Field(default=0, ge=0)
 
     @field_validator("id_number")
     @classmethod
@@ -79,6 +83,8 @@ _FIELD_ZH = {
     "employee_insurance": "职工医保信息",
     "guardian_enrolled": "监护人已参保",
     "residence": "户籍或居住证",
+    "insured_years": "历年参保年度",
+    "repaired_years": "修复缴费年数",
 }
 
 

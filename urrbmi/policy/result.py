@@ -61,6 +61,20 @@ class Quote:
     window: str  # code of the payment window / pathway that applied
     benefit_limits: BenefitLimits
     explanation: tuple[Step, ...] = field(default=())
+    reduction: Decimal = Decimal(0)  # first stage: the standard reduced for a group (减免)
+    other_premiums: Decimal = Decimal(0)  # premiums collected alongside (e.g. 长期护理保险)
+
+    def stages(self) -> dict[str, Decimal]:
+        """The amount due stage by stage: standard, reduction, assistance (the subsidy after
+        the reduction), fiscal portion due, other premiums, total."""
+        return {
+            "standard": self.standard,
+            "reduction": self.reduction,
+            "assistance": self.subsidy - self.reduction,
+            "fiscal_portion_due": self.fiscal_portion_due,
+            "other_premiums": self.other_premiums,
+            "total_due": self.total_due,
+        }
 
     def as_dict(self) -> dict[str, Any]:
         """The stable JSON contract (money as Decimal, dates as ISO strings)."""
@@ -80,5 +94,6 @@ class Quote:
             "waiting_days": self.waiting_days,
             "window": self.window,
             "benefit_limits": self.benefit_limits.as_dict(),
+            "stages": self.stages(),
             "explanation": [s.as_dict() for s in self.explanation],
         }

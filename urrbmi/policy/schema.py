@@ -14,6 +14,7 @@ naming the file, line and field (see :mod:`urrbmi.policy.loader`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -76,8 +77,16 @@ class Condition(_Model):
     employee_max_gap_months: int | None = Field(default=None, ge=0)
     employee_min_gap_months: int | None = Field(default=None, ge=0)  # gap strictly longer
     employee_min_years: Decimal | None = Field(default=None, ge=0)
+    employee_max_gap_days: int | None = Field(default=None, ge=0)  # gap counted in days
+    employee_min_gap_days: int | None = Field(default=None, ge=0)  # gap strictly longer
     categories_any: tuple[str, ...] | None = None
+    categories_all: tuple[str, ...] | None = None  # holds every one (e.g. 低保对象 and 重度残疾人)
     residence: tuple[Literal["hukou", "permit", "none"], ...] | None = None
+    # age bands beyond the fixed person classes: whole years of age on ``age_on`` (default: the
+    # first day of the benefit year); combine with categories_any for "members over 60"
+    age_at_least: int | None = Field(default=None, ge=0)
+    age_below: int | None = Field(default=None, ge=1)
+    age_on: dt.date | None = None
 
 
 class PersonClass(Cited):
@@ -255,6 +264,7 @@ class Subsidy(Cited):
     funder: str | None = None  # 资助资金来源, where the notice names it
     cite_by_tier: dict[int, str] = {}
     departments: Departments | None = None
+    when: Condition | None = None  # the rule applies only where this also holds (e.g. over 60)
 
     @model_validator(mode="after")
     def _one_rule(self) -> Subsidy:
@@ -296,12 +306,19 @@ class StartRule(Cited):
         "next_month",
         "wait_days",
         "wait_months",
+        "continuity_wait",
     ]
     days: int | None = Field(default=None, ge=1)
     months: int | None = Field(default=None, ge=1)
+    # how the days of a wait_days period are counted: "payment_day" (the payment day is day 1;
+    # benefits from payment + N days) or "next_day" (the day after payment is day 1; from
+    # payment + N + 1 days)
+    day_count: Literal["payment_day", "next_day"] = "payment_day"
 
     @model_validator(mode="after")
     def _params(self) -> StartRule:
+        if self.day_count != "payment_day" and self.kind != "wait_days":
+            raise ValueError("'day_count' goes with kind wait_days")
         if (self.kind == "wait_days") != (self.days is not None):
             raise ValueError("'days' goes with kind wait_days, and only with it")
         if (self.kind == "wait_months") != (self.months is not None):
@@ -437,10 +454,37 @@ class Note(Cited):
     text: str
 
 
+class PremiumWaiver(Cited):
+    """A group for whom a premium collected alongside is waived (paid by someone else)."""
+
+    label: str  # as the notice names the group
+    when: Condition
+    funder: str | None = None  # who pays it instead, where the notice names it
+
+
 class OtherPremium(Cited):
     code: str
     label: str
     amount: Money
+    when: Condition | None = None  # only residents for whom this holds pay it (e.g. adults)
+    waivers: tuple[PremiumWaiver, ...] = ()  # the first waiver that holds: nothing to pay
+
+
+class Continuity(Cited):
+    """The national waiting-period rule from 2025 (国办发〔2024〕38号): a fixed wait for those
+    who enroll outside the centralized window or after a lapse, a variable part of
+    ``months_per_lapse_year`` for each year of lapse beyond the first, and
+    ``months_off_per_repaired_year`` off the variable part for each year of contributions
+    paid to repair the lapse. Computed from the resident's enrollment history (the benefit
+    years they were insured: ``insured_years``) and ``repaired_years``."""
+
+    fixed_months: int = Field(default=3, ge=0)
+    months_per_lapse_year: int = Field(default=1, ge=0)
+    months_off_per_repaired_year: int = Field(default=1, ge=0)
+    # pathways (codes) where a resident who lapsed waits even when paying in time
+    lapsed_wait_in: tuple[str, ...] = ()
+    # the wait runs from the payment, or from the benefit period's start when paid before it
+    counted_from: Literal["payment", "period_start"] = "payment"
 
 
 # --- the policy --------------------------------------------------------------------------
@@ -463,6 +507,7 @@ class Policy(_Model):
     fiscal_subsidy: FiscalSubsidy | Gap
     financing_total: FinancingTotal | None = None
     other_premiums: tuple[OtherPremium, ...] = ()
+    continuity: Continuity | None = None
 
     identities: tuple[Identity, ...] = ()  # the notice's own identities (open vocabulary)
     reductions: tuple[Reduction, ...] = ()
@@ -503,3 +548,18 @@ class SubsidySchedule(_Model):
     subsidies_cite: str
     subsidies: tuple[Subsidy, ...] = Field(min_length=1)
     gaps: tuple[Gap, ...] = ()
+
+
+def all_conditions(node: object) -> Iterator[Condition]:
+    """Every :class:`Condition` anywhere in a policy model (or part of one)."""
+    if isinstance(node, Condition):
+        yield node
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from all_conditions(getattr(node, name))
+    elif isinstance(node, tuple | list):
+        for item in node:
+            yield from all_conditions(item)
+    elif isinstance(node, dict):
+        for item in node.values():
+            yield from all_conditions(item)

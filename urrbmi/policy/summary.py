@@ -19,6 +19,8 @@ _START = {
     "next_month": "缴费次月起",
     "wait_days": "缴费后满{days}日起",
     "wait_months": "缴费后满{months}个月起",
+    "wait_days_next_day": "缴费次日起满{days}日后",
+    "continuity_wait": "按国家规定的待遇等待期后",
 }
 
 
@@ -76,6 +78,8 @@ _START_EN = {
     "next_month": "from the month after payment",
     "wait_days": "{days} days after payment",
     "wait_months": "{months} months after payment",
+    "wait_days_next_day": "{days} days counted from the day after payment",
+    "continuity_wait": "after the national waiting period",
 }
 _CLASS_EN = {
     "adult": "adults",
@@ -129,6 +133,13 @@ def _cond(o: _Out, c: s.Condition) -> str:
     parts: list[str] = []
     if c.categories_any:
         parts.append("、".join(c.categories_any))
+    if c.categories_all:
+        parts.append(o.t("同时为", "all of ") + o.t("和", " and ").join(c.categories_all))
+    on = f"（{c.age_on}）" if c.age_on else ""
+    if c.age_at_least is not None:
+        parts.append(o.t(f"年满{c.age_at_least}周岁{on}", f"aged {c.age_at_least} or over{on}"))
+    if c.age_below is not None:
+        parts.append(o.t(f"未满{c.age_below}周岁{on}", f"under {c.age_below}{on}"))
     if c.residence:
         names = _RESIDENCE_EN if o.en else RESIDENCE_ZH
         parts.append(o.t("或", " or ").join(names[x] for x in c.residence))
@@ -184,9 +195,17 @@ def policy_summary(p: LoadedPolicy, lang: str = "zh") -> str:
                 o.t(
                     f"{op.label}：{fmt(op.amount)}元/人·年",
                     f"{op.label}: {fmt(op.amount)} yuan per person a year",
+                )
+                + (
+                    o.t(f"（缴纳范围：{_cond(o, op.when)}）", f" (who pays: {_cond(o, op.when)})")
+                    if op.when
+                    else ""
                 ),
                 op,
             )
+            for w in op.waivers:
+                by = o.t(f"，由{w.funder}代缴", f", paid by {w.funder}") if w.funder else ""
+                o.item(o.t(f"  免缴：{w.label}{by}", f"  waived: {w.label}{by}"), w)
     _subsidy_section(o, m)
     _periods_section(o, m)
     _benefits_section(o, m)
@@ -291,7 +310,8 @@ def _subsidy_section(o: _Out, m: s.Policy) -> None:
                 for t, r in sorted((sub.by_tier or {}).items())
             )
         funder = o.t(f"；资金：{sub.funder}", f"; funded by {sub.funder}") if sub.funder else ""
-        o.item(f"{sub.notice_name}{o.t('：', ': ')}{rule_txt}{funder}", sub)
+        when = o.t(f"（条件：{_cond(o, sub.when)}）", f" (if {_cond(o, sub.when)})") if sub.when else ""
+        o.item(f"{sub.notice_name}{o.t('：', ': ')}{rule_txt}{funder}{when}", sub)
         if sub.departments:
             dep = sub.departments
             who = o.t("；", "; ").join(
@@ -324,6 +344,31 @@ def _subsidy_section(o: _Out, m: s.Policy) -> None:
         )
 
 
+def _start_key(rule: s.StartRule) -> str:
+    return "wait_days_next_day" if rule.day_count == "next_day" else rule.kind
+
+
+def _continuity(o: _Out, m: s.Policy) -> None:
+    c = m.continuity
+    if c is None:
+        return
+    text = o.t(
+        f"未在集中参保期内参保或未连续参保：固定待遇等待期{c.fixed_months}个月；每多断保1年增加"
+        f"{c.months_per_lapse_year}个月；每修复缴费1年减少变动等待期{c.months_off_per_repaired_year}个月；"
+        + ("自缴费之日起算" if c.counted_from == "payment" else "自待遇享受期起始日起算"),
+        f"outside the window or after a lapse: fixed wait {c.fixed_months} months; "
+        f"+{c.months_per_lapse_year} per further year of lapse; -{c.months_off_per_repaired_year} per "
+        f"repaired year; counted from the {'payment' if c.counted_from == 'payment' else 'period start'}",
+    )
+    if c.lapsed_wait_in:
+        labels = {pw.code: pw.label for pw in m.pathways}
+        text += o.t("（断保人员在", " (lapsed residents also wait in ") + "、".join(
+            labels[code] for code in c.lapsed_wait_in
+        )
+        text += o.t("中缴费也适用）", ")")
+    o.item(text, c)
+
+
 def _periods_section(o: _Out, m: s.Policy) -> None:
     o.section("缴费期与待遇享受", "Payment windows and benefit periods")
     bp = m.benefit_period
@@ -338,20 +383,21 @@ def _periods_section(o: _Out, m: s.Policy) -> None:
         o.item(f"{label}：{cp.start}至{cp.end}{grad}", cp)
     for pw in m.pathways:
         fmt_args = {"days": pw.start.days, "months": pw.start.months}
-        start = (_START_EN if o.en else _START)[pw.start.kind].format(**fmt_args)
+        start = (_START_EN if o.en else _START)[_start_key(pw.start)].format(**fmt_args)
         extra = o.t("；须补缴财政补助部分", "; pays the fiscal portion") if pw.fiscal_portion_due else ""
         extra += o.t("；本人不单独缴费", "; no own contribution") if pw.contribution_waived else ""
         text = o.t(f"{pw.label}：{start}享受待遇{extra}", f"{pw.label}: benefits {start}{extra}")
         o.item(text, pw)
         if pw.start.assumed and pw.start.assumed != pw.assumed:
             o.assumed(pw.start.assumed)
+    _continuity(o, m)
     al = m.after_last_window
     o.item(
         (o.t("【未规定】", "[not stated] ") if al.kind == "gap" else o.t("截止：", "deadline: ")) + al.text,
         al,
     )
     for ex in m.waiting_exemptions:
-        start = (_START_EN if o.en else _START)[ex.start.kind].format(
+        start = (_START_EN if o.en else _START)[_start_key(ex.start)].format(
             days=ex.start.days, months=ex.start.months
         )
         o.item(
@@ -508,11 +554,22 @@ def explain_quote(q: Quote) -> str:
         f"政策：{q.policy}",
         f"人员类别：{CLASS_ZH.get(q.person_class, q.person_class)}（{q.tier}档）",
         f"个人缴费标准：{fmt(q.standard)}元",
-        f"资助：{fmt(q.subsidy)}元" + (f"（{q.subsidy_category}）" if q.subsidy_category else ""),
-        f"个人应缴：{fmt(q.individual_payment)}元",
     ]
+    if q.reduction:  # two stages: the reduction, then the assistance on what remains
+        lines.append(f"减免：{fmt(q.reduction)}元")
+        lines.append(
+            f"资助（减免后）：{fmt(q.subsidy - q.reduction)}元"
+            + (f"（{q.subsidy_category}）" if q.subsidy_category else "")
+        )
+    else:
+        lines.append(
+            f"资助：{fmt(q.subsidy)}元" + (f"（{q.subsidy_category}）" if q.subsidy_category else "")
+        )
+    lines.append(f"个人应缴：{fmt(q.individual_payment)}元")
     if q.fiscal_portion_due:
         lines.append(f"另须补缴财政补助部分：{fmt(q.fiscal_portion_due)}元")
+    if q.other_premiums:
+        lines.append(f"同时缴纳的其他保费：{fmt(q.other_premiums)}元")
     lines.append(f"合计应缴：{fmt(q.total_due)}元")
     wait = f"（等待期{q.waiting_days}天）" if q.waiting_days else ""
     lines.append(f"待遇享受：{q.benefit_start} 至 {q.benefit_end}{wait}")

@@ -93,6 +93,18 @@ class BenefitLimitsOut(BaseModel):
     critical_illness_deductible: Yuan | None
 
 
+class StagesOut(BaseModel):
+    """The amount due stage by stage (yuan): standard, first-stage reduction, assistance (the
+    subsidy after the reduction), fiscal portion due, other premiums, total."""
+
+    standard: Yuan
+    reduction: Yuan
+    assistance: Yuan
+    fiscal_portion_due: Yuan
+    other_premiums: Yuan
+    total_due: Yuan
+
+
 class QuoteOut(BaseModel):
     policy: str
     person_class: str
@@ -109,6 +121,7 @@ class QuoteOut(BaseModel):
     waiting_days: int
     window: str
     benefit_limits: BenefitLimitsOut
+    stages: StagesOut
     explanation: list[StepOut]
 
 
