@@ -18,7 +18,22 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import polars as pl
-from sqlalchemy import BigInteger, and_, case, func, not_, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Integer,
+    String,
+    and_,
+    case,
+    event,
+    func,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from urrbmi.campaign.campaigns import campaign_policy
@@ -110,13 +125,22 @@ def _date_value(v: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(v)[:10])
 
 
+def in_prefix(column: Any, prefix: str) -> Any:
+    """``column`` (a region code) starts with ``prefix``, written so an index on it serves:
+    region codes are digit strings of at most 12 characters (GB/T 10114), so they start with
+    ``prefix`` exactly when they lie between ``prefix`` and ``prefix`` padded with 9s; the LIKE
+    beside the range keeps any other value out (a plain ``LIKE 'p%'`` uses no index in SQLite,
+    whose LIKE ignores case, nor in PostgreSQL outside the C collation)."""
+    return and_(column >= prefix, column <= prefix.ljust(12, "9"), column.like(f"{prefix}%"))
+
+
 def resident_state(
     session: Session, c: Campaign, prefix: str, on: dt.date, *, columns: Sequence[str] | None = None
 ) -> Any:
     """**The** definition of a resident's state at ``on`` (docs/targets.md, "Enrolled"), as one
     SQL subquery with a row per resident in ``prefix``: every count, list, bulletin, funding and
-    incentive report reads it (grouped by :func:`grouped_status`, listed by
-    :func:`resident_rows`). One SQL text for PostgreSQL and SQLite.
+    incentive report reads it (grouped by :func:`grouped_status` and :func:`state_summary`, listed
+    by :func:`resident_rows`). One SQL text for PostgreSQL and SQLite.
 
     Columns: ``rid``; the keys of :data:`KEYS`; the flags of :data:`FLAGS` (0/1): ``alive`` (not
     moved out, not dead on or before ``on``), ``enrolled`` (our resident-scheme enrollment for the
@@ -128,72 +152,85 @@ def resident_state(
     ``subsidy_fen``, ``categories``, ``individual_fen`` and ``last_status`` (上年已参保 / 上年职工医保 /
     上年外地参保 / 上年未参保). ``columns`` selects some of them (default all): the database then
     computes only what the caller reads."""
+    return _state_select(session, c, prefix, on, columns).subquery()
+
+
+def _state_select(
+    session: Session, c: Campaign, prefix: str, on: dt.date, columns: Sequence[str] | None
+) -> Any:
+    """The SELECT of :func:`resident_state` (a subquery there, a CTE in :func:`state_summary`).
+
+    Shape, for speed (issue 18 item 7): the residents in scope (an index range on their region
+    code) left-joined to their assessment and to two per-resident aggregates, each one pass over
+    its table: enrollments of this and last year together (with the date each payment was
+    reversed), and payments in force. When the scope is the campaign's whole region the
+    aggregates read their table without a join to the residents (the outer join keeps only the
+    residents in scope); a narrower scope restricts them to its residents first."""
     lists = columns is None or "last_status" in columns
     year = c.benefit_year
     nd = _next_day(on)
     rev = _reversals(c)
-    scoped = Resident.region_code.like(f"{prefix}%")
+    scoped = in_prefix(Resident.region_code, prefix)
+    whole = prefix == region_prefix(session, c.region_code)
     ours = and_(Enrollment.source != "external", Enrollment.insurance_type == "390")
     ext = Enrollment.source == "external"
-    live = or_(
-        Enrollment.status == "enrolled", and_(Enrollment.status == "cancelled", rev.c.reversed_at >= nd)
+    this = Enrollment.benefit_year == year
+    prev = and_(Enrollment.benefit_year == year - 1, Enrollment.status == "enrolled")
+    live = and_(
+        this,
+        or_(Enrollment.status == "enrolled", and_(Enrollment.status == "cancelled", rev.c.reversed_at >= nd)),
     )
-    e = (
+    e_q = (
         select(
-            Resident.id.label("rid"),
+            Enrollment.resident_id.label("rid"),
             func.max(_flag(and_(ours, live))).label("enrolled"),
             func.max(_flag(and_(ours, live, Enrollment.source == "subsidy"))).label("by_subsidy"),
             func.max(_flag(and_(ext, live, Enrollment.insurance_type == "310"))).label("ext_employee"),
             func.max(_flag(and_(ext, live, Enrollment.insurance_type == "390"))).label("ext_resident"),
-            func.min(case((ours, Enrollment.enrolled_on))).label("first_day"),
-        )
-        .select_from(Enrollment)
-        .join(Resident, Resident.id == Enrollment.resident_id)
-        .outerjoin(rev, rev.c.payment_id == Enrollment.payment_id)
-        .where(scoped, Enrollment.benefit_year == year, Enrollment.enrolled_on <= on)
-        .group_by(Resident.id)
-        .subquery()
-    )
-    last = (
-        select(
-            Resident.id.label("rid"),
-            func.max(_flag(ours)).label("last_ours"),
+            func.min(case((and_(this, ours), Enrollment.enrolled_on))).label("first_day"),
+            func.max(_flag(and_(prev, ours))).label("last_ours"),
             *(
                 (
-                    func.max(_flag(Enrollment.insurance_type == "310")).label("last_employee"),
-                    func.max(_flag(and_(ext, Enrollment.insurance_type == "390"))).label("last_elsewhere"),
+                    func.max(_flag(and_(prev, Enrollment.insurance_type == "310"))).label("last_employee"),
+                    func.max(_flag(and_(prev, ext, Enrollment.insurance_type == "390"))).label(
+                        "last_elsewhere"
+                    ),
                 )
                 if lists
                 else ()
             ),
         )
         .select_from(Enrollment)
-        .join(Resident, Resident.id == Enrollment.resident_id)
-        .where(scoped, Enrollment.benefit_year == year - 1, Enrollment.status == "enrolled")
-        .group_by(Resident.id)
-        .subquery()
+        .outerjoin(rev, rev.c.payment_id == Enrollment.payment_id)
+        .where(
+            or_(and_(this, Enrollment.enrolled_on <= on), prev),
+            Enrollment.benefit_year.in_((year - 1, year)),
+        )
+        .group_by(Enrollment.resident_id)
     )
-    paid = (
-        select(Resident.id.label("rid"))
+    paid_q = (
+        select(Payment.resident_id.label("rid"))
         .select_from(Payment)
-        .join(Resident, Resident.id == Payment.resident_id)
         .outerjoin(rev, rev.c.payment_id == Payment.id)
         .where(
-            scoped,
             Payment.campaign_id == c.id,
             Payment.status.in_(("accepted", "refunded")),
             Payment.paid_on <= on,
             or_(Payment.status == "accepted", rev.c.reversed_at >= nd),
         )
-        .group_by(Resident.id)
-        .subquery()
+        .group_by(Payment.resident_id)
     )
+    if not whole:
+        e_q = e_q.where(Enrollment.resident_id.in_(select(Resident.id).where(scoped)))
+        paid_q = paid_q.where(Payment.resident_id.in_(select(Resident.id).where(scoped)))
+    e = e_q.subquery()
+    paid = paid_q.subquery()
     enrolled = func.coalesce(e.c.enrolled, 0) == 1
     employee = and_(
         not_(enrolled), or_(Resident.employee_insured.is_(True), func.coalesce(e.c.ext_employee, 0) == 1)
     )
     subsidy = func.coalesce(Assessment.subsidy_fen, 0)
-    last_ours = func.coalesce(last.c.last_ours, 0) == 1
+    last_ours = func.coalesce(e.c.last_ours, 0) == 1
     cols: dict[str, Any] = {
         "rid": Resident.id,
         "village": Resident.region_code,
@@ -226,8 +263,8 @@ def resident_state(
     if lists:
         cols["last_status"] = case(
             (last_ours, "上年已参保"),
-            (func.coalesce(last.c.last_employee, 0) == 1, "上年职工医保"),
-            (func.coalesce(last.c.last_elsewhere, 0) == 1, "上年外地参保"),
+            (func.coalesce(e.c.last_employee, 0) == 1, "上年职工医保"),
+            (func.coalesce(e.c.last_elsewhere, 0) == 1, "上年外地参保"),
             else_="上年未参保",
         )
     wanted = list(cols) if columns is None else list(columns)
@@ -236,10 +273,8 @@ def resident_state(
         .select_from(Resident)
         .outerjoin(Assessment, and_(Assessment.resident_id == Resident.id, Assessment.campaign_id == c.id))
         .outerjoin(e, e.c.rid == Resident.id)
-        .outerjoin(last, last.c.rid == Resident.id)
         .outerjoin(paid, paid.c.rid == Resident.id)
         .where(scoped)
-        .subquery()
     )
 
 
@@ -279,6 +314,120 @@ def grouped_status(
     frame = pl.DataFrame(
         rows, schema={k: (pl.Int64 if v == pl.Boolean else v) for k, v in schema.items()}, orient="row"
     )
+    return frame.with_columns(pl.col(k).cast(pl.Boolean) for k, v in schema.items() if v == pl.Boolean)
+
+
+# --- one pass for every report of a day (issue 18 item 7) -------------------------------------
+
+
+@dataclass(frozen=True)
+class StateSummary:
+    """:func:`resident_state` at one date in one scope, counted three ways in one pass over the
+    residents (:func:`state_summary`):
+
+    * ``by_village``: ``village`` and the flags (:data:`FLAGS`) with ``n`` residents and
+      ``subsidy_fen``, the frame :func:`grouped_status` gives for ``("village",)``: progress
+      by village, and by town and county rolled up through the region tree;
+    * ``by_category``: residents alive and enrolled, by ``subsidy_category``, ``subsidy_pos``,
+      ``fiscal_zero`` and ``paid``, with ``n`` and ``subsidy_fen`` (composition, funding);
+    * ``by_day``: residents alive and enrolled by ``first_day`` with ``n`` (burn-up)."""
+
+    by_village: pl.DataFrame
+    by_category: pl.DataFrame
+    by_day: pl.DataFrame
+
+
+_CACHE = "urrbmi.targets.state_summary"
+_CAT_KEYS = ("subsidy_category", "subsidy_pos", "fiscal_zero", "paid")
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_CACHE, None)
+
+
+def _forget_on_write(state: Any) -> None:
+    if not state.is_select:
+        state.session.info.pop(_CACHE, None)
+
+
+def _watch(session: Session) -> None:
+    """Drop the session's cached summaries whenever it may have changed the ledger: a flush, a
+    commit or rollback, or any statement other than a SELECT."""
+    if event.contains(session, "after_flush", _forget):
+        return
+    for name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+        event.listen(session, name, _forget)
+    event.listen(session, "do_orm_execute", _forget_on_write)
+
+
+def state_summary(session: Session, campaign_id: int, on: dt.date, scope: str = "") -> StateSummary:
+    """The residents' state at ``on`` in ``scope``, counted by village, by subsidy category and by
+    burn-up day in **one** SQL statement (one pass over the residents: :func:`resident_state`
+    as a common table expression, grouped three ways). Kept on the session for the next report
+    of the same (campaign, date, scope) until the session writes, so a request that asks for
+    progress, burn-up, composition and funding counts once."""
+    c = campaign_or_fail(session, campaign_id)
+    prefix = effective_prefix(session, c, scope)
+    key = (c.id, on, prefix)
+    cache: dict[Any, StateSummary] = session.info.setdefault(_CACHE, {})
+    if key in cache:
+        return cache[key]
+    vil_schema: dict[str, Any] = {"village": pl.Utf8, **dict.fromkeys(FLAGS, pl.Boolean)}
+    vil_schema.update({"n": pl.Int64, "subsidy_fen": pl.Int64})
+    cat_schema: dict[str, Any] = {
+        "subsidy_category": pl.Utf8,
+        "subsidy_pos": pl.Boolean,
+        "fiscal_zero": pl.Boolean,
+        "paid": pl.Boolean,
+        "n": pl.Int64,
+        "subsidy_fen": pl.Int64,
+    }
+    day_schema: dict[str, Any] = {"first_day": pl.Date, "n": pl.Int64}
+    vil: list[tuple[Any, ...]] = []
+    cat: list[tuple[Any, ...]] = []
+    day: list[tuple[Any, ...]] = []
+    if prefix is not None:
+        names = ["village", *_CAT_KEYS[:3], "first_day", *FLAGS, "subsidy_fen"]
+        st = _state_select(session, c, prefix, on, names).cte("st")
+        n = func.count().label("n")
+        fen = func.sum(st.c.subsidy_fen).cast(BigInteger).label("fen")
+        text_, int_, day_ = null().cast(String), null().cast(Integer), null().cast(Date)
+        counted = and_(st.c.alive == 1, st.c.enrolled == 1)
+        vil_q = select(
+            literal(0).label("part"), st.c.village, text_, int_, int_, day_, *(st.c[f] for f in FLAGS), n, fen
+        ).group_by(st.c.village, *(st.c[f] for f in FLAGS))
+        no_flags = [int_] * len(FLAGS)
+        cat_keys = [st.c[k] for k in _CAT_KEYS]
+        paid_only = [st.c.paid if f == "paid" else int_ for f in FLAGS]
+        cat_q = (
+            select(literal(1), text_, *cat_keys[:3], day_, *paid_only, n, fen)
+            .where(counted)
+            .group_by(*cat_keys)
+        )
+        day_q = (
+            select(literal(2), text_, text_, int_, int_, st.c.first_day, *no_flags, n, fen)
+            .where(counted, st.c.first_day.is_not(None))
+            .group_by(st.c.first_day)
+        )
+        paid_at = FLAGS.index("paid")
+        for r in session.execute(union_all(vil_q, cat_q, day_q)):
+            part, village, category, pos, fz, first, *flags, count, fsum = r
+            if part == 0:
+                vil.append((village, *flags, count, fsum))
+            elif part == 1:
+                cat.append((category, pos, fz, flags[paid_at], count, fsum))
+            else:
+                day.append((_date_value(first), count))
+    out = StateSummary(_frame(vil, vil_schema), _frame(cat, cat_schema), _frame(day, day_schema))
+    _watch(session)
+    cache[key] = out
+    return out
+
+
+def _frame(rows: list[tuple[Any, ...]], schema: dict[str, Any]) -> pl.DataFrame:
+    """Rows of 0/1 flags as a frame with those columns Boolean."""
+    raw = {k: (pl.Int64 if v == pl.Boolean else v) for k, v in schema.items()}
+    frame = pl.DataFrame(rows, schema=raw, orient="row")
     return frame.with_columns(pl.col(k).cast(pl.Boolean) for k, v in schema.items() if v == pl.Boolean)
 
 
@@ -507,8 +656,10 @@ def progress(
         )
     employee_counts = count_employee if count_employee is not None else bool(ts and ts.includes_employee)
     prefix = effective_prefix(session, c, scope)
-    keys = ("school",) if level == "school" else ("village",)
-    status = grouped_status(session, campaign_id, on, scope, keys)
+    if level == "school":
+        status = grouped_status(session, campaign_id, on, scope, ("school",))
+    else:  # one pass by village; towns and the county roll up from it
+        status = state_summary(session, campaign_id, on, scope).by_village
     counts = unit_counts(with_unit(session, prefix or "", status, level))
     names = region_names(session, prefix or c.region_code) if level != "school" else {}
     by_unit = {row["unit"]: row for row in counts.iter_rows(named=True) if row["unit"] is not None}
@@ -564,7 +715,7 @@ def last_year_known(session: Session, c: Campaign) -> bool:
     unknown (shown "—"), not zero."""
     prefix = region_prefix(session, c.region_code)
     q = select(Enrollment.id).where(
-        Enrollment.benefit_year == c.benefit_year - 1, Enrollment.region_code.like(f"{prefix}%")
+        Enrollment.benefit_year == c.benefit_year - 1, in_prefix(Enrollment.region_code, prefix)
     )
     return session.execute(q.limit(1)).first() is not None
 
@@ -589,13 +740,7 @@ def burnup(session: Session, campaign_id: int, *, on: dt.date, scope: str = "") 
     """Cumulative enrolled (the same definition as :func:`progress`, at each date) per day on
     which the count changed, up to ``on``. Counted at ``on`` for the reversals: a point for an
     earlier day ``d`` counts enrollments registered by ``d`` that are still in force at ``on``."""
-    status = grouped_status(session, campaign_id, on, scope, ("first_day",))
-    daily = (
-        status.filter(pl.col("alive") & pl.col("enrolled") & pl.col("first_day").is_not_null())
-        .group_by("first_day")
-        .agg(pl.col("n").sum())
-        .sort("first_day")
-    )
+    daily = state_summary(session, campaign_id, on, scope).by_day.sort("first_day")
     points: list[tuple[dt.date, int]] = []
     running = 0
     for day, n in daily.iter_rows():
@@ -608,12 +753,8 @@ def composition(session: Session, campaign_id: int, *, on: dt.date, scope: str =
     """Enrolled at ``on`` by subsidy category (its Chinese name; ``普通居民`` without a subsidy)."""
     from urrbmi.policy.identities import all_identities
 
-    status = grouped_status(session, campaign_id, on, scope, ("subsidy_category",))
-    counts = (
-        status.filter(pl.col("alive") & pl.col("enrolled"))
-        .group_by("subsidy_category")
-        .agg(pl.col("n").sum())
-    )
+    counted = state_summary(session, campaign_id, on, scope).by_category  # alive and enrolled
+    counts = counted.group_by("subsidy_category").agg(pl.col("n").sum())
     vocab = all_identities().by_code
     out: dict[str, int] = {}
     for code, n in counts.iter_rows():

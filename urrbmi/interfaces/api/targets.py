@@ -18,7 +18,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from urrbmi import clock
-from urrbmi.access.scope import Principal, scoped_campaign
+from urrbmi.access.scope import Principal, check_region, scoped_campaign
 from urrbmi.interfaces.api.common import AUTH_ERRORS, Day, Id, Limit, Offset, attachment
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import JSONOut, Out, Ratio, Yuan
@@ -27,6 +27,7 @@ from urrbmi.targets.counting import progress
 from urrbmi.targets.incentive import IncentiveLine
 from urrbmi.targets.lists import Page, hardship_not_enrolled, identity_changed, not_enrolled
 from urrbmi.targets.reports import FundingReport, bulletin_from_db, funding_report, incentive_from_db
+from urrbmi.targets.store import region_prefix
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["targets"])
 
@@ -179,15 +180,27 @@ def get_progress(
     level: Level = "town",
     target: str | None = None,
     rate: Rate = None,
+    region: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9]{6,12}$",
+            description="只统计此区划之下（如一个乡镇的各村，在本镇内排名）/ count only under this region "
+            "(e.g. one town's villages, ranked within the town)",
+        ),
+    ] = None,
 ) -> ProgressOut:
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id)
+        scope = p.region_prefix
+        if region is not None:  # a drill-down counts only its region (issue 18 item 7)
+            check_region(p, region)
+            scope = region_prefix(s, region)
         rep = progress(
             s,
             campaign_id,
             on=on or clock.today(),
             level=level,
-            scope=p.region_prefix,
+            scope=scope,
             target=target,
             target_rate=rate,
         )

@@ -69,7 +69,8 @@ function Chart({ option, testid }) {
 // required, completion, remaining, rank}}] and the total row.
 function Progress({ campaign, parent, onDrill }) {
   const level = parent ? 'village' : 'town';
-  const [data, error] = useApi(EP.progress(campaign), { level });
+  // a drill-down asks for its town only (villages ranked within the town)
+  const [data, error] = useApi(EP.progress(campaign), { level, region: parent ? parent.code : undefined });
   const all = (data && data.rows) || [];
   const rows = parent ? all.filter((r) => String(r.unit).startsWith(parent.code)) : all;
   const total = data && data.total;
