@@ -234,14 +234,41 @@ def fill(url: str, n: int) -> int:
     return cid
 
 
+BACKEND_CPU = [0.0]  # CPU seconds of the PostgreSQL server process in the timed sessions
+
+
+def backend_cpu(s: Any) -> float:
+    """CPU seconds used so far by the session's PostgreSQL server process (a local server: read
+    from /proc), 0 on SQLite (whose work is the client's CPU). Parallel workers are not counted."""
+    if s.get_bind().dialect.name != "postgresql":
+        return 0.0
+    pid = s.execute(text("SELECT pg_backend_pid()")).scalar()
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(label: str, repeat: int, f: Any) -> Any:
+    """Wall time (best and first of ``repeat``) and, for the first, the CPU time of this process
+    plus the PostgreSQL server process: on a shared machine the CPU time is the steadier figure
+    (what the step costs on a quiet one, single-threaded)."""
     times = []
+    cpus = []
     out = None
     for _ in range(repeat):
+        BACKEND_CPU[0] = 0.0
+        c = time.process_time()
         t = time.perf_counter()
         out = f()
         times.append(time.perf_counter() - t)
-    print(f"{label:<48} best {min(times):6.2f} s   first {times[0]:6.2f} s")
+        cpus.append(time.process_time() - c + BACKEND_CPU[0])
+    print(
+        f"{label:<48} best {min(times):6.2f} s   first {times[0]:6.2f} s   cpu {min(cpus):6.2f} s"
+        f"   load {os.getloadavg()[0]:4.1f}",
+        flush=True,
+    )
     return out
 
 
@@ -256,7 +283,10 @@ def time_day(eng: Any, cid: int, on: dt.date, town: str, village: str, repeat: i
 
         def run() -> Any:
             with session_scope(eng) as s:
-                return f(s)
+                before = backend_cpu(s)
+                out = f(s)
+                BACKEND_CPU[0] += backend_cpu(s) - before
+                return out
 
         return run
 

@@ -160,18 +160,22 @@ def _state_select(
 ) -> Any:
     """The SELECT of :func:`resident_state` (a subquery there, a CTE in :func:`state_summary`).
 
-    Shape, for speed (issue 18 item 7): the residents in scope (an index range on their region
-    code) left-joined to their assessment and to two per-resident aggregates, each one pass over
-    its table: enrollments of this and last year together (with the date each payment was
-    reversed), and payments in force. When the scope is the campaign's whole region the
-    aggregates read their table without a join to the residents (the outer join keeps only the
-    residents in scope); a narrower scope restricts them to its residents first."""
-    lists = columns is None or "last_status" in columns
+    Shape, for speed (issue 18 item 7): one pass over the residents in scope, each joined to its
+    assessment, its enrollments of this and last year (with the date each one's payment was
+    reversed) and its payments for the campaign, grouped by resident (``max``/``min`` of
+    per-row conditions, so a resident's several rows count once); the flags are then decided
+    from those per-resident facts. The residents are read in their own order (their key) and
+    each one's rows found by index, so both databases stream through them without sorting or
+    hashing a million rows. A scope narrower than the campaign's region reads only its
+    residents (an index range on their region code)."""
+    lists = columns is None or bool({"last_status", "categories", "individual_fen"} & set(columns))
     year = c.benefit_year
     nd = _next_day(on)
     rev = _reversals(c)
-    scoped = in_prefix(Resident.region_code, prefix)
+    prev_rev = _reversals(c)
     whole = prefix == region_prefix(session, c.region_code)
+    # the whole campaign's region is read in the table's order; a part of it through the index
+    scoped = Resident.region_code.like(f"{prefix}%") if whole else in_prefix(Resident.region_code, prefix)
     ours = and_(Enrollment.source != "external", Enrollment.insurance_type == "390")
     ext = Enrollment.source == "external"
     this = Enrollment.benefit_year == year
@@ -180,9 +184,27 @@ def _state_select(
         this,
         or_(Enrollment.status == "enrolled", and_(Enrollment.status == "cancelled", rev.c.reversed_at >= nd)),
     )
-    e_q = (
+    in_force = and_(Payment.id.is_not(None), or_(Payment.status == "accepted", prev_rev.c.reversed_at >= nd))
+    per = (
         select(
-            Enrollment.resident_id.label("rid"),
+            Resident.id.label("rid"),
+            Resident.region_code.label("village"),
+            Resident.student,
+            Resident.school_name,
+            Resident.status,
+            Resident.died_on,
+            func.max(_flag(Resident.employee_insured.is_(True))).label("employee_insured"),
+            func.max(Assessment.subsidy_category_code).label("subsidy_category"),
+            func.max(Assessment.subsidy_fen).label("subsidy_fen"),
+            func.max(Assessment.fiscal_fen).label("fiscal_fen"),
+            *(
+                (
+                    func.max(Assessment.categories).label("categories"),
+                    func.max(Assessment.individual_fen).label("individual_fen"),
+                )
+                if lists
+                else ()
+            ),
             func.max(_flag(and_(ours, live))).label("enrolled"),
             func.max(_flag(and_(ours, live, Enrollment.source == "subsidy"))).label("by_subsidy"),
             func.max(_flag(and_(ext, live, Enrollment.insurance_type == "310"))).label("ext_employee"),
@@ -199,83 +221,71 @@ def _state_select(
                 if lists
                 else ()
             ),
+            func.max(_flag(in_force)).label("paid"),
         )
-        .select_from(Enrollment)
-        .outerjoin(rev, rev.c.payment_id == Enrollment.payment_id)
-        .where(
-            or_(and_(this, Enrollment.enrolled_on <= on), prev),
-            Enrollment.benefit_year.in_((year - 1, year)),
+        .select_from(Resident)
+        .outerjoin(Assessment, and_(Assessment.resident_id == Resident.id, Assessment.campaign_id == c.id))
+        .outerjoin(
+            Enrollment,
+            and_(
+                Enrollment.resident_id == Resident.id,
+                Enrollment.benefit_year.in_((year - 1, year)),
+                or_(and_(this, Enrollment.enrolled_on <= on), prev),
+            ),
         )
-        .group_by(Enrollment.resident_id)
-    )
-    paid_q = (
-        select(Payment.resident_id.label("rid"))
-        .select_from(Payment)
-        .outerjoin(rev, rev.c.payment_id == Payment.id)
-        .where(
-            Payment.campaign_id == c.id,
-            Payment.status.in_(("accepted", "refunded")),
-            Payment.paid_on <= on,
-            or_(Payment.status == "accepted", rev.c.reversed_at >= nd),
+        .outerjoin(rev, and_(rev.c.payment_id == Enrollment.payment_id, Enrollment.status == "cancelled"))
+        .outerjoin(
+            Payment,
+            and_(
+                Payment.resident_id == Resident.id,
+                Payment.campaign_id == c.id,
+                Payment.status.in_(("accepted", "refunded")),
+                Payment.paid_on <= on,
+            ),
         )
-        .group_by(Payment.resident_id)
+        .outerjoin(prev_rev, and_(prev_rev.c.payment_id == Payment.id, Payment.status == "refunded"))
+        .where(scoped)
+        .group_by(Resident.id)  # the resident's own columns depend on it (its key)
+        .subquery("per")
     )
-    if not whole:
-        e_q = e_q.where(Enrollment.resident_id.in_(select(Resident.id).where(scoped)))
-        paid_q = paid_q.where(Payment.resident_id.in_(select(Resident.id).where(scoped)))
-    e = e_q.subquery()
-    paid = paid_q.subquery()
-    enrolled = func.coalesce(e.c.enrolled, 0) == 1
-    employee = and_(
-        not_(enrolled), or_(Resident.employee_insured.is_(True), func.coalesce(e.c.ext_employee, 0) == 1)
-    )
-    subsidy = func.coalesce(Assessment.subsidy_fen, 0)
-    last_ours = func.coalesce(e.c.last_ours, 0) == 1
+    enrolled = per.c.enrolled == 1
+    employee = and_(not_(enrolled), or_(per.c.employee_insured == 1, per.c.ext_employee == 1))
+    subsidy = func.coalesce(per.c.subsidy_fen, 0)
+    last_ours = per.c.last_ours == 1
     cols: dict[str, Any] = {
-        "rid": Resident.id,
-        "village": Resident.region_code,
-        "school": case((Resident.student.is_not(None), Resident.school_name)),
-        "subsidy_category": Assessment.subsidy_category_code,
+        "rid": per.c.rid,
+        "village": per.c.village,
+        "school": case((per.c.student.is_not(None), per.c.school_name)),
+        "subsidy_category": per.c.subsidy_category,
         "subsidy_pos": _flag(subsidy > 0),
-        "fiscal_zero": _flag(func.coalesce(Assessment.fiscal_fen, 0) == 0),
-        "first_day": e.c.first_day,
+        "fiscal_zero": _flag(func.coalesce(per.c.fiscal_fen, 0) == 0),
+        "first_day": per.c.first_day,
         "alive": _flag(
             and_(
-                Resident.status != "moved_out",
-                not_(
-                    and_(
-                        Resident.status == "deceased", or_(Resident.died_on.is_(None), Resident.died_on <= on)
-                    )
-                ),
-                or_(Resident.died_on.is_(None), Resident.died_on > on),
+                per.c.status != "moved_out",
+                not_(and_(per.c.status == "deceased", or_(per.c.died_on.is_(None), per.c.died_on <= on))),
+                or_(per.c.died_on.is_(None), per.c.died_on > on),
             )
         ),
         "enrolled": _flag(enrolled),
-        "paid": _flag(paid.c.rid.is_not(None)),
-        "subsidised": _flag(and_(enrolled, or_(func.coalesce(e.c.by_subsidy, 0) == 1, subsidy > 0))),
+        "paid": _flag(per.c.paid == 1),
+        "subsidised": _flag(and_(enrolled, or_(per.c.by_subsidy == 1, subsidy > 0))),
         "employee": _flag(employee),
-        "elsewhere": _flag(and_(not_(enrolled), not_(employee), func.coalesce(e.c.ext_resident, 0) == 1)),
+        "elsewhere": _flag(and_(not_(enrolled), not_(employee), per.c.ext_resident == 1)),
         "last_year": _flag(last_ours),
         "subsidy_fen": subsidy,
     }
-    cols["categories"] = Assessment.categories
-    cols["individual_fen"] = Assessment.individual_fen
-    if lists:
+    if lists:  # what the lists show besides the flags
+        cols["categories"] = per.c.categories
+        cols["individual_fen"] = per.c.individual_fen
         cols["last_status"] = case(
             (last_ours, "上年已参保"),
-            (func.coalesce(e.c.last_employee, 0) == 1, "上年职工医保"),
-            (func.coalesce(e.c.last_elsewhere, 0) == 1, "上年外地参保"),
+            (per.c.last_employee == 1, "上年职工医保"),
+            (per.c.last_elsewhere == 1, "上年外地参保"),
             else_="上年未参保",
         )
     wanted = list(cols) if columns is None else list(columns)
-    return (
-        select(*(cols[k].label(k) for k in wanted))
-        .select_from(Resident)
-        .outerjoin(Assessment, and_(Assessment.resident_id == Resident.id, Assessment.campaign_id == c.id))
-        .outerjoin(e, e.c.rid == Resident.id)
-        .outerjoin(paid, paid.c.rid == Resident.id)
-        .where(scoped)
-    )
+    return select(*(cols[k].label(k) for k in wanted)).select_from(per)
 
 
 def grouped_status(
