@@ -23,6 +23,7 @@ import datetime as dt
 import os
 import random
 import time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
@@ -244,7 +245,7 @@ def backend_cpu(s: Any) -> float:
         return 0.0
     pid = s.execute(text("SELECT pg_backend_pid()")).scalar()
     try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
