@@ -333,11 +333,15 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--reuse", action="store_true", help="time an existing database (already filled)")
     ap.add_argument("--pg-name", default="urrbmi_bench_progress", help="PostgreSQL database name")
+    ap.add_argument(
+        "--no-upgrade", action="store_true", help="with --reuse: leave the schema as it is (time older code)"
+    )
     ap.add_argument("--dates", default="2021-10-15,2021-11-15,2021-12-31", help="dates to count at")
     a = ap.parse_args()
     if a.reuse:
         url = a.db or pg_url(a.pg_name)
-        upgrade(url)
+        if not a.no_upgrade:
+            upgrade(url)
         cid = 1
     else:
         url = a.db or fresh_pg(a.pg_name)
