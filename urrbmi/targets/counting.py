@@ -126,12 +126,16 @@ def _date_value(v: Any) -> dt.date | None:
 
 
 def in_prefix(column: Any, prefix: str) -> Any:
-    """``column`` (a region code) starts with ``prefix``, written so an index on it serves:
-    region codes are digit strings of at most 12 characters (GB/T 10114), so they start with
-    ``prefix`` exactly when they lie between ``prefix`` and ``prefix`` padded with 9s; the LIKE
-    beside the range keeps any other value out (a plain ``LIKE 'p%'`` uses no index in SQLite,
-    whose LIKE ignores case, nor in PostgreSQL outside the C collation)."""
-    return and_(column >= prefix, column <= prefix.ljust(12, "9"), column.like(f"{prefix}%"))
+    """``column`` (a region code) starts with ``prefix``, written so an index on it serves and the
+    planner estimates it well: region codes (GB/T 10114, and ``regions.code`` they refer to) are
+    digit strings of at most 12 characters, so they start with ``prefix`` exactly when they lie
+    between ``prefix`` and ``prefix`` padded with 9s, and a full 12-digit code is an equality. (A
+    ``LIKE 'p%'`` uses no index in SQLite, whose LIKE ignores case, nor in PostgreSQL outside the
+    C collation; and PostgreSQL, estimating one row for a village's range, re-ran the reversals'
+    aggregate once per resident: 31 s for one village's list at 1.14 M residents.)"""
+    if len(prefix) >= 12:
+        return column == prefix
+    return and_(column >= prefix, column <= prefix.ljust(12, "9"))
 
 
 def resident_state(
