@@ -1,8 +1,10 @@
 """Progress from the campaign database at any date (参保进度), by county, town, village or school.
 
 A resident's state at date *D* is defined once, in SQL (:func:`resident_state`, after
-docs/targets.md, "Enrolled"); counts group it in the database (:func:`grouped_status`) and the
-lists page through it (:func:`resident_rows`); Polars only sums the groups by unit. The
+docs/targets.md, "Enrolled"); counts group it in the database (:func:`state_summary`, one pass
+per date and scope shared by progress, burn-up, composition and funding; :func:`grouped_status`
+for other keys) and the lists page through it (:func:`resident_rows`); Polars only sums the
+groups by unit. The
 arithmetic (required count, rank, change on last year) is :mod:`urrbmi.targets.progress`.
 
 Every service function takes ``scope``, a region-code prefix ("" = everything the campaign
