@@ -23,6 +23,7 @@ import datetime as dt
 import os
 import random
 import time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
@@ -37,14 +38,19 @@ CHINA = dt.timezone(dt.timedelta(hours=8))
 CHUNK = 100_000
 
 
-def fresh_pg() -> str:
+def pg_url(name: str) -> str:
+    server = os.environ.get("URRBMI_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres")
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
+def fresh_pg(name: str) -> str:
     server = os.environ.get("URRBMI_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres")
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "urrbmi_bench_progress" WITH (FORCE)'))
-        conn.execute(text('CREATE DATABASE "urrbmi_bench_progress"'))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return server.rsplit("/", 1)[0] + "/urrbmi_bench_progress"
+    return pg_url(name)
 
 
 def fill(url: str, n: int) -> int:
@@ -212,7 +218,7 @@ def fill(url: str, n: int) -> int:
                         "kind": "cancellation",
                         "amount_fen": 32000,
                         "reason": "bench",
-                        "status": "done",
+                        "status": "paid",
                         "created_at": dt.datetime(2021, 12, 20, tzinfo=CHINA),
                     }
                 )
@@ -229,15 +235,95 @@ def fill(url: str, n: int) -> int:
     return cid
 
 
+BACKEND_CPU = [0.0]  # CPU seconds of the PostgreSQL server process in the timed sessions
+
+
+def backend_cpu(s: Any) -> float:
+    """CPU seconds used so far by the session's PostgreSQL server process (a local server: read
+    from /proc), 0 on SQLite (whose work is the client's CPU). Parallel workers are not counted."""
+    if s.get_bind().dialect.name != "postgresql":
+        return 0.0
+    pid = s.execute(text("SELECT pg_backend_pid()")).scalar()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(label: str, repeat: int, f: Any) -> Any:
+    """Wall time (best and first of ``repeat``) and, for the first, the CPU time of this process
+    plus the PostgreSQL server process: on a shared machine the CPU time is the steadier figure
+    (what the step costs on a quiet one, single-threaded)."""
     times = []
+    cpus = []
     out = None
     for _ in range(repeat):
+        BACKEND_CPU[0] = 0.0
+        c = time.process_time()
         t = time.perf_counter()
         out = f()
         times.append(time.perf_counter() - t)
-    print(f"{label:<38} best {min(times):6.2f} s   first {times[0]:6.2f} s")
+        cpus.append(time.process_time() - c + BACKEND_CPU[0])
+    print(
+        f"{label:<48} best {min(times):6.2f} s   first {times[0]:6.2f} s   cpu {min(cpus):6.2f} s"
+        f"   load {os.getloadavg()[0]:4.1f}",
+        flush=True,
+    )
     return out
+
+
+def time_day(eng: Any, cid: int, on: dt.date, town: str, village: str, repeat: int) -> None:
+    """Every timed step at one date, each in a session of its own (as one API request)."""
+    from urrbmi.targets.counting import burnup, progress
+    from urrbmi.targets.lists import not_enrolled
+    from urrbmi.targets.reports import funding_report
+
+    def fresh(f: Any) -> Any:
+        """``f(session)`` in a session of its own (as one API request: nothing kept from before)."""
+
+        def run() -> Any:
+            with session_scope(eng) as s:
+                before = backend_cpu(s)
+                out = f(s)
+                BACKEND_CPU[0] += backend_cpu(s) - before
+                return out
+
+        return run
+
+    print(f"-- at {on} (load {os.getloadavg()[0]:.1f})")
+    rep = timed("progress by town (tasks)", repeat, fresh(lambda s: progress(s, cid, on=on, level="town")))
+    assert rep.total is not None
+    print(
+        f"  county: registry {rep.total.registry:,}, enrolled {rep.total.enrolled:,}, "
+        f"paid {rep.total.paid:,}, covered {rep.total.covered:,}"
+    )
+    timed("progress by village", repeat, fresh(lambda s: progress(s, cid, on=on, level="village")))
+    timed("progress, county", repeat, fresh(lambda s: progress(s, cid, on=on, level="county")))
+    timed(
+        "villages of one town (drill-down)",
+        repeat,
+        fresh(lambda s: progress(s, cid, on=on, level="village", scope=town)),
+    )
+    timed("burn-up points", repeat, fresh(lambda s: burnup(s, cid, on=on)))
+    timed("funding report", repeat, fresh(lambda s: funding_report(s, cid, on=on)))
+    timed(
+        "town + village + burn-up + funding, one session",
+        repeat,
+        fresh(
+            lambda s: (
+                progress(s, cid, on=on, level="town"),
+                progress(s, cid, on=on, level="village"),
+                burnup(s, cid, on=on),
+                funding_report(s, cid, on=on),
+            )
+        ),
+    )
+    timed(
+        "not-enrolled, one village, first page",
+        repeat,
+        fresh(lambda s: not_enrolled(s, cid, on=on, scope=village, limit=100)),
+    )
 
 
 def main() -> None:
@@ -246,49 +332,38 @@ def main() -> None:
     ap.add_argument("--db", default=None)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--reuse", action="store_true", help="time an existing database (already filled)")
+    ap.add_argument("--pg-name", default="urrbmi_bench_progress", help="PostgreSQL database name")
+    ap.add_argument(
+        "--no-upgrade", action="store_true", help="with --reuse: leave the schema as it is (time older code)"
+    )
+    ap.add_argument("--dates", default="2021-10-15,2021-11-15,2021-12-31", help="dates to count at")
     a = ap.parse_args()
     if a.reuse:
-        url = (
-            a.db
-            or os.environ.get(
-                "URRBMI_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1/postgres"
-            ).rsplit("/", 1)[0]
-            + "/urrbmi_bench_progress"
-        )
-        upgrade(url)
+        url = a.db or pg_url(a.pg_name)
+        if not a.no_upgrade:
+            upgrade(url)
         cid = 1
     else:
-        url = a.db or fresh_pg()
+        url = a.db or fresh_pg(a.pg_name)
         upgrade(url)
         t = time.perf_counter()
         cid = fill(url, a.n)
         print(f"filled {a.n:,} residents in {time.perf_counter() - t:.1f} s ({get_engine(url).dialect.name})")
-    print(f"load average before timing: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    from urrbmi.targets.counting import burnup, progress
-    from urrbmi.targets.lists import not_enrolled
-    from urrbmi.targets.reports import funding_report
     from urrbmi.targets.store import load_task_table
 
     eng = get_engine(url)
-    on = dt.date(2021, 11, 15)
     with session_scope(eng) as s:
-        load_task_table(s, cid, "suixi-2022", actor="bench", replace=True)
-    with session_scope(eng) as s:
-        rep = timed("progress by town (tasks)", a.repeat, lambda: progress(s, cid, on=on, level="town"))
-        assert rep.total is not None
-        print(
-            f"  county: registry {rep.total.registry:,}, enrolled {rep.total.enrolled:,}, "
-            f"paid {rep.total.paid:,}, covered {rep.total.covered:,}"
+        if not s.scalar(text("SELECT count(*) FROM target_sets WHERE campaign_id = :c"), {"c": cid}):
+            load_task_table(s, cid, "suixi-2022", actor="bench", replace=True)
+        town = str(s.scalar(text("SELECT code FROM regions WHERE level = 'town' ORDER BY code LIMIT 1")))
+        village = str(
+            s.scalar(text("SELECT code FROM regions WHERE level = 'village' ORDER BY code LIMIT 1"))
         )
-        timed("progress by village", a.repeat, lambda: progress(s, cid, on=on, level="village"))
-        timed("burn-up points", a.repeat, lambda: burnup(s, cid, on=on))
-        timed("funding report", a.repeat, lambda: funding_report(s, cid, on=on))
-        village = s.scalar(text("SELECT code FROM regions WHERE level = 'village' ORDER BY code LIMIT 1"))
-        timed(
-            "not-enrolled, one village, first page",
-            a.repeat,
-            lambda: not_enrolled(s, cid, on=on, scope=str(village), limit=100),
-        )
+    print(f"load average before timing: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+
+    for on in [dt.date.fromisoformat(d) for d in a.dates.split(",")]:
+        time_day(eng, cid, on, town, village, a.repeat)
+    print(f"load average after timing: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

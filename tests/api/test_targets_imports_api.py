@@ -38,6 +38,28 @@ def test_progress_scoped(world: World, client: TestClient) -> None:
     )
 
 
+def test_progress_drill_down_counts_only_its_town(world: World, client: TestClient) -> None:
+    """Issue 18 item 7: a village drill-down fetches its town only (ranked within the town), not
+    every village of the county for the page to filter."""
+    h = world.auth("officer")
+    towns = client.get(f"{base(world)}/progress?on={ON}&level=town&rate=0.95", headers=h).json()
+    r = client.get(f"{base(world)}/progress?on={ON}&level=village&rate=0.95&region=500114002", headers=h)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["scope"] == "500114002"
+    assert {row["unit"] for row in body["rows"]} == {"500114002001"}
+    town = next(t for t in towns["rows"] if t["unit"] == "500114002")
+    assert body["total"]["registry"] == town["registry"] and body["total"]["enrolled"] == town["enrolled"]
+    # a township officer cannot drill into another town
+    r = client.get(
+        f"{base(world)}/progress?on={ON}&level=village&rate=0.95&region=500114002",
+        headers=world.auth("town_a"),
+    )
+    assert r.status_code == 403
+    bad = client.get(f"{base(world)}/progress?level=village&region=town", headers=h)
+    assert bad.status_code == 422
+
+
 def test_bulletin_formats(world: World, client: TestClient) -> None:
     for fmt in ("json", "html", "xlsx"):
         r = client.get(

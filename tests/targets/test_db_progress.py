@@ -90,3 +90,44 @@ def test_burnup_and_composition(engine: Engine) -> None:
     d = dt.date
     assert points == [(d(2021, 10, 10), 1), (d(2021, 10, 15), 2), (d(2021, 11, 1), 3), (d(2021, 11, 5), 4)]
     assert comp == {"特困人员": 1, "普通居民": 3}
+
+
+def test_one_request_counts_the_residents_once(engine: Engine) -> None:
+    """Issue 18 item 7: progress at every level, burn-up, composition and funding for one
+    (campaign, date, scope) read the residents' state in one pass, not one per report; a write
+    in the session makes the next report count again, so it shows the write."""
+    from sqlalchemy import event, select
+    from world import World
+
+    from urrbmi.db.models import Resident
+    from urrbmi.targets.reports import funding_report
+
+    cid, numbers = build_suixi(engine)
+    passes: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        low = statement.lower()
+        if "from residents" in low and "enrollments" in low and "group by" in low:
+            passes.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with session_scope(engine) as s:
+            for level in ("county", "town", "village"):
+                progress(s, cid, on=D, level=level)  # type: ignore[arg-type]
+            burnup(s, cid, on=D)
+            composition(s, cid, on=D)
+            funding_report(s, cid, on=D)
+            assert len(passes) == 1
+            before = {r.unit: r.enrolled for r in progress(s, cid, on=D, level="village").rows}
+            r5 = s.scalar(select(Resident.id).where(Resident.id_number == numbers["r5"]))
+            assert r5 is not None
+            w = World(s, cid, 2022)
+            w.ref = 100  # references after the world's own
+            w.paid_enrollment(r5, D, VILLAGE_A)
+            s.flush()
+            after = {r.unit: r.enrolled for r in progress(s, cid, on=D, level="village").rows}
+            assert len(passes) == 2
+            assert after[VILLAGE_A] == before[VILLAGE_A] + 1
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)

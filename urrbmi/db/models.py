@@ -199,6 +199,15 @@ class Assessment(Base):
     __tablename__ = "assessments"
     __table_args__ = (
         UniqueConstraint("campaign_id", "resident_id", name="uq_assessments_campaign_resident"),
+        # covering the resident's state at a date (targets.counting; migration 0020)
+        Index(
+            "ix_assessments_state",
+            "campaign_id",
+            "resident_id",
+            "subsidy_fen",
+            "fiscal_fen",
+            "subsidy_category_code",
+        ),
         CheckConstraint(_in("status", ASSESSMENT_STATUS), name="status"),
     )
 
@@ -278,6 +287,18 @@ class Enrollment(Base):
             postgresql_where=text(ONE_PER_YEAR),
         ),
         Index("ix_enrollments_resident_year", "resident_id", "benefit_year"),
+        # covering the resident's state at a date (targets.counting; migration 0020)
+        Index(
+            "ix_enrollments_state",
+            "resident_id",
+            "benefit_year",
+            "enrolled_on",
+            "status",
+            "source",
+            "insurance_type",
+            "payment_id",
+        ),
+        Index("ix_enrollments_year_region", "benefit_year", "region_code"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -325,6 +346,7 @@ class Payment(Base):
             postgresql_where=text("status = 'accepted'"),
         ),
         Index("ix_payments_resident", "resident_id"),
+        Index("ix_payments_state", "resident_id", "campaign_id", "status", "paid_on", "id"),  # migration 0020
         {"sqlite_autoincrement": True},
     )
 

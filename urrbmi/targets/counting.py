@@ -1,8 +1,10 @@
 """Progress from the campaign database at any date (参保进度), by county, town, village or school.
 
 A resident's state at date *D* is defined once, in SQL (:func:`resident_state`, after
-docs/targets.md, "Enrolled"); counts group it in the database (:func:`grouped_status`) and the
-lists page through it (:func:`resident_rows`); Polars only sums the groups by unit. The
+docs/targets.md, "Enrolled"); counts group it in the database (:func:`state_summary`, one pass
+per date and scope shared by progress, burn-up, composition and funding; :func:`grouped_status`
+for other keys) and the lists page through it (:func:`resident_rows`); Polars only sums the
+groups by unit. The
 arithmetic (required count, rank, change on last year) is :mod:`urrbmi.targets.progress`.
 
 Every service function takes ``scope``, a region-code prefix ("" = everything the campaign
@@ -18,24 +20,26 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import polars as pl
-from sqlalchemy import BigInteger, and_, case, func, not_, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Integer,
+    String,
+    and_,
+    case,
+    event,
+    func,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from urrbmi.campaign.campaigns import campaign_policy
-from urrbmi.db.models import (
-    Assessment,
-    Campaign,
-    Enrollment,
-    EnrollmentSource,
-    EnrollmentStatus,
-    InsuranceType,
-    Payment,
-    PaymentStatus,
-    Refund,
-    RefundStatus,
-    Region,
-    Resident,
-)
+from urrbmi.db.models import Assessment, Campaign, Enrollment, Payment, Refund, RefundStatus, Region, Resident
 from urrbmi.db.models_targets import TargetSet
 from urrbmi.errors import InvalidInput
 from urrbmi.targets.progress import RankBy, UnitCounts, UnitProgress, progress_table, progress_total
@@ -123,13 +127,26 @@ def _date_value(v: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(v)[:10])
 
 
+def in_prefix(column: Any, prefix: str) -> Any:
+    """``column`` (a region code) starts with ``prefix``, written so an index on it serves and the
+    planner estimates it well: region codes (GB/T 10114, and ``regions.code`` they refer to) are
+    digit strings of at most 12 characters, so they start with ``prefix`` exactly when they lie
+    between ``prefix`` and ``prefix`` padded with 9s, and a full 12-digit code is an equality. (A
+    ``LIKE 'p%'`` uses no index in SQLite, whose LIKE ignores case, nor in PostgreSQL outside the
+    C collation; and PostgreSQL, estimating one row for a village's range, re-ran the reversals'
+    aggregate once per resident: 31 s for one village's list at 1.14 M residents.)"""
+    if len(prefix) >= 12:
+        return column == prefix
+    return and_(column >= prefix, column <= prefix.ljust(12, "9"))
+
+
 def resident_state(
     session: Session, c: Campaign, prefix: str, on: dt.date, *, columns: Sequence[str] | None = None
 ) -> Any:
     """**The** definition of a resident's state at ``on`` (docs/targets.md, "Enrolled"), as one
     SQL subquery with a row per resident in ``prefix``: every count, list, bulletin, funding and
-    incentive report reads it (grouped by :func:`grouped_status`, listed by
-    :func:`resident_rows`). One SQL text for PostgreSQL and SQLite.
+    incentive report reads it (grouped by :func:`grouped_status` and :func:`state_summary`, listed
+    by :func:`resident_rows`). One SQL text for PostgreSQL and SQLite.
 
     Columns: ``rid``; the keys of :data:`KEYS`; the flags of :data:`FLAGS` (0/1): ``alive`` (not
     moved out, not dead on or before ``on``), ``enrolled`` (our resident-scheme enrollment for the
@@ -141,132 +158,140 @@ def resident_state(
     ``subsidy_fen``, ``categories``, ``individual_fen`` and ``last_status`` (上年已参保 / 上年职工医保 /
     上年外地参保 / 上年未参保). ``columns`` selects some of them (default all): the database then
     computes only what the caller reads."""
-    lists = columns is None or "last_status" in columns
+    return _state_select(session, c, prefix, on, columns).subquery()
+
+
+def _state_select(
+    session: Session, c: Campaign, prefix: str, on: dt.date, columns: Sequence[str] | None
+) -> Any:
+    """The SELECT of :func:`resident_state` (a subquery there, a CTE in :func:`state_summary`).
+
+    Shape, for speed (issue 18 item 7): one pass over the residents in scope, each joined to its
+    assessment, its enrollments of this and last year (with the date each one's payment was
+    reversed) and its payments for the campaign, grouped by resident (``max``/``min`` of
+    per-row conditions, so a resident's several rows count once); the flags are then decided
+    from those per-resident facts. The residents are read in their own order (their key) and
+    each one's rows found by index, so both databases stream through them without sorting or
+    hashing a million rows. A scope narrower than the campaign's region reads only its
+    residents (an index range on their region code)."""
+    lists = columns is None or bool({"last_status", "categories", "individual_fen"} & set(columns))
     year = c.benefit_year
     nd = _next_day(on)
     rev = _reversals(c)
-    scoped = Resident.region_code.like(f"{prefix}%")
-    ours = and_(
-        Enrollment.source != EnrollmentSource.EXTERNAL, Enrollment.insurance_type == InsuranceType.RESIDENT
+    prev_rev = _reversals(c)
+    whole = prefix == region_prefix(session, c.region_code)
+    # the whole campaign's region is read in the table's order; a part of it through the index
+    scoped = Resident.region_code.like(f"{prefix}%") if whole else in_prefix(Resident.region_code, prefix)
+    ours = and_(Enrollment.source != "external", Enrollment.insurance_type == "390")
+    ext = Enrollment.source == "external"
+    this = Enrollment.benefit_year == year
+    prev = and_(Enrollment.benefit_year == year - 1, Enrollment.status == "enrolled")
+    live = and_(
+        this,
+        or_(Enrollment.status == "enrolled", and_(Enrollment.status == "cancelled", rev.c.reversed_at >= nd)),
     )
-    ext = Enrollment.source == EnrollmentSource.EXTERNAL
-    live = or_(
-        Enrollment.status == EnrollmentStatus.ENROLLED,
-        and_(Enrollment.status == EnrollmentStatus.CANCELLED, rev.c.reversed_at >= nd),
-    )
-    e = (
+    in_force = and_(Payment.id.is_not(None), or_(Payment.status == "accepted", prev_rev.c.reversed_at >= nd))
+    per = (
         select(
             Resident.id.label("rid"),
-            func.max(_flag(and_(ours, live))).label("enrolled"),
-            func.max(_flag(and_(ours, live, Enrollment.source == EnrollmentSource.SUBSIDY))).label(
-                "by_subsidy"
-            ),
-            func.max(_flag(and_(ext, live, Enrollment.insurance_type == InsuranceType.EMPLOYEE))).label(
-                "ext_employee"
-            ),
-            func.max(_flag(and_(ext, live, Enrollment.insurance_type == InsuranceType.RESIDENT))).label(
-                "ext_resident"
-            ),
-            func.min(case((ours, Enrollment.enrolled_on))).label("first_day"),
-        )
-        .select_from(Enrollment)
-        .join(Resident, Resident.id == Enrollment.resident_id)
-        .outerjoin(rev, rev.c.payment_id == Enrollment.payment_id)
-        .where(scoped, Enrollment.benefit_year == year, Enrollment.enrolled_on <= on)
-        .group_by(Resident.id)
-        .subquery()
-    )
-    last = (
-        select(
-            Resident.id.label("rid"),
-            func.max(_flag(ours)).label("last_ours"),
+            Resident.region_code.label("village"),
+            Resident.student,
+            Resident.school_name,
+            Resident.status,
+            Resident.died_on,
+            func.max(_flag(Resident.employee_insured.is_(True))).label("employee_insured"),
+            func.max(Assessment.subsidy_category_code).label("subsidy_category"),
+            func.max(Assessment.subsidy_fen).label("subsidy_fen"),
+            func.max(Assessment.fiscal_fen).label("fiscal_fen"),
             *(
                 (
-                    func.max(_flag(Enrollment.insurance_type == InsuranceType.EMPLOYEE)).label(
-                        "last_employee"
-                    ),
-                    func.max(_flag(and_(ext, Enrollment.insurance_type == InsuranceType.RESIDENT))).label(
+                    func.max(Assessment.categories).label("categories"),
+                    func.max(Assessment.individual_fen).label("individual_fen"),
+                )
+                if lists
+                else ()
+            ),
+            func.max(_flag(and_(ours, live))).label("enrolled"),
+            func.max(_flag(and_(ours, live, Enrollment.source == "subsidy"))).label("by_subsidy"),
+            func.max(_flag(and_(ext, live, Enrollment.insurance_type == "310"))).label("ext_employee"),
+            func.max(_flag(and_(ext, live, Enrollment.insurance_type == "390"))).label("ext_resident"),
+            func.min(case((and_(this, ours), Enrollment.enrolled_on))).label("first_day"),
+            func.max(_flag(and_(prev, ours))).label("last_ours"),
+            *(
+                (
+                    func.max(_flag(and_(prev, Enrollment.insurance_type == "310"))).label("last_employee"),
+                    func.max(_flag(and_(prev, ext, Enrollment.insurance_type == "390"))).label(
                         "last_elsewhere"
                     ),
                 )
                 if lists
                 else ()
             ),
+            func.max(_flag(in_force)).label("paid"),
         )
-        .select_from(Enrollment)
-        .join(Resident, Resident.id == Enrollment.resident_id)
-        .where(scoped, Enrollment.benefit_year == year - 1, Enrollment.status == EnrollmentStatus.ENROLLED)
-        .group_by(Resident.id)
-        .subquery()
-    )
-    paid = (
-        select(Resident.id.label("rid"))
-        .select_from(Payment)
-        .join(Resident, Resident.id == Payment.resident_id)
-        .outerjoin(rev, rev.c.payment_id == Payment.id)
-        .where(
-            scoped,
-            Payment.campaign_id == c.id,
-            Payment.status.in_(("accepted", "refunded")),
-            Payment.paid_on <= on,
-            or_(Payment.status == PaymentStatus.ACCEPTED, rev.c.reversed_at >= nd),
+        .select_from(Resident)
+        .outerjoin(Assessment, and_(Assessment.resident_id == Resident.id, Assessment.campaign_id == c.id))
+        .outerjoin(
+            Enrollment,
+            and_(
+                Enrollment.resident_id == Resident.id,
+                Enrollment.benefit_year.in_((year - 1, year)),
+                or_(and_(this, Enrollment.enrolled_on <= on), prev),
+            ),
         )
-        .group_by(Resident.id)
-        .subquery()
+        .outerjoin(rev, and_(rev.c.payment_id == Enrollment.payment_id, Enrollment.status == "cancelled"))
+        .outerjoin(
+            Payment,
+            and_(
+                Payment.resident_id == Resident.id,
+                Payment.campaign_id == c.id,
+                Payment.status.in_(("accepted", "refunded")),
+                Payment.paid_on <= on,
+            ),
+        )
+        .outerjoin(prev_rev, and_(prev_rev.c.payment_id == Payment.id, Payment.status == "refunded"))
+        .where(scoped)
+        .group_by(Resident.id)  # the resident's own columns depend on it (its key)
+        .subquery("per")
     )
-    enrolled = func.coalesce(e.c.enrolled, 0) == 1
-    employee = and_(
-        not_(enrolled), or_(Resident.employee_insured.is_(True), func.coalesce(e.c.ext_employee, 0) == 1)
-    )
-    subsidy = func.coalesce(Assessment.subsidy_fen, 0)
-    last_ours = func.coalesce(last.c.last_ours, 0) == 1
+    enrolled = per.c.enrolled == 1
+    employee = and_(not_(enrolled), or_(per.c.employee_insured == 1, per.c.ext_employee == 1))
+    subsidy = func.coalesce(per.c.subsidy_fen, 0)
+    last_ours = per.c.last_ours == 1
     cols: dict[str, Any] = {
-        "rid": Resident.id,
-        "village": Resident.region_code,
-        "school": case((Resident.student.is_not(None), Resident.school_name)),
-        "subsidy_category": Assessment.subsidy_category_code,
+        "rid": per.c.rid,
+        "village": per.c.village,
+        "school": case((per.c.student.is_not(None), per.c.school_name)),
+        "subsidy_category": per.c.subsidy_category,
         "subsidy_pos": _flag(subsidy > 0),
-        "fiscal_zero": _flag(func.coalesce(Assessment.fiscal_fen, 0) == 0),
-        "first_day": e.c.first_day,
+        "fiscal_zero": _flag(func.coalesce(per.c.fiscal_fen, 0) == 0),
+        "first_day": per.c.first_day,
         "alive": _flag(
             and_(
-                Resident.status != "moved_out",
-                not_(
-                    and_(
-                        Resident.status == "deceased", or_(Resident.died_on.is_(None), Resident.died_on <= on)
-                    )
-                ),
-                or_(Resident.died_on.is_(None), Resident.died_on > on),
+                per.c.status != "moved_out",
+                not_(and_(per.c.status == "deceased", or_(per.c.died_on.is_(None), per.c.died_on <= on))),
+                or_(per.c.died_on.is_(None), per.c.died_on > on),
             )
         ),
         "enrolled": _flag(enrolled),
-        "paid": _flag(paid.c.rid.is_not(None)),
-        "subsidised": _flag(and_(enrolled, or_(func.coalesce(e.c.by_subsidy, 0) == 1, subsidy > 0))),
+        "paid": _flag(per.c.paid == 1),
+        "subsidised": _flag(and_(enrolled, or_(per.c.by_subsidy == 1, subsidy > 0))),
         "employee": _flag(employee),
-        "elsewhere": _flag(and_(not_(enrolled), not_(employee), func.coalesce(e.c.ext_resident, 0) == 1)),
+        "elsewhere": _flag(and_(not_(enrolled), not_(employee), per.c.ext_resident == 1)),
         "last_year": _flag(last_ours),
         "subsidy_fen": subsidy,
     }
-    cols["categories"] = Assessment.categories
-    cols["individual_fen"] = Assessment.individual_fen
-    if lists:
+    if lists:  # what the lists show besides the flags
+        cols["categories"] = per.c.categories
+        cols["individual_fen"] = per.c.individual_fen
         cols["last_status"] = case(
             (last_ours, "上年已参保"),
-            (func.coalesce(last.c.last_employee, 0) == 1, "上年职工医保"),
-            (func.coalesce(last.c.last_elsewhere, 0) == 1, "上年外地参保"),
+            (per.c.last_employee == 1, "上年职工医保"),
+            (per.c.last_elsewhere == 1, "上年外地参保"),
             else_="上年未参保",
         )
     wanted = list(cols) if columns is None else list(columns)
-    return (
-        select(*(cols[k].label(k) for k in wanted))
-        .select_from(Resident)
-        .outerjoin(Assessment, and_(Assessment.resident_id == Resident.id, Assessment.campaign_id == c.id))
-        .outerjoin(e, e.c.rid == Resident.id)
-        .outerjoin(last, last.c.rid == Resident.id)
-        .outerjoin(paid, paid.c.rid == Resident.id)
-        .where(scoped)
-        .subquery()
-    )
+    return select(*(cols[k].label(k) for k in wanted)).select_from(per)
 
 
 def grouped_status(
@@ -308,6 +333,120 @@ def grouped_status(
     return frame.with_columns(pl.col(k).cast(pl.Boolean) for k, v in schema.items() if v == pl.Boolean)
 
 
+# --- one pass for every report of a day (issue 18 item 7) -------------------------------------
+
+
+@dataclass(frozen=True)
+class StateSummary:
+    """:func:`resident_state` at one date in one scope, counted three ways in one pass over the
+    residents (:func:`state_summary`):
+
+    * ``by_village``: ``village`` and the flags (:data:`FLAGS`) with ``n`` residents and
+      ``subsidy_fen``, the frame :func:`grouped_status` gives for ``("village",)``: progress
+      by village, and by town and county rolled up through the region tree;
+    * ``by_category``: residents alive and enrolled, by ``subsidy_category``, ``subsidy_pos``,
+      ``fiscal_zero`` and ``paid``, with ``n`` and ``subsidy_fen`` (composition, funding);
+    * ``by_day``: residents alive and enrolled by ``first_day`` with ``n`` (burn-up)."""
+
+    by_village: pl.DataFrame
+    by_category: pl.DataFrame
+    by_day: pl.DataFrame
+
+
+_CACHE = "urrbmi.targets.state_summary"
+_CAT_KEYS = ("subsidy_category", "subsidy_pos", "fiscal_zero", "paid")
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_CACHE, None)
+
+
+def _forget_on_write(state: Any) -> None:
+    if not state.is_select:
+        state.session.info.pop(_CACHE, None)
+
+
+def _watch(session: Session) -> None:
+    """Drop the session's cached summaries whenever it may have changed the ledger: a flush, a
+    commit or rollback, or any statement other than a SELECT."""
+    if event.contains(session, "after_flush", _forget):
+        return
+    for name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+        event.listen(session, name, _forget)
+    event.listen(session, "do_orm_execute", _forget_on_write)
+
+
+def state_summary(session: Session, campaign_id: int, on: dt.date, scope: str = "") -> StateSummary:
+    """The residents' state at ``on`` in ``scope``, counted by village, by subsidy category and by
+    burn-up day in **one** SQL statement (one pass over the residents: :func:`resident_state`
+    as a common table expression, grouped three ways). Kept on the session for the next report
+    of the same (campaign, date, scope) until the session writes, so a request that asks for
+    progress, burn-up, composition and funding counts once."""
+    c = campaign_or_fail(session, campaign_id)
+    prefix = effective_prefix(session, c, scope)
+    key = (c.id, on, prefix)
+    cache: dict[Any, StateSummary] = session.info.setdefault(_CACHE, {})
+    if key in cache:
+        return cache[key]
+    vil_schema: dict[str, Any] = {"village": pl.Utf8, **dict.fromkeys(FLAGS, pl.Boolean)}
+    vil_schema.update({"n": pl.Int64, "subsidy_fen": pl.Int64})
+    cat_schema: dict[str, Any] = {
+        "subsidy_category": pl.Utf8,
+        "subsidy_pos": pl.Boolean,
+        "fiscal_zero": pl.Boolean,
+        "paid": pl.Boolean,
+        "n": pl.Int64,
+        "subsidy_fen": pl.Int64,
+    }
+    day_schema: dict[str, Any] = {"first_day": pl.Date, "n": pl.Int64}
+    vil: list[tuple[Any, ...]] = []
+    cat: list[tuple[Any, ...]] = []
+    day: list[tuple[Any, ...]] = []
+    if prefix is not None:
+        names = ["village", *_CAT_KEYS[:3], "first_day", *FLAGS, "subsidy_fen"]
+        st = _state_select(session, c, prefix, on, names).cte("st")
+        n = func.count().label("n")
+        fen = func.sum(st.c.subsidy_fen).cast(BigInteger).label("fen")
+        text_, int_, day_ = null().cast(String), null().cast(Integer), null().cast(Date)
+        counted = and_(st.c.alive == 1, st.c.enrolled == 1)
+        vil_q = select(
+            literal(0).label("part"), st.c.village, text_, int_, int_, day_, *(st.c[f] for f in FLAGS), n, fen
+        ).group_by(st.c.village, *(st.c[f] for f in FLAGS))
+        no_flags = [int_] * len(FLAGS)
+        cat_keys = [st.c[k] for k in _CAT_KEYS]
+        paid_only = [st.c.paid if f == "paid" else int_ for f in FLAGS]
+        cat_q = (
+            select(literal(1), text_, *cat_keys[:3], day_, *paid_only, n, fen)
+            .where(counted)
+            .group_by(*cat_keys)
+        )
+        day_q = (
+            select(literal(2), text_, text_, int_, int_, st.c.first_day, *no_flags, n, fen)
+            .where(counted, st.c.first_day.is_not(None))
+            .group_by(st.c.first_day)
+        )
+        paid_at = FLAGS.index("paid")
+        for r in session.execute(union_all(vil_q, cat_q, day_q)):
+            part, village, category, pos, fz, first, *flags, count, fsum = r
+            if part == 0:
+                vil.append((village, *flags, count, fsum))
+            elif part == 1:
+                cat.append((category, pos, fz, flags[paid_at], count, fsum))
+            else:
+                day.append((_date_value(first), count))
+    out = StateSummary(_frame(vil, vil_schema), _frame(cat, cat_schema), _frame(day, day_schema))
+    _watch(session)
+    cache[key] = out
+    return out
+
+
+def _frame(rows: list[tuple[Any, ...]], schema: dict[str, Any]) -> pl.DataFrame:
+    """Rows of 0/1 flags as a frame with those columns Boolean."""
+    raw = {k: (pl.Int64 if v == pl.Boolean else v) for k, v in schema.items()}
+    frame = pl.DataFrame(rows, schema=raw, orient="row")
+    return frame.with_columns(pl.col(k).cast(pl.Boolean) for k, v in schema.items() if v == pl.Boolean)
+
+
 _ROW_SCHEMA: dict[str, Any] = {
     "rid": pl.Int64,
     "village": pl.Utf8,
@@ -327,17 +466,12 @@ def resident_rows(session: Session, campaign_id: int, on: dt.date, scope: str = 
         return pl.DataFrame(schema=_ROW_SCHEMA)
     flags = ("alive", "enrolled", "employee", "elsewhere")
     st = resident_state(session, c, prefix, on, columns=[*_ROW_SCHEMA, *flags])
-    # the flags are filtered here, not in SQL: PostgreSQL, told only a few residents pass them,
-    # would re-run last year's aggregate once per resident (measured 6 s for one village)
-    schema = {**_ROW_SCHEMA, **dict.fromkeys(flags, pl.Int64)}
-    rows = pl.DataFrame([tuple(r) for r in session.execute(select(st))], schema=schema, orient="row")
-    keep = (
-        (pl.col("alive") == 1)
-        & (pl.col("enrolled") == 0)
-        & (pl.col("employee") == 0)
-        & (pl.col("elsewhere") == 0)
+    # filtered in SQL, on top of the per-resident grouping (which the filter cannot enter, so
+    # PostgreSQL cannot re-run an aggregate per resident, as it did with the former shape)
+    q = select(*(st.c[k] for k in _ROW_SCHEMA)).where(
+        st.c.alive == 1, st.c.enrolled == 0, st.c.employee == 0, st.c.elsewhere == 0
     )
-    return rows.filter(keep).select(list(_ROW_SCHEMA))
+    return pl.DataFrame([tuple(r) for r in session.execute(q)], schema=_ROW_SCHEMA, orient="row")
 
 
 def collected_fen(session: Session, campaign_id: int, on: dt.date, scope: str = "") -> int:
@@ -533,8 +667,10 @@ def progress(
         )
     employee_counts = count_employee if count_employee is not None else bool(ts and ts.includes_employee)
     prefix = effective_prefix(session, c, scope)
-    keys = ("school",) if level == "school" else ("village",)
-    status = grouped_status(session, campaign_id, on, scope, keys)
+    if level == "school":
+        status = grouped_status(session, campaign_id, on, scope, ("school",))
+    else:  # one pass by village; towns and the county roll up from it
+        status = state_summary(session, campaign_id, on, scope).by_village
     counts = unit_counts(with_unit(session, prefix or "", status, level))
     names = region_names(session, prefix or c.region_code) if level != "school" else {}
     by_unit = {row["unit"]: row for row in counts.iter_rows(named=True) if row["unit"] is not None}
@@ -590,7 +726,7 @@ def last_year_known(session: Session, c: Campaign) -> bool:
     unknown (shown "—"), not zero."""
     prefix = region_prefix(session, c.region_code)
     q = select(Enrollment.id).where(
-        Enrollment.benefit_year == c.benefit_year - 1, Enrollment.region_code.like(f"{prefix}%")
+        Enrollment.benefit_year == c.benefit_year - 1, in_prefix(Enrollment.region_code, prefix)
     )
     return session.execute(q.limit(1)).first() is not None
 
@@ -615,13 +751,7 @@ def burnup(session: Session, campaign_id: int, *, on: dt.date, scope: str = "") 
     """Cumulative enrolled (the same definition as :func:`progress`, at each date) per day on
     which the count changed, up to ``on``. Counted at ``on`` for the reversals: a point for an
     earlier day ``d`` counts enrollments registered by ``d`` that are still in force at ``on``."""
-    status = grouped_status(session, campaign_id, on, scope, ("first_day",))
-    daily = (
-        status.filter(pl.col("alive") & pl.col("enrolled") & pl.col("first_day").is_not_null())
-        .group_by("first_day")
-        .agg(pl.col("n").sum())
-        .sort("first_day")
-    )
+    daily = state_summary(session, campaign_id, on, scope).by_day.sort("first_day")
     points: list[tuple[dt.date, int]] = []
     running = 0
     for day, n in daily.iter_rows():
@@ -634,12 +764,8 @@ def composition(session: Session, campaign_id: int, *, on: dt.date, scope: str =
     """Enrolled at ``on`` by subsidy category (its Chinese name; ``普通居民`` without a subsidy)."""
     from urrbmi.policy.identities import all_identities
 
-    status = grouped_status(session, campaign_id, on, scope, ("subsidy_category",))
-    counts = (
-        status.filter(pl.col("alive") & pl.col("enrolled"))
-        .group_by("subsidy_category")
-        .agg(pl.col("n").sum())
-    )
+    counted = state_summary(session, campaign_id, on, scope).by_category  # alive and enrolled
+    counts = counted.group_by("subsidy_category").agg(pl.col("n").sum())
     vocab = all_identities().by_code
     out: dict[str, int] = {}
     for code, n in counts.iter_rows():

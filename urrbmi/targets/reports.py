@@ -29,8 +29,8 @@ from urrbmi.targets.counting import (
     burnup,
     collected_fen,
     composition,
-    grouped_status,
     progress,
+    state_summary,
 )
 from urrbmi.targets.funding import FinancingStandard, check_split
 from urrbmi.targets.incentive import IncentiveLine, incentive_table
@@ -301,9 +301,7 @@ def funding_report(session: Session, campaign_id: int, *, on: dt.date, scope: st
     c = campaign_or_fail(session, campaign_id)
     policy = campaign_policy(c)
     m = policy.model
-    keys = ("subsidy_category", "subsidy_pos", "fiscal_zero")
-    weighed = grouped_status(session, campaign_id, on, scope, keys)
-    st = weighed.filter(pl.col("alive") & pl.col("enrolled"))
+    st = state_summary(session, campaign_id, on, scope).by_category  # alive and enrolled
     vocab = policy.vocabulary.by_code  # the notice's names for its identities
     lines: list[FundingLine] = []
     subs = (

@@ -39,6 +39,7 @@ from urrbmi.targets.lists import (
     write_not_enrolled_xlsx,
 )
 from urrbmi.targets.reports import FundingReport, bulletin_from_db, funding_report, incentive_from_db
+from urrbmi.targets.store import region_prefix
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["targets"])
 
@@ -191,15 +192,27 @@ def get_progress(
     level: Level = "town",
     target: str | None = None,
     rate: Rate = None,
+    region: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9]{6,12}$",
+            description="只统计此区划之下（如一个乡镇的各村，在本镇内排名）/ count only under this region "
+            "(e.g. one town's villages, ranked within the town)",
+        ),
+    ] = None,
 ) -> ProgressOut:
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id)
+        scope = p.region_prefix
+        if region is not None:  # a drill-down counts only its region (issue 18 item 7)
+            check_region(p, region)
+            scope = region_prefix(s, region)
         rep = progress(
             s,
             campaign_id,
             on=on or clock.today(),
             level=level,
-            scope=p.region_prefix,
+            scope=scope,
             target=target,
             target_rate=rate,
         )

@@ -96,7 +96,10 @@ function Chart({ option, testid }) {
 function Progress({ campaign, on, parent, onDrill, fixed }) {
   const level = parent ? 'village' : 'town';
   const [view, setView] = useState('counts'); // counts (enrolled vs task) or rate (completion %)
-  const [data, error] = useApi(EP.progress(campaign), { level, on: on || undefined });
+  // a drill-down asks for its town only (villages ranked within the town)
+  const [data, error] = useApi(EP.progress(campaign), {
+    level, on: on || undefined, region: parent ? parent.code : undefined,
+  });
   const all = (data && data.rows) || [];
   const rows = parent ? all.filter((r) => String(r.unit).startsWith(parent.code)) : all;
   const total = data && data.total;
