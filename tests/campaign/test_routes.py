@@ -246,6 +246,29 @@ def test_changji_3_retro_subsidy_created_when_the_list_names_someone_who_paid(
         assert [x.status for x in list_refunds(s, get_campaign(s, cid))] == ["paid"]
 
 
+def test_changji_3_retro_subsidy_from_an_identity_accepted_on_review(engine: Engine, tmp_path: Path) -> None:
+    """The 民政 list spells the payer's name otherwise: the row waits for review, and accepting the
+    file's version (the identity with it) creates the 补发 as loading it would have."""
+    from urrbmi.imports.review import decide_review, list_reviews
+
+    setup_regions(engine)
+    adult = register(engine, "652301001", "652301", dt.date(1980, 2, 2), 31)
+    cid = open_campaign(engine, "changji-2023", "652301", CHANGJI_WINDOW)
+    pay_file(engine, cid, ("C1", adult, Decimal(410), dt.date(2022, 11, 5)))
+    listing = tmp_path / "民政12月.csv"
+    listing.write_text(f"姓名,身份证号码,救助类型\n别名{nm(31)},{adult},低保对象\n", encoding="utf-8")
+    with session_scope(engine) as s:
+        r = load_list(s, listing, "minzheng", dt.date(2022, 12, 1), actor="民政导入")
+    assert r.review_items == 1 and r.retro_subsidies == 0
+    with session_scope(engine) as s:
+        (item,) = list_reviews(s)
+        decide_review(s, item.id, "take_file", actor="审核员")
+    with session_scope(engine) as s:
+        assert [(x.kind, x.amount, x.status) for x in list_refunds(s, get_campaign(s, cid))] == [
+            ("refund", Decimal(370), "pending")
+        ]
+
+
 def test_changji_3_retro_subsidy_from_an_identity_recorded_by_cli(engine: Engine, db_url: str) -> None:
     setup_regions(engine)
     adult = register(engine, "652301001", "652301", dt.date(1980, 2, 2), 31)

@@ -226,6 +226,10 @@ def _apply(session: Session, item: ReviewItem, v: dict[str, Any], actor: str) ->
             batch_id=str(batch.id),
             actor=actor,
         )
+        # an identity accepted on review after payment owes its 补发 as a loaded one does (昌吉 三)
+        from urrbmi.imports.effects import retro_subsidies
+
+        retro_subsidies(session, [resident.id], batch.as_of, actor=actor)
     elif batch.kind == "enrollment":
         values = v.get("values") or {}
         year = str(values.get("benefit_year") or "")
