@@ -34,6 +34,7 @@ from urrbmi.db.models import Campaign, Payment, Resident
 from urrbmi.interfaces.api.common import (
     AUTH_ERRORS,
     CONFLICT,
+    XLSX,
     Day,
     Id,
     Limit,
@@ -56,7 +57,6 @@ ReadP = Annotated[Principal, Depends(need("campaign.read"))]
 ManageP = Annotated[Principal, Depends(need("campaign.manage"))]
 IdNumber = Annotated[str, Field(min_length=15, max_length=20, description="18位身份证号码")]
 Amount = Annotated[Decimal, Field(ge=0, le=100000, decimal_places=2, description="金额（元），至多两位小数")]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class CampaignOut(BaseModel):

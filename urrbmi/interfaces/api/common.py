@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict
 from urrbmi.interfaces.api.schemas import ErrorOut
 from urrbmi.limits import EARLIEST_DAY, LATEST_DAY
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"  # every Excel download
+
 
 def _err(description: str) -> dict[str, Any]:
     return {"model": ErrorOut, "description": description}

@@ -23,7 +23,7 @@ from urrbmi.access.scope import Principal
 from urrbmi.campaign import activation, fieldwork
 from urrbmi.db.models_fieldwork import OUTCOMES
 from urrbmi.imports.reader import read
-from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, MAX_ID, Day, Id, Strict, attachment
+from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, MAX_ID, XLSX, Day, Id, Strict, attachment
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import Ratio, Yuan
 from urrbmi.interfaces.api.uploads import read_upload
@@ -39,7 +39,6 @@ RatesP = Annotated[Principal, Depends(need("campaign.read"))]
 ImportP = Annotated[Principal, Depends(need("activation.import"))]
 CampaignQ = Annotated[int | None, Query(ge=1, le=MAX_ID, description="征缴批次（默认：管辖范围内最新的）")]
 RegionQ = Annotated[str | None, Query(pattern=r"^[0-9]{6,12}$", description="只看此区划（须在管辖范围内）")]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Outcome = Literal["paid_elsewhere", "employee", "died", "army", "refused", "unreachable", "promised"]
 assert set(Outcome.__args__) == set(OUTCOMES)  # type: ignore[attr-defined]
 

@@ -43,7 +43,7 @@ from urrbmi.imports.load import SourceNotAllowed, absent_from_hukou, load_list, 
 from urrbmi.imports.model import ListBatch
 from urrbmi.imports.report import write_report
 from urrbmi.imports.review import decide_review, list_reviews, show_review
-from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, MAX_ID, Id, Limit, Offset, Strict, page
+from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, MAX_ID, XLSX, Id, Limit, Offset, Strict, page
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import no_value
 from urrbmi.interfaces.api.uploads import read_upload
@@ -55,7 +55,6 @@ router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
 UploadP = Annotated[Principal, Depends(need("list.upload"))]
 ReviewP = Annotated[Principal, Depends(need("identity.write"))]
 PeopleP = Annotated[Principal, Depends(need("resident.read"))]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class LoadOut(BaseModel):

@@ -18,7 +18,7 @@ from pydantic import BaseModel, BeforeValidator, Field
 
 from urrbmi import clock
 from urrbmi.access.scope import Principal, scoped_campaign
-from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, NOT_FOUND, Day, Id, attachment, instant
+from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, NOT_FOUND, XLSX, Day, Id, attachment, instant
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import JSONOut, Out, Ratio, Yuan
 from urrbmi.interfaces.api.targets import TableColumnOut
@@ -133,9 +133,6 @@ class TaskVersionOut(Out):
 
 class TaskVersionsOut(BaseModel):
     versions: list[TaskVersionOut]
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.post(

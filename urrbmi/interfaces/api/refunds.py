@@ -31,7 +31,7 @@ from urrbmi.campaign.refunds import (
     reject,
 )
 from urrbmi.db.models import RefundStatus
-from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Id, Limit, Offset, Strict, instant, page
+from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, XLSX, Id, Limit, Offset, Strict, instant, page
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import Yuan
 from urrbmi.limits import check_size
@@ -41,7 +41,6 @@ router = APIRouter(prefix="/api/v1/campaigns", tags=["refunds"])
 ReadP = Annotated[Principal, Depends(need("campaign.read"))]
 DecideP = Annotated[Principal, Depends(need("refund.approve"))]
 PayP = Annotated[Principal, Depends(need("refund.pay"))]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RefundIds = Annotated[list[Annotated[int, Field(ge=1, le=2**63 - 1)]], Field(min_length=1, max_length=1000)]
 
 

@@ -41,7 +41,7 @@ from urrbmi.campaign.schools import (
 )
 from urrbmi.db.models import Campaign
 from urrbmi.db.models_schools import School
-from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Day, Id, Strict, attachment
+from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, XLSX, Day, Id, Strict, attachment
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import Out, Ratio, Yuan
 from urrbmi.interfaces.api.uploads import read_upload
@@ -53,7 +53,6 @@ router = APIRouter(prefix="/api/v1", tags=["schools"])
 
 SchoolP = Annotated[Principal, Depends(need("school.manage"))]
 ReadP = Annotated[Principal, Depends(need("campaign.read"))]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Channel = Literal["bank", "tax", "wechat", "alipay", "unionpay", "pos", "cash"]
 
 

@@ -21,8 +21,7 @@ from starlette.background import BackgroundTask
 
 from urrbmi import clock
 from urrbmi.access.scope import Principal, check_region, scoped_campaign
-from urrbmi.interfaces.api.campaigns import XLSX
-from urrbmi.interfaces.api.common import AUTH_ERRORS, Day, Id, Limit, Offset, attachment
+from urrbmi.interfaces.api.common import AUTH_ERRORS, XLSX, Day, Id, Limit, Offset, attachment
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import JSONOut, Out, Ratio, Yuan
 from urrbmi.registry import audit
