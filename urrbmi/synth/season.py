@@ -50,6 +50,7 @@ from sqlalchemy import Engine, func, select
 from urrbmi import ids
 from urrbmi.db.models import Campaign, Enrollment, Payment, Refund, Resident
 from urrbmi.db.session import session_scope
+from urrbmi.synth.writers import csv_bytes
 
 
 class Response(Protocol):
@@ -243,14 +244,12 @@ class Season:
         chosen = self._rng.sample(residents, min(self.plan.list_size, len(residents)))
         if not chosen:
             return
-        out = io.StringIO()
-        w = csv.writer(out)
-        w.writerow(["姓名", "身份证号码", "救助类型"])
-        for n in chosen:
-            w.writerow([f"居民{n[-4:]}", n, "低保对象"])
+        listing = csv_bytes(
+            ["姓名", "身份证号码", "救助类型"], ([f"居民{n[-4:]}", n, "低保对象"] for n in chosen)
+        )
         r = self.client.post(
             "/api/v1/imports/lists",
-            files={"file": (f"民政-{day:%Y%m}.csv", out.getvalue().encode("utf-8"), "text/csv")},
+            files={"file": (f"民政-{day:%Y%m}.csv", listing, "text/csv")},
             data={"source": "minzheng", "as_of": day.isoformat(), "mode": "add"},
             headers=self._auth("admin"),
         )
@@ -353,14 +352,16 @@ class Season:
         self.tally.unmatched += want["unmatched"]
 
     def _post_file(self, channel: str, lines: list[Line], what: str) -> Any:
-        out = io.StringIO()
-        w = csv.writer(out)
-        w.writerow(["交易流水号", "身份证号码", "金额", "缴费日期"])
-        for ln in lines:
-            w.writerow([ln.ref, ln.id_number, f"{Decimal(ln.amount_fen) / 100:.2f}", ln.paid_on.isoformat()])
+        data = csv_bytes(
+            ["交易流水号", "身份证号码", "金额", "缴费日期"],
+            (
+                [ln.ref, ln.id_number, f"{Decimal(ln.amount_fen) / 100:.2f}", ln.paid_on.isoformat()]
+                for ln in lines
+            ),
+        )
         r = self.client.post(
             f"{self._c}/payments/import",
-            files={"file": ("payments.csv", out.getvalue().encode("utf-8"), "text/csv")},
+            files={"file": ("payments.csv", data, "text/csv")},
             data={"channel": channel},
             headers=self._auth("officer"),
         )
@@ -411,17 +412,16 @@ class Season:
         header, rows = sent[0], sent[1:]
         ref_at = next(i for i, h in enumerate(header) if "编号" in h)
         amount_at = next(i for i, h in enumerate(header) if "金额" in h)
-        result = io.StringIO()
-        w = csv.writer(result)
-        w.writerow(["退费编号", "结果", "金额", "支付日期", "渠道流水号", "原因"])
+        answers = []
         for i, row in enumerate(rows):
             ref, amount = row[ref_at].lstrip("'"), row[amount_at].lstrip("'")
-            w.writerow([ref, "成功", amount, day.isoformat(), f"BK{day:%m%d}{i:04d}", ""])
+            answers.append([ref, "成功", amount, day.isoformat(), f"BK{day:%m%d}{i:04d}", ""])
             self.refund_success_fen += int(Decimal(amount) * 100)
+        result = csv_bytes(["退费编号", "结果", "金额", "支付日期", "渠道流水号", "原因"], answers)
         body = self._ok(
             self.client.post(
                 f"{self._c}/refunds/result",
-                files={"file": ("result.csv", result.getvalue().encode("utf-8"), "text/csv")},
+                files={"file": ("result.csv", result, "text/csv")},
                 params={"channel": "bank"},
                 headers=self._auth("finance"),
             ),

@@ -17,6 +17,16 @@ REGION_COLUMNS = ("code", "name", "level", "parent", "population")
 FAULT_COLUMNS = ("file", "row", "kind")
 
 
+def csv_bytes(header: Iterable[str], rows: Iterable[Iterable[object]]) -> bytes:
+    """A synthetic input file another party would send (a department's list, a bank's payment or
+    refund-result file), as UTF-8 CSV bytes for an upload."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
 def write_residents(residents: Iterable[Resident], path: Path, header: bool = True) -> int:
     """residents.csv (UTF-8, one header row of RESIDENT_COLUMNS); returns the number written."""
     n = 0
