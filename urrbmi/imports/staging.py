@@ -75,8 +75,6 @@ class Staging:
         self.rest = "loaded"
         self.shared = 0  # 人社 rows of another insurance type than 310 (shared information)
 
-    # --- staging ---------------------------------------------------------------------------
-
     def region_code(self, r: ListRow) -> str | None:
         village = r.values.get("village", "")
         if self.regions is not None and r.town_code and village:
@@ -262,8 +260,6 @@ class Staging:
         self.s.execute(
             update(self.st).where(self.mine(), self.st.c.status.is_(None), *where).values(status=status)
         )
-
-    # --- row outcomes -------------------------------------------------------------------------
 
     def finish(self) -> None:
         st = self.st
