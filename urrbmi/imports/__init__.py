@@ -4,7 +4,9 @@
 
 See docs/imports.md. Modules: reader (formats, encodings), headers (+ headers.yaml, per-source
 aliases), normalize, validate, dedupe, model (the result objects), report (the Excel report),
-check (the whole pass).
+check (the whole pass). Into the database (not imported here): load (the orchestrator,
+``load_list``), staging, conflicts, apply/ (one applier per list kind), kinds (+ list_words.yaml),
+review, effects.
 """
 
 from urrbmi.imports.check import check_file, load_regions
