@@ -479,6 +479,16 @@ def lapse_years(history: tuple[int, ...] | None, year: int) -> int:
     return year - 1 - max(before) if before else 0
 
 
+def history_key(policy: LoadedPolicy, last_insured: int | None) -> int | None:
+    """The last benefit year a resident was insured as the engine reads it (the enrollment
+    history reduced to what :func:`lapse_years` looks at): None when the policy has no
+    continuity rule or the resident was insured the year before (no lapse), so residents
+    without a lapse share one pricing profile."""
+    if policy.model.continuity is None or last_insured is None:
+        return None
+    return last_insured if lapse_years((last_insured,), policy.benefit_year) else None
+
+
 def _continuity(
     ctx: _Ctx, cont: s.Continuity, rule: s.StartRule, period_start: dt.date
 ) -> tuple[dt.date, int]:
