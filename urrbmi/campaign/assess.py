@@ -268,9 +268,8 @@ def price_frame(
     for p in profiles.iter_rows():
         born, cats, tier, student, residence, guardian, ended, years, graduating, returning, last = p
         codes = tuple(x for x in cats.split(",") if x)
-        pr = pricer.price(
-            (born, codes, tier, student, as_of, residence, guardian, ended, years, graduating, returning, last)
-        )
+        facts = (residence, guardian, ended, years, graduating, returning, last)
+        pr = pricer.price((born, codes, tier, student, as_of, *facts))
         priced.append(
             (
                 *p,
