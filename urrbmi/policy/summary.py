@@ -394,6 +394,11 @@ def _periods_section(o: _Out, m: s.Policy) -> None:
         start = (_START_EN if o.en else _START)[_start_key(pw.start)].format(**fmt_args)
         extra = o.t("；须补缴财政补助部分", "; pays the fiscal portion") if pw.fiscal_portion_due else ""
         extra += o.t("；本人不单独缴费", "; no own contribution") if pw.contribution_waived else ""
+        extra += (
+            o.t("；可早于待遇享受期起始日（跨年度）", "; may start before the benefit period (across years)")
+            if pw.before_period
+            else ""
+        )
         text = o.t(f"{pw.label}：{start}享受待遇{extra}", f"{pw.label}: benefits {start}{extra}")
         o.item(text, pw)
         if pw.start.assumed and pw.start.assumed != pw.assumed:
