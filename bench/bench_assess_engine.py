@@ -52,6 +52,7 @@ def frame(n: int) -> pl.DataFrame:
         categories=ident.fill_null(""),
         graduating=pl.lit(0, pl.Int8),
         returning_migrant=pl.lit(0, pl.Int8),
+        last_insured=pl.lit(None, pl.Int64),
     )
 
 

@@ -124,6 +124,32 @@ def test_a_rule_kind_only_the_scalar_engine_knows_is_priced_by_profiles() -> Non
     assert {"centralized", "late"} <= set(seen), seen
 
 
+def test_cohort_periods_gap_months_and_cross_year_newborns_are_priced_by_profiles() -> None:
+    """rules-2025 (issue 17 item 2): benefit periods by cohort, next month / the month after
+    next, identities on a reference date, newborns paying across the year boundary. The plan
+    refuses these rule kinds; profiles agree with the scalar engine row by row."""
+    import datetime as dt
+
+    import numpy as np
+
+    from urrbmi.batch.compile import NotCompiled, compile_policy
+
+    p = _policy("rules-2025")
+    with pytest.raises(NotCompiled, match=r"cohorts.*|new_student|before_period|month_after_next"):
+        compile_policy(p)
+    rng = np.random.default_rng(5)
+    rows = []
+    for r in random_residents(p, 1500, seed=5):
+        update: dict[str, object] = {"new_student": bool(rng.random() < 0.5)}
+        if rng.random() < 0.2:  # newborns around the year boundary, paying within or after 90 days
+            born = dt.date(2024, 9, 1) + dt.timedelta(days=int(rng.integers(0, 150)))
+            paid = born + dt.timedelta(days=int(rng.integers(0, 120)))
+            update |= {"birth_date": born, "id_number": None, "paid_on": paid, "student": None}
+        rows.append(r.model_copy(update=update))
+    seen = compare(p, rows)
+    assert {"centralized", "newborn_cross_year", "late"} <= set(seen), seen
+
+
 def test_profiles_give_each_stage_of_the_amount_due() -> None:
     import datetime as dt
 

@@ -31,6 +31,7 @@ def row(born: dt.date, student: str | None, guardian: bool) -> SimpleNamespace:
         employee_insurance_years=None,
         graduating=False,
         returning_migrant=False,
+        last_insured=None,
     )
 
 

@@ -88,6 +88,10 @@ def frame_from_inputs(residents: Sequence[ResidentInput]) -> pl.DataFrame:
     extra: dict[str, pl.DataType] = (
         {"insured_years": pl.List(pl.Int64()), "repaired_years": pl.Int64()} if history else {}
     )
+    if any(r.new_student for r in residents):  # a cohort's benefit period, only when given
+        for row, r in zip(rows, residents, strict=True):
+            row["new_student"] = r.new_student
+        extra["new_student"] = pl.Boolean()
     return pl.DataFrame(
         rows,
         schema={

@@ -53,6 +53,7 @@ from urrbmi.db.models import (
     InsuranceType,
     Resident,
 )
+from urrbmi.policy.engine import history_key
 from urrbmi.policy.loader import LoadedPolicy
 from urrbmi.registry import audit
 from urrbmi.registry.regions import get_region, prefix
@@ -90,7 +91,7 @@ SELECT r.id, r.birth_date, r.residence, r.student,
        CASE WHEN g.resident_id IS NULL THEN 0 ELSE 1 END,
        COALESCE(en.elsewhere, 0), en.enrolled_by, m.cats, t.tier, a.categories,
        CASE WHEN r.graduation_year = :year THEN 1 ELSE 0 END,
-       CASE WHEN r.returning_migrant_year = :year THEN 1 ELSE 0 END, a.reason
+       CASE WHEN r.returning_migrant_year = :year THEN 1 ELSE 0 END, a.reason, {last}
 FROM residents r
 LEFT JOIN ({cats}) m ON m.resident_id = r.id
 LEFT JOIN (SELECT resident_id,
@@ -100,9 +101,18 @@ LEFT JOIN (SELECT resident_id,
            GROUP BY resident_id) en ON en.resident_id = r.id
 LEFT JOIN (SELECT DISTINCT resident_id FROM enrollments
            WHERE benefit_year = :year AND status = 'enrolled') g ON g.resident_id = r.guardian_id
-LEFT JOIN resident_tiers t ON t.campaign_id = :cid AND t.resident_id = r.id
+{history}LEFT JOIN resident_tiers t ON t.campaign_id = :cid AND t.resident_id = r.id
 LEFT JOIN assessments a ON a.campaign_id = :cid AND a.resident_id = r.id
 WHERE r.region_code LIKE :prefix {only}
+"""
+
+# the enrollment history the national rule from 2025 reads (国办发〔2024〕38号; the same as
+# campaigns.profile_columns' last_insured): the last earlier benefit year enrolled in resident
+# insurance, ours, imported (上年参保名单) or reported. Joined only under a policy with a
+# continuity rule: other campaigns do not pay for the pass over enrollments.
+_HISTORY = """LEFT JOIN (SELECT resident_id, MAX(benefit_year) AS last_insured FROM enrollments
+           WHERE benefit_year < :year AND status = 'enrolled' AND insurance_type = '390'{narrow}
+           GROUP BY resident_id) h ON h.resident_id = r.id
 """
 
 # identities valid on the day, one comma-joined text per resident, codes sorted and distinct
@@ -134,6 +144,7 @@ _READ_SCHEMA: dict[str, Any] = {
     "graduating": pl.Int8,  # the facts of the benefit year (campaigns.profile_columns)
     "returning_migrant": pl.Int8,
     "a_reason": pl.String,
+    "last_insured": pl.Int64,
 }
 
 
@@ -162,7 +173,15 @@ def read_residents(
         where += " AND r.id IN ({})".format(",".join(str(int(i)) for i in only) or "NULL")
     if not is_postgres(session):
         params["day"] = day.isoformat()
-    frame = read_frame(session, _READ.format(cats=cats, only=where, narrow=narrow), params, _READ_SCHEMA)
+    uses_history = campaign_policy(c).model.continuity is not None
+    sql = _READ.format(
+        cats=cats,
+        only=where,
+        narrow=narrow,
+        history=_HISTORY.format(narrow=narrow) if uses_history else "",
+        last="h.last_insured" if uses_history else "NULL",
+    )
+    frame = read_frame(session, sql, params, _READ_SCHEMA)
     codes = pl.col("cats").fill_null("").str.split(",").list.eval(pl.element().filter(pl.element() != ""))
     return frame.with_columns(categories=codes.list.unique().list.sort().list.join(","))
 
@@ -211,6 +230,7 @@ _PROFILE = (
     "employee_years",
     "graduating",
     "returning_migrant_worker",
+    "last_insured",
 )
 
 
@@ -237,17 +257,19 @@ def price_frame(
     )
     births = df["birth_date"].unique().to_list()
     canon = {b: pricer.canonical_birth(b) for b in births if b is not None}
+    lasts = df["last_insured"].unique().to_list()
+    history = {y: history_key(pricer.policy, y) for y in lasts if y is not None}
     df = df.with_columns(
-        canon_birth=pl.col("birth_date").replace_strict(canon, default=None, return_dtype=pl.Date)
+        canon_birth=pl.col("birth_date").replace_strict(canon, default=None, return_dtype=pl.Date),
+        last_insured=pl.col("last_insured").replace_strict(history, default=None, return_dtype=pl.Int64),
     )
     profiles = df.filter(pl.col("reason").is_null()).select(_PROFILE).unique()
     priced: list[tuple[Any, ...]] = []
     for p in profiles.iter_rows():
-        born, cats, tier, student, residence, guardian, ended, years, graduating, returning = p
+        born, cats, tier, student, residence, guardian, ended, years, graduating, returning, last = p
         codes = tuple(x for x in cats.split(",") if x)
-        pr = pricer.price(
-            (born, codes, tier, student, as_of, residence, guardian, ended, years, graduating, returning)
-        )
+        facts = (residence, guardian, ended, years, graduating, returning, last)
+        pr = pricer.price((born, codes, tier, student, as_of, *facts))
         priced.append(
             (
                 *p,

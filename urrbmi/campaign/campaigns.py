@@ -14,16 +14,24 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, exists, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from urrbmi.batch.convert import canonical_categories
 from urrbmi.db.locks import lock_for_transaction
-from urrbmi.db.models import LEVEL_DIGITS, Campaign, Enrollment, EnrollmentStatus, Region, Resident
+from urrbmi.db.models import (
+    LEVEL_DIGITS,
+    Campaign,
+    Enrollment,
+    EnrollmentStatus,
+    InsuranceType,
+    Region,
+    Resident,
+)
 from urrbmi.errors import InvalidInput, UrrbmiError
 from urrbmi.money import to_fen
 from urrbmi.policy import LoadedPolicy, ResidentInput, load_policy, quote
-from urrbmi.policy.engine import birth_thresholds, canonical_birth
+from urrbmi.policy.engine import birth_thresholds, canonical_birth, history_key
 from urrbmi.registry import audit
 from urrbmi.registry.errors import CampaignOverlap, NotFound, PolicyChanged
 from urrbmi.registry.regions import contains, get_region, prefix
@@ -170,6 +178,19 @@ def profile_columns(benefit_year: int, campaign_id: int) -> list[Any]:
         other.status == EnrollmentStatus.ENROLLED,
         and_(other.campaign_id.is_distinct_from(campaign_id)),
     )
+    # the enrollment history the national rule from 2025 reads (国办发〔2024〕38号): the last
+    # earlier benefit year enrolled in resident insurance (ours, imported or reported)
+    history = aliased(Enrollment)
+    last_insured = (
+        select(func.max(history.benefit_year))
+        .where(
+            history.resident_id == Resident.id,
+            history.benefit_year < benefit_year,
+            history.status == EnrollmentStatus.ENROLLED,
+            history.insurance_type == InsuranceType.RESIDENT.value,
+        )
+        .scalar_subquery()
+    )
     return [
         Resident.id,
         Resident.birth_date,
@@ -184,6 +205,7 @@ def profile_columns(benefit_year: int, campaign_id: int) -> list[Any]:
         elsewhere.label("elsewhere"),
         case((Resident.graduation_year == benefit_year, True), else_=False).label("graduating"),
         case((Resident.returning_migrant_year == benefit_year, True), else_=False).label("returning_migrant"),
+        last_insured.label("last_insured"),
     ]
 
 
@@ -222,11 +244,12 @@ def profile(row: Any, categories: tuple[str, ...], tier: int, paid_on: dt.date) 
         float(row.employee_insurance_years or 0) if ended is not None else None,
         bool(row.graduating),
         bool(row.returning_migrant),
+        row.last_insured,
     )
 
 
 def resident_input(p: Profile) -> ResidentInput:
-    born, cats, tier, student, paid_on, residence, guardian, ended, years, graduating, returning = p
+    born, cats, tier, student, paid_on, residence, guardian, ended, years, graduating, returning, last = p
     data: dict[str, Any] = {
         "birth_date": born,
         "categories": cats,
@@ -240,6 +263,8 @@ def resident_input(p: Profile) -> ResidentInput:
     }
     if ended is not None:
         data["employee_insurance"] = {"ended_on": ended, "years": years}
+    if last is not None:
+        data["insured_years"] = (last,)  # all lapse_years reads (engine.history_key)
     return ResidentInput.parse(data)
 
 
@@ -293,7 +318,7 @@ class Pricer:
         return canonical_birth(self.policy, born)
 
     def price(self, p: Profile) -> Priced:
-        p = (self.canonical_birth(p[0]), *p[1:])
+        p = (self.canonical_birth(p[0]), *p[1:-1], history_key(self.policy, p[-1]))
         found = self.cache.get(p)
         if found is None:
             found = self._price(p)

@@ -114,6 +114,8 @@ def _holds(ctx: _Ctx, c: s.Condition) -> bool:
             return False
         if c.age_below is not None and born < next(bounds):
             return False
+    if c.new_student is not None and r.new_student != c.new_student:
+        return False
     if c.paid_from is not None and r.paid_on < c.paid_from:
         return False
     if c.paid_to is not None and r.paid_on > c.paid_to:
@@ -121,7 +123,7 @@ def _holds(ctx: _Ctx, c: s.Condition) -> bool:
     if c.returning_migrant_worker is not None and r.returning_migrant_worker != c.returning_migrant_worker:
         return False
     if c.newborn_within_days is not None or c.newborn_after_days is not None:
-        if born is None or born.year != year:
+        if born is None or born.year > year or born < (c.newborn_born_from or dt.date(year, 1, 1)):
             return False
         if c.newborn_within_days is not None and (
             r.paid_on > born + dt.timedelta(days=c.newborn_within_days) or r.paid_on < born
@@ -174,7 +176,7 @@ def birth_thresholds(policy: LoadedPolicy) -> tuple[dt.date, ...]:
     if got is None:
         found: set[dt.date] = set()
         for c in s.all_conditions(policy.model):
-            found.update(d for d in (c.born_before, c.born_on_or_after) if d is not None)
+            found.update(d for d in (c.born_before, c.born_on_or_after, c.newborn_born_from) if d is not None)
             found.update(age_thresholds(c, policy.benefit_year))
         got = _THRESHOLDS[key] = tuple(sorted(found))
     return got
@@ -313,6 +315,11 @@ def _subsidy(
     policy = ctx.policy
     voc = policy.vocabulary
     best: tuple[Decimal, s.Subsidy, str, str] | None = None
+    mi = policy.model.multiple_identities
+    if ctx.codes and mi.reference_date is not None:
+        day = f"{mi.reference_label}（{mi.reference_date}）" if mi.reference_label else str(mi.reference_date)
+        text = f"身份认定时点：以{day}的身份为准，不以缴费之日的身份为准"
+        ctx.step("identity_date", text, mi.cite, mi.reference_date.isoformat(), mi.assumed)
     for code in sorted(ctx.codes, key=policy.rule_order):  # ties go to the rule listed first
         cat = voc.by_code[code]
         sub = policy.subsidy_by_category.get(code)
@@ -347,7 +354,6 @@ def _subsidy(
         return ZERO, None, None
     amount, sub, name, cite = best
     if len(ctx.codes) > 1:
-        mi = policy.model.multiple_identities
         ctx.step("subsidy", f"多重身份按就高不就低原则，按“{name}”资助", mi.cite, fmt(amount))
     else:
         ctx.step("subsidy", f"按“{name}”资助", cite, fmt(amount))
@@ -425,6 +431,13 @@ def _cond_zh(c: s.Condition) -> str:
 
 def _period(ctx: _Ctx, pc: s.PersonClass) -> tuple[dt.date, dt.date]:
     bp = ctx.policy.model.benefit_period
+    for cohort in bp.cohorts:
+        if _holds(ctx, cohort.when):
+            end = cohort.last_day()
+            span = f"，共{cohort.months}个月" if cohort.months else ""
+            text = f"{cohort.label}待遇享受期"
+            ctx.step("benefit_period", text, cohort.cite, f"{cohort.start}至{end}{span}", cohort.assumed)
+            return cohort.start, end
     cp = bp.by_class.get(pc.code)
     if cp is None:
         ctx.step("benefit_period", "待遇享受期", bp.cite, f"{bp.start}至{bp.end}", bp.assumed)
@@ -451,6 +464,8 @@ def _start(ctx: _Ctx, rule: s.StartRule, period_start: dt.date) -> tuple[dt.date
         return paid + dt.timedelta(days=1), 0
     if rule.kind == "next_month":
         return (paid.replace(day=1) + relativedelta(months=1)), 0
+    if rule.kind == "month_after_next":
+        return (paid.replace(day=1) + relativedelta(months=2)), 0
     if rule.kind == "wait_days":
         assert rule.days is not None
         extra = 1 if rule.day_count == "next_day" else 0
@@ -466,6 +481,7 @@ _START_ZH = {
     "payment_day": "自缴费之日起享受待遇",
     "next_day": "自缴费次日起享受待遇",
     "next_month": "自缴费次月起享受待遇",
+    "month_after_next": "自缴费次月的次月起享受待遇",
     "wait_days": "设待遇等待期{n}日（{count}为第1日），第{after}日即{date}起享受待遇",
     "wait_months": "设待遇等待期{n}个月",
     "continuity_wait": "按国家规定设待遇等待期",
@@ -477,6 +493,16 @@ def lapse_years(history: tuple[int, ...] | None, year: int) -> int:
     earlier enrollment known)."""
     before = [y for y in history or () if y < year]
     return year - 1 - max(before) if before else 0
+
+
+def history_key(policy: LoadedPolicy, last_insured: int | None) -> int | None:
+    """The last benefit year a resident was insured as the engine reads it (the enrollment
+    history reduced to what :func:`lapse_years` looks at): None when the policy has no
+    continuity rule or the resident was insured the year before (no lapse), so residents
+    without a lapse share one pricing profile."""
+    if policy.model.continuity is None or last_insured is None:
+        return None
+    return last_insured if lapse_years((last_insured,), policy.benefit_year) else None
 
 
 def _continuity(
@@ -525,7 +551,10 @@ def _benefit_start(ctx: _Ctx, pw: s.Pathway, period_start: dt.date) -> tuple[dt.
         after = (start - ctx.r.paid_on).days + (0 if rule.day_count == "next_day" else 1)
         text = _START_ZH[rule.kind].format(n=rule.days or rule.months, count=count, after=after, date=start)
         ctx.step("benefit_start", text, rule.cite, start.isoformat(), rule.assumed)
-    if start < period_start:
+    if start < period_start and pw.before_period:
+        text = f"自{start}起享受待遇，早于{period_start}的待遇享受期（跨年度参保）"
+        ctx.step("benefit_start", text, pw.cite, str(start), pw.assumed)
+    elif start < period_start:
         ctx.step("benefit_start", "早于待遇享受期的，自享受期起始日起", rule.cite, str(period_start))
         start = period_start
     return start, waiting

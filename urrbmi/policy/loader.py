@@ -14,6 +14,7 @@ line and the field.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import re
@@ -423,7 +424,14 @@ def _check(model: s.Policy, path: Path, version: str, trees: list[tuple[Path, Co
             _check_rule(path, model, sub.id, tier, rule, codes, rounding)
 
     names: list[str] = []
+    earliest = dt.date(model.benefit_year - 1, 1, 1)  # births the engine reads exactly
     for cond in s.all_conditions(model):
+        if cond.newborn_born_from is not None and cond.newborn_born_from < earliest:
+            raise _fail(
+                path,
+                f"newborn_born_from {cond.newborn_born_from} 早于上一年度1月1日（{earliest}）",
+                f"newborn_born_from {cond.newborn_born_from} is before {earliest}",
+            )
         names.extend(cond.categories_any or ())
         names.extend(cond.categories_all or ())
     for fx in model.fiscal_portion_exemptions:

@@ -33,6 +33,7 @@ class ResidentInput(BaseModel):
     tier: int = Field(default=1, ge=1, le=2)
     student: Student | None = None
     graduating: bool = False
+    new_student: bool = False  # newly enrolled this academic year (入学新生)
     paid_on: dt.date
     returning_migrant_worker: bool = False
     employee_insurance: EmployeeInsurance | None = None
@@ -78,6 +79,7 @@ _FIELD_ZH = {
     "tier": "档次",
     "student": "学生类型",
     "graduating": "应届毕业",
+    "new_student": "入学新生",
     "paid_on": "缴费日期",
     "returning_migrant_worker": "返乡农民工",
     "employee_insurance": "职工医保信息",

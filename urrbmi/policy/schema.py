@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Annotated, Literal
 
+from dateutil.relativedelta import relativedelta
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
@@ -74,6 +75,9 @@ class Condition(_Model):
     newborn_within_days: int | None = Field(default=None, ge=1)
     newborn_after_days: int | None = Field(default=None, ge=1)
     newborn_guardian_enrolled: bool | None = None
+    # newborn conditions count births from this day (default: 1 January of the benefit year),
+    # e.g. a newborn of the last quarter paying for the birth year and the next in one go
+    newborn_born_from: dt.date | None = None
     employee_max_gap_months: int | None = Field(default=None, ge=0)
     employee_min_gap_months: int | None = Field(default=None, ge=0)  # gap strictly longer
     employee_min_years: Decimal | None = Field(default=None, ge=0)
@@ -87,6 +91,8 @@ class Condition(_Model):
     age_at_least: int | None = Field(default=None, ge=0)
     age_below: int | None = Field(default=None, ge=1)
     age_on: dt.date | None = None
+    # a student newly enrolled this academic year (入学新生), e.g. first-year college students
+    new_student: bool | None = None
 
 
 class PersonClass(Cited):
@@ -283,9 +289,22 @@ class Reduction(Cited):
 
 
 class MultipleIdentities(Cited):
+    """Several identities: the highest subsidy wins. Identities count as on the payment day,
+    or (``as_of: reference_date``) as on a day the notice names (身份认定时点), e.g. the day
+    the department's list is drawn (名单在册之日, ``reference_label``)."""
+
     rule: Literal["highest"]  # 就高不就低; never summed
     as_of: Literal["payment", "reference_date"] = "payment"
     reference_date: dt.date | None = None
+    reference_label: str | None = None  # how the notice names the day, e.g. 民政部门名单在册之日
+
+    @model_validator(mode="after")
+    def _date(self) -> MultipleIdentities:
+        if (self.as_of == "reference_date") != (self.reference_date is not None):
+            raise ValueError("'reference_date' goes with as_of: reference_date, and only with it")
+        if self.reference_label is not None and self.reference_date is None:
+            raise ValueError("'reference_label' names the reference_date")
+        return self
 
 
 class IdentityChange(Cited):
@@ -304,6 +323,7 @@ class StartRule(Cited):
         "payment_day",
         "next_day",
         "next_month",
+        "month_after_next",
         "wait_days",
         "wait_months",
         "continuity_wait",
@@ -336,6 +356,10 @@ class Pathway(Cited):
     start: StartRule
     fiscal_portion_due: bool = False
     contribution_waived: bool = False  # e.g. a newborn following an enrolled guardian
+    # benefits from the start rule's day even before the benefit period (a newborn paying for
+    # the birth year too, covered from birth across the year boundary); otherwise a start
+    # before the period is moved to the period's start
+    before_period: bool = False
 
 
 class AfterLastWindow(Cited):
@@ -362,10 +386,38 @@ class ClassPeriod(Cited):
     graduating_end: dt.date | None = None
 
 
+class CohortPeriod(Cited):
+    """The benefit period of a cohort (e.g. first-year college students covered from
+    1 September for 16 months): the first cohort whose conditions hold sets the period, before
+    ``by_class`` and the policy's period. The period ends on ``end``, or ``months`` after
+    ``start`` (the day before)."""
+
+    label: str  # as the notice names the cohort, e.g. 新入学大学生
+    when: Condition
+    start: dt.date
+    end: dt.date | None = None
+    months: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_end(self) -> CohortPeriod:
+        if (self.end is None) == (self.months is None):
+            raise ValueError("a cohort period gives 'end' or 'months', one of them")
+        if self.last_day() < self.start:
+            raise ValueError("a cohort period ends before it starts")
+        return self
+
+    def last_day(self) -> dt.date:
+        if self.end is not None:
+            return self.end
+        assert self.months is not None
+        return self.start + relativedelta(months=self.months) - dt.timedelta(days=1)
+
+
 class BenefitPeriod(Cited):
     start: dt.date
     end: dt.date
     by_class: dict[str, ClassPeriod] = {}
+    cohorts: tuple[CohortPeriod, ...] = ()
 
 
 class Eligibility(Cited):

@@ -17,6 +17,7 @@ _START = {
     "payment_day": "缴费当日起",
     "next_day": "缴费次日起",
     "next_month": "缴费次月起",
+    "month_after_next": "缴费次月的次月起",
     "wait_days": "缴费后满{days}日起",
     "wait_months": "缴费后满{months}个月起",
     "wait_days_next_day": "缴费次日起满{days}日后",
@@ -76,6 +77,7 @@ _START_EN = {
     "payment_day": "from the day of payment",
     "next_day": "from the day after payment",
     "next_month": "from the month after payment",
+    "month_after_next": "from the second month after payment",
     "wait_days": "{days} days after payment",
     "wait_months": "{months} months after payment",
     "wait_days_next_day": "{days} days counted from the day after payment",
@@ -323,7 +325,10 @@ def _subsidy_section(o: _Out, m: s.Policy) -> None:
     as_of = (
         o.t("按缴费时身份", "identity at payment")
         if mi.as_of == "payment"
-        else o.t(f"按{mi.reference_date}的身份", f"identity on {mi.reference_date}")
+        else o.t(
+            f"按{mi.reference_label or ''}{mi.reference_date}的身份",
+            f"identity on {mi.reference_date}" + (f" ({mi.reference_label})" if mi.reference_label else ""),
+        )
     )
     o.item(
         o.t(
@@ -381,11 +386,19 @@ def _periods_section(o: _Out, m: s.Policy) -> None:
         )
         label = _CLASS_EN.get(code, code) if o.en else CLASS_ZH.get(code, code)
         o.item(f"{label}：{cp.start}至{cp.end}{grad}", cp)
+    for cohort in bp.cohorts:
+        span = o.t(f"（共{cohort.months}个月）", f" ({cohort.months} months)") if cohort.months else ""
+        o.item(f"{cohort.label}：{cohort.start}至{cohort.last_day()}{span}", cohort)
     for pw in m.pathways:
         fmt_args = {"days": pw.start.days, "months": pw.start.months}
         start = (_START_EN if o.en else _START)[_start_key(pw.start)].format(**fmt_args)
         extra = o.t("；须补缴财政补助部分", "; pays the fiscal portion") if pw.fiscal_portion_due else ""
         extra += o.t("；本人不单独缴费", "; no own contribution") if pw.contribution_waived else ""
+        extra += (
+            o.t("；可早于待遇享受期起始日（跨年度）", "; may start before the benefit period (across years)")
+            if pw.before_period
+            else ""
+        )
         text = o.t(f"{pw.label}：{start}享受待遇{extra}", f"{pw.label}: benefits {start}{extra}")
         o.item(text, pw)
         if pw.start.assumed and pw.start.assumed != pw.assumed:
