@@ -289,7 +289,10 @@ def test_suixi_8_2_school_reports_pupils_paid_with_parents(
         st = statement(s, school, c, day)
         assert [x.status for x in st.lines] == ["enrolled", "due", "due"]
         assert st.total_fen == 2 * int(due * 100)
-        line = lambda n, ref, fen: PaymentLine(int(ref[2:]) + 2, ref, n, fen, day)  # noqa: E731
+
+        def line(n: str, ref: str, fen: int) -> PaymentLine:
+            return PaymentLine(int(ref[2:]) + 2, ref, n, fen, day)
+
         with pytest.raises(InvalidInput, match="不是"):
             pay_school_file(s, school, c, [line(stranger, "F-0", 100)], channel="tax", actor=ACTOR)
         summary = pay_school_file(

@@ -26,12 +26,14 @@ from world import (
 
 from urrbmi.db.models import Region
 from urrbmi.db.models_imports import ImportBatch, ImportFile
+from urrbmi.db.models_progress import BulletinIssue
 from urrbmi.db.models_targets import TargetSet
 from urrbmi.db.session import session_scope
 from urrbmi.imports.report import ERROR_HEADERS
 from urrbmi.targets import archive, deadlines, groups, levels, uploads
 from urrbmi.targets.counting import progress
 from urrbmi.targets.store import load_task_table, stored_tasks
+from urrbmi.targets.tables import TaskTableError
 
 d = dt.date
 
@@ -188,7 +190,7 @@ def test_fengdu_annex_1_village_tasks_from_excel_loaded_versioned_and_replaced(e
         rep = progress(s, cid, on=d(2023, 1, 10), level="village", target="shetan-2023-villages")
     assert [(r.name, r.progress.task, r.enrolled) for r in rep.rows] == [("社坛村", 2, 2), ("白沙村", 2, 1)]
     v2 = _xlsx([["序号", "村（社区）", "参保任务数"], [1, "社坛村", 3], [2, "白沙村", 2]])
-    with session_scope(engine) as s, pytest.raises(uploads.TaskTableError) as e:
+    with session_scope(engine) as s, pytest.raises(TaskTableError) as e:
         uploads.load_task_upload(
             s, cid, v2, "v2.xlsx", name="shetan-2023-villages", title="x", level="village", actor="t"
         )
@@ -345,7 +347,7 @@ def test_fengdu_8_3_half_monthly_bulletin_reissued_from_the_ledger_gives_the_arc
         w.paid_enrollment(_rid(s, "r10"), d(2021, 11, 1), VILLAGE_C)
     with session_scope(engine) as s:
         check = archive.recheck(s, cid, iid)
-        row = s.get(archive.BulletinIssue, iid)
+        row = s.get(BulletinIssue, iid)
         assert row is not None and row.xlsx[:2] == b"PK" and "通报" in row.html
         assert [x.id for x in archive.issued(s, cid)] == [iid] and archive.issued(
             s, cid, scope=TOWN_SUIXI
