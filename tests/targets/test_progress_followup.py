@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 from world import (
     TOWN_SUIXI,
     VILLAGE_A,
@@ -38,10 +39,10 @@ from urrbmi.targets.tables import TaskTableError
 d = dt.date
 
 
-def _regions(s: object, rows: list[tuple[str, str, str, str | None]]) -> None:
+def _regions(s: Session, rows: list[tuple[str, str, str, str | None]]) -> None:
     for code, name, level, parent in rows:
-        s.add(Region(code=code, name=name, level=level, parent_code=parent))  # type: ignore[attr-defined]
-        s.flush()  # type: ignore[attr-defined]
+        s.add(Region(code=code, name=name, level=level, parent_code=parent))
+        s.flush()
 
 
 def _fengdu(engine: Engine) -> int:
@@ -262,18 +263,18 @@ def test_qianjiang_4_village_split_adds_up_to_the_town_task(engine: Engine) -> N
 # --- item 4: department list deadlines ---------------------------------------------------------
 
 
-def _batch(s: object, source: str, day: dt.date, n: int) -> None:
+def _batch(s: Session, source: str, day: dt.date, n: int) -> None:
     sha = f"{n:064d}"
-    s.add(ImportFile(sha256=sha, size=1, content=b"x"))  # type: ignore[attr-defined]
-    s.flush()  # type: ignore[attr-defined]
-    s.add(  # type: ignore[attr-defined]
+    s.add(ImportFile(sha256=sha, size=1, content=b"x"))
+    s.flush()
+    s.add(
         ImportBatch(
             source=source, kind="list", mode="replace", file_name="f.xlsx", sha256=sha, size=1, format="xlsx",
             encoding=None, as_of=day, scope="", status="loaded", data_rows=1, counts={}, actor="t",
             created_at=stamp(day),
         )
     )  # fmt: skip
-    s.flush()  # type: ignore[attr-defined]
+    s.flush()
 
 
 def test_suixi_6_3_lists_by_10_29_then_12_31_then_monthly_by_the_10th(engine: Engine) -> None:
@@ -306,10 +307,10 @@ def test_suixi_6_3_lists_by_10_29_then_12_31_then_monthly_by_the_10th(engine: En
     assert deadlines.summary(now)["missing"] == 2
 
 
-def _rid(s: object, key: str) -> int:
+def _rid(s: Session, key: str) -> int:
     from urrbmi.db.models import Resident
 
-    rid = s.scalar(select(Resident.id).where(Resident.name == f"居民{key}"))  # type: ignore[attr-defined]
+    rid = s.scalar(select(Resident.id).where(Resident.name == f"居民{key}"))
     assert rid is not None
     return int(rid)
 
