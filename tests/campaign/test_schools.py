@@ -348,7 +348,9 @@ def test_school_scope_roster_rules_and_statement_file(
         assert len(statement(s, get_school(s, sid), c, SEPT).lines) == 1
         st = statement(s, get_school(s, sid), c, SEPT)
         out = write_statement(st, tmp_path / "清单.xlsx", full_ids=False)
-        cells = [tuple(r) for r in load_workbook(out).active.iter_rows(values_only=True)]  # type: ignore[union-attr]
+        ws = load_workbook(out).active
+        assert ws is not None
+        cells = [tuple(r) for r in ws.iter_rows(values_only=True)]
         assert cells[1][:5] == ("序号", "班级", "姓名", "身份证号码", "应缴金额（元）")
         assert cells[2][3] == ids.mask(pupils[0]) and cells[2][4] == 200
         assert cells[-1][0] == "合计" and cells[-1][4] == 200

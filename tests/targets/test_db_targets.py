@@ -89,7 +89,9 @@ def test_a_table_needs_every_unit_as_a_region(engine: Engine) -> None:
         s.execute(cast(Table, TargetUnit.__table__).delete())
         from urrbmi.db.models import Region
 
-        s.get(Region, "340621111").name = "别的镇"  # type: ignore[union-attr]
+        town = s.get(Region, "340621111")
+        assert town is not None
+        town.name = "别的镇"
         s.flush()
         with pytest.raises(TaskTableError, match="四铺镇"):
             load_task_table(s, cid, "suixi-2022", actor="t")
