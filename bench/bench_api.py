@@ -76,7 +76,7 @@ def files(url: str, cid: int, workdir: Path) -> tuple[Path, Path, int]:
     engine = get_engine(url)
     with engine.connect() as conn:
         numbers = [r[0] for r in conn.execute(select(Resident.id_number).order_by(Resident.id))]
-        due = conn.execute(
+        rows = conn.execute(
             select(Resident.id_number, Assessment.total_due_fen)
             .join(Assessment, Assessment.resident_id == Resident.id)
             .where(
@@ -90,6 +90,7 @@ def files(url: str, cid: int, workdir: Path) -> tuple[Path, Path, int]:
             )
             .order_by(func.random())
         ).all()
+    due = [(n, f) for n, f in rows if f is not None]
     ids_file = workdir / "ids.txt"
     ids_file.write_text("\n".join(numbers) + "\n")
     pay_file = workdir / "payments.txt"

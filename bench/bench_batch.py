@@ -22,6 +22,7 @@ import resource
 import subprocess
 import sys
 import time
+from typing import Literal
 
 import numpy as np
 
@@ -38,7 +39,9 @@ def bandwidth() -> float:
     return 2 * a.nbytes / best
 
 
-def one_size(n: int, policy_id: str, repeat: int, sample: int, engine: str = "auto") -> dict[str, float]:
+def one_size(
+    n: int, policy_id: str, repeat: int, sample: int, engine: Literal["auto", "plan", "profiles"] = "auto"
+) -> dict[str, float]:
     import polars as pl
 
     from urrbmi.batch import assess_frame
@@ -58,7 +61,7 @@ def one_size(n: int, policy_id: str, repeat: int, sample: int, engine: str = "au
             assess_frame(residents, policy)
             if engine == "auto"
             else assess_frame(residents, policy, engine=engine)
-        )  # type: ignore[arg-type]
+        )
         times.append(time.perf_counter() - t)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     moved = residents.estimated_size() + out.estimated_size()

@@ -13,7 +13,7 @@ enrollment for ~93%, 1% of payments cancelled and refunded. The 濉溪 task tabl
 Timed (best and first of --repeat): progress by town against the tasks, by village, the
 burn-up points, the funding report (grouped in SQL), and the first page of the not-enrolled list
 for one village. (The row-level path, every resident read into Polars, is gone: a resident's
-state is defined once, in SQL; tests/targets/reference.py keeps it as a test oracle.)
+state is defined once, in SQL; tests/support/reference.py keeps it as a test oracle.)
 """
 
 from __future__ import annotations

@@ -122,8 +122,8 @@ def main() -> None:
         f"refused, {tally.replayed} replayed), {tally.file_lines} bank lines ({tally.held} held, "
         f"{tally.unmatched} unmatched), {tally.cancelled} cancelled and refunded, {tally.lists} 民政 lists"
     )
-    for phase, s in sorted(spent.items(), key=lambda kv: -kv[1]):
-        print(f"  {phase:18s} {s:8.1f} s")
+    for phase, secs in sorted(spent.items(), key=lambda kv: -kv[1]):
+        print(f"  {phase:18s} {secs:8.1f} s")
     print(f"  invariant checks per simulated day: {spent['check'] / max(tally.checks, 1):.2f} s")
 
 

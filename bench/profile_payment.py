@@ -92,12 +92,13 @@ def run(url: str, args: argparse.Namespace) -> None:
     with session_scope(engine, write=True) as s:
         assess(s, get_campaign(s, cid), AS_OF, actor="bench")
     with session_scope(engine) as s:
-        due = s.execute(
+        rows = s.execute(
             select(Resident.id_number, Assessment.total_due_fen)
             .join(Assessment, Assessment.resident_id == Resident.id)
             .where(Assessment.campaign_id == cid, Assessment.status == "due", Assessment.total_due_fen > 0)
             .order_by(Resident.id)
         ).all()
+        due = [(number, fen) for number, fen in rows if fen is not None]
     statements = 0
 
     def on_execute(*_: Any) -> None:

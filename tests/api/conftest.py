@@ -1,25 +1,19 @@
 """API fixtures: a client per backend over the world of apiworld.py.
 
-``world`` is parametrized over SQLite and PostgreSQL through ``db_url`` (tests/db/dbfixtures.py).
+``world`` is parametrized over SQLite and PostgreSQL through ``db_url`` (tests/support/dbfixtures.py).
 argon2 runs with its cheapest parameters here (the production parameters are tested once in
 test_auth.py): hashing is deliberately slow and the world makes nine accounts per test.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
-from fastapi.testclient import TestClient
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "db"))
-sys.path.insert(0, str(Path(__file__).parent))
-
 from apiworld import World, build_world
+from argon2 import PasswordHasher
 from dbfixtures import db_url, engine, pg_database, pg_engine  # noqa: F401
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from urrbmi.access import passwords

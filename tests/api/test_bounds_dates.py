@@ -41,7 +41,7 @@ def _date_queries() -> list[tuple[str, str, str]]:
     for r in _routes():
         for p in r.dependant.query_params:
             if _is_date(p.field_info.annotation):
-                out.append((sorted(r.methods)[0], r.path, p.name))
+                out.append((sorted(r.methods or ())[0], r.path, p.name))
     return out
 
 
@@ -50,8 +50,11 @@ def _body_models() -> dict[str, type[BaseModel]]:
     for r in _routes():
         for p in r.dependant.body_params:
             model = p.field_info.annotation
-            api = isinstance(model, type) and model.__module__.startswith("urrbmi.interfaces.api")
-            if api and issubclass(model, BaseModel):
+            if (
+                isinstance(model, type)
+                and model.__module__.startswith("urrbmi.interfaces.api")
+                and issubclass(model, BaseModel)
+            ):
                 out[model.__name__] = model
     return out
 

@@ -46,7 +46,11 @@ def test_every_integer_path_id_is_bounded(world: World, client: TestClient, bad:
         for name in names:
             values: dict[str, Any] = {n: 1 for n in names}
             values[name] = bad
-            url = re.sub(r"\{(\w+)\}", lambda m, v=values: str(v.get(m.group(1), "x")), path)
+
+            def fill(m: re.Match[str], v: dict[str, Any] = values) -> str:
+                return str(v.get(m.group(1), "x"))
+
+            url = re.sub(r"\{(\w+)\}", fill, path)
             r = client.request(method, url, headers=world.auth("admin"), json={})
             body = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
             err = body.get("error", {})

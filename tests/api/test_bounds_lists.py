@@ -7,11 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 from apiworld import World
+from deptlists import HEADER, messy, minzheng_csv
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import func, select
-from test_import_check_api import messy
-from test_targets_imports_api import HEADER, minzheng_csv
 
 from urrbmi.db.models import Membership, Resident
 from urrbmi.db.models_imports import ImportBatch, ImportCheck, ImportFile
@@ -47,9 +46,10 @@ def open_dibao(world: World) -> int:
 
 
 def post(client: TestClient, world: World, url: str, data: bytes, **form: str) -> Response:
-    return client.post(
+    r: Response = client.post(
         url, files={"file": ("低保.csv", data, "text/csv")}, data=form, headers=world.auth("officer")
     )
+    return r
 
 
 def bilingual(r: Response, code: str) -> dict[str, str]:

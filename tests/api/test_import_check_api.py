@@ -9,10 +9,10 @@ import re
 
 import pytest
 from apiworld import World
+from deptlists import HEADER, messy, minzheng_csv
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
-from test_targets_imports_api import HEADER, minzheng_csv
 
 from urrbmi import ids
 from urrbmi.db.models_imports import ImportBatch
@@ -20,22 +20,6 @@ from urrbmi.db.session import session_scope
 
 CHECK = "/api/v1/imports/lists/check"
 AS_OF = {"source": "minzheng", "as_of": "2021-10-31"}
-
-
-def messy(world: World) -> bytes:
-    """Three good rows, one bad check digit, one exact repeat, two rows of one ID disagreeing."""
-    a = world.people_a
-    good = minzheng_csv(list(zip(a, ("王一", "王二", "王三"), strict=True))).decode("gb18030")
-    bad = a[0][:17] + ("0" if a[0][17] != "0" else "1")
-    b = world.people_b[0]
-    lines = good.splitlines(keepends=True)
-    extra = [
-        f"4,错号人,男,{bad},低保对象,城西街道,2021-01-01\n",
-        lines[1],  # exact repeat of the first data row
-        f"6,张三,{'男' if int(b[16]) % 2 else '女'},{b},低保对象,城西街道,2021-01-01\n",
-        f"7,李四,{'男' if int(b[16]) % 2 else '女'},{b},低保对象,城西街道,2021-01-01\n",
-    ]
-    return "".join(lines + extra).encode("gb18030")
 
 
 def batches(world: World) -> int:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Mapping
 from decimal import Decimal
 
+import httpx
 import pytest
 from apiworld import AS_OF, World
 from fastapi.testclient import TestClient
@@ -93,13 +95,13 @@ def channel(world: World) -> str:
 def post_signed(
     client: TestClient,
     secret: str,
-    body: dict[str, object],
+    body: Mapping[str, object],
     *,
     nonce: str,
     ts: int | None = None,
     sig: str | None = None,
     name: str = "tax-bureau",
-) -> object:
+) -> httpx.Response:
     raw = json.dumps(body).encode()
     stamp = str(ts if ts is not None else int(time.time()))
     headers = {
@@ -108,7 +110,8 @@ def post_signed(
         "X-Nonce": nonce,
         "X-Signature": sig or sign(secret, stamp, nonce, raw),
     }
-    return client.post(f"/api/v1/channels/{name}/payments", content=raw, headers=headers)
+    r: httpx.Response = client.post(f"/api/v1/channels/{name}/payments", content=raw, headers=headers)
+    return r
 
 
 def due(world: World, client: TestClient, n: str) -> Decimal:
@@ -130,15 +133,15 @@ def test_channel_notification_signed_idempotent_replay_protected(
     ]
     body = {"payments": lines}
     r = post_signed(client, channel, body, nonce="nonce-0001")
-    assert r.status_code == 200, r.text  # type: ignore[attr-defined]
-    out = r.json()  # type: ignore[attr-defined]
+    assert r.status_code == 200, r.text
+    out = r.json()
     assert out["status"] == {"accepted": 3} and all(x["receipt_no"] for x in out["results"])
     # the very same request again: a replay, refused
     r = post_signed(client, channel, body, nonce="nonce-0001")
-    assert r.status_code == 401  # type: ignore[attr-defined]
+    assert r.status_code == 401
     # sent again with a fresh nonce: idempotent by reference, nothing recorded twice
     r = post_signed(client, channel, body, nonce="nonce-0002")
-    assert r.status_code == 200 and r.json()["replayed"] == 3  # type: ignore[attr-defined]
+    assert r.status_code == 200 and r.json()["replayed"] == 3
     with session_scope(world.engine) as s:
         assert s.scalar(select(func.count()).select_from(Payment)) == 3
 
@@ -149,15 +152,15 @@ def test_channel_refusals(world: World, client: TestClient, channel: str) -> Non
         "payments": [{"external_ref": "T-9", "id_number": n, "amount": "10", "paid_on": AS_OF.isoformat()}]
     }
     r = post_signed(client, channel, body, nonce="nonce-1001", sig="0" * 64)
-    assert r.status_code == 401 and r.json()["error"]["code"] == "bad_signature"  # type: ignore[attr-defined]
+    assert r.status_code == 401 and r.json()["error"]["code"] == "bad_signature"
     r = post_signed(client, "wrong-secret", body, nonce="nonce-1002")
-    assert r.status_code == 401  # type: ignore[attr-defined]
+    assert r.status_code == 401
     r = post_signed(client, channel, body, nonce="nonce-1003", ts=int(time.time()) - 3600)
-    assert r.status_code == 401 and r.json()["error"]["code"] == "stale_timestamp"  # type: ignore[attr-defined]
+    assert r.status_code == 401 and r.json()["error"]["code"] == "stale_timestamp"
     r = post_signed(client, channel, body, nonce="nonce-1004", name="no-such-channel")
-    assert r.status_code == 401  # type: ignore[attr-defined]
+    assert r.status_code == 401
     r = post_signed(client, channel, {"payments": []}, nonce="nonce-1005")
-    assert r.status_code == 422  # type: ignore[attr-defined]
+    assert r.status_code == 422
     r = client.post("/api/v1/channels/tax-bureau/payments", json=body)
     assert r.status_code == 401
     with session_scope(world.engine) as s:

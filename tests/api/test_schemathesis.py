@@ -13,6 +13,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -45,7 +46,7 @@ def tokens() -> Iterator[dict[str, str]]:
 @pytest.mark.parametrize("user", ["admin", "agent_a"])  # county-wide bureau admin; a village agent
 @schema.parametrize()
 @settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-def test_api_conforms(case: schemathesis.Case, tokens: dict[str, str], user: str) -> None:
+def test_api_conforms(case: schemathesis.Case[Any], tokens: dict[str, str], user: str) -> None:
     # A schema-valid request may still be refused with 422: check digits, payment windows and
     # policy rules go beyond what JSON Schema can say. Every other check stays on (no 5xx,
     # responses match their documented schemas, correct 404/405 handling...).

@@ -1,6 +1,1 @@
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "db"))
-
 from dbfixtures import db_url, engine, pg_database, pg_engine  # noqa: F401

@@ -79,7 +79,7 @@ def test_assessment_equals_the_engine_quote_and_excludes_who_must_not_pay(engine
         assert a.status == "due" and a.total_due_fen == to_fen(q.total_due)
         assert (a.subsidy_fen, a.benefit_start, a.window) == (to_fen(q.subsidy), q.benefit_start, q.window)
         assert a.policy_version == policy.version
-    assert got[people[0]].categories == "dibao" and got[people[0]].subsidy_fen > 0
+    assert got[people[0]].categories == "dibao" and (got[people[0]].subsidy_fen or 0) > 0
     with session_scope(engine) as s:  # explanations are stored once per distinct content
         n_expl = s.scalar(select(func.count()).select_from(Explanation))
         assert n_expl is not None and 1 <= n_expl < 4
@@ -144,7 +144,7 @@ def _rewritten(engine: Engine, cid: int, run: Callable[[], object]) -> set[int]:
     sql = f"SELECT resident_id, xmin::text FROM assessments WHERE campaign_id = {int(cid)}"
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            before = dict(conn.exec_driver_sql(sql).all())
+            before: dict[int, str] = dict(conn.exec_driver_sql(sql).all())
         run()
         with engine.connect() as conn:
             return {r for r, x in conn.exec_driver_sql(sql).all() if before.get(r) != x}

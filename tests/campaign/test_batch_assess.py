@@ -280,8 +280,9 @@ def test_identity_reference_date_fixes_the_identity_day(
         assess(s, get_campaign(s, cid), QIANJIANG_DAY, actor=ACTOR)
     got = _rows(engine, cid)
     assert (got[people[0]].categories, got[people[1]].categories) == ("dibao", "")
-    assert got[people[0]].total_due_fen is not None and got[people[1]].total_due_fen is not None
-    assert got[people[0]].total_due_fen < got[people[1]].total_due_fen
+    first, second = got[people[0]].total_due_fen, got[people[1]].total_due_fen
+    assert first is not None and second is not None
+    assert first < second
 
 
 def test_a_resident_who_moved_away_loses_the_unpaid_assessment(engine: Engine) -> None:

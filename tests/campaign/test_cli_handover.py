@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
@@ -44,7 +45,7 @@ def test_handover_from_cash_to_confirmed_by_cli(db_url: str) -> None:
     ok(db_url, "campaign", "create", "--policy", "qianjiang-2022", "--region", "500114")
     ok(db_url, "campaign", "assess", "--as-of", "2021-12-14")
     policy = load_policy("qianjiang-2022")
-    total = 0
+    total = Decimal(0)
     for i, (number, day) in enumerate(zip(people, ["2021-12-14", "2021-12-14", "2021-12-15"], strict=True)):
         due = quote(policy, ResidentInput.parse({"id_number": number, "paid_on": day})).total_due
         total += due

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 from dbfixtures import person
@@ -20,14 +21,17 @@ def run(db: str, *args: str) -> tuple[int, str, str]:
     return res.exit_code, res.stdout, res.stderr
 
 
-def ok(db: str, *args: str) -> dict:  # type: ignore[type-arg]
+def ok(db: str, *args: str) -> dict[str, Any]:
     code, out, err = run(db, *args)
     assert code == 0, (args, out, err)
-    return json.loads(out)  # type: ignore[no-any-return]
+    result: dict[str, Any] = json.loads(out)
+    return result
 
 
 def test_tier_configure_reassess_and_accept(db_url: str, tmp_path: Path) -> None:
-    ok_ = lambda *a: run(db_url, *a)[0] == 0  # noqa: E731
+    def ok_(*a: str) -> bool:
+        return run(db_url, *a)[0] == 0
+
     assert ok_("db", "upgrade")
     assert ok_("region", "add", "500000", "重庆市", "--level", "province")
     assert ok_("region", "add", "500230", "丰都县", "--level", "county", "--parent", "500000")

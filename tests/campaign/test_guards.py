@@ -9,10 +9,11 @@ import datetime as dt
 import threading
 import time
 from decimal import Decimal
+from typing import cast
 
 import pytest
 from dbfixtures import ACTOR, add_people, add_people_at_old_revision, give_identity, setup_regions
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Engine, Table, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from urrbmi.campaign.assess import assess, sync_subsidised
@@ -284,7 +285,7 @@ def test_the_migration_stops_on_existing_double_enrollments(tmp_path: object) ->
                 {"id": cid, "r": region},
             )
         rid = conn.scalar(text("SELECT id FROM residents"))
-        conn.execute(insert(Enrollment.__table__), [_enrollment(1, rid), _enrollment(2, rid)])  # fmt: skip
+        conn.execute(insert(cast(Table, Enrollment.__table__)), [_enrollment(1, rid), _enrollment(2, rid)])  # fmt: skip
     with pytest.raises(DatabaseError) as err:
         upgrade(url)
     assert err.value.code == "duplicate_enrollments" and "1名居民" in err.value.zh

@@ -278,6 +278,7 @@ def _due(engine: Engine, cid: int, resident_id: int) -> tuple[str, int]:
             .join(Assessment, Assessment.resident_id == Resident.id)
             .where(Assessment.campaign_id == cid, Resident.id == resident_id)
         ).one()
+        assert fen is not None, "the resident has a price"
         return number, fen
 
 

@@ -245,7 +245,8 @@ def test_a_failed_refund_may_be_rejected_and_odd_result_lines_are_reported(
         approve(s, c, [rid], actor=CHECKER)
         f = export_refund_file(s, c, "wechat", tmp_path / "f.xlsx", actor="payer")
     book = openpyxl.load_workbook(tmp_path / "f.xlsx")
-    rows = list(book.active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    assert book.active is not None
+    rows = list(book.active.iter_rows(values_only=True))
     assert rows[0][0] == "退费编号" and rows[1][:3] == (str(rid), f.batch_id, people[0])
     res = result_csv(
         tmp_path / "r.csv",

@@ -234,7 +234,7 @@ def test_identity_change_in_qianjiang_makes_no_difference(engine: Engine) -> Non
     with session_scope(engine) as s:
         items = identity_changes(s, get_campaign(s, cid), dt.date(2022, 2, 1), actor=ACTOR)
         assert s.scalars(select(Refund)).all() == []
-    assert [(i.action, i.amount, i.new_categories) for i in items] == [("none", 0, ("tekun",))]
+    assert [(i.action, i.amount, i.new_categories) for i in items] == [("none", Decimal(0), ("tekun",))]
 
 
 def test_identity_change_where_the_notice_is_silent_is_a_gap(engine: Engine) -> None:

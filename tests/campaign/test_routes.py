@@ -18,6 +18,7 @@ from typing import Any
 from click.testing import CliRunner
 from dbfixtures import ACTOR, person, setup_regions
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from urrbmi.campaign.assess import assess
 from urrbmi.campaign.campaigns import create_campaign, get_campaign
@@ -25,7 +26,7 @@ from urrbmi.campaign.changes import register_newborn, statement
 from urrbmi.campaign.payments import PaymentLine, apply_payments
 from urrbmi.campaign.refunds import approve, export_refund_file, import_result, list_refunds, read_result_file
 from urrbmi.campaign.reports import reconcile, roster_rows
-from urrbmi.db.models import Assessment, BenefitPeriod, Enrollment, Payment, Receipt, Refund
+from urrbmi.db.models import Assessment, BenefitPeriod, Enrollment, Payment, Receipt, Refund, Resident
 from urrbmi.db.session import session_scope
 from urrbmi.imports.load import load_list
 from urrbmi.interfaces.cli import main
@@ -82,6 +83,13 @@ def pay_file(engine: Engine, cid: int, *lines: tuple[str, str, Decimal, dt.date]
             actor=ACTOR,
         )
         return got.as_dict()
+
+
+def found(s: Session, number: str) -> Resident:
+    """The resident with this ID number, who must exist."""
+    r = find_resident(s, number)
+    assert r is not None, number
+    return r
 
 
 def ledger(engine: Engine, cid: int, number: str) -> dict[str, Any]:
@@ -158,13 +166,13 @@ def test_suixi_5_returning_migrant_year_set_by_cli_and_cleared(engine: Engine, d
     out = run(main, ["resident", "update", worker, "--returning-migrant-year", "2022", "--db", db_url])
     assert out.exit_code == 0, out.output
     with session_scope(engine) as s:
-        assert find_resident(s, worker).returning_migrant_year == 2022  # type: ignore[union-attr]
+        assert found(s, worker).returning_migrant_year == 2022
     bad = run(main, ["resident", "update", worker, "--returning-migrant-year", "二〇二二", "--db", db_url])
     assert bad.exit_code == 2 and "Traceback" not in bad.output and "春节返乡务工年度" in bad.output
     out = run(main, ["resident", "update", worker, "--returning-migrant-year", "none", "--db", db_url])
     assert out.exit_code == 0
     with session_scope(engine) as s:
-        assert find_resident(s, worker).returning_migrant_year is None  # type: ignore[union-attr]
+        assert found(s, worker).returning_migrant_year is None
 
 
 # --- 濉溪 六（三）: hardship persons added after the window (动态纳入) ------------------------------
@@ -231,7 +239,7 @@ def test_changji_3_retro_subsidy_created_when_the_list_names_someone_who_paid(
         (row,) = list_refunds(s, c)
         assert (row.kind, row.amount, row.status) == ("refund", Decimal(370), "pending")
         # loading the same identity again (another route) does not create a second one
-        assert s.scalar(select(Refund.reason)).startswith("缴费后新认定身份（低保对象）")
+        assert (s.scalar(select(Refund.reason)) or "").startswith("缴费后新认定身份（低保对象）")
         approve(s, c, [row.id], actor="审核员")
     with session_scope(engine) as s:
         f = export_refund_file(s, get_campaign(s, cid), "bank", tmp_path / "out.csv", "csv", actor="财务")
@@ -323,7 +331,7 @@ def test_fengdu_3_3_graduation_year_set_by_cli(engine: Engine, db_url: str) -> N
     args = ["resident", "update", student, "--graduation-year", "2023", "--db", db_url]
     assert CliRunner().invoke(main, args).exit_code == 0
     with session_scope(engine) as s:
-        assert find_resident(s, student).graduation_year == 2023  # type: ignore[union-attr]
+        assert found(s, student).graduation_year == 2023
 
 
 # --- 濉溪 六（四）, 丰都 四（三）: employee-insurance leavers --------------------------------------------
@@ -433,7 +441,7 @@ def test_changji_6_resident_pension_rows_of_a_renshe_list_exclude_nobody(
     with session_scope(engine) as s:
         r2 = load_list(s, pension_only, "renshe", dt.date(2022, 10, 20), actor="人社导入")
         assert r2.population == {"updated": 0, "cleared": 0, "shared": 1}
-        assert [find_resident(s, x).employee_insured for x in (pensioner, employee)] == [False, True]  # type: ignore[union-attr]
+        assert [found(s, x).employee_insured for x in (pensioner, employee)] == [False, True]
     cid = open_campaign(engine, "changji-2023", "652301", CHANGJI_WINDOW)
     assert ledger(engine, cid, pensioner)["assessment"] == ("due", None, 410)
     assert ledger(engine, cid, employee)["assessment"][:2] == ("excluded", "employee_insurance")
@@ -454,7 +462,7 @@ def test_renshe_list_with_an_unknown_insurance_type_names_the_row(engine: Engine
     with session_scope(engine) as s:
         r = load_list(s, listing, "renshe", dt.date(2022, 10, 10), actor="人社导入")
         assert r.rows == {"invalid": 1}
-        assert not find_resident(s, someone).employee_insured  # type: ignore[union-attr]
+        assert not found(s, someone).employee_insured
 
 
 # --- newborns, veterans, waiting-period exemptions -----------------------------------------------

@@ -289,7 +289,10 @@ def test_suixi_8_2_school_reports_pupils_paid_with_parents(
         st = statement(s, school, c, day)
         assert [x.status for x in st.lines] == ["enrolled", "due", "due"]
         assert st.total_fen == 2 * int(due * 100)
-        line = lambda n, ref, fen: PaymentLine(int(ref[2:]) + 2, ref, n, fen, day)  # noqa: E731
+
+        def line(n: str, ref: str, fen: int) -> PaymentLine:
+            return PaymentLine(int(ref[2:]) + 2, ref, n, fen, day)
+
         with pytest.raises(InvalidInput, match="不是"):
             pay_school_file(s, school, c, [line(stranger, "F-0", 100)], channel="tax", actor=ACTOR)
         summary = pay_school_file(
@@ -345,7 +348,9 @@ def test_school_scope_roster_rules_and_statement_file(
         assert len(statement(s, get_school(s, sid), c, SEPT).lines) == 1
         st = statement(s, get_school(s, sid), c, SEPT)
         out = write_statement(st, tmp_path / "清单.xlsx", full_ids=False)
-        cells = [tuple(r) for r in load_workbook(out).active.iter_rows(values_only=True)]  # type: ignore[union-attr]
+        ws = load_workbook(out).active
+        assert ws is not None
+        cells = [tuple(r) for r in ws.iter_rows(values_only=True)]
         assert cells[1][:5] == ("序号", "班级", "姓名", "身份证号码", "应缴金额（元）")
         assert cells[2][3] == ids.mask(pupils[0]) and cells[2][4] == 200
         assert cells[-1][0] == "合计" and cells[-1][4] == 200

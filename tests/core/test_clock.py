@@ -15,11 +15,11 @@ def test_today_is_china_date_even_when_utc_is_still_yesterday(monkeypatch: pytes
 
     class Fixed(dt.datetime):
         @classmethod
-        def now(cls, tz: dt.tzinfo | None = None) -> Fixed:  # type: ignore[override]
+        def now(cls, tz: dt.tzinfo | None = None) -> Fixed:
             return instant.astimezone(tz)  # type: ignore[return-value]
 
     monkeypatch.delenv("URRBMI_TODAY", raising=False)
-    monkeypatch.setattr(clock.dt, "datetime", Fixed)
+    monkeypatch.setattr(dt, "datetime", Fixed)  # the module urrbmi.clock reads
     assert clock.today() == dt.date(2026, 11, 24)
     assert clock.now().utcoffset() == dt.timedelta(hours=8)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import Cell, MergedCell
 
 from urrbmi.export import Book, Formula, csv_cell, formula_like, write_csv
 
@@ -34,8 +34,9 @@ HOSTILE = (
 HARMLESS = ("张三", "阿卜杜·热合曼", "2021-01-01", "340621100", "1+1=2", "", "a=b", "（无）")
 
 
-def assert_text(cell: Cell, expected: str) -> None:
+def assert_text(cell: Cell | MergedCell, expected: str) -> None:
     """The cell holds ``expected`` as text a human reads, which Excel will not evaluate."""
+    assert isinstance(cell, Cell), f"{cell.coordinate} is merged"
     assert cell.data_type != "f", f"{cell.coordinate} is a formula: {cell.value!r}"
     # XML reads a carriage return as a line feed (the text is otherwise unchanged)
     assert cell.data_type == "s" and cell.value == expected.replace("\r", "\n")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, insert, inspect, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import IntegrityError
 
 from urrbmi.db.models import Base, Receipt, Resident
@@ -58,6 +59,13 @@ def test_unmigrated_postgres_is_an_error_not_a_silent_migration(pg_database: str
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _pk(result: CursorResult[Any]) -> int:
+    """The id an INSERT of one row gave it."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def _resident(number: str) -> dict[str, object]:
@@ -130,7 +138,7 @@ def test_memberships_of_unknown_residents_are_refused_by_the_database(engine: En
 
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO regions (code, name, level) VALUES ('500114', '黔江区', 'county')"))
-        rid = conn.execute(insert(Resident).values(_resident("500114198001010011"))).inserted_primary_key[0]
+        rid = _pk(conn.execute(insert(Resident).values(_resident("500114198001010011"))))
         conn.execute(insert(Membership).values(_membership(rid)))
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(insert(Membership).values(_membership(rid + 1000)))
@@ -149,8 +157,8 @@ def test_deleting_a_resident_deletes_its_memberships(engine: Engine) -> None:
 
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO regions (code, name, level) VALUES ('500114', '黔江区', 'county')"))
-        a = conn.execute(insert(Resident).values(_resident("500114198001010011"))).inserted_primary_key[0]
-        b = conn.execute(insert(Resident).values(_resident("50011419800101003X"))).inserted_primary_key[0]
+        a = _pk(conn.execute(insert(Resident).values(_resident("500114198001010011"))))
+        b = _pk(conn.execute(insert(Resident).values(_resident("50011419800101003X"))))
         conn.execute(insert(Membership), [_membership(a), _membership(a, "tekun"), _membership(b)])
         conn.execute(text("DELETE FROM residents WHERE id = :a"), {"a": a})
     with engine.connect() as conn:

@@ -1,9 +1,10 @@
 """The loader's words (list_words.yaml) and the one applier per list kind (issue 16)."""
 
+from importlib import resources
+
 import pytest
 
 from urrbmi.errors import InvalidInput
-from urrbmi.imports import kinds
 from urrbmi.imports.apply import APPLIERS, applier_for
 from urrbmi.imports.config import sources
 from urrbmi.imports.kinds import batch_kind, parse_words, words
@@ -20,7 +21,7 @@ def test_list_words_file_reads_the_tables() -> None:
 
 
 def test_list_words_are_strict() -> None:
-    text = (kinds.resources.files("urrbmi.imports") / "list_words.yaml").read_text("utf-8")
+    text = (resources.files("urrbmi.imports") / "list_words.yaml").read_text("utf-8")
     with pytest.raises(InvalidInput, match="unknown meanings"):
         parse_words(text.replace("迁入: move_in", "迁入: moved_here"))
     with pytest.raises(InvalidInput, match="need exactly"):

@@ -10,6 +10,7 @@ import pytest
 from dbfixtures import ACTOR, setup_regions
 from import_helpers import write_csv
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from urrbmi import ids
 from urrbmi.db.models import Enrollment, Resident, ResidentHistory
@@ -20,6 +21,13 @@ from urrbmi.registry.residents import NewResident, add_resident, find_resident
 
 TOWN = "340621100"
 AS_OF = dt.date(2021, 9, 30)
+
+
+def found(s: Session, number: str) -> Resident:
+    """The resident with this ID number, who must exist."""
+    r = find_resident(s, number)
+    assert r is not None, number
+    return r
 
 
 def _sex(number: str) -> str:
@@ -195,7 +203,7 @@ def test_replace_lists_clear_the_attribute_of_people_no_longer_listed(
         r2 = load_list(s, second, "renshe", dt.date(2021, 10, 31), actor=ACTOR)
     assert r2.rows == {"unchanged": 1} and r2.population == {"updated": 0, "cleared": 2}
     with session_scope(engine) as s:
-        assert [find_resident(s, x).employee_insured for x in (a, b, c)] == [False, False, True]  # type: ignore[union-attr]
+        assert [found(s, x).employee_insured for x in (a, b, c)] == [False, False, True]
 
 
 def test_a_hukou_list_in_replace_mode_lists_who_is_missing_without_changing_them(
@@ -216,7 +224,7 @@ def test_a_hukou_list_in_replace_mode_lists_who_is_missing_without_changing_them
         assert r.population == {"added": 0, "absent": 2}
         absent = absent_from_hukou(s, r.batch_id)
         assert sorted(absent["id_number"].to_list()) == sorted([b, c])
-        assert all(find_resident(s, x).status == "active" for x in (b, c))  # type: ignore[union-attr]
+        assert all(found(s, x).status == "active" for x in (b, c))
     out = CliRunner().invoke(
         main, ["list", "absent", str(r.batch_id), "--db", engine.url.render_as_string(False)]
     )

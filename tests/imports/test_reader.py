@@ -7,9 +7,10 @@ import openpyxl
 import pytest
 from import_helpers import AS_OF, MINZHENG_HEADER, minzheng_row, person, write_csv
 
+from urrbmi.encoding import decode
 from urrbmi.errors import InvalidInput
 from urrbmi.imports.check import check_file
-from urrbmi.imports.reader import cell_text, decode, read
+from urrbmi.imports.reader import cell_text, read
 
 
 def test_gb18030_file_with_a_character_outside_gbk(tmp_path: Path) -> None:

@@ -162,7 +162,7 @@ def test_clause_3_newborn_within_90_days_from_birth() -> None:
 
 def test_clause_3_newborn_following_enrolled_guardian() -> None:
     r = q(P, paid_on="2023-08-20", birth_date="2023-03-01", guardian_enrolled=True)
-    assert (r.window, r.benefit_start, r.total_due) == ("newborn_guardian", dt.date(2023, 3, 1), 0)
+    assert (r.window, r.benefit_start, r.total_due) == ("newborn_guardian", dt.date(2023, 3, 1), D(0))
     r = q(P, paid_on="2022-11-20", birth_date="2022-03-01", guardian_enrolled=True)
     assert r.window == "centralized" and r.total_due == D(350)  # born 2022: not a 2023 newborn
 

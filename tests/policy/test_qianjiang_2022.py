@@ -48,9 +48,9 @@ def test_clause_1_3_before_window() -> None:
 
 def test_clause_1_3_from_2022_03_01_waiting_90_days() -> None:
     r = q(P, paid_on="2022-03-01")
-    assert (r.benefit_start, r.waiting_days, r.fiscal_portion_due) == (dt.date(2022, 5, 30), 90, 0)
+    assert (r.benefit_start, r.waiting_days, r.fiscal_portion_due) == (dt.date(2022, 5, 30), 90, D(0))
     r = q(P, paid_on="2022-06-30")
-    assert (r.benefit_start, r.fiscal_portion_due) == (dt.date(2022, 9, 28), 0)
+    assert (r.benefit_start, r.fiscal_portion_due) == (dt.date(2022, 9, 28), D(0))
 
 
 def test_clause_1_3_from_2022_07_01_also_pays_fiscal_portion_580() -> None:

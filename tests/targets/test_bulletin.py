@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from openpyxl import load_workbook
 
@@ -93,7 +94,7 @@ def test_bulletin_xlsx_writes_hostile_names_as_text(tmp_path: Path) -> None:
     texts = {c.value: c for c in cells if isinstance(c.value, str)}
     for h in (*hostile, "=1+1", "-注"):
         assert texts[h].data_type == "s" and texts[h].quotePrefix, h
-    units = [r[1] for r in ws.iter_rows(min_row=4, max_row=3 + len(hostile), values_only=True)]
+    units: list[Any] = [r[1] for r in ws.iter_rows(min_row=4, max_row=3 + len(hostile), values_only=True)]
     assert sorted(units) == sorted(hostile)  # the text is preserved for a human
     assert [r[2] for r in ws.iter_rows(min_row=4, max_row=3 + len(hostile), values_only=True)] == [100] * 6
 

@@ -3,6 +3,7 @@ output for officers, errors exit 2 without a traceback."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -13,7 +14,7 @@ from urrbmi.db.session import get_engine, upgrade
 from urrbmi.interfaces.cli import main
 
 
-def _runner(url: str):  # type: ignore[no-untyped-def]
+def _runner(url: str) -> tuple[Callable[..., str], Callable[..., str]]:
     run = CliRunner().invoke
 
     def ok(*args: str) -> str:

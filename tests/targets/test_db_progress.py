@@ -114,7 +114,7 @@ def test_one_request_counts_the_residents_once(engine: Engine) -> None:
     try:
         with session_scope(engine) as s:
             for level in ("county", "town", "village"):
-                progress(s, cid, on=D, level=level)  # type: ignore[arg-type]
+                progress(s, cid, on=D, level=level)
             burnup(s, cid, on=D)
             composition(s, cid, on=D)
             funding_report(s, cid, on=D)

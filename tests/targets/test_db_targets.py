@@ -6,10 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Table, func, select
 from world import TOWN_BAISHAN, TOWN_SUIXI, VILLAGE_A, build_changji, build_qianjiang, build_suixi
 
 from urrbmi import ids
@@ -85,10 +86,12 @@ def test_qianjiang_fixed_tasks_load_as_printed(engine: Engine) -> None:
 def test_a_table_needs_every_unit_as_a_region(engine: Engine) -> None:
     cid, _ = build_suixi(engine)
     with session_scope(engine) as s:
-        s.execute(TargetUnit.__table__.delete())
+        s.execute(cast(Table, TargetUnit.__table__).delete())
         from urrbmi.db.models import Region
 
-        s.get(Region, "340621111").name = "别的镇"  # type: ignore[union-attr]
+        town = s.get(Region, "340621111")
+        assert town is not None
+        town.name = "别的镇"
         s.flush()
         with pytest.raises(TaskTableError, match="四铺镇"):
             load_task_table(s, cid, "suixi-2022", actor="t")

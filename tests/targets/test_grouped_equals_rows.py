@@ -1,5 +1,5 @@
 """The resident's state as defined in SQL (counted by ``grouped_status``, listed by
-``resident_rows``) equals the row-level reference of tests/targets/reference.py (every resident
+``resident_rows``) equals the row-level reference of tests/support/reference.py (every resident
 read, flags decided in Polars) on a randomized database, on SQLite and PostgreSQL: cancellations
 and refunds before and after the date, deaths, moves, students, employee insurance, insurance
 elsewhere, several enrollments per resident."""

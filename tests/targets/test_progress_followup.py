@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 from world import (
     TOWN_SUIXI,
     VILLAGE_A,
@@ -26,20 +27,22 @@ from world import (
 
 from urrbmi.db.models import Region
 from urrbmi.db.models_imports import ImportBatch, ImportFile
+from urrbmi.db.models_progress import BulletinIssue
 from urrbmi.db.models_targets import TargetSet
 from urrbmi.db.session import session_scope
 from urrbmi.imports.report import ERROR_HEADERS
 from urrbmi.targets import archive, deadlines, groups, levels, uploads
 from urrbmi.targets.counting import progress
 from urrbmi.targets.store import load_task_table, stored_tasks
+from urrbmi.targets.tables import TaskTableError
 
 d = dt.date
 
 
-def _regions(s: object, rows: list[tuple[str, str, str, str | None]]) -> None:
+def _regions(s: Session, rows: list[tuple[str, str, str, str | None]]) -> None:
     for code, name, level, parent in rows:
-        s.add(Region(code=code, name=name, level=level, parent_code=parent))  # type: ignore[attr-defined]
-        s.flush()  # type: ignore[attr-defined]
+        s.add(Region(code=code, name=name, level=level, parent_code=parent))
+        s.flush()
 
 
 def _fengdu(engine: Engine) -> int:
@@ -188,7 +191,7 @@ def test_fengdu_annex_1_village_tasks_from_excel_loaded_versioned_and_replaced(e
         rep = progress(s, cid, on=d(2023, 1, 10), level="village", target="shetan-2023-villages")
     assert [(r.name, r.progress.task, r.enrolled) for r in rep.rows] == [("社坛村", 2, 2), ("白沙村", 2, 1)]
     v2 = _xlsx([["序号", "村（社区）", "参保任务数"], [1, "社坛村", 3], [2, "白沙村", 2]])
-    with session_scope(engine) as s, pytest.raises(uploads.TaskTableError) as e:
+    with session_scope(engine) as s, pytest.raises(TaskTableError) as e:
         uploads.load_task_upload(
             s, cid, v2, "v2.xlsx", name="shetan-2023-villages", title="x", level="village", actor="t"
         )
@@ -260,18 +263,18 @@ def test_qianjiang_4_village_split_adds_up_to_the_town_task(engine: Engine) -> N
 # --- item 4: department list deadlines ---------------------------------------------------------
 
 
-def _batch(s: object, source: str, day: dt.date, n: int) -> None:
+def _batch(s: Session, source: str, day: dt.date, n: int) -> None:
     sha = f"{n:064d}"
-    s.add(ImportFile(sha256=sha, size=1, content=b"x"))  # type: ignore[attr-defined]
-    s.flush()  # type: ignore[attr-defined]
-    s.add(  # type: ignore[attr-defined]
+    s.add(ImportFile(sha256=sha, size=1, content=b"x"))
+    s.flush()
+    s.add(
         ImportBatch(
             source=source, kind="list", mode="replace", file_name="f.xlsx", sha256=sha, size=1, format="xlsx",
             encoding=None, as_of=day, scope="", status="loaded", data_rows=1, counts={}, actor="t",
             created_at=stamp(day),
         )
     )  # fmt: skip
-    s.flush()  # type: ignore[attr-defined]
+    s.flush()
 
 
 def test_suixi_6_3_lists_by_10_29_then_12_31_then_monthly_by_the_10th(engine: Engine) -> None:
@@ -304,10 +307,10 @@ def test_suixi_6_3_lists_by_10_29_then_12_31_then_monthly_by_the_10th(engine: En
     assert deadlines.summary(now)["missing"] == 2
 
 
-def _rid(s: object, key: str) -> int:
+def _rid(s: Session, key: str) -> int:
     from urrbmi.db.models import Resident
 
-    rid = s.scalar(select(Resident.id).where(Resident.name == f"居民{key}"))  # type: ignore[attr-defined]
+    rid = s.scalar(select(Resident.id).where(Resident.name == f"居民{key}"))
     assert rid is not None
     return int(rid)
 
@@ -345,7 +348,7 @@ def test_fengdu_8_3_half_monthly_bulletin_reissued_from_the_ledger_gives_the_arc
         w.paid_enrollment(_rid(s, "r10"), d(2021, 11, 1), VILLAGE_C)
     with session_scope(engine) as s:
         check = archive.recheck(s, cid, iid)
-        row = s.get(archive.BulletinIssue, iid)
+        row = s.get(BulletinIssue, iid)
         assert row is not None and row.xlsx[:2] == b"PK" and "通报" in row.html
         assert [x.id for x in archive.issued(s, cid)] == [iid] and archive.issued(
             s, cid, scope=TOWN_SUIXI

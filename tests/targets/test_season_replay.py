@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from readback import SHARED, assert_agree, reports
 from sqlalchemy import Engine
-from test_one_truth import SHARED, assert_agree, reports
 
 from urrbmi.access import passwords
 from urrbmi.access.accounts import create_user, login

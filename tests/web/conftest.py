@@ -168,9 +168,13 @@ class Page:
         self.ctx = browser.new_context(viewport=viewport, locale="zh-CN")
         self.page = self.ctx.new_page()
         self.errors: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
         self.live = live
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
 
     def login(self, username: str) -> Any:
         p = self.page

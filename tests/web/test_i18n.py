@@ -46,7 +46,7 @@ def test_every_key_the_code_uses_exists() -> None:
 
 def _sources() -> list[str]:
     """Every list source the imports configuration names (the API may send any of them)."""
-    import yaml
+    import yaml  # type: ignore[import-untyped]  # PyYAML ships no types (a test-only import)
 
     headers = Path(__file__).parents[2] / "urrbmi" / "imports" / "headers.yaml"
     return list(yaml.safe_load(headers.read_text("utf-8"))["sources"])

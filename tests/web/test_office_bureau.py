@@ -66,6 +66,7 @@ def test_township_lists_by_village_and_excel_export(browser: Any, live: Any, wid
         d = dl.value
         assert d.suggested_filename.endswith(".xlsx") and "未参保人员清单" in d.suggested_filename
         ws = load_workbook(io.BytesIO(Path(d.path()).read_bytes())).active
+        assert ws is not None
         rows = list(ws.iter_rows(min_row=3))
         head = [c.value for c in rows[0]]
         assert head[:6] == ["村（社区）", "区划代码", "户主", "姓名", "身份证号", "联系电话"], head

@@ -105,7 +105,12 @@ def test_role_tour_no_errors_no_codes_no_sideways_scroll(
         allowed = {username}
         ids = _policy_ids(live.base)
         refused: list[str] = []
-        p.on("response", lambda r: r.status == 403 and "/api/" in r.url and refused.append(r.url))
+
+        def forbidden(r: Any) -> None:
+            if r.status == 403 and "/api/" in r.url:
+                refused.append(r.url)
+
+        p.on("response", forbidden)
         for r in routes:
             p.goto(f"{live.base}/#/{r}")
             p.wait_for_selector(f"[data-testid=page-{r}]")
