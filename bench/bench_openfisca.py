@@ -100,9 +100,8 @@ def child(engine: str, n: int, out_path: str) -> dict[str, Any]:
         compute = _since(t)
         res = (out["total_due"], out["subsidy"], out["benefit_start_day"])
     elif engine == "openfisca":
-        from openfisca_core.simulation_builder import SimulationBuilder
-
         import qianjiang_medins
+        from openfisca_core.simulation_builder import SimulationBuilder
 
         tbs = qianjiang_medins.CountryTaxBenefitSystem()
         t = _clock()
@@ -230,7 +229,8 @@ def measure(n: int, peer_python: str | None) -> dict[str, Any]:
         for p in {peer, "numpy"}:
             u, r = rows[e], rows[p]
             result[f"{e}_vs_{p}"] = {
-                "cpu_ratio": (u["build_cpu_s"] + u["compute_cpu_s"]) / (r["build_cpu_s"] + r["compute_cpu_s"]),
+                "cpu_ratio": (u["build_cpu_s"] + u["compute_cpu_s"])
+                / (r["build_cpu_s"] + r["compute_cpu_s"]),
                 "compute_cpu_ratio": u["compute_cpu_s"] / r["compute_cpu_s"],
                 "memory_ratio": u["peak_rss_mib"] / r["peak_rss_mib"],
             }
@@ -243,7 +243,8 @@ def measure(n: int, peer_python: str | None) -> dict[str, Any]:
 
 def _print(r: dict[str, Any]) -> None:
     print(f"\nN = {r['n']:,}   (peer: {r['peer']})")
-    print(f"{'engine':18} {'build cpu s':>11} {'compute cpu s':>13} {'compute wall s':>14} {'peak RSS MiB':>12}  digest")
+    head = f"{'engine':18} {'build cpu s':>11} {'compute cpu s':>13} {'compute wall s':>14}"
+    print(f"{head} {'peak RSS MiB':>12}  digest")
     for e, row in r["engines"].items():
         print(
             f"{e:18} {row['build_cpu_s']:11.3f} {row['compute_cpu_s']:13.3f} {row['compute_wall_s']:14.3f} "
