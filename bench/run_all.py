@@ -12,6 +12,9 @@ before it, and takes the figures out of its output with the patterns below (a be
 output changed shows "no figures parsed": fix the pattern here). Raw output goes to
 ``--log-dir`` (default $TMPDIR/urrbmi-run-all-<scale>/).
 
+``--only NAME ...`` runs those benchmarks and keeps the other benchmarks' rows of the table in
+``--output`` as they were (the header then gives this run's date and load).
+
 Not run: ``bench_api.py`` and ``cpu_per_lookup.sh`` when ``wrk`` is not installed (said so in the
 table); ``profile_lookup.py`` and ``profile_payment.py`` (profilers, not benchmarks).
 """
@@ -215,6 +218,23 @@ def p_season(out: str) -> list[Figure]:
     return [(f"{m[0][1]} residents ({m[0][2]}): season replay", f"{s[0][1]} days in {s[0][2]} s", "")]
 
 
+def p_province(out: str) -> list[Figure]:
+    pat = r"^(spark|polars)\s+([\d,]+) residents: wall ([\d.]+) s, CPU ([\d.]+) s, peak RSS (\d+) MiB, "
+    pat += r"([\d,]+) residents/s"
+    figs: list[Figure] = [
+        (
+            f"{m[2]} residents, 5 counties: `batch assess --engine {m[1]} --by county`",
+            f"{m[3]} s wall, {m[6]}/s",
+            "",
+        )
+        for m in _lines(pat, out)
+    ]
+    agree = _lines(r"summaries agree \(rows, assessed, total due\): (\w+)", out)
+    if agree:
+        figs.append(("spark and polars results", "agree" if agree[0][1] == "True" else "DIFFER", ""))
+    return figs
+
+
 def p_api(out: str) -> list[Figure]:
     pat = r"^(.*?(?:look-?up|payment)s?\b.*?)([\d,.]+) req/s.*?p99 ([\d.]+ ?m?s)"
     return [(m[1].strip(" :"), f"{m[2]} req/s, p99 {m[3]}", "") for m in _lines(pat, out)]
@@ -317,6 +337,11 @@ BENCHES = [
         p_season,
     ),
     Bench(
+        "bench_spark_province.py",
+        {"small": ["20000"], "county": ["1000000"], "full": ["10000000"]},
+        p_province,
+    ),
+    Bench(
         "bench_api.py",
         {
             "small": ["--scale", "0.01", "--duration", "5"],
@@ -383,6 +408,9 @@ def table(
     ]
     for r in results:
         name = f"`{r['bench']}`"
+        if "rows" in r:  # kept from the last table (--only)
+            lines += r["rows"]  # type: ignore[arg-type]
+            continue
         if "skipped" in r:
             lines.append(f"| {name} | not run | {r['skipped']} | |")
             continue
@@ -417,9 +445,13 @@ def main() -> None:
     log_dir.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.UTC)
     load0 = os.getloadavg()[0]
-    results = []
+    earlier = a.output.read_text().splitlines() if a.only and a.output.exists() else []
+    results: list[dict[str, object]] = []
     for b in BENCHES:
-        if a.only and b.name not in a.only:
+        if a.only and b.name not in a.only:  # keep its rows from the last table
+            rows = [line for line in earlier if line.startswith(f"| `{b.name}` |")]
+            if rows:
+                results.append({"bench": b.name, "rows": rows})
             continue
         print(f"{b.name} ...", flush=True)
         r = run(b, a.scale, log_dir)
