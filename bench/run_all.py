@@ -384,7 +384,11 @@ def run(b: Bench, scale: str, log_dir: Path) -> dict[str, object]:
 
 
 def table(
-    results: list[dict[str, object]], scale: str, started: dt.datetime, loads: tuple[float, float]
+    results: list[dict[str, object]],
+    scale: str,
+    started: dt.datetime,
+    loads: tuple[float, float],
+    only: list[str] | None = None,
 ) -> str:
     cores = os.cpu_count()
     lines = [
@@ -400,6 +404,11 @@ def table(
         "are upper bounds, CPU times are the steadier figure)",
         "- *run*: the benchmark process's wall time and CPU (user + sys, its children included), and "
         "the load average when it started. Ratios in the figures: below 1 means urrbmi uses less.",
+        *(
+            [f"- this run: only {', '.join(only)}; the other rows are kept from the previous table"]
+            if only
+            else []
+        ),
         "- `small` checks that every benchmark runs and gives the order of magnitude; issue 19's goals "
         "are stated at 1 M / 10 M residents (`--scale county` / `full`).",
         "",
@@ -458,7 +467,7 @@ def main() -> None:
         results.append(r)
         detail = r.get("skipped") or f"exit {r['rc']}, {r['wall']:.1f} s, {len(r['figures'])} figures"  # type: ignore[arg-type]
         print(f"  {detail}", flush=True)
-    a.output.write_text(table(results, a.scale, started, (load0, os.getloadavg()[0])))
+    a.output.write_text(table(results, a.scale, started, (load0, os.getloadavg()[0]), a.only))
     print(f"wrote {a.output}")
 
 
