@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 from strategies import random_residents, residents
 
 from urrbmi.batch import assess_frame
@@ -163,3 +164,19 @@ def test_profiles_give_each_stage_of_the_amount_due() -> None:
     row = out.row(0, named=True)
     assert (row["standard_fen"], row["reduction_fen"], row["assistance_fen"]) == (40000, 20000, 20000)
     assert (row["other_premiums_fen"], row["total_due_fen"]) == (3000, 3000)
+
+
+@pytest.mark.parametrize("engine", ["plan", "profiles"])
+def test_assess_frame_computes_only_the_outputs_asked_for(engine: str) -> None:
+    """``columns=``: the requested outputs, equal to those of a full run (issue 19 item 3)."""
+    from urrbmi.batch.sample import synthetic_residents
+
+    p = load_policy("qianjiang-2022")
+    frame = synthetic_residents(p, 2000, seed=4).with_row_index("row")
+    full = assess_frame(frame, p, keep=["row"], engine=engine)  # type: ignore[arg-type]
+    wanted = ["total_due_fen", "error", "benefit_start"]
+    part = assess_frame(frame, p, keep=["row"], engine=engine, columns=wanted)  # type: ignore[arg-type]
+    assert part.columns == ["row", "error", "total_due_fen", "benefit_start"]
+    assert_frame_equal(part, full.select(part.columns))
+    with pytest.raises(ValueError, match="not batch outputs"):
+        assess_frame(frame, p, columns=["total_due"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from click.testing import CliRunner
@@ -92,3 +93,57 @@ def test_unknown_file_type_is_an_input_error(tmp_path: Path) -> None:
     )
     assert res.exit_code == 2
     assert "错误[invalid_input]" in res.stderr
+
+
+def _province(path: Path) -> pl.DataFrame:
+    from urrbmi.batch.sample import synthetic_residents
+    from urrbmi.policy import load_policy
+
+    a = synthetic_residents(load_policy("suixi-2022"), 300, seed=1).with_columns(county=pl.lit("340621"))
+    b = synthetic_residents(load_policy("qianjiang-2022"), 200, seed=2).with_columns(county=pl.lit("500114"))
+    registry = pl.concat([a, b]).with_row_index("row").cast({"row": pl.Int64})
+    registry.write_parquet(path)
+    return registry
+
+
+PROVINCE_MAP = ["--map", "340621=suixi-2022", "--map", "500114=qianjiang-2022"]
+
+
+def test_assess_by_county_prices_each_county_under_its_own_policy(tmp_path: Path) -> None:
+    """``--by county --map``: one run over a province, written partitioned by county (issue 19.4)."""
+    registry = _province(tmp_path / "in.parquet")
+    args = ["batch", "assess", "--input", str(tmp_path / "in.parquet"), "--output", str(tmp_path / "out")]
+    res = CliRunner().invoke(main, [*args, "--by", "county", *PROVINCE_MAP, "--keep", "row"])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["county=340621", "county=500114"]
+    got = pl.read_parquet(tmp_path / "out", hive_partitioning=True).sort("row")
+    expected = pl.concat(
+        [
+            assess_frame(registry.filter(pl.col("county") == c), p, keep=["county", "row"]).with_columns(
+                pl.selectors.enum().cast(pl.String)
+            )
+            for c, p in (("340621", "suixi-2022"), ("500114", "qianjiang-2022"))
+        ]
+    ).sort("row")
+    assert_frame_equal(got.select(expected.columns), expected, check_dtypes=False)
+    assert set(got.filter(pl.col("county") == "500114")["policy"]) == {"qianjiang-2022"}
+
+
+def test_assess_by_county_refuses_a_county_without_policy(tmp_path: Path) -> None:
+    _province(tmp_path / "in.parquet")
+    args = ["batch", "assess", "--input", str(tmp_path / "in.parquet"), "--output", str(tmp_path / "out")]
+    res = CliRunner().invoke(main, [*args, "--by", "county", "--map", "340621=suixi-2022"])
+    assert res.exit_code == 2
+    assert "500114" in res.output and not (tmp_path / "out").exists()
+
+
+def test_spark_engine_without_pyspark_names_the_extra(tmp_path: Path, monkeypatch: Any) -> None:
+    """A missing pyspark is MissingComponent("spark"): one line naming urrbmi[spark], exit 2."""
+    import sys
+
+    _province(tmp_path / "in.parquet")
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    args = ["batch", "assess", "--input", str(tmp_path / "in.parquet"), "--output", str(tmp_path / "out")]
+    res = CliRunner().invoke(main, [*args, "--engine", "spark", "--policy", "suixi-2022"])
+    assert res.exit_code == 2
+    assert "urrbmi[spark]" in res.output and "Traceback" not in res.output

@@ -243,11 +243,24 @@ def _list_to_mask(c: pl.Expr) -> pl.Expr:
 # --- assessing ---------------------------------------------------------------------------
 
 
-def plan_frame(lf: pl.LazyFrame, plan: ir.Plan, keep: Sequence[str] = ()) -> pl.LazyFrame:
-    """Apply a plan to coded residents (see :func:`encode`)."""
+def plan_frame(
+    lf: pl.LazyFrame, plan: ir.Plan, keep: Sequence[str] = (), columns: Sequence[str] | None = None
+) -> pl.LazyFrame:
+    """Apply a plan to coded residents (see :func:`encode`); ``columns``: the outputs wanted (all
+    by default). Polars' projection pushdown drops every intermediate that no wanted output reads,
+    so unrequested outputs are not computed."""
     for stage in plan.stages:
         lf = lf.with_columns([render(e).alias(n) for n, e in stage])
-    return lf.select([*keep, *plan.outputs])
+    return lf.select([*keep, *(plan.outputs if columns is None else columns)])
+
+
+def _outputs(columns: Sequence[str] | None) -> list[str] | None:
+    if columns is None:
+        return None
+    unknown = [c for c in columns if c not in OUTPUTS]
+    if unknown:
+        raise ValueError(f"not batch outputs: {unknown} (outputs: {', '.join(OUTPUTS)})")
+    return [c for c in OUTPUTS if c in columns]
 
 
 def assess_frame(
@@ -256,6 +269,7 @@ def assess_frame(
     *,
     keep: Sequence[str] = (),
     engine: Literal["auto", "plan", "profiles"] = "auto",
+    columns: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Assess every resident of a table under one policy: one result row per input row, in order.
 
@@ -272,6 +286,9 @@ def assess_frame(
     column plan (faster on tables of many distinct profiles; :class:`NotCompiled` for a policy
     using a rule kind the plan lacks); ``auto`` the plan when the policy compiles and the table
     has no input the plan does not read, else profiles.
+
+    ``columns``: only these outputs (in the order above), e.g. ``["total_due_fen"]``; the plan
+    then computes only what they need (a ValueError names any that is not an output).
     """
     from urrbmi.batch.profiles import assess_profiles, extra_columns
 
@@ -279,8 +296,10 @@ def assess_frame(
     if engine == "auto":
         extra = extra_columns(residents.lazy().collect_schema().names())
         engine = "plan" if not extra and compiles(loaded) else "profiles"
+    wanted = _outputs(columns)
     if engine == "profiles":
-        return assess_profiles(residents, loaded, keep=keep)
+        priced = assess_profiles(residents, loaded, keep=keep)
+        return priced if wanted is None else priced.select([*keep, *wanted])
     plan = _plan(loaded)
     lf = residents.lazy()
     if keep:
@@ -289,7 +308,8 @@ def assess_frame(
     else:
         coded = encode(lf)
     schema = output_schema(loaded)
-    out = plan_frame(coded, plan, keep).with_columns([pl.col(n).cast(t) for n, t in schema.items()])
+    typed = [pl.col(n).cast(t) for n, t in schema.items() if wanted is None or n in wanted]
+    out = plan_frame(coded, plan, keep, wanted).with_columns(typed)
     # The streaming engine works through the table in morsels: the ~60 intermediate columns
     # exist for one morsel at a time, not for the whole table (peak memory ÷ 3, and faster).
     return out.collect(engine="streaming")
