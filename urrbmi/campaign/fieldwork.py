@@ -35,6 +35,7 @@ from urrbmi.db.models import Campaign, Region, Resident
 from urrbmi.db.models_fieldwork import OUTCOMES, CredentialActivation, ResidentContact, VisitOutcome
 from urrbmi.db.models_targets import TargetReduction, TargetSet, TargetUnit
 from urrbmi.errors import InvalidInput, UrrbmiError
+from urrbmi.imports import phones
 from urrbmi.money import from_fen
 from urrbmi.policy.identities import all_identities
 from urrbmi.registry import audit
@@ -70,7 +71,6 @@ REDUCIBLE = {
     "employee": EvidenceKind.OTHER_PLACE_EMPLOYEE,
 }
 REMIND = (None, "promised", "unreachable")  # latest outcome of a resident still to remind
-PHONE = re.compile(r"^[0-9][0-9-]{6,19}$")
 MAX_MEMBERS = 20
 
 
@@ -222,6 +222,7 @@ def _members(
         .where(resident_clause(p), *where)
     )
     labels = all_identities()
+    full_phones = p.can("contact.read")  # masked for other roles (personal data)
     out: list[Member] = []
     for row in session.execute(q).mappings():
         rid = row["id"]
@@ -250,7 +251,7 @@ def _members(
                 visited_on=v.visited_on if v else None,
                 promised_on=v.promised_on if v else None,
                 reason=v.reason if v else None,
-                phone=row["phone"],
+                phone=phones.shown(row["phone"], full_phones) or None,
                 activated_on=activated if activated is None or activated <= on else None,
             )
         )
@@ -487,8 +488,15 @@ def record_outcome(
     if outcome not in REDUCIBLE:
         evidence_ref = None
     phone = (phone or "").strip() or None
-    if phone is not None and not PHONE.match(phone):
-        raise InvalidInput(f"电话号码无效：{phone}", f"invalid phone number: {phone}", code="phone")
+    if phone is not None:
+        number = phones.normalize(phone)
+        if number is None:
+            raise InvalidInput(
+                f"电话号码无效：{phone}（应为11位手机号码或带区号的固定电话）",
+                f"invalid phone number: {phone} (a mobile number or a landline with its area code)",
+                code="phone",
+            )
+        phone = number
     r = scoped_resident(session, p, resident_id=resident_id)
     if not r.region_code.startswith(region_prefix(get_region(session, c.region_code))):
         raise out_of_scope()  # not in the campaign's region
@@ -525,9 +533,19 @@ def record_outcome(
         contact = session.get(ResidentContact, r.id)
         old = None if contact is None else {"phone": contact.phone}
         if contact is None:
-            session.add(ResidentContact(resident_id=r.id, phone=phone, updated_by=actor, updated_at=now))
+            session.add(
+                ResidentContact(
+                    resident_id=r.id,
+                    phone=phone,
+                    source="visit",
+                    recorded_on=visited_on,
+                    updated_by=actor,
+                    updated_at=now,
+                )
+            )
         else:
-            contact.phone, contact.updated_by, contact.updated_at = phone, actor, now
+            contact.phone, contact.source, contact.recorded_on = phone, "visit", visited_on
+            contact.updated_by, contact.updated_at = actor, now
         if old != {"phone": phone}:
             audit.record(session, actor, "resident_contacts", r.id, "upsert", old, {"phone": phone})
     return v
