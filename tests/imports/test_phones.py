@@ -41,7 +41,9 @@ def people(engine: Engine) -> list[str]:
 
 def _contacts(engine: Engine) -> dict[str, tuple[str, str, dt.date]]:
     with session_scope(engine) as s:
-        q = select(Resident.id_number, ResidentContact.phone, ResidentContact.source, ResidentContact.recorded_on)
+        q = select(
+            Resident.id_number, ResidentContact.phone, ResidentContact.source, ResidentContact.recorded_on
+        )
         return {n: (p, src, day) for n, p, src, day in s.execute(q.join(Resident))}
 
 
@@ -75,7 +77,9 @@ def test_phone_numbers_are_checked_normalised_and_stored(
         assert "13800001111" not in str(logged.new)  # counts, never the numbers
 
 
-def test_an_older_list_does_not_replace_a_later_number(engine: Engine, people: list[str], tmp_path: Path) -> None:
+def test_an_older_list_does_not_replace_a_later_number(
+    engine: Engine, people: list[str], tmp_path: Path
+) -> None:
     a = people[0]
     with session_scope(engine) as s:
         r = find_resident(s, a)
@@ -92,11 +96,15 @@ def test_an_older_list_does_not_replace_a_later_number(engine: Engine, people: l
             )
         )
     header = ["序号", "姓名", "性别", "身份证号码", "人员类别", "所属乡镇", "联系电话"]
-    old = write_csv(tmp_path / "9月.csv", [header, ["1", "张伟", _sex(a), a, "低保对象", "濉溪镇", "13800001111"]])
+    old = write_csv(
+        tmp_path / "9月.csv", [header, ["1", "张伟", _sex(a), a, "低保对象", "濉溪镇", "13800001111"]]
+    )
     with session_scope(engine) as s:
         assert load_list(s, old, "minzheng", M1, actor=ACTOR).phones["unchanged"] == 1
     assert _contacts(engine)[a] == ("13911112222", "visit", M1 + dt.timedelta(days=5))
-    new = write_csv(tmp_path / "10月.csv", [header, ["1", "张伟", _sex(a), a, "低保对象", "濉溪镇", "13800003333"]])
+    new = write_csv(
+        tmp_path / "10月.csv", [header, ["1", "张伟", _sex(a), a, "低保对象", "濉溪镇", "13800003333"]]
+    )
     with session_scope(engine) as s:
         assert load_list(s, new, "minzheng", M2, actor=ACTOR).phones["updated"] == 1
     assert _contacts(engine)[a] == ("13800003333", "minzheng", M2)

@@ -141,10 +141,10 @@ def load_phones(session: Session, batch: ImportBatch, checked: ListBatch, *, act
     rids = list(by_resident)
     existing: dict[int, ResidentContact] = {}
     for i in range(0, len(rids), LOOKUP_BATCH):
-        for c in session.scalars(
+        for found in session.scalars(
             select(ResidentContact).where(ResidentContact.resident_id.in_(rids[i : i + LOOKUP_BATCH]))
         ):
-            existing[c.resident_id] = c
+            existing[found.resident_id] = found
     now = clock.now()
     day: dt.date = batch.as_of
     for rid, number in by_resident.items():
@@ -162,7 +162,13 @@ def load_phones(session: Session, batch: ImportBatch, checked: ListBatch, *, act
             )
             out.recorded += 1
         elif c.phone != number and c.recorded_on <= day:
-            c.phone, c.source, c.recorded_on, c.updated_by, c.updated_at = number, batch.source, day, actor, now
+            c.phone, c.source, c.recorded_on, c.updated_by, c.updated_at = (
+                number,
+                batch.source,
+                day,
+                actor,
+                now,
+            )
             out.updated += 1
         else:
             out.unchanged += 1
