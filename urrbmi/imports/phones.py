@@ -42,7 +42,8 @@ LOADED_STATUSES = ("loaded", "unchanged")  # rows matched to a resident (not con
 def normalize(text: str | None) -> str | None:
     """The number in one form: 11 digits for a mobile, ``area-number`` for a landline; None when it
     is neither (a mainland mobile ``1[3-9]`` + 9 digits, or a landline: area code ``010``/``02x``
-    or ``0`` + three digits, then 7–8 digits not starting with 0 or 1; spaces, hyphens, brackets and a ``+86``/``86`` prefix are allowed)."""
+    or ``0`` + three digits, then 7–8 digits not starting with 0 or 1; spaces, hyphens, brackets
+    and a ``+86``/``86`` prefix are allowed)."""
     if text is None:
         return None
     s = re.sub(r"[\s\-()（）]", "", str(text).strip())

@@ -20,8 +20,8 @@ from urrbmi import ids
 from urrbmi.campaign.campaigns import campaign_policy
 from urrbmi.db.models import Campaign, Region, Resident
 from urrbmi.db.models_fieldwork import ResidentContact
-from urrbmi.imports import phones
 from urrbmi.errors import InvalidInput
+from urrbmi.imports import phones
 from urrbmi.money import from_fen
 from urrbmi.targets.counting import resident_rows
 from urrbmi.targets.store import campaign_or_fail
