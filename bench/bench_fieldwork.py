@@ -5,8 +5,8 @@ Run: .venv/bin/python bench/bench_fieldwork.py [SCALE]   (default 0.02: ~23,000 
 Data (not timed): the demo campaign (``urrbmi.interfaces.demo_campaign.run_demo_campaign``, 濉溪's
 12 towns scaled, paid through a channel file) in /tmp/urrbmi_bench_fieldwork_<scale>_<head>/ (kept
 between runs, one per schema head). Timed (best of 3): the worklist, the reminder list and the
-not-activated list for the largest village (an agent), its town (a township officer) and the county (a bureau officer);
-the activation rates by village county-wide; one household view.
+not-activated list for the largest village (an agent), its town (a township officer) and the
+county (a bureau officer); the activation rates by village county-wide; one household view.
 """
 
 from __future__ import annotations
