@@ -71,7 +71,7 @@ export function ImportsPage({ user }) {
       ]} rows=${Object.entries(res.rows || {}).map(([k, n]) => ({ k, n }))} />
       ${(Object.keys(res.gained || {}).length > 0 || Object.keys(res.lost || {}).length > 0) && html`<h3>${t('imports.changes')}</h3>
         <${Table} columns=${[
-          { key: 'c', label: 'resident.category' },
+          { key: 'c', label: 'resident.category', render: (r) => { const k = 'category.' + r.c; const s = t(k); return s === k ? '—' : s; } },
           { key: 'g', label: 'imports.gained', num: true },
           { key: 'l', label: 'imports.lost', num: true },
         ]} rows=${[...new Set([...Object.keys(res.gained || {}), ...Object.keys(res.lost || {})])].map((c) => ({ c, g: (res.gained || {})[c] || 0, l: (res.lost || {})[c] || 0 }))} />`}

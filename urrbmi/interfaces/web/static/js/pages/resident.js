@@ -155,7 +155,7 @@ function CampaignBlock({ c, st, idNumber, user, onPaid, onChanged }) {
       { key: 'status', label: 'payment.status', render: (p) => t('payment.status.' + p.status) + (p.hold_reason ? '（' + p.hold_reason + '）' : '') },
       // an accepted payment can be cancelled (a pending refund) by an officer, behind a confirmation
       ...(can(user, 'payment.cancel') ? [{ key: 'external_ref', label: 'common.actions', render: (p) => p.status === 'accepted'
-        ? html`<${CancelPaymentButton} campaign=${c.campaign} payment=${p} name=${st.name} idNumber=${st.id_number} onDone=${onChanged} />` : '' }] : []),
+        ? html`<${CancelPaymentButton} campaign=${c.campaign} payment=${p} name=${st.name} idNumber=${st.id_number} onDone=${onChanged} />` : '—' }] : []),
     ]} rows=${c.payments || []} cards=${true} />
   <//>`;
 }
