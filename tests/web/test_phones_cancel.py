@@ -98,9 +98,13 @@ def test_phone_numbers_from_a_list_shown_in_full_to_the_town_and_masked_to_the_b
                 p.wait_for_selector("[data-testid=list-total]")
                 if user == "officer":
                     town = village[:9]
-                    p.wait_for_selector(f"[data-testid=list-region-town] option[value='{town}']", state="attached")
+                    p.wait_for_selector(
+                        f"[data-testid=list-region-town] option[value='{town}']", state="attached"
+                    )
                     p.select_option("[data-testid=list-region-town]", town)
-                p.wait_for_selector(f"[data-testid=list-region-village] option[value='{village}']", state="attached")
+                p.wait_for_selector(
+                    f"[data-testid=list-region-village] option[value='{village}']", state="attached"
+                )
                 p.select_option("[data-testid=list-region-village]", village)
                 row = p.locator("[data-testid=list-table] tbody tr", has_text=a_name).first
                 row.wait_for()
@@ -128,7 +132,9 @@ def _pay_cash(live: Any, number: str, due: Decimal, ref: str) -> None:
 
 
 @pytest.mark.parametrize("width", list(SIZES))
-def test_officer_cancels_an_accepted_payment_from_the_resident_page(browser: Any, live: Any, width: str) -> None:
+def test_officer_cancels_an_accepted_payment_from_the_resident_page(
+    browser: Any, live: Any, width: str
+) -> None:
     number, name, due = _unpaid(live, newest=True)[0]  # one paid and cancelled has a payment
     ref = f"WEB-CANCEL-{width}"
     _pay_cash(live, number, due, ref)
@@ -162,7 +168,8 @@ def test_officer_cancels_an_accepted_payment_from_the_resident_page(browser: Any
         p.wait_for_selector("[data-testid=confirm-cancel-pay]", state="detached")
         # the statement is read again: the payment is refunded, the enrollment gone
         p.wait_for_function(
-            "() => document.querySelector('[data-testid=statement]')?.innerText.includes('已退费')", timeout=20000
+            "() => document.querySelector('[data-testid=statement]')?.innerText.includes('已退费')",
+            timeout=20000,
         )
         assert p.inner_text("[data-testid=enrolled]") == "否"
         assert p.query_selector(f"[data-testid=cancel-pay-{ref}]") is None
