@@ -19,13 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from urrbmi import clock
+from urrbmi.db.bulk import bulk_insert
 from urrbmi.db.models_fieldwork import ResidentContact
 from urrbmi.db.models_imports import ImportBatch, ImportRow
 from urrbmi.imports.model import ListBatch
@@ -34,7 +35,6 @@ from urrbmi.registry import audit
 MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 # area codes: 010 and 02x have two digits after the 0, all others three (GB/T 8875 numbering)
 LANDLINE = re.compile(r"^(0(?:10|2[0-9]|[3-9][0-9]{2}))([2-9][0-9]{6,7})$")
-LOOKUP_BATCH = 900
 MAX_PROBLEMS_SHOWN = 200
 LOADED_STATUSES = ("loaded", "unchanged")  # rows matched to a resident (not conflicts, not out of scope)
 
@@ -126,53 +126,66 @@ def load_phones(session: Session, batch: ImportBatch, checked: ListBatch, *, act
         good[row] = number
     if not good:
         return out
+    # set-based for a 户籍 list of a million rows: the batch's matched rows and the numbers already
+    # recorded for them in one query each, new numbers inserted in bulk, changed ones updated in
+    # one executemany
     by_resident: dict[int, str] = {}
-    rows = list(good)
-    for i in range(0, len(rows), LOOKUP_BATCH):
-        for row_no, rid in session.execute(
-            select(ImportRow.row_no, ImportRow.resident_id).where(
-                ImportRow.batch_id == batch.id,
-                ImportRow.row_no.in_(rows[i : i + LOOKUP_BATCH]),
-                ImportRow.resident_id.is_not(None),
-                ImportRow.status.in_(LOADED_STATUSES),
-            )
-        ):
-            if rid is not None:
-                by_resident[rid] = good[row_no]
-    rids = list(by_resident)
-    existing: dict[int, ResidentContact] = {}
-    for i in range(0, len(rids), LOOKUP_BATCH):
-        for found in session.scalars(
-            select(ResidentContact).where(ResidentContact.resident_id.in_(rids[i : i + LOOKUP_BATCH]))
-        ):
-            existing[found.resident_id] = found
+    for row_no, rid in session.execute(
+        select(ImportRow.row_no, ImportRow.resident_id).where(
+            ImportRow.batch_id == batch.id,
+            ImportRow.resident_id.is_not(None),
+            ImportRow.status.in_(LOADED_STATUSES),
+        )
+    ):
+        number = good.get(row_no)
+        if number is not None and rid is not None:
+            by_resident[rid] = number
+    session.flush()
+    existing = {
+        rid: (phone, day)
+        for rid, phone, day in session.execute(
+            select(ResidentContact.resident_id, ResidentContact.phone, ResidentContact.recorded_on)
+            .join(ImportRow, ImportRow.resident_id == ResidentContact.resident_id)
+            .where(ImportRow.batch_id == batch.id)
+        )
+    }
     now = clock.now()
     day: dt.date = batch.as_of
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
     for rid, number in by_resident.items():
-        c = existing.get(rid)
-        if c is None:
-            session.add(
-                ResidentContact(
-                    resident_id=rid,
-                    phone=number,
-                    source=batch.source,
-                    recorded_on=day,
-                    updated_by=actor,
-                    updated_at=now,
-                )
+        old = existing.get(rid)
+        if old is None:
+            new.append(
+                {
+                    "resident_id": rid,
+                    "phone": number,
+                    "source": batch.source,
+                    "recorded_on": day,
+                    "updated_by": actor,
+                    "updated_at": now,
+                }
             )
-            out.recorded += 1
-        elif c.phone != number and c.recorded_on <= day:
-            c.phone, c.source, c.recorded_on, c.updated_by, c.updated_at = (
-                number,
-                batch.source,
-                day,
-                actor,
-                now,
-            )
-            out.updated += 1
+        elif old[0] != number and old[1] <= day:
+            changed.append({"rid": rid, "phone": number, "source": batch.source, "day": day})
         else:
             out.unchanged += 1
+    bulk_insert(session, ResidentContact, new)
+    if changed:
+        t = cast(Table, ResidentContact.__table__)
+        session.execute(
+            update(t)
+            .where(t.c.resident_id == bindparam("rid"))
+            .values(
+                phone=bindparam("phone"),
+                source=bindparam("source"),
+                recorded_on=bindparam("day"),
+                updated_by=actor,
+                updated_at=now,
+            ),
+            changed,
+        )
+    out.recorded, out.updated = len(new), len(changed)
     session.flush()
     audit.record(
         session,
