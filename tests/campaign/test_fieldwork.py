@@ -327,3 +327,64 @@ def test_activation_import_rates_and_not_activated(
         assert [m.name for m in missing] == ["张二", "张小"]
         early = activation.not_activated(s, AGENT, c, on=dt.date(2021, 11, 10))  # 李四 activated 11-20
         assert [m.name for m in early] == ["张二", "张小", "李四"]
+
+
+def test_phone_numbers_in_the_lists_are_full_for_the_village_and_town_and_masked_for_others(
+    engine: Engine, world: dict[str, int]
+) -> None:
+    """A number loaded from a department list (resident_contacts, source and date) fills the phone
+    column of the agent's worklist and reminders and of the township's not-enrolled list: in full
+    for roles with contact.read (the agent, the township officer), masked for the bureau."""
+    from urrbmi import clock
+    from urrbmi.db.models_fieldwork import ResidentContact
+    from urrbmi.targets.lists import not_enrolled
+
+    with session_scope(engine) as s:
+        s.add(
+            ResidentContact(
+                resident_id=world["李四"], phone="13800001111", source="minzheng", recorded_on=DAY,
+                updated_by=ACTOR, updated_at=clock.now(),
+            )
+        )  # fmt: skip
+    with session_scope(engine) as s:
+        c = get_campaign(s, world["campaign"])
+
+        def phone(p: Principal) -> str | None:
+            w = fieldwork.worklist(s, p, c, q="李四")
+            return w.households[0].members[0].phone
+
+        assert phone(AGENT) == phone(TOWN) == "13800001111"
+        assert phone(BUREAU) == "138****1111"
+        assert {m.name: m.phone for m in fieldwork.reminders(s, BUREAU, c)}["李四"] == "138****1111"
+        for full, shown in ((True, "13800001111"), (False, "138****1111")):
+            page = not_enrolled(s, c.id, on=DAY, scope=VILLAGE, full_phones=full)
+            assert {r["name"]: r["phone"] for r in page.rows}["李四"] == shown
+
+
+def test_worklist_pages_households_in_the_database_residents_without_one_after_the_households(
+    engine: Engine, world: dict[str, int]
+) -> None:
+    """Households are counted and paged in SQL: by village, then household number, then the
+    residents registered without a household (each alone); the totals count every match, and a
+    page past the end is empty with the same totals; filters apply before paging."""
+    with session_scope(engine) as s:
+        add_resident(s, NewResident(person("500114", dt.date(1980, 6, 6), 16), "孙六", VILLAGE), actor=ACTOR)
+    with session_scope(engine) as s:
+        c = get_campaign(s, world["campaign"])
+        assess(s, c, DAY, actor=ACTOR)
+    with session_scope(engine) as s:
+        c = get_campaign(s, world["campaign"])
+        pages = [fieldwork.worklist(s, TOWN, c, limit=1, offset=i) for i in range(5)]
+        assert [(w.total_households, w.total_residents) for w in pages] == [(4, 6)] * 5
+        assert [[(g.household, [m.name for m in g.members]) for g in w.households] for w in pages] == [
+            [("H1", ["张大", "张二", "张小"])],
+            [("H2", ["李四"])],
+            [("", ["孙六"])],
+            [("H9", ["王五"])],
+            [],
+        ]
+        two = fieldwork.worklist(s, TOWN, c, limit=2, offset=1)
+        assert [g.household for g in two.households] == ["H2", ""]
+        low = fieldwork.worklist(s, TOWN, c, identity="低保对象", limit=1)
+        assert (low.total_households, low.total_residents) == (1, 1)
+        assert fieldwork.worklist(s, TOWN, c, state="enrolled").total_households == 0

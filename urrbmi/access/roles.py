@@ -16,6 +16,7 @@ PERMISSIONS: dict[str, str] = {
     "region.write": "登记行政区划 / add regions",
     "resident.read": "缴费查询、居民名单 / resident statements and lists (IDs masked)",
     "resident.full_id": "查看完整身份证号码 / see full ID numbers",
+    "contact.read": "查看完整联系电话（村、乡镇催缴）/ see full phone numbers (village, township)",
     "resident.write": "登记、修改居民，新生儿，外地参保 / register and change residents",
     "identity.write": "登记、结束人员身份 / record and end identities",
     "campaign.read": "查看征缴批次、对账、重复参保 / campaigns, reconciliation, duplicates",
@@ -82,10 +83,11 @@ _ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "handover.confirm",
             "school.manage",
             "visit.record",
+            "contact.read",
         }
     ),
     "village_agent": frozenset(
-        {"region.read", "resident.read", "payment.record", "handover.submit", "visit.record"}
+        {"region.read", "resident.read", "payment.record", "handover.submit", "visit.record", "contact.read"}
     ),
     "dept_uploader": frozenset({"list.upload"}),
     "auditor": frozenset({"region.read", "resident.read", "campaign.read", "audit.read"}),

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from urrbmi import clock, ids
 from urrbmi.access.scope import Principal, resident_clause
-from urrbmi.campaign.fieldwork import Member, _members, _scope
+from urrbmi.campaign.fieldwork import Member, _Filter, _members, _scope
 from urrbmi.campaign.payments import parse_day
 from urrbmi.db.models import Campaign, Resident
 from urrbmi.db.models_fieldwork import CredentialActivation
@@ -265,6 +265,6 @@ def not_activated(
     prefix = _scope(session, p, c, region)
     if prefix is None:
         return []
-    rows = [m for m in _members(session, p, c, prefix, on) if m.state != "gone" and m.activated_on is None]
+    rows = _members(session, p, c, prefix, on, keep=_Filter(state="living", activated=False))
     rows.sort(key=lambda m: (m.village_code, m.household or f"~{m.resident_id}", m.birth_date))
     return rows

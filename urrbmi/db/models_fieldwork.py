@@ -8,7 +8,8 @@ Alembic and the schema test see every table.
   its reason and date (a promise carries the promised day); an outcome that proves insurance
   elsewhere may carry the voucher number and, once a task reduction (核减) was recorded from it,
   the ``target_reductions`` row it is the evidence of;
-- ``resident_contacts``: a resident's phone number as last recorded (by an agent at a visit);
+- ``resident_contacts``: a resident's phone number as last recorded, with where it came from (an
+  agent's visit, or a department list or the registry import with a phone column) and its date;
 - ``credential_activations``: the day a resident activated the 医保电子凭证, from the platform's
   lists (one row per resident, the earliest day reported).
 """
@@ -52,12 +53,16 @@ class VisitOutcome(Base):
 
 
 class ResidentContact(Base):
-    """A resident's phone number (for reminders), as last recorded."""
+    """A resident's phone number (for reminders), as last recorded: ``source`` is ``visit`` (an
+    agent) or the import source of the list it came from; ``recorded_on`` the visit's day or the
+    list's date (a number as of an earlier day never replaces a later one)."""
 
     __tablename__ = "resident_contacts"
 
     resident_id: Mapped[int] = mapped_column(BigId, ForeignKey("residents.id"), primary_key=True)
     phone: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(20), server_default="visit", default="visit")
+    recorded_on: Mapped[dt.date] = mapped_column(Date)
     updated_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 

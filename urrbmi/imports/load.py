@@ -115,6 +115,7 @@ class LoadResult:
     enrollments: int = 0
     review_items: int = 0
     retro_subsidies: int = 0  # pending 补发 of residents who paid before the identity (昌吉 三)
+    phones: dict[str, Any] = field(default_factory=dict)  # urrbmi.imports.phones.PhoneLoad.as_dict
     seconds: dict[str, float] = field(default_factory=dict)
     check: ListBatch | None = None  # the checked file (for the error report); None if already loaded
 
@@ -135,6 +136,7 @@ class LoadResult:
             "enrollments": self.enrollments,
             "review_items": self.review_items,
             "retro_subsidies": self.retro_subsidies,
+            "phones": dict(self.phones),
             "seconds": dict(self.seconds),
         }
 
@@ -285,6 +287,9 @@ def load_list(
     match(staging)  # scope and conflicts, to the review queue
     apply(staging)  # the applier of the batch's kind (urrbmi.imports.apply.APPLIERS)
     staging.finish()
+    from urrbmi.imports.phones import load_phones  # phone numbers of the matched rows (issue 15)
+
+    result.phones = load_phones(session, batch, checked, actor=actor).as_dict()
     if source == "hukou" and mode == "replace":
         result.population["absent"] = absent_from_hukou(session, batch.id).height
     t3 = time.perf_counter()

@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import literal, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from urrbmi import ids
 from urrbmi.campaign.campaigns import campaign_policy
 from urrbmi.db.models import Campaign, Region, Resident
+from urrbmi.db.models_fieldwork import ResidentContact
 from urrbmi.errors import InvalidInput
+from urrbmi.imports import phones
 from urrbmi.money import from_fen
 from urrbmi.targets.counting import resident_rows
 from urrbmi.targets.store import campaign_or_fail
@@ -49,13 +51,6 @@ def _check_page(limit: int, offset: int) -> None:
         )
 
 
-def _phone_column() -> Any:
-    """The resident's phone number column, when the registry stores one (``Resident.phone``);
-    else an empty text, so the column is there and filled once phones are stored."""
-    column = getattr(Resident, "phone", None)
-    return column if column is not None else literal("")
-
-
 def household_heads(session: Session, households: Sequence[str]) -> dict[str, str]:
     """household_id -> the household head's name. The registry records no relation to the head:
     the head is the member who is another member's guardian (a minor's guardian is the head of
@@ -79,7 +74,9 @@ def household_heads(session: Session, households: Sequence[str]) -> dict[str, st
     return {hh: heads.get(hh, name) for hh, name in oldest.items()}
 
 
-def _people(session: Session, rids: Sequence[int], full_ids: bool) -> dict[int, dict[str, Any]]:
+def _people(
+    session: Session, rids: Sequence[int], full_ids: bool, full_phones: bool = False
+) -> dict[int, dict[str, Any]]:
     if not rids:
         return {}
     rows = session.execute(
@@ -90,9 +87,10 @@ def _people(session: Session, rids: Sequence[int], full_ids: bool) -> dict[int, 
             Resident.region_code,
             Region.name,
             Resident.household_id,
-            _phone_column(),
+            ResidentContact.phone,
         )
         .join(Region, Region.code == Resident.region_code)
+        .outerjoin(ResidentContact, ResidentContact.resident_id == Resident.id)
         .where(Resident.id.in_(list(rids)))
     ).all()
     heads = household_heads(session, sorted({hh for *_, hh, _p in rows if hh}))
@@ -103,7 +101,7 @@ def _people(session: Session, rids: Sequence[int], full_ids: bool) -> dict[int, 
             "village_code": village,
             "village": vname,
             "household_head": heads.get(hh, "") if hh else "",
-            "phone": phone or "",
+            "phone": phones.shown(phone, full_phones),
         }
         for rid, number, name, village, vname, hh, phone in rows
     }
@@ -118,11 +116,12 @@ def _page(
     limit: int,
     offset: int,
     full_ids: bool,
+    full_phones: bool = False,
     notes: tuple[str, ...] = (),
 ) -> Page:
     total = frame.height
     ordered = frame.sort(["village", "rid"])
-    rows = _rows(session, ordered.slice(offset, limit), extra, full_ids)
+    rows = _rows(session, ordered.slice(offset, limit), extra, full_ids, full_phones)
     cols = (*BASE_COLUMNS, *extra)
     return Page(
         title, tuple(h for _, h in cols), tuple(k for k, _ in cols), total, offset, limit, tuple(rows), notes
@@ -140,9 +139,13 @@ BASE_COLUMNS = (
 
 
 def _rows(
-    session: Session, part: pl.DataFrame, extra: tuple[tuple[str, str], ...], full_ids: bool
+    session: Session,
+    part: pl.DataFrame,
+    extra: tuple[tuple[str, str], ...],
+    full_ids: bool,
+    full_phones: bool = False,
 ) -> list[dict[str, Any]]:
-    people = _people(session, part.get_column("rid").to_list(), full_ids)
+    people = _people(session, part.get_column("rid").to_list(), full_ids, full_phones)
     return [
         {**people[r["rid"]], **{k: _value(k, r[k]) for k, _ in extra}} for r in part.iter_rows(named=True)
     ]
@@ -164,10 +167,11 @@ def not_enrolled(
     limit: int = 100,
     offset: int = 0,
     full_ids: bool = False,
+    full_phones: bool = False,
 ) -> Page:
     """Living residents not enrolled at ``on`` and not insured elsewhere or under employee
     insurance, by village, with last year's status (上年已参保 / 上年职工医保 / 上年外地参保 /
-    上年未参保) and the individual amount due."""
+    上年未参保) and the individual amount due. Phone numbers masked unless ``full_phones``."""
     _check_page(limit, offset)
     return _page(
         session,
@@ -177,6 +181,7 @@ def not_enrolled(
         limit=limit,
         offset=offset,
         full_ids=full_ids,
+        full_phones=full_phones,
     )
 
 
@@ -208,6 +213,7 @@ def write_not_enrolled_xlsx(
     on: dt.date,
     scope: str = "",
     full_ids: bool = False,
+    full_phones: bool = False,
 ) -> tuple[Path, int]:
     """Every resident of :func:`not_enrolled` (not one page) in one sheet, streamed in chunks of
     :data:`MAX_LIMIT`: title, Chinese headers with village, household head and phone, last year's
@@ -222,7 +228,7 @@ def write_not_enrolled_xlsx(
     sheet.append([f"共{frame.height}人"])
     sheet.append([h for _, h in cols])
     for start in range(0, frame.height, MAX_LIMIT):
-        for r in _rows(session, frame.slice(start, MAX_LIMIT), NOT_ENROLLED_EXTRA, full_ids):
+        for r in _rows(session, frame.slice(start, MAX_LIMIT), NOT_ENROLLED_EXTRA, full_ids, full_phones):
             sheet.append([r[k] for k, _ in cols])
     return book.save(path), frame.height
 
@@ -269,6 +275,7 @@ def hardship_not_enrolled(
     limit: int = 100,
     offset: int = 0,
     full_ids: bool = False,
+    full_phones: bool = False,
 ) -> Page:
     """Hardship residents (categories of the assessment in a staged deadline's group) not
     enrolled at ``on``, with the group, its deadline and the days left (negative: overdue)."""
@@ -298,6 +305,7 @@ def hardship_not_enrolled(
         limit=limit,
         offset=offset,
         full_ids=full_ids,
+        full_phones=full_phones,
         notes=notes,
     )
 

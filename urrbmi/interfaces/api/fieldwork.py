@@ -27,6 +27,7 @@ from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, MAX_ID, XLSX, Da
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import Ratio, Yuan
 from urrbmi.interfaces.api.uploads import read_upload
+from urrbmi.registry import audit
 from urrbmi.registry.regions import get_region
 
 router = APIRouter(prefix="/api/v1/fieldwork", tags=["fieldwork"])
@@ -428,6 +429,12 @@ def export_reminders(
         c = fieldwork.current_campaign(s, p, campaign_id)
         rows = fieldwork.reminders(s, p, c, on=day, region=region)
         place = get_region(s, region or p.region_code).name
+        # a file of names and phone numbers leaves the system: who, where, how many
+        audit.record(
+            s, p.actor, "campaigns", c.id, "export",
+            new={"list": "催缴提醒名单", "region": region or p.region_code, "on": day, "rows": len(rows),
+                 "phones": "完整" if p.can("contact.read") else "隐去中间位"},
+        )  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="urrbmi-remind-") as tmp:
         name = f"{place}催缴提醒名单-{day.isoformat()}.xlsx"
         path = fieldwork.write_reminders_xlsx(

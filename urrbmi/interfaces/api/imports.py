@@ -57,6 +57,23 @@ ReviewP = Annotated[Principal, Depends(need("identity.write"))]
 PeopleP = Annotated[Principal, Depends(need("resident.read"))]
 
 
+class PhoneProblem(BaseModel):
+    row: int
+    column: str
+    value: str
+    code: str
+    reason: str
+
+
+class PhonesOut(BaseModel):
+    column: str = ""
+    recorded: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[PhoneProblem] = []
+    problems_total: int = 0
+
+
 class LoadOut(BaseModel):
     batch_id: int
     source: str
@@ -73,6 +90,7 @@ class LoadOut(BaseModel):
     enrollments: int
     review_items: int
     retro_subsidies: int = Field(0, description="缴费后新认定身份而待补发的资助参保金笔数")
+    phones: PhonesOut | None = Field(None, description="名单中的联系电话：导入、更新、格式不对未导入的行")
     seconds: dict[str, float]
 
 

@@ -335,7 +335,10 @@ def list_not_enrolled(
     region: RegionFilter = None,
 ) -> Page:
     full = p.can("resident.full_id")
-    return _list_page(request, p, campaign_id, not_enrolled, on, limit, offset, full_ids=full, region=region)
+    return _list_page(
+        request, p, campaign_id, not_enrolled, on, limit, offset, full_ids=full,
+        full_phones=p.can("contact.read"), region=region,
+    )  # fmt: skip
 
 
 @router.get(
@@ -366,12 +369,14 @@ def export_not_enrolled(
             scoped_campaign(s, p, campaign_id)
             scope = _narrowed(s, p, region)
             _, n = write_not_enrolled_xlsx(
-                s, campaign_id, path, on=day, scope=scope, full_ids=p.can("resident.full_id")
-            )
+                s, campaign_id, path, on=day, scope=scope, full_ids=p.can("resident.full_id"),
+                full_phones=p.can("contact.read"),
+            )  # fmt: skip
             # a file of names and phone numbers left the system: who, where, how many
             audit.record(
                 s, p.actor, "campaigns", campaign_id, "export",
-                new={"list": "未参保人员清单", "region": scope, "on": day, "rows": n},
+                new={"list": "未参保人员清单", "region": scope, "on": day, "rows": n,
+                     "phones": "完整" if p.can("contact.read") else "隐去中间位"},
             )  # fmt: skip
             where = place_name(s, scope)
     except BaseException:
@@ -404,8 +409,9 @@ def list_hardship(
 ) -> Page:
     full = p.can("resident.full_id")
     return _list_page(
-        request, p, campaign_id, hardship_not_enrolled, on, limit, offset, full_ids=full, region=region
-    )
+        request, p, campaign_id, hardship_not_enrolled, on, limit, offset, full_ids=full,
+        full_phones=p.can("contact.read"), region=region,
+    )  # fmt: skip
 
 
 @router.post(

@@ -5,7 +5,7 @@ const ALL = [
   'campaign.read', 'campaign.manage', 'roster.read', 'payment.record', 'payment.backdate', 'payment.import',
   'payment.cancel', 'payment.cancel_handed_over', 'payment.accept', 'audit.read', 'list.upload', 'funding.read',
   'user.manage', 'handover.submit', 'handover.confirm', 'refund.approve', 'refund.pay', 'school.manage',
-  'visit.record', 'activation.import',
+  'visit.record', 'activation.import', 'contact.read',
 ];
 export const ROLE_PERMISSIONS = {
   bureau_admin: ALL,
@@ -18,9 +18,10 @@ export const ROLE_PERMISSIONS = {
   township_officer: [
     'region.read', 'resident.read', 'resident.write', 'identity.write', 'campaign.read', 'payment.record',
     'payment.backdate', 'handover.submit', 'handover.confirm', 'school.manage', 'visit.record',
+    'contact.read',
   ],
   village_agent: [
-    'region.read', 'resident.read', 'payment.record', 'handover.submit', 'visit.record',
+    'region.read', 'resident.read', 'payment.record', 'handover.submit', 'visit.record', 'contact.read',
   ],
   dept_uploader: [
     'list.upload',

@@ -71,7 +71,7 @@ export function ImportsPage({ user }) {
       ]} rows=${Object.entries(res.rows || {}).map(([k, n]) => ({ k, n }))} />
       ${(Object.keys(res.gained || {}).length > 0 || Object.keys(res.lost || {}).length > 0) && html`<h3>${t('imports.changes')}</h3>
         <${Table} columns=${[
-          { key: 'c', label: 'resident.category' },
+          { key: 'c', label: 'resident.category', render: (r) => { const k = 'category.' + r.c; const s = t(k); return s === k ? '—' : s; } },
           { key: 'g', label: 'imports.gained', num: true },
           { key: 'l', label: 'imports.lost', num: true },
         ]} rows=${[...new Set([...Object.keys(res.gained || {}), ...Object.keys(res.lost || {})])].map((c) => ({ c, g: (res.gained || {})[c] || 0, l: (res.lost || {})[c] || 0 }))} />`}
@@ -80,6 +80,14 @@ export function ImportsPage({ user }) {
           { key: 'k', label: 'imports.status', render: (r) => t('imports.pop.' + r.k) },
           { key: 'n', label: 'payments.count', num: true },
         ]} rows=${Object.entries(res.population).map(([k, n]) => ({ k, n }))} /></div>`}
+      ${res.phones && res.phones.column && html`<h3>${t('imports.phones')}</h3>
+        <p data-testid="import-phones">${t('imports.phones_summary', { column: res.phones.column, recorded: res.phones.recorded, updated: res.phones.updated, unchanged: res.phones.unchanged, bad: res.phones.problems_total })}</p>
+        ${res.phones.problems_total > 0 && html`<p class="muted small">${t('imports.phone_problems')}</p>
+          <div data-testid="import-phone-problems"><${Table} columns=${[
+            { key: 'row', label: 'imports.row_no', num: true },
+            { key: 'value', label: 'imports.value' },
+            { key: 'reason', label: 'imports.reason' },
+          ]} rows=${res.phones.problems} /></div>`}`}
       ${res.review_items > 0 && (reviewer
         ? html`<p><a href="#review-queue" data-testid="import-review-link" onClick=${(e) => { e.preventDefault(); document.getElementById('review-queue')?.scrollIntoView(); }}>${t('imports.to_review', { n: res.review_items })}</a></p>`
         : html`<p class="muted small" data-testid="import-review-link">${t('imports.review_by_bureau', { n: res.review_items })}</p>`)}

@@ -24,6 +24,27 @@ export function RefundButton({ campaign, row, onDone }) {
   </span>`;
 }
 
+// Cancelling a payment already accepted (撤销缴费, issue 15): from the resident's statement, behind a
+// confirmation that names the resident, receipt, channel and amount and asks for the reason; the
+// same POST payments/cancel makes the pending refund. Cash already handed over needs
+// payment.cancel_handed_over: the API refuses otherwise and the dialog shows its message.
+export function CancelPaymentButton({ campaign, payment, name, idNumber, onDone }) {
+  const [open, setOpen] = useState(false);
+  const [done, setDone] = useState(false);
+  if (done) return html`<span class="muted small" data-testid=${'cancelled-' + payment.external_ref}>${t('cancel.done')}</span>`;
+  return html`<span>
+    <button type="button" class="danger-text" data-testid=${'cancel-pay-' + payment.external_ref} onClick=${() => setOpen(true)}>${t('cancel.button')}</button>
+    ${open && html`<${Confirm} testid="confirm-cancel-pay" danger=${true}
+      title=${t('cancel.title')}
+      body=${html`<p data-testid="confirm-cancel-text">${t('cancel.body', { name, id: idNumber, no: payment.receipt_no || '—', amount: yuan(payment.amount), channel: t('channel.' + payment.channel), ref: payment.external_ref, day: payment.paid_on })}</p>
+        <p class="muted small">${t('cancel.next')}</p>
+        ${payment.channel === 'cash' && html`<p class="muted small">${t('cancel.cash_hint')}</p>`}`}
+      reasonLabel=${t('cancel.reason')} confirmLabel=${t('cancel.button')}
+      onConfirm=${(reason) => api(EP.cancelPayment(campaign), { method: 'POST', body: { channel: payment.channel, external_ref: payment.external_ref, reason } }).then(() => { setDone(true); onDone && onDone(); })}
+      onClose=${() => setOpen(false)} />`}
+  </span>`;
+}
+
 export function PendingRefunds({ campaign, user, tick }) {
   const [n, setN] = useState(0);
   const [approving, setApproving] = useState(null);

@@ -7,6 +7,7 @@ import { t } from '../i18n.js';
 import { can } from '../roles.js';
 import { Notice, Section, Table, Field, PagedTable, RegionName, useApi, yuan, yuanCapital, normalizeId, validId } from '../ui.js';
 import { RegionPicker } from '../pickers.js';
+import { CancelPaymentButton } from './refunds.js';
 
 export function ResidentPage({ user }) {
   const [idInput, setIdInput] = useState('');
@@ -60,19 +61,19 @@ export function ResidentPage({ user }) {
     ${mode === 'new' && html`<${RegisterForm} kind="resident" user=${user} onDone=${(id) => { setMode(''); setIdInput(id); lookup(id); }} onCancel=${() => setMode('')} />`}
     ${mode === 'newborn' && html`<${RegisterForm} kind="newborn" user=${user} onDone=${(id) => { setMode(''); setIdInput(id); lookup(id); }} onCancel=${() => setMode('')} />`}
     ${st && html`<${Statement} st=${st} idNumber=${shownId} user=${user}
-      onPaid=${paid} />`}
+      onPaid=${paid} onChanged=${() => lookup(shownId)} />`}
     ${receipt && html`<${Receipt} r=${receipt} />`}
   </div>`;
 }
 
-function Statement({ st, idNumber, user, onPaid }) {
+function Statement({ st, idNumber, user, onPaid, onChanged }) {
   const camps = st.campaigns || [];
   // the amount due and the payment form first (on a phone the pay button is on the first screen),
   // under the person's name and masked ID; the details follow
   return html`<div data-testid="statement">
     <p class="who-line"><b>${st.name}</b> · ${st.id_number}</p>
     ${camps.length === 0 && html`<${Notice} kind="info">${t('resident.no_campaign')}<//>`}
-    ${camps.map((c) => html`<${CampaignBlock} c=${c} st=${st} idNumber=${idNumber} user=${user} onPaid=${onPaid} />`)}
+    ${camps.map((c) => html`<${CampaignBlock} c=${c} st=${st} idNumber=${idNumber} user=${user} onPaid=${onPaid} onChanged=${onChanged} />`)}
     <${Section} title="resident.person">
       <dl class="kv">
         <dt>${t('resident.name')}</dt><dd data-testid="st-name">${st.name}</dd>
@@ -127,7 +128,7 @@ function PolicyName({ id }) {
   return html`<span>${p ? p.document : '—'}</span>`;
 }
 
-function CampaignBlock({ c, st, idNumber, user, onPaid }) {
+function CampaignBlock({ c, st, idNumber, user, onPaid, onChanged }) {
   const [showWhy, setShowWhy] = useState(false);
   const expl = c.explanation || [];
   return html`<${Section} title="resident.campaign" testid=${'campaign-' + c.campaign}>
@@ -152,6 +153,9 @@ function CampaignBlock({ c, st, idNumber, user, onPaid }) {
       { key: 'amount', label: 'payment.amount', num: true, render: (p) => yuan(p.amount) },
       { key: 'paid_on', label: 'payment.paid_on' },
       { key: 'status', label: 'payment.status', render: (p) => t('payment.status.' + p.status) + (p.hold_reason ? '（' + p.hold_reason + '）' : '') },
+      // an accepted payment can be cancelled (a pending refund) by an officer, behind a confirmation
+      ...(can(user, 'payment.cancel') ? [{ key: 'external_ref', label: 'common.actions', render: (p) => p.status === 'accepted'
+        ? html`<${CancelPaymentButton} campaign=${c.campaign} payment=${p} name=${st.name} idNumber=${st.id_number} onDone=${onChanged} />` : '—' }] : []),
     ]} rows=${c.payments || []} cards=${true} />
   <//>`;
 }
