@@ -43,16 +43,12 @@ def _unpaid(live: Any, *, newest: bool) -> list[tuple[str, str, Decimal]]:
     the oldest records first (the list's first page), or of the agent's town, the newest."""
     village = live.accounts["agent"].region_code
     where = village if not newest else village[:9] + "%"
-    # the phone test wants residents with no number yet: other browser tests of the session may
-    # have recorded one at a visit
-    fresh = "" if newest else "AND NOT EXISTS (SELECT 1 FROM resident_contacts c WHERE c.resident_id = r.id) "
     with sqlite3.connect(live.db_path) as db:
         rows = db.execute(
             "SELECT r.id_number, r.name, a.individual_fen FROM residents r "
             "JOIN assessments a ON a.resident_id = r.id AND a.campaign_id = ? "
             "WHERE r.region_code LIKE ? AND r.status = 'active' AND a.individual_fen > 0 "
             "AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.resident_id = r.id) "
-            f"{fresh}"
             "AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.resident_id = r.id AND e.source != 'external' "
             "  AND e.status = 'enrolled' AND e.benefit_year = (SELECT benefit_year FROM campaigns WHERE id = ?)) "
             f"ORDER BY r.id {'DESC' if newest else 'ASC'} LIMIT 12",
@@ -62,6 +58,24 @@ def _unpaid(live: Any, *, newest: bool) -> list[tuple[str, str, Decimal]]:
     return [(n, name, Decimal(fen) / 100) for n, name, fen in rows if n not in skip]
 
 
+def _without_phone(live: Any) -> tuple[str, str, str]:
+    """An unpaid resident of the agent's town with no phone number recorded: (id, name, village)."""
+    town = live.accounts["agent"].region_code[:9]
+    with sqlite3.connect(live.db_path) as db:
+        row = db.execute(
+            "SELECT r.id_number, r.name, r.region_code FROM residents r "
+            "JOIN assessments a ON a.resident_id = r.id AND a.campaign_id = ? "
+            "WHERE r.region_code LIKE ? AND r.status = 'active' AND a.individual_fen > 0 "
+            "AND r.id_number NOT IN (?, ?) "
+            "AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.resident_id = r.id) "
+            "AND NOT EXISTS (SELECT 1 FROM resident_contacts c WHERE c.resident_id = r.id) "
+            "ORDER BY r.id LIMIT 1",
+            (live.campaign_id, town + "%", live.unpaid_id, live.other_id),
+        ).fetchone()
+    assert row is not None, "no unpaid resident without a phone number is left in the town"
+    return str(row[0]), str(row[1]), str(row[2])
+
+
 def _sex(number: str) -> str:
     return "男" if int(number[16]) % 2 else "女"
 
@@ -69,7 +83,10 @@ def _sex(number: str) -> str:
 def test_phone_numbers_from_a_list_shown_in_full_to_the_town_and_masked_to_the_bureau(
     browser: Any, live: Any, tmp_path: Path
 ) -> None:
-    (a_id, a_name, _), (b_id, b_name, _) = _unpaid(live, newest=False)[:2]
+    # a: no number yet (other browser tests of the session record numbers at visits), in the
+    # agent's town; b: anyone else unpaid (its bad number is not loaded)
+    a_id, a_name, village = _without_phone(live)
+    b_id, b_name, _ = next(x for x in _unpaid(live, newest=False) if x[0] != a_id)
     header = "序号,姓名,性别,身份证号码,人员类别,联系电话\n"
     body = f"1,{a_name},{_sex(a_id)},{a_id},低保对象,139 0561 2233\n2,{b_name},{_sex(b_id)},{b_id},低保对象,12345\n"
     f = tmp_path / "民政低保名单.csv"
@@ -92,7 +109,6 @@ def test_phone_numbers_from_a_list_shown_in_full_to_the_town_and_masked_to_the_b
         p.screenshot(path=str(SHOTS / "phones-import-report-1366.png"), full_page=True)
     finally:
         tab.ctx.close()
-    village = live.accounts["agent"].region_code
     for width in SIZES:
         for user, shown in (("town", "13905612233"), ("officer", "139****2233")):
             tab = _tab(browser, live, width)
