@@ -41,6 +41,7 @@ from urrbmi.interfaces.api.common import (
     Offset,
     Strict,
     attachment,
+    csv_or_xlsx,
     instant,
     page,
 )
@@ -295,15 +296,7 @@ def assess_campaign(campaign_id: Id, body: AssessIn, request: Request, p: Manage
     summary="征缴名册（Excel或CSV，含完整身份证号码，仅限管辖范围）/ the collection roster",
     responses={
         **AUTH_ERRORS,
-        200: {
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
-                    "schema": {"type": "string", "format": "binary"}
-                },
-            },
-            "description": "名册文件 / the roster file",
-        },
+        **csv_or_xlsx("名册文件 / the roster file"),
     },
     response_class=Response,
 )

@@ -15,6 +15,19 @@ from urrbmi.limits import EARLIEST_DAY, LATEST_DAY
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"  # every Excel download
 
 
+def csv_or_xlsx(description: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI answer of a download offered as CSV or Excel (``format=csv|xlsx``)."""
+    return {
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
+            "description": description,
+        }
+    }
+
+
 def _err(description: str) -> dict[str, Any]:
     return {"model": ErrorOut, "description": description}
 

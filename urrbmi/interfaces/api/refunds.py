@@ -31,7 +31,18 @@ from urrbmi.campaign.refunds import (
     reject,
 )
 from urrbmi.db.models import RefundStatus
-from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, XLSX, Id, Limit, Offset, Strict, instant, page
+from urrbmi.interfaces.api.common import (
+    AUTH_ERRORS,
+    CONFLICT,
+    XLSX,
+    Id,
+    Limit,
+    Offset,
+    Strict,
+    csv_or_xlsx,
+    instant,
+    page,
+)
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import Yuan
 from urrbmi.limits import check_size
@@ -182,13 +193,7 @@ def reject_refunds(campaign_id: Id, body: RejectIn, request: Request, p: DecideP
     summary="生成退费文件并标记为已发送（含完整身份证号码；批次号见响应头 X-Refund-Batch）/ the refund file",
     responses={
         **AUTH_ERRORS,
-        200: {
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                XLSX: {"schema": {"type": "string", "format": "binary"}},
-            },
-            "description": "退费文件 / the refund file",
-        },
+        **csv_or_xlsx("退费文件 / the refund file"),
     },
     response_class=Response,
 )

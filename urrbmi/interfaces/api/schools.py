@@ -41,7 +41,7 @@ from urrbmi.campaign.schools import (
 )
 from urrbmi.db.models import Campaign
 from urrbmi.db.models_schools import School
-from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, XLSX, Day, Id, Strict, attachment
+from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, XLSX, Day, Id, Strict, attachment, csv_or_xlsx
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import Out, Ratio, Yuan
 from urrbmi.interfaces.api.uploads import read_upload
@@ -300,13 +300,7 @@ def school_statement(
     summary="学校缴费清单文件（Excel或CSV）/ the statement as a file",
     responses={
         **AUTH_ERRORS,
-        200: {
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                XLSX: {"schema": {"type": "string", "format": "binary"}},
-            },
-            "description": "缴费清单 / the statement",
-        },
+        **csv_or_xlsx("缴费清单 / the statement"),
     },
     response_class=Response,
 )
