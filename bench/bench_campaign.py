@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text, update
-from sqlalchemy.engine import make_url
+from benchdb import each_backend
+from sqlalchemy import func, select, update
 
 from urrbmi import ids
 from urrbmi.campaign.assess import assess, reassess_changed
@@ -228,23 +228,8 @@ def main() -> None:
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; "
         f"residents={args.residents:,} payments={args.payments:,}"
     )
-    if args.backend in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as tmp:
-            run(f"sqlite:///{tmp}/bench.sqlite", args.residents, args.payments, "sqlite")
-    if args.backend in ("postgres", "both"):
-        server = make_url(args.pg_url)
-        name = f"urrbmi_bench_{os.getpid()}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = server.set(database=name).render_as_string(hide_password=False)
-        try:
-            run(url, args.residents, args.payments, "postgres")
-        finally:
-            get_engine(url).dispose()
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+    for url, label in each_backend(args.backend, args.pg_url):
+        run(url, args.residents, args.payments, label)
 
 
 if __name__ == "__main__":

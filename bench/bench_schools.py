@@ -14,16 +14,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from bench_campaign import AS_OF, populate
+from benchdb import each_backend
 
 from urrbmi.campaign.assess import assess
 from urrbmi.campaign.campaigns import create_campaign, get_campaign
@@ -112,23 +111,8 @@ def main() -> None:
     )
     args = ap.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; residents={args.residents:,}")
-    if args.backend in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as tmp:
-            run(f"sqlite:///{tmp}/bench.sqlite", args.residents, args.pupils, "sqlite")
-    if args.backend in ("postgres", "both"):
-        server = make_url(args.pg_url)
-        name = f"urrbmi_bench_{os.getpid()}"
-        admin = create_engine(server, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = server.set(database=name).render_as_string(hide_password=False)
-        try:
-            run(url, args.residents, args.pupils, "postgres")
-        finally:
-            get_engine(url).dispose()
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+    for url, label in each_backend(args.backend, args.pg_url):
+        run(url, args.residents, args.pupils, label)
 
 
 if __name__ == "__main__":
