@@ -17,7 +17,7 @@ from sqlalchemy import BigInteger, Date, String, and_, func, select
 from sqlalchemy.orm import Session
 
 from urrbmi.db.models import Assessment, Campaign, Enrollment, Payment, Refund, Resident
-from urrbmi.targets.counting import FLAGS, REVERSING, _day, _in_scope, _reversals, effective_prefix
+from urrbmi.targets.counting import FLAGS, REVERSING, _day, _in_scope, effective_prefix
 from urrbmi.targets.store import campaign_or_fail
 
 _RES_SCHEMA = {
@@ -145,7 +145,14 @@ def read_frames(session: Session, campaign_id: int, scope: str = "") -> Campaign
         prefix,
     )
     residents = _load(session, res_q, _RES_SCHEMA)
-    rev = _reversals(c)
+    # per payment, the instant of the first refund or cancellation that reverses it (the oracle's
+    # own query: the definition under test converts it to a China-time day in SQL)
+    rev = (
+        select(Refund.payment_id, func.min(Refund.created_at).label("reversed_at"))
+        .where(Refund.campaign_id == c.id, Refund.kind.in_(REVERSING), Refund.status != "void")
+        .group_by(Refund.payment_id)
+        .subquery()
+    )
     enr_q = _in_scope(
         select(
             Enrollment.resident_id,

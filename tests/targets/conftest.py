@@ -1,1 +1,1 @@
-from dbfixtures import db_url, engine, pg_database  # noqa: F401
+from dbfixtures import db_url, engine, pg_database, pg_engine  # noqa: F401

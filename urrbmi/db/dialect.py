@@ -3,9 +3,13 @@ in :mod:`urrbmi.db.frames`, never checks the dialect's name itself)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Insert, Update, func, literal_column, select, text
+from typing import Any
+
+from sqlalchemy import Date, Insert, Update, func, literal_column, select, text
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from urrbmi.db.frames import is_postgres
 
@@ -32,4 +36,24 @@ def write_count(session: Session, stmt: Insert | Update) -> int:
     return int(result.rowcount)
 
 
-__all__ = ["analyze", "is_postgres", "write_count"]
+class china_day(FunctionElement[Any]):
+    """The China-time calendar date of a timestamp column, in SQL: PostgreSQL converts the stored
+    instant to Asia/Shanghai; SQLite stores the China wall-clock time (the writers pass China-time
+    timestamps), so its date part is the day."""
+
+    type = Date()
+    name = "china_day"
+    inherit_cache = True
+
+
+@compiles(china_day, "postgresql")
+def _china_day_postgres(element: china_day, compiler: Any, **kw: Any) -> str:
+    return f"CAST(timezone('Asia/Shanghai', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@compiles(china_day)
+def _china_day_wall_clock(element: china_day, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+__all__ = ["analyze", "china_day", "is_postgres", "write_count"]

@@ -481,5 +481,6 @@ from urrbmi.db import (  # noqa: E402,F401
     models_imports,
     models_progress,
     models_schools,
+    models_state,
     models_targets,
 )

@@ -51,6 +51,7 @@ from urrbmi.targets.state_queries import (
     grouped_status,
     resident_rows,
     state_summary,
+    todo_page,
 )
 from urrbmi.targets.units import region_names, unit_counts, with_unit
 
@@ -83,6 +84,7 @@ __all__ = [
     "resident_rows",
     "resident_state",
     "state_summary",
+    "todo_page",
     "unit_counts",
     "with_unit",
 ]

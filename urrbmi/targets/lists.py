@@ -23,7 +23,7 @@ from urrbmi.db.models_fieldwork import ResidentContact
 from urrbmi.errors import InvalidInput
 from urrbmi.imports import phones
 from urrbmi.money import from_fen
-from urrbmi.targets.counting import resident_rows
+from urrbmi.targets.counting import resident_rows, todo_page
 from urrbmi.targets.store import campaign_or_fail
 
 MAX_LIMIT = 1000
@@ -111,6 +111,7 @@ def _page(
     session: Session,
     frame: pl.DataFrame,
     *,
+    total: int | None = None,
     title: str,
     extra: tuple[tuple[str, str], ...],
     limit: int,
@@ -119,9 +120,9 @@ def _page(
     full_phones: bool = False,
     notes: tuple[str, ...] = (),
 ) -> Page:
-    total = frame.height
-    ordered = frame.sort(["village", "rid"])
-    rows = _rows(session, ordered.slice(offset, limit), extra, full_ids, full_phones)
+    if total is None:  # the whole list: this page cut from it
+        total, frame = frame.height, frame.sort(["village", "rid"]).slice(offset, limit)
+    rows = _rows(session, frame, extra, full_ids, full_phones)
     cols = (*BASE_COLUMNS, *extra)
     return Page(
         title, tuple(h for _, h in cols), tuple(k for k, _ in cols), total, offset, limit, tuple(rows), notes
@@ -173,9 +174,11 @@ def not_enrolled(
     insurance, by village, with last year's status (上年已参保 / 上年职工医保 / 上年外地参保 /
     上年未参保) and the individual amount due. Phone numbers masked unless ``full_phones``."""
     _check_page(limit, offset)
+    total, part = todo_page(session, campaign_id, on, scope, limit=limit, offset=offset)
     return _page(
         session,
-        _not_enrolled_frame(session, campaign_id, on, scope),
+        part.with_columns(due=pl.col("individual_fen")),
+        total=total,
         title=f"{place_name(session, scope)}未参保人员清单（截至{on:%Y-%m-%d}）",
         extra=NOT_ENROLLED_EXTRA,
         limit=limit,
@@ -282,24 +285,32 @@ def hardship_not_enrolled(
     _check_page(limit, offset)
     c = campaign_or_fail(session, campaign_id)
     stages = hardship_stages(c)
-    todo = resident_rows(session, campaign_id, on, scope).with_columns(
-        cats=pl.col("categories").fill_null("").str.split(",")
-    )
-    parts = []
-    for s in stages:
-        hit = todo.filter(pl.col("cats").list.eval(pl.element().is_in(list(s.categories))).list.any())
-        parts.append(
-            hit.with_columns(
-                group=pl.lit(s.label),
-                deadline=pl.lit(s.deadline.isoformat() if s.deadline else ""),
-                days_left=pl.lit(str((s.deadline - on).days) if s.deadline else ""),
+    wanted = sorted({code for s in stages for code in s.categories}) if stages else None
+    total, part = todo_page(session, campaign_id, on, scope, limit=limit, offset=offset, categories=wanted)
+    # each resident in the first stage whose group names one of their identities
+    groups: list[tuple[str, str, str]] = []
+    for cats in part.get_column("categories").fill_null("").to_list():
+        mine = set(cats.split(","))
+        stage = next((s for s in stages if mine & s.categories), None)
+        groups.append(
+            ("", "", "")
+            if stage is None
+            else (
+                stage.label,
+                stage.deadline.isoformat() if stage.deadline else "",
+                str((stage.deadline - on).days) if stage.deadline else "",
             )
         )
-    frame = pl.concat(parts).unique(subset=["rid"], keep="first", maintain_order=True) if parts else todo
+    frame = part.with_columns(
+        group=pl.Series([g for g, _d, _l in groups], dtype=pl.Utf8),
+        deadline=pl.Series([d for _g, d, _l in groups], dtype=pl.Utf8),
+        days_left=pl.Series([left for _g, _d, left in groups], dtype=pl.Utf8),
+    )
     notes = tuple(f"{s.label}：{s.deadline or '无期限'}（{s.cite}）" for s in stages)
     return _page(
         session,
         frame,
+        total=total,
         title=f"困难群众未参保清单（截至{on:%Y-%m-%d}）",
         extra=(("group", "群体"), ("deadline", "完成时限"), ("days_left", "剩余天数")),
         limit=limit,

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from urrbmi.db.dialect import china_day
 from urrbmi.db.models import Assessment, Campaign, Enrollment, Payment, Refund, Resident
 from urrbmi.errors import InvalidInput
 from urrbmi.targets.store import region_prefix
@@ -72,9 +73,10 @@ def _day(value: Any) -> dt.date | None:
 
 
 def _reversals(c: Campaign) -> Any:
-    """Per payment, the China-time date of the first refund or cancellation that reverses it."""
+    """Per payment, the China-time date of the first refund or cancellation that reverses it
+    (``reversed_day``: the payment, and the enrollment it bought, stop counting that day)."""
     return (
-        select(Refund.payment_id, func.min(Refund.created_at).label("reversed_at"))
+        select(Refund.payment_id, china_day(func.min(Refund.created_at)).label("reversed_day"))
         .where(Refund.campaign_id == c.id, Refund.kind.in_(REVERSING), Refund.status != "void")
         .group_by(Refund.payment_id)
         .subquery()
@@ -146,7 +148,13 @@ def resident_state(
 
 
 def _state_select(
-    session: Session, c: Campaign, prefix: str, on: dt.date, columns: Sequence[str] | None
+    session: Session,
+    c: Campaign,
+    prefix: str,
+    on: dt.date | None,
+    columns: Sequence[str] | None,
+    *,
+    days: Any = None,
 ) -> Any:
     """The SELECT of :func:`resident_state` (a subquery there, a CTE in :func:`state_summary`).
 
@@ -157,10 +165,15 @@ def _state_select(
     from those per-resident facts. The residents are read in their own order (their key) and
     each one's rows found by index, so both databases stream through them without sorting or
     hashing a million rows. A scope narrower than the campaign's region reads only its
-    residents (an index range on their region code)."""
+    residents (an index range on their region code).
+
+    ``days`` (instead of ``on``): a subquery of (``rid``, ``day``) pairs; the state of each of
+    those residents is then evaluated at each of its days, with ``day`` as a column beside
+    ``rid`` (the state kept as data, :mod:`urrbmi.targets.cohorts`, is this definition evaluated on
+    the days where a resident's inputs change)."""
     lists = columns is None or bool({"last_status", "categories", "individual_fen"} & set(columns))
     year = c.benefit_year
-    nd = _next_day(on)
+    at: Any = days.c.day if days is not None else on
     rev = _reversals(c)
     prev_rev = _reversals(c)
     whole = prefix == region_prefix(session, c.region_code)
@@ -172,11 +185,12 @@ def _state_select(
     prev = and_(Enrollment.benefit_year == year - 1, Enrollment.status == "enrolled")
     live = and_(
         this,
-        or_(Enrollment.status == "enrolled", and_(Enrollment.status == "cancelled", rev.c.reversed_at >= nd)),
+        or_(Enrollment.status == "enrolled", and_(Enrollment.status == "cancelled", rev.c.reversed_day > at)),
     )
-    in_force = and_(Payment.id.is_not(None), or_(Payment.status == "accepted", prev_rev.c.reversed_at >= nd))
+    in_force = and_(Payment.id.is_not(None), or_(Payment.status == "accepted", prev_rev.c.reversed_day > at))
     per = (
         select(
+            *((days.c.day.label("day"),) if days is not None else ()),
             Resident.id.label("rid"),
             Resident.region_code.label("village"),
             Resident.student,
@@ -213,14 +227,14 @@ def _state_select(
             ),
             func.max(_flag(in_force)).label("paid"),
         )
-        .select_from(Resident)
+        .select_from(Resident if days is None else days.join(Resident, Resident.id == days.c.rid))
         .outerjoin(Assessment, and_(Assessment.resident_id == Resident.id, Assessment.campaign_id == c.id))
         .outerjoin(
             Enrollment,
             and_(
                 Enrollment.resident_id == Resident.id,
                 Enrollment.benefit_year.in_((year - 1, year)),
-                or_(and_(this, Enrollment.enrolled_on <= on), prev),
+                or_(and_(this, Enrollment.enrolled_on <= at), prev),
             ),
         )
         .outerjoin(rev, and_(rev.c.payment_id == Enrollment.payment_id, Enrollment.status == "cancelled"))
@@ -230,14 +244,16 @@ def _state_select(
                 Payment.resident_id == Resident.id,
                 Payment.campaign_id == c.id,
                 Payment.status.in_(("accepted", "refunded")),
-                Payment.paid_on <= on,
+                Payment.paid_on <= at,
             ),
         )
         .outerjoin(prev_rev, and_(prev_rev.c.payment_id == Payment.id, Payment.status == "refunded"))
         .where(scoped)
-        .group_by(Resident.id)  # the resident's own columns depend on it (its key)
+        # the resident's own columns depend on its key
+        .group_by(Resident.id, *((days.c.day,) if days is not None else ()))
         .subquery("per")
     )
+    at = per.c.day if days is not None else on
     enrolled = per.c.enrolled == 1
     employee = and_(not_(enrolled), or_(per.c.employee_insured == 1, per.c.ext_employee == 1))
     subsidy = func.coalesce(per.c.subsidy_fen, 0)
@@ -253,8 +269,8 @@ def _state_select(
         "alive": _flag(
             and_(
                 per.c.status != "moved_out",
-                not_(and_(per.c.status == "deceased", or_(per.c.died_on.is_(None), per.c.died_on <= on))),
-                or_(per.c.died_on.is_(None), per.c.died_on > on),
+                not_(and_(per.c.status == "deceased", or_(per.c.died_on.is_(None), per.c.died_on <= at))),
+                or_(per.c.died_on.is_(None), per.c.died_on > at),
             )
         ),
         "enrolled": _flag(enrolled),
@@ -274,5 +290,7 @@ def _state_select(
             (per.c.last_elsewhere == 1, "上年外地参保"),
             else_="上年未参保",
         )
+    if days is not None:
+        cols["day"] = per.c.day
     wanted = list(cols) if columns is None else list(columns)
     return select(*(cols[k].label(k) for k in wanted)).select_from(per)

@@ -8,6 +8,7 @@ the money collected (:func:`collected_fen`). Every function takes ``scope``, a r
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,21 +16,21 @@ import polars as pl
 from sqlalchemy import (
     BigInteger,
     Date,
-    Integer,
-    String,
     and_,
     case,
     event,
+    false,
     func,
     literal,
-    null,
+    or_,
     select,
-    union_all,
 )
 from sqlalchemy.orm import Session
 
-from urrbmi.db.models import Payment, Refund, RefundStatus, Resident
+from urrbmi.db.models import Assessment, Payment, Refund, RefundStatus, Resident
+from urrbmi.db.models_state import StateSegment
 from urrbmi.errors import InvalidInput
+from urrbmi.targets.cohorts import cohort_counts, refresh
 from urrbmi.targets.state import (
     _KEY_TYPES,
     FLAGS,
@@ -39,9 +40,10 @@ from urrbmi.targets.state import (
     _next_day,
     _state_select,
     effective_prefix,
+    in_prefix,
     resident_state,
 )
-from urrbmi.targets.store import campaign_or_fail
+from urrbmi.targets.store import campaign_or_fail, region_prefix
 
 
 def grouped_status(
@@ -66,16 +68,9 @@ def grouped_status(
     if prefix is None:
         return pl.DataFrame(schema=schema)
     names = [*keys, *FLAGS]
-    per_resident = resident_state(session, c, prefix, on, columns=[*names, "subsidy_fen"])
-    group = [per_resident.c[k] for k in names]
-    q = select(
-        *group,
-        func.count().label("n"),
-        func.sum(per_resident.c.subsidy_fen).cast(BigInteger).label("subsidy_fen"),
-    ).group_by(*group)
     rows = [
         tuple(_date_value(v) if k == "first_day" else v for k, v in zip(schema, r, strict=True))
-        for r in session.execute(q)
+        for r in cohort_counts(session, c, on, prefix, names)
     ]
     frame = pl.DataFrame(
         rows, schema={k: (pl.Int64 if v == pl.Boolean else v) for k, v in schema.items()}, orient="row"
@@ -128,16 +123,17 @@ def _watch(session: Session) -> None:
 
 def state_summary(session: Session, campaign_id: int, on: dt.date, scope: str = "") -> StateSummary:
     """The residents' state at ``on`` in ``scope``, counted by village, by subsidy category and by
-    burn-up day in **one** SQL statement (one pass over the residents: :func:`resident_state`
-    as a common table expression, grouped three ways). Kept on the session for the next report
-    of the same (campaign, date, scope) until the session writes, so a request that asks for
-    progress, burn-up, composition and funding counts once."""
+    burn-up day from the state kept as data (:func:`~urrbmi.targets.cohorts.cohort_counts`:
+    :func:`resident_state` evaluated where its inputs change, counted; brought up to date
+    first). Kept on the session for the next report of the same (campaign,
+    date, scope) until the session writes, so a request that asks for progress, burn-up,
+    composition and funding counts once."""
     c = campaign_or_fail(session, campaign_id)
     prefix = effective_prefix(session, c, scope)
     key = (c.id, on, prefix)
-    cache: dict[Any, StateSummary] = session.info.setdefault(_CACHE, {})
-    if key in cache:
-        return cache[key]
+    cached: StateSummary | None = session.info.get(_CACHE, {}).get(key)
+    if cached is not None:
+        return cached
     vil_schema: dict[str, Any] = {"village": pl.Utf8, **dict.fromkeys(FLAGS, pl.Boolean)}
     vil_schema.update({"n": pl.Int64, "subsidy_fen": pl.Int64})
     cat_schema: dict[str, Any] = {
@@ -152,41 +148,19 @@ def state_summary(session: Session, campaign_id: int, on: dt.date, scope: str = 
     vil: list[tuple[Any, ...]] = []
     cat: list[tuple[Any, ...]] = []
     day: list[tuple[Any, ...]] = []
-    if prefix is not None:
-        names = ["village", *_CAT_KEYS[:3], "first_day", *FLAGS, "subsidy_fen"]
-        st = _state_select(session, c, prefix, on, names).cte("st")
-        n = func.count().label("n")
-        fen = func.sum(st.c.subsidy_fen).cast(BigInteger).label("fen")
-        text_, int_, day_ = null().cast(String), null().cast(Integer), null().cast(Date)
-        counted = and_(st.c.alive == 1, st.c.enrolled == 1)
-        vil_q = select(
-            literal(0).label("part"), st.c.village, text_, int_, int_, day_, *(st.c[f] for f in FLAGS), n, fen
-        ).group_by(st.c.village, *(st.c[f] for f in FLAGS))
-        no_flags = [int_] * len(FLAGS)
-        cat_keys = [st.c[k] for k in _CAT_KEYS]
-        paid_only = [st.c.paid if f == "paid" else int_ for f in FLAGS]
-        cat_q = (
-            select(literal(1), text_, *cat_keys[:3], day_, *paid_only, n, fen)
-            .where(counted)
-            .group_by(*cat_keys)
-        )
-        day_q = (
-            select(literal(2), text_, text_, int_, int_, st.c.first_day, *no_flags, n, fen)
-            .where(counted, st.c.first_day.is_not(None))
-            .group_by(st.c.first_day)
-        )
-        paid_at = FLAGS.index("paid")
-        for r in session.execute(union_all(vil_q, cat_q, day_q)):
-            part, village, category, pos, fz, first, *flags, count, fsum = r
-            if part == 0:
-                vil.append((village, *flags, count, fsum))
-            elif part == 1:
-                cat.append((category, pos, fz, flags[paid_at], count, fsum))
-            else:
-                day.append((_date_value(first), count))
-    out = StateSummary(_frame(vil, vil_schema), _frame(cat, cat_schema), _frame(day, day_schema))
+    if prefix is not None:  # three groupings of the kept state; the last two of those counted
+        vil = cohort_counts(session, c, on, prefix, ["village", *FLAGS])
+        counted = ("alive", "enrolled")
+        cat = cohort_counts(session, c, on, prefix, _CAT_KEYS, only=counted)
+        day = [
+            (_date_value(first), count)
+            for first, count, _fen in cohort_counts(session, c, on, prefix, ["first_day"], only=counted)
+            if first is not None
+        ]
+    vil_frame, cat_frame = _frame(vil, vil_schema), _frame(cat, cat_schema)
+    out = StateSummary(vil_frame, cat_frame, _frame(day, day_schema))
     _watch(session)
-    cache[key] = out
+    session.info.setdefault(_CACHE, {})[key] = out  # (the refresh's writes dropped the old dict)
     return out
 
 
@@ -222,6 +196,55 @@ def resident_rows(session: Session, campaign_id: int, on: dt.date, scope: str = 
         st.c.alive == 1, st.c.enrolled == 0, st.c.employee == 0, st.c.elsewhere == 0
     )
     return pl.DataFrame([tuple(r) for r in session.execute(q)], schema=_ROW_SCHEMA, orient="row")
+
+
+def todo_page(
+    session: Session,
+    campaign_id: int,
+    on: dt.date,
+    scope: str = "",
+    *,
+    limit: int,
+    offset: int,
+    categories: Sequence[str] | None = None,
+) -> tuple[int, pl.DataFrame]:
+    """One page of :func:`resident_rows` (in the order village, resident), and how many rows all
+    the pages hold, without reading the others: the residents still to enroll at ``on`` are found
+    in the state kept as data (:mod:`urrbmi.targets.cohorts`, brought up to date first), and
+    only the page's residents are read through :func:`resident_state` for the columns the lists
+    show. ``categories``: only residents whose assessment names one of these identity codes."""
+    c = campaign_or_fail(session, campaign_id)
+    prefix = effective_prefix(session, c, scope)
+    if prefix is None:
+        return 0, pl.DataFrame(schema=_ROW_SCHEMA)
+    refresh(session, c)
+    seg = StateSegment
+    q = select(seg.resident_id, seg.village).where(
+        seg.campaign_id == c.id,
+        seg.day_from <= on,
+        or_(seg.day_to.is_(None), seg.day_to > on),
+        seg.alive == 1,
+        seg.enrolled == 0,
+        seg.employee == 0,
+        seg.elsewhere == 0,
+        *(() if prefix == region_prefix(session, c.region_code) else (in_prefix(seg.village, prefix),)),
+    )
+    if categories is not None:
+        listed = literal(",") + func.coalesce(Assessment.categories, "") + literal(",")
+        q = q.join(
+            Assessment, and_(Assessment.campaign_id == c.id, Assessment.resident_id == seg.resident_id)
+        ).where(or_(false(), *(listed.contains(f",{code},", autoescape=True) for code in categories)))
+    total = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
+    page = [
+        rid
+        for rid, _v in session.execute(q.order_by(seg.village, seg.resident_id).offset(offset).limit(limit))
+    ]
+    if not page:
+        return total, pl.DataFrame(schema=_ROW_SCHEMA)
+    days = select(Resident.id.label("rid"), literal(on, Date).label("day")).where(Resident.id.in_(page))
+    st = _state_select(session, c, prefix, None, list(_ROW_SCHEMA), days=days.subquery("days")).subquery()
+    rows = {r[0]: tuple(r) for r in session.execute(select(*(st.c[k] for k in _ROW_SCHEMA)))}
+    return total, pl.DataFrame([rows[rid] for rid in page], schema=_ROW_SCHEMA, orient="row")
 
 
 def collected_fen(session: Session, campaign_id: int, on: dt.date, scope: str = "") -> int:

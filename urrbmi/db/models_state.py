@@ -1,0 +1,118 @@
+"""A resident's state kept as data (issue 18 item 7): progress at any date without re-reading every
+resident (migration 0022; docs/targets.md, "State kept as data").
+
+- ``state_marks``: "this resident's state may have changed" for a campaign (``resident_id`` NULL:
+  everything may have, after a write of more rows than is worth marking one by one). Written by
+  database triggers on residents, enrollments, payments, refunds and assessments, in the writer's
+  own transaction, so no write is missed whoever makes it; insert-only, so writers never wait on
+  one another. Taken (deleted) by the reader that brings the state up to date.
+- ``state_segments``: each resident's state on consecutive stretches of days: from ``day_from``
+  up to (not including) ``day_to`` (NULL: from then on) the columns of
+  :func:`urrbmi.targets.state.resident_state` are constant. Computed by that one definition,
+  evaluated on the days where any of its inputs changes.
+- ``state_cohorts``: the segments counted (``state_school_cohorts``: the students', by school
+  too), as signed rows (``n`` residents, ``subsidy_fen``): a
+  refresh adds the new segments of changed residents and subtracts their old ones; a compaction
+  sums them up (``generation``). Progress at a date sums the rows whose stretch holds that date.
+- ``state_builds``: campaigns whose segments are built, and the rows to compact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from urrbmi.db.models import Base, BigId
+
+__all__ = ["STATE_COLUMNS", "StateBuild", "StateCohort", "StateMark", "StateSchoolCohort", "StateSegment"]
+
+# the columns of resident_state a segment keeps (keys, flags, the subsidy), in this order
+STATE_COLUMNS = (
+    "village",
+    "school",
+    "subsidy_category",
+    "subsidy_pos",
+    "fiscal_zero",
+    "first_day",
+    "alive",
+    "enrolled",
+    "paid",
+    "subsidised",
+    "employee",
+    "elsewhere",
+    "last_year",
+)
+
+
+class StateMark(Base):
+    __tablename__ = "state_marks"
+    __table_args__ = (Index("ix_state_marks_campaign", "campaign_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(Integer)  # no foreign key: written by triggers
+    resident_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class _StateColumns:
+    village: Mapped[str] = mapped_column(String(12))
+    subsidy_category: Mapped[str | None] = mapped_column(String(40))
+    subsidy_pos: Mapped[int] = mapped_column(SmallInteger)
+    fiscal_zero: Mapped[int] = mapped_column(SmallInteger)
+    first_day: Mapped[dt.date | None] = mapped_column(Date)
+    alive: Mapped[int] = mapped_column(SmallInteger)
+    enrolled: Mapped[int] = mapped_column(SmallInteger)
+    paid: Mapped[int] = mapped_column(SmallInteger)
+    subsidised: Mapped[int] = mapped_column(SmallInteger)
+    employee: Mapped[int] = mapped_column(SmallInteger)
+    elsewhere: Mapped[int] = mapped_column(SmallInteger)
+    last_year: Mapped[int] = mapped_column(SmallInteger)
+    day_from: Mapped[dt.date] = mapped_column(Date)
+    day_to: Mapped[dt.date | None] = mapped_column(Date)
+    subsidy_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class StateSegment(_StateColumns, Base):
+    __tablename__ = "state_segments"
+    # the lists' order (village, resident): a page is read from the index, not sorted
+    __table_args__ = (Index("ix_state_segments_campaign_village", "campaign_id", "village", "resident_id"),)
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    resident_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    day_from: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    school: Mapped[str | None] = mapped_column(String(200))
+
+
+class StateCohort(_StateColumns, Base):
+    __tablename__ = "state_cohorts"
+    __table_args__ = (Index("ix_state_cohorts_campaign_village", "campaign_id", "village"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    generation: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class StateSchoolCohort(_StateColumns, Base):
+    """The cohorts of the students (segments with a school), by school as well: read only for
+    progress by school, so the counts by village read fewer rows."""
+
+    __tablename__ = "state_school_cohorts"
+    __table_args__ = (Index("ix_state_school_cohorts_campaign_village", "campaign_id", "village"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    generation: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(BigInteger)
+    school: Mapped[str] = mapped_column(String(200))
+
+
+class StateBuild(Base):
+    __tablename__ = "state_builds"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    built_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    generation: Mapped[int] = mapped_column(Integer)
+    base_rows: Mapped[int] = mapped_column(BigInteger)  # cohort rows after the last compaction
+    delta_rows: Mapped[int] = mapped_column(BigInteger)  # rows added since

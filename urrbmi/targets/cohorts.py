@@ -1,0 +1,308 @@
+"""A resident's state kept as data (issue 18 item 7): counts at any date without re-reading every
+resident (tables in :mod:`urrbmi.db.models_state`; docs/targets.md, "State kept as data").
+
+The definition stays one: :func:`urrbmi.targets.state.resident_state`. A resident's inputs change
+on a few days only (the sentinel "from the start", the days its enrollments were registered, its
+payments made, a payment reversed, its death), so its state is constant between them. That
+definition is evaluated for each resident on each of those days (:func:`_days`): the resident's
+**segments**, kept in ``state_segments``; their counts by every key and flag, for each stretch of
+days, are the **cohorts** (``state_cohorts``), a few rows per village and day. Counting at a date
+sums the cohorts whose stretch holds it (:func:`cohort_counts`): ~10^4-10^5 rows, not 10^6.
+
+Kept up to date by :func:`refresh`, which every count calls first, in the caller's transaction:
+database triggers mark each resident a write touches (``state_marks``); the refresh takes the
+marks, subtracts those residents' old segments from the cohorts and adds their new ones. A bulk
+write (a mark for the whole campaign, or more residents than :data:`REBUILD_AT`) rebuilds the
+campaign. Concurrent refreshes of one campaign queue on a transaction lock (PostgreSQL; SQLite
+has one writer), and a refresh rolled back with its caller leaves the marks in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    String,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from urrbmi.db.dialect import china_day, write_count
+from urrbmi.db.locks import lock_for_transaction
+from urrbmi.db.models import Campaign, Enrollment, Payment, Refund, Resident
+from urrbmi.db.models_state import (
+    STATE_COLUMNS,
+    StateBuild,
+    StateCohort,
+    StateMark,
+    StateSchoolCohort,
+    StateSegment,
+)
+from urrbmi.registry.audit import now
+from urrbmi.targets.state import _state_select, in_prefix
+from urrbmi.targets.store import campaign_or_fail, region_prefix
+
+BEGINNING = dt.date(1900, 1, 1)  # the first segment's day: before any input of any campaign
+REBUILD_AT = 100_000  # marked residents above which a rebuild is cheaper than one by one
+CHUNK = 2_000  # residents refreshed per statement
+COMPACT_AT = 20_000  # signed cohort rows added since the last compaction before summing them up
+_VALUES = (*STATE_COLUMNS, "subsidy_fen")
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """What a refresh did: ``rebuilt`` the whole campaign, or ``residents`` brought up to date."""
+
+    rebuilt: bool
+    residents: int
+
+    @property
+    def zh(self) -> str:
+        return "全部重建 / rebuilt" if self.rebuilt else f"{self.residents:,} 人 / residents"
+
+
+def refresh_report(session: Session, campaign_id: int) -> Refreshed:
+    """:func:`refresh` for the campaign of id ``campaign_id`` (the CLI's ``targets refresh``)."""
+    return refresh(session, campaign_or_fail(session, campaign_id))
+
+
+def refresh(session: Session, c: Campaign) -> Refreshed:
+    """Bring campaign ``c``'s segments and cohorts up to date with every write the caller's
+    transaction can see (see the module's docstring)."""
+    build = session.get(StateBuild, c.id)
+    if (
+        build is not None
+        and not session.execute(select(StateMark.id).where(StateMark.campaign_id == c.id).limit(1)).first()
+    ):
+        return Refreshed(False, 0)
+    lock_for_transaction(session, "state_cohorts", c.id)
+    build = session.get(StateBuild, c.id, populate_existing=True)  # as the previous holder left it
+    marks, residents, distinct = session.execute(
+        select(
+            func.count(), func.count(StateMark.resident_id), func.count(func.distinct(StateMark.resident_id))
+        ).where(StateMark.campaign_id == c.id)
+    ).one()
+    if build is not None and marks == 0:
+        return Refreshed(False, 0)
+    if build is None or marks != residents or distinct > REBUILD_AT:
+        # taken before the rebuild reads, so each mark taken is a write the rebuild sees
+        session.execute(delete(StateMark).where(StateMark.campaign_id == c.id))
+        _rebuild(session, c, build)
+        return Refreshed(True, 0)
+    taken = session.execute(
+        delete(StateMark).where(StateMark.campaign_id == c.id).returning(StateMark.resident_id)
+    ).scalars()
+    ids = sorted({int(r) for r in taken if r is not None})
+    added = 0
+    for i in range(0, len(ids), CHUNK):
+        added += _refresh_residents(session, c, build.generation, ids[i : i + CHUNK])
+    build.delta_rows += added
+    if _compact_due(build):
+        _compact(session, c, build)
+    session.flush()
+    return Refreshed(False, len(ids))
+
+
+def _compact_due(build: StateBuild) -> bool:
+    """Sum the signed rows up once those added since outnumber a quarter of the summed ones (and
+    :data:`COMPACT_AT`): the counts then read at most ~1.25 times the rows they need."""
+    return build.delta_rows > max(COMPACT_AT, build.base_rows // 4)
+
+
+def _days(c: Campaign, residents: Any) -> Any:
+    """(``rid``, ``day``): the days on which a resident's inputs to the state change, for the
+    residents selected by the condition ``residents`` (on :class:`Resident`): the beginning,
+    and each day an enrollment of the year was registered, a payment of the campaign made, a
+    refund or cancellation created (for the resident, or for the payment an enrollment of theirs
+    was bought with), and the death."""
+    year = c.benefit_year
+    rid, day = Resident.id.label("rid"), literal(BEGINNING, Date).label("day")
+    parts = [
+        select(rid, day).where(residents),
+        select(Enrollment.resident_id, Enrollment.enrolled_on)
+        .join(Resident, Resident.id == Enrollment.resident_id)
+        .where(residents, Enrollment.benefit_year == year),
+        select(Payment.resident_id, Payment.paid_on)
+        .join(Resident, Resident.id == Payment.resident_id)
+        .where(residents, Payment.campaign_id == c.id),
+        select(Refund.resident_id, china_day(Refund.created_at))
+        .join(Resident, Resident.id == Refund.resident_id)
+        .where(residents, Refund.campaign_id == c.id),
+        select(Enrollment.resident_id, china_day(Refund.created_at))
+        .join(Refund, Refund.payment_id == Enrollment.payment_id)
+        .join(Resident, Resident.id == Enrollment.resident_id)
+        .where(residents, Enrollment.benefit_year == year, Refund.campaign_id == c.id),
+        select(Resident.id, Resident.died_on).where(residents, Resident.died_on.is_not(None)),
+    ]
+    return union(*parts).subquery("days")
+
+
+def _segments(session: Session, c: Campaign, prefix: str, residents: Any) -> Any:
+    """The segments of the residents selected by ``residents``: :func:`resident_state` on each of
+    their :func:`_days`, each up to the next (``day_to``)."""
+    st = _state_select(session, c, prefix, None, ["rid", "day", *_VALUES], days=_days(c, residents)).subquery(
+        "st"
+    )
+    return select(
+        literal(c.id).label("campaign_id"),
+        st.c.rid.label("resident_id"),
+        st.c.day.label("day_from"),
+        func.lead(st.c.day).over(partition_by=st.c.rid, order_by=st.c.day).label("day_to"),
+        *(st.c[k] for k in _VALUES),
+    )
+
+
+_SEG_COLUMNS = ["campaign_id", "resident_id", "day_from", "day_to", *_VALUES]
+_COHORT_KEYS = ["day_from", "day_to", *(k for k in STATE_COLUMNS if k != "school")]
+# the cohorts by village, and the students' by school as well
+_COHORTS: tuple[tuple[Any, list[str]], ...] = (
+    (StateCohort, _COHORT_KEYS),
+    (StateSchoolCohort, [*_COHORT_KEYS, "school"]),
+)
+
+
+def _count_segments(session: Session, c: Campaign, generation: int, where: Any, sign: int) -> int:
+    """Add to the cohorts the segments selected by ``where``, counted (times ``sign``); the rows
+    written."""
+    written = 0
+    for table, keys in _COHORTS:
+        cols = [StateSegment.__table__.c[k] for k in keys]
+        q = (
+            select(
+                literal(c.id),
+                literal(generation),
+                (func.count() * sign).cast(BigInteger),
+                (func.sum(StateSegment.subsidy_fen) * sign).cast(BigInteger),
+                *cols,
+            )
+            .where(
+                StateSegment.campaign_id == c.id,
+                where,
+                *((StateSegment.school.is_not(None),) if table is StateSchoolCohort else ()),
+            )
+            .group_by(*cols)
+        )
+        insert_ = insert(table).from_select(["campaign_id", "generation", "n", "subsidy_fen", *keys], q)
+        written += write_count(session, insert_)
+    return written
+
+
+def _rebuild(session: Session, c: Campaign, build: StateBuild | None) -> None:
+    prefix = region_prefix(session, c.region_code)
+    session.execute(delete(StateSegment).where(StateSegment.campaign_id == c.id))
+    for table, _keys in _COHORTS:
+        session.execute(delete(table).where(table.campaign_id == c.id))
+    scoped = Resident.region_code.like(f"{prefix}%")
+    session.execute(insert(StateSegment).from_select(_SEG_COLUMNS, _segments(session, c, prefix, scoped)))
+    generation = build.generation + 1 if build is not None else 1
+    rows = _count_segments(session, c, generation, literal(True), 1)
+    if build is None:
+        build = StateBuild(campaign_id=c.id)
+        session.add(build)
+    build.built_at, build.generation, build.base_rows, build.delta_rows = now(), generation, rows, 0
+    session.flush()
+
+
+def _refresh_residents(session: Session, c: Campaign, generation: int, ids: Sequence[int]) -> int:
+    """Replace the segments of residents ``ids`` (their old ones subtracted from the cohorts, the
+    new ones added); the signed cohort rows written."""
+    prefix = region_prefix(session, c.region_code)
+    mine = StateSegment.resident_id.in_(ids)
+    written = _count_segments(session, c, generation, mine, -1)
+    session.execute(delete(StateSegment).where(StateSegment.campaign_id == c.id, mine))
+    chosen = and_(Resident.id.in_(ids), Resident.region_code.like(f"{prefix}%"))
+    session.execute(insert(StateSegment).from_select(_SEG_COLUMNS, _segments(session, c, prefix, chosen)))
+    return written + _count_segments(session, c, generation, mine, 1)
+
+
+def _compact(session: Session, c: Campaign, build: StateBuild) -> None:
+    """Sum the signed cohort rows up into one row per cohort (dropping those that sum to none)."""
+    new, rows = build.generation + 1, 0
+    for table, keys in _COHORTS:
+        cols = [table.__table__.c[k] for k in keys]
+        q = (
+            select(
+                literal(c.id),
+                literal(new),
+                func.sum(table.n).cast(BigInteger),
+                func.sum(table.subsidy_fen).cast(BigInteger),
+                *cols,
+            )
+            .where(table.campaign_id == c.id)
+            .group_by(*cols)
+            .having(func.sum(table.n) != 0)
+        )
+        columns = ["campaign_id", "generation", "n", "subsidy_fen", *keys]
+        rows += write_count(session, insert(table).from_select(columns, q))
+        session.execute(delete(table).where(table.campaign_id == c.id, table.generation < new))
+    session.execute(
+        update(StateBuild)
+        .where(StateBuild.campaign_id == c.id)
+        .values(generation=new, base_rows=rows, delta_rows=0)
+    )
+
+
+def cohort_counts(
+    session: Session,
+    c: Campaign,
+    on: dt.date,
+    prefix: str,
+    keys: Sequence[str],
+    *,
+    only: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """The residents of ``prefix`` counted at ``on`` by ``keys`` (columns of
+    :data:`~urrbmi.db.models_state.STATE_COLUMNS`), of those with each flag in ``only`` set: rows of
+    the keys' values, ``n`` and ``subsidy_fen``, as :func:`resident_state` grouped would give
+    them. Refreshes first.
+
+    By ``school``: the students' cohorts by school, and everyone else's (school NULL) as the
+    cohorts by village less the students'."""
+    refresh(session, c)
+    whole = prefix == region_prefix(session, c.region_code)
+    parts = []
+    for table, sign, school in (
+        (StateCohort, 1, None),
+        *(((StateSchoolCohort, -1, None), (StateSchoolCohort, 1, "school")) if "school" in keys else ()),
+    ):
+        t = table.__table__
+        parts.append(
+            select(
+                *(
+                    (t.c.school if school else literal(None, String(200))).label(k)
+                    if k == "school"
+                    else t.c[k].label(k)
+                    for k in keys
+                ),
+                (t.c.n * sign).label("n"),
+                (t.c.subsidy_fen * sign).label("subsidy_fen"),
+            ).where(
+                t.c.campaign_id == c.id,
+                t.c.day_from <= on,
+                or_(t.c.day_to.is_(None), t.c.day_to > on),
+                *(() if whole else (in_prefix(t.c.village, prefix),)),
+                *(t.c[f] == 1 for f in only),
+            )
+        )
+    u = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("at")
+    group = [u.c[k] for k in keys]
+    q = (
+        select(*group, func.sum(u.c.n).cast(BigInteger), func.sum(u.c.subsidy_fen).cast(BigInteger))
+        .group_by(*group)
+        .having(func.sum(u.c.n) != 0)
+    )
+    return [tuple(r) for r in session.execute(q)]
