@@ -106,7 +106,7 @@ def test_the_state_kept_as_data_follows_every_write(engine: Engine, seed: int) -
     with session_scope(engine) as s:
         built = s.get(StateBuild, cid)
         assert built is not None and built.base_rows > 0
-        assert s.scalar(select(func.count()).select_from(StateSegment)) > 160  # several per resident
+        assert (s.scalar(select(func.count()).select_from(StateSegment)) or 0) > 160  # several per resident
     writes(engine, cid, seed)
     with session_scope(engine) as s:  # the writes were marked, one resident each
         marked = s.scalar(
@@ -129,7 +129,7 @@ def test_a_rebuild_and_a_compaction_give_the_same_counts(
     with session_scope(engine) as s:
         built = s.get(StateBuild, cid)
         assert built is not None and built.delta_rows == 0 and built.generation > 1
-        assert s.scalar(select(func.min(StateCohort.n))) > 0  # no signed rows left
+        assert (s.scalar(select(func.min(StateCohort.n))) or 0) > 0  # no signed rows left
     monkeypatch.setattr(cohorts, "REBUILD_AT", 0)  # rebuild rather than one by one
     writes(engine, cid, 6)
     agrees(engine, cid)
@@ -143,7 +143,7 @@ def test_a_refresh_rolled_back_leaves_the_marks(engine: Engine) -> None:
         grouped_status(s, cid, DATES[2])
         raise RuntimeError("the caller fails after counting")
     with session_scope(engine) as s:
-        assert s.scalar(select(func.count()).select_from(StateMark)) > 0
+        assert (s.scalar(select(func.count()).select_from(StateMark)) or 0) > 0
     agrees(engine, cid)
 
 
