@@ -36,6 +36,7 @@ STATE_COLUMNS = (
     "subsidy_pos",
     "fiscal_zero",
     "first_day",
+    "categories",
     "alive",
     "enrolled",
     "paid",
@@ -61,6 +62,7 @@ class _StateColumns:
     subsidy_pos: Mapped[int] = mapped_column(SmallInteger)
     fiscal_zero: Mapped[int] = mapped_column(SmallInteger)
     first_day: Mapped[dt.date | None] = mapped_column(Date)
+    categories: Mapped[str | None] = mapped_column(String(400))  # the assessment's identity codes
     alive: Mapped[int] = mapped_column(SmallInteger)
     enrolled: Mapped[int] = mapped_column(SmallInteger)
     paid: Mapped[int] = mapped_column(SmallInteger)

@@ -20,7 +20,7 @@ has one writer), and a refresh rolled back with its caller leaves the marks in p
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     and_,
     delete,
+    false,
     func,
     insert,
     literal,
@@ -41,7 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from urrbmi.db.dialect import china_day, write_count
+from urrbmi.db.dialect import analyze, china_day, write_count
 from urrbmi.db.locks import lock_for_transaction
 from urrbmi.db.models import Campaign, Enrollment, Payment, Refund, Resident
 from urrbmi.db.models_state import (
@@ -210,6 +211,8 @@ def _rebuild(session: Session, c: Campaign, build: StateBuild | None) -> None:
     session.execute(insert(StateSegment).from_select(_SEG_COLUMNS, _segments(session, c, prefix, scoped)))
     generation = build.generation + 1 if build is not None else 1
     rows = _count_segments(session, c, generation, literal(True), 1)
+    # the planner's statistics of the rewritten tables (PostgreSQL; read concurrently, unblocked)
+    analyze(session, "state_segments", "state_cohorts", "state_school_cohorts")
     if build is None:
         build = StateBuild(campaign_id=c.id)
         session.add(build)
@@ -256,6 +259,13 @@ def _compact(session: Session, c: Campaign, build: StateBuild) -> None:
     )
 
 
+def names_one_of(listed: Any, codes: Sequence[str]) -> Any:
+    """SQL: the comma-joined identity codes ``listed`` (an assessment's ``categories``) name one of
+    ``codes`` (exactly: LIKE's wildcards in a code are escaped)."""
+    padded = literal(",") + func.coalesce(listed, "") + literal(",")
+    return or_(false(), *(padded.contains(f",{code},", autoescape=True) for code in codes))
+
+
 def cohort_counts(
     session: Session,
     c: Campaign,
@@ -263,12 +273,14 @@ def cohort_counts(
     prefix: str,
     keys: Sequence[str],
     *,
-    only: Sequence[str] = (),
+    flags: Mapping[str, int] | None = None,
+    categories: Sequence[str] | None = None,
 ) -> list[tuple[Any, ...]]:
     """The residents of ``prefix`` counted at ``on`` by ``keys`` (columns of
-    :data:`~urrbmi.db.models_state.STATE_COLUMNS`), of those with each flag in ``only`` set: rows of
-    the keys' values, ``n`` and ``subsidy_fen``, as :func:`resident_state` grouped would give
-    them. Refreshes first.
+    :data:`~urrbmi.db.models_state.STATE_COLUMNS`), of those whose flags have the values in
+    ``flags``: rows of the keys' values, ``n`` and ``subsidy_fen``, as :func:`resident_state`
+    grouped would give them; with ``categories``, only those whose assessment names one of these
+    identity codes. Refreshes first.
 
     By ``school``: the students' cohorts by school, and everyone else's (school NULL) as the
     cohorts by village less the students'."""
@@ -295,7 +307,8 @@ def cohort_counts(
                 t.c.day_from <= on,
                 or_(t.c.day_to.is_(None), t.c.day_to > on),
                 *(() if whole else (in_prefix(t.c.village, prefix),)),
-                *(t.c[f] == 1 for f in only),
+                *(t.c[f] == v for f, v in (flags or {}).items()),
+                *(() if categories is None else (names_one_of(t.c.categories, categories),)),
             )
         )
     u = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("at")

@@ -16,10 +16,8 @@ import polars as pl
 from sqlalchemy import (
     BigInteger,
     Date,
-    and_,
     case,
     event,
-    false,
     func,
     literal,
     or_,
@@ -27,10 +25,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from urrbmi.db.models import Assessment, Payment, Refund, RefundStatus, Resident
+from urrbmi.db.models import Payment, Refund, RefundStatus, Resident
 from urrbmi.db.models_state import StateSegment
 from urrbmi.errors import InvalidInput
-from urrbmi.targets.cohorts import cohort_counts, refresh
+from urrbmi.targets.cohorts import cohort_counts, names_one_of
 from urrbmi.targets.state import (
     _KEY_TYPES,
     FLAGS,
@@ -40,10 +38,9 @@ from urrbmi.targets.state import (
     _next_day,
     _state_select,
     effective_prefix,
-    in_prefix,
     resident_state,
 )
-from urrbmi.targets.store import campaign_or_fail, region_prefix
+from urrbmi.targets.store import campaign_or_fail
 
 
 def grouped_status(
@@ -150,11 +147,11 @@ def state_summary(session: Session, campaign_id: int, on: dt.date, scope: str = 
     day: list[tuple[Any, ...]] = []
     if prefix is not None:  # three groupings of the kept state; the last two of those counted
         vil = cohort_counts(session, c, on, prefix, ["village", *FLAGS])
-        counted = ("alive", "enrolled")
-        cat = cohort_counts(session, c, on, prefix, _CAT_KEYS, only=counted)
+        counted = {"alive": 1, "enrolled": 1}
+        cat = cohort_counts(session, c, on, prefix, _CAT_KEYS, flags=counted)
         day = [
             (_date_value(first), count)
-            for first, count, _fen in cohort_counts(session, c, on, prefix, ["first_day"], only=counted)
+            for first, count, _fen in cohort_counts(session, c, on, prefix, ["first_day"], flags=counted)
             if first is not None
         ]
     vil_frame, cat_frame = _frame(vil, vil_schema), _frame(cat, cat_schema)
@@ -217,28 +214,40 @@ def todo_page(
     prefix = effective_prefix(session, c, scope)
     if prefix is None:
         return 0, pl.DataFrame(schema=_ROW_SCHEMA)
-    refresh(session, c)
-    seg = StateSegment
-    q = select(seg.resident_id, seg.village).where(
-        seg.campaign_id == c.id,
-        seg.day_from <= on,
-        or_(seg.day_to.is_(None), seg.day_to > on),
-        seg.alive == 1,
-        seg.enrolled == 0,
-        seg.employee == 0,
-        seg.elsewhere == 0,
-        *(() if prefix == region_prefix(session, c.region_code) else (in_prefix(seg.village, prefix),)),
+    todo = {"alive": 1, "enrolled": 0, "employee": 0, "elsewhere": 0}
+    # how many in each village (from the cohorts): the total, and the villages the page spans
+    by_village = sorted(
+        (v, int(n))
+        for v, n, _fen in cohort_counts(
+            session, c, on, prefix, ["village"], flags=todo, categories=categories
+        )
     )
-    if categories is not None:
-        listed = literal(",") + func.coalesce(Assessment.categories, "") + literal(",")
-        q = q.join(
-            Assessment, and_(Assessment.campaign_id == c.id, Assessment.resident_id == seg.resident_id)
-        ).where(or_(false(), *(listed.contains(f",{code},", autoescape=True) for code in categories)))
-    total = int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
-    page = [
-        rid
-        for rid, _v in session.execute(q.order_by(seg.village, seg.resident_id).offset(offset).limit(limit))
-    ]
+    total = sum(n for _v, n in by_village)
+    start, before = 0, 0
+    villages: list[str] = []
+    for village, n in by_village:
+        if start + n > offset and start < offset + limit:
+            before = before if villages else start  # rows ahead of the first village read
+            villages.append(village)
+        start += n
+    seg = StateSegment
+    page: list[int] = []
+    if villages:  # read from those villages only, in the lists' order (village, resident)
+        q = (
+            select(seg.resident_id)
+            .where(
+                seg.campaign_id == c.id,
+                seg.village.in_(villages),
+                seg.day_from <= on,
+                or_(seg.day_to.is_(None), seg.day_to > on),
+                *(seg.__table__.c[f] == v for f, v in todo.items()),
+                *(() if categories is None else (names_one_of(seg.categories, categories),)),
+            )
+            .order_by(seg.village, seg.resident_id)
+            .offset(offset - before)
+            .limit(limit)
+        )
+        page = list(session.scalars(q))
     if not page:
         return total, pl.DataFrame(schema=_ROW_SCHEMA)
     days = select(Resident.id.label("rid"), literal(on, Date).label("day")).where(Resident.id.in_(page))

@@ -40,6 +40,7 @@ def _state_columns() -> list[sa.Column[object]]:
         sa.Column("subsidy_pos", sa.SmallInteger(), nullable=False),
         sa.Column("fiscal_zero", sa.SmallInteger(), nullable=False),
         sa.Column("first_day", sa.Date(), nullable=True),
+        sa.Column("categories", sa.String(length=400), nullable=True),
         sa.Column("alive", sa.SmallInteger(), nullable=False),
         sa.Column("enrolled", sa.SmallInteger(), nullable=False),
         sa.Column("paid", sa.SmallInteger(), nullable=False),
