@@ -51,7 +51,7 @@ from urrbmi.batch.ir import (
 )
 from urrbmi.policy import schema as s
 from urrbmi.policy.identities import all_identities
-from urrbmi.policy.loader import LoadedPolicy, percent_of
+from urrbmi.policy.loaded import LoadedPolicy, percent_of
 
 # Integer codes of the coded input columns.
 STUDENT_CODES = {"school": 1, "college": 2}  # 0 = not a student ("none")

@@ -8,8 +8,6 @@ from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 
-from ruamel.yaml import YAML
-
 from urrbmi.errors import UnknownCategory
 
 
@@ -93,14 +91,18 @@ class Vocabulary:
         return _build(cats)
 
 
+_FOLD = str.maketrans({"（": "(", "）": ")", "，": ",", "—": "-", "－": "-", "、": ","})
+
+
 def _normalize(name: str) -> str:
     """Fold full-width brackets and spaces so variant spellings meet."""
-    table = str.maketrans({"（": "(", "）": ")", "，": ",", "—": "-", "－": "-", "、": ","})
-    return "".join(str(name).split()).translate(table)
+    return "".join(str(name).split()).translate(_FOLD)
 
 
 @cache
 def vocabulary() -> Vocabulary:
+    from ruamel.yaml import YAML  # not at import: a cached policy carries its vocabulary
+
     text = resources.files("urrbmi.policy").joinpath("categories.yaml").read_text("utf-8")
     raw = YAML(typ="safe").load(text)
     cats = [
