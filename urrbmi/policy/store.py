@@ -10,7 +10,8 @@ file, the file it amends (``extends``) as the search path resolves it *now*, the
 reads policies (the ``urrbmi/policy`` modules and ``categories.yaml``, the package, pydantic and
 Python versions). An entry is used only when all of these are unchanged; anything else — a
 changed or moved file, an unreadable, truncated or foreign entry, another version — is a miss:
-the policy is read from YAML again and the entry rewritten (atomically). Errors are never cached.
+the policy is read from YAML again and the entry rewritten (atomically; one entry is kept per
+policy id, so old versions do not pile up). Errors are never cached.
 The cache is skipped where it cannot be trusted (a directory that is not the user's own or is
 writable by others) and with ``URRBMI_POLICY_CACHE=0``.
 """
@@ -132,5 +133,9 @@ def _write(directory: Path, entry: Path, value: Any) -> None:
         except BaseException:
             os.unlink(tmp)
             raise
+        stem = entry.name.rsplit("-", 1)[0]
+        for old in directory.glob(f"{stem}-*.pickle"):  # one entry per policy id
+            if old != entry and old.name.rsplit("-", 1)[0] == stem:
+                old.unlink(missing_ok=True)
     except Exception:  # a read-only or full disk: the cache is an optimisation, never an error
         return
