@@ -205,8 +205,10 @@ class Policy(_Model):
     waiting_exemptions: tuple[WaitingExemption, ...] = ()
     fiscal_portion_exemptions: tuple[FiscalPortionExemption, ...] = ()
 
-    benefits: Benefits = Benefits()
-    targets: Targets = Targets()
+    # defaults made without validation: Benefits() would build the deferred validators (and load
+    # pydantic's plugin machinery) at import, a third of a one-resident quote's CPU (issue 17.6)
+    benefits: Benefits = Benefits.model_construct()
+    targets: Targets = Targets.model_construct()
     milestones: tuple[Milestone, ...] = ()
     notes: tuple[Note, ...] = ()
     gaps: tuple[Gap, ...] = ()  # gaps that no computed rule covers, listed for readers
