@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cache
-from importlib import resources
+from pathlib import Path
 
 from urrbmi.errors import UnknownCategory
 
@@ -50,6 +49,8 @@ class Vocabulary:
 
     def nearest(self, name: str, n: int = 3) -> list[str]:
         """The known names and aliases closest to ``name`` (for error messages: names, not codes)."""
+        import difflib  # error messages only
+
         keys = {_normalize(k): k for c in self.categories for k in (c.name, *c.aliases)}
         near = difflib.get_close_matches(_normalize(name), list(keys), n=n, cutoff=0.4)
         return [keys[k] for k in near]
@@ -103,7 +104,7 @@ def _normalize(name: str) -> str:
 def vocabulary() -> Vocabulary:
     from ruamel.yaml import YAML  # not at import: a cached policy carries its vocabulary
 
-    text = resources.files("urrbmi.policy").joinpath("categories.yaml").read_text("utf-8")
+    text = Path(__file__).with_name("categories.yaml").read_text("utf-8")
     raw = YAML(typ="safe").load(text)
     cats = [
         Category(

@@ -21,7 +21,6 @@ import os
 import re
 from decimal import Decimal
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +41,7 @@ __all__ += ["percent_of", "policy_for", "policy_ids"]
 
 def _dirs() -> list[Path]:
     extra = [Path(p) for p in os.environ.get("URRBMI_POLICY_PATH", "").split(":") if p]
-    builtin = Path(str(resources.files("urrbmi.policy").joinpath("policies")))
+    builtin = Path(__file__).with_name("policies")  # the package's files (as resources.files)
     return [*extra, builtin]
 
 
