@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,7 +59,7 @@ def one_run(cmd: list[str], stdin: str, cold: bool = False) -> tuple[float, floa
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # Linux: KiB
 
 
-def imported_heavy(policy: str, resident: dict[str, object]) -> list[str]:
+def imported_heavy(policy: str, resident: Mapping[str, object]) -> list[str]:
     code = (
         "import sys; from urrbmi.interfaces.cli import main; "
         f"main(['quote', '--policy', {policy!r}], standalone_mode=False); "
