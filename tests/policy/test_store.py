@@ -128,3 +128,14 @@ def test_the_cache_can_be_switched_off(cache: Path, tmp_path: Path, monkeypatch:
     assert store.cache_dir() is None
     load_policy_file(_policy_dir(tmp_path, "suixi-2022") / "suixi-2022.yaml")
     assert not cache.exists()
+
+
+def test_the_path_a_policy_records_is_the_one_given(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _policy_dir(tmp_path, "suixi-2022") / "suixi-2022.yaml"
+    monkeypatch.chdir(tmp_path)
+    relative = Path("policies/suixi-2022.yaml")
+    assert load_policy_file(relative).path == str(relative)
+    assert load_policy_file(path).path == str(path)
+    assert load_policy_file(relative).path == str(relative)

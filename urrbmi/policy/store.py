@@ -1,19 +1,19 @@
 """The validated-policy cache: a checked :class:`LoadedPolicy` kept on disk between processes,
 so a one-resident ``urrbmi quote`` neither parses YAML nor validates the schema (issue 17.6;
-docs/decisions.md, "The validated-policy cache").
+docs/decisions.md, "A quote process as light as its peer").
 
 An entry is a pickle in the user's cache directory (``URRBMI_CACHE_DIR``, else
-``$XDG_CACHE_HOME/urrbmi``, else ``~/.cache/urrbmi``), under ``policies/``, named by the SHA-256 of
-the policy file's path and bytes. It records every input the checked policy depends on — the
-file, the file it amends (``extends``) as the search path resolves it *now*, the directory's
-``identities.yaml`` (or that there is none) — with their SHA-256, and a digest of the code that
-reads policies (the ``urrbmi/policy`` modules and ``categories.yaml``, the package, pydantic and
-Python versions). An entry is used only when all of these are unchanged; anything else — a
-changed or moved file, an unreadable, truncated or foreign entry, another version — is a miss:
-the policy is read from YAML again and the entry rewritten (atomically; one entry is kept per
-policy id, so old versions do not pile up). Errors are never cached.
-The cache is skipped where it cannot be trusted (a directory that is not the user's own or is
-writable by others) and with ``URRBMI_POLICY_CACHE=0``.
+``$XDG_CACHE_HOME/urrbmi``, else ``~/.cache/urrbmi``), under ``policies/``, named by the SHA-256
+of the policy file's path (resolved, and as given) and bytes. It records every input the checked
+policy depends on — the file, the file it amends (``extends``) as the search path resolves it
+*now*, the directory's ``identities.yaml`` (or that there is none) — with their SHA-256, and a
+digest of the code that reads policies (the ``urrbmi/policy`` modules and ``categories.yaml``,
+the package, pydantic and Python versions). An entry is used only when all of these are
+unchanged; anything else — a changed or moved file, an unreadable, truncated or foreign entry,
+another version — is a miss: the policy is read from YAML again and the entry rewritten
+(atomically; one entry is kept per policy id, so old versions do not pile up). Errors are never
+cached. The cache is skipped where it cannot be trusted (a directory that is not the user's own
+or is writable by others) and with ``URRBMI_POLICY_CACHE=0``.
 """
 
 from __future__ import annotations
@@ -84,7 +84,9 @@ def dependencies(path: Path, base: Path | None) -> tuple[tuple[str, str | None],
 
 
 def _entry(directory: Path, path: Path, data: bytes) -> Path:
-    key = hashlib.sha256(str(path.resolve()).encode() + b"\0" + data).hexdigest()
+    # the path as given too: the checked policy records it (``LoadedPolicy.path``, where identities
+    # were defined), so a relative and an absolute spelling of one file are two entries
+    key = hashlib.sha256(f"{path.resolve()}\0{path}\0".encode() + data).hexdigest()
     return directory / f"{path.stem}-{key[:32]}.pickle"
 
 
