@@ -104,8 +104,6 @@ def main() -> None:
     stdin = json.dumps(resident, ensure_ascii=False)
     one_run(cmd, stdin)  # warm-up: bytecode written (and the policy cache filled)
     runs = [one_run(cmd, stdin, args.cold) for _ in range(args.n)]
-    if args.cold:
-        shutil.rmtree(os.environ["URRBMI_CACHE_DIR"], ignore_errors=True)
     cpu = sorted(r[0] for r in runs)
     rss = sorted(r[1] for r in runs)
     load = os.getloadavg()[0]
@@ -122,4 +120,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        if "urrbmi-bench-cache-" in os.environ.get("URRBMI_CACHE_DIR", ""):  # --cold's own
+            shutil.rmtree(os.environ["URRBMI_CACHE_DIR"], ignore_errors=True)
