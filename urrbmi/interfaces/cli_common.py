@@ -13,9 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 import simplejson
 
-from urrbmi import clock
 from urrbmi.errors import InvalidInput
-from urrbmi.limits import check_day
 
 if TYPE_CHECKING:  # `urrbmi quote` imports this module and must not pay for SQLAlchemy
     from sqlalchemy import Engine
@@ -71,6 +69,9 @@ id_argument = click.argument("id_number", callback=id_value, metavar="ID_NUMBER|
 
 
 def parse_day(value: str | None, default: dt.date | None = None) -> dt.date:
+    from urrbmi import clock  # here, not at import: `urrbmi quote` needs neither (zoneinfo)
+    from urrbmi.limits import check_day
+
     if value is None:
         return default or clock.today()
     try:

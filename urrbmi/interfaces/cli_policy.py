@@ -122,7 +122,7 @@ def quote_cmd(policy_id: str, explain: bool) -> None:
         ) from None
     result = quote(policy, ResidentInput.parse(data))
     if explain:  # the readable summary module is imported only when asked for (quote CPU, issue 17.6)
-        from urrbmi.policy.summary import explain_quote
+        from urrbmi.policy.explain import explain_quote
 
         click.echo(explain_quote(result))
     else:

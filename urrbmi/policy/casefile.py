@@ -38,16 +38,9 @@ from ruamel.yaml.comments import CommentedMap
 from urrbmi.errors import PolicyFileError, UrrbmiError
 from urrbmi.money import fmt
 from urrbmi.policy.engine import quote
-from urrbmi.policy.loader import (
-    LoadedPolicy,
-    _dirs,
-    _line_of,
-    _plain,
-    _read,
-    _schema_error,
-    load_policy,
-    load_policy_file,
-)
+from urrbmi.policy.loaded import LoadedPolicy
+from urrbmi.policy.loader import _dirs, _plain, _read, load_policy, load_policy_file
+from urrbmi.policy.locate import _line_of, _schema_error
 from urrbmi.policy.resident import ResidentInput
 from urrbmi.policy.result import Quote
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cache
-from importlib import resources
-
-from ruamel.yaml import YAML
+from pathlib import Path
 
 from urrbmi.errors import UnknownCategory
 
@@ -52,6 +49,8 @@ class Vocabulary:
 
     def nearest(self, name: str, n: int = 3) -> list[str]:
         """The known names and aliases closest to ``name`` (for error messages: names, not codes)."""
+        import difflib  # error messages only
+
         keys = {_normalize(k): k for c in self.categories for k in (c.name, *c.aliases)}
         near = difflib.get_close_matches(_normalize(name), list(keys), n=n, cutoff=0.4)
         return [keys[k] for k in near]
@@ -93,15 +92,19 @@ class Vocabulary:
         return _build(cats)
 
 
+_FOLD = str.maketrans({"（": "(", "）": ")", "，": ",", "—": "-", "－": "-", "、": ","})
+
+
 def _normalize(name: str) -> str:
     """Fold full-width brackets and spaces so variant spellings meet."""
-    table = str.maketrans({"（": "(", "）": ")", "，": ",", "—": "-", "－": "-", "、": ","})
-    return "".join(str(name).split()).translate(table)
+    return "".join(str(name).split()).translate(_FOLD)
 
 
 @cache
 def vocabulary() -> Vocabulary:
-    text = resources.files("urrbmi.policy").joinpath("categories.yaml").read_text("utf-8")
+    from ruamel.yaml import YAML  # not at import: a cached policy carries its vocabulary
+
+    text = Path(__file__).with_name("categories.yaml").read_text("utf-8")
     raw = YAML(typ="safe").load(text)
     cats = [
         Category(

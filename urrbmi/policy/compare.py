@@ -24,18 +24,9 @@ from urrbmi.errors import PolicyFileError, UnknownCategory, UnknownPolicy
 from urrbmi.money import canonical
 from urrbmi.policy import schema as s
 from urrbmi.policy.identities import all_identities
-from urrbmi.policy.loader import (
-    POLICY_ID,
-    ROUNDING,
-    LoadedPolicy,
-    _located,
-    _plain,
-    _read,
-    _schema_error,
-    load_policy,
-    percent_of,
-    policy_ids,
-)
+from urrbmi.policy.loaded import ROUNDING, LoadedPolicy, percent_of
+from urrbmi.policy.loader import POLICY_ID, _plain, _read, load_policy, policy_ids
+from urrbmi.policy.locate import _located, _schema_error
 
 TIER_ZH = {1: "一档", 2: "二档"}
 

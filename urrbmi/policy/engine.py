@@ -2,6 +2,9 @@
 
 Pure: no I/O, no clock, no database. Every step appends an explanation :class:`Step` citing the
 clause it applied. Where the policy records a gap, the engine raises :class:`PolicyGap` naming it.
+Here: the order of the steps and the money (pathway, class, standard, reductions, subsidies, the
+fiscal part, other premiums, limits); conditions are :mod:`urrbmi.policy.conditions`, benefit
+periods and start dates :mod:`urrbmi.policy.timing`.
 
 Date conventions (docs/decisions.md):
 - "N日内" from an event: the event day is not counted (民法典 第二百零一条), so "90 days from
@@ -13,26 +16,33 @@ Date conventions (docs/decisions.md):
 
 from __future__ import annotations
 
-import bisect
-import datetime as dt
 from decimal import Decimal
-from functools import cache
+from functools import lru_cache
 
-from dateutil.relativedelta import relativedelta
-
-from urrbmi.errors import (
-    InvalidInput,
-    MissingInput,
-    NoBenefitPeriod,
-    OutsideWindow,
-    PolicyGap,
-)
-from urrbmi.money import ZERO, canonical, fmt
+from urrbmi import money
+from urrbmi.errors import InvalidInput, NoBenefitPeriod, OutsideWindow
+from urrbmi.money import ZERO
 from urrbmi.policy import schema as s
-from urrbmi.policy.categories import Vocabulary
-from urrbmi.policy.loader import LoadedPolicy, percent_of
+from urrbmi.policy.conditions import (
+    Ctx,
+    age_thresholds,
+    birth_thresholds,
+    canonical_birth,
+    codes_of,
+    cond_zh,
+    holds,
+)
+from urrbmi.policy.loaded import LoadedPolicy, percent_of
 from urrbmi.policy.resident import ResidentInput
-from urrbmi.policy.result import BenefitLimits, Quote, Step
+from urrbmi.policy.result import BenefitLimits, Quote
+from urrbmi.policy.timing import benefit_start, history_key, lapse_years, period
+
+# names callers import from here (the engine before the split, issue 16)
+__all__ = ["CLASS_ZH", "RESIDENCE_ZH", "age_thresholds", "birth_thresholds", "canonical_birth"]
+__all__ += ["history_key", "lapse_years", "quote"]
+
+fmt = lru_cache(maxsize=4096)(money.fmt)
+canonical = lru_cache(maxsize=4096)(money.canonical)
 
 CLASS_ZH = {
     "adult": "成年人",
@@ -43,167 +53,10 @@ CLASS_ZH = {
 }
 
 
-class _Ctx:
-    """What the engine knows about the resident while it works."""
-
-    __slots__ = ("born", "codes", "policy", "r", "steps")
-
-    def __init__(self, policy: LoadedPolicy, r: ResidentInput) -> None:
-        self.policy = policy
-        self.r = r
-        self.born = r.born()
-        voc = policy.vocabulary
-        self.codes: tuple[str, ...] = tuple(dict.fromkeys(voc.code(c) for c in r.categories))
-        self.steps: list[Step] = []
-
-    def step(
-        self, step: str, rule: str, cite: str, value: str | None = None, assumed: str | None = None
-    ) -> None:
-        self.steps.append(Step(step, rule, self.policy.cite(cite), value, assumed))
-
-    def gap(self, what: str, cite: str, en: str) -> PolicyGap:
-        where = self.policy.cite(cite)
-        return PolicyGap(
-            f"政策{self.policy.id}未规定：{what}（{where}）。请在政策文件中补充后再试",
-            f"policy {self.policy.id} leaves this undefined: {en} ({where}); fill the gap in the policy file",
-        )
-
-
-# --- conditions --------------------------------------------------------------------------
-
-
-@cache
-def _codes(voc: Vocabulary, names: tuple[str, ...]) -> frozenset[str]:
-    """Category codes for names in a policy file (resolved once, then cached)."""
-    return frozenset(voc.code(n) for n in names)
-
-
-def age_thresholds(c: s.Condition, year: int) -> tuple[dt.date, ...]:
-    """The birth dates an age band compares with: aged N or more on day D means born before
-    D - N years + 1 day (``age_at_least`` first, then ``age_below``)."""
-    on = c.age_on or dt.date(year, 1, 1)
-    return tuple(
-        on - relativedelta(years=n) + dt.timedelta(days=1)
-        for n in (c.age_at_least, c.age_below)
-        if n is not None
-    )
-
-
-def _holds(ctx: _Ctx, c: s.Condition) -> bool:
-    r, born, year = ctx.r, ctx.born, ctx.policy.benefit_year
-    if c.student is not None and (r.student or "none") not in c.student:
-        return False
-    if c.born_on_or_after is not None or c.born_before is not None:
-        if born is None:
-            raise MissingInput(
-                "本政策按出生日期区分人员类别，请提供身份证号码或出生日期",
-                "this policy distinguishes classes by birth date: give id_number or birth_date",
-            )
-        if c.born_on_or_after is not None and born < c.born_on_or_after:
-            return False
-        if c.born_before is not None and born >= c.born_before:
-            return False
-    if c.age_at_least is not None or c.age_below is not None:
-        if born is None:
-            raise MissingInput(
-                "本政策按年龄区分，请提供身份证号码或出生日期",
-                "this policy distinguishes residents by age: give id_number or birth_date",
-            )
-        bounds = iter(age_thresholds(c, year))
-        if c.age_at_least is not None and born >= next(bounds):
-            return False
-        if c.age_below is not None and born < next(bounds):
-            return False
-    if c.new_student is not None and r.new_student != c.new_student:
-        return False
-    if c.paid_from is not None and r.paid_on < c.paid_from:
-        return False
-    if c.paid_to is not None and r.paid_on > c.paid_to:
-        return False
-    if c.returning_migrant_worker is not None and r.returning_migrant_worker != c.returning_migrant_worker:
-        return False
-    if c.newborn_within_days is not None or c.newborn_after_days is not None:
-        if born is None or born.year > year or born < (c.newborn_born_from or dt.date(year, 1, 1)):
-            return False
-        if c.newborn_within_days is not None and (
-            r.paid_on > born + dt.timedelta(days=c.newborn_within_days) or r.paid_on < born
-        ):
-            return False
-        if c.newborn_after_days is not None and r.paid_on <= born + dt.timedelta(days=c.newborn_after_days):
-            return False
-    if c.newborn_guardian_enrolled is not None and (
-        born is None or born.year != year or r.guardian_enrolled != c.newborn_guardian_enrolled
-    ):
-        return False
-    if (
-        c.employee_max_gap_months is not None
-        or c.employee_min_gap_months is not None
-        or c.employee_min_years is not None
-        or c.employee_max_gap_days is not None
-        or c.employee_min_gap_days is not None
-    ):
-        ei = r.employee_insurance
-        if ei is None or r.paid_on < ei.ended_on:
-            return False
-        limit = ei.ended_on + relativedelta(months=c.employee_max_gap_months or 0)
-        if c.employee_max_gap_months is not None and r.paid_on > limit:
-            return False
-        if c.employee_min_gap_months is not None and r.paid_on <= ei.ended_on + relativedelta(
-            months=c.employee_min_gap_months
-        ):
-            return False
-        if c.employee_min_years is not None and Decimal(str(ei.years)) < c.employee_min_years:
-            return False
-        gap = (r.paid_on - ei.ended_on).days
-        if c.employee_max_gap_days is not None and gap > c.employee_max_gap_days:
-            return False
-        if c.employee_min_gap_days is not None and gap <= c.employee_min_gap_days:
-            return False
-    cats = c.categories_any
-    if cats is not None and not _codes(ctx.policy.vocabulary, cats).intersection(ctx.codes):
-        return False
-    if c.categories_all is not None and not _codes(ctx.policy.vocabulary, c.categories_all) <= set(ctx.codes):
-        return False
-    return not (c.residence is not None and (r.residence or "hukou") not in c.residence)
-
-
-def birth_thresholds(policy: LoadedPolicy) -> tuple[dt.date, ...]:
-    """The birth dates :func:`_holds` compares a birth date with (``born_before``,
-    ``born_on_or_after``), sorted. Written here, beside ``_holds``: a condition that reads the
-    birth date in a new way adds its dates here (or is exact, see :func:`canonical_birth`)."""
-    key = (policy.id, policy.version, policy.path)
-    got = _THRESHOLDS.get(key)
-    if got is None:
-        found: set[dt.date] = set()
-        for c in s.all_conditions(policy.model):
-            found.update(d for d in (c.born_before, c.born_on_or_after, c.newborn_born_from) if d is not None)
-            found.update(age_thresholds(c, policy.benefit_year))
-        got = _THRESHOLDS[key] = tuple(sorted(found))
-    return got
-
-
-_THRESHOLDS: dict[tuple[str, str, str], tuple[dt.date, ...]] = {}
-
-
-def canonical_birth(policy: LoadedPolicy, born: dt.date) -> dt.date:
-    """A birth date every quote treats as ``born``: the engine reads a birth date only through
-    :func:`birth_thresholds` and, for newborns, as the exact date in the benefit year (births
-    from 1 January of the year before are kept exact). So a date is replaced by the first day of
-    its interval between thresholds and a county's residents share a few hundred pricing
-    profiles (docs/decisions.md, "A rule kind is written once"; tested against exact quotes)."""
-    exact_from = dt.date(policy.benefit_year - 1, 1, 1)
-    if born >= exact_from:
-        return born
-    bounds = birth_thresholds(policy)
-    k = bisect.bisect_right(bounds, born)
-    rep = bounds[k - 1] if k else dt.date(1900, 1, 1)
-    return rep if rep < exact_from else born
-
-
 # --- steps ---------------------------------------------------------------------------------
 
 
-def _eligibility(ctx: _Ctx) -> None:
+def _eligibility(ctx: Ctx) -> None:
     el = ctx.policy.model.eligibility
     res = ctx.r.residence
     if res is None:
@@ -225,22 +78,22 @@ def _residence_zh(el: s.Eligibility) -> str:
     return text + ("；在校学生不受户籍限制" if el.students_any_residence else "")
 
 
-def _person_class(ctx: _Ctx) -> s.PersonClass:
+def _person_class(ctx: Ctx) -> s.PersonClass:
     assumed: list[str] = []  # choices of the classes tested on the way count too
     for pc in ctx.policy.model.person_classes:
         if pc.assumed:
             assumed.append(pc.assumed)
-        if pc.when is None or _holds(ctx, pc.when):
+        if pc.when is None or holds(ctx, pc.when):
             text = "；".join(dict.fromkeys(assumed)) or None
             ctx.step("person_class", f"人员类别：{pc.label}", pc.cite, pc.code, text)
             return pc
     raise AssertionError("the last person class has no condition")  # checked at load
 
 
-def _pathway(ctx: _Ctx) -> s.Pathway:
+def _pathway(ctx: Ctx) -> s.Pathway:
     model = ctx.policy.model
     for pw in model.pathways:
-        if _holds(ctx, pw.when):
+        if holds(ctx, pw.when):
             ctx.step("pathway", pw.label, pw.cite, pw.code, pw.assumed)
             return pw
     first = min((p.when.paid_from for p in model.pathways if p.when.paid_from), default=None)
@@ -259,7 +112,7 @@ def _pathway(ctx: _Ctx) -> s.Pathway:
     )
 
 
-def _standard(ctx: _Ctx, pc: s.PersonClass, tier: int) -> Decimal:
+def _standard(ctx: Ctx, pc: s.PersonClass, tier: int) -> Decimal:
     amount = ctx.policy.standard(pc.code, tier)
     assert amount is not None  # every class has every tier (checked at load)
     ctx.step(
@@ -272,10 +125,10 @@ def _standard(ctx: _Ctx, pc: s.PersonClass, tier: int) -> Decimal:
     return amount.amount
 
 
-def _reductions(ctx: _Ctx, standard: Decimal) -> Decimal:
+def _reductions(ctx: Ctx, standard: Decimal) -> Decimal:
     total = ZERO
     for red in ctx.policy.model.reductions:
-        if _holds(ctx, red.when):
+        if holds(ctx, red.when):
             cut = percent_of(red.percent, standard - total, ctx.policy.rounding)
             total += cut
             ctx.step("reduction", f"{red.label}：减{fmt(red.percent)}%", red.cite, fmt(cut), red.assumed)
@@ -283,7 +136,7 @@ def _reductions(ctx: _Ctx, standard: Decimal) -> Decimal:
 
 
 def _rule_amount(
-    ctx: _Ctx, sub: s.Subsidy, tier: int, pc: s.PersonClass, base: Decimal
+    ctx: Ctx, sub: s.Subsidy, tier: int, pc: s.PersonClass, base: Decimal
 ) -> tuple[Decimal, str] | None:
     """The subsidy one rule gives this resident, with a description; None for kind none."""
     rule = sub.rule if sub.rule is not None else (sub.by_tier or {})[tier]
@@ -308,9 +161,7 @@ def _rule_amount(
     return amt, f"按{rule.of.tier}档标准{fmt(std.amount)}元的{fmt(rule.percent)}%资助{fmt(amt)}元"
 
 
-def _subsidy(
-    ctx: _Ctx, pc: s.PersonClass, tier: int, base: Decimal
-) -> tuple[Decimal, str | None, str | None]:
+def _subsidy(ctx: Ctx, pc: s.PersonClass, tier: int, base: Decimal) -> tuple[Decimal, str | None, str | None]:
     """Highest identity wins (就高不就低): the largest subsidy among the resident's categories."""
     policy = ctx.policy
     voc = policy.vocabulary
@@ -332,9 +183,9 @@ def _subsidy(
             )
             continue
         name = sub.names.get(cat.name, sub.notice_name)
-        if sub.when is not None and not _holds(ctx, sub.when):
+        if sub.when is not None and not holds(ctx, sub.when):
             ctx.step(
-                "subsidy", f"{name}：本人不符合资助条件（{_cond_zh(sub.when)}）", sub.cite, "0", sub.assumed
+                "subsidy", f"{name}：本人不符合资助条件（{cond_zh(sub.when)}）", sub.cite, "0", sub.assumed
             )
             continue
         got = _rule_amount(ctx, sub, tier, pc, base)
@@ -360,12 +211,12 @@ def _subsidy(
     return amount, name, sub.funder
 
 
-def _fiscal_portion(ctx: _Ctx, pw: s.Pathway) -> Decimal:
+def _fiscal_portion(ctx: Ctx, pw: s.Pathway) -> Decimal:
     if not pw.fiscal_portion_due:
         return ZERO
     model = ctx.policy.model
     for ex in model.fiscal_portion_exemptions:
-        if _codes(ctx.policy.vocabulary, ex.categories).intersection(ctx.codes):
+        if codes_of(ctx.policy.vocabulary, ex.categories).intersection(ctx.codes):
             ctx.step(
                 "fiscal_portion",
                 f"逾期缴费应补缴财政补助部分，本人所属群体由{ex.funder}统筹落实",
@@ -387,21 +238,21 @@ def _fiscal_portion(ctx: _Ctx, pw: s.Pathway) -> Decimal:
     return fs.amount
 
 
-def _other_premiums(ctx: _Ctx) -> tuple[Decimal, list[str]]:
+def _other_premiums(ctx: Ctx) -> tuple[Decimal, list[str]]:
     """Premiums collected alongside: each where its condition holds, unless a waiver does."""
     total = ZERO
     charged: list[str] = []
     for op in ctx.policy.model.other_premiums:
-        if op.when is not None and not _holds(ctx, op.when):
+        if op.when is not None and not holds(ctx, op.when):
             ctx.step(
                 "other_premium",
-                f"{op.label}：本人不在缴纳范围（{_cond_zh(op.when)}）",
+                f"{op.label}：本人不在缴纳范围（{cond_zh(op.when)}）",
                 op.cite,
                 "0",
                 op.assumed,
             )
             continue
-        waiver = next((w for w in op.waivers if _holds(ctx, w.when)), None)
+        waiver = next((w for w in op.waivers if holds(ctx, w.when)), None)
         if waiver is not None:
             by = f"，由{waiver.funder}代缴" if waiver.funder else ""
             ctx.step("other_premium", f"{op.label}：{waiver.label}免缴{by}", waiver.cite, "0", waiver.assumed)
@@ -412,155 +263,7 @@ def _other_premiums(ctx: _Ctx) -> tuple[Decimal, list[str]]:
     return total, charged
 
 
-def _cond_zh(c: s.Condition) -> str:
-    """A condition in words (the parts the new rule kinds use)."""
-    parts: list[str] = []
-    if c.categories_all:
-        parts.append("同时为" + "和".join(c.categories_all))
-    if c.categories_any:
-        parts.append("、".join(c.categories_any))
-    on = f"（{c.age_on}）" if c.age_on else ""
-    if c.age_at_least is not None:
-        parts.append(f"年满{c.age_at_least}周岁{on}")
-    if c.age_below is not None:
-        parts.append(f"未满{c.age_below}周岁{on}")
-    if c.student:
-        parts.append("学生")
-    return "，".join(parts) or "条件"
-
-
-def _period(ctx: _Ctx, pc: s.PersonClass) -> tuple[dt.date, dt.date]:
-    bp = ctx.policy.model.benefit_period
-    for cohort in bp.cohorts:
-        if _holds(ctx, cohort.when):
-            end = cohort.last_day()
-            span = f"，共{cohort.months}个月" if cohort.months else ""
-            text = f"{cohort.label}待遇享受期"
-            ctx.step("benefit_period", text, cohort.cite, f"{cohort.start}至{end}{span}", cohort.assumed)
-            return cohort.start, end
-    cp = bp.by_class.get(pc.code)
-    if cp is None:
-        ctx.step("benefit_period", "待遇享受期", bp.cite, f"{bp.start}至{bp.end}", bp.assumed)
-        return bp.start, bp.end
-    end = cp.end
-    if ctx.r.graduating and cp.graduating_end is not None:
-        end = cp.graduating_end
-        ctx.step("benefit_period", "当年毕业的大学生待遇享受期延长", cp.cite, f"至{end}")
-    else:
-        ctx.step("benefit_period", f"{pc.label}学年度待遇享受期", cp.cite, f"{cp.start}至{end}")
-    return cp.start, end
-
-
-def _start(ctx: _Ctx, rule: s.StartRule, period_start: dt.date) -> tuple[dt.date, int]:
-    paid = ctx.r.paid_on
-    if rule.kind == "period_start":
-        return period_start, 0
-    if rule.kind == "birth_date":
-        assert ctx.born is not None  # newborn conditions require it
-        return ctx.born, 0
-    if rule.kind == "payment_day":
-        return paid, 0
-    if rule.kind == "next_day":
-        return paid + dt.timedelta(days=1), 0
-    if rule.kind == "next_month":
-        return (paid.replace(day=1) + relativedelta(months=1)), 0
-    if rule.kind == "month_after_next":
-        return (paid.replace(day=1) + relativedelta(months=2)), 0
-    if rule.kind == "wait_days":
-        assert rule.days is not None
-        extra = 1 if rule.day_count == "next_day" else 0
-        return paid + dt.timedelta(days=rule.days + extra), rule.days
-    assert rule.months is not None
-    start = paid + relativedelta(months=rule.months)
-    return start, (start - paid).days
-
-
-_START_ZH = {
-    "period_start": "自待遇享受期起始日起享受待遇",
-    "birth_date": "自出生之日起享受待遇",
-    "payment_day": "自缴费之日起享受待遇",
-    "next_day": "自缴费次日起享受待遇",
-    "next_month": "自缴费次月起享受待遇",
-    "month_after_next": "自缴费次月的次月起享受待遇",
-    "wait_days": "设待遇等待期{n}日（{count}为第1日），第{after}日即{date}起享受待遇",
-    "wait_months": "设待遇等待期{n}个月",
-    "continuity_wait": "按国家规定设待遇等待期",
-}
-
-
-def lapse_years(history: tuple[int, ...] | None, year: int) -> int:
-    """Years without insurance right before benefit year ``year`` (0: continuous, or no
-    earlier enrollment known)."""
-    before = [y for y in history or () if y < year]
-    return year - 1 - max(before) if before else 0
-
-
-def history_key(policy: LoadedPolicy, last_insured: int | None) -> int | None:
-    """The last benefit year a resident was insured as the engine reads it (the enrollment
-    history reduced to what :func:`lapse_years` looks at): None when the policy has no
-    continuity rule or the resident was insured the year before (no lapse), so residents
-    without a lapse share one pricing profile."""
-    if policy.model.continuity is None or last_insured is None:
-        return None
-    return last_insured if lapse_years((last_insured,), policy.benefit_year) else None
-
-
-def _continuity(
-    ctx: _Ctx, cont: s.Continuity, rule: s.StartRule, period_start: dt.date
-) -> tuple[dt.date, int]:
-    r = ctx.r
-    lapse = lapse_years(r.insured_years, ctx.policy.benefit_year)
-    variable = max(0, (lapse - 1) * cont.months_per_lapse_year)
-    repaired = min(variable, r.repaired_years * cont.months_off_per_repaired_year)
-    months = cont.fixed_months + variable - repaired
-    base = r.paid_on if cont.counted_from == "payment" else max(r.paid_on, period_start)
-    start = base + relativedelta(months=months)
-    why = "未连续参保" if lapse else "未在集中参保期内参保"
-    text = f"{why}，固定待遇等待期{cont.fixed_months}个月"
-    if lapse:
-        text += f"；断保{lapse}年，变动待遇等待期{variable}个月"
-        if repaired:
-            text += f"，修复缴费{r.repaired_years}年减{repaired}个月"
-    frm = "缴费之日" if base == r.paid_on else "待遇享受期起始日"
-    text += f"；共{months}个月，自{frm}起算，{start}起享受待遇"
-    ctx.step("benefit_start", text, cont.cite, start.isoformat(), cont.assumed or rule.assumed)
-    return start, (start - r.paid_on).days
-
-
-def _benefit_start(ctx: _Ctx, pw: s.Pathway, period_start: dt.date) -> tuple[dt.date, int]:
-    rule = pw.start
-    cont = ctx.policy.model.continuity
-    lapsed = (
-        cont is not None
-        and pw.code in cont.lapsed_wait_in
-        and lapse_years(ctx.r.insured_years, ctx.policy.benefit_year) > 0
-    )
-    exempt = False
-    if rule.kind in ("wait_days", "wait_months", "continuity_wait") or lapsed:
-        for ex in ctx.policy.model.waiting_exemptions:
-            if _holds(ctx, ex.when):
-                ctx.step("waiting_exemption", f"不设等待期：{ex.label}", ex.cite, None, ex.assumed)
-                rule = ex.start
-                exempt = True
-                break
-    if cont is not None and not exempt and (rule.kind == "continuity_wait" or lapsed):
-        start, waiting = _continuity(ctx, cont, rule, period_start)
-    else:
-        start, waiting = _start(ctx, rule, period_start)
-        count = "缴费次日" if rule.day_count == "next_day" else "缴费当日"
-        after = (start - ctx.r.paid_on).days + (0 if rule.day_count == "next_day" else 1)
-        text = _START_ZH[rule.kind].format(n=rule.days or rule.months, count=count, after=after, date=start)
-        ctx.step("benefit_start", text, rule.cite, start.isoformat(), rule.assumed)
-    if start < period_start and pw.before_period:
-        text = f"自{start}起享受待遇，早于{period_start}的待遇享受期（跨年度参保）"
-        ctx.step("benefit_start", text, pw.cite, str(start), pw.assumed)
-    elif start < period_start:
-        ctx.step("benefit_start", "早于待遇享受期的，自享受期起始日起", rule.cite, str(period_start))
-        start = period_start
-    return start, waiting
-
-
-def _limits(ctx: _Ctx, tier: int) -> BenefitLimits:
+def _limits(ctx: Ctx, tier: int) -> BenefitLimits:
     b = ctx.policy.model.benefits
 
     def pick(limit: s.Limit | s.Gap | None) -> Decimal | None:
@@ -573,14 +276,14 @@ def _limits(ctx: _Ctx, tier: int) -> BenefitLimits:
     if ci is not None and ci.deductible is not None:
         deductible = pick(ci.deductible)
         rd = ci.reduced_deductible
-        if rd is not None and _codes(ctx.policy.vocabulary, rd.categories).intersection(ctx.codes):
+        if rd is not None and codes_of(ctx.policy.vocabulary, rd.categories).intersection(ctx.codes):
             deductible = rd.amount
     return BenefitLimits(pick(b.outpatient_cap), pick(b.inpatient_cap), deductible)
 
 
 def quote(policy: LoadedPolicy, r: ResidentInput) -> Quote:
     """Quote one resident under one policy."""
-    ctx = _Ctx(policy, r)
+    ctx = Ctx(policy, r)
     model = policy.model
     if r.tier not in model.tiers:
         raise InvalidInput(
@@ -590,7 +293,7 @@ def quote(policy: LoadedPolicy, r: ResidentInput) -> Quote:
     _eligibility(ctx)
     pw = _pathway(ctx)
     pc = _person_class(ctx)
-    period_start, period_end = _period(ctx, pc)
+    period_start, period_end = period(ctx, pc)
     standard = _standard(ctx, pc, r.tier)
     waived = pw.contribution_waived
     if waived:
@@ -603,7 +306,7 @@ def quote(policy: LoadedPolicy, r: ResidentInput) -> Quote:
     fiscal = ZERO if waived else _fiscal_portion(ctx, pw)
     others, charged = _other_premiums(ctx)
     total = individual + fiscal + others
-    start, waiting = _benefit_start(ctx, pw, period_start)
+    start, waiting = benefit_start(ctx, pw, period_start)
     if start > period_end:
         raise NoBenefitPeriod(
             f"{r.paid_on}缴费后待遇起始日{start}晚于待遇享受期终止日{period_end}，无可享受的待遇期"

@@ -23,9 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
 
 from urrbmi.errors import PolicyFileError, UnknownCategory
 from urrbmi.policy import schema as s
@@ -38,6 +35,8 @@ MAX_IDENTITIES = 62
 
 def line_of_value(tree: Any, value: str) -> int | None:
     """1-based line of the first scalar equal to ``value`` in a ruamel YAML tree."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq  # error paths only
+
     if isinstance(tree, CommentedMap):
         for k, v in tree.items():
             if v == value:
@@ -138,6 +137,9 @@ def _extend(
 
 @cache
 def _shared(directory: str, _mtime: int) -> tuple[Vocabulary, tuple[tuple[Path, Any], ...]]:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
     path = Path(directory) / SHARED_FILE
     try:
         tree = YAML(typ="rt").load(path.read_text("utf-8"))

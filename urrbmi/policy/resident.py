@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from urrbmi import ids
 from urrbmi.errors import InvalidInput, MissingInput
 
 Student = Literal["school", "college"]
@@ -47,11 +46,17 @@ class ResidentInput(BaseModel):
     @field_validator("id_number")
     @classmethod
     def _valid_id(cls, value: str | None) -> str | None:
-        return None if value is None else ids.validate(value)
+        if value is None:
+            return None
+        from urrbmi import ids  # python-stdnum, loaded when an ID number is given
+
+        return ids.validate(value)
 
     def born(self) -> dt.date | None:
         """Birth date: from the ID number when there is one (it must agree with birth_date)."""
         if self.id_number is not None:
+            from urrbmi import ids
+
             from_id = ids.birth_date(self.id_number)
             if self.birth_date is not None and self.birth_date != from_id:
                 raise InvalidInput(
