@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from urrbmi import clock, ids
 from urrbmi.access.scope import Principal, resident_clause
-from urrbmi.campaign.fieldwork import Member, _Filter, _members, _scope
+from urrbmi.campaign.fieldwork.members import Filter, Member, read_prefix, select_members
 from urrbmi.campaign.payments import parse_day
 from urrbmi.db.models import Campaign, Resident
 from urrbmi.db.models_fieldwork import CredentialActivation
@@ -202,7 +202,7 @@ def activation_rates(
     activated by ``on``; rows by activation rate (lowest first), and the total."""
     p.require("campaign.read")
     on = on or clock.today()
-    prefix = _scope(session, p, c, region)
+    prefix = read_prefix(session, p, c, region)
     if prefix is None:
         return [], None
     status = grouped_status(session, c.id, on, prefix, ("village",))
@@ -262,9 +262,9 @@ def not_activated(
     village and household, with their enrollment state and phone number."""
     p.require("resident.read")
     on = on or clock.today()
-    prefix = _scope(session, p, c, region)
+    prefix = read_prefix(session, p, c, region)
     if prefix is None:
         return []
-    rows = _members(session, p, c, prefix, on, keep=_Filter(state="living", activated=False))
+    rows = select_members(session, p, c, prefix, on, keep=Filter(state="living", activated=False))
     rows.sort(key=lambda m: (m.village_code, m.household or f"~{m.resident_id}", m.birth_date))
     return rows
