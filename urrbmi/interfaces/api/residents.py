@@ -26,6 +26,7 @@ from urrbmi.interfaces.api.common import (
     MAX_ID,
     Day,
     Id,
+    IdNumber,
     Limit,
     Offset,
     Strict,
@@ -46,7 +47,6 @@ from urrbmi.registry.residents import (
 
 router = APIRouter(prefix="/api/v1/residents", tags=["residents"])
 
-IdNumber = Annotated[str, Field(min_length=15, max_length=20, description="18位身份证号码")]
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6,12}$")]
 ReadP = Annotated[Principal, Depends(need("resident.read"))]
 WriteP = Annotated[Principal, Depends(need("resident.write"))]
