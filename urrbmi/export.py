@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -175,6 +176,15 @@ class Book:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._wb.save(path)
         return path
+
+    def to_bytes(self) -> bytes:
+        """The file's bytes, for a download that fits in memory (a county's roster does not: it
+        is streamed to a file with :meth:`save`)."""
+        if not self.streaming:
+            self._recheck()
+        buf = io.BytesIO()
+        self._wb.save(buf)
+        return buf.getvalue()
 
     def _recheck(self) -> None:
         # cells set directly on ``Sheet.ws`` did not pass through ``append``: a formula there is

@@ -18,6 +18,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
@@ -32,7 +33,7 @@ from urrbmi.db.models import Campaign, Resident
 from urrbmi.db.models_fieldwork import CredentialActivation
 from urrbmi.errors import InvalidId, InvalidInput
 from urrbmi.imports.normalize import header_key
-from urrbmi.imports.reader import RawTable
+from urrbmi.imports.reader import RawTable, read
 from urrbmi.registry import audit
 from urrbmi.targets.counting import grouped_status, region_names, with_unit
 
@@ -70,9 +71,13 @@ def _columns(table: RawTable) -> tuple[int, int, int]:
     )
 
 
-def import_activations(session: Session, p: Principal, table: RawTable, *, actor: str) -> ActivationImport:
-    """Record the activations of a platform list (see the module's docstring)."""
+def import_activations(
+    session: Session, p: Principal, content: bytes, *, file_name: str = "激活名单.csv", actor: str
+) -> ActivationImport:
+    """Record the activations of a platform list, given as the file's bytes (see the module's
+    docstring; ``file_name`` tells the format and names the file in messages)."""
     p.require("activation.import")
+    table = read(Path(file_name), content=content)
     head, id_col, day_col = _columns(table)
     out = ActivationImport(uuid.uuid4().hex[:16])
     today = clock.today()

@@ -30,7 +30,13 @@ from urrbmi.campaign.fieldwork.members import (
 )
 from urrbmi.campaign.fieldwork.outcomes import REDUCIBLE, record_outcome, reduce_from_outcome
 from urrbmi.campaign.fieldwork.payment import MAX_MEMBERS, HouseholdPayment, PaidMember, pay_members
-from urrbmi.campaign.fieldwork.reminders import REMINDER_HEADERS, reminders, write_reminders_xlsx
+from urrbmi.campaign.fieldwork.reminders import (
+    REMINDER_HEADERS,
+    ReminderFile,
+    reminder_file,
+    reminders,
+    reminders_xlsx,
+)
 from urrbmi.campaign.fieldwork.worklist import household, worklist
 
 __all__ = [
@@ -44,14 +50,16 @@ __all__ = [
     "HouseholdPayment",
     "Member",
     "PaidMember",
+    "ReminderFile",
     "Worklist",
     "current_campaign",
     "household",
     "pay_members",
     "record_outcome",
     "reduce_from_outcome",
+    "reminder_file",
     "reminders",
+    "reminders_xlsx",
     "state_of",
     "worklist",
-    "write_reminders_xlsx",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from pathlib import Path
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -12,6 +12,8 @@ from urrbmi import clock
 from urrbmi.access.scope import Principal
 from urrbmi.campaign.fieldwork.members import Filter, Member, read_prefix, select_members
 from urrbmi.db.models import Campaign
+from urrbmi.registry import audit
+from urrbmi.registry.regions import get_region
 
 REMIND = (None, "promised", "unreachable")  # latest outcome of a resident still to remind
 
@@ -49,8 +51,8 @@ REMINDER_HEADERS = (
 )
 
 
-def write_reminders_xlsx(rows: Sequence[Member], path: Path, *, title: str) -> Path:
-    """The reminder list as a sheet (amounts as numbers, phone numbers as text)."""
+def reminders_xlsx(rows: Sequence[Member], *, title: str) -> bytes:
+    """The reminder list as an XLSX file's bytes (amounts as numbers, phone numbers as text)."""
     from openpyxl.styles import Font
 
     from urrbmi.export import Book
@@ -80,4 +82,35 @@ def write_reminders_xlsx(rows: Sequence[Member], path: Path, *, title: str) -> P
     sheet.ws.freeze_panes = "A4"
     for col, width in zip("ABCDEFGHIJK", (14, 10, 10, 22, 16, 16, 14, 14, 14, 12, 30), strict=True):
         sheet.ws.column_dimensions[col].width = width
-    return book.save(path)
+    return book.to_bytes()
+
+
+@dataclass(frozen=True)
+class ReminderFile:
+    name: str  # the download's file name, in Chinese
+    content: bytes  # XLSX
+    on: dt.date
+
+
+def reminder_file(
+    session: Session,
+    p: Principal,
+    c: Campaign,
+    *,
+    on: dt.date | None = None,
+    region: str | None = None,
+    actor: str,
+) -> ReminderFile:
+    """The reminder list of the user's region (or ``region``) as an XLSX file, with phone numbers
+    (masked unless the role has ``contact.read``); a file of names and phone numbers leaves the
+    system, so the export is audited: who, where, how many."""
+    day = on or clock.today()
+    rows = reminders(session, p, c, on=day, region=region)
+    place = get_region(session, region or p.region_code).name
+    audit.record(
+        session, actor, "campaigns", c.id, "export",
+        new={"list": "催缴提醒名单", "region": region or p.region_code, "on": day, "rows": len(rows),
+             "phones": "完整" if p.can("contact.read") else "隐去中间位"},
+    )  # fmt: skip
+    content = reminders_xlsx(rows, title=f"{place}催缴提醒名单（{day:%Y年%m月%d日}）")
+    return ReminderFile(f"{place}催缴提醒名单-{day.isoformat()}.xlsx", content, day)
