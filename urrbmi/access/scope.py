@@ -27,6 +27,7 @@ from urrbmi import ids
 from urrbmi.access.errors import not_permitted, out_of_scope
 from urrbmi.access.roles import allowed
 from urrbmi.db.models import Campaign, Payment, Resident
+from urrbmi.db.models_access import User
 from urrbmi.registry.regions import get_region, prefix
 
 
@@ -149,3 +150,10 @@ def scoped_payment(
         raise out_of_scope()
     return pay
 
+
+def scoped_user(session: Session, p: Principal, username: str) -> User:
+    """An account whose region is inside the scope; another's or none: the uniform 403."""
+    u = session.scalars(select(User).where(User.username == username)).first()
+    if u is None or not p.covers(u.region_code):
+        raise out_of_scope()
+    return u
