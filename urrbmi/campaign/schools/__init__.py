@@ -16,7 +16,7 @@
 3. :func:`statement`: every pupil priced at the payment date by the campaign's engine
    (:class:`urrbmi.campaign.campaigns.Pricer` over the pupil's assessment, as the payment
    pipeline prices), pupils already enrolled (paid at home, subsidised) shown and not due, and the
-   total; :func:`write_statement` exports it (:mod:`urrbmi.export`).
+   total; :func:`statement_file` exports it (:mod:`urrbmi.export`).
 4. :func:`pay_school`: the school pays one amount; a total that is not the statement's is refused
    with the amount due, nothing written. Otherwise one payment line per pupil goes through the
    ledger's pipeline (:func:`urrbmi.campaign.payments.apply_payments_raced`): each pupil gets a
@@ -39,7 +39,7 @@ from urrbmi.campaign.schools.base import get_school, list_schools, register_scho
 from urrbmi.campaign.schools.payment import SchoolPaid, pay_school, pay_school_file
 from urrbmi.campaign.schools.progress import SchoolProgress, school_progress
 from urrbmi.campaign.schools.roster import RosterResult, confirm_roster, read_roster, upload_roster
-from urrbmi.campaign.schools.statement import Statement, StatementLine, statement, write_statement
+from urrbmi.campaign.schools.statement import Statement, StatementLine, statement, statement_file
 
 __all__ = [
     "RosterResult",
@@ -56,6 +56,6 @@ __all__ = [
     "register_school",
     "school_progress",
     "statement",
+    "statement_file",
     "upload_roster",
-    "write_statement",
 ]

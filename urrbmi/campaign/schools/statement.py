@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +23,7 @@ from urrbmi.campaign.campaigns import (
 from urrbmi.campaign.schools.base import LOOKUP_BATCH, check_campaign, pupils_prefix
 from urrbmi.db.models import Assessment, Campaign, Resident
 from urrbmi.db.models_schools import School, SchoolPupil
-from urrbmi.export import Book, write_csv
+from urrbmi.export import Book, csv_bytes
 from urrbmi.money import from_fen
 from urrbmi.targets.counting import resident_state
 
@@ -168,16 +167,15 @@ def statement_rows(st: Statement, *, full_ids: bool) -> list[list[object]]:
     return out
 
 
-def write_statement(st: Statement, path: Path, *, full_ids: bool, fmt: str = "xlsx") -> Path:
-    """The school's statement as an XLSX (title, one row per pupil, the total) or CSV file."""
+def statement_file(st: Statement, *, full_ids: bool, fmt: str = "xlsx") -> bytes:
+    """The school's statement as an XLSX (title, one row per pupil, the total) or CSV file's bytes."""
     rows = statement_rows(st, full_ids=full_ids)
     if fmt == "csv":
-        write_csv(path, STATEMENT_HEADER, rows)
-        return path
+        return csv_bytes(STATEMENT_HEADER, rows)
     book = Book()
     sheet = book.sheet("缴费清单")
     sheet.append([f"{st.school_name} 学生参保缴费清单（按缴费日期{st.on}核定）"])
     sheet.append(list(STATEMENT_HEADER))
     for r in rows:
         sheet.append(r)
-    return book.save(path)
+    return book.to_bytes()
