@@ -37,8 +37,6 @@ from urrbmi.interfaces.cli_common import (
 )
 from urrbmi.registry.audit import default_actor
 
-# --- campaign ------------------------------------------------------------------------------
-
 
 @click.group("campaign")
 def campaign() -> None:

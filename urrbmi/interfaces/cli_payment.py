@@ -36,8 +36,6 @@ from urrbmi.interfaces.cli_common import (
 from urrbmi.money import from_fen
 from urrbmi.registry.audit import default_actor
 
-# --- payment -------------------------------------------------------------------------------
-
 
 @click.group("payment")
 def payment() -> None:

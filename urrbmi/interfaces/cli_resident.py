@@ -48,8 +48,6 @@ from urrbmi.registry.residents import (
     update_resident,
 )
 
-# --- resident ------------------------------------------------------------------------------
-
 
 @click.group("resident")
 def resident() -> None:

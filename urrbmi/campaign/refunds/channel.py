@@ -3,6 +3,8 @@ one batch) and the channel's result in (read from the file's bytes, applied line
 line not applied reported).
 """
 
+from __future__ import annotations
+
 import csv
 import datetime as dt
 import uuid

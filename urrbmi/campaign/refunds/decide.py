@@ -2,6 +2,8 @@
 row's creator (four eyes), each row audited.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select

@@ -2,6 +2,8 @@
 result.
 """
 
+from __future__ import annotations
+
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,8 +24,6 @@ from urrbmi.campaign.refunds.rows import (
 from urrbmi.db.models import Campaign, Refund, Resident
 from urrbmi.errors import InvalidInput
 from urrbmi.money import from_fen
-
-# --- reconciliation ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 original payment (:class:`RefundRow`), the listing in a scope and the rows masked for a reader.
 """
 
+from __future__ import annotations
+
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -31,9 +33,6 @@ KIND_ZH = {"refund": "退费", "top_up": "补缴", "cancellation": "撤销缴费
 
 def zh_status(status: str) -> str:
     return STATUS_ZH.get(S(status), status) if status in S._value2member_map_ else status
-
-
-# --- reading ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
