@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/bench_assess_engine.py 1000000
 
-Builds a frame shaped like ``urrbmi.campaign.assess.read_residents``' result (birth dates over
+Builds a frame shaped like ``urrbmi.campaign.assess_frame.read_residents``' result (birth dates over
 96 years, 7% employee-insured, 8% with 特困/低保 identities) and times
-``urrbmi.campaign.assess.price_frame`` (batch engine on every row, the scalar engine once per
+``urrbmi.campaign.assess_frame.price_frame`` (batch engine on every row, the scalar engine once per
 distinct profile, the agreement check, the output columns) twice: wall and CPU seconds.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from urrbmi.campaign.assess import price_frame
+from urrbmi.campaign.assess_frame import price_frame
 from urrbmi.campaign.campaigns import Pricer
 from urrbmi.policy import load_policy
 

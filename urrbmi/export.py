@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -176,6 +177,15 @@ class Book:
         self._wb.save(path)
         return path
 
+    def to_bytes(self) -> bytes:
+        """The file's bytes, for a download that fits in memory (a county's roster does not: it
+        is streamed to a file with :meth:`save`)."""
+        if not self.streaming:
+            self._recheck()
+        buf = io.BytesIO()
+        self._wb.save(buf)
+        return buf.getvalue()
+
     def _recheck(self) -> None:
         # cells set directly on ``Sheet.ws`` did not pass through ``append``: a formula there is
         # data unless it was appended as a Formula
@@ -202,6 +212,16 @@ def csv_cell(value: object) -> object:
     return value
 
 
+def _write_rows(fh: Any, header: Sequence[str], rows: Iterable[Sequence[object]]) -> int:
+    w = csv.writer(fh)
+    w.writerow([csv_cell(h) for h in header])
+    n = 0
+    for row in rows:
+        w.writerow([csv_cell(v) for v in row])
+        n += 1
+    return n
+
+
 def write_csv(
     path: Path,
     header: Sequence[str],
@@ -211,15 +231,18 @@ def write_csv(
 ) -> int:
     """Write a CSV file for Excel (UTF-8 with BOM by default, CRLF lines, fields quoted when
     needed), every cell through :func:`csv_cell`; returns the number of data rows."""
-    n = 0
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding=encoding, newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow([csv_cell(h) for h in header])
-        for row in rows:
-            w.writerow([csv_cell(v) for v in row])
-            n += 1
-    return n
+        return _write_rows(fh, header, rows)
+
+
+def csv_bytes(
+    header: Sequence[str], rows: Iterable[Sequence[object]], *, encoding: str = "utf-8-sig"
+) -> bytes:
+    """:func:`write_csv`'s file as bytes, for a download that fits in memory."""
+    buf = io.StringIO(newline="")
+    _write_rows(buf, header, rows)
+    return buf.getvalue().encode(encoding)
 
 
 __all__ = [
@@ -229,6 +252,7 @@ __all__ = [
     "Book",
     "Formula",
     "Sheet",
+    "csv_bytes",
     "csv_cell",
     "formula_like",
     "write_csv",

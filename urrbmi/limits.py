@@ -243,10 +243,17 @@ def read_text(path: Path) -> str:
     """A text file given by an officer or a channel (task table, reductions, counts, payment and
     refund-result files), bounded like an upload: size before reading, then lines and line
     length; its encoding detected by the one detector (UTF-8 with or without BOM, GB18030…)."""
+    check_size(path.stat().st_size)
+    return decode_text(path.read_bytes(), path.name)
+
+
+def decode_text(content: bytes, name: str) -> str:
+    """:func:`read_text` for content already in memory (an upload, a file the CLI read): bounded
+    the same way, decoded by the one detector; ``name`` is for the messages."""
     from urrbmi.encoding import decode
 
-    check_size(path.stat().st_size)
-    _, text = decode(path.read_bytes(), path.name)
+    check_size(len(content))
+    _, text = decode(content, name)
     check_rows(text.count("\n"))
     check_lines(text)
     return text

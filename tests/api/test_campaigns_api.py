@@ -410,7 +410,7 @@ def test_a_double_enrollment_refused_by_the_database_is_a_bilingual_409(
 ) -> None:
     """Under a race the unique index is the last word (one live enrollment per resident and year):
     its violation answers 409 ``already_enrolled``, not a server error."""
-    import urrbmi.interfaces.api.campaigns as api
+    import urrbmi.interfaces.api.payments as api
 
     def racing(s: Session, c: Campaign, **_: object) -> None:
         rid = s.scalars(select(Resident.id).where(Resident.id_number == world.people_a[1])).one()

@@ -187,8 +187,8 @@ def test_a_check_is_served_by_any_worker_and_expires(
     import datetime as dt
 
     from urrbmi.db.models_imports import ImportCheck
+    from urrbmi.imports import checks
     from urrbmi.interfaces.api import create_app
-    from urrbmi.interfaces.api import imports as api_imports
 
     def check(name: str) -> str:
         r = client.post(
@@ -212,7 +212,7 @@ def test_a_check_is_served_by_any_worker_and_expires(
         row.created_at = row.created_at - dt.timedelta(minutes=31)
     gone = client.get(f"{CHECK}/{token}/rows", headers=world.auth("uploader"))
     assert gone.status_code == 404 and "重新校验" in gone.json()["error"]["message"]
-    monkeypatch.setattr(api_imports, "CHECK_KEEP", 2)
+    monkeypatch.setattr(checks, "CHECK_KEEP", 2)
     first, second, third = check("1.csv"), check("2.csv"), check("3.csv")
     with session_scope(world.engine) as s:
         kept = set(s.scalars(select(ImportCheck.token)).all())

@@ -161,7 +161,7 @@ def test_resident_show_is_readable_chinese_and_says_why_it_cannot_assess(db_url:
 def test_a_double_enrollment_refused_by_the_database_is_one_bilingual_line(
     db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import urrbmi.interfaces.cli_campaign as cli
+    import urrbmi.interfaces.cli_payment as cli
 
     ok(db_url, "db", "upgrade")
     ok(db_url, "region", "add", "500000", "重庆市", "--level", "province")

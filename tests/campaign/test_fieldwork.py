@@ -25,7 +25,6 @@ from urrbmi.db.models_fieldwork import VisitOutcome
 from urrbmi.db.models_targets import TargetReduction
 from urrbmi.db.session import session_scope
 from urrbmi.errors import InvalidInput
-from urrbmi.imports.reader import read
 from urrbmi.registry.errors import AmountMismatch, Conflict
 from urrbmi.registry.regions import add_region
 from urrbmi.registry.residents import NewResident, add_membership, add_resident
@@ -242,9 +241,8 @@ def test_visit_outcomes_reminders_export_and_task_reduction_evidence(
         ]
         promised = fieldwork.worklist(s, AGENT, c, outcome="promised")
         assert [m.outcome_zh for g in promised.households for m in g.members] == ["承诺缴费"]
-        path = fieldwork.write_reminders_xlsx(
-            rem, tmp_path / "催缴提醒名单.xlsx", title="城西社区催缴提醒名单"
-        )
+        path = tmp_path / "催缴提醒名单.xlsx"
+        path.write_bytes(fieldwork.reminders_xlsx(rem, title="城西社区催缴提醒名单"))
         ws = load_workbook(path).active
         assert ws is not None
         assert [c.value for c in ws[3]][:5] == ["村（社区）", "户号", "姓名", "身份证号", "联系电话"]
@@ -307,8 +305,8 @@ def test_activation_import_rates_and_not_activated(
     )
     with session_scope(engine) as s:
         with pytest.raises(Forbidden):
-            activation.import_activations(s, TOWN, read(f), actor="api:li")
-        res = activation.import_activations(s, BUREAU, read(f), actor="api:chen")
+            activation.import_activations(s, TOWN, f.read_bytes(), file_name=f.name, actor="api:li")
+        res = activation.import_activations(s, BUREAU, f.read_bytes(), file_name=f.name, actor="api:chen")
         assert (res.rows, res.recorded, res.bad_total) == (6, 2, 3)
         assert [(b["row"], b["reason"]) for b in res.bad] == [
             (5, "身份证号码无效"),

@@ -133,7 +133,7 @@ def test_refund_lifecycle_from_pending_to_reconciled(engine: Engine, tmp_path: P
         ],
     )
     with session_scope(engine) as s:
-        rep = import_result(s, get_campaign(s, cid), read_result_file(res), actor="payer")
+        rep = import_result(s, get_campaign(s, cid), read_result_file(res.read_bytes()), actor="payer")
     assert (rep.paid, rep.failed, rep.unchanged, rep.paid_amount) == (1, 1, 0, amount)
     assert [(p.line, p.code) for p in rep.problems] == [(4, "unknown_ref"), (5, "not_sent")]
     assert statuses(engine) == ["paid", "failed", "rejected"]
@@ -141,7 +141,7 @@ def test_refund_lifecycle_from_pending_to_reconciled(engine: Engine, tmp_path: P
         n_audit = s.scalar(select(func.count()).select_from(AuditLog))
         snapshot = s.execute(select(Refund.__table__)).all()
     with session_scope(engine) as s:  # the same file again changes nothing
-        rep = import_result(s, get_campaign(s, cid), read_result_file(res), actor="payer")
+        rep = import_result(s, get_campaign(s, cid), read_result_file(res.read_bytes()), actor="payer")
     assert (rep.paid, rep.failed, rep.unchanged) == (0, 0, 2)
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(AuditLog)) == n_audit
@@ -165,10 +165,12 @@ def test_refund_lifecycle_from_pending_to_reconciled(engine: Engine, tmp_path: P
     )
     with session_scope(engine) as s:
         c = get_campaign(s, cid)
-        assert [p.code for p in import_result(s, c, read_result_file(bad), actor="payer").problems] == [
-            "amount_differs"
-        ]
-        assert [p.code for p in import_result(s, c, read_result_file(dup), actor="payer").problems] == [
+        assert [
+            p.code for p in import_result(s, c, read_result_file(bad.read_bytes()), actor="payer").problems
+        ] == ["amount_differs"]
+        assert [
+            p.code for p in import_result(s, c, read_result_file(dup.read_bytes()), actor="payer").problems
+        ] == [
             "duplicate",
             "duplicate",
         ]
@@ -176,7 +178,7 @@ def test_refund_lifecycle_from_pending_to_reconciled(engine: Engine, tmp_path: P
     good = result_csv(tmp_path / "good.csv", [(ids_[1], "成功", amount, "2022-01-09", "BK-5", "")])
     with session_scope(engine) as s:
         c = get_campaign(s, cid)
-        assert import_result(s, c, read_result_file(good), actor="payer").paid == 1
+        assert import_result(s, c, read_result_file(good.read_bytes()), actor="payer").paid == 1
         with pytest.raises(Conflict):  # a paid one cannot be rejected
             reject(s, c, ids_[1:2], actor=CHECKER, reason="x")
     with session_scope(engine) as s:
@@ -257,12 +259,12 @@ def test_a_failed_refund_may_be_rejected_and_odd_result_lines_are_reported(
         ],
     )
     with session_scope(engine) as s:
-        rep = import_result(s, get_campaign(s, cid), read_result_file(res), actor="payer")
+        rep = import_result(s, get_campaign(s, cid), read_result_file(res.read_bytes()), actor="payer")
     assert [p.code for p in rep.problems] == ["invalid", "unknown_ref", "unknown_ref"] and rep.paid == 0
     res = result_csv(tmp_path / "r2.csv", [(rid, "失败", amount, "", "", "户名不符")])
     with session_scope(engine) as s:
         c = get_campaign(s, cid)
-        assert import_result(s, c, read_result_file(res), actor="payer").failed == 1
+        assert import_result(s, c, read_result_file(res.read_bytes()), actor="payer").failed == 1
         assert [r.status for r in reject(s, c, [rid], actor=CHECKER, reason="居民改为现金领取")] == [
             "rejected"
         ]

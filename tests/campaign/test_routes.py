@@ -246,7 +246,7 @@ def test_changji_3_retro_subsidy_created_when_the_list_names_someone_who_paid(
     assert f.count == 1 and f.total == Decimal(370)
     res = _result_csv(tmp_path / "res.csv", [(row.id, "成功", "370.00", "2022-12-20", "BK-9", "")])
     with session_scope(engine) as s:
-        rep = import_result(s, get_campaign(s, cid), read_result_file(res), actor="财务")
+        rep = import_result(s, get_campaign(s, cid), read_result_file(res.read_bytes()), actor="财务")
     assert (rep.paid, rep.paid_amount) == (1, Decimal(370))
     a = ledger(engine, cid, adult)
     assert a["payment"] == ("accepted", None) and a["period"] == (dt.date(2023, 1, 1), dt.date(2023, 12, 31))

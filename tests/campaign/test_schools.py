@@ -29,8 +29,8 @@ from urrbmi.campaign.schools import (
     register_school,
     school_progress,
     statement,
+    statement_file,
     upload_roster,
-    write_statement,
 )
 from urrbmi.db.models import (
     Assessment,
@@ -347,15 +347,16 @@ def test_school_scope_roster_rules_and_statement_file(
             upload_roster(s, get_school(s, sid), c, roster_csv([("某某", "123", "x")]), actor=ACTOR)
         assert len(statement(s, get_school(s, sid), c, SEPT).lines) == 1
         st = statement(s, get_school(s, sid), c, SEPT)
-        out = write_statement(st, tmp_path / "清单.xlsx", full_ids=False)
+        out = tmp_path / "清单.xlsx"
+        out.write_bytes(statement_file(st, full_ids=False))
         ws = load_workbook(out).active
         assert ws is not None
         cells = [tuple(r) for r in ws.iter_rows(values_only=True)]
         assert cells[1][:5] == ("序号", "班级", "姓名", "身份证号码", "应缴金额（元）")
         assert cells[2][3] == ids.mask(pupils[0]) and cells[2][4] == 200
         assert cells[-1][0] == "合计" and cells[-1][4] == 200
-        csv_out = write_statement(st, tmp_path / "清单.csv", full_ids=True, fmt="csv")
-        assert pupils[0] in csv_out.read_text(encoding="utf-8-sig")
+        csv_out = statement_file(st, full_ids=True, fmt="csv")
+        assert pupils[0] in csv_out.decode("utf-8-sig")
 
 
 def test_taixing_4_1_2_school_and_parent_paying_at_once_enroll_once(

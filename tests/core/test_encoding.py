@@ -28,7 +28,7 @@ def test_a_refund_result_in_gb18030_reads(tmp_path: Path) -> None:
     f.write_bytes(
         "退费编号,结果,金额,支付日期,渠道流水号,原因\nR1,成功,380.00,2021-12-01,T1,\n".encode("gb18030")
     )
-    [row] = read_result_file(f)
+    [row] = read_result_file(f.read_bytes(), f.name)
     assert row["result"] == "成功"
 
 

@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 from urrbmi import ids
 from urrbmi.access.errors import not_permitted, out_of_scope
 from urrbmi.access.roles import allowed
-from urrbmi.db.models import Campaign, Resident
+from urrbmi.db.models import Campaign, Payment, Resident
+from urrbmi.db.models_access import User
 from urrbmi.registry.regions import get_region, prefix
 
 
@@ -113,3 +114,46 @@ def scoped_campaign(session: Session, p: Principal, campaign_id: int, *, whole: 
     if c is None or not campaign_visible(session, p, c) or (whole and not p.covers(c.region_code)):
         raise out_of_scope()
     return c
+
+
+def scoped_payment(
+    session: Session,
+    p: Principal,
+    c: Campaign,
+    *,
+    payment_id: int | None = None,
+    channel: str | None = None,
+    external_ref: str | None = None,
+) -> Payment | None:
+    """A payment of the campaign (by id, or by channel and reference), if its resident is in the
+    scope (an unmatched payment: if the campaign's region is); otherwise the uniform 403. A payment
+    that does not exist is ``None`` when the campaign is in the scope (the caller names it), else 403."""
+    if payment_id is not None:
+        pay = session.get(Payment, payment_id)
+        pay = pay if pay is not None and pay.campaign_id == c.id else None
+    elif channel is not None and external_ref is not None:
+        pay = session.scalars(
+            select(Payment).where(
+                Payment.campaign_id == c.id, Payment.channel == channel, Payment.external_ref == external_ref
+            )
+        ).first()
+    else:
+        raise ValueError("payment_id or channel and external_ref")
+    if pay is None:
+        if not p.covers(c.region_code):
+            raise out_of_scope()
+        return None
+    region = None
+    if pay.resident_id is not None:
+        region = session.scalars(select(Resident.region_code).where(Resident.id == pay.resident_id)).first()
+    if not p.covers(region if region is not None else c.region_code):
+        raise out_of_scope()
+    return pay
+
+
+def scoped_user(session: Session, p: Principal, username: str) -> User:
+    """An account whose region is inside the scope; another's or none: the uniform 403."""
+    u = session.scalars(select(User).where(User.username == username)).first()
+    if u is None or not p.covers(u.region_code):
+        raise out_of_scope()
+    return u

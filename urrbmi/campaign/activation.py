@@ -18,6 +18,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
@@ -26,13 +27,13 @@ from sqlalchemy.orm import Session
 
 from urrbmi import clock, ids
 from urrbmi.access.scope import Principal, resident_clause
-from urrbmi.campaign.fieldwork import Member, _Filter, _members, _scope
+from urrbmi.campaign.fieldwork.members import Filter, Member, read_prefix, select_members
 from urrbmi.campaign.payments import parse_day
 from urrbmi.db.models import Campaign, Resident
 from urrbmi.db.models_fieldwork import CredentialActivation
 from urrbmi.errors import InvalidId, InvalidInput
 from urrbmi.imports.normalize import header_key
-from urrbmi.imports.reader import RawTable
+from urrbmi.imports.reader import RawTable, read
 from urrbmi.registry import audit
 from urrbmi.targets.counting import grouped_status, region_names, with_unit
 
@@ -70,9 +71,13 @@ def _columns(table: RawTable) -> tuple[int, int, int]:
     )
 
 
-def import_activations(session: Session, p: Principal, table: RawTable, *, actor: str) -> ActivationImport:
-    """Record the activations of a platform list (see the module's docstring)."""
+def import_activations(
+    session: Session, p: Principal, content: bytes, *, file_name: str = "激活名单.csv", actor: str
+) -> ActivationImport:
+    """Record the activations of a platform list, given as the file's bytes (see the module's
+    docstring; ``file_name`` tells the format and names the file in messages)."""
     p.require("activation.import")
+    table = read(Path(file_name), content=content)
     head, id_col, day_col = _columns(table)
     out = ActivationImport(uuid.uuid4().hex[:16])
     today = clock.today()
@@ -202,7 +207,7 @@ def activation_rates(
     activated by ``on``; rows by activation rate (lowest first), and the total."""
     p.require("campaign.read")
     on = on or clock.today()
-    prefix = _scope(session, p, c, region)
+    prefix = read_prefix(session, p, c, region)
     if prefix is None:
         return [], None
     status = grouped_status(session, c.id, on, prefix, ("village",))
@@ -262,9 +267,9 @@ def not_activated(
     village and household, with their enrollment state and phone number."""
     p.require("resident.read")
     on = on or clock.today()
-    prefix = _scope(session, p, c, region)
+    prefix = read_prefix(session, p, c, region)
     if prefix is None:
         return []
-    rows = _members(session, p, c, prefix, on, keep=_Filter(state="living", activated=False))
+    rows = select_members(session, p, c, prefix, on, keep=Filter(state="living", activated=False))
     rows.sort(key=lambda m: (m.village_code, m.household or f"~{m.resident_id}", m.birth_date))
     return rows

@@ -222,3 +222,50 @@ def _campaigns(session: Session, resident_id: int) -> list[dict[str, Any]]:
                 }
             )
     return lines
+
+
+def public_years(session: Session, id_number: str, name: str) -> list[dict[str, Any]] | None:
+    """The residents' own lookup (``/api/v1/public/lookup``): per benefit year assessed, whether
+    paid (with the benefit period), due (the amount and the period it would buy) or not due;
+    nothing else. ``None`` when no resident has this ID number and name (the same answer for
+    both, so the lookup cannot test whether an ID is registered)."""
+    r = session.execute(select(Resident.id, Resident.name).where(Resident.id_number == id_number)).first()
+    if r is None or r.name.strip() != name.strip():
+        return None
+    years: list[dict[str, Any]] = []
+    for a, year in session.execute(
+        select(Assessment, Campaign.benefit_year)
+        .join(Campaign, Campaign.id == Assessment.campaign_id)
+        .where(Assessment.resident_id == r.id)
+        .order_by(Campaign.benefit_year)
+    ).all():
+        period = session.execute(
+            select(BenefitPeriod.start_on, BenefitPeriod.end_on)
+            .join(Enrollment, Enrollment.id == BenefitPeriod.enrollment_id)
+            .where(
+                Enrollment.resident_id == r.id,
+                Enrollment.benefit_year == year,
+                Enrollment.status == EnrollmentStatus.ENROLLED,
+            )
+        ).first()
+        if period is not None:
+            status, due, start, end = "paid", from_fen(0), period.start_on, period.end_on
+        elif a.status == "due":
+            status, due, start, end = (
+                "due",
+                from_fen(a.total_due_fen or 0),
+                a.benefit_start,
+                a.benefit_end,
+            )
+        else:
+            status, due, start, end = "not_due", None, None, None
+        years.append(
+            {
+                "benefit_year": year,
+                "status": status,
+                "amount_due": due,
+                "benefit_start": start.isoformat() if start else None,
+                "benefit_end": end.isoformat() if end else None,
+            }
+        )
+    return years

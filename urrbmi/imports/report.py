@@ -34,7 +34,7 @@ def write_report(batch: ListBatch, path: Path, limit: int | None = None) -> Path
     ws.append(list(CONFLICT_HEADERS))
     conflict_rows = [(c, r) for c in batch.conflicts for r in c.rows]
     for c, r in conflict_rows[:limit]:
-        ws.append([c.id_number, r.row, r.name, "、".join(_FIELD_ZH.get(f, f) for f in c.fields)])
+        ws.append([c.id_number, r.row, r.name, "、".join(FIELD_ZH.get(f, f) for f in c.fields)])
     _more(ws, len(conflict_rows), limit)
     ws = book.sheet("汇总")
     ws.append(list(SUMMARY_HEADERS))
@@ -43,7 +43,7 @@ def write_report(batch: ListBatch, path: Path, limit: int | None = None) -> Path
     return book.save(path)
 
 
-_FIELD_ZH = {"name": "姓名", "sex": "性别", "birth_date": "出生日期"}
+FIELD_ZH = {"name": "姓名", "sex": "性别", "birth_date": "出生日期"}
 
 
 def _more(ws: Sheet, total: int, limit: int | None) -> None:

@@ -116,7 +116,7 @@ def refund_file(
 @actor_option
 def refund_result(path: Path, campaign_id: int | None, db_url: str | None, actor: str | None) -> None:
     """导入渠道的支付结果文件（CSV：退费编号、结果、金额（元）、支付日期、渠道流水号、失败原因）。"""
-    rows = read_result_file(path)
+    rows = read_result_file(path.read_bytes(), path.name)
     with session_scope(open_engine(db_url)) as s:
         rep = import_result(s, get_campaign(s, campaign_id), rows, actor=actor or default_actor())
     click.echo(

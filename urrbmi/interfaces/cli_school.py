@@ -19,8 +19,8 @@ from urrbmi.campaign.schools import (
     register_school,
     school_progress,
     statement,
+    statement_file,
     upload_roster,
-    write_statement,
 )
 from urrbmi.db.session import session_scope
 from urrbmi.errors import InvalidInput
@@ -142,7 +142,8 @@ def school_statement(
         )
         if out is not None:
             fmt = "csv" if out.suffix.lower() == ".csv" else "xlsx"
-            write_statement(st, out, full_ids=full_ids, fmt=fmt)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(statement_file(st, full_ids=full_ids, fmt=fmt))
             click.echo(f"缴费清单已导出：{out}")
             return
         for x in st.lines:

@@ -68,8 +68,17 @@ def add_region(
     return region
 
 
-def list_regions(session: Session, under: str | None = None) -> list[Region]:
-    stmt = select(Region).order_by(Region.code)
+def list_regions(
+    session: Session,
+    under: str | None = None,
+    *,
+    scope: str = "",
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Region]:
+    """Regions by code inside ``scope`` (a region-code prefix, "" = all) and under the region
+    ``under``, paged in SQL."""
+    stmt = select(Region).where(Region.code.startswith(scope, autoescape=True)).order_by(Region.code)
     if under is not None:
-        stmt = stmt.where(Region.code.startswith(prefix(get_region(session, under))))
-    return list(session.scalars(stmt))
+        stmt = stmt.where(Region.code.startswith(prefix(get_region(session, under)), autoescape=True))
+    return list(session.scalars(stmt.limit(limit).offset(offset)))

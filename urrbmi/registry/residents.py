@@ -22,6 +22,7 @@ from urrbmi.policy.identities import all_identities
 from urrbmi.registry import audit
 from urrbmi.registry.errors import Conflict, NotFound
 from urrbmi.registry.regions import get_region
+from urrbmi.registry.regions import prefix as region_prefix
 
 # the fields a caller may set (the rest are derived or bookkeeping)
 EDITABLE = (
@@ -252,6 +253,42 @@ def update_many(
 def history(session: Session, id_number: str) -> list[ResidentHistory]:
     number = ids.normalize(id_number)
     stmt = select(ResidentHistory).where(ResidentHistory.id_number == number).order_by(ResidentHistory.id)
+    return list(session.scalars(stmt))
+
+
+def history_of(
+    session: Session, resident_id: int, *, limit: int | None = None, offset: int = 0
+) -> list[ResidentHistory]:
+    """A resident's earlier versions, oldest first, paged in SQL."""
+    stmt = (
+        select(ResidentHistory)
+        .where(ResidentHistory.resident_id == resident_id)
+        .order_by(ResidentHistory.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(session.scalars(stmt))
+
+
+def list_residents(
+    session: Session,
+    *,
+    scope: str = "",
+    under: str | None = None,
+    status: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Resident]:
+    """Residents inside ``scope`` (a region-code prefix, "" = all), under the region ``under``, of
+    ``status``, by region and number, paged in SQL."""
+    stmt = select(Resident).where(Resident.region_code.startswith(scope, autoescape=True))
+    if under is not None:
+        stmt = stmt.where(
+            Resident.region_code.startswith(region_prefix(get_region(session, under)), autoescape=True)
+        )
+    if status is not None:
+        stmt = stmt.where(Resident.status == status)
+    stmt = stmt.order_by(Resident.region_code, Resident.id).limit(limit).offset(offset)
     return list(session.scalars(stmt))
 
 

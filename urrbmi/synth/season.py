@@ -30,6 +30,8 @@ whom it paid for. After each day, :meth:`Season.check` asserts:
    employee-insured, insured elsewhere and the not-enrolled list;
 3. **every report agrees** (``check_reports``, on bulletin days).
 
+Invariants 1 and 2 are :mod:`urrbmi.synth.season_checks`.
+
 A violation raises :class:`SeasonViolation` naming the day, the invariant and both figures.
 """
 
@@ -45,11 +47,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
 from urrbmi import ids
-from urrbmi.db.models import Campaign, Enrollment, Payment, Refund, Resident
+from urrbmi.db.models import Resident
 from urrbmi.db.session import session_scope
+from urrbmi.synth.season_checks import SeasonViolation, check_money, check_split, check_states, ledger_fen
 from urrbmi.synth.writers import csv_bytes
 
 
@@ -71,10 +74,6 @@ class Client(Protocol):
     def get(self, url: str, **kw: Any) -> Any: ...
 
     def post(self, url: str, **kw: Any) -> Any: ...
-
-
-class SeasonViolation(AssertionError):
-    """An invariant of the season does not hold on a day."""
 
 
 @dataclass(frozen=True)
@@ -434,110 +433,23 @@ class Season:
     # --- invariants -------------------------------------------------------------------------
 
     def _ledger_fen(self) -> int:
-        with session_scope(self.engine) as s:
-            total = s.scalar(
-                select(func.coalesce(func.sum(Payment.amount_fen), 0)).where(
-                    Payment.campaign_id == self.campaign_id
-                )
-            )
-        return int(total or 0)
+        return ledger_fen(self.engine, self.campaign_id)
 
     def check(self, day: dt.date) -> None:
-        """The invariants after ``day`` (see the module's docstring)."""
-        with session_scope(self.engine) as s:
-            ledger = {
-                ch: (int(n), int(total))
-                for ch, n, total in s.execute(
-                    select(Payment.channel, func.count(), func.sum(Payment.amount_fen))
-                    .where(Payment.campaign_id == self.campaign_id)
-                    .group_by(Payment.channel)
-                )
-            }
-            given_back = {
-                ch: int(total)
-                for ch, total in s.execute(
-                    select(Payment.channel, func.sum(Payment.amount_fen))
-                    .where(Payment.campaign_id == self.campaign_id, Payment.status == "refunded")
-                    .group_by(Payment.channel)
-                )
-            }
-            enrolled_by_payment = int(
-                s.scalar(
-                    select(func.count(func.distinct(Enrollment.resident_id))).where(
-                        Enrollment.campaign_id == self.campaign_id,
-                        Enrollment.status == "enrolled",
-                        Enrollment.payment_id.is_not(None),
-                    )
-                )
-                or 0
-            )
-            refunds_paid_fen = int(
-                s.scalar(
-                    select(func.coalesce(func.sum(Refund.amount_fen), 0)).where(
-                        Refund.campaign_id == self.campaign_id, Refund.status == "paid"
-                    )
-                )
-                or 0
-            )
+        """The invariants after ``day`` (see the module's docstring; :mod:`.season_checks`)."""
         rec = self._ok(
             self.client.get(f"{self._c}/reconcile", headers=self._auth("officer")), f"{day} reconcile"
         )
-        for channel, lines in self.statement.items():
-            took = sum(ln.amount_fen for ln in lines.values())
-            n, fen = ledger.get(channel, (0, 0))
-            if (n, fen) != (len(lines), took):
-                raise SeasonViolation(
-                    f"{day} money, {channel}: the channel's statement has {len(lines)} lines of {took} fen, "
-                    f"the ledger {n} of {fen}"
-                )
-            accepted = Decimal(str(rec["matched"]["by_channel"].get(channel, {"amount": 0})["amount"]))
-            held = sum(
-                (
-                    Decimal(str(h["amount"]))
-                    for kind in ("unmatched", "duplicates", "mismatches", "other_held")
-                    for h in rec[kind]
-                    if h["channel"] == channel
-                ),
-                Decimal(0),
-            )
-            shown = int((accepted + held) * 100) + given_back.get(channel, 0)
-            if shown != took:
-                raise SeasonViolation(
-                    f"{day} money, {channel}: reconciliation shows {shown} fen, the channel took {took}"
-                )
-        if refunds_paid_fen != self.refund_success_fen:
-            raise SeasonViolation(
-                f"{day} refunds: the ledger paid {refunds_paid_fen} fen, the bank {self.refund_success_fen}"
-            )
-        if not (enrolled_by_payment == len(self.paid) == rec["matched"]["count"]):
-            raise SeasonViolation(
-                f"{day} enrollments: the ledger has {enrolled_by_payment} enrolled by payment, "
-                f"the replay paid for "
-                f"{len(self.paid)}, reconciliation counts {rec['matched']['count']} accepted"
-            )
-        self._check_states(day)
-        self.tally.checks += 1
-
-    def _check_states(self, day: dt.date) -> None:
-        """Every resident is in exactly one state at ``day``: the single definition
-        (``targets.counting.resident_state``) has one row per resident of the registry, and at
-        county level the living residents split exactly into enrolled, employee-insured, insured
-        elsewhere and the not-enrolled list for action."""
-        from urrbmi.targets.counting import resident_state
-
-        with session_scope(self.engine) as s:
-            c = s.get(Campaign, self.campaign_id)
-            if c is None:
-                raise SeasonViolation(f"campaign {self.campaign_id} is gone")
-            state = resident_state(s, c, self.region, day, columns=["rid", "alive"])
-            rows, distinct = s.execute(select(func.count(), func.count(func.distinct(state.c.rid)))).one()
-            registry = s.scalar(
-                select(func.count()).select_from(Resident).where(Resident.region_code.like(f"{self.region}%"))
-            )
-        if not (rows == distinct == registry):
-            raise SeasonViolation(
-                f"{day} states: {registry} residents, the state definition gives {rows} rows for {distinct}"
-            )
+        check_money(
+            self.engine,
+            self.campaign_id,
+            day,
+            statement=self.statement,
+            paid=len(self.paid),
+            refund_success_fen=self.refund_success_fen,
+            reconciliation=rec,
+        )
+        check_states(self.engine, self.campaign_id, self.region, day)
         on = {"on": day.isoformat()}
         total = self._ok(
             self.client.get(
@@ -551,10 +463,8 @@ class Season:
             ),
             f"{day} not-enrolled list",
         )["total"]
-        parts = total["enrolled"] + total["employee"] + total["elsewhere"] + listed
-        if parts != total["registry"]:
-            raise SeasonViolation(
-                f"{day} states: {total['enrolled']} enrolled + {total['employee']} employee + "
-                f"{total['elsewhere']} elsewhere + {listed} not enrolled = {parts}, "
-                f"but {total['registry']} living residents"
-            )
+        check_split(day, total, listed)
+        self.tally.checks += 1
+
+
+__all__ = ["Line", "Season", "SeasonPlan", "SeasonViolation", "Tally"]

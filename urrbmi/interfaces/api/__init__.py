@@ -11,6 +11,7 @@ from urrbmi import __version__
 from urrbmi.access.ratelimit import SlidingWindow
 from urrbmi.access.settings import settings
 from urrbmi.interfaces.api import (
+    activation,
     audit,
     auth,
     campaigns,
@@ -22,6 +23,7 @@ from urrbmi.interfaces.api import (
     handovers,
     imports,
     logs,
+    payments,
     policies,
     progress,
     public,
@@ -74,6 +76,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         regions,
         residents,
         campaigns,
+        payments,
         handovers,
         refunds,
         schools,
@@ -85,6 +88,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
         audit,
         users,
         fieldwork,
+        activation,
     ):
         app.include_router(module.router)
     from urrbmi.interfaces.web import mount as mount_web  # the browser UI at / (imports the API)

@@ -1,5 +1,5 @@
 """Campaigns and payments: list, create, assess, roster, reconcile, identity changes, duplicates,
-newborns, single payments, channel files, refunds.
+newborns (payments: :mod:`urrbmi.interfaces.api.payments`).
 
 Scope: a campaign is visible to users whose region overlaps its own (a township officer sees the
 county's campaign); operations on the campaign as a whole (assess, import a channel file,
@@ -12,31 +12,28 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from starlette.background import BackgroundTask
 
-from urrbmi import clock, ids
-from urrbmi.access.errors import out_of_scope
+from urrbmi import clock
 from urrbmi.access.scope import Principal, check_region, scoped_campaign, scoped_resident, visible_campaigns
 from urrbmi.campaign.assess import assess
 from urrbmi.campaign.campaigns import create_campaign
 from urrbmi.campaign.changes import identity_changes, register_newborn
-from urrbmi.campaign.payments import apply_payments, cancel_payment, read_payment_file, record_payment
 from urrbmi.campaign.reports import duplicate_enrollments, reconcile, write_roster
-from urrbmi.db.models import Campaign, Payment, Resident
+from urrbmi.db.models import Campaign
 from urrbmi.interfaces.api.common import (
     AUTH_ERRORS,
     CONFLICT,
     XLSX,
     Day,
     Id,
+    IdNumber,
     Limit,
     Offset,
     Strict,
@@ -47,17 +44,13 @@ from urrbmi.interfaces.api.common import (
 )
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import Yuan
-from urrbmi.limits import check_size
 from urrbmi.money import from_fen
-from urrbmi.registry.errors import NotFound
 from urrbmi.registry.residents import NewResident
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
 
 ReadP = Annotated[Principal, Depends(need("campaign.read"))]
 ManageP = Annotated[Principal, Depends(need("campaign.manage"))]
-IdNumber = Annotated[str, Field(min_length=15, max_length=20, description="18位身份证号码")]
-Amount = Annotated[Decimal, Field(ge=0, le=100000, decimal_places=2, description="金额（元），至多两位小数")]
 
 
 class CampaignOut(BaseModel):
@@ -116,48 +109,6 @@ class NewbornOut(BaseModel):
     reason: str | None
     amount_due: Yuan | None
     benefit_start: dt.date | None
-
-
-class PaymentIn(Strict):
-    id_number: IdNumber
-    amount: Amount
-    channel: Literal["cash", "pos"] = "cash"
-    external_ref: str = Field(min_length=1, max_length=64, description="收据或POS流水号（幂等键）")
-    paid_on: dt.date | None = Field(None, description="缴费日期（默认今天）")
-
-
-class PaymentOut(BaseModel):
-    payment_id: int
-    id_number: str
-    channel: str
-    external_ref: str
-    status: str
-    hold_reason: str | None
-    amount: Yuan
-    due: Yuan | None
-    receipt_no: int | None
-    replayed: bool
-
-
-class ImportOut(BaseModel):
-    batch_id: str
-    lines: int
-    replayed: int
-    status: dict[str, int]
-    held: dict[str, int]
-
-
-class CancelIn(Strict):
-    channel: Literal["cash", "pos", "wechat", "alipay", "unionpay", "bank", "tax"]
-    external_ref: str = Field(min_length=1, max_length=64)
-    reason: str = Field(min_length=1, max_length=400, description="退费原因")
-
-
-class CancelOut(BaseModel):
-    channel: str
-    external_ref: str
-    id_number: str
-    status: str
 
 
 class Tally(BaseModel):
@@ -412,166 +363,4 @@ def newborn(
         }
 
 
-def payment_out(p: Principal, pay: Payment, receipt_no: int | None, replayed: bool) -> dict[str, Any]:
-    return {
-        "payment_id": pay.id,
-        "id_number": p.show_id(pay.id_number),
-        "channel": pay.channel,
-        "external_ref": pay.external_ref,
-        "status": pay.status,
-        "hold_reason": pay.hold_reason,
-        "amount": from_fen(pay.amount_fen),
-        "due": None if pay.due_fen is None else from_fen(pay.due_fen),
-        "receipt_no": receipt_no,
-        "replayed": replayed,
-    }
-
-
-@router.post(
-    "/{campaign_id}/payments",
-    response_model=PaymentOut,
-    summary="单笔缴费入账（现金或POS，按流水号幂等）/ record one payment",
-    responses={**AUTH_ERRORS, **CONFLICT},
-)
-def record(
-    campaign_id: Id,
-    body: PaymentIn,
-    request: Request,
-    p: Annotated[Principal, Depends(need("payment.record"))],
-) -> dict[str, Any]:
-    with tx(request) as s:
-        c = scoped_campaign(s, p, campaign_id)
-        r = scoped_resident(s, p, id_number=body.id_number)
-        res = record_payment(
-            s,
-            c,
-            id_number=r.id_number,
-            amount=body.amount,
-            channel=body.channel,
-            external_ref=body.external_ref,
-            paid_on=body.paid_on or clock.today(),
-            actor=p.actor,
-            may_backdate=p.can("payment.backdate"),
-        )
-        return payment_out(p, res.payment, res.receipt_no, res.replayed)
-
-
-@router.post(
-    "/{campaign_id}/payments/import",
-    response_model=ImportOut,
-    summary="导入渠道缴费文件（CSV，一个事务）/ import a channel's payment file",
-    responses={**AUTH_ERRORS, **CONFLICT, 413: AUTH_ERRORS[400]},
-)
-def import_file(
-    campaign_id: Id,
-    request: Request,
-    p: Annotated[Principal, Depends(need("payment.import"))],
-    file: Annotated[
-        UploadFile, File(description="渠道缴费文件（CSV：交易流水号、身份证号码、金额、缴费日期）")
-    ],
-    channel: Annotated[Literal["wechat", "alipay", "unionpay", "bank", "tax"], Form()],
-) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="urrbmi-upload-") as d:
-        path = Path(d) / "payments.csv"
-        size = 0
-        with path.open("wb") as fh:
-            while chunk := file.file.read(1 << 20):
-                size += len(chunk)
-                check_size(size)
-                fh.write(chunk)
-        with tx(request) as s:
-            c = scoped_campaign(s, p, campaign_id, whole=True)
-            lines = read_payment_file(path)
-            return apply_payments(s, c, channel, lines, actor=p.actor).as_dict()
-
-
-@router.post(
-    "/{campaign_id}/payments/cancel",
-    response_model=CancelOut,
-    summary="退费或撤销缴费（生成待退费记录）/ refund or cancel a payment",
-    responses={**AUTH_ERRORS, **CONFLICT},
-)
-def cancel(
-    campaign_id: Id,
-    body: CancelIn,
-    request: Request,
-    p: Annotated[Principal, Depends(need("payment.cancel"))],
-) -> dict[str, Any]:
-    with tx(request) as s:
-        c = scoped_campaign(s, p, campaign_id)
-        pay = s.scalars(
-            select(Payment).where(
-                Payment.campaign_id == c.id,
-                Payment.channel == body.channel,
-                Payment.external_ref == body.external_ref,
-            )
-        ).first()
-        if pay is None:
-            if not p.covers(c.region_code):
-                raise out_of_scope()
-            raise NotFound(f"找不到{body.channel}渠道流水号{body.external_ref}的缴费", "no such payment")
-        region = None
-        if pay.resident_id is not None:
-            region = s.scalars(select(Resident.region_code).where(Resident.id == pay.resident_id)).first()
-        if not p.covers(region if region is not None else c.region_code):
-            raise out_of_scope()
-        done = cancel_payment(
-            s,
-            c,
-            channel=body.channel,
-            external_ref=body.external_ref,
-            reason=body.reason,
-            actor=p.actor,
-            may_cancel_handed_over=p.can("payment.cancel_handed_over"),
-        )
-        return {
-            "channel": done.channel,
-            "external_ref": done.external_ref,
-            "id_number": ids.mask(done.id_number),
-            "status": done.status,
-        }
-
-
-class AcceptIn(Strict):
-    reason: str = Field(min_length=1, max_length=400, description="复核意见（必填，记入审计日志）")
-
-
-def _payment_in_scope(s: Any, p: Principal, c: Campaign, payment_id: int) -> Payment:
-    """The payment, if its resident is in the scope (an unmatched payment: if the whole campaign
-    is); otherwise the uniform 403."""
-    pay = s.get(Payment, payment_id)
-    if pay is None or pay.campaign_id != c.id:
-        raise out_of_scope()
-    region = None
-    if pay.resident_id is not None:
-        region = s.scalars(select(Resident.region_code).where(Resident.id == pay.resident_id)).first()
-    if not p.covers(region if region is not None else c.region_code):
-        raise out_of_scope()
-    return pay  # type: ignore[no-any-return]
-
-
-@router.post(
-    "/{campaign_id}/payments/{payment_id}/accept",
-    response_model=PaymentOut,
-    summary="复核后确认挂起的缴费（生成收据、参保与待遇期）/ accept a held payment",
-    responses={**AUTH_ERRORS, **CONFLICT},
-)
-def accept(
-    campaign_id: Id,
-    payment_id: Id,
-    body: AcceptIn,
-    request: Request,
-    p: Annotated[Principal, Depends(need("payment.accept"))],
-) -> dict[str, Any]:
-    from urrbmi.campaign.payments import accept_payment
-
-    with tx(request) as s:
-        c = scoped_campaign(s, p, campaign_id)
-        _payment_in_scope(s, p, c, payment_id)
-        res = accept_payment(
-            s, c, payment_id=payment_id, reason=body.reason, actor=p.actor, scope=p.region_prefix
-        )
-        return payment_out(p, res.payment, res.receipt_no, res.replayed)
-
-
-__all__ = ["payment_out", "router"]
+__all__ = ["router"]

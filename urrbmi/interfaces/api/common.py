@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import annotated_types
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from urrbmi.interfaces.api.schemas import ErrorOut
 from urrbmi.limits import EARLIEST_DAY, LATEST_DAY
@@ -47,6 +47,7 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID, description="编号 / id")]
 # every date a user enters (urrbmi.limits; a list's as_of has a narrower window there): beyond it
 # is the standard 422, never an overflow in date arithmetic (500)
 Day = Annotated[dt.date, annotated_types.Interval(ge=EARLIEST_DAY, le=LATEST_DAY)]
+IdNumber = Annotated[str, Field(min_length=15, max_length=20, description="18位身份证号码")]
 Limit = Annotated[int, Query(ge=1, le=500, description="每页条数（最多500）/ page size")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="起始位置 / offset")]
 

@@ -1,5 +1,5 @@
 """Field work (issue 15 items 1–2): a village agent's worklist, household, payment for several
-members, visit outcomes, reminders; 医保电子凭证 activation lists and rates.
+members, visit outcomes, reminders (activation lists and rates: :mod:`urrbmi.interfaces.api.activation`).
 
 The work is :mod:`urrbmi.campaign.fieldwork` and :mod:`urrbmi.campaign.activation` (they check the
 role and the region themselves too). ``campaign_id`` is optional: by default the newest campaign
@@ -9,26 +9,20 @@ covering the user's region (agents have no ``campaign.read`` to list campaigns).
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from urrbmi import clock
 from urrbmi.access.scope import Principal
-from urrbmi.campaign import activation, fieldwork
+from urrbmi.campaign import fieldwork
 from urrbmi.db.models_fieldwork import OUTCOMES
-from urrbmi.imports.reader import read
 from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, MAX_ID, XLSX, Day, Id, Strict, attachment
 from urrbmi.interfaces.api.deps import need, tx
-from urrbmi.interfaces.api.schemas import Ratio, Yuan
-from urrbmi.interfaces.api.uploads import read_upload
-from urrbmi.registry import audit
-from urrbmi.registry.regions import get_region
+from urrbmi.interfaces.api.schemas import Yuan
 
 router = APIRouter(prefix="/api/v1/fieldwork", tags=["fieldwork"])
 
@@ -36,8 +30,6 @@ ReadP = Annotated[Principal, Depends(need("resident.read"))]
 PayP = Annotated[Principal, Depends(need("payment.record"))]
 VisitP = Annotated[Principal, Depends(need("visit.record"))]
 ManageP = Annotated[Principal, Depends(need("campaign.manage"))]
-RatesP = Annotated[Principal, Depends(need("campaign.read"))]
-ImportP = Annotated[Principal, Depends(need("activation.import"))]
 CampaignQ = Annotated[int | None, Query(ge=1, le=MAX_ID, description="征缴批次（默认：管辖范围内最新的）")]
 RegionQ = Annotated[str | None, Query(pattern=r"^[0-9]{6,12}$", description="只看此区划（须在管辖范围内）")]
 Outcome = Literal["paid_elsewhere", "employee", "died", "army", "refused", "unreachable", "promised"]
@@ -166,40 +158,7 @@ class MemberList(BaseModel):
     items: list[MemberOut]
 
 
-class BadRowOut(BaseModel):
-    row: int = Field(description="文件中的行号 / the row in the file")
-    reason: str
-
-
-class ActivationImportOut(BaseModel):
-    batch_id: str
-    rows: int
-    recorded: int
-    earlier: int
-    unchanged: int
-    bad_total: int
-    bad: list[BadRowOut]
-
-
-class ActivationRowOut(BaseModel):
-    unit: str
-    name: str
-    registry: int
-    enrolled: int
-    enrollment_rate: Ratio | None
-    activated: int
-    activation_rate: Ratio | None
-
-
-class ActivationRatesOut(BaseModel):
-    campaign_id: int
-    on: dt.date
-    level: str
-    rows: list[ActivationRowOut]
-    total: ActivationRowOut | None
-
-
-def _member(m: fieldwork.Member) -> dict[str, Any]:
+def member_out(m: fieldwork.Member) -> dict[str, Any]:
     d = dict(m.__dict__)
     d["identities"] = list(m.identities)
     return d
@@ -210,19 +169,7 @@ def _group(g: fieldwork.HouseholdGroup) -> dict[str, Any]:
         "household": g.household,
         "village": g.village,
         "due_total": g.due_total,
-        "members": [_member(m) for m in g.members],
-    }
-
-
-def _row(r: activation.ActivationRow) -> dict[str, Any]:
-    return {
-        "unit": r.unit,
-        "name": r.name,
-        "registry": r.registry,
-        "enrolled": r.enrolled,
-        "enrollment_rate": r.enrollment_rate,
-        "activated": r.activated,
-        "activation_rate": r.activation_rate,
+        "members": [member_out(m) for m in g.members],
     }
 
 
@@ -404,7 +351,7 @@ def get_reminders(
         "campaign_id": c.id,
         "on": on or clock.today(),
         "total": len(rows),
-        "items": [_member(m) for m in rows],
+        "items": [member_out(m) for m in rows],
     }
 
 
@@ -424,97 +371,9 @@ def export_reminders(
     region: RegionQ = None,
     on: Annotated[Day | None, Query()] = None,
 ) -> Response:
-    day = on or clock.today()
     with tx(request) as s:
         c = fieldwork.current_campaign(s, p, campaign_id)
-        rows = fieldwork.reminders(s, p, c, on=day, region=region)
-        place = get_region(s, region or p.region_code).name
-        # a file of names and phone numbers leaves the system: who, where, how many
-        audit.record(
-            s, p.actor, "campaigns", c.id, "export",
-            new={"list": "催缴提醒名单", "region": region or p.region_code, "on": day, "rows": len(rows),
-                 "phones": "完整" if p.can("contact.read") else "隐去中间位"},
-        )  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="urrbmi-remind-") as tmp:
-        name = f"{place}催缴提醒名单-{day.isoformat()}.xlsx"
-        path = fieldwork.write_reminders_xlsx(
-            rows, Path(tmp) / "r.xlsx", title=f"{place}催缴提醒名单（{day:%Y年%m月%d日}）"
-        )
-        data = path.read_bytes()
-    return Response(data, media_type=XLSX, headers=attachment(name, f"reminders-{day.isoformat()}.xlsx"))
-
-
-@router.get(
-    "/not-activated",
-    response_model=MemberList,
-    summary="未激活医保电子凭证的居民 / residents who have not activated the 医保电子凭证",
-    responses=AUTH_ERRORS,
-)
-def get_not_activated(
-    request: Request,
-    p: ReadP,
-    campaign_id: CampaignQ = None,
-    region: RegionQ = None,
-    on: Annotated[Day | None, Query()] = None,
-) -> dict[str, Any]:
-    with tx(request) as s:
-        c = fieldwork.current_campaign(s, p, campaign_id)
-        rows = activation.not_activated(s, p, c, on=on, region=region)
-    return {
-        "campaign_id": c.id,
-        "on": on or clock.today(),
-        "total": len(rows),
-        "items": [_member(m) for m in rows],
-    }
-
-
-@router.get(
-    "/activation",
-    response_model=ActivationRatesOut,
-    summary="医保电子凭证激活率（按村或乡镇，与参保率并列）/ activation rate beside enrollment",
-    responses=AUTH_ERRORS,
-)
-def get_activation(
-    request: Request,
-    p: RatesP,
-    campaign_id: CampaignQ = None,
-    region: RegionQ = None,
-    level: Literal["town", "village"] = "village",
-    on: Annotated[Day | None, Query()] = None,
-) -> dict[str, Any]:
-    with tx(request) as s:
-        c = fieldwork.current_campaign(s, p, campaign_id)
-        rows, total = activation.activation_rates(s, p, c, on=on, level=level, region=region)
-    return {
-        "campaign_id": c.id,
-        "on": on or clock.today(),
-        "level": level,
-        "rows": [_row(r) for r in rows],
-        "total": None if total is None else _row(total),
-    }
-
-
-@router.post(
-    "/activations/import",
-    response_model=ActivationImportOut,
-    summary="导入医保电子凭证激活名单（身份证号码、激活日期）/ import an activation list",
-    responses=AUTH_ERRORS,
-)
-def import_activation_list(
-    request: Request,
-    p: ImportP,
-    file: Annotated[UploadFile, File(description="平台导出的激活名单（CSV、XLSX、XLS）")],
-) -> dict[str, Any]:
-    content = read_upload(file)
-    table = read(Path(file.filename or "激活名单.csv"), content=content)
-    with tx(request) as s:
-        res = activation.import_activations(s, p, table, actor=p.actor)
-    return {
-        "batch_id": res.batch_id,
-        "rows": res.rows,
-        "recorded": res.recorded,
-        "earlier": res.earlier,
-        "unchanged": res.unchanged,
-        "bad_total": res.bad_total,
-        "bad": res.bad,
-    }
+        f = fieldwork.reminder_file(s, p, c, on=on, region=region, actor=p.actor)
+    return Response(
+        f.content, media_type=XLSX, headers=attachment(f.name, f"reminders-{f.on.isoformat()}.xlsx")
+    )

@@ -8,9 +8,7 @@ administrators any source. Every call passes the user's region prefix as the ser
 Two steps from the web page: ``POST /lists/check`` reads and validates the file without loading it
 (one read of the region list, so towns are judged as the load will judge them), keeps the problem
 rows and the Excel error report in the database (``import_checks``: any API worker can then serve
-them) under a random token for ``CHECK_TTL`` seconds (bound to the user who checked;
-``CHECK_KEEP`` per user at most, oldest dropped; expired ones deleted at the next check; at most
-``URRBMI_CHECK_KEEP_ROWS`` problem rows each, ``counts.problem_rows`` giving them all), and
+them; :mod:`urrbmi.imports.checks`: bound to the user who checked, for ``CHECK_TTL`` seconds), and
 answers the counts, the first page of problem rows and the token. ``GET /lists/check/{token}/rows``
 pages the problem rows, ``GET /lists/check/{token}/report`` downloads the error report. The confirm
 step is ``POST /lists`` with the same file again; ``sha256`` (from the check) makes the load refuse
@@ -21,34 +19,25 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from urrbmi import ids
 from urrbmi.access.errors import out_of_scope
 from urrbmi.access.scope import Principal
 from urrbmi.db.models_imports import ImportCheck
-from urrbmi.errors import InvalidInput
 from urrbmi.imports import config as import_config
-from urrbmi.imports.check import check_file
+from urrbmi.imports.checks import CHECK_TTL, check_upload, get_check, keep_check, served
 from urrbmi.imports.load import SourceNotAllowed, absent_from_hukou, load_list, regions_from_db
-from urrbmi.imports.model import ListBatch
-from urrbmi.imports.report import write_report
 from urrbmi.imports.review import decide_review, list_reviews, show_review
 from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, MAX_ID, XLSX, Id, Limit, Offset, Strict, page
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import no_value
 from urrbmi.interfaces.api.uploads import read_upload
-from urrbmi.limits import limits
-from urrbmi.registry import audit
 from urrbmi.registry.errors import Conflict, NotFound
 
 router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
@@ -300,125 +289,6 @@ def decide(item_id: Id, body: DecideIn, request: Request, p: ReviewP) -> dict[st
         return out
 
 
-# ---- check before loading -------------------------------------------------------------------
-
-CHECK_TTL = 30 * 60  # seconds a checked file's report stays downloadable
-CHECK_KEEP = 32  # checked files kept per user at most (the oldest is dropped first)
-
-
-def _put(s: Session, c: ImportCheck) -> str:
-    """Keep a checked file in ``import_checks`` under a new token (any API worker can then serve
-    it): expired ones are deleted, and the user's oldest beyond ``CHECK_KEEP``."""
-    c.token = secrets.token_urlsafe(24)
-    c.created_at = audit.now()
-    s.execute(
-        delete(ImportCheck).where(ImportCheck.created_at < c.created_at - dt.timedelta(seconds=CHECK_TTL))
-    )
-    mine = s.scalars(
-        select(ImportCheck.token).where(ImportCheck.actor == c.actor).order_by(ImportCheck.created_at.desc())
-    ).all()
-    if len(mine) >= CHECK_KEEP:
-        s.execute(delete(ImportCheck).where(ImportCheck.token.in_(mine[CHECK_KEEP - 1 :])))
-    s.add(c)
-    return c.token
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive UTC datetimes."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-
-def _get(s: Session, token: str, p: Principal) -> ImportCheck:
-    """The user's own checked file; another user's token, an expired or unknown one: the same 404."""
-    row = s.get(ImportCheck, token)
-    cutoff = audit.now() - dt.timedelta(seconds=CHECK_TTL)
-    if row is None or row.actor != p.actor or _utc(row.created_at) < cutoff:
-        raise NotFound(
-            "校验结果不存在或已过期（保留30分钟），请重新校验",
-            "the check result does not exist or has expired (kept 30 minutes); check the file again",
-        )
-    return row
-
-
-_FIELD_ZH = {"name": "姓名", "sex": "性别", "birth_date": "出生日期"}
-_FIELD_EN = {"name": "name", "sex": "sex", "birth_date": "birth date"}
-
-
-def _problem_rows(batch: ListBatch) -> list[dict[str, Any]]:
-    """One line per problem, as in the Excel report, in file order: invalid cells, dropped exact
-    duplicates, conflicting rows (same ID, different person: sent to the review queue)."""
-    id_label = batch.file.columns.get("id_number", "")
-    out: list[dict[str, Any]] = []
-    for inv in batch.invalid:
-        name = inv.raw.get("name", "")
-        for pr in inv.problems:
-            out.append(
-                {
-                    "row": pr.row,
-                    "kind": "invalid",
-                    "id_number": inv.raw.get("id_number", ""),
-                    "name": name,
-                    "column": pr.column,
-                    "value": pr.value,
-                    "value_is_id": bool(id_label) and pr.column == id_label,
-                    "code": pr.code,
-                    "reason": pr.zh,
-                    "reason_en": pr.en,
-                }
-            )
-    for d in batch.duplicates:
-        out.append(
-            {
-                "row": d.row,
-                "kind": "duplicate",
-                "id_number": d.id_number,
-                "name": "",
-                "column": "",
-                "value": "",
-                "value_is_id": False,
-                "code": "duplicate_row",
-                "reason": f"与第{d.same_as}行完全相同，已去除",
-                "reason_en": f"exact repeat of row {d.same_as}, dropped",
-            }
-        )
-    for c in batch.conflicts:
-        zh = "、".join(_FIELD_ZH.get(f, f) for f in c.fields)
-        en = ", ".join(_FIELD_EN.get(f, f) for f in c.fields)
-        others = [r.row for r in c.rows]
-        rows_zh = "、".join(str(n) for n in others)
-        for r in c.rows:
-            out.append(
-                {
-                    "row": r.row,
-                    "kind": "conflict",
-                    "id_number": c.id_number,
-                    "name": r.name,
-                    "column": "",
-                    "value": "",
-                    "value_is_id": False,
-                    "code": "conflict",
-                    "reason": f"同一身份证号在第{rows_zh}行的{zh}不一致，待人工核查",
-                    "reason_en": f"rows {', '.join(str(n) for n in others)} with this ID disagree on {en}; "
-                    "left for review",
-                }
-            )
-    out.sort(key=lambda x: x["row"])
-    return out
-
-
-def _served(rows: list[dict[str, Any]], full: bool) -> list[dict[str, Any]]:
-    out = []
-    for r in rows:
-        r = dict(r)
-        if not full:
-            r["id_number"] = ids.mask(r["id_number"]) if r["id_number"] else ""
-            if r["value_is_id"] and r["value"]:
-                r["value"] = ids.mask(r["value"])
-        del r["value_is_id"]
-        out.append(r)
-    return out
-
-
 class ProblemRow(BaseModel):
     row: int
     kind: Literal["invalid", "duplicate", "conflict"]
@@ -452,7 +322,7 @@ class CheckOut(BaseModel):
 
 
 def _page(c: ImportCheck, p: Principal, limit: int, offset: int) -> dict[str, Any]:
-    items = _served(c.rows[offset : offset + limit], p.can("resident.full_id"))
+    items = served(c.rows[offset : offset + limit], p.can("resident.full_id"))
     return {
         "items": items,
         "total": len(c.rows),
@@ -484,47 +354,24 @@ def check_list(
             f"无权导入“{config.name}”的名单", f"you may not load lists from source {source!r}"
         )
     content = read_upload(file)
-    if not content:
-        raise InvalidInput("上传的文件是空的", "the uploaded file is empty")
     with tx(request) as s:  # read only: the towns and villages the load will check against
         regions = regions_from_db(s)
-    name = Path(file.filename or "upload").name or "upload"
-    batch = check_file(Path(name), source, as_of=as_of, regions=regions, content=content)
-    keep = limits().check_keep_rows  # what is kept of a file with very many problems
-    with tempfile.TemporaryDirectory() as tmp:
-        report = write_report(batch, Path(tmp) / "report.xlsx", limit=keep).read_bytes()
-    problems = _problem_rows(batch)
-    counts = {k: int(v) for k, v in _fields(batch.counts).items()}
-    counts["problem_rows"] = len(problems)  # all of them; the first ``keep`` are kept
-    checked = ImportCheck(
-        actor=p.actor,
-        source=batch.source,
-        file_name=name,
-        sha256=batch.file.sha256,
-        as_of=batch.as_of,
-        counts=counts,
-        columns=dict(batch.file.columns),
-        rows=problems[:keep],
-        report=report,
+    checked = check_upload(
+        content, file.filename or "upload", source, as_of=as_of, regions=regions, actor=p.actor
     )
-    with tx(request) as s:
-        token = _put(s, checked)
-        first = _page(checked, p, limit, offset)
-    return {
-        "token": token,
+    out = {
         "expires_in": CHECK_TTL,
-        "source": batch.source,
-        "file_name": name,
-        "sha256": batch.file.sha256,
-        "as_of": batch.as_of.isoformat(),
-        "counts": counts,
-        "columns": dict(batch.file.columns),
-        "problems": first,
+        "source": checked.source,
+        "file_name": checked.file_name,
+        "sha256": checked.sha256,
+        "as_of": checked.as_of.isoformat(),
+        "counts": checked.counts,
+        "columns": checked.columns,
+        "problems": _page(checked, p, limit, offset),
     }
-
-
-def _fields(obj: Any) -> dict[str, Any]:
-    return {k: getattr(obj, k) for k in obj.__slots__}
+    with tx(request) as s:
+        out["token"] = keep_check(s, checked)
+    return out
 
 
 @router.get(
@@ -537,7 +384,7 @@ def check_rows(
     token: str, request: Request, p: UploadP, limit: Limit = 100, offset: Offset = 0
 ) -> dict[str, Any]:
     with tx(request) as s:
-        return _page(_get(s, token, p), p, limit, offset)
+        return _page(get_check(s, token, p.actor), p, limit, offset)
 
 
 @router.get(
@@ -554,7 +401,7 @@ def check_rows(
 )
 def check_report(token: str, request: Request, p: UploadP) -> Response:
     with tx(request) as s:
-        c = _get(s, token, p)
+        c = get_check(s, token, p.actor)
         file_name, report = c.file_name, c.report
     stem = Path(file_name).stem or "list"
     from urllib.parse import quote

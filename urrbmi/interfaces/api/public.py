@@ -13,14 +13,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from urrbmi import ids
-from urrbmi.db.models import Assessment, BenefitPeriod, Campaign, Enrollment, EnrollmentStatus, Resident
+from urrbmi.campaign.lookup import public_years
 from urrbmi.interfaces.api.common import Strict, _err
 from urrbmi.interfaces.api.deps import tx
 from urrbmi.interfaces.api.schemas import Yuan
-from urrbmi.money import from_fen
 
 router = APIRouter(prefix="/api/v1/public", tags=["public"])
 
@@ -64,43 +62,5 @@ def public_lookup(body: PublicLookupIn, request: Request) -> dict[str, Any]:
     number = ids.validate(body.id_number)
     request.app.state.public_id_limiter.hit(number)
     with tx(request, write=False) as s:
-        r = s.execute(select(Resident.id, Resident.name).where(Resident.id_number == number)).first()
-        if r is None or r.name.strip() != body.name.strip():
-            return {"match": False, "years": []}
-        years: list[dict[str, Any]] = []
-        for a, year in s.execute(
-            select(Assessment, Campaign.benefit_year)
-            .join(Campaign, Campaign.id == Assessment.campaign_id)
-            .where(Assessment.resident_id == r.id)
-            .order_by(Campaign.benefit_year)
-        ).all():
-            period = s.execute(
-                select(BenefitPeriod.start_on, BenefitPeriod.end_on)
-                .join(Enrollment, Enrollment.id == BenefitPeriod.enrollment_id)
-                .where(
-                    Enrollment.resident_id == r.id,
-                    Enrollment.benefit_year == year,
-                    Enrollment.status == EnrollmentStatus.ENROLLED,
-                )
-            ).first()
-            if period is not None:
-                status, due, start, end = "paid", from_fen(0), period.start_on, period.end_on
-            elif a.status == "due":
-                status, due, start, end = (
-                    "due",
-                    from_fen(a.total_due_fen or 0),
-                    a.benefit_start,
-                    a.benefit_end,
-                )
-            else:
-                status, due, start, end = "not_due", None, None, None
-            years.append(
-                {
-                    "benefit_year": year,
-                    "status": status,
-                    "amount_due": due,
-                    "benefit_start": start.isoformat() if start else None,
-                    "benefit_end": end.isoformat() if end else None,
-                }
-            )
-    return {"match": True, "years": years}
+        years = public_years(s, number, body.name)
+    return {"match": years is not None, "years": years or []}

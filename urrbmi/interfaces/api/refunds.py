@@ -45,7 +45,7 @@ from urrbmi.interfaces.api.common import (
 )
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import Yuan
-from urrbmi.limits import check_size
+from urrbmi.interfaces.api.uploads import read_upload
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["refunds"])
 
@@ -242,26 +242,19 @@ def refund_result(
     p: PayP,
     file: Annotated[UploadFile, File(description="渠道的支付结果文件（CSV）")],
 ) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="urrbmi-upload-") as d:
-        path = Path(d) / "result.csv"
-        size = 0
-        with path.open("wb") as fh:
-            while chunk := file.file.read(1 << 20):
-                size += len(chunk)
-                check_size(size)
-                fh.write(chunk)
-        with tx(request) as s:
-            c = scoped_campaign(s, p, campaign_id, whole=True)
-            rows = read_result_file(path)
-            rep = import_result(s, c, rows, actor=p.actor, scope=p.region_prefix)
-            return {
-                "lines": rep.lines,
-                "paid": rep.paid,
-                "failed": rep.failed,
-                "unchanged": rep.unchanged,
-                "paid_amount": rep.paid_amount,
-                "problems": [vars(x) for x in rep.problems],
-            }
+    content = read_upload(file)
+    with tx(request) as s:
+        c = scoped_campaign(s, p, campaign_id, whole=True)
+        rows = read_result_file(content, file.filename or "result.csv")
+        rep = import_result(s, c, rows, actor=p.actor, scope=p.region_prefix)
+        return {
+            "lines": rep.lines,
+            "paid": rep.paid,
+            "failed": rep.failed,
+            "unchanged": rep.unchanged,
+            "paid_amount": rep.paid_amount,
+            "problems": [vars(x) for x in rep.problems],
+        }
 
 
 @router.get(

@@ -6,13 +6,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from urrbmi.access.scope import Principal, check_region
 from urrbmi.db.models import Region
 from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Limit, Offset, Strict, page
 from urrbmi.interfaces.api.deps import need, tx
-from urrbmi.registry.regions import add_region, get_region, prefix
+from urrbmi.registry import regions as registry_regions
+from urrbmi.registry.regions import add_region
 
 router = APIRouter(prefix="/api/v1/regions", tags=["regions"])
 
@@ -55,12 +55,11 @@ def list_regions(
     offset: Offset = 0,
     under: Annotated[str | None, Query(pattern=r"^[0-9]{6,12}$", description="只列此区划之下")] = None,
 ) -> dict[str, Any]:
+    if under is not None:
+        check_region(p, under)
     with tx(request) as s:
-        stmt = select(Region).where(Region.code.startswith(p.region_prefix, autoescape=True))
-        if under is not None:
-            check_region(p, under)
-            stmt = stmt.where(Region.code.startswith(prefix(get_region(s, under)), autoescape=True))
-        rows = [_out(r) for r in s.scalars(stmt.order_by(Region.code).limit(limit + 1).offset(offset))]
+        found = registry_regions.list_regions(s, under, scope=p.region_prefix, limit=limit + 1, offset=offset)
+        rows = [_out(r) for r in found]
     return page(rows, limit, offset)
 
 

@@ -11,14 +11,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from urrbmi import clock, ids
 from urrbmi.access.errors import out_of_scope
 from urrbmi.access.scope import Principal, check_region, resident_clause, scoped_resident
 from urrbmi.campaign.changes import record_external_enrollment, statement
 from urrbmi.campaign.lookup import fast_statement
-from urrbmi.db.models import Resident, ResidentHistory
+from urrbmi.db.models import Resident
 from urrbmi.imports.effects import retro_subsidies
 from urrbmi.interfaces.api.common import (
     AUTH_ERRORS,
@@ -26,6 +25,7 @@ from urrbmi.interfaces.api.common import (
     MAX_ID,
     Day,
     Id,
+    IdNumber,
     Limit,
     Offset,
     Strict,
@@ -34,8 +34,8 @@ from urrbmi.interfaces.api.common import (
 )
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import Instant, StepOut, Yuan
+from urrbmi.registry import residents as registry_residents
 from urrbmi.registry.errors import Conflict
-from urrbmi.registry.regions import get_region, prefix
 from urrbmi.registry.residents import (
     NewResident,
     add_membership,
@@ -46,7 +46,6 @@ from urrbmi.registry.residents import (
 
 router = APIRouter(prefix="/api/v1/residents", tags=["residents"])
 
-IdNumber = Annotated[str, Field(min_length=15, max_length=20, description="18位身份证号码")]
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6,12}$")]
 ReadP = Annotated[Principal, Depends(need("resident.read"))]
 WriteP = Annotated[Principal, Depends(need("resident.write"))]
@@ -244,15 +243,13 @@ def list_residents(
     region: Annotated[str | None, Query(pattern=r"^[0-9]{6,12}$", description="只列此区划之下")] = None,
     status: Literal["active", "deceased", "moved_out"] | None = None,
 ) -> dict[str, Any]:
+    if region is not None:
+        check_region(p, region)
     with tx(request) as s:
-        stmt = select(Resident).where(resident_clause(p))
-        if region is not None:
-            check_region(p, region)
-            stmt = stmt.where(Resident.region_code.startswith(prefix(get_region(s, region)), autoescape=True))
-        if status is not None:
-            stmt = stmt.where(Resident.status == status)
-        stmt = stmt.order_by(Resident.region_code, Resident.id).limit(limit + 1).offset(offset)
-        rows = [_brief(p, r) for r in s.scalars(stmt)]
+        found = registry_residents.list_residents(
+            s, scope=p.region_prefix, under=region, status=status, limit=limit + 1, offset=offset
+        )
+        rows = [_brief(p, r) for r in found]
     return page(rows, limit, offset)
 
 
@@ -385,15 +382,8 @@ def history(
 ) -> dict[str, Any]:
     with tx(request) as s:
         r = scoped_resident(s, p, resident_id=resident_id)
-        stmt = (
-            select(ResidentHistory)
-            .where(ResidentHistory.resident_id == r.id)
-            .order_by(ResidentHistory.id)
-            .limit(limit + 1)
-            .offset(offset)
-        )
         rows = []
-        for h in s.scalars(stmt):
+        for h in registry_residents.history_of(s, r.id, limit=limit + 1, offset=offset):
             data = dict(h.data)
             if "id_number" in data:
                 data["id_number"] = p.show_id(str(data["id_number"]))

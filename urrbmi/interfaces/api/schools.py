@@ -9,17 +9,15 @@ outside the scope (or none) is the uniform 403. ID numbers are masked unless the
 from __future__ import annotations
 
 import datetime as dt
-import os
 import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
-from starlette.background import BackgroundTask
 
 from urrbmi import clock
 from urrbmi.access.errors import out_of_scope
@@ -36,8 +34,8 @@ from urrbmi.campaign.schools import (
     register_school,
     school_progress,
     statement,
+    statement_file,
     upload_roster,
-    write_statement,
 )
 from urrbmi.db.models import Campaign
 from urrbmi.db.models_schools import School
@@ -312,22 +310,14 @@ def school_statement_file(
     on: Annotated[Day | None, Query(description="缴费日期（默认今天）")] = None,
     format: Literal["xlsx", "csv"] = "xlsx",
 ) -> Response:
-    fd, tmp = tempfile.mkstemp(prefix="urrbmi-school-", suffix=f".{format}")
-    os.close(fd)
-    path = Path(tmp)
-    try:
-        with tx(request) as s:
-            c, school = _both(s, p, campaign_id, school_id)
-            st = statement(s, school, c, on or clock.today())
-            write_statement(st, path, full_ids=p.can("resident.full_id"), fmt=format)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return FileResponse(
-        path,
+    with tx(request) as s:
+        c, school = _both(s, p, campaign_id, school_id)
+        st = statement(s, school, c, on or clock.today())
+        content = statement_file(st, full_ids=p.can("resident.full_id"), fmt=format)
+    return Response(
+        content,
         media_type="text/csv" if format == "csv" else XLSX,
         headers=attachment(f"缴费清单-{st.on.isoformat()}.{format}", f"statement-{school_id}.{format}"),
-        background=BackgroundTask(path.unlink, missing_ok=True),
     )
 
 

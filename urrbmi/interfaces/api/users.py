@@ -8,9 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from urrbmi.access import accounts
-from urrbmi.access.errors import out_of_scope
 from urrbmi.access.roles import ROLE_ZH
-from urrbmi.access.scope import Principal, check_region
+from urrbmi.access.scope import Principal, check_region, scoped_user
 from urrbmi.db.models_access import User
 from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Limit, Offset, Strict, page
 from urrbmi.interfaces.api.deps import need, tx
@@ -72,15 +71,6 @@ def _out(u: User) -> dict[str, Any]:
     }
 
 
-def _scoped_user(s: Any, p: Principal, username: str) -> User:
-    from sqlalchemy import select
-
-    u = s.scalars(select(User).where(User.username == username)).first()
-    if u is None or not p.covers(u.region_code):
-        raise out_of_scope()
-    return u  # type: ignore[no-any-return]
-
-
 @router.get(
     "", response_model=UserPage, summary="管辖范围内的账号 / accounts in scope", responses=AUTH_ERRORS
 )
@@ -121,7 +111,7 @@ def create(body: UserIn, request: Request, p: AdminP) -> dict[str, Any]:
 )
 def disable(username: str, request: Request, p: AdminP) -> dict[str, Any]:
     with tx(request) as s:
-        u = _scoped_user(s, p, username)
+        u = scoped_user(s, p, username)
         accounts.disable_user(s, u.username, actor=p.actor)
         return _out(u)
 
@@ -134,6 +124,6 @@ def disable(username: str, request: Request, p: AdminP) -> dict[str, Any]:
 )
 def reset(username: str, body: PasswordIn, request: Request, p: AdminP) -> dict[str, Any]:
     with tx(request) as s:
-        u = _scoped_user(s, p, username)
+        u = scoped_user(s, p, username)
         accounts.reset_password(s, u.username, body.password, actor=p.actor)
         return _out(u)
