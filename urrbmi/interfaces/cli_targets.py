@@ -176,27 +176,6 @@ def load_cmd(
             click.echo(f"已载入 / loaded target rule {rule_id}: {ts.rate} per {ts.unit}")
 
 
-@targets.command("refresh")
-@db_option
-@campaign_option
-def refresh_cmd(db_url: str | None, campaign_id: int | None) -> None:
-    """更新进度统计数据 / bring the counts kept for progress up to date now (else the next report does).
-
-    After a bulk write (an assessment, a large list) the next report rebuilds them, which takes
-    about a minute for a million residents: run this after such a write instead."""
-    import time
-
-    from urrbmi.db.session import session_scope
-    from urrbmi.targets.cohorts import refresh_report
-
-    start = time.perf_counter()
-    with session_scope(open_engine(db_url, write=False)) as s:
-        cid = _cid(s, campaign_id)
-        done = refresh_report(s, cid)
-    seconds = time.perf_counter() - start
-    click.echo(f"进度统计已更新 / counts brought up to date: {done.zh}（{seconds:.1f} 秒 / s）")
-
-
 @targets.command("loaded")
 @db_option
 @campaign_option
