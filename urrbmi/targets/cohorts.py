@@ -54,7 +54,7 @@ from urrbmi.db.models_state import (
     StateSegment,
 )
 from urrbmi.registry.audit import now
-from urrbmi.targets.state import _state_select, in_prefix
+from urrbmi.targets.state import _reversals, _state_select, in_prefix
 from urrbmi.targets.store import campaign_or_fail, region_prefix
 
 BEGINNING = dt.date(1900, 1, 1)  # the first segment's day: before any input of any campaign
@@ -132,6 +132,7 @@ def _days(c: Campaign, residents: Any) -> Any:
     was bought with), and the death."""
     year = c.benefit_year
     rid, day = Resident.id.label("rid"), literal(BEGINNING, Date).label("day")
+    rev = _reversals(c)
     parts = [
         select(rid, day).where(residents),
         select(Enrollment.resident_id, Enrollment.enrolled_on)
@@ -143,10 +144,12 @@ def _days(c: Campaign, residents: Any) -> Any:
         select(Refund.resident_id, china_day(Refund.created_at))
         .join(Resident, Resident.id == Refund.resident_id)
         .where(residents, Refund.campaign_id == c.id),
-        select(Enrollment.resident_id, china_day(Refund.created_at))
-        .join(Refund, Refund.payment_id == Enrollment.payment_id)
+        # (through the payments' reversal days: a handful of rows, so that no database loops over
+        # the refunds once per enrollment)
+        select(Enrollment.resident_id, rev.c.reversed_day)
+        .join(rev, rev.c.payment_id == Enrollment.payment_id)
         .join(Resident, Resident.id == Enrollment.resident_id)
-        .where(residents, Enrollment.benefit_year == year, Refund.campaign_id == c.id),
+        .where(residents, Enrollment.benefit_year == year),
         select(Resident.id, Resident.died_on).where(residents, Resident.died_on.is_not(None)),
     ]
     return union(*parts).subquery("days")
