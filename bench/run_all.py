@@ -237,7 +237,9 @@ def p_province(out: str) -> list[Figure]:
 
 def p_api(out: str) -> list[Figure]:
     pat = r"^(.*?(?:look-?up|payment)s?\b.*?)([\d,.]+) req/s.*?p99 ([\d.]+ ?m?s)"
-    return [(m[1].strip(" :"), f"{m[2]} req/s, p99 {m[3]}", "") for m in _lines(pat, out)]
+    figs = [(m[1].strip(" :"), f"{m[2]} req/s, p99 {m[3]}", "") for m in _lines(pat, out)]
+    cpu = r"^(lookup|payments): +server CPU per request: (.*)$"
+    return figs + [(f"{m[1]}: CPU per request", m[2], "") for m in _lines(cpu, out)]
 
 
 def _tmp(name: str) -> str:

@@ -197,7 +197,7 @@ def test_amounts_must_be_exact_fen() -> None:
 def test_a_crash_mid_file_leaves_the_database_as_before(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import urrbmi.campaign.payments as pm
+    import urrbmi.campaign.payment_files as pm
 
     cid, _ = world(engine, 1)
     setup = add_people(engine, "500114001", "500114", 30, start_year=1950)
@@ -232,12 +232,13 @@ def test_a_crash_mid_file_leaves_the_database_as_before(
 def test_two_agents_paying_for_one_resident_at_once_make_one_payment(
     pg_engine: Engine, same_ref: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import urrbmi.campaign.payments as pm
+    import urrbmi.campaign.payment_counter as counter
+    import urrbmi.campaign.payment_files as pipeline
 
     engine = pg_engine
     cid, people = world(engine, 2)
     attempts: list[str] = []
-    real, fast = pm.apply_payments, pm._record_accepted
+    real, fast = pipeline.apply_payments, counter._record_accepted
 
     def spy(*args: object, **kw: object) -> object:
         attempts.append(str(kw["actor"]))
@@ -247,8 +248,8 @@ def test_two_agents_paying_for_one_resident_at_once_make_one_payment(
         attempts.append(f"{args[-1]} (one statement per table)")
         return fast(*args)
 
-    monkeypatch.setattr(pm, "apply_payments", spy)
-    monkeypatch.setattr(pm, "_record_accepted", spy_fast)
+    monkeypatch.setattr(pipeline, "apply_payments", spy)
+    monkeypatch.setattr(counter, "_record_accepted", spy_fast)
     amount = due(people[1])
     first_in = threading.Event()
     results: dict[str, tuple[str, str | None, int | None, bool]] = {}
