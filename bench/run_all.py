@@ -362,7 +362,8 @@ def run(b: Bench, scale: str, log_dir: Path) -> dict[str, object]:
     shown = " ".join(["bench/" + b.name, *b.args[scale]])
     load = os.getloadavg()[0]
     if b.needs and shutil.which(b.needs) is None:
-        return {"bench": b.name, "cmd": shown, "skipped": f"{b.needs} not installed", "load": load}
+        hint = f" (apt-get install {b.needs})" if b.needs == "wrk" else ""
+        return {"bench": b.name, "cmd": shown, "skipped": f"{b.needs} not installed{hint}", "load": load}
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     log = log_dir / f"{b.name}.log"
     t = time.perf_counter()
