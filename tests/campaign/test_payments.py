@@ -303,6 +303,50 @@ def test_two_agents_paying_for_one_resident_at_once_make_one_payment(
 
 
 @pytest.mark.postgres
+def test_an_enrollment_won_between_the_read_and_the_write_takes_the_payment_back(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL writes a counter payment in one statement without a savepoint: when the
+    resident was enrolled for the year after the payment's read (here: the read is made to miss
+    an enrollment already there), the enrollment is skipped, the payment deleted again and the
+    line held as ``already_paid`` by the pipeline, with no receipt and no audit row claiming it."""
+    import types
+
+    import urrbmi.campaign.payment_counter as counter
+    from urrbmi.campaign import ledger
+    from urrbmi.db.models import EnrollmentSource, Resident
+
+    engine = pg_engine
+    cid, people = world(engine, 2)
+    with session_scope(engine) as s:
+        r = s.scalars(select(Resident).where(Resident.id_number == people[1])).one()
+        ledger.enroll(
+            s,
+            [ledger.NewEnrollment(cid, r.id, 2022, r.region_code, AS_OF)],
+            source=EnrollmentSource.SUBSIDY,
+            actor=ACTOR,
+            audit_key=None,
+        )
+    real = counter._counter_read
+
+    def stale(*args: Any) -> Any:
+        row = real(*args)
+        return types.SimpleNamespace(**(row._asdict() | {"enrolled": False}))
+
+    monkeypatch.setattr(counter, "_counter_read", stale)
+    status, reason, receipt, replayed = pay(engine, cid, people[1], due(people[1]), "T-1")
+    assert (status, reason, receipt, replayed) == ("held", "already_paid", None, False)
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Payment)) == 1
+        assert s.scalar(select(func.count()).select_from(Enrollment)) == 1
+        assert s.scalar(select(func.count()).select_from(Receipt)) == 0
+        inserts = s.scalars(
+            select(AuditLog.new).where(AuditLog.table_name == "payments", AuditLog.action == "insert")
+        ).all()
+        assert inserts == []
+
+
+@pytest.mark.postgres
 def test_many_agents_racing(pg_engine: Engine) -> None:
     engine = pg_engine
     cid, people = world(engine, 2)

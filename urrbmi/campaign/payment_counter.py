@@ -8,9 +8,10 @@ The common case — a known, assessed resident not yet enrolled for the year, pa
 due under a new reference — is one read (:func:`_counter_read`: the resident through the
 caller's region scope, its pricing profile, assessment, whether a campaign enrolled it for the
 year, the payment already under the reference), the price from the campaign's cached
-:class:`~urrbmi.campaign.campaigns.Pricer`, and in a savepoint the writes
-(:func:`_record_accepted`): on PostgreSQL the payment and its receipt in one statement, then the
-enrollment and its benefit period through :mod:`urrbmi.campaign.ledger` and one audit row. Every
+:class:`~urrbmi.campaign.campaigns.Pricer`, and the writes (:func:`_record_accepted`): on
+PostgreSQL the payment, its receipt, the enrollment and its benefit period (the ledger's SQL) and
+the audit row in one statement without a savepoint (a lost race writes nothing); on SQLite
+statement by statement in a savepoint, the enrollment through :mod:`urrbmi.campaign.ledger`. Every
 other case (a replay, an unknown ID number, a resident already enrolled, a line the policy cannot
 price) and a lost race take the channel-file pipeline for one line
 (:func:`urrbmi.campaign.payment_files.apply_payments_raced`), so holds and replays have one
@@ -81,8 +82,9 @@ def record_payment(
     The common case — a known, assessed resident not yet enrolled for the year, paying the
     amount due under a new reference — is one read (:func:`_counter_read`: the resident's
     profile, assessment, enrollment and the reference), a price from the campaign's cached
-    :class:`Pricer`, and in a savepoint the payment, its receipt, the enrollment and the benefit
-    period (:mod:`urrbmi.campaign.ledger`) and one audit row: no staging. Everything else (a
+    :class:`Pricer`, and the payment, its receipt, the enrollment and the benefit period
+    (:mod:`urrbmi.campaign.ledger`) and one audit row (:func:`_record_accepted`: one statement on
+    PostgreSQL): no staging. Everything else (a
     replay, an unknown ID number, a resident already enrolled, a line the policy cannot price)
     and a lost race (a unique violation: a concurrent recording of the same reference or for
     the same resident) take the channel-file pipeline for one line
@@ -110,12 +112,8 @@ def record_payment(
         _refuse_wrong_amount(line, rec)
         checked: CounterCheck | None = CounterCheck(rec, late)
         if rec["hold_reason"] is None and not row.enrolled:
-            try:
-                with session.begin_nested():
-                    done = _record_accepted(session, c, channel, line, rec, row.region_code, actor)
-            except IntegrityError:
-                done = None  # lost a race: the pipeline below sees the winner's rows
-            if done is not None:
+            done = _record_accepted(session, c, channel, line, rec, row.region_code, actor)
+            if done is not None:  # None: lost a race, nothing written; the pipeline sees the winner
                 _audit_backdate(session, actor, done.payment, late)
                 return done
     elif row is None:  # an ID number the registry does not know: priced (unmatched) below
@@ -195,11 +193,17 @@ def _record_accepted(
     rec: dict[str, Any],
     region_code: str,
     actor: str,
-) -> PaymentResult:
-    """Write an accepted counter payment: the payment and its receipt (one statement on
-    PostgreSQL), the enrollment with its benefit period, one audit row; the partial unique
-    indexes refuse a lost race. Core statements, no ORM flush: the :class:`Payment` returned is a
-    plain object with the row's values, not attached to the session."""
+) -> PaymentResult | None:
+    """Write an accepted counter payment: the payment, its receipt, the enrollment with its
+    benefit period, one audit row; None when a concurrent transaction won a race (the same
+    reference, the resident paid or enrolled for the year meanwhile), with nothing written.
+
+    PostgreSQL: one statement, no savepoint: the payment and the enrollment are inserted
+    ``ON CONFLICT DO NOTHING`` (the partial unique indexes decide, waiting for the other
+    transaction as before), the receipt and the audit row only when both were; a payment whose
+    enrollment lost is deleted again (one more statement, only then). SQLite: Core statements in a
+    savepoint, a unique violation rolls it back (one writer at a time: not expected). The
+    :class:`Payment` returned is a plain object with the row's values, not in the session."""
     values = {
         "campaign_id": c.id,
         "resident_id": rec["resident_id"],
@@ -216,21 +220,42 @@ def _record_accepted(
         "batch_id": uuid.uuid4().hex,  # a one-line batch, as the file pipeline gives it
     }
     if session.get_bind().dialect.name == "postgresql":  # everything in one statement
-        payment_id, receipt = (
-            session.connection()
-            .execute(
-                _ACCEPTED_PG,
-                values
-                | {
-                    "benefit_year": c.benefit_year,
-                    "region_code": region_code,
-                    "start_on": rec["benefit_start"],
-                    "end_on": rec["benefit_end"],
-                },
-            )
-            .one()
-        )
+        conn = session.connection()
+        written = conn.execute(
+            _ACCEPTED_PG,
+            values
+            | {
+                "benefit_year": c.benefit_year,
+                "region_code": region_code,
+                "start_on": rec["benefit_start"],
+                "end_on": rec["benefit_end"],
+            },
+        ).first()
+        if written is None:  # the payment's unique indexes: a concurrent recording won
+            return None
+        payment_id, receipt = written
+        if receipt is None:  # the payment written, its enrollment not (enrolled meanwhile)
+            conn.execute(_TAKE_BACK, {"id": payment_id})
+            return None
         return PaymentResult(Payment(id=payment_id, **values), receipt, replayed=False)
+    try:
+        with session.begin_nested():
+            return _record_accepted_core(session, c, channel, line, rec, region_code, actor, values)
+    except IntegrityError:
+        return None
+
+
+def _record_accepted_core(
+    session: Session,
+    c: Campaign,
+    channel: str,
+    line: PaymentLine,
+    rec: dict[str, Any],
+    region_code: str,
+    actor: str,
+    values: dict[str, Any],
+) -> PaymentResult:
+    """:func:`_record_accepted` statement by statement (SQLite)."""
     conn = session.connection()
     payment_id = conn.execute(_PAYMENT, values).scalar_one()
     receipt = conn.execute(_RECEIPT, {"payment_id": payment_id}).scalar_one()
@@ -273,20 +298,22 @@ _NAMES = [name.strip() for name in _COLUMNS.split(",")]
 _VALUES = ", ".join(f":{name}" for name in _NAMES)
 _PAYMENT = insert(Payment).values({k: bindparam(k) for k in _NAMES}).returning(Payment.id)
 _RECEIPT = insert(Receipt).values(payment_id=bindparam("payment_id")).returning(Receipt.receipt_no)
-# PostgreSQL: the payment, its receipt, the enrollment and its benefit period (the ledger's SQL)
-# and the audit row (as registry.audit writes it: nothing to mask in it) in one round trip
+# PostgreSQL: the payment, the enrollment and its benefit period (the ledger's SQL), the receipt
+# and the audit row (as registry.audit writes it: nothing to mask in it) in one round trip; the
+# receipt and the audit row only when the enrollment was written
 _ACCEPTED_PG = text(
-    f"WITH p AS (INSERT INTO payments ({_COLUMNS}) VALUES ({_VALUES}) "
+    f"WITH p AS (INSERT INTO payments ({_COLUMNS}) VALUES ({_VALUES}) ON CONFLICT DO NOTHING "
     "RETURNING id, campaign_id, resident_id, paid_on), "
-    "r AS (INSERT INTO receipts (payment_id) SELECT id FROM p RETURNING payment_id, receipt_no), "
     f"{ledger.paid_enrollment_sql('p')}, "
+    "r AS (INSERT INTO receipts (payment_id) SELECT payment_id FROM e RETURNING payment_id, receipt_no), "
     "a AS (INSERT INTO audit_log (at, actor, table_name, row_key, action, old, new) "
     "SELECT CAST(:recorded_at AS TIMESTAMPTZ), CAST(:recorded_by AS VARCHAR), 'payments', "
     "CAST(r.payment_id AS VARCHAR), 'insert', NULL, json_build_object('channel', CAST(:channel AS TEXT), "
     "'amount_fen', CAST(:amount_fen AS BIGINT), 'status', CAST(:status AS TEXT), 'receipt_no', r.receipt_no) "
     "FROM r) "
-    "SELECT payment_id, receipt_no FROM r"
+    "SELECT p.id, r.receipt_no FROM p LEFT JOIN r ON r.payment_id = p.id"
 )
+_TAKE_BACK = text("DELETE FROM payments WHERE id = :id")
 
 
 def _audit_backdate(session: Session, actor: str, p: Payment, late_days: int) -> None:
