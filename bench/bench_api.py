@@ -10,8 +10,13 @@
 3. runs wrk with ``bench/wrk/lookup.lua`` (POST /api/v1/residents/lookup over random residents)
    and then ``bench/wrk/payments.lua`` (POST /api/v1/campaigns/{id}/payments, each request a
    different resident with the exact amount due and a unique reference);
-4. prints wrk's summary, requests/s and the p99 latency of each, and the payments' outcome in
-   the ledger (accepted / held). Nothing is asserted; figures go to docs/api.md.
+4. prints wrk's summary, requests/s and the p99 latency of each, the CPU time per request of the
+   uvicorn workers, of the database's PostgreSQL backends and of wrk (utime + stime from /proc
+   before and after each run), and the payments' outcome in the ledger (accepted / held).
+   Nothing is asserted; figures go to docs/api.md and docs/performance.md.
+
+Needs ``wrk`` (Debian/Ubuntu: ``apt-get install wrk``; macOS: ``brew install wrk``); without it
+the bench says so, in Chinese and English, and exits 2 before building anything.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -109,6 +116,66 @@ def wait_up(port: int, timeout: float = 60) -> None:
     raise SystemExit("server did not start")
 
 
+def need_wrk() -> None:
+    """Refuse to start without wrk: a bilingual message and exit 2, not a traceback."""
+    if shutil.which("wrk") is None:
+        print(
+            "未安装负载测试工具 wrk，无法运行本基准；请先安装：apt-get install wrk（Debian/Ubuntu）"
+            "或 brew install wrk（macOS）\n"
+            "wrk (the load generator) is not installed; install it first: apt-get install wrk "
+            "(Debian/Ubuntu) or brew install wrk (macOS)",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int) -> float:
+    """utime + stime of a process in seconds (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK  # fields 14 and 15 of stat(5)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _backends(database: str) -> list[int]:
+    """PostgreSQL backends connected to ``database`` (their process title names it)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            title = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres: ") and f" {database} " in title:
+            out.append(int(d.name))
+    return out
+
+
+def cpu_snapshot(server: int, database: str) -> dict[str, dict[int, float]]:
+    return {
+        "workers": {p: _cpu_of(p) for p in _children(server) or [server]},  # --workers 1: in-process
+        "postgres": {p: _cpu_of(p) for p in _backends(database)},
+    }
+
+
+def cpu_used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+    """CPU seconds spent between two snapshots (a process that appeared counts whole; one that
+    ended in between is lost: the pool keeps its connections, so few do)."""
+    return {k: sum(v - before[k].get(p, 0.0) for p, v in after[k].items()) for k in after}
+
+
 def run_wrk(script: str, env: dict[str, str], args: argparse.Namespace, port: int) -> dict[str, str]:
     cmd = [
         "wrk",
@@ -123,8 +190,19 @@ def run_wrk(script: str, env: dict[str, str], args: argparse.Namespace, port: in
         f"http://127.0.0.1:{port}",
     ]
     print("$", " ".join(cmd), flush=True)
+    cpu0 = cpu_snapshot(int(env["BENCH_SERVER_PID"]), env["BENCH_DATABASE"])
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True, check=True).stdout
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = cpu_used(cpu0, cpu_snapshot(int(env["BENCH_SERVER_PID"]), env["BENCH_DATABASE"]))
     print(out, flush=True)
+    done = re.search(r"(\d+) requests in", out)
+    n = int(done.group(1)) if done else 0
+    wrk_cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+
+    def per(seconds: float) -> str:
+        return f"{1000 * seconds / n:.2f} ms" if n else "?"
+
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     p99 = re.search(r"\s99%\s+([\d.]+\w+)", out)
     p50 = re.search(r"\s50%\s+([\d.]+\w+)", out)
@@ -136,6 +214,9 @@ def run_wrk(script: str, env: dict[str, str], args: argparse.Namespace, port: in
         "p99": p99.group(1) if p99 else "?",
         "non2xx": non2xx.group(1) if non2xx else "0",
         "timeouts": timeouts.group(1) if timeouts else "0",
+        "cpu": f"server CPU per request: workers {per(used['workers'])}, postgres "
+        f"{per(used['postgres'])}, wrk {per(wrk_cpu)}; total "
+        f"{per(used['workers'] + used['postgres'] + wrk_cpu)}",
     }
 
 
@@ -151,6 +232,7 @@ def main() -> None:
     ap.add_argument("--name", default="urrbmi_bench_api", help="database name")
     ap.add_argument("--drop", action="store_true", help="drop the database at the end")
     args = ap.parse_args()
+    need_wrk()
     server = make_url(os.environ.get("URRBMI_TEST_PG_URL") or SERVER)
     name = args.name
     url = server.set(database=name).render_as_string(hide_password=False)
@@ -187,7 +269,7 @@ def main() -> None:
     proc = subprocess.Popen(server_cmd, env=env)
     try:
         wait_up(args.port)
-        common = {"BENCH_TOKEN": token}
+        common = {"BENCH_TOKEN": token, "BENCH_SERVER_PID": str(proc.pid), "BENCH_DATABASE": name}
         look = run_wrk("lookup.lua", {**common, "BENCH_IDS": str(ids_file)}, args, args.port)
         with get_engine(url).connect() as conn:
             before = int(conn.scalar(select(func.count()).select_from(Payment)) or 0)
@@ -218,11 +300,14 @@ def main() -> None:
         f"lookup:   {look['rps']} req/s, p50 {look['p50']}, p99 {look['p99']}, "
         f"non-2xx {look['non2xx']}, timeouts {look['timeouts']}"
     )
+    print(f"lookup:   {look['cpu']}")
     print(
         f"payments: {pay['rps']} req/s, p50 {pay['p50']}, p99 {pay['p99']}, non-2xx {pay['non2xx']}, "
         f"timeouts {pay['timeouts']}; "
         f"{after - before} payments recorded; ledger now {outcome}"
     )
+    print(f"payments: {pay['cpu']}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (1 min)")
     get_engine(url).dispose()
     if args.drop:
         with admin.connect() as conn:

@@ -3,6 +3,11 @@
 #   bench/cpu_per_lookup.sh TREE PORT   (TREE: the source tree to serve; needs the database and the
 #   ids.txt of a previous `bench/bench_api.py --name urrbmi_bench_lookup` run). Prints wrk's figures and
 #   the worker's CPU time (utime + stime from /proc, 10 ms ticks) divided by the requests served.
+if ! command -v wrk >/dev/null; then
+  echo "未安装负载测试工具 wrk；请先安装：apt-get install wrk（Debian/Ubuntu）或 brew install wrk（macOS）" >&2
+  echo "wrk (the load generator) is not installed: apt-get install wrk (Debian/Ubuntu) or brew install wrk (macOS)" >&2
+  exit 2
+fi
 TREE=$(realpath "$1"); PORT=$2
 HERE=$(realpath "$(dirname "$0")")
 PY=${PYTHON:-$HERE/../.venv/bin/python}

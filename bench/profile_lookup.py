@@ -7,11 +7,13 @@ Against the PostgreSQL database that ``bench/bench_api.py`` built (a synthetic S
 assessed, some payments recorded), over ``-n`` random residents:
 
 1. the service alone: the ORM assembly (``scoped_resident`` + ``changes.statement``, what the API
-   did before) and the two-query one (``campaign.lookup.fast_statement``), each in its own
+   did before), the one-query one built per call (``campaign.lookup.fast_statement``), each in its own
    transaction: statements sent (SQLAlchemy's ``before_cursor_execute``), pool check-outs, and
    wall time per look-up;
 2. the whole request through FastAPI's TestClient (token cached: no database work for it);
-3. with ``--profile``, cProfile of the two-query service over the sample, the top 25 functions by
+   and the API's: the statement built once (``statement_in_scope``) on a connection in
+   autocommit (no BEGIN/COMMIT);
+3. with ``--profile``, cProfile of the API's service over the sample, the top 25 functions by
    internal time (the requests themselves run in TestClient's server thread, which cProfile does
    not see; ``bench/cpu_per_lookup.sh`` measures a real worker's CPU instead).
 
@@ -37,7 +39,7 @@ from sqlalchemy.engine import make_url
 from urrbmi.access import accounts
 from urrbmi.access.scope import Principal, resident_clause, scoped_resident
 from urrbmi.campaign.changes import statement
-from urrbmi.campaign.lookup import fast_statement
+from urrbmi.campaign.lookup import fast_statement, statement_in_scope
 from urrbmi.db.models import Resident
 from urrbmi.db.session import get_engine, session_scope
 from urrbmi.interfaces.api import create_app
@@ -101,7 +103,14 @@ def main() -> None:
         )
 
     measure("service, ORM assembly (before)", old)
-    measure("service, two queries (now)", new)
+    measure("service, one query built per call", new)
+
+    def api(number: str) -> None:
+        with engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            statement_in_scope(conn, prefix=p.region_prefix, on=ON, show_id=p.show_id, id_number=number)
+
+    measure("service, prebuilt, autocommit (now)", api)
 
     token = accounts.login(engine, "bench_officer", "bench-password-1", "token").token
     headers = {"Authorization": f"Bearer {token}"}
@@ -121,7 +130,7 @@ def main() -> None:
             prof = cProfile.Profile()
             prof.enable()
             for number in sample:
-                new(number)
+                api(number)
             prof.disable()
             pstats.Stats(prof).sort_stats("tottime").print_stats(25)
 

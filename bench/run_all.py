@@ -237,7 +237,9 @@ def p_province(out: str) -> list[Figure]:
 
 def p_api(out: str) -> list[Figure]:
     pat = r"^(.*?(?:look-?up|payment)s?\b.*?)([\d,.]+) req/s.*?p99 ([\d.]+ ?m?s)"
-    return [(m[1].strip(" :"), f"{m[2]} req/s, p99 {m[3]}", "") for m in _lines(pat, out)]
+    figs = [(m[1].strip(" :"), f"{m[2]} req/s, p99 {m[3]}", "") for m in _lines(pat, out)]
+    cpu = r"^(lookup|payments): +server CPU per request: (.*)$"
+    return figs + [(f"{m[1]}: CPU per request", m[2], "") for m in _lines(cpu, out)]
 
 
 def _tmp(name: str) -> str:
@@ -360,7 +362,8 @@ def run(b: Bench, scale: str, log_dir: Path) -> dict[str, object]:
     shown = " ".join(["bench/" + b.name, *b.args[scale]])
     load = os.getloadavg()[0]
     if b.needs and shutil.which(b.needs) is None:
-        return {"bench": b.name, "cmd": shown, "skipped": f"{b.needs} not installed", "load": load}
+        hint = f" (apt-get install {b.needs})" if b.needs == "wrk" else ""
+        return {"bench": b.name, "cmd": shown, "skipped": f"{b.needs} not installed{hint}", "load": load}
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     log = log_dir / f"{b.name}.log"
     t = time.perf_counter()

@@ -197,7 +197,7 @@ def test_amounts_must_be_exact_fen() -> None:
 def test_a_crash_mid_file_leaves_the_database_as_before(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import urrbmi.campaign.payments as pm
+    import urrbmi.campaign.payment_files as pm
 
     cid, _ = world(engine, 1)
     setup = add_people(engine, "500114001", "500114", 30, start_year=1950)
@@ -232,12 +232,13 @@ def test_a_crash_mid_file_leaves_the_database_as_before(
 def test_two_agents_paying_for_one_resident_at_once_make_one_payment(
     pg_engine: Engine, same_ref: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import urrbmi.campaign.payments as pm
+    import urrbmi.campaign.payment_counter as counter
+    import urrbmi.campaign.payment_files as pipeline
 
     engine = pg_engine
     cid, people = world(engine, 2)
     attempts: list[str] = []
-    real, fast = pm.apply_payments, pm._record_accepted
+    real, fast = pipeline.apply_payments, counter._record_accepted
 
     def spy(*args: object, **kw: object) -> object:
         attempts.append(str(kw["actor"]))
@@ -247,8 +248,8 @@ def test_two_agents_paying_for_one_resident_at_once_make_one_payment(
         attempts.append(f"{args[-1]} (one statement per table)")
         return fast(*args)
 
-    monkeypatch.setattr(pm, "apply_payments", spy)
-    monkeypatch.setattr(pm, "_record_accepted", spy_fast)
+    monkeypatch.setattr(pipeline, "apply_payments", spy)
+    monkeypatch.setattr(counter, "_record_accepted", spy_fast)
     amount = due(people[1])
     first_in = threading.Event()
     results: dict[str, tuple[str, str | None, int | None, bool]] = {}
@@ -299,6 +300,50 @@ def test_two_agents_paying_for_one_resident_at_once_make_one_payment(
         assert total == 1 and results["second"][3] is True and results["second"][0] == "accepted"
     else:
         assert total == 2 and results["second"][:2] == ("held", "already_paid")
+
+
+@pytest.mark.postgres
+def test_an_enrollment_won_between_the_read_and_the_write_takes_the_payment_back(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL writes a counter payment in one statement without a savepoint: when the
+    resident was enrolled for the year after the payment's read (here: the read is made to miss
+    an enrollment already there), the enrollment is skipped, the payment deleted again and the
+    line held as ``already_paid`` by the pipeline, with no receipt and no audit row claiming it."""
+    import types
+
+    import urrbmi.campaign.payment_counter as counter
+    from urrbmi.campaign import ledger
+    from urrbmi.db.models import EnrollmentSource, Resident
+
+    engine = pg_engine
+    cid, people = world(engine, 2)
+    with session_scope(engine) as s:
+        r = s.scalars(select(Resident).where(Resident.id_number == people[1])).one()
+        ledger.enroll(
+            s,
+            [ledger.NewEnrollment(cid, r.id, 2022, r.region_code, AS_OF)],
+            source=EnrollmentSource.SUBSIDY,
+            actor=ACTOR,
+            audit_key=None,
+        )
+    real = counter._counter_read
+
+    def stale(*args: Any) -> Any:
+        row = real(*args)
+        return types.SimpleNamespace(**(row._asdict() | {"enrolled": False}))
+
+    monkeypatch.setattr(counter, "_counter_read", stale)
+    status, reason, receipt, replayed = pay(engine, cid, people[1], due(people[1]), "T-1")
+    assert (status, reason, receipt, replayed) == ("held", "already_paid", None, False)
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(Payment)) == 1
+        assert s.scalar(select(func.count()).select_from(Enrollment)) == 1
+        assert s.scalar(select(func.count()).select_from(Receipt)) == 0
+        inserts = s.scalars(
+            select(AuditLog.new).where(AuditLog.table_name == "payments", AuditLog.action == "insert")
+        ).all()
+        assert inserts == []
 
 
 @pytest.mark.postgres

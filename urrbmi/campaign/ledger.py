@@ -309,3 +309,26 @@ __all__ = [
     "owe",
     "typed_null",
 ]
+
+
+def paid_enrollment_sql(payment: str) -> str:
+    """PostgreSQL only: the data-modifying ``WITH`` items (``e``, ``b``) that enroll, with the
+    benefit period, the resident paid for by the caller's CTE ``payment`` (one row; columns
+    ``id``, ``campaign_id``, ``resident_id``, ``paid_on``), so a counter payment writes its
+    enrollment in its own statement (:mod:`urrbmi.campaign.payment_counter`: one round trip
+    instead of three). The same rows as :func:`enroll` with ``source=payment`` and
+    ``audit_key=None`` (the payment's audit row covers them). A live enrollment of the resident
+    for the year (the partial unique index) makes ``e`` empty instead of failing the statement:
+    the caller checks ``e`` (columns ``id``, ``resident_id``, ``payment_id``) and takes its payment
+    back. Bound parameters: ``:benefit_year``, ``:region_code``, ``:start_on``, ``:end_on`` (no
+    period when NULL)."""
+    return (
+        "e AS (INSERT INTO enrollments (campaign_id, resident_id, benefit_year, region_code, "
+        "insurance_type, payment_id, enrolled_on, status, source) "
+        "SELECT campaign_id, resident_id, CAST(:benefit_year AS INTEGER), CAST(:region_code AS VARCHAR), "
+        f"'{InsuranceType.RESIDENT.value}', id, paid_on, '{ENROLLED}', '{EnrollmentSource.PAYMENT.value}' "
+        f"FROM {payment} ON CONFLICT DO NOTHING RETURNING id, resident_id, payment_id), "
+        "b AS (INSERT INTO benefit_periods (enrollment_id, resident_id, start_on, end_on) "
+        "SELECT id, resident_id, CAST(:start_on AS DATE), CAST(:end_on AS DATE) FROM e "
+        "WHERE CAST(:start_on AS DATE) IS NOT NULL)"
+    )

@@ -1,18 +1,18 @@
-"""The resident's statement (缴费查询) in two SQL statements: the hot path of the counter and the API.
+"""The resident's statement (缴费查询) in one SQL statement: the hot path of the counter and the API.
 
 :func:`urrbmi.campaign.changes.statement` assembles the same answer through the ORM (the resident,
 its identities, then per campaign the enrollment, benefit period, explanation and one query per
-payment: 11–13 round trips and ~7 ms of CPU per look-up). Here the answer is two Core queries
-with plain tuples, no ORM objects:
+payment: 11–13 round trips and ~7 ms of CPU per look-up). Here the answer is one Core query
+with plain tuples, no ORM objects: the resident (through the caller's conditions: the ID number
+or internal number, and the region scope) left-joined to its identities and to its campaign
+lines — assessments with the campaign, the explanation, the enrollment, the benefit period and
+the payments with their receipt numbers. A resident with k identities and m payment lines gives
+k × m rows (a few); Python takes each identity and each line once, in the order of the ORM
+assembly. One statement is its own snapshot, so the API runs it outside a transaction on
+PostgreSQL (no BEGIN/COMMIT round trips: ``interfaces.api.deps.read_once``).
 
-1. the resident (through the caller's conditions: the ID number or internal number, and the
-   region scope) left-joined to its identities;
-2. by the resident's number, its assessments with the campaign, the explanation, the enrollment,
-   the benefit period and the payments with their receipt numbers, one row per payment.
-
-The second statement is built once (a module constant with a bound parameter), so SQLAlchemy
-compiles it once per process. The output is the same dictionary as ``changes.statement`` (tested
-equal on both databases in ``tests/api/test_lookup_fast.py``); change both together.
+The output is the same dictionary as ``changes.statement`` (tested equal on both databases in
+``tests/api/test_lookup_fast.py``); change both together.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import Connection, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from urrbmi import ids
@@ -51,98 +51,131 @@ _RESIDENT = (
     Resident.region_code,
     Resident.status,
     Resident.row_version,
+)
+_IDENTITY = (
+    Membership.id,
     Membership.category_code,
     Membership.source_department,
     Membership.valid_from,
     Membership.valid_to,
 )
-
-_LINES = (
-    select(
-        Campaign.id,
-        Campaign.benefit_year,
-        Campaign.policy_id,
-        Campaign.policy_version,
-        Assessment.status,
-        Assessment.reason,
-        Assessment.message,
-        Assessment.total_due_fen,
-        Assessment.tier,
-        Assessment.subsidy_category,
-        Explanation.steps,
-        Enrollment.id,
-        Enrollment.source,
-        BenefitPeriod.start_on,
-        BenefitPeriod.end_on,
-        Payment.id,
-        Payment.channel,
-        Payment.external_ref,
-        Payment.amount_fen,
-        Payment.paid_on,
-        Payment.status,
-        Payment.hold_reason,
-        Receipt.receipt_no,
-    )
-    .select_from(Assessment)
-    .join(Campaign, Campaign.id == Assessment.campaign_id)
-    .outerjoin(Explanation, Explanation.hash == Assessment.explanation_hash)
-    .outerjoin(
-        Enrollment,
-        and_(
-            Enrollment.campaign_id == Assessment.campaign_id,
-            Enrollment.resident_id == Assessment.resident_id,
-            Enrollment.status == EnrollmentStatus.ENROLLED,
-        ),
-    )
-    .outerjoin(BenefitPeriod, BenefitPeriod.enrollment_id == Enrollment.id)
-    .outerjoin(
-        Payment,
-        and_(Payment.resident_id == Assessment.resident_id, Payment.campaign_id == Assessment.campaign_id),
-    )
-    .outerjoin(Receipt, Receipt.payment_id == Payment.id)
-    .where(Assessment.resident_id == bindparam("resident_id"))
-    .order_by(Campaign.benefit_year, Campaign.id, Payment.id)
+_LINE = (
+    Campaign.id,
+    Campaign.benefit_year,
+    Campaign.policy_id,
+    Campaign.policy_version,
+    Assessment.status,
+    Assessment.reason,
+    Assessment.message,
+    Assessment.total_due_fen,
+    Assessment.tier,
+    Assessment.subsidy_category,
+    Explanation.steps,
+    Enrollment.id,
+    Enrollment.source,
+    BenefitPeriod.start_on,
+    BenefitPeriod.end_on,
+    Payment.id,
+    Payment.channel,
+    Payment.external_ref,
+    Payment.amount_fen,
+    Payment.paid_on,
+    Payment.status,
+    Payment.hold_reason,
+    Receipt.receipt_no,
 )
+_R, _I = len(_RESIDENT), len(_RESIDENT) + len(_IDENTITY)
+
+
+def _statement(where: list[Any]) -> Any:
+    return (
+        select(*_RESIDENT, *_IDENTITY, *_LINE)
+        .select_from(Resident)
+        .outerjoin(Membership, Membership.resident_id == Resident.id)
+        .outerjoin(Assessment, Assessment.resident_id == Resident.id)
+        .outerjoin(Campaign, Campaign.id == Assessment.campaign_id)
+        .outerjoin(Explanation, Explanation.hash == Assessment.explanation_hash)
+        .outerjoin(
+            Enrollment,
+            and_(
+                Enrollment.campaign_id == Assessment.campaign_id,
+                Enrollment.resident_id == Assessment.resident_id,
+                Enrollment.status == EnrollmentStatus.ENROLLED,
+            ),
+        )
+        .outerjoin(BenefitPeriod, BenefitPeriod.enrollment_id == Enrollment.id)
+        .outerjoin(
+            Payment,
+            and_(
+                Payment.resident_id == Assessment.resident_id, Payment.campaign_id == Assessment.campaign_id
+            ),
+        )
+        .outerjoin(Receipt, Receipt.payment_id == Payment.id)
+        .where(*where)
+        .order_by(Membership.valid_from, Membership.id, Campaign.benefit_year, Campaign.id, Payment.id)
+    )
+
+
+# the two statements of the API, built once: SQLAlchemy computes a statement's cache key once
+# per object, and a look-up built anew spent a third of its Python time there
+_BY_NUMBER = _statement(
+    [Resident.id_number == bindparam("key"), Resident.region_code.startswith(bindparam("prefix"))]
+)
+_BY_ID = _statement([Resident.id == bindparam("key"), Resident.region_code.startswith(bindparam("prefix"))])
+
+
+def statement_in_scope(
+    session: Session | Connection,
+    *,
+    prefix: str,
+    on: dt.date,
+    show_id: Callable[[str], str] = ids.mask,
+    id_number: str | None = None,
+    resident_id: int | None = None,
+) -> dict[str, Any] | None:
+    """:func:`fast_statement` of the resident with ``id_number`` (or ``resident_id``) whose region
+    code starts with ``prefix`` (the caller's scope: digits only), through a statement built once."""
+    stmt, key = (_BY_ID, resident_id) if id_number is None else (_BY_NUMBER, id_number)
+    return _answer(session.execute(stmt, {"key": key, "prefix": prefix}).all(), on, show_id)
 
 
 def fast_statement(
-    session: Session, where: list[Any], on: dt.date, show_id: Callable[[str], str] = ids.mask
+    session: Session | Connection, where: list[Any], on: dt.date, show_id: Callable[[str], str] = ids.mask
 ) -> dict[str, Any] | None:
     """The statement of the one resident matching ``where`` (SQL conditions on ``Resident``: the
-    number and the caller's scope), or None when none matches. The keys are those of
+    number and the caller's scope), or None when none matches; one query. The keys are those of
     ``changes.statement`` plus ``resident_id`` and ``row_version``; ``show_id`` shows the ID
-    number (masked by default)."""
-    rows = session.execute(
-        select(*_RESIDENT)
-        .outerjoin(Membership, Membership.resident_id == Resident.id)
-        .where(*where)
-        .order_by(Membership.valid_from, Membership.id)
-    ).all()
+    number (masked by default). ``session``: a session or a connection (one statement needs no
+    transaction)."""
+    return _answer(session.execute(_statement(where)).all(), on, show_id)
+
+
+def _answer(rows: Any, on: dt.date, show_id: Callable[[str], str]) -> dict[str, Any] | None:
     if not rows:
         return None
     first = rows[0]
     voc = vocabulary().by_code
     now: set[str] = set()
     identities = []
+    seen: set[int] = set()
+    lines: dict[tuple[int, int], tuple[Any, ...]] = {}
     for row in rows:
-        code, department, valid_from, valid_to = (
-            row.category_code,
-            row.source_department,
-            row.valid_from,
-            row.valid_to,
-        )
-        if code is None:
-            continue  # the LEFT JOIN's row of a resident without identities
-        if valid_from <= on and (valid_to is None or valid_to >= on):
-            now.add(code)
-        identities.append(
-            {
-                "category": voc[code].name if code in voc else code,
-                "department": department,
-                "valid_from": valid_from.isoformat(),
-                "valid_to": valid_to.isoformat() if valid_to else None,
-            }
-        )
+        membership_id, code, department, valid_from, valid_to = row[_R:_I]
+        if membership_id is not None and membership_id not in seen:
+            seen.add(membership_id)
+            if valid_from <= on and (valid_to is None or valid_to >= on):
+                now.add(code)
+            identities.append(
+                {
+                    "category": voc[code].name if code in voc else code,
+                    "department": department,
+                    "valid_from": valid_from.isoformat(),
+                    "valid_to": valid_to.isoformat() if valid_to else None,
+                }
+            )
+        line = row[_I:]
+        if line[0] is not None:  # an assessment (with a payment or none: payment id 0)
+            lines.setdefault((line[0], line[15] or 0), line)
     out: dict[str, Any] = {
         "id_number": show_id(first.id_number),
         "name": first.name,
@@ -152,14 +185,16 @@ def fast_statement(
         "status": first.status,
         "identities_now": [voc[x].name for x in sorted(now) if x in voc],
         "identities": identities,
-        "campaigns": _campaigns(session, first.id),
+        "campaigns": _campaigns(sorted(lines.values(), key=lambda x: (x[1], x[0], x[15] or 0))),
         "resident_id": first.id,
         "row_version": first.row_version,
     }
     return out
 
 
-def _campaigns(session: Session, resident_id: int) -> list[dict[str, Any]]:
+def _campaigns(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """The campaign lines, from the statement's line columns (``_LINE``), one row per payment in
+    the order of benefit year, campaign and payment."""
     lines: list[dict[str, Any]] = []
     last = None
     for (
@@ -186,7 +221,7 @@ def _campaigns(session: Session, resident_id: int) -> list[dict[str, Any]]:
         p_status,
         hold_reason,
         receipt_no,
-    ) in session.execute(_LINES, {"resident_id": resident_id}):
+    ) in rows:
         if cid != last:
             last = cid
             lines.append(

@@ -19,7 +19,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from urrbmi.access.accounts import CHANGED_USERS, Resolved, resolve, token_hash
@@ -68,6 +68,21 @@ def tx(request: Request, *, write: bool | None = None) -> Iterator[Session]:
         changed = session.info.pop(CHANGED_USERS, None)
         if changed:
             token_cache(request).forget_users(changed)
+
+
+@contextmanager
+def read_once(request: Request) -> Iterator[Connection]:
+    """A connection for a request answered by one ``SELECT`` (the look-up). On PostgreSQL in
+    autocommit: no ``BEGIN`` and ``COMMIT`` round trips (one statement reads one snapshot anyway;
+    the isolation level is the pooled connection's client-side setting, reset when it goes back
+    to the pool). On SQLite a plain read transaction (in-process: nothing to save)."""
+    eng = engine(request)
+    with eng.connect() as conn:
+        if eng.dialect.name == "postgresql":
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            with conn.begin():
+                yield conn
 
 
 def _unauthenticated() -> Unauthorized:
