@@ -192,3 +192,37 @@ def test_the_cli_brings_the_counts_up_to_date(db_url: str) -> None:
     assert second.exit_code == 0, second.output
     assert "1 人 / residents" in second.output
     agrees(get_engine(db_url), cid)
+
+
+def test_a_counter_payment_is_counted_at_once(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The counter payment (on PostgreSQL one statement writing payment, receipt, enrollment,
+    period and audit row) is marked by the triggers like any write: the next count has it."""
+    from decimal import Decimal
+
+    from urrbmi.campaign.payments import record_payment
+    from urrbmi.db.models import Campaign
+
+    cid = build_random(engine, 10, n=60)
+    agrees(engine, cid)
+    with session_scope(engine) as s:
+        c = s.get(Campaign, cid)
+        assert c is not None
+        taken = select(Enrollment.resident_id).where(Enrollment.benefit_year == 2022)
+        r, due = s.execute(
+            select(Resident, Assessment.individual_fen)
+            .join(Assessment, Assessment.resident_id == Resident.id)
+            .where(Resident.status == "active", Resident.died_on.is_(None), Resident.id.not_in(taken))
+            .where(Resident.id.not_in(select(Payment.resident_id)))
+            .limit(1)
+        ).one()
+        before = grouped_status(s, cid, DATES[3])
+        day = dt.date(2021, 12, 1)
+        monkeypatch.setenv("URRBMI_TODAY", day.isoformat())
+        res = record_payment(
+            s, c, id_number=r.id_number, amount=Decimal(due) / 100, channel="cash", external_ref="C-1",
+            paid_on=day, actor="agent", may_backdate=True,
+        )  # fmt: skip
+        assert res.payment.status == "accepted"
+        after = grouped_status(s, cid, DATES[3])
+        assert after.filter(pl.col("enrolled"))["n"].sum() == before.filter(pl.col("enrolled"))["n"].sum() + 1
+    agrees(engine, cid)
