@@ -219,7 +219,7 @@ def test_a_counter_payment_is_counted_at_once(engine: Engine, monkeypatch: pytes
         day = dt.date(2021, 12, 1)
         monkeypatch.setenv("URRBMI_TODAY", day.isoformat())
         res = record_payment(
-            s, c, id_number=r.id_number, amount=Decimal(due) / 100, channel="cash", external_ref="C-1",
+            s, c, id_number=r.id_number, amount=Decimal(due or 0) / 100, channel="cash", external_ref="C-1",
             paid_on=day, actor="agent", may_backdate=True,
         )  # fmt: skip
         assert res.payment.status == "accepted"
