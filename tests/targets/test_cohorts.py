@@ -13,7 +13,7 @@ import threading
 import polars as pl
 import pytest
 from random_campaign import DATES, build_random
-from reference import read_frames, weighed_status
+from reference import read_frames, status_at, weighed_status
 from sqlalchemy import Engine, delete, func, select, text, update
 from world import VILLAGE_A, VILLAGE_B, VILLAGE_C, World, stamp
 
@@ -225,4 +225,64 @@ def test_a_counter_payment_is_counted_at_once(engine: Engine, monkeypatch: pytes
         assert res.payment.status == "accepted"
         after = grouped_status(s, cid, DATES[3])
         assert after.filter(pl.col("enrolled"))["n"].sum() == before.filter(pl.col("enrolled"))["n"].sum() + 1
+    agrees(engine, cid)
+
+
+def test_a_sqlite_reader_behind_a_writer_counts_the_marked_residents_itself(tmp_path: object) -> None:
+    """SQLite will not let a transaction that has only read write once another has committed
+    after its first read (its snapshot is stale). Such a reader cannot bring the counts up to
+    date, so it counts the residents still marked from their state as it stands, in its own
+    snapshot: the same figures as the reference read in that snapshot, and nothing written."""
+    from urrbmi.db.models import Campaign
+    from urrbmi.db.session import get_engine, upgrade
+    from urrbmi.targets.counting import todo_page
+
+    url = f"sqlite:///{tmp_path}/reader.sqlite"
+    upgrade(url)
+    engine = get_engine(url)
+    cid = build_random(engine, 11, n=120)
+    agrees(engine, cid)
+    writes(engine, cid, 11)  # marks, committed
+    reader = session_scope(engine).__enter__()
+    try:
+        assert reader.get(Campaign, cid) is not None  # the reader's snapshot starts here
+        with session_scope(engine, write=True) as w:  # another writer commits after it
+            w.execute(update(Resident).where(Resident.id == 1).values(employee_insured=True))
+        marks = reader.scalar(select(func.count()).select_from(StateMark).where(StateMark.campaign_id == cid))
+        assert (marks or 0) > 0
+        c = reader.get(Campaign, cid)
+        assert c is not None and cohorts.prepare(reader, c) == "some"  # could not write: corrects
+        for scope in ("", VILLAGE_C):
+            frames = read_frames(reader, cid, scope)
+            for on in DATES:
+                cols = [*KEYS, *FLAGS]
+                ref = (
+                    weighed_status(frames, on)
+                    .group_by(cols)
+                    .agg(pl.col("n").sum(), pl.col("subsidy_fen").sum())
+                )
+                got = grouped_status(reader, cid, on, scope, KEYS)
+                assert (
+                    got.sort(cols, nulls_last=True).to_dicts() == ref.sort(cols, nulls_last=True).to_dicts()
+                )
+                todo = (
+                    status_at(frames, on)
+                    .filter(
+                        pl.col("alive") & ~pl.col("enrolled") & ~pl.col("employee") & ~pl.col("elsewhere")
+                    )
+                    .sort(["village", "rid"])
+                )
+                total, part = todo_page(reader, cid, on, scope, limit=9, offset=2)
+                assert (total, part.get_column("rid").to_list()) == (
+                    todo.height,
+                    todo["rid"].slice(2, 9).to_list(),
+                )
+        # it wrote nothing: the marks are still there for the next writer-capable count
+        assert (
+            reader.scalar(select(func.count()).select_from(StateMark).where(StateMark.campaign_id == cid))
+            == marks
+        )
+    finally:
+        reader.rollback()
+        reader.close()
     agrees(engine, cid)

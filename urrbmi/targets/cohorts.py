@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     BigInteger,
@@ -40,6 +40,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from urrbmi.db.dialect import analyze, china_day, write_count
@@ -116,6 +117,47 @@ def refresh(session: Session, c: Campaign) -> Refreshed:
         _compact(session, c, build)
     session.flush()
     return Refreshed(False, len(ids))
+
+
+Pending = Literal["none", "some", "all"]
+
+
+def prepare(session: Session, c: Campaign) -> Pending:
+    """Bring campaign ``c``'s counts up to date for a count in this transaction, and say what is
+    still pending: ``none``; ``some`` (the residents still marked: counted from their state as it
+    stands, :func:`pending_residents`); ``all`` (nothing kept may be used: count live).
+
+    Not ``none`` only on SQLite, for a transaction that only read and that another writer got
+    ahead of: SQLite will not let it write (its snapshot is older than the last commit), so it
+    counts the marked residents itself (read-only, in its own snapshot) instead of failing."""
+    if session.get_bind().dialect.name != "sqlite":
+        refresh(session, c)
+        return "none"
+    try:
+        with session.begin_nested():
+            refresh(session, c)
+        return "none"
+    except OperationalError as exc:
+        if "locked" not in str(exc.orig):
+            raise
+    whole = session.execute(
+        select(StateMark.id).where(StateMark.campaign_id == c.id, StateMark.resident_id.is_(None)).limit(1)
+    ).first()
+    return "all" if whole is not None or session.get(StateBuild, c.id) is None else "some"
+
+
+def pending_residents(c: Campaign) -> Any:
+    """SQL: the residents marked for campaign ``c`` (not yet brought up to date)."""
+    return select(StateMark.resident_id).where(StateMark.campaign_id == c.id).scalar_subquery()
+
+
+def live_at(
+    session: Session, c: Campaign, prefix: str, on: dt.date, residents: Any, columns: Sequence[str]
+) -> Any:
+    """:func:`resident_state` at ``on`` of the residents selected by ``residents`` (a condition on
+    :class:`Resident`), with ``columns`` and ``rid``: the counts' correction for marked residents."""
+    days = select(Resident.id.label("rid"), literal(on, Date).label("day")).where(residents)
+    return _state_select(session, c, prefix, None, ["rid", *columns], days=days.subquery("days")).subquery()
 
 
 def _compact_due(build: StateBuild) -> bool:
@@ -278,22 +320,54 @@ def cohort_counts(
     *,
     flags: Mapping[str, int] | None = None,
     categories: Sequence[str] | None = None,
+    pending: Pending | None = None,
 ) -> list[tuple[Any, ...]]:
     """The residents of ``prefix`` counted at ``on`` by ``keys`` (columns of
     :data:`~urrbmi.db.models_state.STATE_COLUMNS`), of those whose flags have the values in
     ``flags``: rows of the keys' values, ``n`` and ``subsidy_fen``, as :func:`resident_state`
     grouped would give them; with ``categories``, only those whose assessment names one of these
-    identity codes. Refreshes first.
+    identity codes. Brought up to date first (:func:`prepare`, unless the caller did: ``pending``).
 
     By ``school``: the students' cohorts by school, and everyone else's (school NULL) as the
-    cohorts by village less the students'."""
-    refresh(session, c)
+    cohorts by village less the students'. Residents still marked (a SQLite reader): their old
+    segments subtracted, their state as it stands added."""
+    pending = prepare(session, c) if pending is None else pending
     whole = prefix == region_prefix(session, c.region_code)
+    kept: tuple[tuple[Any, int, str | None], ...] = () if pending == "all" else ((StateCohort, 1, None),)
+    if "school" in keys and pending != "all":
+        kept += ((StateSchoolCohort, -1, None), (StateSchoolCohort, 1, "school"))
     parts = []
-    for table, sign, school in (
-        (StateCohort, 1, None),
-        *(((StateSchoolCohort, -1, None), (StateSchoolCohort, 1, "school")) if "school" in keys else ()),
-    ):
+    if pending != "none":  # the residents still marked (or all), as they stand
+        mine = Resident.id.in_(pending_residents(c)) if pending == "some" else literal(True)
+        live = live_at(session, c, prefix, on, mine, [*{*keys, *(flags or {}), "categories", "subsidy_fen"}])
+        parts.append(
+            select(
+                *(live.c[k].label(k) for k in keys),
+                literal(1).label("n"),
+                live.c.subsidy_fen.label("subsidy_fen"),
+            ).where(
+                *(live.c[f] == v for f, v in (flags or {}).items()),
+                *(() if categories is None else (names_one_of(live.c.categories, categories),)),
+            )
+        )
+    if pending == "some":  # less their segments as kept
+        seg = StateSegment.__table__
+        parts.append(
+            select(
+                *(seg.c[k].label(k) for k in keys),
+                literal(-1).label("n"),
+                (-seg.c.subsidy_fen).label("subsidy_fen"),
+            ).where(
+                seg.c.campaign_id == c.id,
+                seg.c.resident_id.in_(pending_residents(c)),
+                seg.c.day_from <= on,
+                or_(seg.c.day_to.is_(None), seg.c.day_to > on),
+                *(() if whole else (in_prefix(seg.c.village, prefix),)),
+                *(seg.c[f] == v for f, v in (flags or {}).items()),
+                *(() if categories is None else (names_one_of(seg.c.categories, categories),)),
+            )
+        )
+    for table, sign, school in kept:
         t = table.__table__
         parts.append(
             select(

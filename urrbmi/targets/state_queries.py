@@ -16,19 +16,22 @@ import polars as pl
 from sqlalchemy import (
     BigInteger,
     Date,
+    and_,
     case,
     event,
     func,
     literal,
     or_,
     select,
+    true,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
 from urrbmi.db.models import Payment, Refund, RefundStatus, Resident
 from urrbmi.db.models_state import StateSegment
 from urrbmi.errors import InvalidInput
-from urrbmi.targets.cohorts import cohort_counts, names_one_of
+from urrbmi.targets.cohorts import cohort_counts, live_at, names_one_of, pending_residents, prepare
 from urrbmi.targets.state import (
     _KEY_TYPES,
     FLAGS,
@@ -146,12 +149,15 @@ def state_summary(session: Session, campaign_id: int, on: dt.date, scope: str = 
     cat: list[tuple[Any, ...]] = []
     day: list[tuple[Any, ...]] = []
     if prefix is not None:  # three groupings of the kept state; the last two of those counted
-        vil = cohort_counts(session, c, on, prefix, ["village", *FLAGS])
+        pending = prepare(session, c)
+        vil = cohort_counts(session, c, on, prefix, ["village", *FLAGS], pending=pending)
         counted = {"alive": 1, "enrolled": 1}
-        cat = cohort_counts(session, c, on, prefix, _CAT_KEYS, flags=counted)
+        cat = cohort_counts(session, c, on, prefix, _CAT_KEYS, flags=counted, pending=pending)
         day = [
             (_date_value(first), count)
-            for first, count, _fen in cohort_counts(session, c, on, prefix, ["first_day"], flags=counted)
+            for first, count, _fen in cohort_counts(
+                session, c, on, prefix, ["first_day"], flags=counted, pending=pending
+            )
             if first is not None
         ]
     vil_frame, cat_frame = _frame(vil, vil_schema), _frame(cat, cat_schema)
@@ -215,11 +221,12 @@ def todo_page(
     if prefix is None:
         return 0, pl.DataFrame(schema=_ROW_SCHEMA)
     todo = {"alive": 1, "enrolled": 0, "employee": 0, "elsewhere": 0}
+    pending = prepare(session, c)
     # how many in each village (from the cohorts): the total, and the villages the page spans
     by_village = sorted(
         (v, int(n))
         for v, n, _fen in cohort_counts(
-            session, c, on, prefix, ["village"], flags=todo, categories=categories
+            session, c, on, prefix, ["village"], flags=todo, categories=categories, pending=pending
         )
     )
     total = sum(n for _v, n in by_village)
@@ -233,20 +240,31 @@ def todo_page(
     seg = StateSegment
     page: list[int] = []
     if villages:  # read from those villages only, in the lists' order (village, resident)
-        q = (
-            select(seg.resident_id)
-            .where(
-                seg.campaign_id == c.id,
-                seg.village.in_(villages),
-                seg.day_from <= on,
-                or_(seg.day_to.is_(None), seg.day_to > on),
-                *(seg.__table__.c[f] == v for f, v in todo.items()),
-                *(() if categories is None else (names_one_of(seg.categories, categories),)),
+        found: list[Any] = []
+        if pending != "all":
+            found.append(
+                select(seg.resident_id.label("rid"), seg.village.label("village")).where(
+                    seg.campaign_id == c.id,
+                    seg.village.in_(villages),
+                    seg.day_from <= on,
+                    or_(seg.day_to.is_(None), seg.day_to > on),
+                    *(seg.__table__.c[f] == v for f, v in todo.items()),
+                    *(() if categories is None else (names_one_of(seg.categories, categories),)),
+                    *((seg.resident_id.not_in(pending_residents(c)),) if pending == "some" else ()),
+                )
             )
-            .order_by(seg.village, seg.resident_id)
-            .offset(offset - before)
-            .limit(limit)
-        )
+        if pending != "none":  # the residents still marked, as they stand (a SQLite reader)
+            mine = Resident.id.in_(pending_residents(c)) if pending == "some" else true()
+            there = and_(mine, Resident.region_code.in_(villages))
+            live = live_at(session, c, prefix, on, there, ["village", *todo, "categories"])
+            found.append(
+                select(live.c.rid, live.c.village).where(
+                    *(live.c[f] == v for f, v in todo.items()),
+                    *(() if categories is None else (names_one_of(live.c.categories, categories),)),
+                )
+            )
+        rows = (found[0] if len(found) == 1 else union_all(*found)).subquery("found")
+        q = select(rows.c.rid).order_by(rows.c.village, rows.c.rid).offset(offset - before).limit(limit)
         page = list(session.scalars(q))
     if not page:
         return total, pl.DataFrame(schema=_ROW_SCHEMA)
