@@ -15,33 +15,46 @@ import pytest
 from random_campaign import DATES, build_random
 from reference import read_frames, status_at, weighed_status
 from sqlalchemy import Engine, delete, func, select, text, update
+from sqlalchemy.orm import Session
 from world import VILLAGE_A, VILLAGE_B, VILLAGE_C, World, stamp
 
 from urrbmi.db.models import Assessment, Enrollment, Payment, Refund, Resident
 from urrbmi.db.models_state import StateBuild, StateCohort, StateMark, StateSegment
 from urrbmi.db.session import session_scope
 from urrbmi.targets import cohorts
-from urrbmi.targets.counting import FLAGS, grouped_status
+from urrbmi.targets.counting import FLAGS, grouped_status, todo_page
 
 KEYS = ("village", "school", "subsidy_category", "subsidy_pos", "fiscal_zero", "first_day")
 
 
+def same_as_reference(s: Session, cid: int, scopes: tuple[str, ...] = ("", "340621100", VILLAGE_C)) -> None:
+    """Every count and a page of the list to enroll equal the reference's (read in the same
+    session), in ``scopes`` at four dates."""
+    for scope in scopes:
+        frames = read_frames(s, cid, scope)
+        for on in DATES:
+            cols = [*KEYS, *FLAGS]
+            ref = (
+                weighed_status(frames, on).group_by(cols).agg(pl.col("n").sum(), pl.col("subsidy_fen").sum())
+            )
+            got = grouped_status(s, cid, on, scope, KEYS)
+            assert got.sort(cols, nulls_last=True).to_dicts() == ref.sort(cols, nulls_last=True).to_dicts()
+            todo = (
+                status_at(frames, on)
+                .filter(pl.col("alive") & ~pl.col("enrolled") & ~pl.col("employee") & ~pl.col("elsewhere"))
+                .sort(["village", "rid"])
+            )
+            total, part = todo_page(s, cid, on, scope, limit=9, offset=2)
+            assert (total, part.get_column("rid").to_list()) == (
+                todo.height,
+                todo["rid"].slice(2, 9).to_list(),
+            )
+
+
 def agrees(engine: Engine, cid: int) -> None:
-    """Every count from the cohorts equals the reference's, in three scopes at four dates."""
+    """:func:`same_as_reference` in a session of its own, which takes every mark."""
     with session_scope(engine) as s:
-        for scope in ("", "340621100", VILLAGE_C):
-            frames = read_frames(s, cid, scope)
-            for on in DATES:
-                cols = [*KEYS, *FLAGS]
-                ref = (
-                    weighed_status(frames, on)
-                    .group_by(cols)
-                    .agg(pl.col("n").sum(), pl.col("subsidy_fen").sum())
-                )
-                got = grouped_status(s, cid, on, scope, KEYS)
-                assert (
-                    got.sort(cols, nulls_last=True).to_dicts() == ref.sort(cols, nulls_last=True).to_dicts()
-                )
+        same_as_reference(s, cid)
         assert s.scalar(select(func.count()).select_from(StateMark).where(StateMark.campaign_id == cid)) == 0
 
 
@@ -235,7 +248,6 @@ def test_a_sqlite_reader_behind_a_writer_counts_the_marked_residents_itself(tmp_
     snapshot: the same figures as the reference read in that snapshot, and nothing written."""
     from urrbmi.db.models import Campaign
     from urrbmi.db.session import get_engine, upgrade
-    from urrbmi.targets.counting import todo_page
 
     url = f"sqlite:///{tmp_path}/reader.sqlite"
     upgrade(url)
@@ -252,31 +264,7 @@ def test_a_sqlite_reader_behind_a_writer_counts_the_marked_residents_itself(tmp_
         assert (marks or 0) > 0
         c = reader.get(Campaign, cid)
         assert c is not None and cohorts.prepare(reader, c) == "some"  # could not write: corrects
-        for scope in ("", VILLAGE_C):
-            frames = read_frames(reader, cid, scope)
-            for on in DATES:
-                cols = [*KEYS, *FLAGS]
-                ref = (
-                    weighed_status(frames, on)
-                    .group_by(cols)
-                    .agg(pl.col("n").sum(), pl.col("subsidy_fen").sum())
-                )
-                got = grouped_status(reader, cid, on, scope, KEYS)
-                assert (
-                    got.sort(cols, nulls_last=True).to_dicts() == ref.sort(cols, nulls_last=True).to_dicts()
-                )
-                todo = (
-                    status_at(frames, on)
-                    .filter(
-                        pl.col("alive") & ~pl.col("enrolled") & ~pl.col("employee") & ~pl.col("elsewhere")
-                    )
-                    .sort(["village", "rid"])
-                )
-                total, part = todo_page(reader, cid, on, scope, limit=9, offset=2)
-                assert (total, part.get_column("rid").to_list()) == (
-                    todo.height,
-                    todo["rid"].slice(2, 9).to_list(),
-                )
+        same_as_reference(reader, cid, ("", VILLAGE_C))
         # it wrote nothing: the marks are still there for the next writer-capable count
         assert (
             reader.scalar(select(func.count()).select_from(StateMark).where(StateMark.campaign_id == cid))
