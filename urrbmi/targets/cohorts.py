@@ -388,7 +388,8 @@ def cohort_counts(
                 *(() if categories is None else (names_one_of(t.c.categories, categories),)),
             )
         )
-    u = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("at")
+    either: Any = parts[0] if len(parts) == 1 else union_all(*parts)
+    u = either.subquery("at")
     group = [u.c[k] for k in keys]
     q = (
         select(*group, func.sum(u.c.n).cast(BigInteger), func.sum(u.c.subsidy_fen).cast(BigInteger))

@@ -263,7 +263,8 @@ def todo_page(
                     *(() if categories is None else (names_one_of(live.c.categories, categories),)),
                 )
             )
-        rows = (found[0] if len(found) == 1 else union_all(*found)).subquery("found")
+        either: Any = found[0] if len(found) == 1 else union_all(*found)
+        rows = either.subquery("found")
         q = select(rows.c.rid).order_by(rows.c.village, rows.c.rid).offset(offset - before).limit(limit)
         page = list(session.scalars(q))
     if not page:
