@@ -191,7 +191,13 @@ def campaign_reconcile(
             code="missing_input",
         )
     with session_scope(open_engine(db_url, write=False)) as s:
-        rec = reconcile(s, get_campaign(s, campaign_id), statement=statement, channel=channel)
+        rec = reconcile(
+            s,
+            get_campaign(s, campaign_id),
+            statement=None if statement is None else statement.read_bytes(),
+            channel=channel,
+            statement_name=statement.name if statement is not None else "statement.csv",
+        )
     click.echo(dumps(rec.as_dict()))
 
 
