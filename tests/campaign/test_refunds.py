@@ -102,7 +102,8 @@ def test_refund_lifecycle_from_pending_to_reconciled(engine: Engine, tmp_path: P
         with pytest.raises(Conflict):  # a rejected one is final
             approve(s, c, ids_[2:], actor=CHECKER)
     with session_scope(engine) as s:
-        f = export_refund_file(s, get_campaign(s, cid), "bank", tmp_path / "out.csv", "csv", actor="payer")
+        f = export_refund_file(s, get_campaign(s, cid), "bank", "csv", actor="payer")
+    (tmp_path / "out.csv").write_bytes(f.content)
     assert f.count == 2 and f.total == 2 * amount and f.batch_id is not None
     lines = list(csv.reader((tmp_path / "out.csv").read_text(encoding="utf-8-sig").splitlines()))
     assert lines[0][:5] == ["退费编号", "批次号", "身份证号码", "姓名", "金额（元）"]
@@ -112,10 +113,7 @@ def test_refund_lifecycle_from_pending_to_reconciled(engine: Engine, tmp_path: P
     ]
     assert statuses(engine) == ["sent", "sent", "rejected"]
     with session_scope(engine) as s:  # nothing approved is left: a second file is empty
-        assert (
-            export_refund_file(s, get_campaign(s, cid), "bank", tmp_path / "e.csv", "csv", actor="p").count
-            == 0
-        )
+        assert export_refund_file(s, get_campaign(s, cid), "bank", "csv", actor="p").count == 0
     # sent but no result: listed after N days
     with session_scope(engine) as s:
         c = get_campaign(s, cid)
@@ -148,7 +146,7 @@ def test_refund_lifecycle_from_pending_to_reconciled(engine: Engine, tmp_path: P
         assert s.execute(select(Refund.__table__)).all() == snapshot
     # the failed one is sent again in a new batch; a wrong amount and a duplicate line are refused
     with session_scope(engine) as s:
-        f2 = export_refund_file(s, get_campaign(s, cid), "bank", tmp_path / "2.xlsx", actor="payer")
+        f2 = export_refund_file(s, get_campaign(s, cid), "bank", actor="payer")
     assert f2.count == 1 and f2.batch_id != f.batch_id
     bad = result_csv(
         tmp_path / "bad.csv",
@@ -245,7 +243,8 @@ def test_a_failed_refund_may_be_rejected_and_odd_result_lines_are_reported(
         c = get_campaign(s, cid)
         rid = list_refunds(s, c)[0].id
         approve(s, c, [rid], actor=CHECKER)
-        f = export_refund_file(s, c, "wechat", tmp_path / "f.xlsx", actor="payer")
+        f = export_refund_file(s, c, "wechat", actor="payer")
+    (tmp_path / "f.xlsx").write_bytes(f.content)
     book = openpyxl.load_workbook(tmp_path / "f.xlsx")
     assert book.active is not None
     rows = list(book.active.iter_rows(values_only=True))
@@ -269,10 +268,7 @@ def test_a_failed_refund_may_be_rejected_and_odd_result_lines_are_reported(
             "rejected"
         ]
     with session_scope(engine) as s:  # a rejected one is never sent again
-        assert (
-            export_refund_file(s, get_campaign(s, cid), "bank", tmp_path / "n.csv", "csv", actor="p").count
-            == 0
-        )
+        assert export_refund_file(s, get_campaign(s, cid), "bank", "csv", actor="p").count == 0
 
 
 def test_migration_0012_keeps_old_rows(tmp_path: Path) -> None:

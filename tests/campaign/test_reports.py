@@ -133,7 +133,7 @@ def test_reconcile_sorts_payments_and_compares_a_statement(engine: Engine, tmp_p
         encoding="utf-8",
     )
     with session_scope(engine) as s:
-        rec = reconcile(s, get_campaign(s, cid), statement=stmt, channel="tax")
+        rec = reconcile(s, get_campaign(s, cid), statement=stmt.read_bytes(), channel="tax")
     assert rec.matched["count"] == 1 and rec.matched["amount"] == d
     assert rec.unpaid["count"] == 3 and rec.unpaid["amount"] == 3 * d
     assert [x["external_ref"] for x in rec.unmatched] == ["T3"]

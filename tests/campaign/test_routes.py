@@ -242,7 +242,7 @@ def test_changji_3_retro_subsidy_created_when_the_list_names_someone_who_paid(
         assert (s.scalar(select(Refund.reason)) or "").startswith("缴费后新认定身份（低保对象）")
         approve(s, c, [row.id], actor="审核员")
     with session_scope(engine) as s:
-        f = export_refund_file(s, get_campaign(s, cid), "bank", tmp_path / "out.csv", "csv", actor="财务")
+        f = export_refund_file(s, get_campaign(s, cid), "bank", "csv", actor="财务")
     assert f.count == 1 and f.total == Decimal(370)
     res = _result_csv(tmp_path / "res.csv", [(row.id, "成功", "370.00", "2022-12-20", "BK-9", "")])
     with session_scope(engine) as s:

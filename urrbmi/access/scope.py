@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from urrbmi import ids
 from urrbmi.access.errors import not_permitted, out_of_scope
 from urrbmi.access.roles import allowed
+from urrbmi.campaign.campaigns import list_campaigns
 from urrbmi.db.models import Campaign, Payment, Resident
 from urrbmi.db.models_access import User
 from urrbmi.registry.regions import get_region, prefix
@@ -104,9 +105,7 @@ def campaign_visible(session: Session, p: Principal, c: Campaign) -> bool:
 
 def visible_campaigns(session: Session, p: Principal) -> list[Campaign]:
     """Campaigns are few (one per region and year): filtered here rather than in SQL."""
-    return [
-        c for c in session.scalars(select(Campaign).order_by(Campaign.id)) if campaign_visible(session, p, c)
-    ]
+    return [c for c in list_campaigns(session) if campaign_visible(session, p, c)]
 
 
 def scoped_campaign(session: Session, p: Principal, campaign_id: int, *, whole: bool = False) -> Campaign:

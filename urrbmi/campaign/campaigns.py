@@ -106,6 +106,12 @@ def overlapping_campaign(
     return None
 
 
+def list_campaigns(session: Session) -> list[Campaign]:
+    """Every campaign, oldest first (they are few: one per region and benefit year); the API
+    filters them by the caller's scope (:func:`urrbmi.access.scope.visible_campaigns`)."""
+    return list(session.scalars(select(Campaign).order_by(Campaign.id)))
+
+
 def get_campaign(session: Session, campaign_id: int | None = None) -> Campaign:
     """A campaign by id; without an id, the only campaign (an error if there are several)."""
     if campaign_id is not None:

@@ -1,10 +1,10 @@
 """Payment lines: what a counter payment or a channel's file says, read and validated.
 
 A line is an external reference, an ID number, an amount in yuan (at most two decimals, kept as
-integer fen) and a payment date. :func:`read_payment_file` reads a channel's CSV (headers in
-Chinese or English), :func:`read_lines` validates rows and refuses a file with any bad line,
-naming the lines. ``HOLD_ZH`` names why a payment is held. Re-exported by
-:mod:`urrbmi.campaign.payments`.
+integer fen) and a payment date. :func:`read_payment_bytes` reads a channel's CSV from its bytes
+(headers in Chinese or English; :func:`read_payment_file` the same from a file on disk),
+:func:`read_lines` validates rows and refuses a file with any bad line, naming the lines.
+``HOLD_ZH`` names why a payment is held. Re-exported by :mod:`urrbmi.campaign.payments`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 from urrbmi import ids
 from urrbmi.db.models import CHANNELS
 from urrbmi.errors import InvalidId, InvalidInput
-from urrbmi.limits import limits, read_text
+from urrbmi.limits import check_size, decode_text, limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,15 +106,15 @@ def _need(row: dict[str, str], key: str) -> str:
     return value
 
 
-def read_payment_file(path: Path) -> list[PaymentLine]:
-    """A channel's CSV file (UTF-8, with or without BOM; GB18030 accepted), headers in Chinese or
-    English (see ``HEADERS``). Bounded before parsing: size, lines and line length
-    (``urrbmi.limits``)."""
-    content = read_text(path)
-    reader = csv.reader(io.StringIO(content))
+def read_payment_bytes(content: bytes, name: str = "payments.csv") -> list[PaymentLine]:
+    """A channel's CSV file from its bytes (UTF-8, with or without BOM; GB18030 accepted), headers
+    in Chinese or English (see ``HEADERS``). Bounded before parsing: size, lines and line length
+    (``urrbmi.limits``); ``name`` is the file's, for the messages."""
+    text = decode_text(content, name)
+    reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if header is None:
-        raise InvalidInput(f"缴费文件为空：{path}", f"empty payment file: {path}")
+        raise InvalidInput(f"缴费文件为空：{name}", f"empty payment file: {name}")
     names: list[str | None] = []
     for h in header:
         h = h.strip()
@@ -127,6 +127,13 @@ def read_payment_file(path: Path) -> list[PaymentLine]:
         )
     rows = ({k: v for k, v in zip(names, rec, strict=False) if k is not None} for rec in reader if any(rec))
     return read_lines(rows)
+
+
+def read_payment_file(path: Path) -> list[PaymentLine]:
+    """:func:`read_payment_bytes` of a file on disk (the CLI, the demo): its size checked before
+    it is read."""
+    check_size(path.stat().st_size)
+    return read_payment_bytes(path.read_bytes(), path.name)
 
 
 def check_channel(channel: str) -> None:

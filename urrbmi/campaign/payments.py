@@ -12,7 +12,8 @@ The public names of the payment services live here; the work is in three modules
   the payment with its receipt, the enrollment and its period, one audit row).
 
 And here: a held payment accepted on review (:func:`accept_payment`), a payment given back
-(:func:`cancel_payment`) and a resident's payments (:func:`payments_of`).
+(:func:`cancel_payment`), a resident's payments (:func:`payments_of`) and what became of each
+line of a channel's notification (:func:`line_results`).
 
 Idempotent: a (channel, external reference) already recorded with the same data is skipped; with
 different data the whole file is refused. Two agents paying for the same resident at once give one
@@ -22,6 +23,8 @@ and the loser is re-run and held as ``already_paid``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select, text
@@ -53,6 +56,7 @@ from urrbmi.campaign.payment_lines import (
     parse_amount,
     parse_day,
     read_lines,
+    read_payment_bytes,
     read_payment_file,
 )
 from urrbmi.db.models import (
@@ -78,6 +82,7 @@ __all__ = [
     "LOOKUP_BATCH",
     "STAGING_BATCH",
     "CounterCheck",
+    "LineResult",
     "PaymentLine",
     "PaymentResult",
     "PaymentSummary",
@@ -87,10 +92,12 @@ __all__ = [
     "cancel_payment",
     "check_channel",
     "check_counter_payment",
+    "line_results",
     "parse_amount",
     "parse_day",
     "payments_of",
     "read_lines",
+    "read_payment_bytes",
     "read_payment_file",
     "record_payment",
 ]
@@ -110,6 +117,32 @@ def payments_of(session: Session, resident_id: int) -> list[tuple[Payment, int |
         assert p is not None
         out.append((p, rno))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class LineResult:
+    """What became of one line of a channel's notification: its payment's status, hold reason
+    and receipt number."""
+
+    external_ref: str
+    status: str
+    hold_reason: str | None
+    receipt_no: int | None
+
+
+def line_results(session: Session, channel: str, refs: Sequence[str]) -> list[LineResult]:
+    """The recorded payment of each of a channel's references, in the order first named, each
+    once (a reference with no payment is left out): the per-line answer to a notification."""
+    found: dict[str, LineResult] = {}
+    for i in range(0, len(refs), 900):
+        part = refs[i : i + 900]
+        for ref, status, reason, rno in session.execute(
+            select(Payment.external_ref, Payment.status, Payment.hold_reason, Receipt.receipt_no)
+            .outerjoin(Receipt, Receipt.payment_id == Payment.id)
+            .where(Payment.channel == channel, Payment.external_ref.in_(part))
+        ):
+            found[ref] = LineResult(ref, status, reason, rno)
+    return [found[r] for r in dict.fromkeys(refs) if r in found]
 
 
 def cancel_payment(

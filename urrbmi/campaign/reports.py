@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from urrbmi import ids
 from urrbmi.campaign.campaigns import EXCLUSION_ZH, campaign_policy
-from urrbmi.campaign.payments import HOLD_ZH, read_payment_file
+from urrbmi.campaign.payments import HOLD_ZH, read_payment_bytes
 from urrbmi.db.models import (
     Assessment,
     Campaign,
@@ -114,6 +114,8 @@ def write_roster(
     session: Session, c: Campaign, path: Path, fmt_: str, *, include_paid: bool = False, scope: str = ""
 ) -> int:
     """Write the roster as CSV (UTF-8 with BOM, so Excel opens it) or XLSX; returns the row count.
+    Written to a path on purpose, not returned as bytes: a county's roster is a million rows,
+    streamed row by row and never held in memory.
     ID numbers are written as text (XLSX cell type string), never as numbers Excel would round;
     names and every other text are written formula-safe (:mod:`urrbmi.export`)."""
     rows = roster_rows(session, c, include_paid=include_paid, scope=scope)
@@ -170,11 +172,17 @@ def _payment_item(p: Payment) -> dict[str, Any]:
 
 
 def reconcile(
-    session: Session, c: Campaign, *, statement: Path | None = None, channel: str | None = None
+    session: Session,
+    c: Campaign,
+    *,
+    statement: bytes | None = None,
+    channel: str | None = None,
+    statement_name: str = "statement.csv",
 ) -> Reconciliation:
     """The ledger's state: accepted payments by channel, residents still unpaid, and every payment
     that needs a person (unmatched IDs, second payments, wrong amounts). With a channel
-    ``statement`` file, also what the channel reports that the ledger lacks and vice versa."""
+    ``statement`` (the file's bytes, read as a payment file; ``statement_name`` for the messages),
+    also what the channel reports that the ledger lacks and vice versa."""
     out = Reconciliation()
     by_channel = session.execute(
         select(Payment.channel, func.count(), func.sum(Payment.amount_fen))
@@ -215,7 +223,7 @@ def reconcile(
     if statement is not None:
         if channel is None:
             raise ValueError("a statement needs its channel")
-        out.statement = _against_statement(session, c, statement, channel)
+        out.statement = _against_statement(session, c, statement, statement_name, channel)
     return out
 
 
@@ -234,8 +242,10 @@ def _held_names(session: Session, items: list[dict[str, Any]]) -> None:
         i["name"] = names.get(i["payment"])
 
 
-def _against_statement(session: Session, c: Campaign, path: Path, channel: str) -> dict[str, Any]:
-    lines = {ln.external_ref: ln for ln in read_payment_file(path)}
+def _against_statement(
+    session: Session, c: Campaign, content: bytes, name: str, channel: str
+) -> dict[str, Any]:
+    lines = {ln.external_ref: ln for ln in read_payment_bytes(content, name)}
     ledger = {
         ref: (amount, paid_on)
         for ref, amount, paid_on in session.execute(

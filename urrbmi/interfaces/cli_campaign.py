@@ -11,17 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
 from urrbmi import ids
 from urrbmi.campaign.assess import assess
-from urrbmi.campaign.campaigns import create_campaign, get_campaign, repin
+from urrbmi.campaign.campaigns import create_campaign, get_campaign, list_campaigns, repin
 from urrbmi.campaign.changes import (
     identity_changes,
 )
 from urrbmi.campaign.reports import duplicate_enrollments, reconcile, write_roster
 from urrbmi.campaign.tiers import choose_tier, configure
-from urrbmi.db.models import Campaign
 from urrbmi.db.session import (
     session_scope,
 )
@@ -62,7 +60,7 @@ def campaign_create(policy_id: str, region_code: str, db_url: str | None, actor:
 def campaign_list(db_url: str | None) -> None:
     """列出征缴批次 / list campaigns."""
     with session_scope(open_engine(db_url, write=False)) as s:
-        for c in s.scalars(select(Campaign).order_by(Campaign.id)):
+        for c in list_campaigns(s):
             click.echo(f"{c.id}\t{c.region_code}\t{c.benefit_year}\t{c.policy_id}@{c.policy_version}")
 
 
@@ -191,7 +189,13 @@ def campaign_reconcile(
             code="missing_input",
         )
     with session_scope(open_engine(db_url, write=False)) as s:
-        rec = reconcile(s, get_campaign(s, campaign_id), statement=statement, channel=channel)
+        rec = reconcile(
+            s,
+            get_campaign(s, campaign_id),
+            statement=None if statement is None else statement.read_bytes(),
+            channel=channel,
+            statement_name=statement.name if statement is not None else "statement.csv",
+        )
     click.echo(dumps(rec.as_dict()))
 
 

@@ -101,8 +101,10 @@ def refund_file(
     fmt_ = "csv" if out.suffix.lower() == ".csv" else "xlsx"
     with session_scope(open_engine(db_url)) as s:
         f = export_refund_file(
-            s, get_campaign(s, campaign_id), channel, out, fmt_, actor=actor or default_actor(), again=again
+            s, get_campaign(s, campaign_id), channel, fmt_, actor=actor or default_actor(), again=again
         )
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(f.content)
     if f.batch_id is None:
         click.echo("没有待发送的退费 / nothing to send")
         return

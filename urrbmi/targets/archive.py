@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,10 +31,8 @@ from urrbmi.clock import now
 from urrbmi.db.models_progress import BulletinIssue
 from urrbmi.errors import InvalidInput
 from urrbmi.registry.audit import record
-from urrbmi.targets.bulletin import Bulletin, render_html, write_xlsx
-from urrbmi.targets.bulletin import line as bulletin_line
-from urrbmi.targets.bulletin import shape as bulletin_shape
-from urrbmi.targets.columns import table_json
+from urrbmi.targets.bulletin import Bulletin, render_html, xlsx_bytes
+from urrbmi.targets.bulletin import table as bulletin_table
 from urrbmi.targets.counting import Level, ScopeError, effective_prefix
 from urrbmi.targets.reports import bulletin_from_db
 from urrbmi.targets.store import campaign_or_fail
@@ -94,12 +90,11 @@ def _plain(value: Any) -> Any:
 
 def figures(b: Bulletin) -> dict[str, Any]:
     """The bulletin's table (columns and rows, as every report prints them) in storable form."""
-    lines = [bulletin_line(u, b) for u in (*b.rows, b.total)]
     return {
         "title": b.title,
         "as_of": b.as_of.isoformat(),
         "target_rate": str(b.target_rate),
-        **_plain(table_json(bulletin_shape(b), lines)),
+        **_plain(bulletin_table(b)),
     }
 
 
@@ -146,8 +141,7 @@ def issue(
             f"the bulletin for {on} was already issued (number {old}); the archive is not changed",
         )
     b, figs = render(session, campaign_id, on=on, level=level, scope=scope, target_rate=target_rate)
-    with tempfile.TemporaryDirectory() as d:
-        xlsx = write_xlsx(b, Path(d) / "bulletin.xlsx").read_bytes()
+    xlsx = xlsx_bytes(b)
     row = BulletinIssue(
         campaign_id=c.id, as_of=on, level=level, scope=scope, title=b.title, figures=figs, xlsx=xlsx,
         html=render_html(b), issued_by=actor, issued_at=now(),

@@ -168,9 +168,24 @@ def _excel_value(value: Value, kind: str) -> Value:
     return value
 
 
+def table(b: Bulletin) -> dict[str, object]:
+    """The bulletin's table as the API and the archive give it (:func:`columns.table_json`):
+    the columns, and one object per ranked row and the total."""
+    return spec.table_json(shape(b), [line(u, b) for u in (*b.rows, b.total)])
+
+
 def write_xlsx(b: Bulletin, path: Path) -> Path:
+    """:func:`xlsx_bytes`'s workbook written to ``path``."""
+    return _book(b).save(path)
+
+
+def xlsx_bytes(b: Bulletin) -> bytes:
     """One sheet 通报: title, subtitle, header, ranked rows, total, notes. Numbers are numbers
     (with #,##0 and 0.00% formats), so the sheet can be re-sorted and summed."""
+    return _book(b).to_bytes()
+
+
+def _book(b: Bulletin) -> Book:
     cols = columns(b)
     book = Book()
     sheet = book.sheet("通报")
@@ -214,7 +229,7 @@ def write_xlsx(b: Bulletin, path: Path) -> Path:
     ws.page_setup.fitToHeight = 0
     if ws.sheet_properties.pageSetUpPr is not None:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
-    return book.save(path)
+    return book
 
 
 # --- HTML ------------------------------------------------------------------------------------

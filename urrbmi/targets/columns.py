@@ -239,3 +239,8 @@ def table_json(shape: Shape, lines: Sequence[Line]) -> dict[str, object]:
         "columns": [{"key": c.key, "zh": c.label(shape), "en": c.en, "kind": c.kind} for c in cols],
         "rows": [{**{c.key: cell(c, ln) for c in cols}, "total": ln.total} for ln in lines],
     }
+
+
+def report_table(rep: ProgressReport) -> dict[str, object]:
+    """:func:`table_json` of a database progress report (:func:`report_lines`)."""
+    return table_json(*report_lines(rep))

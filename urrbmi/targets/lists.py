@@ -23,6 +23,7 @@ from urrbmi.db.models_fieldwork import ResidentContact
 from urrbmi.errors import InvalidInput
 from urrbmi.imports import phones
 from urrbmi.money import from_fen
+from urrbmi.registry import audit
 from urrbmi.targets.counting import resident_rows, todo_page
 from urrbmi.targets.store import campaign_or_fail
 
@@ -234,6 +235,32 @@ def write_not_enrolled_xlsx(
         for r in _rows(session, frame.slice(start, MAX_LIMIT), NOT_ENROLLED_EXTRA, full_ids, full_phones):
             sheet.append([r[k] for k, _ in cols])
     return book.save(path), frame.height
+
+
+def export_not_enrolled_xlsx(
+    session: Session,
+    campaign_id: int,
+    path: Path,
+    *,
+    on: dt.date,
+    scope: str,
+    actor: str,
+    full_ids: bool = False,
+    full_phones: bool = False,
+) -> tuple[int, str]:
+    """:func:`write_not_enrolled_xlsx` for a download, audited: a file of names and phone numbers
+    left the system (who, where, how many). Written to ``path``, not returned as bytes: early in a
+    campaign the list is most of the county, and the workbook is streamed, not built in memory.
+    Returns the rows and the place's name."""
+    _, n = write_not_enrolled_xlsx(
+        session, campaign_id, path, on=on, scope=scope, full_ids=full_ids, full_phones=full_phones
+    )
+    audit.record(
+        session, actor, "campaigns", campaign_id, "export",
+        new={"list": "未参保人员清单", "region": scope, "on": on, "rows": n,
+             "phones": "完整" if full_phones else "隐去中间位"},
+    )  # fmt: skip
+    return n, place_name(session, scope)
 
 
 @dataclass(frozen=True)

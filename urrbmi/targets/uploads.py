@@ -317,7 +317,16 @@ def _check_split(
 
 
 def write_upload_report(up: TaskUpload, path: Path) -> Path:
+    """:func:`upload_report_bytes`'s workbook written to ``path`` (the CLI)."""
+    return _report_book(up).save(path)
+
+
+def upload_report_bytes(up: TaskUpload) -> bytes:
     """The error report (Excel, Chinese headers, as the department lists'): 错误明细 and 汇总."""
+    return _report_book(up).to_bytes()
+
+
+def _report_book(up: TaskUpload) -> Book:
     book = Book()
     ws = book.sheet("错误明细")
     ws.append(list(ERROR_HEADERS))
@@ -335,7 +344,7 @@ def write_upload_report(up: TaskUpload, path: Path) -> Path:
         ("任务合计 task total", f"{up.total:,}"),
     ):
         ws.append([label, value])
-    return book.save(path)
+    return book
 
 
 def load_task_upload(

@@ -12,7 +12,7 @@ payment accepted with a difference, a retro-subsidy 补发 after an identity cha
   nothing, each row audited;
 - :func:`export_refund_file`: the approved (and failed) money-out rows (``refund``,
   ``cancellation``; a ``top_up`` is money the resident owes and is collected at the counter, never
-  paid out) written to a CSV/XLSX for the paying channel with the full ID number, the name, the
+  paid out) as a CSV/XLSX file's bytes for the paying channel with the full ID number, the name, the
   amount in yuan and the refund number as the reference; the rows become ``sent`` in one batch;
 - :func:`import_result`: the channel's answer (reference, 成功/失败, amount, paid date, its
   transaction number, reason): a matched row becomes ``paid`` or ``failed``; an unknown

@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -22,7 +21,7 @@ from urrbmi import clock
 from urrbmi.campaign.refunds.rows import KIND_ZH, PAYABLE_KINDS, S, refund_query, zh_status
 from urrbmi.db.models import Campaign, Refund, Resident
 from urrbmi.errors import InvalidInput
-from urrbmi.export import Book, write_csv
+from urrbmi.export import Book, csv_bytes
 from urrbmi.limits import decode_text
 from urrbmi.money import from_fen, to_fen
 from urrbmi.registry import audit
@@ -61,29 +60,29 @@ class RefundFile:
     channel: str
     count: int
     total: Decimal
-    path: Path
+    content: bytes  # the file (XLSX or CSV) for the channel
 
 
 def export_refund_file(
     session: Session,
     c: Campaign,
     channel: str,
-    path: Path,
     fmt: str = "xlsx",
     *,
     actor: str,
     scope: str = "",
     again: str | None = None,
 ) -> RefundFile:
-    """Write the approved and failed money-out refunds to ``path`` for ``channel`` and mark them
-    ``sent`` in one batch (the batch number is on every row and in the file).
+    """The file (``fmt``: XLSX or CSV, as bytes) of the approved and failed money-out refunds for
+    ``channel``, which are marked ``sent`` in one batch (the batch number is on every row and in
+    the file). Refunds are a small share of a campaign's payments: the file is made in memory.
 
     ``again``: write the file of that earlier batch once more (its rows still ``sent``; a file
     lost on the way), changing nothing but an audit row."""
     if fmt not in ("xlsx", "csv"):
         raise InvalidInput(f"文件格式应为xlsx或csv：{fmt}", f"the format is xlsx or csv, not {fmt!r}")
     if again is not None:
-        return _write_again(session, c, channel, path, fmt, actor=actor, scope=scope, batch=again)
+        return _write_again(session, c, channel, fmt, actor=actor, scope=scope, batch=again)
     rows = list(
         session.execute(
             refund_query(c, scope)
@@ -110,25 +109,24 @@ def export_refund_file(
             {"status": "sent", "batch_id": batch, "channel": channel},
         )
     session.flush()
-    _write(path, fmt, lines)
+    content = _render(fmt, lines)
     total = sum((from_fen(r.amount_fen) for r, *_ in rows), Decimal("0.00"))
-    return RefundFile(batch, channel, len(rows), total, path)
+    return RefundFile(batch, channel, len(rows), total, content)
 
 
-def _write(path: Path, fmt: str, lines: list[list[object]]) -> None:
+def _render(fmt: str, lines: list[list[object]]) -> bytes:
     if fmt == "csv":
-        write_csv(path, FILE_HEADER, lines)
-        return
+        return csv_bytes(FILE_HEADER, lines)
     book = Book()
     sheet = book.sheet("退费")
     sheet.append(FILE_HEADER)
     for line in lines:
         sheet.append(line)
-    book.save(path)
+    return book.to_bytes()
 
 
 def _write_again(
-    session: Session, c: Campaign, channel: str, path: Path, fmt: str, *, actor: str, scope: str, batch: str
+    session: Session, c: Campaign, channel: str, fmt: str, *, actor: str, scope: str, batch: str
 ) -> RefundFile:
     rows = list(
         session.execute(refund_query(c, scope).where(Refund.batch_id == batch, Refund.status == S.SENT))
@@ -143,11 +141,10 @@ def _write_again(
             f"退费批次{batch}是发给{rows[0][0].channel}渠道的",
             f"refund batch {batch} went to {rows[0][0].channel}",
         )
-    lines = [_file_line(batch, row) for row in rows]
-    _write(path, fmt, lines)
+    content = _render(fmt, [_file_line(batch, row) for row in rows])
     audit.record(session, actor, "refunds", f"batch:{batch}", "resend_file", None, {"rows": len(rows)})
     total = sum((from_fen(r.amount_fen) for r, *_ in rows), Decimal("0.00"))
-    return RefundFile(batch, channel, len(rows), total, path)
+    return RefundFile(batch, channel, len(rows), total, content)
 
 
 # --- the channel's result ----------------------------------------------------------------------

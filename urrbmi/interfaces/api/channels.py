@@ -12,17 +12,16 @@ nothing is recorded. Channels are not region-scoped: they pay into their campaig
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import select
 
 from urrbmi.access.channels import authenticate, consume_nonce
 from urrbmi.campaign.campaigns import get_campaign
-from urrbmi.campaign.payments import apply_payments_raced, read_lines
-from urrbmi.db.models import Payment, Receipt
+from urrbmi.campaign.payments import apply_payments_raced, line_results, read_lines
 from urrbmi.interfaces.api.common import Strict, _err
 from urrbmi.interfaces.api.deps import tx
 from urrbmi.interfaces.api.errors import translate
@@ -130,14 +129,5 @@ def notify(
         )
         summary = apply_payments_raced(s, c, ch.payment_channel, lines, actor=f"channel:{channel}")
         consume_nonce(s, ch, x_nonce or "")
-        refs = [x.external_ref for x in body.payments]
-        found: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(refs), 900):
-            part = refs[i : i + 900]
-            for ref, status, reason, rno in s.execute(
-                select(Payment.external_ref, Payment.status, Payment.hold_reason, Receipt.receipt_no)
-                .outerjoin(Receipt, Receipt.payment_id == Payment.id)
-                .where(Payment.channel == ch.payment_channel, Payment.external_ref.in_(part))
-            ):
-                found[ref] = {"external_ref": ref, "status": status, "hold_reason": reason, "receipt_no": rno}
-        return summary.as_dict() | {"results": [found[r] for r in dict.fromkeys(refs) if r in found]}
+        results = line_results(s, ch.payment_channel, [x.external_ref for x in body.payments])
+        return summary.as_dict() | {"results": [asdict(r) for r in results]}

@@ -9,9 +9,7 @@ region inside the user's scope.
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -24,14 +22,14 @@ from urrbmi.campaign.payments import (
     accept_payment,
     apply_payments,
     cancel_payment,
-    read_payment_file,
+    read_payment_bytes,
     record_payment,
 )
 from urrbmi.db.models import Payment
 from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, Id, IdNumber, Strict
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import Yuan
-from urrbmi.limits import check_size
+from urrbmi.interfaces.api.uploads import read_upload
 from urrbmi.money import from_fen
 from urrbmi.registry.errors import NotFound
 
@@ -142,18 +140,11 @@ def import_file(
     ],
     channel: Annotated[Literal["wechat", "alipay", "unionpay", "bank", "tax"], Form()],
 ) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="urrbmi-upload-") as d:
-        path = Path(d) / "payments.csv"
-        size = 0
-        with path.open("wb") as fh:
-            while chunk := file.file.read(1 << 20):
-                size += len(chunk)
-                check_size(size)
-                fh.write(chunk)
-        with tx(request) as s:
-            c = scoped_campaign(s, p, campaign_id, whole=True)
-            lines = read_payment_file(path)
-            return apply_payments(s, c, channel, lines, actor=p.actor).as_dict()
+    content = read_upload(file)
+    with tx(request) as s:
+        c = scoped_campaign(s, p, campaign_id, whole=True)
+        lines = read_payment_bytes(content, file.filename or "payments.csv")
+        return apply_payments(s, c, channel, lines, actor=p.actor).as_dict()
 
 
 @router.post(

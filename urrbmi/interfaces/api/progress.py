@@ -151,18 +151,15 @@ def check_task_table(
     level: Annotated[UnitLevel, Form()] = "village",
     format: Annotated[Literal["json", "xlsx"], Form()] = "json",
 ) -> Any:
-    import tempfile
-    from pathlib import Path as FsPath
-
     content = read_upload(file)
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id, whole=True)
         up = uploads.check_task_file(s, campaign_id, content, file.filename or "upload", level=level)
     if format == "xlsx":
-        with tempfile.TemporaryDirectory() as d:
-            data = uploads.write_upload_report(up, FsPath(d) / "r.xlsx").read_bytes()
         return Response(
-            data, media_type=XLSX, headers=attachment("任务表错误报告.xlsx", "task-table-report.xlsx")
+            uploads.upload_report_bytes(up),
+            media_type=XLSX,
+            headers=attachment("任务表错误报告.xlsx", "task-table-report.xlsx"),
         )
     return {
         "file_name": up.file_name,

@@ -9,15 +9,11 @@ one's own refund), ``refund.pay`` for the file and the result.
 
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from starlette.background import BackgroundTask
 
 from urrbmi.access.scope import Principal, scoped_campaign
 from urrbmi.campaign.refunds import (
@@ -209,24 +205,18 @@ def refund_file(
         str | None, Query(max_length=64, description="重新生成此前一批（仍待渠道回复）的文件，不改变状态")
     ] = None,
 ) -> Response:
-    fd, tmp = tempfile.mkstemp(prefix="urrbmi-refunds-", suffix=f".{format}")
-    os.close(fd)
-    path = Path(tmp)
-    try:
-        with tx(request) as s:
-            c = scoped_campaign(s, p, campaign_id, whole=True)
-            f = export_refund_file(
-                s, c, channel, path, format, actor=p.actor, scope=p.region_prefix, again=again
-            )
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return FileResponse(
-        path,
+    with tx(request) as s:
+        c = scoped_campaign(s, p, campaign_id, whole=True)
+        f = export_refund_file(s, c, channel, format, actor=p.actor, scope=p.region_prefix, again=again)
+    name = f"refunds-{campaign_id}-{f.batch_id or 'empty'}.{format}"
+    return Response(
+        f.content,
         media_type="text/csv" if format == "csv" else XLSX,
-        filename=f"refunds-{campaign_id}-{f.batch_id or 'empty'}.{format}",
-        headers={"X-Refund-Batch": f.batch_id or "", "X-Refund-Count": str(f.count)},
-        background=BackgroundTask(path.unlink, missing_ok=True),
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "X-Refund-Batch": f.batch_id or "",
+            "X-Refund-Count": str(f.count),
+        },
     )
 
 

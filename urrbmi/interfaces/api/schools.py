@@ -9,9 +9,7 @@ outside the scope (or none) is the uniform 403. ID numbers are masked unless the
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
@@ -22,7 +20,7 @@ from sqlalchemy.orm import Session
 from urrbmi import clock
 from urrbmi.access.errors import out_of_scope
 from urrbmi.access.scope import Principal, check_region, scoped_campaign
-from urrbmi.campaign.payments import read_payment_file
+from urrbmi.campaign.payments import read_payment_bytes
 from urrbmi.campaign.schools import (
     RosterResult,
     Statement,
@@ -43,7 +41,6 @@ from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, XLSX, Day, Id, S
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import Out, Ratio, Yuan
 from urrbmi.interfaces.api.uploads import read_upload
-from urrbmi.limits import check_size
 from urrbmi.money import from_fen
 from urrbmi.registry.errors import NotFound
 
@@ -382,15 +379,11 @@ def pay_file(
     channel: Annotated[Literal["wechat", "alipay", "unionpay", "bank", "tax"], Form()],
 ) -> dict[str, Any]:
     p.require("payment.import")
-    with tempfile.TemporaryDirectory(prefix="urrbmi-upload-") as d:
-        path = Path(d) / "payments.csv"
-        content = read_upload(file)
-        check_size(len(content))
-        path.write_bytes(content)
-        with tx(request) as s:
-            c, school = _both(s, p, campaign_id, school_id)
-            lines = read_payment_file(path)
-            return pay_school_file(s, school, c, lines, channel=channel, actor=p.actor).as_dict()
+    content = read_upload(file)
+    with tx(request) as s:
+        c, school = _both(s, p, campaign_id, school_id)
+        lines = read_payment_bytes(content, file.filename or "payments.csv")
+        return pay_school_file(s, school, c, lines, channel=channel, actor=p.actor).as_dict()
 
 
 @router.get(

@@ -24,18 +24,16 @@ from urrbmi.access.scope import Principal, check_region, scoped_campaign
 from urrbmi.interfaces.api.common import AUTH_ERRORS, XLSX, Day, Id, Limit, Offset, attachment
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import JSONOut, Out, Ratio, Yuan
-from urrbmi.registry import audit
 from urrbmi.registry.regions import get_region, prefix
-from urrbmi.targets.columns import report_lines, table_json
+from urrbmi.targets.columns import report_table
 from urrbmi.targets.counting import progress
 from urrbmi.targets.incentive import IncentiveLine
 from urrbmi.targets.lists import (
     Page,
+    export_not_enrolled_xlsx,
     hardship_not_enrolled,
     identity_changed,
     not_enrolled,
-    place_name,
-    write_not_enrolled_xlsx,
 )
 from urrbmi.targets.reports import FundingReport, bulletin_from_db, funding_report, incentive_from_db
 from urrbmi.targets.store import region_prefix
@@ -215,9 +213,8 @@ def get_progress(
             target=target,
             target_rate=rate,
         )
-        shape, lines = report_lines(rep)
         out = ProgressOut.model_validate(rep)
-        out.table = TableOut.model_validate(table_json(shape, lines))
+        out.table = TableOut.model_validate(report_table(rep))
         return out
 
 
@@ -249,9 +246,8 @@ def get_bulletin(
     rate: Rate = None,
     format: Literal["json", "xlsx", "html"] = "json",
 ) -> Response:
-    from urrbmi.targets.bulletin import line as bulletin_line
-    from urrbmi.targets.bulletin import render_html, write_xlsx
-    from urrbmi.targets.bulletin import shape as bulletin_shape
+    from urrbmi.targets.bulletin import render_html, xlsx_bytes
+    from urrbmi.targets.bulletin import table as bulletin_table
 
     with tx(request) as s:
         scoped_campaign(s, p, campaign_id)
@@ -267,17 +263,13 @@ def get_bulletin(
     if format == "html":
         return Response(render_html(b), media_type="text/html; charset=utf-8")
     if format == "xlsx":
-        with tempfile.TemporaryDirectory() as d:
-            path = write_xlsx(b, Path(d) / "bulletin.xlsx")
-            data = path.read_bytes()
         return Response(
-            data,
+            xlsx_bytes(b),
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers=attachment(f"通报-{b.as_of.isoformat()}.xlsx", f"bulletin-{campaign_id}.xlsx"),
         )
     out = BulletinOut.model_validate(b)
-    lines = [bulletin_line(u, b) for u in (*b.rows, b.total)]
-    out.table = TableOut.model_validate(table_json(bulletin_shape(b), lines))
+    out.table = TableOut.model_validate(bulletin_table(b))
     return JSONOut(out.model_dump(mode="json"))
 
 
@@ -367,18 +359,11 @@ def export_not_enrolled(
     try:
         with tx(request) as s:
             scoped_campaign(s, p, campaign_id)
-            scope = _narrowed(s, p, region)
-            _, n = write_not_enrolled_xlsx(
-                s, campaign_id, path, on=day, scope=scope, full_ids=p.can("resident.full_id"),
-                full_phones=p.can("contact.read"),
+            # streamed to a file (a county's list is large), audited by the service
+            _, where = export_not_enrolled_xlsx(
+                s, campaign_id, path, on=day, scope=_narrowed(s, p, region), actor=p.actor,
+                full_ids=p.can("resident.full_id"), full_phones=p.can("contact.read"),
             )  # fmt: skip
-            # a file of names and phone numbers left the system: who, where, how many
-            audit.record(
-                s, p.actor, "campaigns", campaign_id, "export",
-                new={"list": "未参保人员清单", "region": scope, "on": day, "rows": n,
-                     "phones": "完整" if p.can("contact.read") else "隐去中间位"},
-            )  # fmt: skip
-            where = place_name(s, scope)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
