@@ -5,7 +5,8 @@ Triggers mark a resident for every campaign whenever a row that decides its stat
 (residents, enrollments, payments, refunds, assessments), and a whole campaign when the campaign
 row changes. PostgreSQL: one trigger per statement (transition tables), which marks the whole
 campaign instead of each resident when a statement writes more than 50,000 rows (a bulk
-assessment or import: rebuilding is then cheaper); SQLite: one per row.
+assessment or import: rebuilding is then cheaper); SQLite: one per row, for the campaigns whose
+counts are built (one writer at a time: nothing can slip between a rebuild and its build row).
 
 Revision ID: 0022
 Revises: 0021
@@ -187,6 +188,11 @@ def _postgres_triggers() -> None:
 
 
 def _sqlite_triggers() -> None:
+    # Only campaigns whose counts are built are marked: SQLite has one writer at a time, so no
+    # write can fall between a rebuild's reading and its build row (the race that makes
+    # PostgreSQL mark every campaign); a campaign not built yet is rebuilt whole at its first
+    # count, and its first assessment (a row per resident) writes no marks.
+    built = "c.id IN (SELECT campaign_id FROM state_builds)"
     for table, column in MARKED.items():
         for verb, (row, _transition) in OPS.items():
             name = f"urrbmi_mark_{table}_{verb.lower()}"
@@ -194,12 +200,13 @@ def _sqlite_triggers() -> None:
             if table == "refunds":
                 extra = (
                     "INSERT INTO state_marks (campaign_id, resident_id) SELECT c.id, e.resident_id "
-                    f"FROM campaigns c CROSS JOIN enrollments e WHERE e.payment_id = {row}.payment_id;"
+                    "FROM campaigns c CROSS JOIN enrollments e "
+                    f"WHERE {built} AND e.payment_id = {row}.payment_id;"
                 )
             op.execute(
                 f"CREATE TRIGGER {name} AFTER {verb} ON {table} FOR EACH ROW BEGIN "
                 "INSERT INTO state_marks (campaign_id, resident_id) "
-                f"SELECT id, {row}.{column} FROM campaigns; "
+                f"SELECT c.id, {row}.{column} FROM campaigns c WHERE {built}; "
                 f"{extra} END"
             )
     op.execute(
