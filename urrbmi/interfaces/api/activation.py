@@ -16,7 +16,7 @@ from urrbmi.access.scope import Principal
 from urrbmi.campaign import activation, fieldwork
 from urrbmi.interfaces.api.common import AUTH_ERRORS, Day
 from urrbmi.interfaces.api.deps import need, tx
-from urrbmi.interfaces.api.fieldwork import CampaignQ, MemberList, ReadP, RegionQ, member_out
+from urrbmi.interfaces.api.fieldwork import CampaignQ, MemberList, ReadP, RegionQ, member_list
 from urrbmi.interfaces.api.schemas import Ratio
 from urrbmi.interfaces.api.uploads import read_upload
 
@@ -87,12 +87,7 @@ def get_not_activated(
     with tx(request) as s:
         c = fieldwork.current_campaign(s, p, campaign_id)
         rows = activation.not_activated(s, p, c, on=on, region=region)
-    return {
-        "campaign_id": c.id,
-        "on": on or clock.today(),
-        "total": len(rows),
-        "items": [member_out(m) for m in rows],
-    }
+    return member_list(c, on, rows)
 
 
 @router.get(

@@ -164,6 +164,16 @@ def member_out(m: fieldwork.Member) -> dict[str, Any]:
     return d
 
 
+def member_list(c: Any, on: dt.date | None, rows: list[fieldwork.Member]) -> dict[str, Any]:
+    """A :class:`MemberList` answer: the campaign, the day counted at, and every member."""
+    return {
+        "campaign_id": c.id,
+        "on": on or clock.today(),
+        "total": len(rows),
+        "items": [member_out(m) for m in rows],
+    }
+
+
 def _group(g: fieldwork.HouseholdGroup) -> dict[str, Any]:
     return {
         "household": g.household,
@@ -347,12 +357,7 @@ def get_reminders(
     with tx(request) as s:
         c = fieldwork.current_campaign(s, p, campaign_id)
         rows = fieldwork.reminders(s, p, c, on=on, region=region)
-    return {
-        "campaign_id": c.id,
-        "on": on or clock.today(),
-        "total": len(rows),
-        "items": [member_out(m) for m in rows],
-    }
+    return member_list(c, on, rows)
 
 
 @router.get(
