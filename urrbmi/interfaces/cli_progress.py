@@ -398,4 +398,4 @@ def refresh_cmd(db_url: str | None, campaign_id: int | None) -> None:
         cid = _cid(s, campaign_id)
         done = refresh_report(s, cid)
     seconds = time.perf_counter() - start
-    click.echo(f"进度统计已更新 / counts brought up to date: {done.zh}（{seconds:.1f} 秒 / s）")
+    click.echo(f"进度统计已更新 / counts brought up to date: {done.text}（{seconds:.1f} 秒 / s）")

@@ -43,9 +43,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from urrbmi.db.dialect import analyze, china_day, write_count
+from urrbmi.db.dialect import analyze, write_count
 from urrbmi.db.locks import lock_for_transaction
-from urrbmi.db.models import Campaign, Enrollment, Payment, Refund, Resident
+from urrbmi.db.models import Campaign, Enrollment, Payment, Resident
 from urrbmi.db.models_state import (
     STATE_COLUMNS,
     StateBuild,
@@ -73,7 +73,8 @@ class Refreshed:
     residents: int
 
     @property
-    def zh(self) -> str:
+    def text(self) -> str:
+        """What it did, in Chinese with the English beside it (the CLI's line)."""
         return "全部重建 / rebuilt" if self.rebuilt else f"{self.residents:,} 人 / residents"
 
 
@@ -170,8 +171,8 @@ def _days(c: Campaign, residents: Any) -> Any:
     """(``rid``, ``day``): the days on which a resident's inputs to the state change, for the
     residents selected by the condition ``residents`` (on :class:`Resident`): the beginning,
     and each day an enrollment of the year was registered, a payment of the campaign made, a
-    refund or cancellation created (for the resident, or for the payment an enrollment of theirs
-    was bought with), and the death."""
+    payment reversed (the resident's, or the one an enrollment of theirs was bought with), and
+    the death."""
     year = c.benefit_year
     rid, day = Resident.id.label("rid"), literal(BEGINNING, Date).label("day")
     rev = _reversals(c)
@@ -183,11 +184,13 @@ def _days(c: Campaign, residents: Any) -> Any:
         select(Payment.resident_id, Payment.paid_on)
         .join(Resident, Resident.id == Payment.resident_id)
         .where(residents, Payment.campaign_id == c.id),
-        select(Refund.resident_id, china_day(Refund.created_at))
-        .join(Resident, Resident.id == Refund.resident_id)
-        .where(residents, Refund.campaign_id == c.id),
-        # (through the payments' reversal days: a handful of rows, so that no database loops over
-        # the refunds once per enrollment)
+        # the days a payment of theirs, or the payment an enrollment of theirs was bought with, is
+        # reversed: the definition's own reversal days (a handful of rows, so that no database
+        # loops over the refunds once per enrollment)
+        select(Payment.resident_id, rev.c.reversed_day)
+        .join(rev, rev.c.payment_id == Payment.id)
+        .join(Resident, Resident.id == Payment.resident_id)
+        .where(residents, Payment.campaign_id == c.id),
         select(Enrollment.resident_id, rev.c.reversed_day)
         .join(rev, rev.c.payment_id == Enrollment.payment_id)
         .join(Resident, Resident.id == Enrollment.resident_id)
@@ -304,6 +307,11 @@ def _compact(session: Session, c: Campaign, build: StateBuild) -> None:
     )
 
 
+def holds(table: Any, on: dt.date) -> Any:
+    """SQL: the stretch of days of a segment or cohort row of ``table`` holds ``on``."""
+    return and_(table.c.day_from <= on, or_(table.c.day_to.is_(None), table.c.day_to > on))
+
+
 def names_one_of(listed: Any, codes: Sequence[str]) -> Any:
     """SQL: the comma-joined identity codes ``listed`` (an assessment's ``categories``) name one of
     ``codes`` (exactly: LIKE's wildcards in a code are escaped)."""
@@ -360,8 +368,7 @@ def cohort_counts(
             ).where(
                 seg.c.campaign_id == c.id,
                 seg.c.resident_id.in_(pending_residents(c)),
-                seg.c.day_from <= on,
-                or_(seg.c.day_to.is_(None), seg.c.day_to > on),
+                holds(seg, on),
                 *(() if whole else (in_prefix(seg.c.village, prefix),)),
                 *(seg.c[f] == v for f, v in (flags or {}).items()),
                 *(() if categories is None else (names_one_of(seg.c.categories, categories),)),
@@ -381,8 +388,7 @@ def cohort_counts(
                 (t.c.subsidy_fen * sign).label("subsidy_fen"),
             ).where(
                 t.c.campaign_id == c.id,
-                t.c.day_from <= on,
-                or_(t.c.day_to.is_(None), t.c.day_to > on),
+                holds(t, on),
                 *(() if whole else (in_prefix(t.c.village, prefix),)),
                 *(t.c[f] == v for f, v in (flags or {}).items()),
                 *(() if categories is None else (names_one_of(t.c.categories, categories),)),

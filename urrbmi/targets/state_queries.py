@@ -15,13 +15,10 @@ from typing import Any
 import polars as pl
 from sqlalchemy import (
     BigInteger,
-    Date,
     and_,
     case,
     event,
     func,
-    literal,
-    or_,
     select,
     true,
     union_all,
@@ -31,7 +28,7 @@ from sqlalchemy.orm import Session
 from urrbmi.db.models import Payment, Refund, RefundStatus, Resident
 from urrbmi.db.models_state import StateSegment
 from urrbmi.errors import InvalidInput
-from urrbmi.targets.cohorts import cohort_counts, live_at, names_one_of, pending_residents, prepare
+from urrbmi.targets.cohorts import cohort_counts, holds, live_at, names_one_of, pending_residents, prepare
 from urrbmi.targets.state import (
     _KEY_TYPES,
     FLAGS,
@@ -39,7 +36,6 @@ from urrbmi.targets.state import (
     REVERSING,
     _date_value,
     _next_day,
-    _state_select,
     effective_prefix,
     resident_state,
 )
@@ -246,8 +242,7 @@ def todo_page(
                 select(seg.resident_id.label("rid"), seg.village.label("village")).where(
                     seg.campaign_id == c.id,
                     seg.village.in_(villages),
-                    seg.day_from <= on,
-                    or_(seg.day_to.is_(None), seg.day_to > on),
+                    holds(seg.__table__, on),
                     *(seg.__table__.c[f] == v for f, v in todo.items()),
                     *(() if categories is None else (names_one_of(seg.categories, categories),)),
                     *((seg.resident_id.not_in(pending_residents(c)),) if pending == "some" else ()),
@@ -269,8 +264,7 @@ def todo_page(
         page = list(session.scalars(q))
     if not page:
         return total, pl.DataFrame(schema=_ROW_SCHEMA)
-    days = select(Resident.id.label("rid"), literal(on, Date).label("day")).where(Resident.id.in_(page))
-    st = _state_select(session, c, prefix, None, list(_ROW_SCHEMA), days=days.subquery("days")).subquery()
+    st = live_at(session, c, prefix, on, Resident.id.in_(page), [k for k in _ROW_SCHEMA if k != "rid"])
     rows = {r[0]: tuple(r) for r in session.execute(select(*(st.c[k] for k in _ROW_SCHEMA)))}
     return total, pl.DataFrame([rows[rid] for rid in page], schema=_ROW_SCHEMA, orient="row")
 
