@@ -54,6 +54,29 @@ def _state_columns() -> list[sa.Column[object]]:
     ]
 
 
+def _cohort_table(name: str, *extra: sa.Column[object]) -> None:
+    """A cohorts table (``state_cohorts``; ``state_school_cohorts`` with the school besides)."""
+    big_id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    op.create_table(
+        name,
+        sa.Column("id", big_id, autoincrement=True, nullable=False),
+        sa.Column("campaign_id", big_id, nullable=False),
+        sa.Column("generation", sa.Integer(), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.Column("day_from", sa.Date(), nullable=False),
+        *extra,
+        *_state_columns(),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f(f"fk_{name}_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{name}")),
+    )
+    op.create_index(f"ix_{name}_campaign_village", name, ["campaign_id", "village"], unique=False)
+
+
 def upgrade() -> None:
     big_id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
     op.create_table(
@@ -85,48 +108,8 @@ def upgrade() -> None:
         ["campaign_id", "village", "resident_id"],
         unique=False,
     )
-    op.create_table(
-        "state_cohorts",
-        sa.Column("id", big_id, autoincrement=True, nullable=False),
-        sa.Column("campaign_id", big_id, nullable=False),
-        sa.Column("generation", sa.Integer(), nullable=False),
-        sa.Column("n", sa.BigInteger(), nullable=False),
-        sa.Column("day_from", sa.Date(), nullable=False),
-        *_state_columns(),
-        sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_state_cohorts_campaign_id_campaigns"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_state_cohorts")),
-    )
-    op.create_index(
-        "ix_state_cohorts_campaign_village", "state_cohorts", ["campaign_id", "village"], unique=False
-    )
-    op.create_table(
-        "state_school_cohorts",
-        sa.Column("id", big_id, autoincrement=True, nullable=False),
-        sa.Column("campaign_id", big_id, nullable=False),
-        sa.Column("generation", sa.Integer(), nullable=False),
-        sa.Column("n", sa.BigInteger(), nullable=False),
-        sa.Column("day_from", sa.Date(), nullable=False),
-        sa.Column("school", sa.String(length=200), nullable=False),
-        *_state_columns(),
-        sa.ForeignKeyConstraint(
-            ["campaign_id"],
-            ["campaigns.id"],
-            name=op.f("fk_state_school_cohorts_campaign_id_campaigns"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_state_school_cohorts")),
-    )
-    op.create_index(
-        "ix_state_school_cohorts_campaign_village",
-        "state_school_cohorts",
-        ["campaign_id", "village"],
-        unique=False,
-    )
+    _cohort_table("state_cohorts")
+    _cohort_table("state_school_cohorts", sa.Column("school", sa.String(length=200), nullable=False))
     op.create_table(
         "state_builds",
         sa.Column("campaign_id", big_id, nullable=False),
