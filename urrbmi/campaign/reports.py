@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from urrbmi import ids
+from urrbmi import clock, ids
 from urrbmi.campaign.campaigns import EXCLUSION_ZH, campaign_policy
+from urrbmi.campaign.payment_totals import payment_totals
 from urrbmi.campaign.payments import HOLD_ZH, read_payment_bytes
 from urrbmi.db.models import (
     Assessment,
@@ -26,6 +28,7 @@ from urrbmi.db.models import (
 from urrbmi.export import Book, write_csv
 from urrbmi.money import fmt, from_fen
 from urrbmi.policy.engine import CLASS_ZH
+from urrbmi.targets.counting import unpaid_at
 
 ROSTER_HEADERS = (
     "序号",
@@ -178,32 +181,24 @@ def reconcile(
     statement: bytes | None = None,
     channel: str | None = None,
     statement_name: str = "statement.csv",
+    on: dt.date | None = None,
 ) -> Reconciliation:
-    """The ledger's state: accepted payments by channel, residents still unpaid, and every payment
-    that needs a person (unmatched IDs, second payments, wrong amounts). With a channel
+    """The ledger's state: accepted payments by channel (kept as data,
+    :mod:`urrbmi.campaign.payment_totals`), the residents still unpaid at ``on`` (default today:
+    alive, an amount due, not enrolled, by :func:`~urrbmi.targets.state.resident_state`, counted
+    from the state kept as data) and every payment that needs a person (unmatched IDs, second
+    payments, wrong amounts). With a channel
     ``statement`` (the file's bytes, read as a payment file; ``statement_name`` for the messages),
     also what the channel reports that the ledger lacks and vice versa."""
     out = Reconciliation()
-    by_channel = session.execute(
-        select(Payment.channel, func.count(), func.sum(Payment.amount_fen))
-        .where(Payment.campaign_id == c.id, Payment.status == PaymentStatus.ACCEPTED)
-        .group_by(Payment.channel)
-        .order_by(Payment.channel)
-    ).all()
+    by_channel = payment_totals(session, c.id, PaymentStatus.ACCEPTED)
     out.matched = {
         "count": sum(n for _, n, _ in by_channel),
-        "amount": from_fen(sum(int(s or 0) for _, _, s in by_channel)),
-        "by_channel": {ch: {"count": n, "amount": from_fen(int(s or 0))} for ch, n, s in by_channel},
+        "amount": from_fen(sum(fen for _, _, fen in by_channel)),
+        "by_channel": {ch: {"count": n, "amount": from_fen(fen)} for ch, n, fen in by_channel},
     }
-    n_unpaid, due_unpaid = session.execute(
-        text(
-            "SELECT COUNT(*), COALESCE(SUM(a.total_due_fen), 0) FROM assessments a "
-            "WHERE a.campaign_id = :c AND a.status = 'due' AND NOT EXISTS (SELECT 1 FROM enrollments e "
-            "WHERE e.campaign_id = :c AND e.resident_id = a.resident_id AND e.status = 'enrolled')"
-        ),
-        {"c": c.id},
-    ).one()
-    out.unpaid = {"count": n_unpaid, "amount": from_fen(int(due_unpaid))}
+    n_unpaid, due_unpaid = unpaid_at(session, c, on or clock.today())
+    out.unpaid = {"count": n_unpaid, "amount": from_fen(due_unpaid)}
     for p in session.scalars(
         select(Payment)
         .where(Payment.campaign_id == c.id, Payment.status.in_(("held", "unmatched")))
@@ -236,8 +231,8 @@ def _held_names(session: Session, items: list[dict[str, Any]]) -> None:
             select(Payment.id, Resident.name)
             .join(Resident, Resident.id == Payment.resident_id)
             .where(Payment.id.in_(pids[start : start + 1000]))
-        ).tuples()
-        names.update(dict(rows.all()))
+        )
+        names.update({int(pid): str(name) for pid, name in rows})
     for i in items:
         i["name"] = names.get(i["payment"])
 

@@ -347,6 +347,14 @@ class Payment(Base):
         ),
         Index("ix_payments_resident", "resident_id"),
         Index("ix_payments_state", "resident_id", "campaign_id", "status", "paid_on", "id"),  # migration 0020
+        # the payments awaiting a person (the reconciliation's lists), a few among a million
+        Index(
+            "ix_payments_to_review",
+            "campaign_id",
+            "id",
+            sqlite_where=text("status IN ('held', 'unmatched')"),
+            postgresql_where=text("status IN ('held', 'unmatched')"),
+        ),  # migration 0024
         {"sqlite_autoincrement": True},
     )
 
