@@ -35,6 +35,7 @@ def upgrade() -> None:
         ["benefit_year", "resident_id"],
         postgresql_where=OUTSIDE,
         sqlite_where=OUTSIDE,
+        if_not_exists=True,  # bench_county has both, made by hand with these definitions to measure
     )
     op.create_index(
         "ix_residents_employee_insured",
@@ -42,6 +43,7 @@ def upgrade() -> None:
         ["id", "region_code"],
         postgresql_where=sa.text("employee_insured"),
         sqlite_where=sa.text("employee_insured = 1"),  # SQLite: booleans are 0/1, as the query says
+        if_not_exists=True,
     )
 
 
