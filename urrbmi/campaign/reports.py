@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, func, or_, select, text, union
+from sqlalchemy.orm import Session, aliased
 
 from urrbmi import clock, ids
 from urrbmi.campaign.campaigns import EXCLUSION_ZH, campaign_policy
@@ -263,54 +263,90 @@ def _against_statement(
     }
 
 
-def duplicate_enrollments(session: Session, benefit_year: int, *, scope: str = "") -> list[dict[str, Any]]:
-    """Residents enrolled more than once for a benefit year (two regions, or resident and employee
-    insurance), and residents enrolled here who are now in employee insurance. ``scope``: the
-    region-code prefix of the residents listed ("" = all), applied in SQL."""
-    multi = (
+def _listed(benefit_year: int, scope: str) -> Any:
+    """The ids of the residents :func:`duplicate_enrollments` lists, each found from a small index
+    (migration 0023) and checked by one index look-up, never by grouping a year's enrollments:
+
+    - enrolled twice: our campaigns hold at most one live enrollment per resident and year
+      (``uq_enrollments_resident_year_live``), so a second one is a row from elsewhere
+      (``campaign_id`` NULL, ``ix_enrollments_outside_campaigns``): such a row with another like it
+      or with a live campaign row;
+    - employee-insured now (``ix_residents_employee_insured``) with a resident-scheme enrollment.
+
+    The look-ups are scalar subqueries (``LIMIT 1 ... IS NOT NULL``), which PostgreSQL runs per
+    row: as ``EXISTS`` it may hash the year's million enrollments instead."""
+    enrolled = (Enrollment.benefit_year == benefit_year, Enrollment.status == EnrollmentStatus.ENROLLED)
+    row = aliased(Enrollment)
+    same = (row.resident_id == Enrollment.resident_id, row.benefit_year == benefit_year)
+    live = select(row.resident_id).where(*same, row.status == EnrollmentStatus.ENROLLED)
+    in_scope = Resident.region_code.startswith(scope, autoescape=True)
+    twice = (
         select(Enrollment.resident_id)
-        .where(Enrollment.benefit_year == benefit_year, Enrollment.status == EnrollmentStatus.ENROLLED)
+        .where(*enrolled, Enrollment.campaign_id.is_(None))
         .group_by(Enrollment.resident_id)
-        .having(func.count() > 1)
+        .having(or_(func.count() > 1, _any(live.where(row.campaign_id.is_not(None)))))
     )
-    employee = select(Enrollment.resident_id).where(
-        Enrollment.benefit_year == benefit_year,
-        Enrollment.status == EnrollmentStatus.ENROLLED,
-        Enrollment.insurance_type == InsuranceType.RESIDENT,
-        Enrollment.resident_id.in_(select(Resident.id).where(Resident.employee_insured.is_(True))),
+    if scope:  # the resident's region, looked up for the few listed only
+        twice = twice.having(_any(select(Resident.id).where(Resident.id == Enrollment.resident_id, in_scope)))
+    resident_scheme = select(Enrollment.resident_id).where(
+        *enrolled, Enrollment.resident_id == Resident.id, Enrollment.insurance_type == InsuranceType.RESIDENT
     )
-    rows = session.execute(
+    employee = select(Resident.id).where(Resident.employee_insured, in_scope, _any(resident_scheme))
+    return union(twice, employee)
+
+
+def _any(query: Select[Any]) -> ColumnElement[bool]:
+    return query.limit(1).scalar_subquery().is_not(None)
+
+
+def duplicate_enrollments(
+    session: Session, benefit_year: int, *, scope: str = "", limit: int | None = None, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Residents enrolled more than once for a benefit year (two regions, or resident and employee
+    insurance), and residents enrolled here who are now in employee insurance, by resident id.
+    ``scope``: the region-code prefix of the residents listed ("" = all); ``limit``/``offset``: a
+    page of the list (None: all of it). Three statements whatever the page: the residents' ids,
+    the residents, their enrollments."""
+    if session.get_bind().dialect.name == "postgresql":
+        # the row estimates of the small indexes are far too high, so the plan's cost would have
+        # PostgreSQL compile it (JIT), which takes longer than the query (docs/web.md)
+        session.execute(text("SET LOCAL jit = off"))
+    listed = _listed(benefit_year, scope).subquery()
+    page = select(listed.c.resident_id).order_by(listed.c.resident_id).limit(limit).offset(offset)
+    rids = list(session.scalars(page))
+    if not rids:
+        return []
+    people = session.execute(
         select(Resident.id, Resident.id_number, Resident.name, Resident.employee_insured)
-        .where(
-            Resident.id.in_(multi.union(employee)),
-            Resident.region_code.startswith(scope, autoescape=True),
-        )
+        .where(Resident.id.in_(rids))
         .order_by(Resident.id)
     ).all()
-    out: list[dict[str, Any]] = []
-    for rid, number, name, employee_insured in rows:
-        enr = session.execute(
-            select(
-                Enrollment.region_code, Enrollment.insurance_type, Enrollment.source, Enrollment.campaign_id
-            )
-            .where(
-                Enrollment.resident_id == rid,
-                Enrollment.benefit_year == benefit_year,
-                Enrollment.status == EnrollmentStatus.ENROLLED,
-            )
-            .order_by(Enrollment.id)
-        ).all()
-        out.append(
-            {
-                "id_number": ids.mask(number),
-                "name": name,
-                "employee_insured": bool(employee_insured),
-                "enrollments": [
-                    {"region": r, "insurance_type": t, "source": s, "campaign": cid} for r, t, s, cid in enr
-                ],
-            }
+    enrollments: dict[int, list[dict[str, Any]]] = {rid: [] for rid in rids}
+    for rid, r, t, s, cid in session.execute(
+        select(
+            Enrollment.resident_id,
+            Enrollment.region_code,
+            Enrollment.insurance_type,
+            Enrollment.source,
+            Enrollment.campaign_id,
         )
-    return out
+        .where(
+            Enrollment.resident_id.in_(rids),
+            Enrollment.benefit_year == benefit_year,
+            Enrollment.status == EnrollmentStatus.ENROLLED,
+        )
+        .order_by(Enrollment.id)
+    ):
+        enrollments[rid].append({"region": r, "insurance_type": t, "source": s, "campaign": cid})
+    return [
+        {
+            "id_number": ids.mask(number),
+            "name": name,
+            "employee_insured": bool(employee_insured),
+            "enrollments": enrollments[rid],
+        }
+        for rid, number, name, employee_insured in people
+    ]
 
 
 __all__ = [
