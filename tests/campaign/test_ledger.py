@@ -25,11 +25,11 @@ from urrbmi.db.models import (
     Enrollment,
     EnrollmentSource,
     Payment,
-    PaymentStaging,
     Receipt,
     Refund,
     Resident,
 )
+from urrbmi.db.models_imports import PaymentStaging
 from urrbmi.db.session import session_scope
 from urrbmi.money import from_fen
 

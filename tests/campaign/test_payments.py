@@ -21,9 +21,9 @@ from urrbmi.db.models import (
     BenefitPeriod,
     Enrollment,
     Payment,
-    PaymentStaging,
     Receipt,
 )
+from urrbmi.db.models_imports import PaymentStaging
 from urrbmi.db.session import session_scope
 from urrbmi.errors import InvalidInput
 from urrbmi.money import from_fen, to_fen

@@ -41,10 +41,10 @@ from urrbmi.db.models import (
     EnrollmentSource,
     InsuranceType,
     Payment,
-    PaymentStaging,
     PaymentStatus,
     Resident,
 )
+from urrbmi.db.models_imports import PaymentStaging
 from urrbmi.registry import audit
 from urrbmi.registry.errors import Conflict
 

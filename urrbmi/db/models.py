@@ -74,6 +74,12 @@ RESIDENCE = ("hukou", "permit", "none")
 STUDENT = ("school", "college")
 RESIDENT_STATUS = ("active", "deceased", "moved_out")
 
+
+def partial(where: str) -> dict[str, Any]:
+    """A partial index's condition, the same on both databases."""
+    return {"postgresql_where": text(where), "sqlite_where": text(where)}
+
+
 # SQLite keeps booleans as 0/1 and uses a partial index only for the query's own term
 EMPLOYEE_INSURED: dict[str, Any] = {
     "postgresql_where": text("employee_insured"),
@@ -274,8 +280,7 @@ INSURANCE_TYPES = tuple(s.value for s in InsuranceType)
 ENROLLMENT_STATUS = tuple(s.value for s in EnrollmentStatus)
 ENROLLMENT_SOURCE = tuple(s.value for s in EnrollmentSource)
 ONE_PER_YEAR = "status = 'enrolled' AND campaign_id IS NOT NULL"
-_OUTSIDE = text("status = 'enrolled' AND campaign_id IS NULL")
-OUTSIDE_CAMPAIGNS: dict[str, Any] = {"postgresql_where": _OUTSIDE, "sqlite_where": _OUTSIDE}
+OUTSIDE_CAMPAIGNS = partial("status = 'enrolled' AND campaign_id IS NULL")
 
 
 class Enrollment(Base):
@@ -355,19 +360,12 @@ class Payment(Base):
             "campaign_id",
             "resident_id",
             unique=True,
-            sqlite_where=text("status = 'accepted'"),
-            postgresql_where=text("status = 'accepted'"),
+            **partial("status = 'accepted'"),
         ),
         Index("ix_payments_resident", "resident_id"),
         Index("ix_payments_state", "resident_id", "campaign_id", "status", "paid_on", "id"),  # migration 0020
-        # the payments awaiting a person (the reconciliation's lists), a few among a million
-        Index(
-            "ix_payments_to_review",
-            "campaign_id",
-            "id",
-            sqlite_where=text("status IN ('held', 'unmatched')"),
-            postgresql_where=text("status IN ('held', 'unmatched')"),
-        ),  # migration 0024
+        # the payments awaiting a person (the reconciliation's lists), a few among a million (0024)
+        Index("ix_payments_to_review", "campaign_id", "id", **partial("status IN ('held', 'unmatched')")),
         {"sqlite_autoincrement": True},
     )
 
@@ -472,26 +470,6 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(20))
     old: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     new: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-
-
-class PaymentStaging(Base):
-    """Rows of a bulk payment file, validated, before the set-based insert (emptied after)."""
-
-    __tablename__ = "payment_staging"
-    __table_args__ = (Index("ix_payment_staging_batch_ref", "batch_id", "external_ref"),)
-
-    batch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
-    external_ref: Mapped[str] = mapped_column(String(64))
-    id_number: Mapped[str] = mapped_column(String(18))
-    amount_fen: Mapped[int] = mapped_column(BigInteger)
-    paid_on: Mapped[dt.date] = mapped_column(Date)
-    # worked out in Python before the set-based insert (the quote at paid_on)
-    resident_id: Mapped[int | None] = mapped_column(BigInteger)
-    due_fen: Mapped[int | None] = mapped_column(BigInteger)
-    benefit_start: Mapped[dt.date | None] = mapped_column(Date)
-    benefit_end: Mapped[dt.date | None] = mapped_column(Date)
-    hold_reason: Mapped[str | None] = mapped_column(String(20))
 
 
 # Tables of the other parts live in their own modules; import them so Base.metadata is complete.

@@ -10,7 +10,8 @@ imports this module so Alembic and the schema test see every table.
 - ``import_rows``: the outcome of every data row (batch, row number, ID, status, reason); the
   provenance of each membership / resident / enrollment the batch created;
 - ``import_staging``: the valid rows of the file being loaded, for set-based SQL (emptied after);
-- ``review_items``: the review queue (conflicting versions side by side, decided by a person).
+- ``review_items``: the review queue (conflicting versions side by side, decided by a person);
+- ``payment_staging``: the validated rows of a bulk payment file, before the set-based insert.
 """
 
 from __future__ import annotations
@@ -190,3 +191,23 @@ class ImportCheck(Base):
 
 
 __all__ = ["Base", "ImportBatch", "ImportCheck", "ImportFile", "ImportRow", "ImportStaging", "ReviewItem"]
+
+
+class PaymentStaging(Base):
+    """Rows of a bulk payment file, validated, before the set-based insert (emptied after)."""
+
+    __tablename__ = "payment_staging"
+    __table_args__ = (Index("ix_payment_staging_batch_ref", "batch_id", "external_ref"),)
+
+    batch_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    line_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_ref: Mapped[str] = mapped_column(String(64))
+    id_number: Mapped[str] = mapped_column(String(18))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    paid_on: Mapped[dt.date] = mapped_column(Date)
+    # worked out in Python before the set-based insert (the quote at paid_on)
+    resident_id: Mapped[int | None] = mapped_column(BigInteger)
+    due_fen: Mapped[int | None] = mapped_column(BigInteger)
+    benefit_start: Mapped[dt.date | None] = mapped_column(Date)
+    benefit_end: Mapped[dt.date | None] = mapped_column(Date)
+    hold_reason: Mapped[str | None] = mapped_column(String(20))

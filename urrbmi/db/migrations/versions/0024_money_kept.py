@@ -164,11 +164,11 @@ def downgrade() -> None:
     for name in ("state_now_cohorts", "state_now_days"):
         op.drop_index(f"ix_{name}_campaign_village", table_name=name)
         op.drop_table(name)
-    with op.batch_alter_table("state_builds") as batch:
-        batch.drop_column("horizon")
+    # plain DROP COLUMN (PostgreSQL; SQLite 3.35+): a batch copy would rename the tables under the
+    # triggers of migration 0022 that name them
+    op.execute("ALTER TABLE state_builds DROP COLUMN horizon")
     for table in ("state_builds", *KEPT):
         op.execute(f"DELETE FROM {table}")
     for table in KEPT:
-        with op.batch_alter_table(table) as batch:
-            for name, _type in ADDED:
-                batch.drop_column(name)
+        for name, _type in ADDED:
+            op.execute(f"ALTER TABLE {table} DROP COLUMN {name}")

@@ -17,14 +17,16 @@ export function DashboardPage({ user }) {
   const [on, setOn] = useState(''); // the report day ('' = today, the server's clock)
   const [window_, setWindow] = useState(null); // {start, deadline} of the campaign (GET …/charts)
   const [campaigns] = useApi(EP.campaigns, { limit: 50, offset: 0 });
+  // the table shows a town chosen by a bureau officer (not the user's own scope)
+  const drilled = ((parent && parent.code) || null) !== ((own && own.code) || null);
   return html`<div class="page" data-testid="page-dashboard">
     <div class="row gap wrap-row">
       <${CampaignPicker} value=${campaign} onChange=${(c) => { setCampaign(c); setParent(own); }} />
       <${DatePicker} label="dash.on" value=${on} onChange=${setOn} testid="dash-on" />
     </div>
     ${campaign && county && window_ && html`<${Countdown} day=${county.on} deadline=${window_.deadline} />`}
-    ${campaign && html`<${Ledger} campaign=${campaign} on=${on} own=${own} drilled=${parent !== own} onCounty=${setCounty} whole=${coversCampaign(user, campaigns, campaign)} />
-      <${Progress} campaign=${campaign} on=${on} parent=${parent} onDrill=${setParent} fixed=${!!own} onTop=${parent === own ? setCounty : null} />
+    ${campaign && html`<${Ledger} campaign=${campaign} on=${on} own=${own} drilled=${drilled} onCounty=${setCounty} whole=${coversCampaign(user, campaigns, campaign)} />
+      <${Progress} campaign=${campaign} on=${on} parent=${parent} onDrill=${setParent} fixed=${!!own} onTop=${drilled ? null : setCounty} />
       <${BurnUp} campaign=${campaign} on=${on} county=${county} onWindow=${setWindow} />
       ${can(user, 'resident.read') && html`<${TargetList} path=${EP.hardship(campaign)} title="progress.groups" testid="hardship" />
       <${TargetList} path=${EP.notEnrolled(campaign)} title="progress.not_enrolled" testid="not-enrolled"
