@@ -94,4 +94,21 @@ def test_activation_import_and_rates(world: World, client: TestClient) -> None:
     by = {row["name"]: (row["activated"], row["registry"]) for row in rates.json()["rows"]}
     assert by["城西街道"] == (1, 3)
     missing = client.get("/api/v1/fieldwork/not-activated", headers=world.auth("agent_a")).json()
-    assert missing["total"] == 2
+    assert (missing["total"], missing["offset"], missing["limit"], len(missing["items"])) == (2, 0, 20, 2)
+    pages = [
+        client.get(
+            "/api/v1/fieldwork/not-activated", params={"limit": 1, "offset": o}, headers=world.auth("agent_a")
+        ).json()
+        for o in (0, 1, 2)
+    ]
+    assert [p["total"] for p in pages] == [2, 2, 2]
+    assert [m["resident_id"] for p in pages for m in p["items"]] == [
+        m["resident_id"] for m in missing["items"]
+    ]
+    too_many = {"limit": 201}
+    assert (
+        client.get(
+            "/api/v1/fieldwork/not-activated", params=too_many, headers=world.auth("agent_a")
+        ).status_code
+        == 422
+    )

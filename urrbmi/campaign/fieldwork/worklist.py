@@ -16,13 +16,16 @@ from sqlalchemy.orm import Session
 from urrbmi import clock
 from urrbmi.access.errors import out_of_scope
 from urrbmi.access.scope import Principal, resident_clause, scoped_resident
+from urrbmi.campaign.fieldwork.kept import usable
 from urrbmi.campaign.fieldwork.members import (
     STATE_ZH,
     STATES,
     Filter,
     HouseholdGroup,
     Member,
+    Rows,
     Worklist,
+    kept_query,
     member_query,
     read_prefix,
     select_members,
@@ -34,16 +37,6 @@ from urrbmi.db.models_fieldwork import OUTCOMES
 from urrbmi.errors import InvalidInput
 from urrbmi.policy.identities import all_identities
 from urrbmi.targets.counting import effective_prefix
-
-
-class _Rows:
-    """Rows already fetched, read like a result (``mappings()``)."""
-
-    def __init__(self, rows: Sequence[Any]) -> None:
-        self.rows = rows
-
-    def mappings(self) -> list[Any]:
-        return [r._mapping for r in self.rows]
 
 
 def _common_prefix(codes: Sequence[str]) -> str:
@@ -131,7 +124,14 @@ def worklist(
     # households matching the filter, counted and paged in the database in one query (issue 15:
     # a county's list filtered in Python took 1.5-2.8 s at 22 k residents): the members ranked
     # by household, the totals over all of them, the page's households kept
-    mq = member_query(session, p, c, prefix, on, keep=keep)
+    # the matching residents are found from the state kept as data when it is up to date (a
+    # county's 1.14 M residents are not evaluated live for a page); only the page's are then
+    kept = usable(session, c)
+    mq = (
+        kept_query(session, p, c, prefix, on, keep)
+        if kept
+        else member_query(session, p, c, prefix, on, keep=keep)
+    )
     alone = case((Resident.household_id.is_(None), Resident.id))
     by_household = (Resident.region_code, Resident.household_id.is_(None), Resident.household_id, alone)
     ranked = mq.add_columns(
@@ -161,7 +161,11 @@ def worklist(
     else:
         total_households = total_residents = 0
     order = list(dict.fromkeys((r.region_code, r.household_id or "", r.alone) for r in rows))
-    households = _group(to_members(p, on, _Rows(rows)), order)
+    if kept and rows:
+        members = select_members(session, p, c, prefix, on, rids=[r.id for r in rows])
+    else:
+        members = to_members(p, on, Rows(rows))
+    households = _group(members, order)
     return Worklist(
         c.id,
         c.benefit_year,

@@ -154,7 +154,9 @@ class ReductionOut(BaseModel):
 class MemberList(BaseModel):
     campaign_id: int
     on: dt.date
-    total: int
+    total: int = Field(description="名单总人数 / residents in the whole list")
+    offset: int = 0
+    limit: int | None = Field(None, description="每页人数（不分页时为空）/ page size, none when not paged")
     items: list[MemberOut]
 
 
@@ -164,14 +166,17 @@ def member_out(m: fieldwork.Member) -> dict[str, Any]:
     return d
 
 
-def member_list(c: Any, on: dt.date | None, rows: list[fieldwork.Member]) -> dict[str, Any]:
-    """A :class:`MemberList` answer: the campaign, the day counted at, and every member."""
-    return {
-        "campaign_id": c.id,
-        "on": on or clock.today(),
-        "total": len(rows),
-        "items": [member_out(m) for m in rows],
-    }
+def member_list(
+    c: Any, on: dt.date | None, rows: list[fieldwork.Member] | fieldwork.MemberPage
+) -> dict[str, Any]:
+    """A :class:`MemberList` answer: the campaign, the day counted at, and every member (a list)
+    or one page of them with the total (a :class:`~urrbmi.campaign.fieldwork.MemberPage`)."""
+    if isinstance(rows, fieldwork.MemberPage):
+        paged = {"total": rows.total, "offset": rows.offset, "limit": rows.limit}
+        items = list(rows.items)
+    else:
+        paged, items = {"total": len(rows), "offset": 0, "limit": None}, rows
+    return {"campaign_id": c.id, "on": on or clock.today(), **paged, "items": [member_out(m) for m in items]}
 
 
 def _group(g: fieldwork.HouseholdGroup) -> dict[str, Any]:
