@@ -120,9 +120,9 @@ def _compare(s: Session, cid: int, dates: tuple[dt.date, ...] = DATES) -> None:
             pages = [activation.not_activated(s, p, c, on=on, limit=7, offset=o) for o in range(0, 210, 7)]
             assert whole.total == live_whole.total == len(whole.items) < 200
             assert whole.items == live_whole.items, (on, p.role)
-            for got in (pages, live_pages):
-                assert {x.total for x in got} == {whole.total}
-                assert tuple(m for x in got for m in x.items) == whole.items
+            for paged in (pages, live_pages):
+                assert {x.total for x in paged} == {whole.total}
+                assert tuple(m for x in paged for m in x.items) == whole.items
             assert all(m.state != "gone" and m.activated_on is None for m in whole.items)
             seen += whole.total
     assert seen > 0

@@ -171,6 +171,7 @@ def member_list(
 ) -> dict[str, Any]:
     """A :class:`MemberList` answer: the campaign, the day counted at, and every member (a list)
     or one page of them with the total (a :class:`~urrbmi.campaign.fieldwork.MemberPage`)."""
+    paged: dict[str, int | None]
     if isinstance(rows, fieldwork.MemberPage):
         paged = {"total": rows.total, "offset": rows.offset, "limit": rows.limit}
         items = list(rows.items)
