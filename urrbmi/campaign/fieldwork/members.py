@@ -262,7 +262,9 @@ def kept_query(
     """The residents a list keeps (``keep`` and ``where``), found from the state kept as data
     (:mod:`.kept`; the caller checked it is up to date), with the columns the lists order by:
     ``id``, ``region_code``, ``household_id``, ``birth_date``."""
-    base, _st = _matching(session, p, c, prefix, on, replace(keep, where=(*keep.where, *where)), kept=True)
+    # the region's residents through their index (the scope's LIKE cannot use it)
+    within = (*keep.where, in_prefix(Resident.region_code, prefix), *where)
+    base, _st = _matching(session, p, c, prefix, on, replace(keep, where=within), kept=True)
     return base.add_columns(Resident.id, Resident.region_code, Resident.household_id, Resident.birth_date)
 
 
