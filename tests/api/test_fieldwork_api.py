@@ -67,6 +67,9 @@ def test_agent_pays_two_at_once_records_a_visit_and_exports_reminders(
     assert [m["resident_id"] for g in left["households"] for m in g["members"]] == [rids[2]]
     rem = client.get("/api/v1/fieldwork/reminders", headers=h).json()
     assert [(m["resident_id"], m["phone"]) for m in rem["items"]] == [(rids[2], "13700001234")]
+    assert (rem["total"], rem["offset"], rem["limit"]) == (1, 0, 20)
+    after = client.get("/api/v1/fieldwork/reminders", params={"offset": 1}, headers=h).json()
+    assert (after["total"], after["items"]) == (1, [])
     x = client.get("/api/v1/fieldwork/reminders/export", headers=h)
     assert x.status_code == 200
     assert "催缴提醒名单" in unquote(x.headers["content-disposition"])

@@ -239,6 +239,12 @@ def test_visit_outcomes_reminders_export_and_task_reduction_evidence(
             ("张大", "promised", "13800001111"),
             ("张二", "unreachable", None),
         ]
+        pages = [fieldwork.reminders_page(s, AGENT, c, limit=1, offset=o) for o in (0, 1, 2)]
+        assert [([m.name for m in x.items], x.total) for x in pages] == [
+            (["张大"], 2),
+            (["张二"], 2),
+            ([], 2),
+        ]
         promised = fieldwork.worklist(s, AGENT, c, outcome="promised")
         assert [m.outcome_zh for g in promised.households for m in g.members] == ["承诺缴费"]
         path = tmp_path / "催缴提醒名单.xlsx"

@@ -36,6 +36,7 @@ from urrbmi.campaign.fieldwork.reminders import (
     ReminderFile,
     reminder_file,
     reminders,
+    reminders_page,
     reminders_xlsx,
 )
 from urrbmi.campaign.fieldwork.worklist import household, worklist
@@ -61,6 +62,7 @@ __all__ = [
     "reduce_from_outcome",
     "reminder_file",
     "reminders",
+    "reminders_page",
     "reminders_xlsx",
     "state_of",
     "worklist",

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from urrbmi.db.models import Campaign
-from urrbmi.db.models_fieldwork import CredentialActivation
+from urrbmi.db.models_fieldwork import CredentialActivation, VisitOutcome
 from urrbmi.db.models_state import StateSegment
 from urrbmi.targets.cohorts import cohort_counts, holds, prepare
 from urrbmi.targets.state import in_prefix
@@ -64,6 +64,36 @@ def living_not_activated_by_village(
     ).all()
     less = {v: int(n) for v, n in activated}
     counts = ((str(v), int(n) - less.get(v, 0)) for v, n, _fen in living)
+    return sorted((v, n) for v, n in counts if n > 0)
+
+
+def not_visited_by_village(session: Session, c: Campaign, prefix: str, on: dt.date) -> list[tuple[str, int]]:
+    """(village, residents still to enroll at ``on`` with no visit recorded in ``prefix``), villages
+    in order: those to enroll from the cohorts, less those of them visited (a row per visited
+    resident; a visit counts where it was recorded, as the lists read it)."""
+    todo = {"alive": 1, "enrolled": 0, "employee": 0, "elsewhere": 0}
+    counted = cohort_counts(session, c, on, prefix, ["village"], flags=todo, pending="none")
+    seg = StateSegment.__table__
+    visited = (
+        select(VisitOutcome.resident_id)
+        .where(VisitOutcome.campaign_id == c.id, in_prefix(VisitOutcome.region_code, prefix))
+        .distinct()
+        .subquery()
+    )
+    less: dict[str, int] = dict(
+        session.execute(
+            select(seg.c.village, func.count())
+            .join(visited, visited.c.resident_id == seg.c.resident_id)
+            .where(
+                seg.c.campaign_id == c.id,
+                holds(seg, on),
+                in_prefix(seg.c.village, prefix),
+                *(seg.c[f] == v for f, v in todo.items()),
+            )
+            .group_by(seg.c.village)
+        ).all()
+    )
+    counts = ((str(v), int(n) - int(less.get(v, 0))) for v, n, _fen in counted)
     return sorted((v, n) for v, n in counts if n > 0)
 
 

@@ -261,11 +261,19 @@ def kept_query(
 ) -> Any:
     """The residents a list keeps (``keep`` and ``where``), found from the state kept as data
     (:mod:`.kept`; the caller checked it is up to date), with the columns the lists order by:
-    ``id``, ``region_code``, ``household_id``, ``birth_date``."""
+    ``id``, ``region_code``, ``household_id``, ``birth_date``, the latest visit's ``outcome`` and
+    ``promised_on``."""
     # the region's residents through their index (the scope's LIKE cannot use it)
     within = (*keep.where, in_prefix(Resident.region_code, prefix), *where)
     base, _st = _matching(session, p, c, prefix, on, replace(keep, where=within), kept=True)
-    return base.add_columns(Resident.id, Resident.region_code, Resident.household_id, Resident.birth_date)
+    return base.add_columns(
+        Resident.id,
+        Resident.region_code,
+        Resident.household_id,
+        Resident.birth_date,
+        VisitOutcome.outcome,
+        VisitOutcome.promised_on,
+    )
 
 
 def select_members(

@@ -350,7 +350,7 @@ def reduce(
 @router.get(
     "/reminders",
     response_model=MemberList,
-    summary="催缴提醒名单（承诺缴费、联系不上、未走访）/ who to remind",
+    summary="催缴提醒名单（承诺缴费、联系不上、未走访；分页）/ who to remind, paged",
     responses=AUTH_ERRORS,
 )
 def get_reminders(
@@ -359,11 +359,13 @@ def get_reminders(
     campaign_id: CampaignQ = None,
     region: RegionQ = None,
     on: Annotated[Day | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0, le=2_000_000)] = 0,
 ) -> dict[str, Any]:
     with tx(request) as s:
         c = fieldwork.current_campaign(s, p, campaign_id)
-        rows = fieldwork.reminders(s, p, c, on=on, region=region)
-    return member_list(c, on, rows)
+        page = fieldwork.reminders_page(s, p, c, on=on, region=region, limit=limit, offset=offset)
+    return member_list(c, on, page)
 
 
 @router.get(

@@ -13,7 +13,7 @@ export const FW = {
   household: (rid) => `fieldwork/households/${rid}`,
   pay: 'fieldwork/payments', // POST {request_ref, channel, members: [{resident_id, amount}]}: all or nothing
   visits: 'fieldwork/visits', // POST {resident_id, outcome, reason, visited_on, promised_on, phone, evidence_ref}
-  reminders: 'fieldwork/reminders',
+  reminders: 'fieldwork/reminders', // ?limit=&offset= (paged: total, items)
   remindersXlsx: 'fieldwork/reminders/export',
   notActivated: 'fieldwork/not-activated', // ?limit=&offset= (paged: total, items)
   activation: 'fieldwork/activation', // ?level=town|village
@@ -24,7 +24,7 @@ export const STATES = ['todo', 'enrolled', 'employee', 'elsewhere', 'gone'];
 export const OUTCOMES = ['promised', 'unreachable', 'refused', 'paid_elsewhere', 'employee', 'died', 'army'];
 const WITH_VOUCHER = ['paid_elsewhere', 'employee'];
 const PAGE = 10; // households a page
-const PEOPLE_PAGE = 20; // residents a page (not activated)
+const PEOPLE_PAGE = 20; // residents a page (reminders, not activated)
 
 function StateTag({ m }) {
   return html`<span class=${'tag state-' + m.state}>${t('fw.state.' + m.state)}</span>`;
@@ -254,7 +254,9 @@ function PeopleList({ items, testid, extra }) {
 }
 
 function Reminders() {
-  const [data, error, loading] = useApi(FW.reminders);
+  // paged by the server (the Excel download is the whole list)
+  const [offset, setOffset] = useState(0);
+  const [data, error, loading] = useApi(FW.reminders, { limit: PEOPLE_PAGE, offset });
   return html`<div data-testid="reminders">
     <div class="row gap">
       <p class="muted small grow">${t('fw.remind_hint')}</p>
@@ -265,7 +267,8 @@ function Reminders() {
     ${data && html`<p class="muted small" data-testid="remind-count">${t('common.total', { total: data.total })}</p>
       <${PeopleList} items=${data.items} testid="remind-list" extra=${(m) => html`<div class="small">
         ${m.outcome ? t('fw.outcome.' + m.outcome) : t('fw.not_visited')}${m.promised_on ? ' · ' + t('fw.promised_on_short', { day: m.promised_on }) : ''}
-        ${m.individual_due !== null ? ' · ' + t('fw.due', { amount: yuan(m.individual_due) }) : ''}</div>`} />`}
+        ${m.individual_due !== null ? ' · ' + t('fw.due', { amount: yuan(m.individual_due) }) : ''}</div>`} />
+      <${Pager} offset=${offset} size=${PEOPLE_PAGE} total=${data.total} label="fw.page_people" onPage=${setOffset} testid="remind-pager" />`}
   </div>`;
 }
 
