@@ -12,12 +12,13 @@ from dbfixtures import ACTOR, add_people, give_identity, person, setup_regions
 from openpyxl import load_workbook
 from sqlalchemy import Engine, select
 
+from urrbmi import ids
 from urrbmi.campaign.assess import assess
 from urrbmi.campaign.campaigns import create_campaign, get_campaign
 from urrbmi.campaign.changes import identity_changes, record_external_enrollment, register_newborn, statement
 from urrbmi.campaign.payments import apply_payments, read_lines, record_payment
 from urrbmi.campaign.reports import ROSTER_HEADERS, duplicate_enrollments, reconcile, write_roster
-from urrbmi.db.models import BenefitPeriod, Enrollment, Refund
+from urrbmi.db.models import BenefitPeriod, Enrollment, Refund, Resident
 from urrbmi.db.session import session_scope
 from urrbmi.errors import PolicyGap
 from urrbmi.money import from_fen, to_fen
@@ -164,6 +165,73 @@ def test_duplicate_enrollment_report(engine: Engine) -> None:
     assert [d["name"] for d in dup] == ["居民0", "居民1"]
     assert [e["region"] for e in dup[0]["enrollments"]] == ["500114001", "500230"]
     assert dup[1]["employee_insured"] is True
+
+
+def _listed_by_definition(engine: Engine, year: int, scope: str) -> list[tuple[str, str]]:
+    """The list read straight off every enrollment: enrolled more than once for the year, or now
+    employee-insured with a resident-scheme enrollment; by resident id."""
+    with session_scope(engine) as s:
+        kinds: dict[int, list[str]] = {}
+        for rid, kind in s.execute(
+            select(Enrollment.resident_id, Enrollment.insurance_type).where(
+                Enrollment.benefit_year == year, Enrollment.status == "enrolled"
+            )
+        ):
+            kinds.setdefault(rid, []).append(kind)
+        people = s.scalars(select(Resident).order_by(Resident.id)).all()
+        return [
+            (ids.mask(r.id_number), r.name)
+            for r in people
+            if r.region_code.startswith(scope)
+            and (len(kinds.get(r.id, [])) > 1 or (r.employee_insured and "390" in kinds.get(r.id, [])))
+        ]
+
+
+def test_duplicate_pages_join_up_to_the_whole_list(engine: Engine) -> None:
+    """The list paged in SQL: its pages, concatenated, are the whole list, in and out of a region
+    scope, and the whole list is the definition read off every enrollment."""
+    setup_regions(engine)
+    here = add_people(engine, "500114001", "500114", 12)
+    there = add_people(engine, "500230108", "500230", 3, start_year=1970)
+    cid = campaign(engine, "qianjiang-2022", "500114", AS_OF)
+    for i, n in enumerate(here[:8]):
+        pay(engine, cid, n, q("qianjiang-2022", n, AS_OF), f"P{i}", AS_OF)
+
+    def elsewhere(number: str, region: str, year: int = 2022, kind: str = "390") -> None:
+        with session_scope(engine) as s:
+            record_external_enrollment(
+                s, number, year, region, insurance_type=kind, enrolled_on=AS_OF, actor=ACTOR
+            )
+
+    for n in here[0:8:2]:
+        elsewhere(n, "500230")  # paid here, enrolled there too
+    elsewhere(here[3], "500230", year=2021)  # another year: not listed
+    elsewhere(there[0], "500114001")
+    elsewhere(there[0], "652301")  # twice elsewhere, never here
+    elsewhere(there[1], "500114001")  # once: not listed
+    elsewhere(here[9], "500230", kind="310")  # employee insurance only: not listed
+    elsewhere(here[11], "500230")  # resident scheme elsewhere, employee-insured now: listed
+    with session_scope(engine) as s:
+        for n in (here[1], here[9], here[10], here[11]):  # here[10]: not enrolled, not listed
+            update_resident(s, n, {"employee_insured": True}, actor=ACTOR)
+    for scope, count in (("", 7), ("500114", 6), ("500230", 1), ("652301", 0)):
+        with session_scope(engine) as s:
+            whole = duplicate_enrollments(s, 2022, scope=scope)
+            assert [(d["id_number"], d["name"]) for d in whole] == _listed_by_definition(engine, 2022, scope)
+            assert len(whole) == count
+            for size in (1, 2, 3, 5):
+                pages = [
+                    duplicate_enrollments(s, 2022, scope=scope, limit=size, offset=at)
+                    for at in range(0, count + 1, size)
+                ]
+                assert all(len(p) == size for p in pages[:-1]) and len(pages[-1]) < size
+                assert [d for p in pages for d in p] == whole
+    with session_scope(engine) as s:
+        first = duplicate_enrollments(s, 2022)[0]
+    assert [(e["region"], e["source"]) for e in first["enrollments"]] == [
+        ("500114001", "payment"),
+        ("500230", "external"),
+    ]
 
 
 def test_newborn_follows_an_enrolled_guardian_in_fengdu(engine: Engine) -> None:

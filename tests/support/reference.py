@@ -34,6 +34,7 @@ _RES_SCHEMA = {
     "subsidy_fen": pl.Int64,
     "fiscal_fen": pl.Int64,
     "individual_fen": pl.Int64,
+    "total_due_fen": pl.Int64,
 }
 _ENR_SCHEMA = {
     "rid": pl.Int64,
@@ -141,6 +142,7 @@ def read_frames(session: Session, campaign_id: int, scope: str = "") -> Campaign
             Assessment.subsidy_fen,
             Assessment.fiscal_fen,
             Assessment.individual_fen,
+            Assessment.total_due_fen,
         ).outerjoin(Assessment, and_(Assessment.resident_id == Resident.id, Assessment.campaign_id == c.id)),
         prefix,
     )
@@ -175,7 +177,7 @@ def read_frames(session: Session, campaign_id: int, scope: str = "") -> Campaign
             func.sum(Refund.amount_fen).cast(BigInteger).label("done_fen"),
             func.max(Refund.created_at).label("done_at"),
         )
-        .where(Refund.campaign_id == c.id, Refund.kind.in_(REVERSING), Refund.status == "done")
+        .where(Refund.campaign_id == c.id, Refund.kind.in_(REVERSING), Refund.status == "paid")
         .group_by(Refund.payment_id)
         .subquery()
     )
@@ -311,3 +313,19 @@ def weighed_status(frames: CampaignFrames, on: dt.date) -> pl.DataFrame:
         pl.lit(1, pl.Int64).alias("n"),
         pl.col("subsidy_fen").fill_null(0).cast(pl.Int64).alias("subsidy_fen"),
     )
+
+
+def collected_at(frames: CampaignFrames, on: dt.date) -> int:
+    """The money collected at ``on`` (fen): payments made by ``on`` (accepted, or refunded later),
+    less each payment's paid refunds once the last of them was created on or before ``on``."""
+    p = frames.payments
+    made = p.filter(pl.col("paid_on") <= on).get_column("amount_fen").sum()
+    back = p.filter(pl.col("refund_on") <= on).get_column("refund_done_fen").sum()
+    return int(made or 0) - int(back or 0)
+
+
+def unpaid_at(frames: CampaignFrames, on: dt.date) -> tuple[int, int]:
+    """Residents alive at ``on`` with an amount due in the assessment and not enrolled, and the fen
+    they owe."""
+    st = status_at(frames, on).filter(pl.col("alive") & ~pl.col("enrolled") & (pl.col("a_status") == "due"))
+    return st.height, int(st.get_column("total_due_fen").fill_null(0).sum())

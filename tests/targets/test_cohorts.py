@@ -13,7 +13,7 @@ import threading
 import polars as pl
 import pytest
 from random_campaign import DATES, build_random
-from reference import read_frames, status_at, weighed_status
+from reference import collected_at, read_frames, status_at, unpaid_at, weighed_status
 from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session
 from world import VILLAGE_A, VILLAGE_B, VILLAGE_C, World, stamp
@@ -22,7 +22,8 @@ from urrbmi.db.models import Assessment, Enrollment, Payment, Refund, Resident
 from urrbmi.db.models_state import StateBuild, StateCohort, StateMark, StateSegment
 from urrbmi.db.session import session_scope
 from urrbmi.targets import cohorts
-from urrbmi.targets.counting import FLAGS, grouped_status, todo_page
+from urrbmi.targets.counting import FLAGS, grouped_status, state_summary, todo_page
+from urrbmi.targets.counting import unpaid_at as kept_unpaid
 
 KEYS = ("village", "school", "subsidy_category", "subsidy_pos", "fiscal_zero", "first_day")
 
@@ -39,6 +40,11 @@ def same_as_reference(s: Session, cid: int, scopes: tuple[str, ...] = ("", "3406
             )
             got = grouped_status(s, cid, on, scope, KEYS)
             assert got.sort(cols, nulls_last=True).to_dicts() == ref.sort(cols, nulls_last=True).to_dicts()
+            # the money kept beside the state: collected by then, and who is still unpaid
+            summary = state_summary(s, cid, on, scope)
+            assert summary.by_village.get_column("collected_fen").sum() == collected_at(frames, on)
+            if not scope:
+                assert kept_unpaid(s, frames.campaign, on) == unpaid_at(frames, on)
             todo = (
                 status_at(frames, on)
                 .filter(pl.col("alive") & ~pl.col("enrolled") & ~pl.col("employee") & ~pl.col("elsewhere"))
@@ -89,8 +95,9 @@ def writes(engine: Engine, cid: int, seed: int) -> None:
                     e.status = "cancelled"
                     s.add(Refund(campaign_id=cid, resident_id=rid, payment_id=e.payment_id, kind="cancellation",
                                  amount_fen=32000, reason="t", status="pending", created_at=stamp(day)))  # fmt: skip
-            elif u < 0.5:  # a refund voided
-                s.execute(update(Refund).where(Refund.resident_id == rid).values(status="void"))
+            elif u < 0.5:  # a refund voided, or paid out (the money collected goes down)
+                done = rng.choice(("void", "paid"))
+                s.execute(update(Refund).where(Refund.resident_id == rid).values(status=done))
             elif u < 0.6:
                 s.execute(update(Resident).where(Resident.id == rid).values(status="deceased", died_on=day))
             elif u < 0.7:

@@ -18,7 +18,13 @@ HOMES = {
         "KEYS",
         "ScopeError",
     ),
-    "urrbmi.targets.state_queries": ("state_summary", "grouped_status", "resident_rows", "collected_fen"),
+    "urrbmi.targets.state_queries": (
+        "state_summary",
+        "grouped_status",
+        "resident_rows",
+        "collected_fen",
+        "unpaid_at",
+    ),
     "urrbmi.targets.units": ("region_names", "with_unit", "unit_counts"),
     "urrbmi.targets.standing": ("progress", "burnup", "composition", "policy_rate", "ProgressReport"),
 }

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, func, or_, select, text, union
+from sqlalchemy.orm import Session, aliased
 
-from urrbmi import ids
+from urrbmi import clock, ids
 from urrbmi.campaign.campaigns import EXCLUSION_ZH, campaign_policy
+from urrbmi.campaign.payment_totals import payment_totals
 from urrbmi.campaign.payments import HOLD_ZH, read_payment_bytes
 from urrbmi.db.models import (
     Assessment,
@@ -26,6 +28,7 @@ from urrbmi.db.models import (
 from urrbmi.export import Book, write_csv
 from urrbmi.money import fmt, from_fen
 from urrbmi.policy.engine import CLASS_ZH
+from urrbmi.targets.counting import unpaid_at
 
 ROSTER_HEADERS = (
     "序号",
@@ -178,32 +181,24 @@ def reconcile(
     statement: bytes | None = None,
     channel: str | None = None,
     statement_name: str = "statement.csv",
+    on: dt.date | None = None,
 ) -> Reconciliation:
-    """The ledger's state: accepted payments by channel, residents still unpaid, and every payment
-    that needs a person (unmatched IDs, second payments, wrong amounts). With a channel
+    """The ledger's state: accepted payments by channel (kept as data,
+    :mod:`urrbmi.campaign.payment_totals`), the residents still unpaid at ``on`` (default today:
+    alive, an amount due, not enrolled, by :func:`~urrbmi.targets.state.resident_state`, counted
+    from the state kept as data) and every payment that needs a person (unmatched IDs, second
+    payments, wrong amounts). With a channel
     ``statement`` (the file's bytes, read as a payment file; ``statement_name`` for the messages),
     also what the channel reports that the ledger lacks and vice versa."""
     out = Reconciliation()
-    by_channel = session.execute(
-        select(Payment.channel, func.count(), func.sum(Payment.amount_fen))
-        .where(Payment.campaign_id == c.id, Payment.status == PaymentStatus.ACCEPTED)
-        .group_by(Payment.channel)
-        .order_by(Payment.channel)
-    ).all()
+    by_channel = payment_totals(session, c.id, PaymentStatus.ACCEPTED)
     out.matched = {
         "count": sum(n for _, n, _ in by_channel),
-        "amount": from_fen(sum(int(s or 0) for _, _, s in by_channel)),
-        "by_channel": {ch: {"count": n, "amount": from_fen(int(s or 0))} for ch, n, s in by_channel},
+        "amount": from_fen(sum(fen for _, _, fen in by_channel)),
+        "by_channel": {ch: {"count": n, "amount": from_fen(fen)} for ch, n, fen in by_channel},
     }
-    n_unpaid, due_unpaid = session.execute(
-        text(
-            "SELECT COUNT(*), COALESCE(SUM(a.total_due_fen), 0) FROM assessments a "
-            "WHERE a.campaign_id = :c AND a.status = 'due' AND NOT EXISTS (SELECT 1 FROM enrollments e "
-            "WHERE e.campaign_id = :c AND e.resident_id = a.resident_id AND e.status = 'enrolled')"
-        ),
-        {"c": c.id},
-    ).one()
-    out.unpaid = {"count": n_unpaid, "amount": from_fen(int(due_unpaid))}
+    n_unpaid, due_unpaid = unpaid_at(session, c, on or clock.today())
+    out.unpaid = {"count": n_unpaid, "amount": from_fen(due_unpaid)}
     for p in session.scalars(
         select(Payment)
         .where(Payment.campaign_id == c.id, Payment.status.in_(("held", "unmatched")))
@@ -236,8 +231,8 @@ def _held_names(session: Session, items: list[dict[str, Any]]) -> None:
             select(Payment.id, Resident.name)
             .join(Resident, Resident.id == Payment.resident_id)
             .where(Payment.id.in_(pids[start : start + 1000]))
-        ).tuples()
-        names.update(dict(rows.all()))
+        )
+        names.update({int(pid): str(name) for pid, name in rows})
     for i in items:
         i["name"] = names.get(i["payment"])
 
@@ -268,54 +263,90 @@ def _against_statement(
     }
 
 
-def duplicate_enrollments(session: Session, benefit_year: int, *, scope: str = "") -> list[dict[str, Any]]:
-    """Residents enrolled more than once for a benefit year (two regions, or resident and employee
-    insurance), and residents enrolled here who are now in employee insurance. ``scope``: the
-    region-code prefix of the residents listed ("" = all), applied in SQL."""
-    multi = (
+def _listed(benefit_year: int, scope: str) -> Any:
+    """The ids of the residents :func:`duplicate_enrollments` lists, each found from a small index
+    (migration 0023) and checked by one index look-up, never by grouping a year's enrollments:
+
+    - enrolled twice: our campaigns hold at most one live enrollment per resident and year
+      (``uq_enrollments_resident_year_live``), so a second one is a row from elsewhere
+      (``campaign_id`` NULL, ``ix_enrollments_outside_campaigns``): such a row with another like it
+      or with a live campaign row;
+    - employee-insured now (``ix_residents_employee_insured``) with a resident-scheme enrollment.
+
+    The look-ups are scalar subqueries (``LIMIT 1 ... IS NOT NULL``), which PostgreSQL runs per
+    row: as ``EXISTS`` it may hash the year's million enrollments instead."""
+    enrolled = (Enrollment.benefit_year == benefit_year, Enrollment.status == EnrollmentStatus.ENROLLED)
+    row = aliased(Enrollment)
+    same = (row.resident_id == Enrollment.resident_id, row.benefit_year == benefit_year)
+    live = select(row.resident_id).where(*same, row.status == EnrollmentStatus.ENROLLED)
+    in_scope = Resident.region_code.startswith(scope, autoescape=True)
+    twice = (
         select(Enrollment.resident_id)
-        .where(Enrollment.benefit_year == benefit_year, Enrollment.status == EnrollmentStatus.ENROLLED)
+        .where(*enrolled, Enrollment.campaign_id.is_(None))
         .group_by(Enrollment.resident_id)
-        .having(func.count() > 1)
+        .having(or_(func.count() > 1, _any(live.where(row.campaign_id.is_not(None)))))
     )
-    employee = select(Enrollment.resident_id).where(
-        Enrollment.benefit_year == benefit_year,
-        Enrollment.status == EnrollmentStatus.ENROLLED,
-        Enrollment.insurance_type == InsuranceType.RESIDENT,
-        Enrollment.resident_id.in_(select(Resident.id).where(Resident.employee_insured.is_(True))),
+    if scope:  # the resident's region, looked up for the few listed only
+        twice = twice.having(_any(select(Resident.id).where(Resident.id == Enrollment.resident_id, in_scope)))
+    resident_scheme = select(Enrollment.resident_id).where(
+        *enrolled, Enrollment.resident_id == Resident.id, Enrollment.insurance_type == InsuranceType.RESIDENT
     )
-    rows = session.execute(
+    employee = select(Resident.id).where(Resident.employee_insured, in_scope, _any(resident_scheme))
+    return union(twice, employee)
+
+
+def _any(query: Select[Any]) -> ColumnElement[bool]:
+    return query.limit(1).scalar_subquery().is_not(None)
+
+
+def duplicate_enrollments(
+    session: Session, benefit_year: int, *, scope: str = "", limit: int | None = None, offset: int = 0
+) -> list[dict[str, Any]]:
+    """Residents enrolled more than once for a benefit year (two regions, or resident and employee
+    insurance), and residents enrolled here who are now in employee insurance, by resident id.
+    ``scope``: the region-code prefix of the residents listed ("" = all); ``limit``/``offset``: a
+    page of the list (None: all of it). Three statements whatever the page: the residents' ids,
+    the residents, their enrollments."""
+    if session.get_bind().dialect.name == "postgresql":
+        # the row estimates of the small indexes are far too high, so the plan's cost would have
+        # PostgreSQL compile it (JIT), which takes longer than the query (docs/web.md)
+        session.execute(text("SET LOCAL jit = off"))
+    listed = _listed(benefit_year, scope).subquery()
+    page = select(listed.c.resident_id).order_by(listed.c.resident_id).limit(limit).offset(offset)
+    rids = list(session.scalars(page))
+    if not rids:
+        return []
+    people = session.execute(
         select(Resident.id, Resident.id_number, Resident.name, Resident.employee_insured)
-        .where(
-            Resident.id.in_(multi.union(employee)),
-            Resident.region_code.startswith(scope, autoescape=True),
-        )
+        .where(Resident.id.in_(rids))
         .order_by(Resident.id)
     ).all()
-    out: list[dict[str, Any]] = []
-    for rid, number, name, employee_insured in rows:
-        enr = session.execute(
-            select(
-                Enrollment.region_code, Enrollment.insurance_type, Enrollment.source, Enrollment.campaign_id
-            )
-            .where(
-                Enrollment.resident_id == rid,
-                Enrollment.benefit_year == benefit_year,
-                Enrollment.status == EnrollmentStatus.ENROLLED,
-            )
-            .order_by(Enrollment.id)
-        ).all()
-        out.append(
-            {
-                "id_number": ids.mask(number),
-                "name": name,
-                "employee_insured": bool(employee_insured),
-                "enrollments": [
-                    {"region": r, "insurance_type": t, "source": s, "campaign": cid} for r, t, s, cid in enr
-                ],
-            }
+    enrollments: dict[int, list[dict[str, Any]]] = {rid: [] for rid in rids}
+    for rid, r, t, s, cid in session.execute(
+        select(
+            Enrollment.resident_id,
+            Enrollment.region_code,
+            Enrollment.insurance_type,
+            Enrollment.source,
+            Enrollment.campaign_id,
         )
-    return out
+        .where(
+            Enrollment.resident_id.in_(rids),
+            Enrollment.benefit_year == benefit_year,
+            Enrollment.status == EnrollmentStatus.ENROLLED,
+        )
+        .order_by(Enrollment.id)
+    ):
+        enrollments[rid].append({"region": r, "insurance_type": t, "source": s, "campaign": cid})
+    return [
+        {
+            "id_number": ids.mask(number),
+            "name": name,
+            "employee_insured": bool(employee_insured),
+            "enrollments": enrollments[rid],
+        }
+        for rid, number, name, employee_insured in people
+    ]
 
 
 __all__ = [

@@ -74,6 +74,12 @@ RESIDENCE = ("hukou", "permit", "none")
 STUDENT = ("school", "college")
 RESIDENT_STATUS = ("active", "deceased", "moved_out")
 
+# SQLite keeps booleans as 0/1 and uses a partial index only for the query's own term
+EMPLOYEE_INSURED: dict[str, Any] = {
+    "postgresql_where": text("employee_insured"),
+    "sqlite_where": text("employee_insured = 1"),
+}
+
 
 class Resident(Base):
     """One live row per person (unique 18-digit ID)."""
@@ -84,6 +90,8 @@ class Resident(Base):
         CheckConstraint(f"student IS NULL OR {_in('student', STUDENT)}", name="student"),
         CheckConstraint(_in("status", RESIDENT_STATUS), name="status"),
         CheckConstraint("sex IN ('M', 'F')", name="sex"),
+        # the employee-insured in id order, for the duplicate-enrollments list (migration 0023)
+        Index("ix_residents_employee_insured", "id", "region_code", **EMPLOYEE_INSURED),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -266,6 +274,8 @@ INSURANCE_TYPES = tuple(s.value for s in InsuranceType)
 ENROLLMENT_STATUS = tuple(s.value for s in EnrollmentStatus)
 ENROLLMENT_SOURCE = tuple(s.value for s in EnrollmentSource)
 ONE_PER_YEAR = "status = 'enrolled' AND campaign_id IS NOT NULL"
+_OUTSIDE = text("status = 'enrolled' AND campaign_id IS NULL")
+OUTSIDE_CAMPAIGNS: dict[str, Any] = {"postgresql_where": _OUTSIDE, "sqlite_where": _OUTSIDE}
 
 
 class Enrollment(Base):
@@ -299,6 +309,9 @@ class Enrollment(Base):
             "payment_id",
         ),
         Index("ix_enrollments_year_region", "benefit_year", "region_code"),
+        # enrolled outside our campaigns: with at most one live campaign row (above), a resident
+        # enrolled twice for a year has one (the duplicate-enrollments list; migration 0023)
+        Index("ix_enrollments_outside_campaigns", "benefit_year", "resident_id", **OUTSIDE_CAMPAIGNS),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -347,6 +360,14 @@ class Payment(Base):
         ),
         Index("ix_payments_resident", "resident_id"),
         Index("ix_payments_state", "resident_id", "campaign_id", "status", "paid_on", "id"),  # migration 0020
+        # the payments awaiting a person (the reconciliation's lists), a few among a million
+        Index(
+            "ix_payments_to_review",
+            "campaign_id",
+            "id",
+            sqlite_where=text("status IN ('held', 'unmatched')"),
+            postgresql_where=text("status IN ('held', 'unmatched')"),
+        ),  # migration 0024
         {"sqlite_autoincrement": True},
     )
 

@@ -15,6 +15,13 @@ resident (migration 0022; docs/targets.md, "State kept as data").
   refresh adds the new segments of changed residents and subtracts their old ones; a compaction
   sums them up (``generation``). Progress at a date sums the rows whose stretch holds that date.
 - ``state_builds``: campaigns whose segments are built, and the rows to compact.
+- ``payment_totals`` (migration 0024): the payments counted by campaign, channel and status, as
+  signed rows written by triggers on ``payments`` in the writer's transaction (insert-only, like
+  the marks): the reconciliation's paid-by-channel figures without reading every payment.
+
+Segments and cohorts also keep ``due`` (an amount due in the assessment) with ``due_fen``, and
+``collected_fen``, the individual contributions collected by ``day_from``
+(:func:`urrbmi.targets.state.money_events`), summed like ``subsidy_fen``.
 """
 
 from __future__ import annotations
@@ -26,7 +33,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from urrbmi.db.models import Base, BigId
 
-__all__ = ["STATE_COLUMNS", "StateBuild", "StateCohort", "StateMark", "StateSchoolCohort", "StateSegment"]
+__all__ = [
+    "STATE_COLUMNS",
+    "STATE_SUMS",
+    "PaymentTotal",
+    "StateBuild",
+    "StateCohort",
+    "StateMark",
+    "StateSchoolCohort",
+    "StateSegment",
+]
 
 # the columns of resident_state a segment keeps (keys, flags, the subsidy), in this order
 STATE_COLUMNS = (
@@ -44,7 +60,10 @@ STATE_COLUMNS = (
     "employee",
     "elsewhere",
     "last_year",
+    "due",
 )
+# the sums a segment and a cohort keep besides the count (migration 0024 added the last two)
+STATE_SUMS = ("subsidy_fen", "due_fen", "collected_fen")
 
 
 class StateMark(Base):
@@ -73,6 +92,9 @@ class _StateColumns:
     day_from: Mapped[dt.date] = mapped_column(Date)
     day_to: Mapped[dt.date | None] = mapped_column(Date)
     subsidy_fen: Mapped[int] = mapped_column(BigInteger)
+    due: Mapped[int] = mapped_column(SmallInteger, server_default="0")  # migration 0024
+    due_fen: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    collected_fen: Mapped[int] = mapped_column(BigInteger, server_default="0")
 
 
 class StateSegment(_StateColumns, Base):
@@ -118,3 +140,15 @@ class StateBuild(Base):
     generation: Mapped[int] = mapped_column(Integer)
     base_rows: Mapped[int] = mapped_column(BigInteger)  # cohort rows after the last compaction
     delta_rows: Mapped[int] = mapped_column(BigInteger)  # rows added since
+
+
+class PaymentTotal(Base):
+    __tablename__ = "payment_totals"
+    __table_args__ = (Index("ix_payment_totals_campaign", "campaign_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(BigInteger)  # no foreign key: written by triggers
+    channel: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    n: Mapped[int] = mapped_column(BigInteger)  # payments (signed)
+    fen: Mapped[int] = mapped_column(BigInteger)  # their amounts (signed)

@@ -48,6 +48,7 @@ from urrbmi.db.locks import lock_for_transaction
 from urrbmi.db.models import Campaign, Enrollment, Payment, Resident
 from urrbmi.db.models_state import (
     STATE_COLUMNS,
+    STATE_SUMS,
     StateBuild,
     StateCohort,
     StateMark,
@@ -55,14 +56,14 @@ from urrbmi.db.models_state import (
     StateSegment,
 )
 from urrbmi.registry.audit import now
-from urrbmi.targets.state import _reversals, _state_select, in_prefix
+from urrbmi.targets.state import _reversals, _state_select, in_prefix, money_events
 from urrbmi.targets.store import campaign_or_fail, region_prefix
 
 BEGINNING = dt.date(1900, 1, 1)  # the first segment's day: before any input of any campaign
 REBUILD_AT = 100_000  # marked residents above which a rebuild is cheaper than one by one
 CHUNK = 2_000  # residents refreshed per statement
 COMPACT_AT = 20_000  # signed cohort rows added since the last compaction before summing them up
-_VALUES = (*STATE_COLUMNS, "subsidy_fen")
+_VALUES = (*STATE_COLUMNS, "subsidy_fen", "due_fen")  # from resident_state; collected_fen besides
 
 
 @dataclass(frozen=True)
@@ -157,8 +158,30 @@ def live_at(
 ) -> Any:
     """:func:`resident_state` at ``on`` of the residents selected by ``residents`` (a condition on
     :class:`Resident`), with ``columns`` and ``rid``: the counts' correction for marked residents."""
-    days = select(Resident.id.label("rid"), literal(on, Date).label("day")).where(residents)
-    return _state_select(session, c, prefix, None, ["rid", *columns], days=days.subquery("days")).subquery()
+    days = select(Resident.id.label("rid"), literal(on, Date).label("day")).where(residents).cte("days")
+    return _with_money(session, c, prefix, days, ["rid", *columns]).subquery()
+
+
+def _with_money(session: Session, c: Campaign, prefix: str, days: Any, columns: Sequence[str]) -> Any:
+    """:func:`resident_state` of each (``rid``, ``day``) of ``days`` with ``columns``, where
+    ``collected_fen`` (the money the resident paid by that day, :func:`money_events`) may be one."""
+    state_cols = [k for k in columns if k != "collected_fen"]
+    if "collected_fen" not in columns:
+        return _state_select(session, c, prefix, None, state_cols, days=days)
+    st = _state_select(session, c, prefix, None, list(dict.fromkeys(["rid", "day", *state_cols])), days=days)
+    st = st.subquery("st")
+    ev = money_events(c)
+    paid = (
+        select(days.c.rid, days.c.day, func.sum(ev.c.fen).label("fen"))
+        .join(ev, and_(ev.c.rid == days.c.rid, ev.c.day <= days.c.day))
+        .group_by(days.c.rid, days.c.day)
+        .subquery("paid_by")
+    )
+    cols = {k: st.c[k] for k in state_cols}
+    cols["collected_fen"] = func.coalesce(paid.c.fen, 0)
+    return select(*(cols[k].label(k) for k in columns)).select_from(
+        st.outerjoin(paid, and_(paid.c.rid == st.c.rid, paid.c.day == st.c.day))
+    )
 
 
 def _compact_due(build: StateBuild) -> bool:
@@ -172,10 +195,11 @@ def _days(c: Campaign, residents: Any) -> Any:
     residents selected by the condition ``residents`` (on :class:`Resident`): the beginning,
     and each day an enrollment of the year was registered, a payment of the campaign made, a
     payment reversed (the resident's, or the one an enrollment of theirs was bought with), and
-    the death."""
+    the death, and each day the money collected changes (:func:`money_events`)."""
     year = c.benefit_year
     rid, day = Resident.id.label("rid"), literal(BEGINNING, Date).label("day")
     rev = _reversals(c)
+    ev = money_events(c)
     parts = [
         select(rid, day).where(residents),
         select(Enrollment.resident_id, Enrollment.enrolled_on)
@@ -196,26 +220,27 @@ def _days(c: Campaign, residents: Any) -> Any:
         .join(Resident, Resident.id == Enrollment.resident_id)
         .where(residents, Enrollment.benefit_year == year),
         select(Resident.id, Resident.died_on).where(residents, Resident.died_on.is_not(None)),
+        # the days the money collected changes (payments made, as above; refunds done)
+        select(ev.c.rid, ev.c.day).join(Resident, Resident.id == ev.c.rid).where(residents),
     ]
-    return union(*parts).subquery("days")
+    return union(*parts).cte("days")
 
 
 def _segments(session: Session, c: Campaign, prefix: str, residents: Any) -> Any:
     """The segments of the residents selected by ``residents``: :func:`resident_state` on each of
     their :func:`_days`, each up to the next (``day_to``)."""
-    st = _state_select(session, c, prefix, None, ["rid", "day", *_VALUES], days=_days(c, residents)).subquery(
-        "st"
-    )
+    st = _with_money(session, c, prefix, _days(c, residents), ["rid", "day", *_VALUES, "collected_fen"])
+    st = st.subquery("st")
     return select(
         literal(c.id).label("campaign_id"),
         st.c.rid.label("resident_id"),
         st.c.day.label("day_from"),
         func.lead(st.c.day).over(partition_by=st.c.rid, order_by=st.c.day).label("day_to"),
-        *(st.c[k] for k in _VALUES),
+        *(st.c[k] for k in (*_VALUES, "collected_fen")),
     )
 
 
-_SEG_COLUMNS = ["campaign_id", "resident_id", "day_from", "day_to", *_VALUES]
+_SEG_COLUMNS = ["campaign_id", "resident_id", "day_from", "day_to", *_VALUES, "collected_fen"]
 _COHORT_KEYS = ["day_from", "day_to", *(k for k in STATE_COLUMNS if k != "school")]
 # the cohorts by village, and the students' by school as well
 _COHORTS: tuple[tuple[Any, list[str]], ...] = (
@@ -235,7 +260,7 @@ def _count_segments(session: Session, c: Campaign, generation: int, where: Any, 
                 literal(c.id),
                 literal(generation),
                 (func.count() * sign).cast(BigInteger),
-                (func.sum(StateSegment.subsidy_fen) * sign).cast(BigInteger),
+                *((func.sum(StateSegment.__table__.c[k]) * sign).cast(BigInteger) for k in STATE_SUMS),
                 *cols,
             )
             .where(
@@ -245,7 +270,7 @@ def _count_segments(session: Session, c: Campaign, generation: int, where: Any, 
             )
             .group_by(*cols)
         )
-        insert_ = insert(table).from_select(["campaign_id", "generation", "n", "subsidy_fen", *keys], q)
+        insert_ = insert(table).from_select(["campaign_id", "generation", "n", *STATE_SUMS, *keys], q)
         written += write_count(session, insert_)
     return written
 
@@ -290,14 +315,14 @@ def _compact(session: Session, c: Campaign, build: StateBuild) -> None:
                 literal(c.id),
                 literal(new),
                 func.sum(table.n).cast(BigInteger),
-                func.sum(table.subsidy_fen).cast(BigInteger),
+                *(func.sum(table.__table__.c[k]).cast(BigInteger) for k in STATE_SUMS),
                 *cols,
             )
             .where(table.campaign_id == c.id)
             .group_by(*cols)
             .having(func.sum(table.n) != 0)
         )
-        columns = ["campaign_id", "generation", "n", "subsidy_fen", *keys]
+        columns = ["campaign_id", "generation", "n", *STATE_SUMS, *keys]
         rows += write_count(session, insert(table).from_select(columns, q))
         session.execute(delete(table).where(table.campaign_id == c.id, table.generation < new))
     session.execute(
@@ -319,7 +344,7 @@ def names_one_of(listed: Any, codes: Sequence[str]) -> Any:
     return or_(false(), *(padded.contains(f",{code},", autoescape=True) for code in codes))
 
 
-def cohort_counts(
+def cohort_rows(
     session: Session,
     c: Campaign,
     on: dt.date,
@@ -329,16 +354,11 @@ def cohort_counts(
     flags: Mapping[str, int] | None = None,
     categories: Sequence[str] | None = None,
     pending: Pending | None = None,
-) -> list[tuple[Any, ...]]:
-    """The residents of ``prefix`` counted at ``on`` by ``keys`` (columns of
-    :data:`~urrbmi.db.models_state.STATE_COLUMNS`), of those whose flags have the values in
-    ``flags``: rows of the keys' values, ``n`` and ``subsidy_fen``, as :func:`resident_state`
-    grouped would give them; with ``categories``, only those whose assessment names one of these
-    identity codes. Brought up to date first (:func:`prepare`, unless the caller did: ``pending``).
-
-    By ``school``: the students' cohorts by school, and everyone else's (school NULL) as the
-    cohorts by village less the students'. Residents still marked (a SQLite reader): their old
-    segments subtracted, their state as it stands added."""
+    sums: Sequence[str] = ("subsidy_fen",),
+) -> Any:
+    """SQL: the signed rows that, summed by ``keys``, count the residents of ``prefix`` at ``on``
+    (columns ``keys``, ``n`` and the ``sums``): :func:`cohort_counts` before the grouping, for a
+    caller that groups them several ways at once."""
     pending = prepare(session, c) if pending is None else pending
     whole = prefix == region_prefix(session, c.region_code)
     kept: tuple[tuple[Any, int, str | None], ...] = () if pending == "all" else ((StateCohort, 1, None),)
@@ -347,12 +367,12 @@ def cohort_counts(
     parts = []
     if pending != "none":  # the residents still marked (or all), as they stand
         mine = Resident.id.in_(pending_residents(c)) if pending == "some" else literal(True)
-        live = live_at(session, c, prefix, on, mine, [*{*keys, *(flags or {}), "categories", "subsidy_fen"}])
+        live = live_at(session, c, prefix, on, mine, [*{*keys, *(flags or {}), "categories", *sums}])
         parts.append(
             select(
                 *(live.c[k].label(k) for k in keys),
                 literal(1).label("n"),
-                live.c.subsidy_fen.label("subsidy_fen"),
+                *(live.c[k].label(k) for k in sums),
             ).where(
                 *(live.c[f] == v for f, v in (flags or {}).items()),
                 *(() if categories is None else (names_one_of(live.c.categories, categories),)),
@@ -364,7 +384,7 @@ def cohort_counts(
             select(
                 *(seg.c[k].label(k) for k in keys),
                 literal(-1).label("n"),
-                (-seg.c.subsidy_fen).label("subsidy_fen"),
+                *((-seg.c[k]).label(k) for k in sums),
             ).where(
                 seg.c.campaign_id == c.id,
                 seg.c.resident_id.in_(pending_residents(c)),
@@ -385,7 +405,7 @@ def cohort_counts(
                     for k in keys
                 ),
                 (t.c.n * sign).label("n"),
-                (t.c.subsidy_fen * sign).label("subsidy_fen"),
+                *((t.c[k] * sign).label(k) for k in sums),
             ).where(
                 t.c.campaign_id == c.id,
                 holds(t, on),
@@ -395,10 +415,37 @@ def cohort_counts(
             )
         )
     either: Any = parts[0] if len(parts) == 1 else union_all(*parts)
-    u = either.subquery("at")
+    return either.subquery("at")
+
+
+def cohort_counts(
+    session: Session,
+    c: Campaign,
+    on: dt.date,
+    prefix: str,
+    keys: Sequence[str],
+    *,
+    flags: Mapping[str, int] | None = None,
+    categories: Sequence[str] | None = None,
+    pending: Pending | None = None,
+    sums: Sequence[str] = ("subsidy_fen",),
+) -> list[tuple[Any, ...]]:
+    """The residents of ``prefix`` counted at ``on`` by ``keys`` (columns of
+    :data:`~urrbmi.db.models_state.STATE_COLUMNS`), of those whose flags have the values in
+    ``flags``: rows of the keys' values, ``n`` and the ``sums`` (of
+    :data:`~urrbmi.db.models_state.STATE_SUMS`), as :func:`resident_state` grouped would give
+    them; with ``categories``, only those whose assessment names one of these identity codes.
+    Brought up to date first (:func:`prepare`, unless the caller did: ``pending``).
+
+    By ``school``: the students' cohorts by school, and everyone else's (school NULL) as the
+    cohorts by village less the students'. Residents still marked (a SQLite reader): their old
+    segments subtracted, their state as it stands added."""
+    u = cohort_rows(
+        session, c, on, prefix, keys, flags=flags, categories=categories, pending=pending, sums=sums
+    )
     group = [u.c[k] for k in keys]
     q = (
-        select(*group, func.sum(u.c.n).cast(BigInteger), func.sum(u.c.subsidy_fen).cast(BigInteger))
+        select(*group, func.sum(u.c.n).cast(BigInteger), *(func.sum(u.c[k]).cast(BigInteger) for k in sums))
         .group_by(*group)
         .having(func.sum(u.c.n) != 0)
     )

@@ -52,6 +52,7 @@ from urrbmi.targets.state_queries import (
     resident_rows,
     state_summary,
     todo_page,
+    unpaid_at,
 )
 from urrbmi.targets.units import region_names, unit_counts, with_unit
 
@@ -86,5 +87,6 @@ __all__ = [
     "state_summary",
     "todo_page",
     "unit_counts",
+    "unpaid_at",
     "with_unit",
 ]

@@ -27,7 +27,6 @@ from urrbmi.targets.counting import (
     Level,
     ProgressReport,
     burnup,
-    collected_fen,
     composition,
     progress,
     state_summary,
@@ -301,7 +300,8 @@ def funding_report(session: Session, campaign_id: int, *, on: dt.date, scope: st
     c = campaign_or_fail(session, campaign_id)
     policy = campaign_policy(c)
     m = policy.model
-    st = state_summary(session, campaign_id, on, scope).by_category  # alive and enrolled
+    summary = state_summary(session, campaign_id, on, scope)
+    st = summary.by_category  # alive and enrolled
     vocab = policy.vocabulary.by_code  # the notice's names for its identities
     lines: list[FundingLine] = []
     subs = (
@@ -326,7 +326,7 @@ def funding_report(session: Session, campaign_id: int, *, on: dt.date, scope: st
                     "财政补助", label, label, fiscal_n, yuan(amount), round_fen(yuan(amount) * fiscal_n)
                 )
             )
-    net = collected_fen(session, campaign_id, on, scope)
+    net = int(summary.by_village.get_column("collected_fen").sum())  # everyone's, kept as data
     collected = from_fen(net)
     payers = int(st.filter(pl.col("paid")).get_column("n").sum())
     lines.append(FundingLine("个人缴费", "个人缴费实收（已缴减已退）", "参保人", payers, None, collected))

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from urrbmi.db.dialect import china_day
-from urrbmi.db.models import Assessment, Campaign, Enrollment, Payment, Refund, Resident
+from urrbmi.db.models import Assessment, Campaign, Enrollment, Payment, Refund, RefundStatus, Resident
 from urrbmi.errors import InvalidInput
 from urrbmi.targets.store import region_prefix
 
@@ -81,6 +81,34 @@ def _reversals(c: Campaign) -> Any:
         .group_by(Refund.payment_id)
         .subquery()
     )
+
+
+def money_events(c: Campaign) -> Any:
+    """**The** definition of the individual contributions collected (个人缴费实收) for campaign
+    ``c``, as the days the money a resident paid changes: (``rid``, ``day``, ``fen``), each
+    payment (accepted, or refunded later) on the day it was made, and, less, each payment's done
+    refunds and cancellations on the China-time day the last of them was created (they count once
+    all are done). Collected at ``on`` = the ``fen`` of the days up to ``on``."""
+    done = (
+        select(
+            Refund.payment_id,
+            func.sum(Refund.amount_fen).label("done_fen"),
+            china_day(func.max(Refund.created_at)).label("done_day"),
+        )
+        .where(Refund.campaign_id == c.id, Refund.kind.in_(REVERSING), Refund.status == RefundStatus.PAID)
+        .group_by(Refund.payment_id)
+        .subquery("done")
+    )
+    counted = and_(Payment.campaign_id == c.id, Payment.status.in_(("accepted", "refunded")))
+    made = select(
+        Payment.resident_id.label("rid"), Payment.paid_on.label("day"), Payment.amount_fen.label("fen")
+    ).where(counted)
+    back = (
+        select(Payment.resident_id, done.c.done_day, -done.c.done_fen)
+        .join(done, done.c.payment_id == Payment.id)
+        .where(counted)
+    )
+    return made.union_all(back).subquery("money")
 
 
 # --- grouped status (the fast path) --------------------------------------------------------------
@@ -141,7 +169,8 @@ def resident_state(
     subsidy in the assessment, or enrolled by the bureau as fully subsidised), ``employee``
     (employee insurance 310, not enrolled with us), ``elsewhere`` (resident insurance in another
     region, neither of those), ``last_year`` (enrolled with us for the previous year); and
-    ``subsidy_fen``, ``categories``, ``individual_fen`` and ``last_status`` (上年已参保 / 上年职工医保 /
+    ``subsidy_fen``, ``due`` (an amount due in the campaign's assessment, 0/1) with ``due_fen``,
+    ``categories``, ``individual_fen`` and ``last_status`` (上年已参保 / 上年职工医保 /
     上年外地参保 / 上年未参保). ``columns`` selects some of them (default all): the database then
     computes only what the caller reads."""
     return _state_select(session, c, prefix, on, columns).subquery()
@@ -201,6 +230,8 @@ def _state_select(
             func.max(Assessment.subsidy_category_code).label("subsidy_category"),
             func.max(Assessment.subsidy_fen).label("subsidy_fen"),
             func.max(Assessment.fiscal_fen).label("fiscal_fen"),
+            func.max(_flag(Assessment.status == "due")).label("due"),
+            func.max(case((Assessment.status == "due", Assessment.total_due_fen))).label("due_fen"),
             *(
                 (
                     func.max(Assessment.categories).label("categories"),
@@ -280,6 +311,8 @@ def _state_select(
         "elsewhere": _flag(and_(not_(enrolled), not_(employee), per.c.ext_resident == 1)),
         "last_year": _flag(last_ours),
         "subsidy_fen": subsidy,
+        "due": per.c.due,
+        "due_fen": func.coalesce(per.c.due_fen, 0),
     }
     if lists:  # what the lists show besides the flags
         cols["categories"] = per.c.categories

@@ -16,30 +16,38 @@ import polars as pl
 from sqlalchemy import (
     BigInteger,
     and_,
-    case,
     event,
     func,
     select,
     true,
+    tuple_,
     union_all,
 )
 from sqlalchemy.orm import Session
 
-from urrbmi.db.models import Payment, Refund, RefundStatus, Resident
+from urrbmi.db.models import Campaign, Resident
 from urrbmi.db.models_state import StateSegment
 from urrbmi.errors import InvalidInput
-from urrbmi.targets.cohorts import cohort_counts, holds, live_at, names_one_of, pending_residents, prepare
+from urrbmi.targets.cohorts import (
+    Pending,
+    cohort_counts,
+    cohort_rows,
+    holds,
+    live_at,
+    names_one_of,
+    pending_residents,
+    prepare,
+)
 from urrbmi.targets.state import (
     _KEY_TYPES,
     FLAGS,
     KEYS,
-    REVERSING,
     _date_value,
-    _next_day,
     effective_prefix,
+    money_events,
     resident_state,
 )
-from urrbmi.targets.store import campaign_or_fail
+from urrbmi.targets.store import campaign_or_fail, region_prefix
 
 
 def grouped_status(
@@ -82,9 +90,10 @@ class StateSummary:
     """:func:`resident_state` at one date in one scope, counted three ways in one pass over the
     residents (:func:`state_summary`):
 
-    * ``by_village``: ``village`` and the flags (:data:`FLAGS`) with ``n`` residents and
-      ``subsidy_fen``, the frame :func:`grouped_status` gives for ``("village",)``: progress
-      by village, and by town and county rolled up through the region tree;
+    * ``by_village``: ``village`` and the flags (:data:`FLAGS`) with ``n`` residents,
+      ``subsidy_fen`` and ``collected_fen`` (the money they paid by then, :func:`collected_fen`),
+      the frame :func:`grouped_status` gives for ``("village",)`` with the money besides:
+      progress by village, and by town and county rolled up through the region tree;
     * ``by_category``: residents alive and enrolled, by ``subsidy_category``, ``subsidy_pos``,
       ``fiscal_zero`` and ``paid``, with ``n`` and ``subsidy_fen`` (composition, funding);
     * ``by_day``: residents alive and enrolled by ``first_day`` with ``n`` (burn-up)."""
@@ -131,7 +140,7 @@ def state_summary(session: Session, campaign_id: int, on: dt.date, scope: str = 
     if cached is not None:
         return cached
     vil_schema: dict[str, Any] = {"village": pl.Utf8, **dict.fromkeys(FLAGS, pl.Boolean)}
-    vil_schema.update({"n": pl.Int64, "subsidy_fen": pl.Int64})
+    vil_schema.update({"n": pl.Int64, "subsidy_fen": pl.Int64, "collected_fen": pl.Int64})
     cat_schema: dict[str, Any] = {
         "subsidy_category": pl.Utf8,
         "subsidy_pos": pl.Boolean,
@@ -146,21 +155,63 @@ def state_summary(session: Session, campaign_id: int, on: dt.date, scope: str = 
     day: list[tuple[Any, ...]] = []
     if prefix is not None:  # three groupings of the kept state; the last two of those counted
         pending = prepare(session, c)
-        vil = cohort_counts(session, c, on, prefix, ["village", *FLAGS], pending=pending)
-        counted = {"alive": 1, "enrolled": 1}
-        cat = cohort_counts(session, c, on, prefix, _CAT_KEYS, flags=counted, pending=pending)
-        day = [
-            (_date_value(first), count)
-            for first, count, _fen in cohort_counts(
-                session, c, on, prefix, ["first_day"], flags=counted, pending=pending
-            )
-            if first is not None
-        ]
+        money = ("subsidy_fen", "collected_fen")
+        if session.get_bind().dialect.name == "postgresql":
+            vil, cat, day = _three_at_once(session, c, on, prefix, pending)
+        else:
+            vil = cohort_counts(session, c, on, prefix, ["village", *FLAGS], pending=pending, sums=money)
+            counted = {"alive": 1, "enrolled": 1}
+            cat = cohort_counts(session, c, on, prefix, _CAT_KEYS, flags=counted, pending=pending)
+            day = [
+                (_date_value(first), count)
+                for first, count, _fen in cohort_counts(
+                    session, c, on, prefix, ["first_day"], flags=counted, pending=pending
+                )
+                if first is not None
+            ]
     vil_frame, cat_frame = _frame(vil, vil_schema), _frame(cat, cat_schema)
     out = StateSummary(vil_frame, cat_frame, _frame(day, day_schema))
     _watch(session)
     session.info.setdefault(_CACHE, {})[key] = out  # (the refresh's writes dropped the old dict)
     return out
+
+
+def _three_at_once(
+    session: Session, c: Campaign, on: dt.date, prefix: str, pending: Pending
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """:func:`state_summary`'s three groupings in one pass over the cohorts (PostgreSQL's
+    GROUPING SETS; ``grouping()`` tells which set a row belongs to): the rows by village; by
+    subsidy category and by burn-up day, of those alive and enrolled."""
+    sets = {
+        "village": ("village", *FLAGS),
+        "subsidy_category": (*_CAT_KEYS, "alive", "enrolled"),
+        "first_day": ("first_day", "alive", "enrolled"),
+    }
+    cols = list(dict.fromkeys(k for keys in sets.values() for k in keys))
+    u = cohort_rows(session, c, on, prefix, cols, pending=pending, sums=("subsidy_fen", "collected_fen"))
+    which = func.grouping(*(u.c[k] for k in sets))  # a bit per set's own key, set when left out
+    q = (
+        select(
+            which,
+            *(u.c[k] for k in cols),
+            *(func.sum(u.c[k]).cast(BigInteger) for k in ("n", "subsidy_fen", "collected_fen")),
+        )
+        .group_by(func.grouping_sets(*(tuple_(*(u.c[k] for k in keys)) for keys in sets.values())))
+        .having(func.sum(u.c.n) != 0)
+    )
+    vil: list[tuple[Any, ...]] = []
+    cat: list[tuple[Any, ...]] = []
+    day: list[tuple[Any, ...]] = []
+    for g, *values in session.execute(q):
+        r = dict(zip([*cols, "n", "subsidy_fen", "collected_fen"], values, strict=True))
+        if g == 0b011:
+            vil.append(tuple(r[k] for k in (*sets["village"], "n", "subsidy_fen", "collected_fen")))
+        elif r["alive"] == 1 and r["enrolled"] == 1:
+            if g == 0b101:
+                cat.append(tuple(r[k] for k in (*_CAT_KEYS, "n", "subsidy_fen")))
+            elif r["first_day"] is not None:
+                day.append((_date_value(r["first_day"]), r["n"]))
+    return vil, cat, day
 
 
 def _frame(rows: list[tuple[Any, ...]], schema: dict[str, Any]) -> pl.DataFrame:
@@ -270,35 +321,27 @@ def todo_page(
 
 
 def collected_fen(session: Session, campaign_id: int, on: dt.date, scope: str = "") -> int:
-    """Individual contributions collected at ``on``, in fen: payments (accepted, or refunded later)
-    made by ``on`` less refunds and cancellations done by ``on`` (a payment's done refunds count
-    once the last of them is done), summed in SQL."""
+    """Individual contributions collected at ``on`` in ``scope``, in fen, live from the payments and
+    refunds (:func:`~urrbmi.targets.state.money_events`): what the kept ``collected_fen`` of
+    :func:`state_summary` equals (the reports read that)."""
     c = campaign_or_fail(session, campaign_id)
     prefix = effective_prefix(session, c, scope)
     if prefix is None:
         return 0
-    done = (
-        select(
-            Refund.payment_id,
-            func.sum(Refund.amount_fen).label("done_fen"),
-            func.max(Refund.created_at).label("done_at"),
-        )
-        .where(Refund.campaign_id == c.id, Refund.kind.in_(REVERSING), Refund.status == RefundStatus.PAID)
-        .group_by(Refund.payment_id)
-        .subquery()
-    )
+    ev = money_events(c)
     q = (
-        select(
-            func.sum(case((Payment.paid_on <= on, Payment.amount_fen), else_=0)).cast(BigInteger),
-            func.sum(case((done.c.done_at < _next_day(on), done.c.done_fen), else_=0)).cast(BigInteger),
-        )
-        .join(Resident, Resident.id == Payment.resident_id)
-        .outerjoin(done, done.c.payment_id == Payment.id)
-        .where(
-            Resident.region_code.like(f"{prefix}%"),
-            Payment.campaign_id == c.id,
-            Payment.status.in_(("accepted", "refunded")),
-        )
+        select(func.sum(ev.c.fen).cast(BigInteger))
+        .join(Resident, Resident.id == ev.c.rid)
+        .where(Resident.region_code.like(f"{prefix}%"), ev.c.day <= on)
     )
-    made, back = session.execute(q).one()
-    return int(made or 0) - int(back or 0)
+    return int(session.scalar(q) or 0)
+
+
+def unpaid_at(session: Session, c: Campaign, on: dt.date) -> tuple[int, int]:
+    """Residents of campaign ``c`` still unpaid at ``on`` (alive, an amount due in the assessment,
+    not enrolled, by :func:`resident_state`) and the fen they owe, from the state kept as data."""
+    prefix = region_prefix(session, c.region_code)
+    rows = cohort_counts(
+        session, c, on, prefix, [], flags={"alive": 1, "enrolled": 0, "due": 1}, sums=("due_fen",)
+    )
+    return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)

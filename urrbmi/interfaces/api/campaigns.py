@@ -321,8 +321,10 @@ def duplicates(
 ) -> dict[str, Any]:
     with tx(request) as s:
         c = scoped_campaign(s, p, campaign_id, whole=True)
-        items = duplicate_enrollments(s, c.benefit_year, scope=p.region_prefix)
-    return page(items[offset : offset + limit + 1], limit, offset)
+        items = duplicate_enrollments(
+            s, c.benefit_year, scope=p.region_prefix, limit=limit + 1, offset=offset
+        )
+    return page(items, limit, offset)
 
 
 @router.post(

@@ -23,8 +23,8 @@ export function DashboardPage({ user }) {
       <${DatePicker} label="dash.on" value=${on} onChange=${setOn} testid="dash-on" />
     </div>
     ${campaign && county && window_ && html`<${Countdown} day=${county.on} deadline=${window_.deadline} />`}
-    ${campaign && html`<${Ledger} campaign=${campaign} on=${on} onCounty=${setCounty} whole=${coversCampaign(user, campaigns, campaign)} />
-      <${Progress} campaign=${campaign} on=${on} parent=${parent} onDrill=${setParent} fixed=${!!own} />
+    ${campaign && html`<${Ledger} campaign=${campaign} on=${on} own=${own} drilled=${parent !== own} onCounty=${setCounty} whole=${coversCampaign(user, campaigns, campaign)} />
+      <${Progress} campaign=${campaign} on=${on} parent=${parent} onDrill=${setParent} fixed=${!!own} onTop=${parent === own ? setCounty : null} />
       <${BurnUp} campaign=${campaign} on=${on} county=${county} onWindow=${setWindow} />
       ${can(user, 'resident.read') && html`<${TargetList} path=${EP.hardship(campaign)} title="progress.groups" testid="hardship" />
       <${TargetList} path=${EP.notEnrolled(campaign)} title="progress.not_enrolled" testid="not-enrolled"
@@ -62,11 +62,19 @@ export function scopeWord(code) {
   return t(n >= 12 ? 'scope.village' : n >= 9 ? 'scope.town' : 'scope.county');
 }
 
-// Paid / still to pay, straight from the payment ledger (the reconciliation).
-function Ledger({ campaign, on, onCounty, whole }) {
+// The progress report of the user's whole scope, as the top of the dashboard shows it: the towns
+// (a township officer: its town's villages). Its total is the countdown's day and the burn-up's task.
+export function topProgress(own, on) {
+  return own ? { level: 'village', region: own.code, on: on || undefined } : { level: 'town', on: on || undefined };
+}
+
+// Paid / still to pay, straight from the payment ledger (the reconciliation). The scope's progress
+// total comes from the progress table itself (the same report, so the same figures); asked for here
+// only while the table shows a town's villages (a bureau officer's drill-down).
+function Ledger({ campaign, on, own, drilled, onCounty, whole }) {
   const [data, error] = useApi(whole ? EP.reconcile(campaign) : null);
-  const [rep] = useApi(EP.progress(campaign), { level: 'county', on: on || undefined });
-  useEffect(() => { if (rep) onCounty(rep); }, [rep]);
+  const [rep] = useApi(drilled ? EP.progress(campaign) : null, topProgress(own, on));
+  useEffect(() => { if (rep && drilled) onCounty(rep); }, [rep, drilled]);
   if (!whole) return null;
   return html`<${Section} title="progress.ledger" testid="ledger">
     <${Notice} error=${error} />
@@ -93,13 +101,14 @@ function Chart({ option, testid }) {
 
 // A progress report (urrbmi.targets): rows [{unit, name, enrolled, ..., progress: {base, task,
 // required, completion, remaining, rank}}] and the total row.
-function Progress({ campaign, on, parent, onDrill, fixed }) {
+function Progress({ campaign, on, parent, onDrill, fixed, onTop }) {
   const level = parent ? 'village' : 'town';
   const [view, setView] = useState('counts'); // counts (enrolled vs task) or rate (completion %)
   // a drill-down asks for its town only (villages ranked within the town)
   const [data, error] = useApi(EP.progress(campaign), {
     level, on: on || undefined, region: parent ? parent.code : undefined,
   });
+  useEffect(() => { if (data && onTop && data.level === level) onTop(data); }, [data, onTop]);
   const all = (data && data.rows) || [];
   const rows = parent ? all.filter((r) => String(r.unit).startsWith(parent.code)) : all;
   const total = data && data.total;
