@@ -18,31 +18,54 @@ from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session
 from world import VILLAGE_A, VILLAGE_B, VILLAGE_C, World, stamp
 
-from urrbmi.db.models import Assessment, Enrollment, Payment, Refund, Resident
+from urrbmi.db.models import Assessment, Campaign, Enrollment, Payment, Refund, Resident
 from urrbmi.db.models_state import StateBuild, StateCohort, StateMark, StateSegment
 from urrbmi.db.session import session_scope
 from urrbmi.targets import cohorts
+from urrbmi.targets.cohort_reads import now_table
 from urrbmi.targets.counting import FLAGS, grouped_status, state_summary, todo_page
 from urrbmi.targets.counting import unpaid_at as kept_unpaid
 
 KEYS = ("village", "school", "subsidy_category", "subsidy_pos", "fiscal_zero", "first_day")
 
 
+AFTER = dt.date(2022, 3, 1)  # after every write: the cohorts as they stand are read
+
+
 def same_as_reference(s: Session, cid: int, scopes: tuple[str, ...] = ("", "340621100", VILLAGE_C)) -> None:
     """Every count and a page of the list to enroll equal the reference's (read in the same
-    session), in ``scopes`` at four dates."""
+    session), in ``scopes`` at four dates and after every write (where the cohorts as they stand
+    are read, not every stretch)."""
+    c = s.get(Campaign, cid)
+    assert c is not None
     for scope in scopes:
         frames = read_frames(s, cid, scope)
-        for on in DATES:
+        for on in (*DATES, AFTER):
             cols = [*KEYS, *FLAGS]
             ref = (
                 weighed_status(frames, on).group_by(cols).agg(pl.col("n").sum(), pl.col("subsidy_fen").sum())
             )
             got = grouped_status(s, cid, on, scope, KEYS)
             assert got.sort(cols, nulls_last=True).to_dicts() == ref.sort(cols, nulls_last=True).to_dicts()
+            standing = now_table(s, c, on, {"village", *FLAGS}, {})  # (brought up to date above)
+            assert (standing is not None) == (on == AFTER), on
+            by_village = grouped_status(s, cid, on, scope, ("village",))  # from it, after every write
+            ref_village = weighed_status(frames, on).group_by(["village", *FLAGS]).agg(pl.col("n").sum())
+            assert by_village.drop("subsidy_fen").sort(["village", *FLAGS]).to_dicts() == (
+                ref_village.sort(["village", *FLAGS]).to_dicts()
+            )
             # the money kept beside the state: collected by then, and who is still unpaid
             summary = state_summary(s, cid, on, scope)
             assert summary.by_village.get_column("collected_fen").sum() == collected_at(frames, on)
+            # the burn-up days and the composition, from their own tables after every write
+            counted = weighed_status(frames, on).filter(pl.col("alive") & pl.col("enrolled"))
+            days = counted.group_by("first_day").agg(pl.col("n").sum()).sort("first_day")
+            assert summary.by_day.sort("first_day").to_dicts() == days.to_dicts()
+            cat = ["subsidy_category", "subsidy_pos", "fiscal_zero", "paid"]
+            comp = counted.group_by(cat).agg(pl.col("n").sum(), pl.col("subsidy_fen").sum())
+            assert summary.by_category.sort(cat, nulls_last=True).to_dicts() == (
+                comp.sort(cat, nulls_last=True).to_dicts()
+            )
             if not scope:
                 assert kept_unpaid(s, frames.campaign, on) == unpaid_at(frames, on)
             todo = (

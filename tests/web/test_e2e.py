@@ -224,9 +224,15 @@ def test_progress_by_town_chart(tab: Any) -> None:
     live = tab.live
     need(live, "GET", "/api/v1/campaigns/{campaign_id}/progress")
     p = tab.login("officer")
+    asked: list[str] = []
+    p.on("request", lambda r: asked.append(r.url) if "/progress" in r.url else None)
     p.click("[data-testid=menu-dashboard]")
     p.wait_for_selector("[data-testid=progress-chart] canvas")
     p.wait_for_selector("[data-testid=burnup-chart] canvas")
+    # the countdown and the burn-up's task come from the table's own report (one figure, one request)
+    p.wait_for_selector("[data-testid=countdown]")
+    days = p.get_attribute("[data-testid=countdown]", "data-days")
+    assert [u for u in asked if "level=town" in u] and not [u for u in asked if "level=county" in u], asked
     p.wait_for_selector("[data-testid=composition-chart] canvas")
     assert int(p.get_attribute("[data-testid=burnup] [data-points]", "data-points")) > 10  # a point per day
     # 濉溪 2022 七（二）: the centralized window ends 2021-12-31; the burn-up marks it
@@ -250,6 +256,7 @@ def test_progress_by_town_chart(tab: Any) -> None:
     first_town = p.locator("[data-testid=progress] tbody button.link").first
     first_town.click()
     p.locator("[data-testid=progress] h2", has_text="分村").wait_for()
+    assert p.get_attribute("[data-testid=countdown]", "data-days") == days  # still the county's day
     tab.shot("dashboard-villages-1366")
     assert tab.csp_errors() == []
 

@@ -34,12 +34,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from urrbmi.db.models import Base, BigId
 
 __all__ = [
+    "NOW_DAY_KEYS",
+    "NOW_KEYS",
     "STATE_COLUMNS",
     "STATE_SUMS",
     "PaymentTotal",
     "StateBuild",
     "StateCohort",
     "StateMark",
+    "StateNowCohort",
+    "StateNowDay",
     "StateSchoolCohort",
     "StateSegment",
 ]
@@ -64,6 +68,10 @@ STATE_COLUMNS = (
 )
 # the sums a segment and a cohort keep besides the count (migration 0024 added the last two)
 STATE_SUMS = ("subsidy_fen", "due_fen", "collected_fen")
+# the keys of the cohorts as they stand (migration 0024): every key but the school and the stretch of
+# days, and the burn-up day apart, for those alive and enrolled
+NOW_KEYS = tuple(k for k in STATE_COLUMNS if k not in ("school", "first_day"))
+NOW_DAY_KEYS = ("village", "first_day", "alive", "enrolled")
 
 
 class StateMark(Base):
@@ -132,6 +140,49 @@ class StateSchoolCohort(_StateColumns, Base):
     school: Mapped[str] = mapped_column(String(200))
 
 
+class _Counted:
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    generation: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(BigInteger)
+    village: Mapped[str] = mapped_column(String(12))
+    alive: Mapped[int] = mapped_column(SmallInteger)
+    enrolled: Mapped[int] = mapped_column(SmallInteger)
+    subsidy_fen: Mapped[int] = mapped_column(BigInteger)
+    due_fen: Mapped[int] = mapped_column(BigInteger)
+    collected_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class StateNowCohort(_Counted, Base):
+    """The open segments (``day_to`` NULL: the state from its last change on) counted by
+    :data:`NOW_KEYS`: at a date on or after every segment's ``day_from`` (the build's
+    ``horizon``, such as today), exactly the cohorts that hold it, in a few thousand rows."""
+
+    __tablename__ = "state_now_cohorts"
+    __table_args__ = (Index("ix_state_now_cohorts_campaign_village", "campaign_id", "village"),)
+
+    subsidy_category: Mapped[str | None] = mapped_column(String(40))
+    subsidy_pos: Mapped[int] = mapped_column(SmallInteger)
+    fiscal_zero: Mapped[int] = mapped_column(SmallInteger)
+    categories: Mapped[str | None] = mapped_column(String(400))
+    paid: Mapped[int] = mapped_column(SmallInteger)
+    subsidised: Mapped[int] = mapped_column(SmallInteger)
+    employee: Mapped[int] = mapped_column(SmallInteger)
+    elsewhere: Mapped[int] = mapped_column(SmallInteger)
+    last_year: Mapped[int] = mapped_column(SmallInteger)
+    due: Mapped[int] = mapped_column(SmallInteger)
+
+
+class StateNowDay(_Counted, Base):
+    """The open segments of residents alive and enrolled, counted by village and burn-up day
+    (:data:`NOW_DAY_KEYS`): the burn-up as it stands."""
+
+    __tablename__ = "state_now_days"
+    __table_args__ = (Index("ix_state_now_days_campaign_village", "campaign_id", "village"),)
+
+    first_day: Mapped[dt.date] = mapped_column(Date)
+
+
 class StateBuild(Base):
     __tablename__ = "state_builds"
 
@@ -140,6 +191,9 @@ class StateBuild(Base):
     generation: Mapped[int] = mapped_column(Integer)
     base_rows: Mapped[int] = mapped_column(BigInteger)  # cohort rows after the last compaction
     delta_rows: Mapped[int] = mapped_column(BigInteger)  # rows added since
+    # on or after the last segment's day_from (migration 0024): from this day on, the cohorts as
+    # they stand are the counts (it only grows between rebuilds, so it is never too early)
+    horizon: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class PaymentTotal(Base):

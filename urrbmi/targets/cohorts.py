@@ -27,17 +27,14 @@ from typing import Any, Literal
 from sqlalchemy import (
     BigInteger,
     Date,
-    String,
     and_,
     delete,
-    false,
     func,
     insert,
     literal,
-    or_,
     select,
+    true,
     union,
-    union_all,
     update,
 )
 from sqlalchemy.exc import OperationalError
@@ -47,16 +44,20 @@ from urrbmi.db.dialect import analyze, write_count
 from urrbmi.db.locks import lock_for_transaction
 from urrbmi.db.models import Campaign, Enrollment, Payment, Resident
 from urrbmi.db.models_state import (
+    NOW_DAY_KEYS,
+    NOW_KEYS,
     STATE_COLUMNS,
     STATE_SUMS,
     StateBuild,
     StateCohort,
     StateMark,
+    StateNowCohort,
+    StateNowDay,
     StateSchoolCohort,
     StateSegment,
 )
 from urrbmi.registry.audit import now
-from urrbmi.targets.state import _reversals, _state_select, in_prefix, money_events
+from urrbmi.targets.state import _reversals, _state_select, money_events
 from urrbmi.targets.store import campaign_or_fail, region_prefix
 
 BEGINNING = dt.date(1900, 1, 1)  # the first segment's day: before any input of any campaign
@@ -113,7 +114,11 @@ def refresh(session: Session, c: Campaign) -> Refreshed:
     ids = sorted({int(r) for r in taken if r is not None})
     added = 0
     for i in range(0, len(ids), CHUNK):
-        added += _refresh_residents(session, c, build.generation, ids[i : i + CHUNK])
+        chunk = ids[i : i + CHUNK]
+        added += _refresh_residents(session, c, build.generation, chunk)
+        last = _last_day(session, c, chunk)
+        if last is not None and (build.horizon is None or last > build.horizon):
+            build.horizon = last  # (never earlier: the cohorts as they stand hold from here on)
     build.delta_rows += added
     if _compact_due(build):
         _compact(session, c, build)
@@ -242,32 +247,36 @@ def _segments(session: Session, c: Campaign, prefix: str, residents: Any) -> Any
 
 _SEG_COLUMNS = ["campaign_id", "resident_id", "day_from", "day_to", *_VALUES, "collected_fen"]
 _COHORT_KEYS = ["day_from", "day_to", *(k for k in STATE_COLUMNS if k != "school")]
-# the cohorts by village, and the students' by school as well
-_COHORTS: tuple[tuple[Any, list[str]], ...] = (
-    (StateCohort, _COHORT_KEYS),
-    (StateSchoolCohort, [*_COHORT_KEYS, "school"]),
+_SEG = StateSegment.__table__
+_OPEN = _SEG.c.day_to.is_(None)
+_ALIVE_ENROLLED = {"alive": 1, "enrolled": 1}
+# the tables of counted segments: (table, keys, the segments counted there, the flags all of those
+# have): the cohorts by village, the students' by school as well; and the open segments (the state
+# as it stands), by every key but the stretch and the burn-up day, and by burn-up day apart
+COHORT_TABLES: tuple[tuple[Any, Sequence[str], Any, Mapping[str, int]], ...] = (
+    (StateCohort, _COHORT_KEYS, true(), {}),
+    (StateSchoolCohort, [*_COHORT_KEYS, "school"], _SEG.c.school.is_not(None), {}),
+    (StateNowCohort, NOW_KEYS, _OPEN, {}),
+    (StateNowDay, NOW_DAY_KEYS, and_(_OPEN, _SEG.c.alive == 1, _SEG.c.enrolled == 1), _ALIVE_ENROLLED),
 )
+_TABLES = tuple(t.__tablename__ for t, *_ in COHORT_TABLES)
 
 
 def _count_segments(session: Session, c: Campaign, generation: int, where: Any, sign: int) -> int:
     """Add to the cohorts the segments selected by ``where``, counted (times ``sign``); the rows
     written."""
     written = 0
-    for table, keys in _COHORTS:
-        cols = [StateSegment.__table__.c[k] for k in keys]
+    for table, keys, counted, _flags in COHORT_TABLES:
+        cols = [_SEG.c[k] for k in keys]
         q = (
             select(
                 literal(c.id),
                 literal(generation),
                 (func.count() * sign).cast(BigInteger),
-                *((func.sum(StateSegment.__table__.c[k]) * sign).cast(BigInteger) for k in STATE_SUMS),
+                *((func.sum(_SEG.c[k]) * sign).cast(BigInteger) for k in STATE_SUMS),
                 *cols,
             )
-            .where(
-                StateSegment.campaign_id == c.id,
-                where,
-                *((StateSegment.school.is_not(None),) if table is StateSchoolCohort else ()),
-            )
+            .where(_SEG.c.campaign_id == c.id, where, counted)
             .group_by(*cols)
         )
         insert_ = insert(table).from_select(["campaign_id", "generation", "n", *STATE_SUMS, *keys], q)
@@ -278,18 +287,19 @@ def _count_segments(session: Session, c: Campaign, generation: int, where: Any, 
 def _rebuild(session: Session, c: Campaign, build: StateBuild | None) -> None:
     prefix = region_prefix(session, c.region_code)
     session.execute(delete(StateSegment).where(StateSegment.campaign_id == c.id))
-    for table, _keys in _COHORTS:
+    for table, *_ in COHORT_TABLES:
         session.execute(delete(table).where(table.campaign_id == c.id))
     scoped = Resident.region_code.like(f"{prefix}%")
     session.execute(insert(StateSegment).from_select(_SEG_COLUMNS, _segments(session, c, prefix, scoped)))
     generation = build.generation + 1 if build is not None else 1
     rows = _count_segments(session, c, generation, literal(True), 1)
     # the planner's statistics of the rewritten tables (PostgreSQL; read concurrently, unblocked)
-    analyze(session, "state_segments", "state_cohorts", "state_school_cohorts")
+    analyze(session, "state_segments", *_TABLES)
     if build is None:
         build = StateBuild(campaign_id=c.id)
         session.add(build)
     build.built_at, build.generation, build.base_rows, build.delta_rows = now(), generation, rows, 0
+    build.horizon = session.scalar(select(func.max(_SEG.c.day_from)).where(_SEG.c.campaign_id == c.id))
     session.flush()
 
 
@@ -305,10 +315,17 @@ def _refresh_residents(session: Session, c: Campaign, generation: int, ids: Sequ
     return written + _count_segments(session, c, generation, mine, 1)
 
 
+def _last_day(session: Session, c: Campaign, ids: Sequence[int]) -> dt.date | None:
+    """The last ``day_from`` among the segments of residents ``ids`` (their primary key's range)."""
+    last = select(func.max(_SEG.c.day_from)).where(_SEG.c.campaign_id == c.id, _SEG.c.resident_id.in_(ids))
+    day: dt.date | None = session.scalar(last)
+    return day
+
+
 def _compact(session: Session, c: Campaign, build: StateBuild) -> None:
     """Sum the signed cohort rows up into one row per cohort (dropping those that sum to none)."""
     new, rows = build.generation + 1, 0
-    for table, keys in _COHORTS:
+    for table, keys, _counted, _flags in COHORT_TABLES:
         cols = [table.__table__.c[k] for k in keys]
         q = (
             select(
@@ -330,123 +347,3 @@ def _compact(session: Session, c: Campaign, build: StateBuild) -> None:
         .where(StateBuild.campaign_id == c.id)
         .values(generation=new, base_rows=rows, delta_rows=0)
     )
-
-
-def holds(table: Any, on: dt.date) -> Any:
-    """SQL: the stretch of days of a segment or cohort row of ``table`` holds ``on``."""
-    return and_(table.c.day_from <= on, or_(table.c.day_to.is_(None), table.c.day_to > on))
-
-
-def names_one_of(listed: Any, codes: Sequence[str]) -> Any:
-    """SQL: the comma-joined identity codes ``listed`` (an assessment's ``categories``) name one of
-    ``codes`` (exactly: LIKE's wildcards in a code are escaped)."""
-    padded = literal(",") + func.coalesce(listed, "") + literal(",")
-    return or_(false(), *(padded.contains(f",{code},", autoescape=True) for code in codes))
-
-
-def cohort_rows(
-    session: Session,
-    c: Campaign,
-    on: dt.date,
-    prefix: str,
-    keys: Sequence[str],
-    *,
-    flags: Mapping[str, int] | None = None,
-    categories: Sequence[str] | None = None,
-    pending: Pending | None = None,
-    sums: Sequence[str] = ("subsidy_fen",),
-) -> Any:
-    """SQL: the signed rows that, summed by ``keys``, count the residents of ``prefix`` at ``on``
-    (columns ``keys``, ``n`` and the ``sums``): :func:`cohort_counts` before the grouping, for a
-    caller that groups them several ways at once."""
-    pending = prepare(session, c) if pending is None else pending
-    whole = prefix == region_prefix(session, c.region_code)
-    kept: tuple[tuple[Any, int, str | None], ...] = () if pending == "all" else ((StateCohort, 1, None),)
-    if "school" in keys and pending != "all":
-        kept += ((StateSchoolCohort, -1, None), (StateSchoolCohort, 1, "school"))
-    parts = []
-    if pending != "none":  # the residents still marked (or all), as they stand
-        mine = Resident.id.in_(pending_residents(c)) if pending == "some" else literal(True)
-        live = live_at(session, c, prefix, on, mine, [*{*keys, *(flags or {}), "categories", *sums}])
-        parts.append(
-            select(
-                *(live.c[k].label(k) for k in keys),
-                literal(1).label("n"),
-                *(live.c[k].label(k) for k in sums),
-            ).where(
-                *(live.c[f] == v for f, v in (flags or {}).items()),
-                *(() if categories is None else (names_one_of(live.c.categories, categories),)),
-            )
-        )
-    if pending == "some":  # less their segments as kept
-        seg = StateSegment.__table__
-        parts.append(
-            select(
-                *(seg.c[k].label(k) for k in keys),
-                literal(-1).label("n"),
-                *((-seg.c[k]).label(k) for k in sums),
-            ).where(
-                seg.c.campaign_id == c.id,
-                seg.c.resident_id.in_(pending_residents(c)),
-                holds(seg, on),
-                *(() if whole else (in_prefix(seg.c.village, prefix),)),
-                *(seg.c[f] == v for f, v in (flags or {}).items()),
-                *(() if categories is None else (names_one_of(seg.c.categories, categories),)),
-            )
-        )
-    for table, sign, school in kept:
-        t = table.__table__
-        parts.append(
-            select(
-                *(
-                    (t.c.school if school else literal(None, String(200))).label(k)
-                    if k == "school"
-                    else t.c[k].label(k)
-                    for k in keys
-                ),
-                (t.c.n * sign).label("n"),
-                *((t.c[k] * sign).label(k) for k in sums),
-            ).where(
-                t.c.campaign_id == c.id,
-                holds(t, on),
-                *(() if whole else (in_prefix(t.c.village, prefix),)),
-                *(t.c[f] == v for f, v in (flags or {}).items()),
-                *(() if categories is None else (names_one_of(t.c.categories, categories),)),
-            )
-        )
-    either: Any = parts[0] if len(parts) == 1 else union_all(*parts)
-    return either.subquery("at")
-
-
-def cohort_counts(
-    session: Session,
-    c: Campaign,
-    on: dt.date,
-    prefix: str,
-    keys: Sequence[str],
-    *,
-    flags: Mapping[str, int] | None = None,
-    categories: Sequence[str] | None = None,
-    pending: Pending | None = None,
-    sums: Sequence[str] = ("subsidy_fen",),
-) -> list[tuple[Any, ...]]:
-    """The residents of ``prefix`` counted at ``on`` by ``keys`` (columns of
-    :data:`~urrbmi.db.models_state.STATE_COLUMNS`), of those whose flags have the values in
-    ``flags``: rows of the keys' values, ``n`` and the ``sums`` (of
-    :data:`~urrbmi.db.models_state.STATE_SUMS`), as :func:`resident_state` grouped would give
-    them; with ``categories``, only those whose assessment names one of these identity codes.
-    Brought up to date first (:func:`prepare`, unless the caller did: ``pending``).
-
-    By ``school``: the students' cohorts by school, and everyone else's (school NULL) as the
-    cohorts by village less the students'. Residents still marked (a SQLite reader): their old
-    segments subtracted, their state as it stands added."""
-    u = cohort_rows(
-        session, c, on, prefix, keys, flags=flags, categories=categories, pending=pending, sums=sums
-    )
-    group = [u.c[k] for k in keys]
-    q = (
-        select(*group, func.sum(u.c.n).cast(BigInteger), *(func.sum(u.c[k]).cast(BigInteger) for k in sums))
-        .group_by(*group)
-        .having(func.sum(u.c.n) != 0)
-    )
-    return [tuple(r) for r in session.execute(q)]

@@ -28,16 +28,8 @@ from sqlalchemy.orm import Session
 from urrbmi.db.models import Campaign, Resident
 from urrbmi.db.models_state import StateSegment
 from urrbmi.errors import InvalidInput
-from urrbmi.targets.cohorts import (
-    Pending,
-    cohort_counts,
-    cohort_rows,
-    holds,
-    live_at,
-    names_one_of,
-    pending_residents,
-    prepare,
-)
+from urrbmi.targets.cohort_reads import cohort_counts, cohort_rows, holds, names_one_of, now_table
+from urrbmi.targets.cohorts import Pending, live_at, pending_residents, prepare
 from urrbmi.targets.state import (
     _KEY_TYPES,
     FLAGS,
@@ -181,12 +173,25 @@ def _three_at_once(
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """:func:`state_summary`'s three groupings in one pass over the cohorts (PostgreSQL's
     GROUPING SETS; ``grouping()`` tells which set a row belongs to): the rows by village; by
-    subsidy category and by burn-up day, of those alive and enrolled."""
+    subsidy category and by burn-up day, of those alive and enrolled. On or after the horizon
+    (the cohorts as they stand: :func:`~urrbmi.targets.cohort_reads.now_table`), the first two in
+    one pass and the burn-up days from their own table."""
     sets = {
         "village": ("village", *FLAGS),
         "subsidy_category": (*_CAT_KEYS, "alive", "enrolled"),
         "first_day": ("first_day", "alive", "enrolled"),
     }
+    apart = now_table(session, c, on, {*sets["village"], *sets["subsidy_category"]}, {}) is not None
+    day: list[tuple[Any, ...]] = []
+    if apart:
+        del sets["first_day"]
+        day = [
+            (_date_value(first), count)
+            for first, count, _fen in cohort_counts(
+                session, c, on, prefix, ["first_day"], flags={"alive": 1, "enrolled": 1}, pending=pending
+            )
+            if first is not None
+        ]
     cols = list(dict.fromkeys(k for keys in sets.values() for k in keys))
     u = cohort_rows(session, c, on, prefix, cols, pending=pending, sums=("subsidy_fen", "collected_fen"))
     which = func.grouping(*(u.c[k] for k in sets))  # a bit per set's own key, set when left out
@@ -201,13 +206,13 @@ def _three_at_once(
     )
     vil: list[tuple[Any, ...]] = []
     cat: list[tuple[Any, ...]] = []
-    day: list[tuple[Any, ...]] = []
+    last = (1 << len(sets)) - 1  # every set's own key left out
     for g, *values in session.execute(q):
         r = dict(zip([*cols, "n", "subsidy_fen", "collected_fen"], values, strict=True))
-        if g == 0b011:
+        if g == last ^ (1 << (len(sets) - 1)):  # the village kept
             vil.append(tuple(r[k] for k in (*sets["village"], "n", "subsidy_fen", "collected_fen")))
         elif r["alive"] == 1 and r["enrolled"] == 1:
-            if g == 0b101:
+            if g == last ^ (1 << (len(sets) - 2)):  # the subsidy category kept
                 cat.append(tuple(r[k] for k in (*_CAT_KEYS, "n", "subsidy_fen")))
             elif r["first_day"] is not None:
                 day.append((_date_value(r["first_day"]), r["n"]))

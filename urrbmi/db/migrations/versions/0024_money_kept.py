@@ -9,6 +9,9 @@ unpaid count and the money collected without reading every payment and assessmen
 - ``state_segments``, ``state_cohorts``, ``state_school_cohorts``: ``due`` (an amount due in the
   assessment) with ``due_fen``, and ``collected_fen`` (the money the resident paid by then, less
   refunds done). The kept state is emptied: the next count rebuilds it with these.
+- ``state_now_cohorts``, ``state_now_days`` and ``state_builds.horizon``: the cohorts as they
+  stand (the open segments counted without their stretch of days), read for a count at a date on
+  or after the horizon, such as today: a few thousand rows instead of every stretch.
 
 Revision ID: 0024
 Revises: 0023
@@ -44,6 +47,31 @@ SUMMED = (
 )
 
 
+def _counted(name: str, *extra: sa.Column[object]) -> None:
+    """A table of the cohorts as they stand (``state_now_cohorts``, ``state_now_days``)."""
+    big_id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    op.create_table(
+        name,
+        sa.Column("id", big_id, autoincrement=True, nullable=False),
+        sa.Column("campaign_id", big_id, nullable=False),
+        sa.Column("generation", sa.Integer(), nullable=False),
+        sa.Column("n", sa.BigInteger(), nullable=False),
+        sa.Column("village", sa.String(length=12), nullable=False),
+        sa.Column("alive", sa.SmallInteger(), nullable=False),
+        sa.Column("enrolled", sa.SmallInteger(), nullable=False),
+        *(sa.Column(k, sa.BigInteger(), nullable=False) for k in ("subsidy_fen", "due_fen", "collected_fen")),
+        *extra,
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f(f"fk_{name}_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{name}")),
+    )
+    op.create_index(f"ix_{name}_campaign_village", name, ["campaign_id", "village"], unique=False)
+
+
 def upgrade() -> None:
     for table in ("state_builds", *KEPT):
         op.execute(f"DELETE FROM {table}")
@@ -51,6 +79,27 @@ def upgrade() -> None:
         for name, type_ in ADDED:
             op.add_column(table, sa.Column(name, type_, server_default="0", nullable=False))
     big_id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+    op.add_column("state_builds", sa.Column("horizon", sa.Date(), nullable=True))
+    flags: list[sa.Column[object]] = [
+        sa.Column(k, sa.SmallInteger(), nullable=False)
+        for k in (
+            "subsidy_pos",
+            "fiscal_zero",
+            "paid",
+            "subsidised",
+            "employee",
+            "elsewhere",
+            "last_year",
+            "due",
+        )
+    ]
+    _counted(
+        "state_now_cohorts",
+        sa.Column("subsidy_category", sa.String(length=40), nullable=True),
+        sa.Column("categories", sa.String(length=400), nullable=True),
+        *flags,
+    )
+    _counted("state_now_days", sa.Column("first_day", sa.Date(), nullable=False))
     op.create_table(
         "payment_totals",
         sa.Column("id", big_id, autoincrement=True, nullable=False),
@@ -112,6 +161,11 @@ def downgrade() -> None:
     op.drop_index("ix_payments_to_review", table_name="payments")
     op.drop_index("ix_payment_totals_campaign", table_name="payment_totals")
     op.drop_table("payment_totals")
+    for name in ("state_now_cohorts", "state_now_days"):
+        op.drop_index(f"ix_{name}_campaign_village", table_name=name)
+        op.drop_table(name)
+    with op.batch_alter_table("state_builds") as batch:
+        batch.drop_column("horizon")
     for table in ("state_builds", *KEPT):
         op.execute(f"DELETE FROM {table}")
     for table in KEPT:
