@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from urrbmi.db.models import Campaign
 from urrbmi.db.models_fieldwork import CredentialActivation, VisitOutcome
 from urrbmi.db.models_state import StateSegment
-from urrbmi.targets.cohorts import cohort_counts, holds, prepare
+from urrbmi.targets.cohort_reads import cohort_counts, holds
+from urrbmi.targets.cohorts import prepare
 from urrbmi.targets.state import in_prefix
 
 # the columns of resident_state the lists filter on, all kept in a segment
