@@ -211,7 +211,8 @@ def test_officer_imports_activation_list_and_sees_rates(browser: Any, live: Any)
 
 def test_officer_walks_the_not_activated_list_page_by_page(browser: Any, live: Any) -> None:
     """The county's not-activated list comes a page of 20 at a time (the server pages it): the
-    count is the whole list's, next and previous walk it, each page different."""
+    count is the whole list's, next and previous walk it, each page different; so do the
+    reminders."""
     from tests.web.conftest import Page
 
     tab = Page(browser, live, SIZES["phone"])
@@ -237,6 +238,14 @@ def test_officer_walks_the_not_activated_list_page_by_page(browser: Any, live: A
         assert shown.all_inner_texts() == first
         _no_sideways(p, SIZES["phone"]["width"])
         tab.shot("agent-not-activated-pages-390")
+        # the reminders are paged the same way (the Excel download is the whole list)
+        p.click("[data-testid=tab-remind]")
+        p.wait_for_selector("[data-testid=remind-list]")
+        reminders = int("".join(ch for ch in p.inner_text("[data-testid=remind-count]") if ch.isdigit()))
+        assert reminders > 20 and p.locator("[data-testid=remind-list] > li").count() == 20
+        assert f"第 1–20 人，共 {reminders} 人" in p.inner_text("[data-testid=remind-pager]")
+        p.click("[data-testid=remind-pager] button:nth-of-type(2)")
+        p.wait_for_selector("[data-testid=remind-pager] >> text=第 21–")
         assert tab.csp_errors() == []
     finally:
         tab.ctx.close()
