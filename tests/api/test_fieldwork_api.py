@@ -67,6 +67,9 @@ def test_agent_pays_two_at_once_records_a_visit_and_exports_reminders(
     assert [m["resident_id"] for g in left["households"] for m in g["members"]] == [rids[2]]
     rem = client.get("/api/v1/fieldwork/reminders", headers=h).json()
     assert [(m["resident_id"], m["phone"]) for m in rem["items"]] == [(rids[2], "13700001234")]
+    assert (rem["total"], rem["offset"], rem["limit"]) == (1, 0, 20)
+    after = client.get("/api/v1/fieldwork/reminders", params={"offset": 1}, headers=h).json()
+    assert (after["total"], after["items"]) == (1, [])
     x = client.get("/api/v1/fieldwork/reminders/export", headers=h)
     assert x.status_code == 200
     assert "催缴提醒名单" in unquote(x.headers["content-disposition"])
@@ -94,4 +97,21 @@ def test_activation_import_and_rates(world: World, client: TestClient) -> None:
     by = {row["name"]: (row["activated"], row["registry"]) for row in rates.json()["rows"]}
     assert by["城西街道"] == (1, 3)
     missing = client.get("/api/v1/fieldwork/not-activated", headers=world.auth("agent_a")).json()
-    assert missing["total"] == 2
+    assert (missing["total"], missing["offset"], missing["limit"], len(missing["items"])) == (2, 0, 20, 2)
+    pages = [
+        client.get(
+            "/api/v1/fieldwork/not-activated", params={"limit": 1, "offset": o}, headers=world.auth("agent_a")
+        ).json()
+        for o in (0, 1, 2)
+    ]
+    assert [p["total"] for p in pages] == [2, 2, 2]
+    assert [m["resident_id"] for p in pages for m in p["items"]] == [
+        m["resident_id"] for m in missing["items"]
+    ]
+    too_many = {"limit": 201}
+    assert (
+        client.get(
+            "/api/v1/fieldwork/not-activated", params=too_many, headers=world.auth("agent_a")
+        ).status_code
+        == 422
+    )

@@ -239,6 +239,12 @@ def test_visit_outcomes_reminders_export_and_task_reduction_evidence(
             ("张大", "promised", "13800001111"),
             ("张二", "unreachable", None),
         ]
+        pages = [fieldwork.reminders_page(s, AGENT, c, limit=1, offset=o) for o in (0, 1, 2)]
+        assert [([m.name for m in x.items], x.total) for x in pages] == [
+            (["张大"], 2),
+            (["张二"], 2),
+            ([], 2),
+        ]
         promised = fieldwork.worklist(s, AGENT, c, outcome="promised")
         assert [m.outcome_zh for g in promised.households for m in g.members] == ["承诺缴费"]
         path = tmp_path / "催缴提醒名单.xlsx"
@@ -322,9 +328,20 @@ def test_activation_import_rates_and_not_activated(
         (town,), _ = activation.activation_rates(s, BUREAU, c, level="town")
         assert (town.name, town.activated) == ("城西街道", 2)
         missing = activation.not_activated(s, AGENT, c)
-        assert [m.name for m in missing] == ["张二", "张小"]
+        assert ([m.name for m in missing.items], missing.total) == (["张二", "张小"], 2)
         early = activation.not_activated(s, AGENT, c, on=dt.date(2021, 11, 10))  # 李四 activated 11-20
-        assert [m.name for m in early] == ["张二", "张小", "李四"]
+        assert [m.name for m in early.items] == ["张二", "张小", "李四"]
+        pages = [
+            activation.not_activated(s, AGENT, c, on=dt.date(2021, 11, 10), limit=2, offset=o)
+            for o in (0, 2, 4)
+        ]
+        assert [([m.name for m in x.items], x.total) for x in pages] == [
+            (["张二", "张小"], 3),
+            (["李四"], 3),
+            ([], 3),
+        ]
+        with pytest.raises(InvalidInput):
+            activation.not_activated(s, AGENT, c, limit=0)
 
 
 def test_phone_numbers_in_the_lists_are_full_for_the_village_and_town_and_masked_for_others(

@@ -146,6 +146,15 @@ def test_agent_visit_round_pay_two_record_outcome_remind(browser: Any, live: Any
         p.click("[data-testid=tab-activate]")
         p.wait_for_selector("[data-testid=not-activated-list]")
         tab.shot(f"agent-not-activated-{width}")
+        # paged by the server, 20 a page: the count is the whole list's, the pager walks it
+        shown = p.locator("[data-testid=not-activated-list] > li")
+        total = int("".join(ch for ch in p.inner_text("[data-testid=not-activated-count]") if ch.isdigit()))
+        assert shown.count() == min(total, 20)
+        if total > 20:
+            first = shown.first.inner_text()
+            p.click("[data-testid=not-activated-pager] button:nth-of-type(2)")
+            p.wait_for_selector("[data-testid=not-activated-pager] >> text=第 21–")
+            assert shown.count() == min(total - 20, 20) and shown.first.inner_text() != first
         _no_sideways(p, width)
         assert tab.csp_errors() == []
     finally:
@@ -198,3 +207,45 @@ def test_officer_imports_activation_list_and_sees_rates(browser: Any, live: Any)
             assert tab.csp_errors() == []
         finally:
             tab.ctx.close()
+
+
+def test_officer_walks_the_not_activated_list_page_by_page(browser: Any, live: Any) -> None:
+    """The county's not-activated list comes a page of 20 at a time (the server pages it): the
+    count is the whole list's, next and previous walk it, each page different; so do the
+    reminders."""
+    from tests.web.conftest import Page
+
+    tab = Page(browser, live, SIZES["phone"])
+    try:
+        p = tab.login("officer")
+        p.goto(f"{live.base}/#/agent")
+        p.click("[data-testid=tab-activate]")
+        p.wait_for_selector("[data-testid=not-activated-list]")
+        total = int("".join(ch for ch in p.inner_text("[data-testid=not-activated-count]") if ch.isdigit()))
+        shown = p.locator("[data-testid=not-activated-list] > li")
+        assert total > 40 and shown.count() == 20
+        first = shown.all_inner_texts()
+        pager = "[data-testid=not-activated-pager]"
+        assert f"第 1–20 人，共 {total} 人" in p.inner_text(pager)
+        p.click(f"{pager} button:nth-of-type(2)")
+        p.wait_for_selector(f"{pager} >> text=第 21–40 人")
+        head = "t => document.querySelector('[data-testid=not-activated-list] > li').innerText !== t"
+        p.wait_for_function(head, arg=first[0])  # the next page's rows have come
+        assert not set(shown.all_inner_texts()) & set(first)
+        p.click(f"{pager} button:nth-of-type(1)")
+        p.wait_for_selector(f"{pager} >> text=第 1–20 人")
+        p.wait_for_function(head.replace("!==", "==="), arg=first[0])
+        assert shown.all_inner_texts() == first
+        _no_sideways(p, SIZES["phone"]["width"])
+        tab.shot("agent-not-activated-pages-390")
+        # the reminders are paged the same way (the Excel download is the whole list)
+        p.click("[data-testid=tab-remind]")
+        p.wait_for_selector("[data-testid=remind-list]")
+        reminders = int("".join(ch for ch in p.inner_text("[data-testid=remind-count]") if ch.isdigit()))
+        assert reminders > 20 and p.locator("[data-testid=remind-list] > li").count() == 20
+        assert f"第 1–20 人，共 {reminders} 人" in p.inner_text("[data-testid=remind-pager]")
+        p.click("[data-testid=remind-pager] button:nth-of-type(2)")
+        p.wait_for_selector("[data-testid=remind-pager] >> text=第 21–")
+        assert tab.csp_errors() == []
+    finally:
+        tab.ctx.close()

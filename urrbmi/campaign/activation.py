@@ -22,12 +22,22 @@ from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from urrbmi import clock, ids
 from urrbmi.access.scope import Principal, resident_clause
-from urrbmi.campaign.fieldwork.members import Filter, Member, read_prefix, select_members
+from urrbmi.campaign.fieldwork.kept import living_not_activated_by_village, locate, usable
+from urrbmi.campaign.fieldwork.members import (
+    Filter,
+    MemberPage,
+    Rows,
+    kept_query,
+    member_query,
+    read_prefix,
+    select_members,
+    to_members,
+)
 from urrbmi.campaign.payments import parse_day
 from urrbmi.db.models import Campaign, Resident
 from urrbmi.db.models_fieldwork import CredentialActivation
@@ -261,15 +271,53 @@ def activation_rates(
 
 
 def not_activated(
-    session: Session, p: Principal, c: Campaign, *, on: dt.date | None = None, region: str | None = None
-) -> list[Member]:
+    session: Session,
+    p: Principal,
+    c: Campaign,
+    *,
+    on: dt.date | None = None,
+    region: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> MemberPage:
     """Living residents of the user's region who have not activated the 医保电子凭证 by ``on``, by
-    village and household, with their enrollment state and phone number."""
+    village, household (residents without one after the households, by id) and birth date, with
+    their enrollment state and phone number: the page ``offset`` … ``offset + limit`` and how many
+    there are in all (a county's list is most of its residents).
+
+    The page is found from the state kept as data when it is up to date: the rows of each village
+    counted (the living from the cohorts less the living who activated), then only the villages
+    the page falls in are read; the page's residents alone are evaluated live."""
     p.require("resident.read")
     on = on or clock.today()
+    if not 1 <= limit <= 200 or offset < 0:
+        raise InvalidInput("每页人数须在1到200之间", "limit must be 1..200, offset >= 0")
     prefix = read_prefix(session, p, c, region)
     if prefix is None:
-        return []
-    rows = select_members(session, p, c, prefix, on, keep=Filter(state="living", activated=False))
-    rows.sort(key=lambda m: (m.village_code, m.household or f"~{m.resident_id}", m.birth_date))
-    return rows
+        return MemberPage(0, offset, limit, ())
+    keep = Filter(state="living", activated=False)
+    alone = case((Resident.household_id.is_(None), Resident.id))
+    if usable(session, c):
+        total, villages, before = locate(
+            living_not_activated_by_village(session, c, prefix, on), offset, limit
+        )
+        if not villages:
+            return MemberPage(total, offset, limit, ())
+        mq = kept_query(session, p, c, prefix, on, keep, [Resident.region_code.in_(villages)]).subquery()
+        hh = mq.c.household_id
+        order = (mq.c.region_code, hh.is_(None), hh, case((hh.is_(None), mq.c.id)), mq.c.birth_date, mq.c.id)
+        q = select(mq.c.id).order_by(*order).offset(offset - before).limit(limit)
+        rids = list(session.scalars(q))
+        rows = {m.resident_id: m for m in select_members(session, p, c, prefix, on, rids=rids)}
+        return MemberPage(total, offset, limit, tuple(rows[r] for r in rids))
+    # live (a SQLite reader behind another writer): the whole region evaluated, paged in SQL
+    lq = member_query(session, p, c, prefix, on, keep=keep).add_columns(func.count().over().label("total"))
+    by = (Resident.region_code, Resident.household_id.is_(None), Resident.household_id, alone)
+    found = session.execute(
+        lq.order_by(*by, Resident.birth_date, Resident.id).offset(offset).limit(limit)
+    ).all()
+    if found:
+        total = int(found[0].total)
+    else:
+        total = int(session.scalar(select(func.count()).select_from(lq.subquery())) or 0)
+    return MemberPage(total, offset, limit, tuple(to_members(p, on, Rows(found))))

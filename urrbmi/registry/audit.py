@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import String, and_, cast, func, insert, literal, not_, or_, select, true
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from urrbmi import ids
@@ -235,7 +236,14 @@ def query(
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
 ) -> list[AuditLog]:
-    """Audit rows newest first, filtered, only those :func:`visible_clause` lets through."""
+    """Audit rows newest first, filtered, only those :func:`visible_clause` lets through.
+
+    On PostgreSQL without JIT compilation for the rest of the transaction: the scope's subqueries
+    (a region for each kind of row, over the residents and payments) make the planner's estimate
+    large enough to compile the plan, which took 1.2 s for a page that runs in 20 ms (1.14 M
+    residents; the index on the log's id is read backwards and stops at the page)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sql_text("SET LOCAL jit = off"))
     stmt = select(AuditLog).where(visible_clause(scope))
     if actor is not None:
         stmt = stmt.where(AuditLog.actor == actor)

@@ -24,6 +24,7 @@ from urrbmi.campaign.fieldwork.members import (
     STATES,
     HouseholdGroup,
     Member,
+    MemberPage,
     Worklist,
     current_campaign,
     state_of,
@@ -35,6 +36,7 @@ from urrbmi.campaign.fieldwork.reminders import (
     ReminderFile,
     reminder_file,
     reminders,
+    reminders_page,
     reminders_xlsx,
 )
 from urrbmi.campaign.fieldwork.worklist import household, worklist
@@ -49,6 +51,7 @@ __all__ = [
     "HouseholdGroup",
     "HouseholdPayment",
     "Member",
+    "MemberPage",
     "PaidMember",
     "ReminderFile",
     "Worklist",
@@ -59,6 +62,7 @@ __all__ = [
     "reduce_from_outcome",
     "reminder_file",
     "reminders",
+    "reminders_page",
     "reminders_xlsx",
     "state_of",
     "worklist",

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from urrbmi import ids
 from urrbmi.access.scope import Principal, check_region, resident_clause, scoped_campaign
 from urrbmi.access.scope import visible_campaigns as _visible
+from urrbmi.campaign.fieldwork.kept import kept_state
 from urrbmi.db.models import Campaign, Region, Resident
 from urrbmi.db.models_fieldwork import CredentialActivation, ResidentContact, VisitOutcome
 from urrbmi.imports import phones
@@ -26,6 +27,7 @@ from urrbmi.policy.identities import all_identities
 from urrbmi.registry.errors import NotFound
 from urrbmi.registry.regions import get_region
 from urrbmi.registry.regions import prefix as region_prefix
+from urrbmi.targets.cohorts import live_at
 from urrbmi.targets.counting import effective_prefix, in_prefix, resident_state
 
 # labels of resident_state's flags (the state itself is defined there)
@@ -131,6 +133,26 @@ class Worklist:
     households: tuple[HouseholdGroup, ...]
 
 
+class Rows:
+    """Rows already fetched, read like a result (``mappings()``)."""
+
+    def __init__(self, rows: Sequence[Any]) -> None:
+        self.rows = rows
+
+    def mappings(self) -> list[Any]:
+        return [r._mapping for r in self.rows]
+
+
+@dataclass(frozen=True)
+class MemberPage:
+    """A page of a list of residents, and how many the whole list holds."""
+
+    total: int
+    offset: int
+    limit: int
+    items: tuple[Member, ...]
+
+
 def _state_where(st: Any, state: str) -> list[Any]:
     """SQL conditions on :func:`resident_state`'s flags for the label ``state`` (the inverse of
     :func:`state_of`; the flags themselves are defined there)."""
@@ -161,25 +183,21 @@ class Filter:
     activated: bool | None = None  # False: not activated by the day
 
 
-def _sources(session: Session, c: Campaign, prefix: str, on: dt.date) -> tuple[Any, Any]:
-    """The per-resident state (:func:`resident_state`) and the latest visit outcome per resident,
-    both for ``prefix``."""
-    st = resident_state(
-        session,
-        c,
-        prefix,
-        on,
-        columns=[
-            "rid",
-            "categories",
-            "individual_fen",
-            "last_status",
-            "alive",
-            "enrolled",
-            "employee",
-            "elsewhere",
-        ],
-    )
+_LIVE = ("categories", "individual_fen", "last_status", "alive", "enrolled", "employee", "elsewhere")
+
+
+def _sources(
+    session: Session, c: Campaign, prefix: str, on: dt.date, *, kept: bool = False, rids: Any = None
+) -> tuple[Any, Any]:
+    """The per-resident state and the latest visit outcome per resident, both for ``prefix``.
+    The state: :func:`resident_state` over ``prefix``; with ``rids``, of those residents only
+    (:func:`live_at`); ``kept``: the kept segments' flags (:func:`.kept.kept_state`)."""
+    if rids is not None:
+        st = live_at(session, c, prefix, on, Resident.id.in_(rids), _LIVE)
+    elif kept:
+        st = kept_state(c, prefix, on)
+    else:
+        st = resident_state(session, c, prefix, on, columns=["rid", *_LIVE])
     latest = (
         select(VisitOutcome.resident_id, func.max(VisitOutcome.id).label("vid"))
         .where(VisitOutcome.campaign_id == c.id, in_prefix(VisitOutcome.region_code, prefix))
@@ -208,11 +226,19 @@ def _conditions(st: Any, f: Filter, on: dt.date) -> list[Any]:
 
 
 def _matching(
-    session: Session, p: Principal, c: Campaign, prefix: str, on: dt.date, f: Filter
+    session: Session,
+    p: Principal,
+    c: Campaign,
+    prefix: str,
+    on: dt.date,
+    f: Filter,
+    *,
+    kept: bool = False,
+    rids: Any = None,
 ) -> tuple[Any, Any]:
     """SELECT … FROM residents of ``prefix`` in the caller's scope joined to their state, latest
     visit and activation, WHERE the filter holds (columns added by the caller)."""
-    st, latest = _sources(session, c, prefix, on)
+    st, latest = _sources(session, c, prefix, on, kept=kept, rids=rids)
     return (
         select()
         .select_from(Resident)
@@ -224,6 +250,32 @@ def _matching(
     ), st
 
 
+def kept_query(
+    session: Session,
+    p: Principal,
+    c: Campaign,
+    prefix: str,
+    on: dt.date,
+    keep: Filter,
+    where: Sequence[Any] = (),
+) -> Any:
+    """The residents a list keeps (``keep`` and ``where``), found from the state kept as data
+    (:mod:`.kept`; the caller checked it is up to date), with the columns the lists order by:
+    ``id``, ``region_code``, ``household_id``, ``birth_date``, the latest visit's ``outcome`` and
+    ``promised_on``."""
+    # the region's residents through their index (the scope's LIKE cannot use it)
+    within = (*keep.where, in_prefix(Resident.region_code, prefix), *where)
+    base, _st = _matching(session, p, c, prefix, on, replace(keep, where=within), kept=True)
+    return base.add_columns(
+        Resident.id,
+        Resident.region_code,
+        Resident.household_id,
+        Resident.birth_date,
+        VisitOutcome.outcome,
+        VisitOutcome.promised_on,
+    )
+
+
 def select_members(
     session: Session,
     p: Principal,
@@ -233,10 +285,13 @@ def select_members(
     *,
     where: Sequence[Any] = (),
     keep: Filter | None = None,
+    rids: Sequence[int] | None = None,
 ) -> list[Member]:
     """Residents under ``prefix`` (and ``where``, and ``keep``, in SQL) with their state at ``on``,
-    latest visit outcome, phone and activation; in the caller's scope only."""
-    return to_members(p, on, session.execute(member_query(session, p, c, prefix, on, where, keep)))
+    latest visit outcome, phone and activation; in the caller's scope only. ``rids``: only these
+    residents, their state evaluated for them alone (a page found from the kept state)."""
+    q = member_query(session, p, c, prefix, on, where, keep, rids=rids)
+    return to_members(p, on, session.execute(q))
 
 
 def member_query(
@@ -247,9 +302,11 @@ def member_query(
     on: dt.date,
     where: Sequence[Any] = (),
     keep: Filter | None = None,
+    *,
+    rids: Sequence[int] | None = None,
 ) -> Any:
     f = keep or Filter()
-    base, st = _matching(session, p, c, prefix, on, replace(f, where=(*f.where, *where)))
+    base, st = _matching(session, p, c, prefix, on, replace(f, where=(*f.where, *where)), rids=rids)
     # plain columns, no ORM objects: a town's few thousand rows cost ~0.3 ms each as instances
     q = (
         base.add_columns(

@@ -5,35 +5,107 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import Date, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from urrbmi import clock
 from urrbmi.access.scope import Principal
-from urrbmi.campaign.fieldwork.members import Filter, Member, read_prefix, select_members
-from urrbmi.db.models import Campaign
+from urrbmi.campaign.fieldwork.kept import locate, not_visited_by_village, usable
+from urrbmi.campaign.fieldwork.members import (
+    Filter,
+    Member,
+    MemberPage,
+    kept_query,
+    member_query,
+    read_prefix,
+    select_members,
+    to_members,
+)
+from urrbmi.db.models import Campaign, Resident
+from urrbmi.errors import InvalidInput
 from urrbmi.registry import audit
 from urrbmi.registry.regions import get_region
 
 REMIND = (None, "promised", "unreachable")  # latest outcome of a resident still to remind
+CALLED = ("promised", "unreachable")  # those visited: read first, a few rows
+
+
+def _order(c: Any, on: dt.date) -> tuple[Any, ...]:
+    """The list's order over columns ``c`` (``outcome``, ``promised_on``, ``region_code``,
+    ``household_id``, ``birth_date``, ``id``): promises first by the promised day, then the
+    unreachable, then the others; each by village, household, birth date."""
+    rank = case((c.outcome == "promised", 0), (c.outcome == "unreachable", 1), else_=2)
+    promised = func.coalesce(c.promised_on, literal(on, Date))
+    household = func.coalesce(c.household_id, "")
+    return (rank, promised, c.region_code, household, c.birth_date, c.id)
 
 
 def reminders(
     session: Session, p: Principal, c: Campaign, *, on: dt.date | None = None, region: str | None = None
 ) -> list[Member]:
     """Residents still to enroll whose latest outcome is a promise, unreachable or none (not
-    visited): promises first by the promised day, then the unreachable, then the others."""
+    visited): promises first by the promised day, then the unreachable, then the others (the
+    whole list: the export; the page is :func:`reminders_page`)."""
     p.require("resident.read")
     on = on or clock.today()
     prefix = read_prefix(session, p, c, region)
     if prefix is None:
         return []
-    todo = select_members(session, p, c, prefix, on, keep=Filter(state="todo", outcomes=REMIND))
-    order = {"promised": 0, "unreachable": 1, None: 2}
-    todo.sort(
-        key=lambda m: (order[m.outcome], m.promised_on or on, m.village_code, m.household, m.birth_date)
+    keep = Filter(state="todo", outcomes=REMIND)
+    q = member_query(session, p, c, prefix, on, keep=keep)
+    return to_members(p, on, session.execute(q.order_by(*_order(q.selected_columns, on))))
+
+
+def reminders_page(
+    session: Session,
+    p: Principal,
+    c: Campaign,
+    *,
+    on: dt.date | None = None,
+    region: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> MemberPage:
+    """A page of :func:`reminders` and how many it holds in all. From the state kept as data when
+    it is up to date: the visited (promised, unreachable) read in order, then the residents not
+    visited located by village (those still to enroll per village, from the cohorts, less those
+    visited) and read from those villages only; the page's residents alone evaluated live."""
+    p.require("resident.read")
+    on = on or clock.today()
+    if not 1 <= limit <= 200 or offset < 0:
+        raise InvalidInput("每页人数须在1到200之间", "limit must be 1..200, offset >= 0")
+    prefix = read_prefix(session, p, c, region)
+    if prefix is None:
+        return MemberPage(0, offset, limit, ())
+    if not usable(session, c):  # live (a SQLite reader behind another writer)
+        every = reminders(session, p, c, on=on, region=region)
+        return MemberPage(len(every), offset, limit, tuple(every[offset : offset + limit]))
+    called = kept_query(session, p, c, prefix, on, Filter(state="todo", outcomes=CALLED)).subquery()
+    n_called = int(session.scalar(select(func.count()).select_from(called)) or 0)
+    rids = list(
+        session.scalars(select(called.c.id).order_by(*_order(called.c, on)).offset(offset).limit(limit))
     )
-    return todo
+    rest_total, villages, before = locate(
+        not_visited_by_village(session, c, prefix, on), max(0, offset - n_called), limit - len(rids)
+    )
+    if len(rids) < limit and villages:
+        rest = kept_query(
+            session,
+            p,
+            c,
+            prefix,
+            on,
+            Filter(state="todo", outcomes=(None,)),
+            [Resident.region_code.in_(villages)],
+        ).subquery()
+        skip = max(0, offset - n_called) - before
+        rids += session.scalars(
+            select(rest.c.id).order_by(*_order(rest.c, on)).offset(skip).limit(limit - len(rids))
+        )
+    rows = {m.resident_id: m for m in select_members(session, p, c, prefix, on, rids=rids)}
+    return MemberPage(n_called + rest_total, offset, limit, tuple(rows[r] for r in rids))
 
 
 REMINDER_HEADERS = (

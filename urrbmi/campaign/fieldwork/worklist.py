@@ -10,19 +10,22 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from urrbmi import clock
 from urrbmi.access.errors import out_of_scope
 from urrbmi.access.scope import Principal, resident_clause, scoped_resident
+from urrbmi.campaign.fieldwork.kept import usable
 from urrbmi.campaign.fieldwork.members import (
     STATE_ZH,
     STATES,
     Filter,
     HouseholdGroup,
     Member,
+    Rows,
     Worklist,
+    kept_query,
     member_query,
     read_prefix,
     select_members,
@@ -34,16 +37,6 @@ from urrbmi.db.models_fieldwork import OUTCOMES
 from urrbmi.errors import InvalidInput
 from urrbmi.policy.identities import all_identities
 from urrbmi.targets.counting import effective_prefix
-
-
-class _Rows:
-    """Rows already fetched, read like a result (``mappings()``)."""
-
-    def __init__(self, rows: Sequence[Any]) -> None:
-        self.rows = rows
-
-    def mappings(self) -> list[Any]:
-        return [r._mapping for r in self.rows]
 
 
 def _common_prefix(codes: Sequence[str]) -> str:
@@ -88,6 +81,52 @@ def _group(
     return groups
 
 
+Key = tuple[str, str, int | None]
+
+
+def _kept_page(
+    session: Session,
+    p: Principal,
+    c: Campaign,
+    prefix: str,
+    on: dt.date,
+    keep: Filter,
+    limit: int,
+    offset: int,
+) -> tuple[int, int, list[Member], list[Key]]:
+    """The worklist's page from the state kept as data (:mod:`.kept`): the page's households read
+    in the list's order (village, household number, then residents without one) from the
+    residents' index, which stops at the page; their matching members, evaluated live; and the
+    totals, counted over the matching residents unless the first page holds them all."""
+    mq = kept_query(session, p, c, prefix, on, keep)
+    alone = case((Resident.household_id.is_(None), Resident.id))
+    keys = mq.add_columns(alone.label("alone")).subquery("matching")
+    by = (keys.c.region_code, keys.c.household_id, keys.c.alone)
+    ordered = (keys.c.region_code, keys.c.household_id.is_(None), keys.c.household_id, keys.c.alone)
+    page = session.execute(select(*by).group_by(*by).order_by(*ordered).offset(offset).limit(limit)).all()
+    order: list[Key] = [(v, h or "", a) for v, h, a in page]
+    members: list[Member] = []
+    if page:
+        named = [(v, h) for v, h, _a in page if h is not None]
+        either = [Resident.id.in_([a for _v, h, a in page if h is None])]
+        if named:
+            either.append(tuple_(Resident.region_code, Resident.household_id).in_(named))
+        chosen = kept_query(session, p, c, prefix, on, keep, [or_(*either)]).subquery()
+        rids = list(session.scalars(select(chosen.c.id)))
+        members = select_members(session, p, c, prefix, on, rids=rids)
+    if offset == 0 and len(page) < limit:  # the whole list is on this page
+        return len(page), len(members), members, order
+    residents, named_households, in_households = session.execute(
+        select(
+            func.count(),
+            func.count(func.distinct(keys.c.region_code + literal("/") + keys.c.household_id)),
+            func.count(keys.c.household_id),
+        ).select_from(keys)
+    ).one()
+    households = int(named_households) + int(residents) - int(in_households)
+    return households, int(residents), members, order
+
+
 def worklist(
     session: Session,
     p: Principal,
@@ -128,9 +167,18 @@ def worklist(
     )
     if prefix is None:
         return Worklist(c.id, c.benefit_year, on, 0, 0, offset, limit, ())
-    # households matching the filter, counted and paged in the database in one query (issue 15:
-    # a county's list filtered in Python took 1.5-2.8 s at 22 k residents): the members ranked
-    # by household, the totals over all of them, the page's households kept
+    if usable(session, c):  # from the state kept as data: no resident of the region evaluated live
+        total_households, total_residents, members, order = _kept_page(
+            session, p, c, prefix, on, keep, limit, offset
+        )
+        households = _group(members, order)
+        return Worklist(
+            c.id, c.benefit_year, on, total_households, total_residents, offset, limit, tuple(households)
+        )
+    # live (a SQLite reader behind another writer): households matching the filter, counted and
+    # paged in the database in one query (issue 15: a county's list filtered in Python took
+    # 1.5-2.8 s at 22 k residents): the members ranked by household, the totals over all of
+    # them, the page's households kept
     mq = member_query(session, p, c, prefix, on, keep=keep)
     alone = case((Resident.household_id.is_(None), Resident.id))
     by_household = (Resident.region_code, Resident.household_id.is_(None), Resident.household_id, alone)
@@ -161,7 +209,7 @@ def worklist(
     else:
         total_households = total_residents = 0
     order = list(dict.fromkeys((r.region_code, r.household_id or "", r.alone) for r in rows))
-    households = _group(to_members(p, on, _Rows(rows)), order)
+    households = _group(to_members(p, on, Rows(rows)), order)
     return Worklist(
         c.id,
         c.benefit_year,

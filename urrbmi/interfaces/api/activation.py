@@ -74,7 +74,7 @@ def _row(r: activation.ActivationRow) -> dict[str, Any]:
 @router.get(
     "/not-activated",
     response_model=MemberList,
-    summary="未激活医保电子凭证的居民 / residents who have not activated the 医保电子凭证",
+    summary="未激活医保电子凭证的居民（分页）/ residents who have not activated the 医保电子凭证, paged",
     responses=AUTH_ERRORS,
 )
 def get_not_activated(
@@ -83,11 +83,13 @@ def get_not_activated(
     campaign_id: CampaignQ = None,
     region: RegionQ = None,
     on: Annotated[Day | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0, le=2_000_000)] = 0,
 ) -> dict[str, Any]:
     with tx(request) as s:
         c = fieldwork.current_campaign(s, p, campaign_id)
-        rows = activation.not_activated(s, p, c, on=on, region=region)
-    return member_list(c, on, rows)
+        page = activation.not_activated(s, p, c, on=on, region=region, limit=limit, offset=offset)
+    return member_list(c, on, page)
 
 
 @router.get(

@@ -154,7 +154,9 @@ class ReductionOut(BaseModel):
 class MemberList(BaseModel):
     campaign_id: int
     on: dt.date
-    total: int
+    total: int = Field(description="名单总人数 / residents in the whole list")
+    offset: int = 0
+    limit: int | None = Field(None, description="每页人数（不分页时为空）/ page size, none when not paged")
     items: list[MemberOut]
 
 
@@ -164,14 +166,18 @@ def member_out(m: fieldwork.Member) -> dict[str, Any]:
     return d
 
 
-def member_list(c: Any, on: dt.date | None, rows: list[fieldwork.Member]) -> dict[str, Any]:
-    """A :class:`MemberList` answer: the campaign, the day counted at, and every member."""
-    return {
-        "campaign_id": c.id,
-        "on": on or clock.today(),
-        "total": len(rows),
-        "items": [member_out(m) for m in rows],
-    }
+def member_list(
+    c: Any, on: dt.date | None, rows: list[fieldwork.Member] | fieldwork.MemberPage
+) -> dict[str, Any]:
+    """A :class:`MemberList` answer: the campaign, the day counted at, and every member (a list)
+    or one page of them with the total (a :class:`~urrbmi.campaign.fieldwork.MemberPage`)."""
+    paged: dict[str, int | None]
+    if isinstance(rows, fieldwork.MemberPage):
+        paged = {"total": rows.total, "offset": rows.offset, "limit": rows.limit}
+        items = list(rows.items)
+    else:
+        paged, items = {"total": len(rows), "offset": 0, "limit": None}, rows
+    return {"campaign_id": c.id, "on": on or clock.today(), **paged, "items": [member_out(m) for m in items]}
 
 
 def _group(g: fieldwork.HouseholdGroup) -> dict[str, Any]:
@@ -344,7 +350,7 @@ def reduce(
 @router.get(
     "/reminders",
     response_model=MemberList,
-    summary="催缴提醒名单（承诺缴费、联系不上、未走访）/ who to remind",
+    summary="催缴提醒名单（承诺缴费、联系不上、未走访；分页）/ who to remind, paged",
     responses=AUTH_ERRORS,
 )
 def get_reminders(
@@ -353,11 +359,13 @@ def get_reminders(
     campaign_id: CampaignQ = None,
     region: RegionQ = None,
     on: Annotated[Day | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0, le=2_000_000)] = 0,
 ) -> dict[str, Any]:
     with tx(request) as s:
         c = fieldwork.current_campaign(s, p, campaign_id)
-        rows = fieldwork.reminders(s, p, c, on=on, region=region)
-    return member_list(c, on, rows)
+        page = fieldwork.reminders_page(s, p, c, on=on, region=region, limit=limit, offset=offset)
+    return member_list(c, on, page)
 
 
 @router.get(

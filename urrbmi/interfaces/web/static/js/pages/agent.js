@@ -13,9 +13,9 @@ export const FW = {
   household: (rid) => `fieldwork/households/${rid}`,
   pay: 'fieldwork/payments', // POST {request_ref, channel, members: [{resident_id, amount}]}: all or nothing
   visits: 'fieldwork/visits', // POST {resident_id, outcome, reason, visited_on, promised_on, phone, evidence_ref}
-  reminders: 'fieldwork/reminders',
+  reminders: 'fieldwork/reminders', // ?limit=&offset= (paged: total, items)
   remindersXlsx: 'fieldwork/reminders/export',
-  notActivated: 'fieldwork/not-activated',
+  notActivated: 'fieldwork/not-activated', // ?limit=&offset= (paged: total, items)
   activation: 'fieldwork/activation', // ?level=town|village
   activationImport: 'fieldwork/activations/import', // multipart: file
 };
@@ -23,7 +23,8 @@ export const FW = {
 export const STATES = ['todo', 'enrolled', 'employee', 'elsewhere', 'gone'];
 export const OUTCOMES = ['promised', 'unreachable', 'refused', 'paid_elsewhere', 'employee', 'died', 'army'];
 const WITH_VOUCHER = ['paid_elsewhere', 'employee'];
-const PAGE = 10;
+const PAGE = 10; // households a page
+const PEOPLE_PAGE = 20; // residents a page (reminders, not activated)
 
 function StateTag({ m }) {
   return html`<span class=${'tag state-' + m.state}>${t('fw.state.' + m.state)}</span>`;
@@ -109,11 +110,17 @@ function Worklist({ onOpen }) {
         <button type="button" class="primary wide" data-testid="hh-open" onClick=${() => onOpen(h.members[0].resident_id)}>${t('fw.open_household')}</button>
       </li>`)}
     </ul>
-    ${data && (offset > 0 || offset + PAGE < data.total_households) && html`<div class="pager">
-      <button type="button" disabled=${offset === 0} onClick=${() => setOffset(Math.max(0, offset - PAGE))}>${t('common.prev')}</button>
-      <span>${t('fw.page', { from: offset + 1, to: Math.min(offset + PAGE, data.total_households), total: data.total_households })}</span>
-      <button type="button" disabled=${offset + PAGE >= data.total_households} onClick=${() => setOffset(offset + PAGE)}>${t('common.next')}</button>
-    </div>`}
+    ${data && html`<${Pager} offset=${offset} size=${PAGE} total=${data.total_households} label="fw.page" onPage=${setOffset} />`}
+  </div>`;
+}
+
+// Previous / next over a list paged by the server (shown when there is more than one page).
+function Pager({ offset, size, total, label, onPage, testid }) {
+  if (offset === 0 && offset + size >= total) return null;
+  return html`<div class="pager" data-testid=${testid}>
+    <button type="button" disabled=${offset === 0} onClick=${() => onPage(Math.max(0, offset - size))}>${t('common.prev')}</button>
+    <span>${t(label, { from: offset + 1, to: Math.min(offset + size, total), total })}</span>
+    <button type="button" disabled=${offset + size >= total} onClick=${() => onPage(offset + size)}>${t('common.next')}</button>
   </div>`;
 }
 
@@ -247,7 +254,9 @@ function PeopleList({ items, testid, extra }) {
 }
 
 function Reminders() {
-  const [data, error, loading] = useApi(FW.reminders);
+  // paged by the server (the Excel download is the whole list)
+  const [offset, setOffset] = useState(0);
+  const [data, error, loading] = useApi(FW.reminders, { limit: PEOPLE_PAGE, offset });
   return html`<div data-testid="reminders">
     <div class="row gap">
       <p class="muted small grow">${t('fw.remind_hint')}</p>
@@ -258,16 +267,20 @@ function Reminders() {
     ${data && html`<p class="muted small" data-testid="remind-count">${t('common.total', { total: data.total })}</p>
       <${PeopleList} items=${data.items} testid="remind-list" extra=${(m) => html`<div class="small">
         ${m.outcome ? t('fw.outcome.' + m.outcome) : t('fw.not_visited')}${m.promised_on ? ' · ' + t('fw.promised_on_short', { day: m.promised_on }) : ''}
-        ${m.individual_due !== null ? ' · ' + t('fw.due', { amount: yuan(m.individual_due) }) : ''}</div>`} />`}
+        ${m.individual_due !== null ? ' · ' + t('fw.due', { amount: yuan(m.individual_due) }) : ''}</div>`} />
+      <${Pager} offset=${offset} size=${PEOPLE_PAGE} total=${data.total} label="fw.page_people" onPage=${setOffset} testid="remind-pager" />`}
   </div>`;
 }
 
 function NotActivated() {
-  const [data, error, loading] = useApi(FW.notActivated);
+  // paged by the server like the worklist: a county's list is most of its residents
+  const [offset, setOffset] = useState(0);
+  const [data, error, loading] = useApi(FW.notActivated, { limit: PEOPLE_PAGE, offset });
   return html`<div data-testid="not-activated">
     <p class="muted small">${t('fw.activate_hint')}</p>
     <${Notice} error=${error} />
     ${loading && !data && html`<p class="muted">${t('common.loading')}</p>`}
-    ${data && html`<p class="muted small">${t('common.total', { total: data.total })}</p><${PeopleList} items=${data.items} testid="not-activated-list" />`}
+    ${data && html`<p class="muted small" data-testid="not-activated-count">${t('common.total', { total: data.total })}</p><${PeopleList} items=${data.items} testid="not-activated-list" />
+      <${Pager} offset=${offset} size=${PEOPLE_PAGE} total=${data.total} label="fw.page_people" onPage=${setOffset} testid="not-activated-pager" />`}
   </div>`;
 }

@@ -1,0 +1,112 @@
+"""The agent's lists read from the state kept as data (:mod:`urrbmi.targets.cohorts`; issue 15
+item 6): which residents a list holds, and how many, are found from the segments whose stretch
+holds the day (and, counted by village, from the cohorts), so a list of a county reads no
+resident's state live; only the page's residents are then evaluated by the one definition
+(:func:`urrbmi.targets.cohorts.live_at`, :func:`urrbmi.targets.state.resident_state` at the day).
+
+Used only when the kept state is up to date for the caller's transaction (:func:`usable`): a
+SQLite reader that another writer got ahead of reads the lists live, as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from urrbmi.db.models import Campaign
+from urrbmi.db.models_fieldwork import CredentialActivation, VisitOutcome
+from urrbmi.db.models_state import StateSegment
+from urrbmi.targets.cohort_reads import cohort_counts, holds
+from urrbmi.targets.cohorts import prepare
+from urrbmi.targets.state import in_prefix
+
+# the columns of resident_state the lists filter on, all kept in a segment
+KEPT = ("village", "categories", "alive", "enrolled", "employee", "elsewhere")
+
+
+def usable(session: Session, c: Campaign) -> bool:
+    """Bring the kept state up to date for this transaction; whether the lists may read it."""
+    return prepare(session, c) == "none"
+
+
+def kept_state(c: Campaign, prefix: str, on: dt.date) -> Any:
+    """A subquery shaped like :func:`resident_state` (``rid`` and :data:`KEPT`): each resident
+    of ``prefix`` with the segment holding ``on`` (every resident has one from the beginning)."""
+    seg = StateSegment.__table__
+    return (
+        select(seg.c.resident_id.label("rid"), *(seg.c[k] for k in KEPT))
+        .where(seg.c.campaign_id == c.id, holds(seg, on), in_prefix(seg.c.village, prefix))
+        .subquery("st")
+    )
+
+
+def living_not_activated_by_village(
+    session: Session, c: Campaign, prefix: str, on: dt.date
+) -> list[tuple[str, int]]:
+    """(village, residents alive at ``on`` who had not activated by then), villages in order: the
+    living from the cohorts, less the living who had activated (a row per activation)."""
+    living = cohort_counts(session, c, on, prefix, ["village"], flags={"alive": 1}, pending="none")
+    seg = StateSegment.__table__
+    activated = session.execute(
+        select(seg.c.village, func.count())
+        .join(CredentialActivation, CredentialActivation.resident_id == seg.c.resident_id)
+        .where(
+            seg.c.campaign_id == c.id,
+            holds(seg, on),
+            in_prefix(seg.c.village, prefix),
+            seg.c.alive == 1,
+            CredentialActivation.activated_on <= on,
+        )
+        .group_by(seg.c.village)
+    ).all()
+    less = {v: int(n) for v, n in activated}
+    counts = ((str(v), int(n) - less.get(v, 0)) for v, n, _fen in living)
+    return sorted((v, n) for v, n in counts if n > 0)
+
+
+def not_visited_by_village(session: Session, c: Campaign, prefix: str, on: dt.date) -> list[tuple[str, int]]:
+    """(village, residents still to enroll at ``on`` with no visit recorded in ``prefix``), villages
+    in order: those to enroll from the cohorts, less those of them visited (a row per visited
+    resident; a visit counts where it was recorded, as the lists read it)."""
+    todo = {"alive": 1, "enrolled": 0, "employee": 0, "elsewhere": 0}
+    counted = cohort_counts(session, c, on, prefix, ["village"], flags=todo, pending="none")
+    seg = StateSegment.__table__
+    visited = (
+        select(VisitOutcome.resident_id)
+        .where(VisitOutcome.campaign_id == c.id, in_prefix(VisitOutcome.region_code, prefix))
+        .distinct()
+        .subquery()
+    )
+    less: dict[str, int] = dict(
+        session.execute(
+            select(seg.c.village, func.count())
+            .join(visited, visited.c.resident_id == seg.c.resident_id)
+            .where(
+                seg.c.campaign_id == c.id,
+                holds(seg, on),
+                in_prefix(seg.c.village, prefix),
+                *(seg.c[f] == v for f, v in todo.items()),
+            )
+            .group_by(seg.c.village)
+        ).all()
+    )
+    counts = ((str(v), int(n) - int(less.get(v, 0))) for v, n, _fen in counted)
+    return sorted((v, n) for v, n in counts if n > 0)
+
+
+def locate(by_village: Sequence[tuple[str, int]], offset: int, limit: int) -> tuple[int, list[str], int]:
+    """From the rows of each village (in the list's order): the total, the villages rows
+    ``offset`` … ``offset + limit`` fall in, and how many rows come before the first of them."""
+    total = start = before = 0
+    villages: list[str] = []
+    for village, n in by_village:
+        if start + n > offset and start < offset + limit:
+            before = before if villages else start
+            villages.append(village)
+        start += n
+    total = start
+    return total, villages, before
