@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from urrbmi import clock, ids
 from urrbmi.access.scope import Principal, resident_clause
-from urrbmi.campaign.fieldwork.kept import living_not_activated_by_village, locate, usable
+from urrbmi.campaign.fieldwork.kept import living_not_activated_by_village, usable
 from urrbmi.campaign.fieldwork.members import (
     Filter,
     MemberPage,
@@ -45,6 +45,7 @@ from urrbmi.errors import InvalidId, InvalidInput
 from urrbmi.imports.normalize import header_key
 from urrbmi.imports.reader import RawTable, read
 from urrbmi.registry import audit
+from urrbmi.targets.cohort_reads import locate
 from urrbmi.targets.counting import grouped_status, region_names, with_unit
 
 ID_HEADERS = ("身份证号码", "身份证号", "公民身份号码", "证件号码", "证件号", "id_number")

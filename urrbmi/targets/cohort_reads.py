@@ -154,3 +154,17 @@ def cohort_counts(
         .having(func.sum(u.c.n) != 0)
     )
     return [tuple(r) for r in session.execute(q)]
+
+
+def locate(by_village: Sequence[tuple[str, int]], offset: int, limit: int) -> tuple[int, list[str], int]:
+    """From the rows of each village (in the list's order): the total, the villages rows
+    ``offset`` … ``offset + limit`` fall in, and how many rows come before the first of them."""
+    total = start = before = 0
+    villages: list[str] = []
+    for village, n in by_village:
+        if start + n > offset and start < offset + limit:
+            before = before if villages else start
+            villages.append(village)
+        start += n
+    total = start
+    return total, villages, before

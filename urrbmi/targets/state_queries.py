@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from urrbmi.db.models import Campaign, Resident
 from urrbmi.db.models_state import StateSegment
 from urrbmi.errors import InvalidInput
-from urrbmi.targets.cohort_reads import cohort_counts, cohort_rows, holds, names_one_of, now_table
+from urrbmi.targets.cohort_reads import cohort_counts, cohort_rows, holds, locate, names_one_of, now_table
 from urrbmi.targets.cohorts import Pending, live_at, pending_residents, prepare
 from urrbmi.targets.state import (
     _KEY_TYPES,
@@ -281,14 +281,7 @@ def todo_page(
             session, c, on, prefix, ["village"], flags=todo, categories=categories, pending=pending
         )
     )
-    total = sum(n for _v, n in by_village)
-    start, before = 0, 0
-    villages: list[str] = []
-    for village, n in by_village:
-        if start + n > offset and start < offset + limit:
-            before = before if villages else start  # rows ahead of the first village read
-            villages.append(village)
-        start += n
+    total, villages, before = locate(by_village, offset, limit)
     seg = StateSegment
     page: list[int] = []
     if villages:  # read from those villages only, in the lists' order (village, resident)

@@ -11,7 +11,6 @@ SQLite reader that another writer got ahead of reads the lists live, as before.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -96,17 +95,3 @@ def not_visited_by_village(session: Session, c: Campaign, prefix: str, on: dt.da
     )
     counts = ((str(v), int(n) - int(less.get(v, 0))) for v, n, _fen in counted)
     return sorted((v, n) for v, n in counts if n > 0)
-
-
-def locate(by_village: Sequence[tuple[str, int]], offset: int, limit: int) -> tuple[int, list[str], int]:
-    """From the rows of each village (in the list's order): the total, the villages rows
-    ``offset`` … ``offset + limit`` fall in, and how many rows come before the first of them."""
-    total = start = before = 0
-    villages: list[str] = []
-    for village, n in by_village:
-        if start + n > offset and start < offset + limit:
-            before = before if villages else start
-            villages.append(village)
-        start += n
-    total = start
-    return total, villages, before

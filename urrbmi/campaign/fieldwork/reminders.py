@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from urrbmi import clock
 from urrbmi.access.scope import Principal
-from urrbmi.campaign.fieldwork.kept import locate, not_visited_by_village, usable
+from urrbmi.campaign.fieldwork.kept import not_visited_by_village, usable
 from urrbmi.campaign.fieldwork.members import (
     Filter,
     Member,
@@ -27,6 +27,7 @@ from urrbmi.db.models import Campaign, Resident
 from urrbmi.errors import InvalidInput
 from urrbmi.registry import audit
 from urrbmi.registry.regions import get_region
+from urrbmi.targets.cohort_reads import locate
 
 REMIND = (None, "promised", "unreachable")  # latest outcome of a resident still to remind
 CALLED = ("promised", "unreachable")  # those visited: read first, a few rows
