@@ -250,7 +250,7 @@ def main() -> None:
         "dashboard, county view": [
             ("campaigns", "/api/v1/campaigns", {"limit": 50, "offset": 0}),
             ("reconcile", f"{c}/reconcile", {}),
-            ("progress county", f"{c}/progress", {"level": "county", **on}),
+            # the table's report; its total is the countdown's and the burn-up's (no county report)
             ("progress by town", f"{c}/progress", {"level": "town", **on}),
             ("charts (burn-up, composition)", f"{c}/charts", on),
             ("hardship list, page 1", f"{c}/lists/hardship", {"limit": 20, "offset": 0, **on}),
@@ -258,6 +258,7 @@ def main() -> None:
         ],
         "dashboard, a town's villages (drill-down)": [
             ("progress by village, one town", f"{c}/progress", {"level": "village", "region": town, **on}),
+            ("the towns' report again (countdown)", f"{c}/progress", {"level": "town", **on}),
         ],
         "reports": [
             ("bulletin (JSON)", f"{c}/bulletin", {"level": "town", **on}),

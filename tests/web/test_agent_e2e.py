@@ -210,17 +210,24 @@ def test_officer_imports_activation_list_and_sees_rates(browser: Any, live: Any)
 
 
 def test_officer_walks_the_not_activated_list_page_by_page(browser: Any, live: Any) -> None:
-    """The county's not-activated list comes a page of 20 at a time (the server pages it): the
-    count is the whole list's, next and previous walk it, each page different; so do the
-    reminders."""
+    """The county's worklist pages by household without a total; its not-activated list comes a
+    page of 20 at a time (the server pages it): the count is the whole list's, next and previous
+    walk it, each page different; so do the reminders."""
     from tests.web.conftest import Page
 
     tab = Page(browser, live, SIZES["phone"])
     try:
         p = tab.login("officer")
         p.goto(f"{live.base}/#/agent")
+        # the county's worklist: paged by household without a total (the count says where to look)
+        p.wait_for_selector("[data-testid=wl-count]")
+        assert "不计总数" in p.inner_text("[data-testid=wl-count]")
+        assert "第 1–10 户" in p.inner_text("[data-testid=wl-pager]")  # ten households a page
+        p.click("[data-testid=wl-pager] button:nth-of-type(2)")
+        p.wait_for_selector("[data-testid=wl-pager] >> text=第 11–20 户")
         p.click("[data-testid=tab-activate]")
         p.wait_for_selector("[data-testid=not-activated-list]")
+        assert "全县尚未激活" in p.inner_text("[data-testid=not-activated]")  # its scope, not 本村
         total = int("".join(ch for ch in p.inner_text("[data-testid=not-activated-count]") if ch.isdigit()))
         shown = p.locator("[data-testid=not-activated-list] > li")
         assert total > 40 and shown.count() == 20

@@ -126,11 +126,12 @@ class Worklist:
     campaign_id: int
     benefit_year: int
     on: dt.date
-    total_households: int
-    total_residents: int
+    total_households: int | None  # None: not counted (a county's list: worklist._kept_page)
+    total_residents: int | None
     offset: int
     limit: int
     households: tuple[HouseholdGroup, ...]
+    more: bool = False  # households follow this page
 
 
 class Rows:

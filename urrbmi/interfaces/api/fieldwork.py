@@ -77,10 +77,11 @@ class WorklistOut(BaseModel):
     campaign_id: int
     benefit_year: int
     on: dt.date
-    total_households: int
-    total_residents: int
+    total_households: int | None = Field(description="户数；全县名单不计（null），见征缴进度")
+    total_residents: int | None = Field(description="人数；全县名单不计（null）")
     offset: int
     limit: int
+    more: bool = Field(description="本页之后还有户")
     households: list[HouseholdOut]
 
 
@@ -231,6 +232,7 @@ def get_worklist(
         "total_residents": w.total_residents,
         "offset": w.offset,
         "limit": w.limit,
+        "more": w.more,
         "households": [_group(g) for g in w.households],
     }
 

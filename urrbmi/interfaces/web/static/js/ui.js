@@ -17,6 +17,12 @@ export function Notice({ error, kind = 'error', children }) {
 }
 
 // Fetch a JSON resource and re-fetch when deps change. Returns [data, error, loading, reload].
+// The scope a region code names, as a word: 全县 / 全镇（街道） / 全村（社区）.
+export function scopeWord(code) {
+  const n = String(code || '').length;
+  return t(n >= 12 ? 'scope.village' : n >= 9 ? 'scope.town' : 'scope.county');
+}
+
 export function useApi(path, query, deps) {
   const [state, setState] = useState({ data: null, error: null, loading: !!path });
   const [tick, setTick] = useState(0);

@@ -6,7 +6,7 @@ import { html, useState, useEffect, useRef } from '../../vendor/htm-preact-stand
 import { api, url } from '../api.js';
 import { t } from '../i18n.js';
 import { can } from '../roles.js';
-import { Notice, Field, useApi, yuan } from '../ui.js';
+import { Notice, Field, useApi, yuan, scopeWord } from '../ui.js';
 
 export const FW = {
   worklist: 'fieldwork/worklist', // ?q=&identity=&state=&outcome=&limit=&offset=
@@ -47,7 +47,7 @@ export function AgentPage({ user }) {
     ${open ? html`<${Household} rid=${open} user=${user} onBack=${() => setOpen(null)} />`
       : tab === 'work' ? html`<${Worklist} onOpen=${setOpen} />`
       : tab === 'remind' ? html`<${Reminders} />`
-      : html`<${NotActivated} />`}
+      : html`<${NotActivated} user=${user} />`}
   </div>`;
 }
 
@@ -92,7 +92,9 @@ function Worklist({ onOpen }) {
         </select></label>
     </div>
     <${Notice} error=${error} />
-    ${data && html`<p class="muted small" data-testid="wl-count">${t('fw.count', { households: data.total_households, residents: data.total_residents, on: data.on })}</p>`}
+    ${data && html`<p class="muted small" data-testid="wl-count">${data.total_households === null
+      ? t('fw.count_open', { on: data.on })
+      : t('fw.count', { households: data.total_households, residents: data.total_residents, on: data.on })}</p>`}
     ${loading && !data && html`<p class="muted">${t('common.loading')}</p>`}
     ${data && households.length === 0 && html`<p class="muted">${t('fw.none')}</p>`}
     <ul class="households">
@@ -110,17 +112,20 @@ function Worklist({ onOpen }) {
         <button type="button" class="primary wide" data-testid="hh-open" onClick=${() => onOpen(h.members[0].resident_id)}>${t('fw.open_household')}</button>
       </li>`)}
     </ul>
-    ${data && html`<${Pager} offset=${offset} size=${PAGE} total=${data.total_households} label="fw.page" onPage=${setOffset} />`}
+    ${data && html`<${Pager} offset=${offset} size=${PAGE} total=${data.total_households} more=${data.more} label="fw.page" onPage=${setOffset} testid="wl-pager" />`}
   </div>`;
 }
 
-// Previous / next over a list paged by the server (shown when there is more than one page).
-function Pager({ offset, size, total, label, onPage, testid }) {
-  if (offset === 0 && offset + size >= total) return null;
+// Previous / next over a list paged by the server (shown when there is more than one page). A list
+// with no total (a county's worklist: total null) pages on `more` and shows where the page starts.
+function Pager({ offset, size, total, more, label, onPage, testid }) {
+  const counted = total !== null && total !== undefined;
+  const last = counted ? offset + size >= total : !more;
+  if (offset === 0 && last) return null;
   return html`<div class="pager" data-testid=${testid}>
     <button type="button" disabled=${offset === 0} onClick=${() => onPage(Math.max(0, offset - size))}>${t('common.prev')}</button>
-    <span>${t(label, { from: offset + 1, to: Math.min(offset + size, total), total })}</span>
-    <button type="button" disabled=${offset + size >= total} onClick=${() => onPage(offset + size)}>${t('common.next')}</button>
+    <span>${counted ? t(label, { from: offset + 1, to: Math.min(offset + size, total), total }) : t(label + '_open', { from: offset + 1, to: offset + size })}</span>
+    <button type="button" disabled=${last} onClick=${() => onPage(offset + size)}>${t('common.next')}</button>
   </div>`;
 }
 
@@ -272,12 +277,12 @@ function Reminders() {
   </div>`;
 }
 
-function NotActivated() {
+function NotActivated({ user }) {
   // paged by the server like the worklist: a county's list is most of its residents
   const [offset, setOffset] = useState(0);
   const [data, error, loading] = useApi(FW.notActivated, { limit: PEOPLE_PAGE, offset });
   return html`<div data-testid="not-activated">
-    <p class="muted small">${t('fw.activate_hint')}</p>
+    <p class="muted small">${t('fw.activate_hint', { scope: scopeWord(user && user.region_code) })}</p>
     <${Notice} error=${error} />
     ${loading && !data && html`<p class="muted">${t('common.loading')}</p>`}
     ${data && html`<p class="muted small" data-testid="not-activated-count">${t('common.total', { total: data.total })}</p><${PeopleList} items=${data.items} testid="not-activated-list" />

@@ -5,7 +5,7 @@ import { EP, url } from '../api.js';
 import { can } from '../roles.js';
 import { LedgerSummary } from './payments.js';
 import { t } from '../i18n.js';
-import { Notice, Section, Table, CampaignPicker, useApi, pct, yuan, loadECharts, PAGE_SIZE } from '../ui.js';
+import { Notice, Section, Table, CampaignPicker, useApi, pct, yuan, loadECharts, PAGE_SIZE, scopeWord } from '../ui.js';
 import { DatePicker } from '../pickers.js';
 
 export function DashboardPage({ user }) {
@@ -58,11 +58,6 @@ function Countdown({ day, deadline }) {
     ${days > 0 && html`<b>${days}</b>`}<span>${text}</span></div>`;
 }
 
-// The scope a progress report counts in (its `scope` region code): 全县 / 全镇 / 全村.
-export function scopeWord(code) {
-  const n = String(code || '').length;
-  return t(n >= 12 ? 'scope.village' : n >= 9 ? 'scope.town' : 'scope.county');
-}
 
 // The progress report of the user's whole scope, as the top of the dashboard shows it: the towns
 // (a township officer: its town's villages). Its total is the countdown's day and the burn-up's task.
