@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, delete, func, insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from urrbmi.db.dialect import is_postgres
 from urrbmi.db.models_state import PaymentTotal
 
 COMPACT_AT = 1_000  # rows of a campaign before a reader sums them up
@@ -46,7 +47,7 @@ def _compact_if_due(session: Session, campaign_id: int) -> None:
 def _compact(session: Session, campaign_id: int) -> None:
     t = PaymentTotal
     keys = (t.campaign_id, t.channel, t.status)
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         gone = delete(t).where(t.campaign_id == campaign_id).returning(*keys, t.n, t.fen).cte("gone")
         by = (gone.c.campaign_id, gone.c.channel, gone.c.status)
         summed = (

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, text, union
+from sqlalchemy import ColumnElement, Select, func, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
 from urrbmi import clock, ids
 from urrbmi.campaign.campaigns import EXCLUSION_ZH, campaign_policy
 from urrbmi.campaign.payment_totals import payment_totals
 from urrbmi.campaign.payments import HOLD_ZH, read_payment_bytes
+from urrbmi.db.dialect import no_jit
 from urrbmi.db.models import (
     Assessment,
     Campaign,
@@ -307,10 +308,9 @@ def duplicate_enrollments(
     ``scope``: the region-code prefix of the residents listed ("" = all); ``limit``/``offset``: a
     page of the list (None: all of it). Three statements whatever the page: the residents' ids,
     the residents, their enrollments."""
-    if session.get_bind().dialect.name == "postgresql":
-        # the row estimates of the small indexes are far too high, so the plan's cost would have
-        # PostgreSQL compile it (JIT), which takes longer than the query (docs/web.md)
-        session.execute(text("SET LOCAL jit = off"))
+    # the row estimates of the small indexes are far too high, so the plan's cost would have
+    # PostgreSQL compile it (JIT), which takes longer than the query (docs/web.md)
+    no_jit(session)
     listed = _listed(benefit_year, scope).subquery()
     page = select(listed.c.resident_id).order_by(listed.c.resident_id).limit(limit).offset(offset)
     rids = list(session.scalars(page))

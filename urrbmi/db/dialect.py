@@ -22,6 +22,14 @@ def analyze(session: Session, *tables: str) -> None:
         session.execute(text(f"ANALYZE {', '.join(tables)}"))
 
 
+def no_jit(session: Session) -> None:
+    """Turn PostgreSQL's JIT compilation off for the rest of this transaction: for a short query
+    whose plan looks costly (row estimates of small partial indexes, a scope's subqueries), where
+    compiling took longer than running (the duplicates list, the audit log: docs/web.md)."""
+    if is_postgres(session):
+        session.execute(text("SET LOCAL jit = off"))
+
+
 def write_count(session: Session, stmt: Insert | Update) -> int:
     """Run an ``INSERT … SELECT`` or an ``UPDATE`` and return how many rows it wrote.
 
@@ -56,4 +64,4 @@ def _china_day_wall_clock(element: china_day, compiler: Any, **kw: Any) -> str:
     return f"date({compiler.process(element.clauses, **kw)})"
 
 
-__all__ = ["analyze", "china_day", "is_postgres", "write_count"]
+__all__ = ["analyze", "china_day", "is_postgres", "no_jit", "write_count"]

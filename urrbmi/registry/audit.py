@@ -14,10 +14,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import String, and_, cast, func, insert, literal, not_, or_, select, true
-from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from urrbmi import ids
+from urrbmi.db.dialect import no_jit
 from urrbmi.db.models import (
     AuditLog,
     Campaign,
@@ -242,8 +242,7 @@ def query(
     (a region for each kind of row, over the residents and payments) make the planner's estimate
     large enough to compile the plan, which took 1.2 s for a page that runs in 20 ms (1.14 M
     residents; the index on the log's id is read backwards and stops at the page)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sql_text("SET LOCAL jit = off"))
+    no_jit(session)
     stmt = select(AuditLog).where(visible_clause(scope))
     if actor is not None:
         stmt = stmt.where(AuditLog.actor == actor)

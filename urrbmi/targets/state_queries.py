@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from urrbmi.db.dialect import is_postgres
 from urrbmi.db.models import Campaign, Resident
 from urrbmi.db.models_state import StateSegment
 from urrbmi.errors import InvalidInput
@@ -148,7 +149,7 @@ def state_summary(session: Session, campaign_id: int, on: dt.date, scope: str = 
     if prefix is not None:  # three groupings of the kept state; the last two of those counted
         pending = prepare(session, c)
         money = ("subsidy_fen", "collected_fen")
-        if session.get_bind().dialect.name == "postgresql":
+        if is_postgres(session):
             vil, cat, day = _three_at_once(session, c, on, prefix, pending)
         else:
             vil = cohort_counts(session, c, on, prefix, ["village", *FLAGS], pending=pending, sums=money)
