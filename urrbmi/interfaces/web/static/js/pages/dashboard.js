@@ -75,6 +75,7 @@ function Ledger({ campaign, on, own, drilled, onCounty, whole }) {
   if (!whole) return null;
   return html`<${Section} title="progress.ledger" testid="ledger">
     <${Notice} error=${error} />
+    ${on && html`<p class="muted small" data-testid="ledger-today">${t('progress.ledger_today')}</p>`}
     ${data && html`<${LedgerSummary} data=${data} />`}
   <//>`;
 }
