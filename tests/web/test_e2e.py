@@ -256,11 +256,13 @@ def test_progress_by_town_chart(tab: Any) -> None:
     first_town = p.locator("[data-testid=progress] tbody button.link").first
     first_town.click()
     p.locator("[data-testid=progress] h2", has_text="分村").wait_for()
+    p.locator("[data-testid=progress-total]", has_text="全镇").wait_for()  # the town's villages, counted
+    assert p.locator("[data-testid=progress] tbody tr").count() > 1
     assert p.get_attribute("[data-testid=countdown]", "data-days") == days  # still the county's day
     assert p.query_selector("[data-testid=ledger-today]") is None
+    tab.shot("dashboard-villages-1366")
     p.fill("[data-testid=dash-on]", "2021-12-01")  # an earlier day: the ledger says it is today's
     p.wait_for_selector("[data-testid=ledger-today]")
-    tab.shot("dashboard-villages-1366")
     assert tab.csp_errors() == []
 
 

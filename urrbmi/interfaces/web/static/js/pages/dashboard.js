@@ -103,10 +103,12 @@ function Progress({ campaign, on, parent, onDrill, fixed, onTop }) {
   const level = parent ? 'village' : 'town';
   const [view, setView] = useState('counts'); // counts (enrolled vs task) or rate (completion %)
   // a drill-down asks for its town only (villages ranked within the town)
-  const [data, error] = useApi(EP.progress(campaign), {
+  const [got, error] = useApi(EP.progress(campaign), {
     level, on: on || undefined, region: parent ? parent.code : undefined,
   });
-  useEffect(() => { if (data && onTop && data.level === level) onTop(data); }, [data, onTop]);
+  // while a drill-down (or the way back) loads, the other level's report is not shown as this one
+  const data = got && got.level === level ? got : null;
+  useEffect(() => { if (data && onTop) onTop(data); }, [data, onTop]);
   const all = (data && data.rows) || [];
   const rows = parent ? all.filter((r) => String(r.unit).startsWith(parent.code)) : all;
   const total = data && data.total;
