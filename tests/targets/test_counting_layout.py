@@ -22,7 +22,6 @@ HOMES = {
         "state_summary",
         "grouped_status",
         "resident_rows",
-        "collected_fen",
         "unpaid_at",
     ),
     "urrbmi.targets.units": ("region_names", "with_unit", "unit_counts"),

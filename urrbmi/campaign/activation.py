@@ -32,10 +32,11 @@ from urrbmi.campaign.fieldwork.members import (
     Filter,
     MemberPage,
     Rows,
+    check_people_page,
     kept_query,
     member_query,
+    members_in_order,
     read_prefix,
-    select_members,
     to_members,
 )
 from urrbmi.campaign.payments import parse_day
@@ -291,8 +292,7 @@ def not_activated(
     the page falls in are read; the page's residents alone are evaluated live."""
     p.require("resident.read")
     on = on or clock.today()
-    if not 1 <= limit <= 200 or offset < 0:
-        raise InvalidInput("每页人数须在1到200之间", "limit must be 1..200, offset >= 0")
+    check_people_page(limit, offset)
     prefix = read_prefix(session, p, c, region)
     if prefix is None:
         return MemberPage(0, offset, limit, ())
@@ -309,8 +309,7 @@ def not_activated(
         order = (mq.c.region_code, hh.is_(None), hh, case((hh.is_(None), mq.c.id)), mq.c.birth_date, mq.c.id)
         q = select(mq.c.id).order_by(*order).offset(offset - before).limit(limit)
         rids = list(session.scalars(q))
-        rows = {m.resident_id: m for m in select_members(session, p, c, prefix, on, rids=rids)}
-        return MemberPage(total, offset, limit, tuple(rows[r] for r in rids))
+        return MemberPage(total, offset, limit, members_in_order(session, p, c, prefix, on, rids))
     # live (a SQLite reader behind another writer): the whole region evaluated, paged in SQL
     lq = member_query(session, p, c, prefix, on, keep=keep).add_columns(func.count().over().label("total"))
     by = (Resident.region_code, Resident.household_id.is_(None), Resident.household_id, alone)

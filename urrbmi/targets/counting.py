@@ -7,7 +7,7 @@ This module gathers, under one import path, the four homes of the counting (issu
 * :mod:`urrbmi.targets.state_queries`: its queries, grouped in the database
   (:func:`state_summary`: one pass per date and scope, by village, subsidy category and burn-up
   day, shared by progress, burn-up, composition and funding; :func:`grouped_status` for other
-  keys), the lists' rows (:func:`resident_rows`) and the money collected (:func:`collected_fen`);
+  keys), the lists' rows (:func:`resident_rows`) and the unpaid count (:func:`unpaid_at`);
 * :mod:`urrbmi.targets.units`: the region-tree roll-up to towns and the county, counts per unit;
 * :mod:`urrbmi.targets.standing`: the progress report (:func:`progress`, :func:`burnup`,
   :func:`composition`), whose pure arithmetic (required count, rank, change on last year) is
@@ -47,7 +47,6 @@ from urrbmi.targets.state import (
 )
 from urrbmi.targets.state_queries import (
     StateSummary,
-    collected_fen,
     grouped_status,
     resident_rows,
     state_summary,
@@ -73,7 +72,6 @@ __all__ = [
     "_reversals",
     "_state_select",
     "burnup",
-    "collected_fen",
     "composition",
     "effective_prefix",
     "grouped_status",

@@ -1,7 +1,8 @@
 """Queries over :func:`urrbmi.targets.state.resident_state`: counts grouped in the database
 (:func:`grouped_status`; :func:`state_summary`, one pass per date and scope shared by progress,
-burn-up, composition and funding), the residents still to enroll (:func:`resident_rows`) and
-the money collected (:func:`collected_fen`). Every function takes ``scope``, a region-code prefix
+burn-up, composition and funding, the money collected among its sums), the residents still to
+enroll (:func:`resident_rows`, :func:`todo_page`) and the unpaid (:func:`unpaid_at`, the
+campaign's whole region). The others take ``scope``, a region-code prefix
 ("" = everything the campaign covers), applied in SQL.
 """
 
@@ -37,7 +38,6 @@ from urrbmi.targets.state import (
     KEYS,
     _date_value,
     effective_prefix,
-    money_events,
     resident_state,
 )
 from urrbmi.targets.store import campaign_or_fail, region_prefix
@@ -84,7 +84,8 @@ class StateSummary:
     residents (:func:`state_summary`):
 
     * ``by_village``: ``village`` and the flags (:data:`FLAGS`) with ``n`` residents,
-      ``subsidy_fen`` and ``collected_fen`` (the money they paid by then, :func:`collected_fen`),
+      ``subsidy_fen`` and ``collected_fen`` (the money they paid by then,
+      :func:`~urrbmi.targets.state.money_events`),
       the frame :func:`grouped_status` gives for ``("village",)`` with the money besides:
       progress by village, and by town and county rolled up through the region tree;
     * ``by_category``: residents alive and enrolled, by ``subsidy_category``, ``subsidy_pos``,
@@ -98,6 +99,7 @@ class StateSummary:
 
 _CACHE = "urrbmi.targets.state_summary"
 _CAT_KEYS = ("subsidy_category", "subsidy_pos", "fiscal_zero", "paid")
+_COUNTED = {"alive": 1, "enrolled": 1}  # the composition and the burn-up count these
 
 
 def _forget(session: Session, *_args: Any) -> None:
@@ -153,15 +155,8 @@ def state_summary(session: Session, campaign_id: int, on: dt.date, scope: str = 
             vil, cat, day = _three_at_once(session, c, on, prefix, pending)
         else:
             vil = cohort_counts(session, c, on, prefix, ["village", *FLAGS], pending=pending, sums=money)
-            counted = {"alive": 1, "enrolled": 1}
-            cat = cohort_counts(session, c, on, prefix, _CAT_KEYS, flags=counted, pending=pending)
-            day = [
-                (_date_value(first), count)
-                for first, count, _fen in cohort_counts(
-                    session, c, on, prefix, ["first_day"], flags=counted, pending=pending
-                )
-                if first is not None
-            ]
+            cat = cohort_counts(session, c, on, prefix, _CAT_KEYS, flags=_COUNTED, pending=pending)
+            day = _burnup_days(session, c, on, prefix, pending)
     vil_frame, cat_frame = _frame(vil, vil_schema), _frame(cat, cat_schema)
     out = StateSummary(vil_frame, cat_frame, _frame(day, day_schema))
     _watch(session)
@@ -169,51 +164,50 @@ def state_summary(session: Session, campaign_id: int, on: dt.date, scope: str = 
     return out
 
 
+def _burnup_days(
+    session: Session, c: Campaign, on: dt.date, prefix: str, pending: Pending
+) -> list[tuple[Any, ...]]:
+    """(burn-up day, residents alive and enrolled) at ``on``."""
+    rows = cohort_counts(session, c, on, prefix, ["first_day"], flags=_COUNTED, pending=pending)
+    return [(_date_value(first), n) for first, n, _fen in rows if first is not None]
+
+
 def _three_at_once(
     session: Session, c: Campaign, on: dt.date, prefix: str, pending: Pending
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """:func:`state_summary`'s three groupings in one pass over the cohorts (PostgreSQL's
-    GROUPING SETS; ``grouping()`` tells which set a row belongs to): the rows by village; by
-    subsidy category and by burn-up day, of those alive and enrolled. On or after the horizon
-    (the cohorts as they stand: :func:`~urrbmi.targets.cohort_reads.now_table`), the first two in
-    one pass and the burn-up days from their own table."""
-    sets = {
-        "village": ("village", *FLAGS),
-        "subsidy_category": (*_CAT_KEYS, "alive", "enrolled"),
-        "first_day": ("first_day", "alive", "enrolled"),
-    }
-    apart = now_table(session, c, on, {*sets["village"], *sets["subsidy_category"]}, {}) is not None
+    GROUPING SETS; ``grouping()`` of a set's own key is 0 in that set's rows): the rows by
+    village; by subsidy category and by burn-up day, of those alive and enrolled. On or after the
+    horizon (the cohorts as they stand: :func:`~urrbmi.targets.cohort_reads.now_table`), the first
+    two in one pass and the burn-up days from their own table."""
+    by_village, by_category = ("village", *FLAGS), (*_CAT_KEYS, "alive", "enrolled")
+    sets = [by_village, by_category]
     day: list[tuple[Any, ...]] = []
-    if apart:
-        del sets["first_day"]
-        day = [
-            (_date_value(first), count)
-            for first, count, _fen in cohort_counts(
-                session, c, on, prefix, ["first_day"], flags={"alive": 1, "enrolled": 1}, pending=pending
-            )
-            if first is not None
-        ]
-    cols = list(dict.fromkeys(k for keys in sets.values() for k in keys))
-    u = cohort_rows(session, c, on, prefix, cols, pending=pending, sums=("subsidy_fen", "collected_fen"))
-    which = func.grouping(*(u.c[k] for k in sets))  # a bit per set's own key, set when left out
+    if now_table(session, c, on, {*by_village, *by_category}, {}) is not None:
+        day = _burnup_days(session, c, on, prefix, pending)
+    else:
+        sets.append(("first_day", "alive", "enrolled"))
+    cols = list(dict.fromkeys(k for keys in sets for k in keys))
+    sums = ("n", "subsidy_fen", "collected_fen")
+    u = cohort_rows(session, c, on, prefix, cols, pending=pending, sums=sums[1:])
     q = (
         select(
-            which,
+            func.grouping(u.c.village),
+            func.grouping(u.c.subsidy_category),
             *(u.c[k] for k in cols),
-            *(func.sum(u.c[k]).cast(BigInteger) for k in ("n", "subsidy_fen", "collected_fen")),
+            *(func.sum(u.c[k]).cast(BigInteger) for k in sums),
         )
-        .group_by(func.grouping_sets(*(tuple_(*(u.c[k] for k in keys)) for keys in sets.values())))
+        .group_by(func.grouping_sets(*(tuple_(*(u.c[k] for k in keys)) for keys in sets)))
         .having(func.sum(u.c.n) != 0)
     )
     vil: list[tuple[Any, ...]] = []
     cat: list[tuple[Any, ...]] = []
-    last = (1 << len(sets)) - 1  # every set's own key left out
-    for g, *values in session.execute(q):
-        r = dict(zip([*cols, "n", "subsidy_fen", "collected_fen"], values, strict=True))
-        if g == last ^ (1 << (len(sets) - 1)):  # the village kept
-            vil.append(tuple(r[k] for k in (*sets["village"], "n", "subsidy_fen", "collected_fen")))
+    for not_village, not_category, *values in session.execute(q):
+        r = dict(zip([*cols, *sums], values, strict=True))
+        if not not_village:
+            vil.append(tuple(r[k] for k in (*by_village, *sums)))
         elif r["alive"] == 1 and r["enrolled"] == 1:
-            if g == last ^ (1 << (len(sets) - 2)):  # the subsidy category kept
+            if not not_category:
                 cat.append(tuple(r[k] for k in (*_CAT_KEYS, "n", "subsidy_fen")))
             elif r["first_day"] is not None:
                 day.append((_date_value(r["first_day"]), r["n"]))
@@ -317,23 +311,6 @@ def todo_page(
     st = live_at(session, c, prefix, on, Resident.id.in_(page), [k for k in _ROW_SCHEMA if k != "rid"])
     rows = {r[0]: tuple(r) for r in session.execute(select(*(st.c[k] for k in _ROW_SCHEMA)))}
     return total, pl.DataFrame([rows[rid] for rid in page], schema=_ROW_SCHEMA, orient="row")
-
-
-def collected_fen(session: Session, campaign_id: int, on: dt.date, scope: str = "") -> int:
-    """Individual contributions collected at ``on`` in ``scope``, in fen, live from the payments and
-    refunds (:func:`~urrbmi.targets.state.money_events`): what the kept ``collected_fen`` of
-    :func:`state_summary` equals (the reports read that)."""
-    c = campaign_or_fail(session, campaign_id)
-    prefix = effective_prefix(session, c, scope)
-    if prefix is None:
-        return 0
-    ev = money_events(c)
-    q = (
-        select(func.sum(ev.c.fen).cast(BigInteger))
-        .join(Resident, Resident.id == ev.c.rid)
-        .where(Resident.region_code.like(f"{prefix}%"), ev.c.day <= on)
-    )
-    return int(session.scalar(q) or 0)
 
 
 def unpaid_at(session: Session, c: Campaign, on: dt.date) -> tuple[int, int]:

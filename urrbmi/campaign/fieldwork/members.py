@@ -21,6 +21,7 @@ from urrbmi.access.scope import visible_campaigns as _visible
 from urrbmi.campaign.fieldwork.kept import kept_state
 from urrbmi.db.models import Campaign, Region, Resident
 from urrbmi.db.models_fieldwork import CredentialActivation, ResidentContact, VisitOutcome
+from urrbmi.errors import InvalidInput
 from urrbmi.imports import phones
 from urrbmi.money import from_fen
 from urrbmi.policy.identities import all_identities
@@ -275,6 +276,21 @@ def kept_query(
         VisitOutcome.outcome,
         VisitOutcome.promised_on,
     )
+
+
+def check_people_page(limit: int, offset: int) -> None:
+    """A page of a list of residents holds 1 to 200 of them (the phone's lists)."""
+    if not 1 <= limit <= 200 or offset < 0:
+        raise InvalidInput("每页人数须在1到200之间", "limit must be 1..200, offset >= 0")
+
+
+def members_in_order(
+    session: Session, p: Principal, c: Campaign, prefix: str, on: dt.date, rids: Sequence[int]
+) -> tuple[Member, ...]:
+    """:func:`select_members` of residents ``rids`` (a page found from the kept state), in that
+    order."""
+    rows = {m.resident_id: m for m in select_members(session, p, c, prefix, on, rids=rids)}
+    return tuple(rows[r] for r in rids)
 
 
 def select_members(

@@ -17,14 +17,14 @@ from urrbmi.campaign.fieldwork.members import (
     Filter,
     Member,
     MemberPage,
+    check_people_page,
     kept_query,
     member_query,
+    members_in_order,
     read_prefix,
-    select_members,
     to_members,
 )
 from urrbmi.db.models import Campaign, Resident
-from urrbmi.errors import InvalidInput
 from urrbmi.registry import audit
 from urrbmi.registry.regions import get_region
 from urrbmi.targets.cohort_reads import locate
@@ -75,8 +75,7 @@ def reminders_page(
     visited) and read from those villages only; the page's residents alone evaluated live."""
     p.require("resident.read")
     on = on or clock.today()
-    if not 1 <= limit <= 200 or offset < 0:
-        raise InvalidInput("每页人数须在1到200之间", "limit must be 1..200, offset >= 0")
+    check_people_page(limit, offset)
     prefix = read_prefix(session, p, c, region)
     if prefix is None:
         return MemberPage(0, offset, limit, ())
@@ -105,8 +104,7 @@ def reminders_page(
         rids += session.scalars(
             select(rest.c.id).order_by(*_order(rest.c, on)).offset(skip).limit(limit - len(rids))
         )
-    rows = {m.resident_id: m for m in select_members(session, p, c, prefix, on, rids=rids)}
-    return MemberPage(n_called + rest_total, offset, limit, tuple(rows[r] for r in rids))
+    return MemberPage(n_called + rest_total, offset, limit, members_in_order(session, p, c, prefix, on, rids))
 
 
 REMINDER_HEADERS = (

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from urrbmi import clock
 from urrbmi.access.scope import Principal
 from urrbmi.campaign import activation, fieldwork
-from urrbmi.interfaces.api.common import AUTH_ERRORS, Day
+from urrbmi.interfaces.api.common import AUTH_ERRORS, Day, FieldLimit, Offset
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.fieldwork import CampaignQ, MemberList, ReadP, RegionQ, member_list
 from urrbmi.interfaces.api.schemas import Ratio
@@ -83,8 +83,8 @@ def get_not_activated(
     campaign_id: CampaignQ = None,
     region: RegionQ = None,
     on: Annotated[Day | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0, le=2_000_000)] = 0,
+    limit: FieldLimit = 20,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     with tx(request) as s:
         c = fieldwork.current_campaign(s, p, campaign_id)

@@ -50,6 +50,8 @@ Day = Annotated[dt.date, annotated_types.Interval(ge=EARLIEST_DAY, le=LATEST_DAY
 IdNumber = Annotated[str, Field(min_length=15, max_length=20, description="18位身份证号码")]
 Limit = Annotated[int, Query(ge=1, le=500, description="每页条数（最多500）/ page size")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="起始位置 / offset")]
+# the field-work lists' pages (a phone shows a few at a time)
+FieldLimit = Annotated[int, Query(ge=1, le=200, description="每页条数（最多200）/ page size")]
 
 
 class Strict(BaseModel):

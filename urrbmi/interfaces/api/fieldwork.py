@@ -20,7 +20,18 @@ from urrbmi import clock
 from urrbmi.access.scope import Principal
 from urrbmi.campaign import fieldwork
 from urrbmi.db.models_fieldwork import OUTCOMES
-from urrbmi.interfaces.api.common import AUTH_ERRORS, CONFLICT, MAX_ID, XLSX, Day, Id, Strict, attachment
+from urrbmi.interfaces.api.common import (
+    AUTH_ERRORS,
+    CONFLICT,
+    MAX_ID,
+    XLSX,
+    Day,
+    FieldLimit,
+    Id,
+    Offset,
+    Strict,
+    attachment,
+)
 from urrbmi.interfaces.api.deps import need, tx
 from urrbmi.interfaces.api.schemas import Yuan
 
@@ -206,8 +217,8 @@ def get_worklist(
     state: Literal["todo", "enrolled", "employee", "elsewhere", "gone", "all"] = "todo",
     outcome: Annotated[str | None, Query(max_length=20, description="走访结果（none：未走访）")] = None,
     on: Annotated[Day | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: FieldLimit = 20,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     with tx(request) as s:
         c = fieldwork.current_campaign(s, p, campaign_id)
@@ -361,8 +372,8 @@ def get_reminders(
     campaign_id: CampaignQ = None,
     region: RegionQ = None,
     on: Annotated[Day | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0, le=2_000_000)] = 0,
+    limit: FieldLimit = 20,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     with tx(request) as s:
         c = fieldwork.current_campaign(s, p, campaign_id)
