@@ -64,7 +64,8 @@ BEGINNING = dt.date(1900, 1, 1)  # the first segment's day: before any input of 
 REBUILD_AT = 100_000  # marked residents above which a rebuild is cheaper than one by one
 CHUNK = 2_000  # residents refreshed per statement
 COMPACT_AT = 20_000  # signed cohort rows added since the last compaction before summing them up
-_VALUES = (*STATE_COLUMNS, "subsidy_fen", "due_fen")  # from resident_state; collected_fen besides
+_VALUES = (*STATE_COLUMNS, "subsidy_fen", "due_fen")  # from resident_state
+_KEPT = (*_VALUES, "collected_fen")  # a segment's columns besides its resident and days
 
 
 @dataclass(frozen=True)
@@ -198,9 +199,9 @@ def _compact_due(build: StateBuild) -> bool:
 def _days(c: Campaign, residents: Any) -> Any:
     """(``rid``, ``day``): the days on which a resident's inputs to the state change, for the
     residents selected by the condition ``residents`` (on :class:`Resident`): the beginning,
-    and each day an enrollment of the year was registered, a payment of the campaign made, a
-    payment reversed (the resident's, or the one an enrollment of theirs was bought with), and
-    the death, and each day the money collected changes (:func:`money_events`)."""
+    and each day an enrollment of the year was registered, a payment of the campaign made or its
+    refunds done (:func:`money_events`), a payment reversed (the resident's, or the one an
+    enrollment of theirs was bought with), and the death."""
     year = c.benefit_year
     rid, day = Resident.id.label("rid"), literal(BEGINNING, Date).label("day")
     rev = _reversals(c)
@@ -210,9 +211,10 @@ def _days(c: Campaign, residents: Any) -> Any:
         select(Enrollment.resident_id, Enrollment.enrolled_on)
         .join(Resident, Resident.id == Enrollment.resident_id)
         .where(residents, Enrollment.benefit_year == year),
-        select(Payment.resident_id, Payment.paid_on)
-        .join(Resident, Resident.id == Payment.resident_id)
-        .where(residents, Payment.campaign_id == c.id),
+        # the days a payment counted (accepted, or refunded later) was made, and a payment's
+        # refunds were done: the money collected's own days (:func:`money_events`), which are
+        # also the only payment days the state reads
+        select(ev.c.rid, ev.c.day).join(Resident, Resident.id == ev.c.rid).where(residents),
         # the days a payment of theirs, or the payment an enrollment of theirs was bought with, is
         # reversed: the definition's own reversal days (a handful of rows, so that no database
         # loops over the refunds once per enrollment)
@@ -225,8 +227,6 @@ def _days(c: Campaign, residents: Any) -> Any:
         .join(Resident, Resident.id == Enrollment.resident_id)
         .where(residents, Enrollment.benefit_year == year),
         select(Resident.id, Resident.died_on).where(residents, Resident.died_on.is_not(None)),
-        # the days the money collected changes (payments made, as above; refunds done)
-        select(ev.c.rid, ev.c.day).join(Resident, Resident.id == ev.c.rid).where(residents),
     ]
     return union(*parts).cte("days")
 
@@ -234,18 +234,18 @@ def _days(c: Campaign, residents: Any) -> Any:
 def _segments(session: Session, c: Campaign, prefix: str, residents: Any) -> Any:
     """The segments of the residents selected by ``residents``: :func:`resident_state` on each of
     their :func:`_days`, each up to the next (``day_to``)."""
-    st = _with_money(session, c, prefix, _days(c, residents), ["rid", "day", *_VALUES, "collected_fen"])
+    st = _with_money(session, c, prefix, _days(c, residents), ["rid", "day", *_KEPT])
     st = st.subquery("st")
     return select(
         literal(c.id).label("campaign_id"),
         st.c.rid.label("resident_id"),
         st.c.day.label("day_from"),
         func.lead(st.c.day).over(partition_by=st.c.rid, order_by=st.c.day).label("day_to"),
-        *(st.c[k] for k in (*_VALUES, "collected_fen")),
+        *(st.c[k] for k in _KEPT),
     )
 
 
-_SEG_COLUMNS = ["campaign_id", "resident_id", "day_from", "day_to", *_VALUES, "collected_fen"]
+_SEG_COLUMNS = ["campaign_id", "resident_id", "day_from", "day_to", *_KEPT]
 _COHORT_KEYS = ["day_from", "day_to", *(k for k in STATE_COLUMNS if k != "school")]
 _SEG = StateSegment.__table__
 _OPEN = _SEG.c.day_to.is_(None)
@@ -299,7 +299,7 @@ def _rebuild(session: Session, c: Campaign, build: StateBuild | None) -> None:
         build = StateBuild(campaign_id=c.id)
         session.add(build)
     build.built_at, build.generation, build.base_rows, build.delta_rows = now(), generation, rows, 0
-    build.horizon = session.scalar(select(func.max(_SEG.c.day_from)).where(_SEG.c.campaign_id == c.id))
+    build.horizon = _last_day(session, c)
     session.flush()
 
 
@@ -315,9 +315,10 @@ def _refresh_residents(session: Session, c: Campaign, generation: int, ids: Sequ
     return written + _count_segments(session, c, generation, mine, 1)
 
 
-def _last_day(session: Session, c: Campaign, ids: Sequence[int]) -> dt.date | None:
-    """The last ``day_from`` among the segments of residents ``ids`` (their primary key's range)."""
-    last = select(func.max(_SEG.c.day_from)).where(_SEG.c.campaign_id == c.id, _SEG.c.resident_id.in_(ids))
+def _last_day(session: Session, c: Campaign, ids: Sequence[int] | None = None) -> dt.date | None:
+    """The last ``day_from`` among the segments of residents ``ids`` (default: every resident)."""
+    mine = () if ids is None else (_SEG.c.resident_id.in_(ids),)
+    last = select(func.max(_SEG.c.day_from)).where(_SEG.c.campaign_id == c.id, *mine)
     day: dt.date | None = session.scalar(last)
     return day
 
