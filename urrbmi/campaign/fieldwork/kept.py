@@ -43,28 +43,38 @@ def kept_state(c: Campaign, prefix: str, on: dt.date) -> Any:
     )
 
 
+def _counted_less(
+    session: Session, c: Campaign, prefix: str, on: dt.date, flags: dict[str, int], less: Any
+) -> list[tuple[str, int]]:
+    """(village, residents with ``flags`` at ``on`` but for those in ``less``, a subquery of
+    ``resident_id``: a row each), villages in order and none empty: the counts from the cohorts,
+    less the kept segments of those in ``less``."""
+    counted = cohort_counts(session, c, on, prefix, ["village"], flags=flags, pending="none")
+    seg = StateSegment.__table__
+    taken: dict[str, int] = dict(
+        session.execute(
+            select(seg.c.village, func.count())
+            .join(less, less.c.resident_id == seg.c.resident_id)
+            .where(
+                seg.c.campaign_id == c.id,
+                holds(seg, on),
+                in_prefix(seg.c.village, prefix),
+                *(seg.c[f] == v for f, v in flags.items()),
+            )
+            .group_by(seg.c.village)
+        ).all()
+    )
+    counts = ((str(v), int(n) - int(taken.get(v, 0))) for v, n, _fen in counted)
+    return sorted((v, n) for v, n in counts if n > 0)
+
+
 def living_not_activated_by_village(
     session: Session, c: Campaign, prefix: str, on: dt.date
 ) -> list[tuple[str, int]]:
     """(village, residents alive at ``on`` who had not activated by then), villages in order: the
     living from the cohorts, less the living who had activated (a row per activation)."""
-    living = cohort_counts(session, c, on, prefix, ["village"], flags={"alive": 1}, pending="none")
-    seg = StateSegment.__table__
-    activated = session.execute(
-        select(seg.c.village, func.count())
-        .join(CredentialActivation, CredentialActivation.resident_id == seg.c.resident_id)
-        .where(
-            seg.c.campaign_id == c.id,
-            holds(seg, on),
-            in_prefix(seg.c.village, prefix),
-            seg.c.alive == 1,
-            CredentialActivation.activated_on <= on,
-        )
-        .group_by(seg.c.village)
-    ).all()
-    less = {v: int(n) for v, n in activated}
-    counts = ((str(v), int(n) - less.get(v, 0)) for v, n, _fen in living)
-    return sorted((v, n) for v, n in counts if n > 0)
+    activated = select(CredentialActivation.resident_id).where(CredentialActivation.activated_on <= on)
+    return _counted_less(session, c, prefix, on, {"alive": 1}, activated.subquery())
 
 
 def not_visited_by_village(session: Session, c: Campaign, prefix: str, on: dt.date) -> list[tuple[str, int]]:
@@ -72,26 +82,9 @@ def not_visited_by_village(session: Session, c: Campaign, prefix: str, on: dt.da
     in order: those to enroll from the cohorts, less those of them visited (a row per visited
     resident; a visit counts where it was recorded, as the lists read it)."""
     todo = {"alive": 1, "enrolled": 0, "employee": 0, "elsewhere": 0}
-    counted = cohort_counts(session, c, on, prefix, ["village"], flags=todo, pending="none")
-    seg = StateSegment.__table__
     visited = (
         select(VisitOutcome.resident_id)
         .where(VisitOutcome.campaign_id == c.id, in_prefix(VisitOutcome.region_code, prefix))
         .distinct()
-        .subquery()
     )
-    less: dict[str, int] = dict(
-        session.execute(
-            select(seg.c.village, func.count())
-            .join(visited, visited.c.resident_id == seg.c.resident_id)
-            .where(
-                seg.c.campaign_id == c.id,
-                holds(seg, on),
-                in_prefix(seg.c.village, prefix),
-                *(seg.c[f] == v for f, v in todo.items()),
-            )
-            .group_by(seg.c.village)
-        ).all()
-    )
-    counts = ((str(v), int(n) - int(less.get(v, 0))) for v, n, _fen in counted)
-    return sorted((v, n) for v, n in counts if n > 0)
+    return _counted_less(session, c, prefix, on, todo, visited.subquery())
