@@ -59,10 +59,11 @@ function Countdown({ day, deadline }) {
 }
 
 
-// The progress report of the user's whole scope, as the top of the dashboard shows it: the towns
-// (a township officer: its town's villages). Its total is the countdown's day and the burn-up's task.
-export function topProgress(own, on) {
-  return own ? { level: 'village', region: own.code, on: on || undefined } : { level: 'town', on: on || undefined };
+// The query of a progress report: a town's villages (ranked within the town), or the towns. With
+// the user's own town (or none) it is the top of the dashboard, whose total is the countdown's day
+// and the burn-up's task.
+function progressQuery(town, on) {
+  return town ? { level: 'village', region: town.code, on: on || undefined } : { level: 'town', on: on || undefined };
 }
 
 // Paid / still to pay, straight from the payment ledger (the reconciliation). The scope's progress
@@ -70,7 +71,7 @@ export function topProgress(own, on) {
 // only while the table shows a town's villages (a bureau officer's drill-down).
 function Ledger({ campaign, on, own, drilled, onCounty, whole }) {
   const [data, error] = useApi(whole ? EP.reconcile(campaign) : null);
-  const [rep] = useApi(drilled ? EP.progress(campaign) : null, topProgress(own, on));
+  const [rep] = useApi(drilled ? EP.progress(campaign) : null, progressQuery(own, on));
   useEffect(() => { if (rep && drilled) onCounty(rep); }, [rep, drilled]);
   if (!whole) return null;
   return html`<${Section} title="progress.ledger" testid="ledger">
@@ -103,9 +104,7 @@ function Progress({ campaign, on, parent, onDrill, fixed, onTop }) {
   const level = parent ? 'village' : 'town';
   const [view, setView] = useState('counts'); // counts (enrolled vs task) or rate (completion %)
   // a drill-down asks for its town only (villages ranked within the town)
-  const [got, error] = useApi(EP.progress(campaign), {
-    level, on: on || undefined, region: parent ? parent.code : undefined,
-  });
+  const [got, error] = useApi(EP.progress(campaign), progressQuery(parent, on));
   // while a drill-down (or the way back) loads, the other level's report is not shown as this one
   const data = got && got.level === level ? got : null;
   useEffect(() => { if (data && onTop) onTop(data); }, [data, onTop]);
