@@ -94,7 +94,7 @@ def _kept_page(
     keep: Filter,
     limit: int,
     offset: int,
-) -> tuple[int | None, int | None, list[Member], list[Key], bool]:
+) -> Worklist:
     """The worklist's page from the state kept as data (:mod:`.kept`): the page's households read
     in the list's order (village, household number, then residents without one) from the
     residents' index, which stops at the page; their matching members, evaluated live; whether
@@ -120,10 +120,11 @@ def _kept_page(
         chosen = kept_query(session, p, c, prefix, on, keep, [or_(*either)]).subquery()
         rids = list(session.scalars(select(chosen.c.id)))
         members = select_members(session, p, c, prefix, on, rids=rids)
+    groups = tuple(_group(members, order))
     if offset == 0 and not more:  # the whole list is on this page
-        return len(page), len(members), members, order, more
+        return Worklist(c.id, c.benefit_year, on, len(page), len(members), offset, limit, groups, more)
     if len(prefix) < WIDE_BELOW:
-        return None, None, members, order, more
+        return Worklist(c.id, c.benefit_year, on, None, None, offset, limit, groups, more)
     residents, named_households, in_households = session.execute(
         select(
             func.count(),
@@ -132,7 +133,7 @@ def _kept_page(
         ).select_from(keys)
     ).one()
     households = int(named_households) + int(residents) - int(in_households)
-    return households, int(residents), members, order, more
+    return Worklist(c.id, c.benefit_year, on, households, int(residents), offset, limit, groups, more)
 
 
 def worklist(
@@ -176,21 +177,7 @@ def worklist(
     if prefix is None:
         return Worklist(c.id, c.benefit_year, on, 0, 0, offset, limit, ())
     if usable(session, c):  # from the state kept as data: no resident of the region evaluated live
-        total_households, total_residents, members, order, more = _kept_page(
-            session, p, c, prefix, on, keep, limit, offset
-        )
-        households = _group(members, order)
-        return Worklist(
-            c.id,
-            c.benefit_year,
-            on,
-            total_households,
-            total_residents,
-            offset,
-            limit,
-            tuple(households),
-            more,
-        )
+        return _kept_page(session, p, c, prefix, on, keep, limit, offset)
     # live (a SQLite reader behind another writer): households matching the filter, counted and
     # paged in the database in one query (issue 15: a county's list filtered in Python took
     # 1.5-2.8 s at 22 k residents): the members ranked by household, the totals over all of
