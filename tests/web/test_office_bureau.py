@@ -222,10 +222,17 @@ def test_dashboard_countdown_date_picker_and_completion_view(browser: Any, live:
         p.locator("[data-testid=countdown][data-days='30']").wait_for()
         p.locator("[data-testid=progress]", has_text="2021-12-01").wait_for()
         p.click("[data-testid=view-rate]")
-        p.wait_for_selector("[data-testid=progress-chart] canvas")
+        # the counts chart stays drawn until the rate chart replaces it (ECharts loads and draws
+        # asynchronously), so wait for the chart whose series carries the target line
+        drawn = (
+            "() => { const c = window.echarts && echarts.getInstanceByDom("
+            "document.querySelector('[data-testid=progress-chart]'));"
+            " const o = c && c.getOption(); return o && o.series[0].markLine ? o : null }"
+        )
+        p.wait_for_function(drawn)
         has = p.evaluate(
-            "() => { const c = echarts.getInstanceByDom(document.querySelector('[data-testid=progress-chart]'));"
-            " const o = c.getOption(); return [o.legend.length, o.tooltip.length, o.series[0].markLine.data.length] }"
+            f"() => {{ const o = ({drawn})();"
+            " return [o.legend.length, o.tooltip.length, o.series[0].markLine.data.length] }"
         )
         assert has == [1, 1, 1], has
         _no_sideways(p)
