@@ -109,6 +109,9 @@ def test_read_only_commands_create_no_database(tmp_path: Path) -> None:
     [
         ("foo://host/db", "database_url"),
         ("mysql+nodriver://u@h/db", "database_url"),
+        ("postgresql", "database_url"),  # a kind, not a path: no SQLite file of that name
+        ("postgresql+psycopg", "database_url"),
+        ("postgresql:/postgres@127.0.0.1/urrbmi", "database_url"),  # the // lost
         ("postgresql+psycopg://postgres@127.0.0.1:1/urrbmi", "database_unavailable"),
         ("postgresql+psycopg://user:secret@127.0.0.1:1/urrbmi", "database_unavailable"),
     ],
@@ -117,6 +120,7 @@ def test_bad_database_addresses_are_one_line(db: str, code: str) -> None:
     m = one_line(["region", "add", "340000", "安徽省", "--level", "province", "--db", db])
     assert m["code"] == code
     assert "secret" not in m.group(0)  # a password is never printed
+    assert not Path(db).exists()  # nothing created under the address's name
 
 
 def test_os_errors_are_one_line(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ reached and a path that cannot be opened are :class:`DatabaseError` (one bilingu
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -44,7 +45,28 @@ def database_url(url: str | None = None) -> str:
     A value without ``://`` is the path of a SQLite file (``var/demo.sqlite`` is
     ``sqlite:///var/demo.sqlite``)."""
     value = (url or os.environ.get("URRBMI_DATABASE_URL") or DEFAULT_URL).strip()
-    return value if "://" in value else f"sqlite:///{value}"
+    if "://" in value:
+        return value
+    if _NOT_A_PATH.match(value):
+        # `--db postgresql` or `postgresql:/host/db` would otherwise create an empty SQLite file
+        # of that name and run the command on it
+        raise DatabaseError(
+            f"数据库地址“{value}”像数据库类型而不是文件路径：PostgreSQL 请写完整URL（如 "
+            "postgresql+psycopg://用户@主机/库名），SQLite 请写文件路径（如 var/urrbmi.sqlite）",
+            f"the database address {value!r} looks like a database kind, not a file path: write a "
+            "full URL for PostgreSQL (e.g. postgresql+psycopg://user@host/db) or a file path for "
+            "SQLite (e.g. var/urrbmi.sqlite)",
+            code="database_url",
+        )
+    return f"sqlite:///{value}"
+
+
+# a database kind named bare (``postgresql``, ``mysql+pymysql``) or a URL with its ``//`` lost
+# (``postgresql:/host/db``); a Windows drive (``C:``) is one letter and stays a path
+_NOT_A_PATH = re.compile(
+    r"^(?:(?:postgres(?:ql)?|mysql|mariadb|sqlite|oracle|mssql)(?:\+\w+)?|[A-Za-z][\w+.-]+:.*)$",
+    re.IGNORECASE,
+)
 
 
 def _parse(url: str) -> URL:
