@@ -125,3 +125,33 @@ def test_the_cli_bounds_its_dates_the_same_way() -> None:
         with pytest.raises(InvalidInput) as exc:
             _day(bad)
         assert bad in exc.value.zh and bad in exc.value.en
+
+
+# what pydantic alone reads as a day but the OpenAPI document (format: date) does not admit, or
+# no day at all: seconds since 1970, a datetime, another separator, a month 13
+BAD_FORMS = ("0", "1700000000", "2021-12-01T00:00:00", "2021/12/01", "2021-13-01")
+
+
+@pytest.mark.parametrize("bad", BAD_FORMS)
+def test_every_date_query_parameter_is_written_year_month_day(
+    world: World, client: TestClient, bad: str
+) -> None:
+    failures = []
+    for method, path, name in QUERIES:
+        url = re.sub(r"\{\w+\}", "1", path.replace("{campaign_id}", str(world.campaign_id)))
+        r = client.request(method, url, params={name: bad}, headers=world.auth("admin"), json={})
+        err = (
+            r.json().get("error", {})
+            if r.headers.get("content-type", "").startswith("application/json")
+            else {}
+        )
+        if not (
+            r.status_code == 422
+            and "年-月-日" in err.get("message", "")
+            and f"invalid {name}: a date is written YYYY-MM-DD" in err.get("message_en", "")
+        ):
+            failures.append(f"{method} {url}?{name}={bad}: {r.status_code} {r.text[:160]}")
+    assert not failures, "\n".join(failures)
+    body = MODELS["AssessIn"]
+    with pytest.raises(ValidationError):
+        body.model_validate({"as_of": bad})

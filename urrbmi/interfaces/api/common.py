@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any
 
 import annotated_types
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from urrbmi.interfaces.api.schemas import ErrorOut
 from urrbmi.limits import EARLIEST_DAY, LATEST_DAY
@@ -44,9 +46,23 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _err("不存在 / not found")
 MAX_ID = 2**63 - 1  # the largest signed 64-bit integer: every id the database hands out fits
 # every integer id in a path: out of range is the standard 422, never a database overflow (500)
 Id = Annotated[int, Path(ge=1, le=MAX_ID, description="编号 / id")]
-# every date a user enters (urrbmi.limits; a list's as_of has a narrower window there): beyond it
-# is the standard 422, never an overflow in date arithmetic (500)
-Day = Annotated[dt.date, annotated_types.Interval(ge=EARLIEST_DAY, le=LATEST_DAY)]
+
+
+def _calendar_day(value: object) -> object:
+    """A date as text is written ``YYYY-MM-DD``: pydantic would also read ``0`` or ``1700000000``
+    as seconds since 1970 and a datetime at midnight as its day, which the OpenAPI document
+    (``format: date``) does not admit and no officer means."""
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise PydanticCustomError("date_format", "Input should be a date written YYYY-MM-DD")
+    return value
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+# every date a user enters (urrbmi.limits; a list's as_of has a narrower window there): written
+# YYYY-MM-DD; beyond the window is the standard 422, never an overflow in date arithmetic (500)
+Day = Annotated[
+    dt.date, BeforeValidator(_calendar_day), annotated_types.Interval(ge=EARLIEST_DAY, le=LATEST_DAY)
+]
 IdNumber = Annotated[str, Field(min_length=15, max_length=20, description="18位身份证号码")]
 Limit = Annotated[int, Query(ge=1, le=500, description="每页条数（最多500）/ page size")]
 Offset = Annotated[int, Query(ge=0, le=10_000_000, description="起始位置 / offset")]

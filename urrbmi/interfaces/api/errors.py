@@ -45,6 +45,8 @@ FIELD_ZH = {
     "policy_id": "政策",
     "campaign_id": "征缴批次",
     "resident_id": "居民编号",
+    "on": "日期",
+    "as_of": "截至日期",
 }
 
 
@@ -62,6 +64,11 @@ def translate(errors: list[Any]) -> InvalidInput:
         return InvalidInput(f"未知字段：{where}", f"unknown field: {where}")
     if kind == "json_invalid":
         return InvalidInput("请求体不是有效的JSON", "the body is not valid JSON")
+    if kind.startswith("date_"):  # date_format (common.Day), date_parsing, date_type, ...
+        return InvalidInput(
+            f"{zh_field}（{where}）应为日期，写作 年-月-日（如 2021-12-31）",
+            f"invalid {where}: a date is written YYYY-MM-DD (e.g. 2021-12-31)",
+        )
     msg = err.get("msg", "")
     return InvalidInput(f"字段{zh_field}（{where}）无效：{msg}", f"invalid {where}: {msg}")
 
