@@ -34,7 +34,9 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 # First characters a spreadsheet may read as the start of a formula or a DDE call: = + - @,
@@ -99,6 +101,26 @@ class Sheet:
     def title(self) -> str:
         return str(self._ws.title)
 
+    def layout(self, widths: Sequence[float] = (), *, freeze: str | None = None) -> None:
+        """Column widths (from column A) and the frozen panes' top-left cell; in a streamed
+        sheet, before the first row."""
+        for i, width in enumerate(widths, start=1):
+            self._ws.column_dimensions[get_column_letter(i)].width = width
+        if freeze is not None:
+            self._ws.freeze_panes = freeze
+
+    def heading(self, text: str) -> None:
+        """Append the sheet's title row: ``text`` in bold, larger (as text, like any data)."""
+        title = Font(bold=True, size=14)
+        if self._book.streaming:
+            cell = WriteOnlyCell(self._ws, _clean(text))
+            _as_text(cell)
+            cell.font = title
+            self._ws.append([cell])
+            return
+        self.append([text])
+        self._ws.cell(row=self._ws.max_row, column=1).font = title
+
     def append(self, row: Iterable[object]) -> None:
         """Append one row: text as text (formula-like text with the quote prefix), ``Decimal``
         as a number with two decimals, :class:`Formula` as a formula, anything else as openpyxl
@@ -107,17 +129,27 @@ class Sheet:
             self._ws.append([self._streamed(v) for v in row])
             return
         values = list(row)
-        self._ws.append(
-            [v.text if isinstance(v, Formula) else _clean(v) if isinstance(v, str) else v for v in values]
-        )
-        r = self._ws.max_row
-        for i, v in enumerate(values, start=1):
-            if isinstance(v, str):
-                _as_text(self._ws.cell(row=r, column=i))
-            elif isinstance(v, Formula):
-                self._book.formulas.add((self.title, self._ws.cell(row=r, column=i).coordinate))
+        # cells made here and appended: reading back the row just written (``ws.max_row``)
+        # scans every cell, which made a sheet of n rows cost n² (a town's list took 20 s)
+        cells: list[object] = []
+        for v in values:
+            if isinstance(v, Formula):
+                cell = Cell(self._ws, 1, 1, value=v.text)  # placed by append
+            elif isinstance(v, str):
+                cell = Cell(self._ws, 1, 1, value=_clean(v))
+                _as_text(cell)
             elif isinstance(v, Decimal):
-                self._ws.cell(row=r, column=i).number_format = MONEY_FORMAT
+                number: Any = v  # openpyxl writes a Decimal as a number (its stubs omit it)
+                cell = Cell(self._ws, 1, 1, value=number)
+                cell.number_format = MONEY_FORMAT
+            else:
+                cells.append(v)
+                continue
+            cells.append(cell)
+        self._ws.append(cells)
+        for v, c in zip(values, cells, strict=True):
+            if isinstance(v, Formula) and isinstance(c, Cell):
+                self._book.formulas.add((self.title, c.coordinate))
 
     def _streamed(self, v: object) -> object:
         if isinstance(v, str):

@@ -109,6 +109,45 @@ def test_control_characters_do_not_stop_a_report(tmp_path: Path) -> None:
     assert next(load_workbook(tmp_path / "c.xlsx")["x"].values) == ("a\ufffdb",)
 
 
+@pytest.mark.parametrize("streaming", [False, True])
+def test_a_heading_and_the_layout_in_either_kind_of_book(tmp_path: Path, streaming: bool) -> None:
+    """A streamed list (half a million rows) keeps its bold title, column widths and frozen
+    headers; a title from data (a place's name) is text like any cell."""
+    book = Book(streaming=streaming)
+    sheet = book.sheet("名单")
+    sheet.layout((14, 30), freeze="A3")
+    sheet.heading(HOSTILE[0])
+    sheet.append(["村（社区）", "姓名"])
+    book.save(tmp_path / "h.xlsx")
+    ws = load_workbook(tmp_path / "h.xlsx")["名单"]
+    assert_text(ws["A1"], HOSTILE[0])
+    assert ws["A1"].font.b and ws["A1"].font.sz == 14 and not ws["A2"].font.b
+    assert (ws.column_dimensions["A"].width, ws.column_dimensions["B"].width) == (14, 30)
+    assert ws.freeze_panes == "A3"
+
+
+def test_appending_a_row_does_not_scan_the_sheet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading back the row just written through ``ws.max_row`` scans every cell: a sheet of n
+    rows cost n² (40,000 rows: 243 s; now 1.5 s, bench/bench_exports.py's docs/web.md figures)."""
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    def scan(_ws: Worksheet) -> int:
+        raise AssertionError("max_row read while appending")
+
+    book = Book()
+    sheet = book.sheet("x")
+    monkeypatch.setattr(Worksheet, "max_row", property(scan))
+    for i in range(3):
+        sheet.append(["=1+1", Formula("=SUM(C1:C2)"), Decimal("1.50"), i])
+    monkeypatch.undo()
+    assert (sheet.ws["A3"].value, sheet.ws["A3"].data_type, sheet.ws["C3"].number_format) == (
+        "=1+1",
+        "s",
+        "0.00",
+    )
+    assert ("x", "B3") in book.formulas
+
+
 def test_streamed_sheets_are_append_only() -> None:
     with pytest.raises(TypeError):
         _ = Book(streaming=True).sheet("x").ws
