@@ -248,7 +248,7 @@ def test_visit_outcomes_reminders_export_and_task_reduction_evidence(
         promised = fieldwork.worklist(s, AGENT, c, outcome="promised")
         assert [m.outcome_zh for g in promised.households for m in g.members] == ["承诺缴费"]
         path = tmp_path / "催缴提醒名单.xlsx"
-        path.write_bytes(fieldwork.reminders_xlsx(rem, title="城西社区催缴提醒名单"))
+        fieldwork.reminders_xlsx(rem, len(rem), path, title="城西社区催缴提醒名单")
         ws = load_workbook(path).active
         assert ws is not None
         assert [c.value for c in ws[3]][:5] == ["村（社区）", "户号", "姓名", "身份证号", "联系电话"]

@@ -11,9 +11,11 @@ import datetime as dt
 import importlib
 import random
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from random_campaign import DATES, build_random
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
@@ -84,10 +86,11 @@ def _shape(w: fieldwork.Worklist) -> tuple[Any, ...]:
 
 
 LIVE = {"on": False}
+EXPORTS: dict[str, Path] = {}
 
 
 @pytest.fixture(autouse=True)
-def _switch(monkeypatch: pytest.MonkeyPatch) -> None:
+def _switch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """``LIVE["on"]``: the lists read live over the region, as when the kept state is not usable."""
     LIVE["on"] = False
     for name in (
@@ -97,6 +100,8 @@ def _switch(monkeypatch: pytest.MonkeyPatch) -> None:
     ):
         module = importlib.import_module(name)
         monkeypatch.setattr(module, "usable", lambda session, c: not LIVE["on"] and kept.usable(session, c))
+    monkeypatch.setattr(importlib.import_module("urrbmi.campaign.fieldwork.reminders"), "EXPORT_CHUNK", 4)
+    EXPORTS["dir"] = tmp_path
 
 
 def _live(on: bool) -> None:
@@ -147,6 +152,17 @@ def _compare(s: Session, cid: int, dates: tuple[dt.date, ...] = DATES) -> None:
                 fieldwork.reminders_page(s, p, c, on=on, limit=6, offset=o) for o in range(0, 204, 6)
             ]
             assert len(remind) < 200
+            for read_live in (False, True):  # the export (streamed in chunks of 4) is the same list
+                _live(read_live)
+                path = EXPORTS["dir"] / f"{p.role}-{on}-{read_live}.xlsx"
+                made = fieldwork.reminder_file(s, p, c, path, on=on, actor="test")
+                sheet = load_workbook(path, read_only=True).worksheets[0]
+                rows = list(sheet.iter_rows(min_row=4, values_only=True))
+                assert made.rows == len(rows) == len(remind), (on, p.role, read_live)
+                assert [(r[2], r[3], r[7]) for r in rows] == [
+                    (m.name, m.id_number, m.outcome_zh or "未走访") for m in remind
+                ], (on, p.role, read_live)
+            _live(False)
             called += sum(1 for m in remind if m.outcome)
             for paged_remind in (kept_remind, live_remind):
                 assert {x.total for x in paged_remind} == {len(remind)}

@@ -10,15 +10,13 @@ single payment or refund is checked against the resident's region before anythin
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
-from starlette.background import BackgroundTask
+from sqlalchemy.orm import Session
 
 from urrbmi import clock
 from urrbmi.access.scope import Principal, check_region, scoped_campaign, scoped_resident, visible_campaigns
@@ -37,12 +35,11 @@ from urrbmi.interfaces.api.common import (
     Limit,
     Offset,
     Strict,
-    attachment,
     csv_or_xlsx,
     instant,
     page,
 )
-from urrbmi.interfaces.api.deps import need, tx
+from urrbmi.interfaces.api.deps import file_download, need, tx
 from urrbmi.interfaces.api.schemas import Yuan
 from urrbmi.money import from_fen
 from urrbmi.registry.residents import NewResident
@@ -260,27 +257,15 @@ def roster(
 ) -> Response:
     # written row by row to a temporary file inside the transaction (a county's roster is a
     # million rows: never held in memory), then sent and deleted
-    fd, tmp = tempfile.mkstemp(prefix="urrbmi-roster-", suffix=f".{format}")
-    os.close(fd)
-    path = Path(tmp)
-    try:
-        with tx(request) as s:
-            c = scoped_campaign(s, p, campaign_id)
-            # only the residents of the user's region, numbered within it
-            write_roster(s, c, path, format, include_paid=include_paid, scope=p.region_prefix)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
+    def write(s: Session, path: Path) -> tuple[str, str]:
+        c = scoped_campaign(s, p, campaign_id)
+        # only the residents of the user's region, numbered within it
+        write_roster(s, c, path, format, include_paid=include_paid, scope=p.region_prefix)
+        name = f"{'参保名册' if include_paid else '未参保名单'}-{clock.today().isoformat()}.{format}"
+        return name, f"roster-{campaign_id}-{p.region_code}.{format}"
+
     media = "text/csv" if format == "csv" else XLSX
-    return FileResponse(
-        path,
-        media_type=media,
-        headers=attachment(
-            f"{'参保名册' if include_paid else '未参保名单'}-{clock.today().isoformat()}.{format}",
-            f"roster-{campaign_id}-{p.region_code}.{format}",
-        ),
-        background=BackgroundTask(path.unlink, missing_ok=True),
-    )
+    return file_download(request, write, suffix=f".{format}", media_type=media)
 
 
 @router.get(

@@ -10,23 +10,29 @@ token in ``X-CSRF-Token``.
 from __future__ import annotations
 
 import hmac
+import os
+import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.background import BackgroundTask
 
 from urrbmi.access.accounts import CHANGED_USERS, Resolved, resolve, token_hash
 from urrbmi.access.errors import CsrfFailed, Unauthorized
 from urrbmi.access.scope import Principal
 from urrbmi.access.settings import settings
 from urrbmi.db.session import open_db, writer
+from urrbmi.interfaces.api.common import attachment
 
 SESSION_COOKIE = "urrbmi_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -68,6 +74,30 @@ def tx(request: Request, *, write: bool | None = None) -> Iterator[Session]:
         changed = session.info.pop(CHANGED_USERS, None)
         if changed:
             token_cache(request).forget_users(changed)
+
+
+def file_download(
+    request: Request, write: Callable[[Session, Path], tuple[str, str]], *, suffix: str, media_type: str
+) -> FileResponse:
+    """A download too large to hold in memory (a county's roster or list, a million rows):
+    ``write`` writes it row by row to a temporary file inside the request's transaction and
+    returns its name (in Chinese) and an ASCII fallback; the file is sent, then deleted (at once
+    when ``write`` fails)."""
+    fd, tmp = tempfile.mkstemp(prefix="urrbmi-download-", suffix=suffix)
+    os.close(fd)
+    path = Path(tmp)
+    try:
+        with tx(request) as s:
+            name, fallback = write(s, path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return FileResponse(
+        path,
+        media_type=media_type,
+        headers=attachment(name, fallback),
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
 
 
 @contextmanager

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from urrbmi import clock
 from urrbmi.access.scope import Principal
@@ -30,9 +32,8 @@ from urrbmi.interfaces.api.common import (
     Id,
     Offset,
     Strict,
-    attachment,
 )
-from urrbmi.interfaces.api.deps import need, tx
+from urrbmi.interfaces.api.deps import file_download, need, tx
 from urrbmi.interfaces.api.schemas import Yuan
 
 router = APIRouter(prefix="/api/v1/fieldwork", tags=["fieldwork"])
@@ -397,9 +398,11 @@ def export_reminders(
     region: RegionQ = None,
     on: Annotated[Day | None, Query()] = None,
 ) -> Response:
-    with tx(request) as s:
+
+    def write(s: Session, path: Path) -> tuple[str, str]:
+        # streamed to a file (a county's list is half a million rows), audited by the service
         c = fieldwork.current_campaign(s, p, campaign_id)
-        f = fieldwork.reminder_file(s, p, c, on=on, region=region, actor=p.actor)
-    return Response(
-        f.content, media_type=XLSX, headers=attachment(f.name, f"reminders-{f.on.isoformat()}.xlsx")
-    )
+        f = fieldwork.reminder_file(s, p, c, path, on=on, region=region, actor=p.actor)
+        return f.name, f"reminders-{f.on.isoformat()}.xlsx"
+
+    return file_download(request, write, suffix=".xlsx", media_type=XLSX)

@@ -7,22 +7,20 @@ show full ID numbers only with ``resident.full_id``."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
-from starlette.background import BackgroundTask
+from sqlalchemy.orm import Session
 
 from urrbmi import clock
 from urrbmi.access.scope import Principal, check_region, scoped_campaign
 from urrbmi.interfaces.api.common import AUTH_ERRORS, XLSX, Day, Id, Limit, Offset, attachment
-from urrbmi.interfaces.api.deps import need, tx
+from urrbmi.interfaces.api.deps import file_download, need, tx
 from urrbmi.interfaces.api.schemas import JSONOut, Out, Ratio, Yuan
 from urrbmi.registry.regions import get_region, prefix
 from urrbmi.targets.columns import report_table
@@ -353,28 +351,17 @@ def export_not_enrolled(
     region: RegionFilter = None,
 ) -> Response:
     day = on or clock.today()
-    fd, tmp = tempfile.mkstemp(prefix="urrbmi-list-", suffix=".xlsx")
-    os.close(fd)
-    path = Path(tmp)
-    try:
-        with tx(request) as s:
-            scoped_campaign(s, p, campaign_id)
-            # streamed to a file (a county's list is large), audited by the service
-            _, where = export_not_enrolled_xlsx(
-                s, campaign_id, path, on=day, scope=_narrowed(s, p, region), actor=p.actor,
-                full_ids=p.can("resident.full_id"), full_phones=p.can("contact.read"),
-            )  # fmt: skip
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return FileResponse(
-        path,
-        media_type=XLSX,
-        headers=attachment(
-            f"{where}未参保人员清单-{day.isoformat()}.xlsx", f"not-enrolled-{day.isoformat()}.xlsx"
-        ),
-        background=BackgroundTask(path.unlink, missing_ok=True),
-    )
+
+    def write(s: Session, path: Path) -> tuple[str, str]:
+        scoped_campaign(s, p, campaign_id)
+        # streamed to a file (a county's list is large), audited by the service
+        _, where = export_not_enrolled_xlsx(
+            s, campaign_id, path, on=day, scope=_narrowed(s, p, region), actor=p.actor,
+            full_ids=p.can("resident.full_id"), full_phones=p.can("contact.read"),
+        )  # fmt: skip
+        return f"{where}未参保人员清单-{day.isoformat()}.xlsx", f"not-enrolled-{day.isoformat()}.xlsx"
+
+    return file_download(request, write, suffix=".xlsx", media_type=XLSX)
 
 
 @router.get(
