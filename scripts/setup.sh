@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up a virtual environment in .venv with urrbmi and its development tools.
 # Idempotent: re-running only installs what changed. Needs python3 (3.11+) and PyPI access.
+# Installs the versions in constraints.txt; `scripts/setup.sh --upgrade` moves them forward.
 # Prints a few progress lines; everything pip and apt print goes to the log (var/setup.log, or
 # $URRBMI_SETUP_LOG), shown in part only when a step fails. apt waits for another process's
 # lock (up to $URRBMI_APT_LOCK_WAIT seconds, default 300) instead of giving up.
@@ -54,6 +55,18 @@ if [ ! -x .venv/bin/python ]; then
 else
   say "虚拟环境 / virtual environment: .venv 已有 / present"
 fi
-quiet "${PIP[@]}" install --progress-bar off -e '.[dev]' || fail "pip install -e '.[dev]'"
+if [ "${1:-}" = "--upgrade" ]; then
+  # the newest versions pyproject.toml's ranges allow, written back to constraints.txt (its
+  # comment header kept) for the tests to try before it is committed
+  quiet "${PIP[@]}" install --progress-bar off --upgrade --upgrade-strategy eager -e '.[dev]' \
+    || fail "pip install --upgrade -e '.[dev]'"
+  { grep '^#' constraints.txt; "${PIP[@]}" freeze --exclude-editable; } >constraints.txt.new
+  mv constraints.txt.new constraints.txt
+  say "依赖 / dependencies: 已升级，constraints.txt 已改写 / upgraded, constraints.txt rewritten"
+else
+  # the tested versions (constraints.txt), so a fresh machine installs what last passed
+  quiet "${PIP[@]}" install --progress-bar off -c constraints.txt -e '.[dev]' \
+    || fail "pip install -c constraints.txt -e '.[dev]'"
+fi
 say "依赖 / dependencies: 已安装 / installed ($(.venv/bin/python -m pip --disable-pip-version-check list 2>/dev/null | tail -n +3 | wc -l) packages)"
 echo "完成 / done（$((SECONDS - started)) s）"
