@@ -198,10 +198,13 @@ def other_pages(
 def timed(
     client: Any, eng: Any, db: str, headers: dict[str, str], calls: Calls, repeat: int, summed: bool = True
 ) -> None:
-    """Each call timed (best wall of ``repeat``), and the page's sum (``summed``)."""
+    """Each call timed (best wall of ``repeat``; with more than one, the last too: past the
+    tenth run a pooled connection would have switched a prepared statement to PostgreSQL's generic
+    plan, docs/decisions.md "Plans for the values given"), and the page's sum (``summed``)."""
     wall_sum = cpu_sum = 0.0
     for label, path, query in calls:
         best = None
+        wall = 0.0
         for _ in range(repeat):
             s0, c0, t0 = server_cpu(eng, db), time.process_time(), time.perf_counter()
             r = client.get(path, params=query, headers=headers)
@@ -215,6 +218,7 @@ def timed(
         print(
             f"   {label:<34} wall {best[0]:6.2f} s   cpu {best[1]:6.2f} s"
             f"   load {os.getloadavg()[0]:4.1f}   {best[2] / 1e3:8.1f} kB"
+            + (f"   last {wall:6.2f} s" if repeat > 1 else "")
         )
     if summed:
         print(f"   {'page data':<34} wall {wall_sum:6.2f} s   cpu {cpu_sum:6.2f} s")

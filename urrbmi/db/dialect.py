@@ -30,6 +30,19 @@ def no_jit(session: Session) -> None:
         session.execute(text("SET LOCAL jit = off"))
 
 
+def custom_plans(session: Session) -> None:
+    """Plan every statement of the rest of this transaction for the values it is given
+    (PostgreSQL's ``plan_cache_mode = force_custom_plan``): for one statement run many times
+    with other values, such as a long list read a thousand residents at a time. psycopg prepares
+    a statement on its fifth run, and from the fifth run of a prepared statement PostgreSQL may
+    switch to a generic plan, blind to the values: a thousand residents' state took 33 ms, then
+    272 ms from the eleventh run on. Not for every connection: planning the look-up each time
+    cost PostgreSQL 2.5 ms instead of 0.2 ms a request (docs/decisions.md, "Plans for the values
+    given")."""
+    if is_postgres(session):
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 def write_count(session: Session, stmt: Insert | Update) -> int:
     """Run an ``INSERT … SELECT`` or an ``UPDATE`` and return how many rows it wrote.
 

@@ -25,6 +25,7 @@ from urrbmi.campaign.fieldwork.members import (
     read_prefix,
     to_members,
 )
+from urrbmi.db.dialect import custom_plans
 from urrbmi.db.models import Campaign, Resident
 from urrbmi.registry import audit
 from urrbmi.registry.regions import get_region
@@ -168,6 +169,7 @@ def _whole_list(
         return len(every), every
     kept = kept_query(session, p, c, prefix, on, Filter(state="todo", outcomes=REMIND)).subquery()
     rids = list(session.scalars(select(kept.c.id).order_by(*_order(kept.c, on))))
+    custom_plans(session)  # one statement, run for each chunk: never PostgreSQL's generic plan
 
     def members() -> Iterator[Member]:
         for start in range(0, len(rids), EXPORT_CHUNK):
