@@ -19,6 +19,7 @@ from urrbmi import ids
 from urrbmi.access.scope import Principal, check_region, resident_clause, scoped_campaign
 from urrbmi.access.scope import visible_campaigns as _visible
 from urrbmi.campaign.fieldwork.kept import kept_state
+from urrbmi.db.dialect import custom_plans
 from urrbmi.db.models import Campaign, Region, Resident
 from urrbmi.db.models_fieldwork import CredentialActivation, ResidentContact, VisitOutcome
 from urrbmi.errors import InvalidInput
@@ -75,7 +76,13 @@ def current_campaign(session: Session, p: Principal, campaign_id: int | None = N
 
 
 def read_prefix(session: Session, p: Principal, c: Campaign, region: str | None) -> str | None:
-    """The region prefix to read: ``region`` (inside the user's) or the user's, within the campaign."""
+    """The region prefix to read: ``region`` (inside the user's) or the user's, within the campaign.
+
+    The list's statements are planned for their values from here to the end of the transaction
+    (:func:`custom_plans`): the same statement reads a village, a town or the county, and on a
+    pooled connection PostgreSQL's generic plan served a village's not-activated list in 115 ms
+    against 65 ms (docs/decisions.md, "Plans for the values given")."""
+    custom_plans(session)
     scope = p.region_prefix
     if region:
         check_region(p, region)

@@ -25,7 +25,6 @@ from urrbmi.campaign.fieldwork.members import (
     read_prefix,
     to_members,
 )
-from urrbmi.db.dialect import custom_plans
 from urrbmi.db.models import Campaign, Resident
 from urrbmi.registry import audit
 from urrbmi.registry.regions import get_region
@@ -162,14 +161,14 @@ def _whole_list(
 ) -> tuple[int, Iterable[Member]]:
     """The whole reminder list, in its order, for the export, and how many it holds. From the
     kept state when it is up to date: the residents' ids read in order (one query), then their
-    state evaluated :data:`EXPORT_CHUNK` at a time, so memory stays flat however large the list;
-    otherwise :func:`reminders`."""
+    state evaluated :data:`EXPORT_CHUNK` at a time, so memory stays flat however large the list
+    (each chunk planned for its ids: :func:`read_prefix` asked for custom plans); otherwise
+    :func:`reminders`."""
     if not usable(session, c):
         every = reminders(session, p, c, on=on, region=region)
         return len(every), every
     kept = kept_query(session, p, c, prefix, on, Filter(state="todo", outcomes=REMIND)).subquery()
     rids = list(session.scalars(select(kept.c.id).order_by(*_order(kept.c, on))))
-    custom_plans(session)  # one statement, run for each chunk: never PostgreSQL's generic plan
 
     def members() -> Iterator[Member]:
         for start in range(0, len(rids), EXPORT_CHUNK):
