@@ -210,6 +210,16 @@ def p_pages(out: str) -> list[Figure]:
     return figs
 
 
+def p_exports(out: str) -> list[Figure]:
+    pat = r"^(\S+)\s+(.+?)\s+wall\s+([\d.]+) s\s+cpu\s+([\d.]+) s\s+rows\s+([\d,]+)\s+file\s+([\d.]+) MB"
+    pat += r"\s+peak \+\s*(\d+) MB"
+    figs: list[Figure] = []
+    for m in _lines(pat, out):
+        size = f"{m[5]} rows, {m[6]} MB, peak +{m[7]} MB"
+        figs.append((f"{m[1]} export, {m[2]}", f"wall {m[3]} s, CPU {m[4]} s, {size}", ""))
+    return figs
+
+
 def p_season(out: str) -> list[Figure]:
     m = _lines(r"season replay, ([\d,]+) residents \((\w+)\)", out)
     s = _lines(r"season: (\d+) simulated days in ([\d.]+) s", out)
@@ -328,6 +338,15 @@ BENCHES = [
             "full": ["--db", f"{PG}/urrbmi_bench_progress_runall", "--repeat", "3"],
         },
         p_pages,
+    ),
+    Bench(  # the same database: the lists for action downloaded as Excel, county and town
+        "bench_exports.py",
+        {
+            "small": ["--db", "sqlite:///{tmp}/progress.db"],
+            "county": ["--db", f"{PG}/urrbmi_bench_progress_runall"],
+            "full": ["--db", f"{PG}/urrbmi_bench_progress_runall"],
+        },
+        p_exports,
     ),
     Bench(
         "bench_season.py",
