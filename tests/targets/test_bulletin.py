@@ -79,6 +79,7 @@ def test_bulletin_xlsx_has_chinese_headers_and_number_formats(tmp_path: Path) ->
     assert ws.cell(row=7, column=10).number_format == "+0.00;-0.00;0.00"
     assert ws.cell(row=7, column=1).fill.fgColor.rgb.endswith("FDE2E1")  # laggard highlighted
     assert [c.value for c in ws[8]][1:4] == ["合计", 4401, 4363]
+    assert ws.cell(row=8, column=2).font.b and not ws.cell(row=7, column=2).font.b  # the total row
     assert ws.freeze_panes == "C4"
 
 

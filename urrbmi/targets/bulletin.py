@@ -206,9 +206,8 @@ def _book(b: Bulletin) -> Book:
         cell.border = _BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(i)].width = c.width
-    for p in (*b.rows, b.total):
+    for row, p in enumerate((*b.rows, b.total), start=4):  # under the headers of row 3
         sheet.append([_excel_value(c.get(p, b), c.kind) for c in cols])
-        row = ws.max_row
         lagging = p is not b.total and bool(b.remarks.get(p.unit))
         for i, c in enumerate(cols, start=1):
             cell = ws.cell(row=row, column=i)
