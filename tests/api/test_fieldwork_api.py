@@ -4,15 +4,19 @@ Chinese file name, an activation list with a bad row. On SQLite and PostgreSQL."
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
+from typing import Any
 from urllib.parse import unquote
 
+import pytest
 from apiworld import AS_OF, World
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from urrbmi.db.models import Payment
+from urrbmi.db.models import AuditLog, Payment
 from urrbmi.db.session import session_scope
 
 
@@ -115,3 +119,72 @@ def test_activation_import_and_rates(world: World, client: TestClient) -> None:
         ).status_code
         == 422
     )
+
+
+def test_a_second_click_while_a_list_is_written_is_refused(
+    world: World, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A county's list takes a minute to write: the same user asking again meanwhile gets one
+    bilingual 429 instead of a second minute of work; another user is served meanwhile, and the
+    first download still ends well although that user's audit row was committed while it read
+    (on SQLite a read transaction that writes at its end failed then: "database is locked")."""
+    from urrbmi.campaign import fieldwork
+
+    real = fieldwork.reminder_file
+    started, release = threading.Event(), threading.Event()
+
+    def slow(*args: Any, **kw: Any) -> Any:
+        if kw["actor"] == "api:officer":
+            started.set()
+            assert release.wait(10)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(fieldwork, "reminder_file", slow)
+    url = "/api/v1/fieldwork/reminders/export"
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(client.get, url, headers=world.auth("officer"))
+        assert started.wait(10)
+        again = client.get(url, headers=world.auth("officer"))
+        assert again.status_code == 429, again.text
+        err = again.json()["error"]
+        assert err["code"] == "download_in_progress" and "仍在生成" in err["message"]
+        other = client.get(url, headers=world.auth("agent_a"))  # another user: served, audited
+        assert other.status_code == 200, other.text
+        release.set()
+        assert first.result(10).status_code == 200, first.result().text
+    assert client.get(url, headers=world.auth("officer")).status_code == 200
+    assert [(a, n["list"], n["rows"]) for a, n in _exports(world)] == [
+        ("api:agent_a", "催缴提醒名单", 3),
+        ("api:officer", "催缴提醒名单", 6),
+        ("api:officer", "催缴提醒名单", 6),
+    ]
+
+
+def _exports(world: World) -> list[tuple[str, dict[str, Any]]]:
+    with session_scope(world.engine) as s:
+        rows = s.execute(
+            select(AuditLog.actor, AuditLog.new).where(AuditLog.action == "export").order_by(AuditLog.id)
+        ).all()
+    return [(a, dict(n)) for a, n in rows]
+
+
+def test_every_large_download_leaves_one_audit_row(world: World, client: TestClient) -> None:
+    """The reminder list, the not-enrolled list and the roster (whole ID numbers) each append one
+    audit row naming the list, the region, the day and the rows, once the file is written."""
+    c = f"/api/v1/campaigns/{world.campaign_id}"
+    for url, user in (
+        ("/api/v1/fieldwork/reminders/export", "agent_a"),
+        (f"{c}/lists/not-enrolled/xlsx", "town_a"),
+        (f"{c}/roster?format=csv", "officer"),
+    ):
+        r = client.get(url, headers=world.auth(user))
+        assert r.status_code == 200, (url, r.text)
+    got = [(a, n["list"], n["region"], n["rows"]) for a, n in _exports(world)]
+    assert got == [
+        ("api:agent_a", "催缴提醒名单", "500114001001", 3),
+        ("api:town_a", "未参保人员清单", "500114001", 3),
+        ("api:officer", "未参保名单", "500114", 6),
+    ]
+    shown = [{k: v for k, v in n.items() if k in ("phones", "ids")} for _, n in _exports(world)]
+    # the village and the town call residents (contact.read); only the bureau sees whole ID numbers
+    assert shown == [{"phones": "完整"}, {"phones": "完整", "ids": "隐去中间位"}, {"ids": "完整"}]

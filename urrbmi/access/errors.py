@@ -32,6 +32,21 @@ class RateLimited(UrrbmiError):
         self.retry_after = retry_after
 
 
+class DownloadInProgress(UrrbmiError):
+    """The same user asked for a large download again while the first is still being written (a
+    county's list takes a minute: a second click would double the work, a few would hold every
+    worker)."""
+
+    code = "download_in_progress"
+    http_status = 429
+
+    def __init__(self) -> None:
+        super().__init__(
+            "上一份同样的导出仍在生成，请等它下载完成后再试",
+            "the same download is still being written; wait for it to finish",
+        )
+
+
 class BadSignature(UrrbmiError):
     code = "bad_signature"
     http_status = 401

@@ -10,6 +10,7 @@ import datetime as dt
 import getpass
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -90,6 +91,35 @@ def record(
             new=masked(new),
         )
     )
+
+
+@dataclass(frozen=True)
+class Export:
+    """The audit row of a file of residents that leaves the system (who, which list, where, how
+    many, whether phone numbers or ID numbers are whole), appended by :meth:`write` once the
+    file is written: a download reads in a transaction of its own and records this in a short
+    writer transaction after it. On SQLite a read transaction that writes at its end fails when
+    anything was committed since it began, as payments will be during a county's minute-long
+    list; and holding the write lock for that minute would stop the payments instead."""
+
+    actor: str
+    campaign_id: int
+    list_name: str
+    region: str
+    on: dt.date
+    rows: int
+    shown: Mapping[str, str]  # what the file shows whole: {"phones": "完整" | "隐去中间位", ...}
+
+    def write(self, session: Session) -> None:
+        record(
+            session, self.actor, "campaigns", self.campaign_id, "export",
+            new={"list": self.list_name, "region": self.region, "on": self.on, "rows": self.rows,
+                 **self.shown},
+        )  # fmt: skip
+
+
+def phones_shown(full: bool) -> dict[str, str]:
+    return {"phones": "完整" if full else "隐去中间位"}
 
 
 # --- reading, scoped by region ----------------------------------------------------------------

@@ -247,20 +247,17 @@ def export_not_enrolled_xlsx(
     actor: str,
     full_ids: bool = False,
     full_phones: bool = False,
-) -> tuple[int, str]:
-    """:func:`write_not_enrolled_xlsx` for a download, audited: a file of names and phone numbers
-    left the system (who, where, how many). Written to ``path``, not returned as bytes: early in a
-    campaign the list is most of the county, and the workbook is streamed, not built in memory.
-    Returns the rows and the place's name."""
+) -> tuple[str, audit.Export]:
+    """:func:`write_not_enrolled_xlsx` for a download. Written to ``path``, not returned as
+    bytes: early in a campaign the list is most of the county, and the workbook is streamed, not
+    built in memory. A file of names and phone numbers leaves the system, so the export is
+    audited (who, where, how many): the caller appends the returned row once the file is written.
+    Returns the place's name and that row."""
     _, n = write_not_enrolled_xlsx(
         session, campaign_id, path, on=on, scope=scope, full_ids=full_ids, full_phones=full_phones
     )
-    audit.record(
-        session, actor, "campaigns", campaign_id, "export",
-        new={"list": "未参保人员清单", "region": scope, "on": on, "rows": n,
-             "phones": "完整" if full_phones else "隐去中间位"},
-    )  # fmt: skip
-    return n, place_name(session, scope)
+    shown = {**audit.phones_shown(full_phones), "ids": "完整" if full_ids else "隐去中间位"}
+    return place_name(session, scope), audit.Export(actor, campaign_id, "未参保人员清单", scope, on, n, shown)
 
 
 @dataclass(frozen=True)

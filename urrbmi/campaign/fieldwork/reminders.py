@@ -182,6 +182,7 @@ class ReminderFile:
     name: str  # the download's file name, in Chinese
     rows: int
     on: dt.date
+    audit: audit.Export  # to append once the file is written (audit.Export.write)
 
 
 def reminder_file(
@@ -196,16 +197,14 @@ def reminder_file(
 ) -> ReminderFile:
     """The reminder list of the user's region (or ``region``) as an XLSX file written to
     ``path``, with phone numbers (masked unless the role has ``contact.read``); a file of names
-    and phone numbers leaves the system, so the export is audited: who, where, how many."""
+    and phone numbers leaves the system, so the export is audited (who, where, how many): the
+    caller appends ``audit`` when the file is written."""
     p.require("resident.read")
     day = on or clock.today()
     prefix = read_prefix(session, p, c, region)
     total, rows = (0, ()) if prefix is None else _whole_list(session, p, c, prefix, day, region)
     place = get_region(session, region or p.region_code).name
     reminders_xlsx(rows, total, path, title=f"{place}催缴提醒名单（{day:%Y年%m月%d日}）")
-    audit.record(
-        session, actor, "campaigns", c.id, "export",
-        new={"list": "催缴提醒名单", "region": region or p.region_code, "on": day, "rows": total,
-             "phones": "完整" if p.can("contact.read") else "隐去中间位"},
-    )  # fmt: skip
-    return ReminderFile(f"{place}催缴提醒名单-{day.isoformat()}.xlsx", total, day)
+    shown = audit.phones_shown(p.can("contact.read"))
+    trail = audit.Export(actor, c.id, "催缴提醒名单", region or p.region_code, day, total, shown)
+    return ReminderFile(f"{place}催缴提醒名单-{day.isoformat()}.xlsx", total, day, trail)

@@ -42,6 +42,7 @@ from urrbmi.interfaces.api.common import (
 from urrbmi.interfaces.api.deps import file_download, need, tx
 from urrbmi.interfaces.api.schemas import Yuan
 from urrbmi.money import from_fen
+from urrbmi.registry import audit
 from urrbmi.registry.residents import NewResident
 
 router = APIRouter(prefix="/api/v1/campaigns", tags=["campaigns"])
@@ -257,15 +258,22 @@ def roster(
 ) -> Response:
     # written row by row to a temporary file inside the transaction (a county's roster is a
     # million rows: never held in memory), then sent and deleted
-    def write(s: Session, path: Path) -> tuple[str, str]:
+    def write(s: Session, path: Path) -> tuple[str, str, audit.Export]:
         c = scoped_campaign(s, p, campaign_id)
-        # only the residents of the user's region, numbered within it
-        write_roster(s, c, path, format, include_paid=include_paid, scope=p.region_prefix)
-        name = f"{'参保名册' if include_paid else '未参保名单'}-{clock.today().isoformat()}.{format}"
-        return name, f"roster-{campaign_id}-{p.region_code}.{format}"
+        # only the residents of the user's region, numbered within it; whole ID numbers leave
+        # the system, so the download is audited like the lists
+        n = write_roster(s, c, path, format, include_paid=include_paid, scope=p.region_prefix)
+        listed = "参保名册" if include_paid else "未参保名单"
+        today = clock.today()
+        trail = audit.Export(p.actor, c.id, listed, p.region_code, today, n, {"ids": "完整"})
+        return (
+            f"{listed}-{today.isoformat()}.{format}",
+            f"roster-{campaign_id}-{p.region_code}.{format}",
+            trail,
+        )
 
     media = "text/csv" if format == "csv" else XLSX
-    return file_download(request, write, suffix=f".{format}", media_type=media)
+    return file_download(request, p.user_id, write, suffix=f".{format}", media_type=media)
 
 
 @router.get(

@@ -28,11 +28,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.background import BackgroundTask
 
 from urrbmi.access.accounts import CHANGED_USERS, Resolved, resolve, token_hash
-from urrbmi.access.errors import CsrfFailed, Unauthorized
+from urrbmi.access.errors import CsrfFailed, DownloadInProgress, Unauthorized
 from urrbmi.access.scope import Principal
 from urrbmi.access.settings import settings
 from urrbmi.db.session import open_db, writer
 from urrbmi.interfaces.api.common import attachment
+from urrbmi.registry import audit
 
 SESSION_COOKIE = "urrbmi_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -76,22 +77,44 @@ def tx(request: Request, *, write: bool | None = None) -> Iterator[Session]:
             token_cache(request).forget_users(changed)
 
 
+_WRITING: set[tuple[int, str]] = set()  # (user, path) of the downloads this process is writing
+_WRITING_LOCK = threading.Lock()
+
+
 def file_download(
-    request: Request, write: Callable[[Session, Path], tuple[str, str]], *, suffix: str, media_type: str
+    request: Request,
+    user_id: int,
+    write: Callable[[Session, Path], tuple[str, str, audit.Export]],
+    *,
+    suffix: str,
+    media_type: str,
 ) -> FileResponse:
     """A download too large to hold in memory (a county's roster or list, a million rows):
-    ``write`` writes it row by row to a temporary file inside the request's transaction and
-    returns its name (in Chinese) and an ASCII fallback; the file is sent, then deleted (at once
-    when ``write`` fails)."""
+    ``write`` writes it row by row to a temporary file in a read transaction and returns its name
+    (in Chinese), an ASCII fallback and its audit row, which is then appended in a short writer
+    transaction of its own (:class:`audit.Export`: why not in the read); the file is sent, then
+    deleted (at once when either fails: no file leaves without its audit row). One at a time per
+    user and endpoint in this process: asking again while the first is written is
+    :class:`DownloadInProgress` (429), not a second minute of work."""
+    key = (user_id, request.url.path)
+    with _WRITING_LOCK:
+        if key in _WRITING:
+            raise DownloadInProgress()
+        _WRITING.add(key)
     fd, tmp = tempfile.mkstemp(prefix="urrbmi-download-", suffix=suffix)
     os.close(fd)
     path = Path(tmp)
     try:
-        with tx(request) as s:
-            name, fallback = write(s, path)
+        with tx(request, write=False) as s:
+            name, fallback, trail = write(s, path)
+        with tx(request, write=True) as s:
+            trail.write(s)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+    finally:
+        with _WRITING_LOCK:
+            _WRITING.discard(key)
     return FileResponse(
         path,
         media_type=media_type,

@@ -35,6 +35,7 @@ from urrbmi.interfaces.api.common import (
 )
 from urrbmi.interfaces.api.deps import file_download, need, tx
 from urrbmi.interfaces.api.schemas import Yuan
+from urrbmi.registry import audit
 
 router = APIRouter(prefix="/api/v1/fieldwork", tags=["fieldwork"])
 
@@ -399,10 +400,10 @@ def export_reminders(
     on: Annotated[Day | None, Query()] = None,
 ) -> Response:
 
-    def write(s: Session, path: Path) -> tuple[str, str]:
-        # streamed to a file (a county's list is half a million rows), audited by the service
+    def write(s: Session, path: Path) -> tuple[str, str, audit.Export]:
+        # streamed to a file (a county's list is half a million rows), audited once written
         c = fieldwork.current_campaign(s, p, campaign_id)
         f = fieldwork.reminder_file(s, p, c, path, on=on, region=region, actor=p.actor)
-        return f.name, f"reminders-{f.on.isoformat()}.xlsx"
+        return f.name, f"reminders-{f.on.isoformat()}.xlsx", f.audit
 
-    return file_download(request, write, suffix=".xlsx", media_type=XLSX)
+    return file_download(request, p.user_id, write, suffix=".xlsx", media_type=XLSX)

@@ -22,6 +22,7 @@ from urrbmi.access.scope import Principal, check_region, scoped_campaign
 from urrbmi.interfaces.api.common import AUTH_ERRORS, XLSX, Day, Id, Limit, Offset, attachment
 from urrbmi.interfaces.api.deps import file_download, need, tx
 from urrbmi.interfaces.api.schemas import JSONOut, Out, Ratio, Yuan
+from urrbmi.registry import audit
 from urrbmi.registry.regions import get_region, prefix
 from urrbmi.targets.columns import report_table
 from urrbmi.targets.counting import progress
@@ -352,16 +353,16 @@ def export_not_enrolled(
 ) -> Response:
     day = on or clock.today()
 
-    def write(s: Session, path: Path) -> tuple[str, str]:
+    def write(s: Session, path: Path) -> tuple[str, str, audit.Export]:
         scoped_campaign(s, p, campaign_id)
-        # streamed to a file (a county's list is large), audited by the service
-        _, where = export_not_enrolled_xlsx(
+        # streamed to a file (a county's list is large), audited once written
+        where, trail = export_not_enrolled_xlsx(
             s, campaign_id, path, on=day, scope=_narrowed(s, p, region), actor=p.actor,
             full_ids=p.can("resident.full_id"), full_phones=p.can("contact.read"),
         )  # fmt: skip
-        return f"{where}未参保人员清单-{day.isoformat()}.xlsx", f"not-enrolled-{day.isoformat()}.xlsx"
+        return f"{where}未参保人员清单-{day.isoformat()}.xlsx", f"not-enrolled-{day.isoformat()}.xlsx", trail
 
-    return file_download(request, write, suffix=".xlsx", media_type=XLSX)
+    return file_download(request, p.user_id, write, suffix=".xlsx", media_type=XLSX)
 
 
 @router.get(
