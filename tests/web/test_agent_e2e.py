@@ -134,6 +134,20 @@ def test_agent_visit_round_pay_two_record_outcome_remind(browser: Any, live: Any
         assert ws is not None
         row = next(row for row in ws.iter_rows(min_row=4, values_only=True) if row[2] == names[2])
         assert row[4] == "13912345678" and row[7] == "承诺缴费"
+        # the button downloads it itself, under the server's name; a refusal (the same list still
+        # being written) is shown on the page, and the button can be pressed again
+        with p.expect_download() as dl:
+            p.click("[data-testid=remind-xlsx]")
+        assert "催缴提醒名单" in dl.value.suggested_filename
+        refusal = {"error": {"code": "download_in_progress", "message": "上一份同样的导出仍在生成，请等它下载完成后再试",
+                             "message_en": "the same download is still being written"}}  # fmt: skip
+        p.route("**/fieldwork/reminders/export**", lambda route: route.fulfill(status=429, json=refusal))
+        p.click("[data-testid=remind-xlsx]")
+        p.locator(".notice.error", has_text="仍在生成").wait_for()
+        tab.shot(f"agent-reminders-refused-{width}")
+        assert p.get_attribute("[data-testid=remind-xlsx]", "aria-busy") == "false"
+        p.unroute("**/fieldwork/reminders/export**")
+        _no_sideways(p, width)
         # the household is paid: the worklist no longer shows the two payers as not enrolled
         p.click("[data-testid=tab-work]")
         p.fill("[data-testid=wl-search]", names[0])

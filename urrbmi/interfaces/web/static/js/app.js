@@ -8,7 +8,6 @@ import { ResidentPage } from './pages/resident.js';
 import { DashboardPage } from './pages/dashboard.js';
 import { ImportsPage } from './pages/imports.js';
 import { PaymentsPage } from './pages/payments.js';
-import { PoliciesPage } from './pages/policies.js';
 import { ReportsPage } from './pages/reports.js';
 
 // Pages loaded on first use, not with the log-in page (old PCs, slow links: docs/web.md "Bytes").
@@ -26,6 +25,7 @@ const UsersPage = lazy(() => import('./pages/admin.js'), 'UsersPage');
 const AuditPage = lazy(() => import('./pages/admin.js'), 'AuditPage');
 const AgentPage = lazy(() => import('./pages/agent.js'), 'AgentPage');
 const ActivationPage = lazy(() => import('./pages/activation.js'), 'ActivationPage');
+const PoliciesPage = lazy(() => import('./pages/policies.js'), 'PoliciesPage');
 
 // Menu entries and the permission (from the API's role table) each needs.
 export const MENU = [

@@ -16,6 +16,23 @@ export function Notice({ error, kind = 'error', children }) {
   return html`<div class=${'notice ' + kind} role=${kind === 'error' ? 'alert' : 'status'}>${error ? errText(error) : children}</div>`;
 }
 
+// A download link that fetches the file itself (download.js): while the server writes it (a
+// county's list: a minute) the button says so and cannot be pressed again; a refusal is shown on
+// the page. The href stays: the link works without scripts and can be copied.
+export function Download({ href, label, testid, primary }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const click = (ev) => {
+    ev.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    import('./download.js').then((m) => m.save(href)).catch(setError).finally(() => setBusy(false));
+  };
+  return html`<span class="download"><a class=${primary ? 'button primary' : 'button'} data-testid=${testid} href=${href} download
+    aria-busy=${String(busy)} onClick=${click}>${t(busy ? 'common.preparing' : label)}</a>${error && html`<${Notice} error=${error} />`}</span>`;
+}
+
 // Fetch a JSON resource and re-fetch when deps change. Returns [data, error, loading, reload].
 // The scope a region code names, as a word: 全县 / 全镇（街道） / 全村（社区）.
 export function scopeWord(code) {

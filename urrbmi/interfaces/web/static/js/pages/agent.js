@@ -6,7 +6,7 @@ import { html, useState, useEffect, useRef } from '../../vendor/htm-preact-stand
 import { api, url } from '../api.js';
 import { t } from '../i18n.js';
 import { can } from '../roles.js';
-import { Notice, Field, useApi, yuan, scopeWord } from '../ui.js';
+import { Notice, Field, useApi, yuan, scopeWord, Download } from '../ui.js';
 
 export const FW = {
   worklist: 'fieldwork/worklist', // ?q=&identity=&state=&outcome=&limit=&offset=
@@ -265,7 +265,7 @@ function Reminders() {
   return html`<div data-testid="reminders">
     <div class="row gap">
       <p class="muted small grow">${t('fw.remind_hint')}</p>
-      <a class="button" data-testid="remind-xlsx" href=${url(FW.remindersXlsx)} download>${t('common.export_xlsx')}</a>
+      <${Download} testid="remind-xlsx" href=${url(FW.remindersXlsx)} label="common.export_xlsx" />
     </div>
     <${Notice} error=${error} />
     ${loading && !data && html`<p class="muted">${t('common.loading')}</p>`}

@@ -5,7 +5,7 @@ import { EP, url } from '../api.js';
 import { can } from '../roles.js';
 import { LedgerSummary } from './payments.js';
 import { t } from '../i18n.js';
-import { Notice, Section, Table, CampaignPicker, useApi, pct, yuan, loadECharts, PAGE_SIZE, scopeWord } from '../ui.js';
+import { Notice, Section, Table, CampaignPicker, useApi, pct, yuan, loadECharts, PAGE_SIZE, scopeWord, Download } from '../ui.js';
 import { DatePicker } from '../pickers.js';
 
 export function DashboardPage({ user }) {
@@ -30,7 +30,7 @@ export function DashboardPage({ user }) {
       <${BurnUp} campaign=${campaign} on=${on} county=${county} onWindow=${setWindow} />
       ${can(user, 'resident.read') && html`<${TargetList} path=${EP.hardship(campaign)} title="progress.groups" testid="hardship" />
       <${TargetList} path=${EP.notEnrolled(campaign)} title="progress.not_enrolled" testid="not-enrolled"
-        exportHref=${can(user, 'roster.read') && html`<a class="button" data-testid="export-xlsx" href=${url(EP.roster(campaign), { format: 'xlsx', include_paid: 'false' })} download>${t('common.export_xlsx')}</a>`} />`}`}
+        exportHref=${can(user, 'roster.read') && html`<${Download} testid="export-xlsx" href=${url(EP.roster(campaign), { format: 'xlsx', include_paid: 'false' })} label="common.export_xlsx" />`} />`}`}
   </div>`;
 }
 

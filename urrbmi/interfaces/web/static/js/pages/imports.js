@@ -6,7 +6,7 @@ import { html, useState } from '../../vendor/htm-preact-standalone-3.1.1.module.
 import { api, ApiError, EP, url } from '../api.js';
 import { t, getLang } from '../i18n.js';
 import { can } from '../roles.js';
-import { Notice, Section, Field, Table, PagedTable } from '../ui.js';
+import { Notice, Section, Field, Table, PagedTable, Download } from '../ui.js';
 
 // List sources as the imports configuration names them (urrbmi/imports/headers.yaml).
 const SOURCES = ['minzheng', 'xiangcun', 'canlian', 'tuiyijunren', 'weijian', 'jiaoyu', 'gongan', 'renshe', 'hukou', 'enrollment'];
@@ -117,7 +117,7 @@ function CheckReport({ checked, busy, onConfirm, onCancel }) {
       { key: 'reason', label: 'imports.reason', render: (r) => (en ? r.reason_en : r.reason) },
     ]} />
     <div class="row gap actions">
-      <a class="button" data-testid="import-download" href=${url(EP.importCheckReport(checked.token))} download>${t('imports.download_errors')}</a>
+      <${Download} testid="import-download" href=${url(EP.importCheckReport(checked.token))} label="imports.download_errors" />
       <button class="primary" type="button" disabled=${busy || !c.valid} onClick=${onConfirm} data-testid="import-confirm">${t('imports.confirm', { n: c.valid })}</button>
       <button type="button" disabled=${busy} onClick=${onCancel}>${t('imports.cancel')}</button>
     </div>

@@ -4,7 +4,7 @@
 import { html, useState, useEffect } from '../../vendor/htm-preact-standalone-3.1.1.module.js';
 import { EP, url } from '../api.js';
 import { t } from '../i18n.js';
-import { Notice, Section, CampaignPicker, useApi, yuan, PAGE_SIZE } from '../ui.js';
+import { Notice, Section, CampaignPicker, useApi, yuan, PAGE_SIZE, Download } from '../ui.js';
 import { RegionPicker, DatePicker } from '../pickers.js';
 import { ReviewQueue } from './imports.js';
 
@@ -29,7 +29,7 @@ export function ListsPage({ user }) {
         <${DatePicker} label="lists.on" value=${on} onChange=${setOn} testid="list-on" />
       </div>
       ${campaign && kind === 'not_enrolled' && html`<div class="row gap">
-        <a class="button primary" data-testid="list-export" href=${url(EP.notEnrolledXlsx(campaign), query)} download>${t('lists.export')}</a>
+        <${Download} primary testid="list-export" href=${url(EP.notEnrolledXlsx(campaign), query)} label="lists.export" />
         <span class="muted small">${t('lists.export_hint')}</span></div>`}
     <//>
     ${campaign && html`<${ListTable} path=${KINDS[kind](campaign)} query=${query} />`}

@@ -3,7 +3,7 @@ import { html, useState } from '../../vendor/htm-preact-standalone-3.1.1.module.
 import { EP, url } from '../api.js';
 import { t } from '../i18n.js';
 import { can } from '../roles.js';
-import { Notice, Section, Table, CampaignPicker, useApi, yuan } from '../ui.js';
+import { Notice, Section, Table, CampaignPicker, useApi, yuan, Download } from '../ui.js';
 
 export function ReportsPage({ user }) {
   const [campaign, setCampaign] = useState(null);
@@ -17,7 +17,7 @@ export function ReportsPage({ user }) {
           <select value=${level} onChange=${(e) => setLevel(e.target.value)}>
             ${['town', 'village', 'school'].map((l) => html`<option value=${l}>${t('level.' + l)}</option>`)}
           </select></label>
-        <a class="button" data-testid="bulletin-xlsx" href=${url(EP.bulletin(campaign), { format: 'xlsx', level })} download>${t('reports.xlsx')}</a>
+        <${Download} testid="bulletin-xlsx" href=${url(EP.bulletin(campaign), { format: 'xlsx', level })} label="reports.xlsx" />
         <a class="button" data-testid="bulletin-html" href=${url(EP.bulletin(campaign), { format: 'html', level })} target="_blank" rel="noopener">${t('reports.html')}</a>
       </div>
     <//>
