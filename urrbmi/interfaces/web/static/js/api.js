@@ -76,13 +76,20 @@ export async function api(path, { method = 'GET', body, form, query } = {}) {
   try {
     res = await fetch(url(path, query), { method, headers, body: payload, credentials: 'same-origin' });
   } catch (e) {
-    throw new ApiError(0, 'network', '网络连接失败，请稍后重试', 'Network error, please try again');
+    throw networkError();
   }
   const type = res.headers.get('content-type') || '';
   const data = type.includes('json') ? await res.json().catch(() => null) : await res.text();
-  if (!res.ok) {
-    const e = (data && data.error) || {};
-    throw new ApiError(res.status, e.code || 'http_error', e.message || `HTTP ${res.status}`, e.message_en || `HTTP ${res.status}`);
-  }
+  if (!res.ok) throw answerError(res.status, data);
   return data;
+}
+
+export function networkError() {
+  return new ApiError(0, 'network', '网络连接失败，请稍后重试', 'Network error, please try again');
+}
+
+// The API's bilingual error body ({error: {code, message, message_en}}) as an ApiError.
+export function answerError(status, data) {
+  const e = (data && data.error) || {};
+  return new ApiError(status, e.code || 'http_error', e.message || `HTTP ${status}`, e.message_en || `HTTP ${status}`);
 }
