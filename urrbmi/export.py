@@ -111,15 +111,13 @@ class Sheet:
 
     def heading(self, text: str) -> None:
         """Append the sheet's title row: ``text`` in bold, larger (as text, like any data)."""
-        title = Font(bold=True, size=14)
         if self._book.streaming:
             cell = WriteOnlyCell(self._ws, _clean(text))
-            _as_text(cell)
-            cell.font = title
-            self._ws.append([cell])
-            return
-        self.append([text])
-        self._ws.cell(row=self._ws.max_row, column=1).font = title
+        else:
+            cell = Cell(self._ws, 1, 1, value=_clean(text))  # placed by append
+        _as_text(cell)
+        cell.font = Font(bold=True, size=14)
+        self._ws.append([cell])
 
     def append(self, row: Iterable[object]) -> None:
         """Append one row: text as text (formula-like text with the quote prefix), ``Decimal``

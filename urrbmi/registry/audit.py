@@ -118,8 +118,11 @@ class Export:
         )  # fmt: skip
 
 
-def phones_shown(full: bool) -> dict[str, str]:
-    return {"phones": "完整" if full else "隐去中间位"}
+def shown(*, phones: bool | None = None, ids: bool | None = None) -> dict[str, str]:
+    """What an exported file shows whole (``True``) or masked (``False``), for :class:`Export`;
+    ``None``: the file has no such column."""
+    named = {"phones": phones, "ids": ids}
+    return {k: "完整" if whole else "隐去中间位" for k, whole in named.items() if whole is not None}
 
 
 # --- reading, scoped by region ----------------------------------------------------------------

@@ -256,7 +256,7 @@ def export_not_enrolled_xlsx(
     _, n = write_not_enrolled_xlsx(
         session, campaign_id, path, on=on, scope=scope, full_ids=full_ids, full_phones=full_phones
     )
-    shown = {**audit.phones_shown(full_phones), "ids": "完整" if full_ids else "隐去中间位"}
+    shown = audit.shown(phones=full_phones, ids=full_ids)
     return place_name(session, scope), audit.Export(actor, campaign_id, "未参保人员清单", scope, on, n, shown)
 
 

@@ -205,6 +205,6 @@ def reminder_file(
     total, rows = (0, ()) if prefix is None else _whole_list(session, p, c, prefix, day, region)
     place = get_region(session, region or p.region_code).name
     reminders_xlsx(rows, total, path, title=f"{place}催缴提醒名单（{day:%Y年%m月%d日}）")
-    shown = audit.phones_shown(p.can("contact.read"))
+    shown = audit.shown(phones=p.can("contact.read"))
     trail = audit.Export(actor, c.id, "催缴提醒名单", region or p.region_code, day, total, shown)
     return ReminderFile(f"{place}催缴提醒名单-{day.isoformat()}.xlsx", total, day, trail)

@@ -265,7 +265,7 @@ def roster(
         n = write_roster(s, c, path, format, include_paid=include_paid, scope=p.region_prefix)
         listed = "参保名册" if include_paid else "未参保名单"
         today = clock.today()
-        trail = audit.Export(p.actor, c.id, listed, p.region_code, today, n, {"ids": "完整"})
+        trail = audit.Export(p.actor, c.id, listed, p.region_code, today, n, audit.shown(ids=True))
         return (
             f"{listed}-{today.isoformat()}.{format}",
             f"roster-{campaign_id}-{p.region_code}.{format}",
